@@ -1,0 +1,35 @@
+import { formatJsonPath, type JsonPath } from './json-source.js';
+
+export type Rule =
+  | 'json-syntax'
+  | 'schema'
+  | 'unknown-property'
+  | 'duplicate-scenario'
+  | 'duplicate-step'
+  | 'reserved-step-id'
+  | 'unknown-step'
+  | 'unreachable-step'
+  | 'loop-without-delay'
+  | 'branch-without-default'
+  | 'one-operator'
+  | 'empty-duration'
+  | 'timing'
+  | 'timezone'
+  | 'send-window'
+  | 'placeholder'
+  | 'trigger-date';
+
+/** One problem found in a scenario file: where it is and how to fix it. */
+export interface ScenarioIssue {
+  file: string;
+  path: JsonPath;
+  line: number;
+  column: number;
+  rule: Rule;
+  /** What is wrong and what to do, in one or two plain sentences. */
+  message: string;
+}
+
+export function formatIssue(issue: ScenarioIssue): string {
+  return `${issue.file}:${issue.line}:${issue.column} ${formatJsonPath(issue.path)}: ${issue.message} [${issue.rule}]`;
+}

@@ -1,0 +1,175 @@
+// LINE message objects as a scenario may write them, with the limits LINE documents
+// (Messaging API reference, "Message objects"). String lengths are counted in UTF-16
+// units, as LINE counts them and as JavaScript's String#length does.
+import { z } from 'zod';
+
+export const LINE_LIMITS = {
+  messagesPerRequest: 5,
+  textLength: 5000,
+  flexAltText: 1500,
+  imagemapAltText: 1500,
+  templateAltText: 400,
+  urlLength: 2000,
+  quickReplyItems: 13,
+  actionLabel: 20,
+  senderName: 20,
+  multicastRecipients: 500,
+  carouselBubbles: 12,
+  templateColumns: 10,
+  buttonsActions: 4,
+  imagemapActions: 50,
+} as const;
+
+// A URL may hold placeholders ({{user.memberId}}); it must start as https:// once rendered.
+const HttpsUrl = z
+  .string()
+  .max(LINE_LIMITS.urlLength, { message: `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters` })
+  .regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
+
+const Action = z
+  .looseObject({
+    type: z.enum(['postback', 'message', 'uri', 'datetimepicker', 'camera', 'cameraRoll', 'location', 'richmenuswitch', 'clipboard']),
+    label: z.string().max(LINE_LIMITS.actionLabel, { message: `an action label is at most ${LINE_LIMITS.actionLabel} characters` }).optional(),
+  })
+  .describe('A LINE action object (postback, message, uri, ...).')
+  .meta({ id: 'Action' });
+
+const QuickReply = z.strictObject({
+  items: z
+    .array(z.strictObject({ type: z.literal('action'), imageUrl: HttpsUrl.optional(), action: Action }))
+    .min(1)
+    .max(LINE_LIMITS.quickReplyItems, { message: `LINE shows at most ${LINE_LIMITS.quickReplyItems} quick reply buttons` }),
+});
+
+const Common = {
+  quickReply: QuickReply.optional(),
+  sender: z
+    .strictObject({
+      name: z.string().max(LINE_LIMITS.senderName).optional(),
+      iconUrl: HttpsUrl.optional(),
+    })
+    .optional(),
+};
+
+export const TextMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('text'),
+  text: z
+    .string()
+    .min(1, { message: 'a text message cannot be empty' })
+    .max(LINE_LIMITS.textLength, { message: `LINE accepts at most ${LINE_LIMITS.textLength} characters in a text message: shorten it or split it into two messages` }),
+  emojis: z.array(z.looseObject({ index: z.int().min(0), productId: z.string(), emojiId: z.string() })).max(20).optional(),
+});
+
+const ImageMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('image'),
+  originalContentUrl: HttpsUrl,
+  previewImageUrl: HttpsUrl,
+});
+
+const VideoMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('video'),
+  originalContentUrl: HttpsUrl,
+  previewImageUrl: HttpsUrl,
+  trackingId: z.string().regex(/^[A-Za-z0-9!#$%&'()*+,\-./:;<=>?@[\]^_`{|}~]{1,100}$/).optional(),
+});
+
+const AudioMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('audio'),
+  originalContentUrl: HttpsUrl,
+  duration: z.int().positive(),
+});
+
+const StickerMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('sticker'),
+  packageId: z.string().regex(/^[0-9]+$/, { message: 'packageId is a number written as a string, e.g. "446"' }),
+  stickerId: z.string().regex(/^[0-9]+$/, { message: 'stickerId is a number written as a string, e.g. "1988"' }),
+});
+
+const LocationMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('location'),
+  title: z.string().min(1).max(100),
+  address: z.string().min(1).max(100),
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+});
+
+const FlexMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('flex'),
+  altText: z.string().min(1).max(LINE_LIMITS.flexAltText, { message: `a flex altText is at most ${LINE_LIMITS.flexAltText} characters` }),
+  contents: z.union([
+    z.looseObject({ type: z.literal('bubble') }),
+    z.looseObject({
+      type: z.literal('carousel'),
+      contents: z
+        .array(z.looseObject({ type: z.literal('bubble') }))
+        .min(1)
+        .max(LINE_LIMITS.carouselBubbles, { message: `a flex carousel holds at most ${LINE_LIMITS.carouselBubbles} bubbles` }),
+    }),
+  ]),
+});
+
+const Column = z.looseObject({ actions: z.array(Action).max(3).optional() });
+const TemplateSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('buttons'),
+    thumbnailImageUrl: HttpsUrl.optional(),
+    title: z.string().max(40).optional(),
+    text: z.string().min(1).max(160, { message: 'buttons template text is at most 160 characters (60 with a title or image)' }),
+    actions: z.array(Action).min(1).max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
+  }),
+  z.looseObject({
+    type: z.literal('confirm'),
+    text: z.string().min(1).max(240),
+    actions: z.array(Action).length(2, { message: 'a confirm template has exactly 2 actions' }),
+  }),
+  z.looseObject({
+    type: z.literal('carousel'),
+    columns: z.array(Column).min(1).max(LINE_LIMITS.templateColumns, { message: 'a carousel template has at most 10 columns' }),
+  }),
+  z.looseObject({
+    type: z.literal('image_carousel'),
+    columns: z.array(Column).min(1).max(LINE_LIMITS.templateColumns, { message: 'an image carousel has at most 10 columns' }),
+  }),
+]);
+
+const TemplateMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('template'),
+  altText: z
+    .string()
+    .min(1)
+    .max(LINE_LIMITS.templateAltText, { message: `a template altText is at most ${LINE_LIMITS.templateAltText} characters` }),
+  template: TemplateSchema,
+});
+
+const ImagemapMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('imagemap'),
+  baseUrl: HttpsUrl,
+  altText: z.string().min(1).max(LINE_LIMITS.imagemapAltText),
+  baseSize: z.strictObject({ width: z.literal(1040, { message: 'an imagemap baseSize.width is 1040' }), height: z.int().positive() }),
+  actions: z.array(z.looseObject({ type: z.enum(['uri', 'message', 'clipboard']) })).min(1).max(LINE_LIMITS.imagemapActions),
+  video: z.looseObject({}).optional(),
+});
+
+export const MessageSchema = z.discriminatedUnion('type', [
+  TextMessageSchema,
+  ImageMessageSchema,
+  VideoMessageSchema,
+  AudioMessageSchema,
+  StickerMessageSchema,
+  LocationMessageSchema,
+  FlexMessageSchema,
+  TemplateMessageSchema,
+  ImagemapMessageSchema,
+]).meta({ id: 'Message' });
+
+export type Message = z.infer<typeof MessageSchema>;
+export type TextMessage = z.infer<typeof TextMessageSchema>;

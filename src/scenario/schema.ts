@@ -1,0 +1,279 @@
+// The scenario language: one zod schema is the source of the TypeScript types,
+// the validation and the generated JSON Schema (scenarios/scenario.schema.json).
+// Rules that span several fields (graph checks, placeholders) live in graph.ts.
+import { z } from 'zod';
+import { MessageSchema } from './messages.js';
+
+export const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+export const END = 'end';
+
+const EventName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, {
+    message: 'an event name is lower snake case, like "cart_abandoned"',
+  })
+  .describe('An event type, in lower snake case: friend_added, cart_abandoned, purchased, ...');
+
+const LocalTime = z
+  .string()
+  .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { message: 'a time of day is written "HH:MM", 00:00 to 23:59' })
+  .describe('A local time of day, "HH:MM" (24-hour clock).');
+
+export const DurationSchema = z
+  .strictObject({
+    days: z.int().min(0).max(3650).optional(),
+    hours: z.int().min(0).max(87600).optional(),
+    minutes: z.int().min(0).max(5256000).optional(),
+  })
+  .describe('A length of time, e.g. {"days": 3} or {"hours": 1, "minutes": 30}.')
+  .meta({ id: 'Duration' });
+
+export const StepRefSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, { message: 'a step reference is a step id or "end"' })
+  .describe('The id of a step of this scenario, or "end" to finish the enrollment.')
+  .meta({ id: 'StepRef' });
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** One comparison; exactly one operator is given (checked in graph.ts for a clear message). */
+export const ComparisonSchema = z.strictObject({
+  eq: Scalar.optional(),
+  ne: Scalar.optional(),
+  in: z.array(Scalar).min(1).optional(),
+  notIn: z.array(Scalar).min(1).optional(),
+  gt: z.union([z.number(), z.string()]).optional(),
+  gte: z.union([z.number(), z.string()]).optional(),
+  lt: z.union([z.number(), z.string()]).optional(),
+  lte: z.union([z.number(), z.string()]).optional(),
+  exists: z.boolean().optional(),
+  contains: Scalar.optional(),
+});
+export const COMPARISON_OPERATORS = ['eq', 'ne', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'exists', 'contains'] as const;
+
+/** Property filter on an event: {"category": "shoes", "total": {"gte": 3000}}. A bare value means eq. */
+export const PropertyFilterSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.]{1,64}$/), z.union([Scalar, ComparisonSchema]))
+  .describe('Conditions on the event\'s properties: a value means "equals", an object names an operator.')
+  .meta({ id: 'PropertyFilter' });
+
+const FIELD_PATTERN = /^(user|answers|trigger)\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+
+export const FieldConditionSchema = ComparisonSchema.extend({
+  field: z
+    .string()
+    .regex(FIELD_PATTERN, {
+      message: 'a field is "user.<attribute>", "answers.<question>" or "trigger.<property>", e.g. "user.gender"',
+    })
+    .describe('user.<attribute> (gender, ageBand, os, region, tags, linked, ...), answers.<question> or trigger.<property>.'),
+});
+
+export const EventConditionSchema = z.strictObject({
+  event: EventName,
+  where: PropertyFilterSchema.optional(),
+  since: z
+    .enum(['entry', 'previous'])
+    .optional()
+    .describe('Count events since the enrollment began (default) or since the previous step.'),
+  atLeast: z.int().min(0).optional().describe('How many matching events are needed (default 1). 0 means "none".'),
+});
+
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  | z.infer<typeof FieldConditionSchema>
+  | z.infer<typeof EventConditionSchema>;
+
+export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ any: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ not: ConditionSchema }),
+    FieldConditionSchema,
+    EventConditionSchema,
+  ]).meta({ id: 'Condition' }),
+);
+
+export const TimingSchema = z
+  .strictObject({
+    after: DurationSchema.optional().describe('Wait this long after the reference moment.'),
+    before: DurationSchema.optional().describe('Go this long before the reference date (needs "from": "trigger.<date>").'),
+    from: z
+      .string()
+      .regex(/^(previous|entry|trigger\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)$/, {
+        message: 'from is "previous", "entry" or "trigger.<date property>"',
+      })
+      .optional()
+      .describe('The reference moment: the previous step (default), the entry, or a date carried by the trigger event.'),
+    at: LocalTime.optional().describe('Then go at this local time of day, e.g. "3 days later at 10:00".'),
+  })
+  .describe('When the step happens, relative to the previous step, the entry or a date of the trigger.');
+
+export const SendWindowSchema = z
+  .strictObject({
+    start: LocalTime,
+    end: LocalTime,
+    days: z
+      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+      .min(1)
+      .optional()
+      .describe('Days of the week on which sending is allowed (default: every day).'),
+  })
+  .describe('Messages go out only between start and end, local time; a step due outside waits for the next opening.')
+  .meta({ id: 'SendWindow' });
+
+const StepBase = {
+  id: z.string().regex(STEP_ID_PATTERN, {
+    message: 'a step id is 1-48 lower-case letters, digits, "-" or "_", starting with a letter or digit',
+  }),
+  name: z.string().max(200).optional(),
+  wait: TimingSchema.optional(),
+  expireAfter: DurationSchema.optional().describe(
+    'If the step cannot go out within this time of its moment (a late tick, a send window), it is skipped.',
+  ),
+};
+
+export const MessageStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('message'),
+  messages: z.array(MessageSchema).min(1, { message: 'a message step sends at least one message' }).max(5, {
+    message: 'LINE accepts at most 5 message objects per request: split this step in two',
+  }),
+  fallbacks: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Text used for a placeholder whose value is missing, e.g. {"trigger.productName": "the item"}.'),
+  aggregationUnit: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,30}$/, { message: 'an aggregation unit is 1-30 characters of A-Z, a-z, 0-9 and _' })
+    .optional()
+    .describe("LINE's customAggregationUnits name for this step's statistics (default: derived from scenario and step ids)."),
+  sendWindow: z.union([SendWindowSchema, z.null()]).optional().describe('Overrides the scenario send window; null sends at any hour.'),
+  next: StepRefSchema.optional(),
+});
+
+export const BranchStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('branch'),
+  branches: z
+    .array(z.strictObject({ name: z.string().max(100).optional(), when: ConditionSchema, next: StepRefSchema }))
+    .min(1),
+  default: StepRefSchema.optional().describe('Where users go when no branch matches.'),
+});
+
+export const SplitStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('split'),
+  salt: z.string().max(64).optional().describe('Change it to reshuffle users between arms in a new experiment.'),
+  arms: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+        weight: z.number().positive(),
+        next: StepRefSchema,
+      }),
+    )
+    .min(2, { message: 'a split has at least two arms' }),
+});
+
+export const WaitStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('wait'),
+  for: z.strictObject({ event: EventName, where: PropertyFilterSchema.optional() }),
+  timeout: DurationSchema,
+  next: StepRefSchema.optional().describe('Where to go as soon as the event happens (default: the next step).'),
+  onTimeout: StepRefSchema.describe('Where to go when the event did not happen within the timeout.'),
+});
+
+export const StepSchema = z.discriminatedUnion('type', [MessageStepSchema, BranchStepSchema, SplitStepSchema, WaitStepSchema]);
+
+export const TriggerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('follow'),
+    route: z
+      .union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).min(1)])
+      .optional()
+      .describe('Only friends added through this route (a QR code, an ad, a web popup), as recorded by the webhook.'),
+    includeUnblocked: z.boolean().optional().describe('Also enroll users who unblock the account (default false).'),
+  }),
+  z.strictObject({ type: z.literal('event'), event: EventName, where: PropertyFilterSchema.optional() }),
+  z.strictObject({
+    type: z.literal('list'),
+    list: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).describe('The list name given when the CSV was imported.'),
+  }),
+  z.strictObject({
+    type: z.literal('audience'),
+    condition: ConditionSchema.describe('Enrolls a user when their attributes come to match (checked on profile_updated events).'),
+  }),
+]);
+
+export const ExitRuleSchema = z.strictObject({ event: EventName, where: PropertyFilterSchema.optional() });
+
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, {
+      message: 'a scenario id is 1-48 lower-case letters, digits, "-" or "_"',
+    }),
+    version: z.int().min(1).describe('Raise it when you change the scenario; it is shown in reports.'),
+    name: z.string().max(200).optional(),
+    description: z.string().max(2000).optional(),
+    status: z.enum(['active', 'paused']).optional().describe('paused: no one enters and nothing is sent until active again.'),
+    timezone: z.string().optional().describe('IANA time zone for times of day and send windows (default Asia/Tokyo).'),
+    priority: z.int().min(0).max(100).optional().describe('Under a frequency cap, higher priority goes first (default 50).'),
+    entry: z.strictObject({
+      trigger: TriggerSchema,
+      audience: ConditionSchema.optional().describe('Only users matching this condition enter.'),
+    }),
+    reentry: z
+      .enum(['once', 'after_finish', 'restart'])
+      .optional()
+      .describe('once (default): never again; after_finish: again once the last enrollment ended; restart: a new trigger starts over.'),
+    sendWindow: SendWindowSchema.optional(),
+    catchUp: z
+      .enum(['one_per_tick', 'together'])
+      .optional()
+      .describe('When a tick is late and several steps are due: send one per tick (default), or all of them together.'),
+    exit: z.array(ExitRuleSchema).optional().describe('Events that end the enrollment (an unfollow always does).'),
+    goal: z
+      .strictObject({
+        event: EventName,
+        where: PropertyFilterSchema.optional(),
+        within: DurationSchema.optional().describe('Counts only if it happens within this time of entry.'),
+        exit: z.boolean().optional().describe('Reaching the goal ends the enrollment (default true).'),
+      })
+      .optional(),
+    activation: z
+      .strictObject({
+        backfillFrom: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('Also enroll from events since this moment; by default only events after the scenario first runs count.'),
+      })
+      .optional(),
+    onStepRemoved: z
+      .enum(['continue', 'end'])
+      .optional()
+      .describe('When an edit removes the step a user waits for: continue at the next remaining step (default), or end.'),
+    steps: z.array(StepSchema).min(1, { message: 'a scenario has at least one step' }),
+  })
+  .describe('A LINE step-delivery scenario.');
+
+export type Duration = z.infer<typeof DurationSchema>;
+export type Timing = z.infer<typeof TimingSchema>;
+export type SendWindow = z.infer<typeof SendWindowSchema>;
+export type PropertyFilter = z.infer<typeof PropertyFilterSchema>;
+export type Comparison = z.infer<typeof ComparisonSchema>;
+export type FieldCondition = z.infer<typeof FieldConditionSchema>;
+export type EventCondition = z.infer<typeof EventConditionSchema>;
+export type MessageStep = z.infer<typeof MessageStepSchema>;
+export type BranchStep = z.infer<typeof BranchStepSchema>;
+export type SplitStep = z.infer<typeof SplitStepSchema>;
+export type WaitStep = z.infer<typeof WaitStepSchema>;
+export type Step = z.infer<typeof StepSchema>;
+export type Trigger = z.infer<typeof TriggerSchema>;
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+export const DEFAULT_TIMEZONE = 'Asia/Tokyo';
+export const DEFAULT_PRIORITY = 50;
