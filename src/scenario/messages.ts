@@ -20,16 +20,25 @@ export const LINE_LIMITS = {
   imagemapActions: 50,
 } as const;
 
+/**
+ * A string of at most `max` UTF-16 units. zod's own .max() counts code points, so an
+ * emoji would count once where LINE counts it twice; the JSON Schema keeps maxLength
+ * as a hint for editors.
+ */
+export function lineString(max: number, message: string) {
+  return z
+    .string()
+    .refine((v) => v.length <= max, { message })
+    .meta({ maxLength: max });
+}
+
 // A URL may hold placeholders ({{user.memberId}}); it must start as https:// once rendered.
-const HttpsUrl = z
-  .string()
-  .max(LINE_LIMITS.urlLength, { message: `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters` })
-  .regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
+const HttpsUrl = lineString(LINE_LIMITS.urlLength, `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters`).regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
 
 const Action = z
   .looseObject({
     type: z.enum(['postback', 'message', 'uri', 'datetimepicker', 'camera', 'cameraRoll', 'location', 'richmenuswitch', 'clipboard']),
-    label: z.string().max(LINE_LIMITS.actionLabel, { message: `an action label is at most ${LINE_LIMITS.actionLabel} characters` }).optional(),
+    label: lineString(LINE_LIMITS.actionLabel, `an action label is at most ${LINE_LIMITS.actionLabel} characters`).optional(),
   })
   .describe('A LINE action object (postback, message, uri, ...).')
   .meta({ id: 'Action' });
@@ -45,7 +54,7 @@ const Common = {
   quickReply: QuickReply.optional(),
   sender: z
     .strictObject({
-      name: z.string().max(LINE_LIMITS.senderName).optional(),
+      name: lineString(LINE_LIMITS.senderName, `a sender name is at most ${LINE_LIMITS.senderName} characters`).optional(),
       iconUrl: HttpsUrl.optional(),
     })
     .optional(),
@@ -54,10 +63,10 @@ const Common = {
 export const TextMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('text'),
-  text: z
-    .string()
-    .min(1, { message: 'a text message cannot be empty' })
-    .max(LINE_LIMITS.textLength, { message: `LINE accepts at most ${LINE_LIMITS.textLength} characters in a text message: shorten it or split it into two messages` }),
+  text: lineString(
+    LINE_LIMITS.textLength,
+    `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units; an emoji counts 2) in a text message: shorten it or split it into two messages`,
+  ).min(1, { message: 'a text message cannot be empty' }),
   emojis: z.array(z.looseObject({ index: z.int().min(0), productId: z.string(), emojiId: z.string() })).max(20).optional(),
 });
 
@@ -93,8 +102,8 @@ const StickerMessageSchema = z.strictObject({
 const LocationMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('location'),
-  title: z.string().min(1).max(100),
-  address: z.string().min(1).max(100),
+  title: lineString(100, 'a location title is at most 100 characters').min(1),
+  address: lineString(100, 'a location address is at most 100 characters').min(1),
   latitude: z.number().min(-90).max(90),
   longitude: z.number().min(-180).max(180),
 });
@@ -102,7 +111,7 @@ const LocationMessageSchema = z.strictObject({
 const FlexMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('flex'),
-  altText: z.string().min(1).max(LINE_LIMITS.flexAltText, { message: `a flex altText is at most ${LINE_LIMITS.flexAltText} characters` }),
+  altText: lineString(LINE_LIMITS.flexAltText, `a flex altText is at most ${LINE_LIMITS.flexAltText} characters`).min(1),
   contents: z.union([
     z.looseObject({ type: z.literal('bubble') }),
     z.looseObject({
@@ -120,13 +129,13 @@ const TemplateSchema = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('buttons'),
     thumbnailImageUrl: HttpsUrl.optional(),
-    title: z.string().max(40).optional(),
-    text: z.string().min(1).max(160, { message: 'buttons template text is at most 160 characters (60 with a title or image)' }),
+    title: lineString(40, 'a buttons template title is at most 40 characters').optional(),
+    text: lineString(160, 'buttons template text is at most 160 characters (60 with a title or image)').min(1),
     actions: z.array(Action).min(1).max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
   }),
   z.looseObject({
     type: z.literal('confirm'),
-    text: z.string().min(1).max(240),
+    text: lineString(240, 'confirm template text is at most 240 characters').min(1),
     actions: z.array(Action).length(2, { message: 'a confirm template has exactly 2 actions' }),
   }),
   z.looseObject({
@@ -142,10 +151,7 @@ const TemplateSchema = z.discriminatedUnion('type', [
 const TemplateMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('template'),
-  altText: z
-    .string()
-    .min(1)
-    .max(LINE_LIMITS.templateAltText, { message: `a template altText is at most ${LINE_LIMITS.templateAltText} characters` }),
+  altText: lineString(LINE_LIMITS.templateAltText, `a template altText is at most ${LINE_LIMITS.templateAltText} characters`).min(1),
   template: TemplateSchema,
 });
 
@@ -153,7 +159,7 @@ const ImagemapMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('imagemap'),
   baseUrl: HttpsUrl,
-  altText: z.string().min(1).max(LINE_LIMITS.imagemapAltText),
+  altText: lineString(LINE_LIMITS.imagemapAltText, `an imagemap altText is at most ${LINE_LIMITS.imagemapAltText} characters`).min(1),
   baseSize: z.strictObject({ width: z.literal(1040, { message: 'an imagemap baseSize.width is 1040' }), height: z.int().positive() }),
   actions: z.array(z.looseObject({ type: z.enum(['uri', 'message', 'clipboard']) })).min(1).max(LINE_LIMITS.imagemapActions),
   video: z.looseObject({}).optional(),

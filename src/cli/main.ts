@@ -1,0 +1,60 @@
+// The command line: the same jobs as the action, for a terminal.
+import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { validateScenarios } from '../commands/validate.js';
+import { formatIssue } from '../scenario/issues.js';
+import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
+import { SCHEMA_FILE_NAME } from '../scenario/loader.js';
+
+const HELP = `line-step-delivery: LINE step delivery from scenario files
+
+Usage: line-step-delivery <command> [options]
+
+Commands:
+  validate   check every scenario file; exit 1 on any problem
+  preview    print the flowchart and timeline of each scenario (Markdown)
+  schema     write scenarios/scenario.schema.json for editors
+
+Options:
+  --scenarios DIR   the scenario folder (default: scenarios)
+  --base REF        validate/preview: also show what changed since this git revision
+  -h, --help        this text
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      scenarios: { type: 'string', default: 'scenarios' },
+      base: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'validate':
+    case 'preview': {
+      const outcome = await validateScenarios({ dir: values.scenarios, ...(values.base ? { baseRef: values.base } : {}) });
+      for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+      if (outcome.schemaStale) process.stderr.write(`warning: ${join(values.scenarios, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`);
+      if (command === 'preview') process.stdout.write(outcome.markdown);
+      else process.stdout.write(outcome.result.issues.length ? `${outcome.result.issues.length} problem(s) found.\n` : `${outcome.result.scenarios.length} scenario(s) valid.\n`);
+      return outcome.result.issues.length ? 1 : 0;
+    }
+    case 'schema': {
+      const path = join(values.scenarios, SCHEMA_FILE_NAME);
+      await writeFile(path, scenarioJsonSchemaText());
+      process.stdout.write(`wrote ${path}\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}

@@ -1,0 +1,39 @@
+// validate: every scenario file checked, the JSON Schema's freshness, and the preview
+// (with what the change does against a base revision, when one is given).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadScenarioDir, loadScenarioTexts, SCHEMA_FILE_NAME, type LoadResult } from '../scenario/loader.js';
+import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
+import { diffScenarioSets, type ScenarioChange } from '../preview/diff.js';
+import { scenarioTextsAtRef } from '../preview/git-base.js';
+import { previewMarkdown } from '../preview/markdown.js';
+
+export interface ValidateOptions {
+  dir: string;
+  baseRef?: string;
+  cwd?: string;
+}
+
+export interface ValidateOutcome {
+  result: LoadResult;
+  changes?: ScenarioChange[];
+  /** The schema file beside the scenarios differs from this version's (or is missing). */
+  schemaStale: boolean;
+  markdown: string;
+}
+
+export async function validateScenarios(options: ValidateOptions): Promise<ValidateOutcome> {
+  const cwd = options.cwd ?? process.cwd();
+  const result = await loadScenarioDir(join(cwd, options.dir), cwd);
+  let changes: ScenarioChange[] | undefined;
+  if (options.baseRef) {
+    const base = loadScenarioTexts(await scenarioTextsAtRef(options.baseRef, options.dir, cwd));
+    changes = diffScenarioSets(
+      base.scenarios.map((s) => s.scenario),
+      result.scenarios.map((s) => s.scenario),
+    );
+  }
+  const schemaOnDisk = await readFile(join(cwd, options.dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
+  const schemaStale = schemaOnDisk !== scenarioJsonSchemaText();
+  return { result, ...(changes ? { changes } : {}), schemaStale, markdown: previewMarkdown({ result, ...(changes ? { changes } : {}) }) };
+}

@@ -1,0 +1,91 @@
+// When a step is due: its wait (after/before a reference moment, optionally at a local
+// time of day) and the send window. Pure functions of instants in milliseconds.
+import type { Duration, SendWindow, Timing } from '../scenario/schema.js';
+import { DAY, HOUR, MINUTE, addLocalDays, atLocalTime, localParts, localToInstant, parseHhMm } from '../time/zoned.js';
+
+export interface TimingContext {
+  /** The moment of the previous step (the entry, for the first step). */
+  previousAt: number;
+  enteredAt: number;
+  /** The trigger event's properties, for "from": "trigger.<date>". */
+  trigger: Record<string, unknown>;
+  tz: string;
+}
+
+export type MomentResult = { at: number } | { error: string };
+
+export function durationMs(d: Duration | undefined): number {
+  return d ? (d.days ?? 0) * DAY + (d.hours ?? 0) * HOUR + (d.minutes ?? 0) * MINUTE : 0;
+}
+
+/** Reads a dotted path (a.b.c) from an object. */
+export function readPath(obj: unknown, path: string): unknown {
+  let v = obj;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/** A date property of the trigger: an ISO string or epoch milliseconds. */
+export function parseInstant(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value !== 'string' || value.length < 10) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function shift(reference: number, d: Duration | undefined, sign: 1 | -1, tz: string): number {
+  const days = d?.days ?? 0;
+  const shifted = days ? addLocalDays(reference, sign * days, tz) : reference;
+  return shifted + sign * ((d?.hours ?? 0) * HOUR + (d?.minutes ?? 0) * MINUTE);
+}
+
+/**
+ * The step's moment before any send window. "n days later at HH:MM" is the calendar day
+ * n days after the reference, at HH:MM local time; if that is before the reference (n = 0
+ * and the time has passed), the next day's HH:MM.
+ */
+export function stepMoment(wait: Timing | undefined, ctx: TimingContext): MomentResult {
+  if (!wait) return { at: ctx.previousAt };
+  const from = wait.from ?? 'previous';
+  let reference: number;
+  if (from === 'previous') reference = ctx.previousAt;
+  else if (from === 'entry') reference = ctx.enteredAt;
+  else {
+    const key = from.slice('trigger.'.length);
+    const parsed = parseInstant(readPath(ctx.trigger, key));
+    if (parsed === undefined) return { error: `the trigger has no date in "${key}"` };
+    reference = parsed;
+  }
+  const sign = wait.before ? -1 : 1;
+  const d = wait.before ?? wait.after;
+  if (wait.at === undefined) return { at: shift(reference, d, sign, ctx.tz) };
+  const at = atLocalTime(reference, sign * (d?.days ?? 0), parseHhMm(wait.at), ctx.tz);
+  if (sign > 0 && at < reference) return { at: atLocalTime(reference, (d?.days ?? 0) + 1, parseHhMm(wait.at), ctx.tz) };
+  return { at };
+}
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** The first instant at or after `at` inside the send window (itself, when already inside). */
+export function applyWindow(at: number, window: SendWindow | null | undefined, tz: string): number {
+  if (!window) return at;
+  const start = parseHhMm(window.start);
+  const end = parseHhMm(window.end);
+  const allowed = window.days ? new Set(window.days) : undefined;
+  const p = localParts(at, tz);
+  const dayOk = (weekday: number) => !allowed || allowed.has(WEEKDAYS[weekday]!);
+  if (dayOk(p.weekday) && p.minuteOfDay >= start && p.minuteOfDay < end) return at;
+  // Today's opening if it is still ahead, else the next allowed day's.
+  for (let add = p.minuteOfDay < start ? 0 : 1; add <= 8; add++) {
+    if (dayOk((p.weekday + add) % 7)) return localToInstant(tz, p.year, p.month, p.day + add, Math.floor(start / 60), start % 60);
+  }
+  return at; // unreachable: a window has at least one day
+}
+
+/** Whether the instant is inside the window (a tick outside it sends nothing of that step). */
+export function inWindow(at: number, window: SendWindow | null | undefined, tz: string): boolean {
+  return applyWindow(at, window, tz) === at;
+}
