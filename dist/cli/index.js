@@ -9582,13 +9582,21 @@ const LINE_LIMITS = {
     buttonsActions: 4,
     imagemapActions: 50,
 };
+/**
+ * A string of at most `max` UTF-16 units. zod's own .max() counts code points, so an
+ * emoji would count once where LINE counts it twice; the JSON Schema keeps maxLength
+ * as a hint for editors.
+ */
+function lineString(max, message) {
+    return schemas_string()
+        .refine((v) => v.length <= max, { message })
+        .meta({ maxLength: max });
+}
 // A URL may hold placeholders ({{user.memberId}}); it must start as https:// once rendered.
-const HttpsUrl = schemas_string()
-    .max(LINE_LIMITS.urlLength, { message: `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters` })
-    .regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
+const HttpsUrl = lineString(LINE_LIMITS.urlLength, `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters`).regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
 const Action = looseObject({
     type: schemas_enum(['postback', 'message', 'uri', 'datetimepicker', 'camera', 'cameraRoll', 'location', 'richmenuswitch', 'clipboard']),
-    label: schemas_string().max(LINE_LIMITS.actionLabel, { message: `an action label is at most ${LINE_LIMITS.actionLabel} characters` }).optional(),
+    label: lineString(LINE_LIMITS.actionLabel, `an action label is at most ${LINE_LIMITS.actionLabel} characters`).optional(),
 })
     .describe('A LINE action object (postback, message, uri, ...).')
     .meta({ id: 'Action' });
@@ -9600,7 +9608,7 @@ const QuickReply = strictObject({
 const Common = {
     quickReply: QuickReply.optional(),
     sender: strictObject({
-        name: schemas_string().max(LINE_LIMITS.senderName).optional(),
+        name: lineString(LINE_LIMITS.senderName, `a sender name is at most ${LINE_LIMITS.senderName} characters`).optional(),
         iconUrl: HttpsUrl.optional(),
     })
         .optional(),
@@ -9608,9 +9616,7 @@ const Common = {
 const TextMessageSchema = strictObject({
     ...Common,
     type: literal('text'),
-    text: schemas_string()
-        .min(1, { message: 'a text message cannot be empty' })
-        .max(LINE_LIMITS.textLength, { message: `LINE accepts at most ${LINE_LIMITS.textLength} characters in a text message: shorten it or split it into two messages` }),
+    text: lineString(LINE_LIMITS.textLength, `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units; an emoji counts 2) in a text message: shorten it or split it into two messages`).min(1, { message: 'a text message cannot be empty' }),
     emojis: array(looseObject({ index: schemas_int().min(0), productId: schemas_string(), emojiId: schemas_string() })).max(20).optional(),
 });
 const ImageMessageSchema = strictObject({
@@ -9641,15 +9647,15 @@ const StickerMessageSchema = strictObject({
 const LocationMessageSchema = strictObject({
     ...Common,
     type: literal('location'),
-    title: schemas_string().min(1).max(100),
-    address: schemas_string().min(1).max(100),
+    title: lineString(100, 'a location title is at most 100 characters').min(1),
+    address: lineString(100, 'a location address is at most 100 characters').min(1),
     latitude: schemas_number().min(-90).max(90),
     longitude: schemas_number().min(-180).max(180),
 });
 const FlexMessageSchema = strictObject({
     ...Common,
     type: literal('flex'),
-    altText: schemas_string().min(1).max(LINE_LIMITS.flexAltText, { message: `a flex altText is at most ${LINE_LIMITS.flexAltText} characters` }),
+    altText: lineString(LINE_LIMITS.flexAltText, `a flex altText is at most ${LINE_LIMITS.flexAltText} characters`).min(1),
     contents: union([
         looseObject({ type: literal('bubble') }),
         looseObject({
@@ -9665,13 +9671,13 @@ const TemplateSchema = discriminatedUnion('type', [
     looseObject({
         type: literal('buttons'),
         thumbnailImageUrl: HttpsUrl.optional(),
-        title: schemas_string().max(40).optional(),
-        text: schemas_string().min(1).max(160, { message: 'buttons template text is at most 160 characters (60 with a title or image)' }),
+        title: lineString(40, 'a buttons template title is at most 40 characters').optional(),
+        text: lineString(160, 'buttons template text is at most 160 characters (60 with a title or image)').min(1),
         actions: array(Action).min(1).max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
     }),
     looseObject({
         type: literal('confirm'),
-        text: schemas_string().min(1).max(240),
+        text: lineString(240, 'confirm template text is at most 240 characters').min(1),
         actions: array(Action).length(2, { message: 'a confirm template has exactly 2 actions' }),
     }),
     looseObject({
@@ -9686,16 +9692,14 @@ const TemplateSchema = discriminatedUnion('type', [
 const TemplateMessageSchema = strictObject({
     ...Common,
     type: literal('template'),
-    altText: schemas_string()
-        .min(1)
-        .max(LINE_LIMITS.templateAltText, { message: `a template altText is at most ${LINE_LIMITS.templateAltText} characters` }),
+    altText: lineString(LINE_LIMITS.templateAltText, `a template altText is at most ${LINE_LIMITS.templateAltText} characters`).min(1),
     template: TemplateSchema,
 });
 const ImagemapMessageSchema = strictObject({
     ...Common,
     type: literal('imagemap'),
     baseUrl: HttpsUrl,
-    altText: schemas_string().min(1).max(LINE_LIMITS.imagemapAltText),
+    altText: lineString(LINE_LIMITS.imagemapAltText, `an imagemap altText is at most ${LINE_LIMITS.imagemapAltText} characters`).min(1),
     baseSize: strictObject({ width: literal(1040, { message: 'an imagemap baseSize.width is 1040' }), height: schemas_int().positive() }),
     actions: array(looseObject({ type: schemas_enum(['uri', 'message', 'clipboard']) })).min(1).max(LINE_LIMITS.imagemapActions),
     video: looseObject({}).optional(),
@@ -10208,21 +10212,23 @@ function formatJsonPath(path) {
 
 ;// CONCATENATED MODULE: ./src/scenario/suggest.ts
 // "Did you mean ...?": the nearest known word by edit distance, when it is near enough.
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
 function editDistance(a, b) {
     if (a === b)
         return 0;
-    const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 0; j <= b.length; j++)
+        rows[0][j] = j;
     for (let i = 1; i <= a.length; i++) {
-        let diagonal = prev[0];
-        prev[0] = i;
         for (let j = 1; j <= b.length; j++) {
-            const above = prev[j];
             const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            prev[j] = Math.min(above + 1, prev[j - 1] + 1, diagonal + cost);
-            diagonal = above;
+            let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                d = Math.min(d, rows[i - 2][j - 2] + 1);
+            rows[i][j] = d;
         }
     }
-    return prev[b.length];
+    return rows[a.length][b.length];
 }
 /** The closest candidate within a third of the word's length (at least 2 edits), or undefined. */
 function nearest(word, candidates) {
