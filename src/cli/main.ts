@@ -6,6 +6,8 @@ import { validateScenarios } from '../commands/validate.js';
 import { formatIssue } from '../scenario/issues.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { SCHEMA_FILE_NAME } from '../scenario/loader.js';
+import { timeline } from '../planner/timeline.js';
+import { DAY, formatLocal, localToInstant } from '../time/zoned.js';
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 
@@ -15,6 +17,7 @@ Commands:
   validate   check every scenario file; exit 1 on any problem
   preview    print the flowchart and timeline of each scenario (Markdown)
   schema     write scenarios/scenario.schema.json for editors
+  demo       validate the scenarios and print when an imagined user gets each step
 
 Options:
   --scenarios DIR   the scenario folder (default: scenarios)
@@ -45,6 +48,19 @@ export async function main(argv: string[]): Promise<number> {
       if (outcome.schemaStale) process.stderr.write(`warning: ${join(values.scenarios, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`);
       if (command === 'preview') process.stdout.write(outcome.markdown);
       else process.stdout.write(outcome.result.issues.length ? `${outcome.result.issues.length} problem(s) found.\n` : `${outcome.result.scenarios.length} scenario(s) valid.\n`);
+      return outcome.result.issues.length ? 1 : 0;
+    }
+    case 'demo': {
+      const outcome = await validateScenarios({ dir: values.scenarios });
+      for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+      for (const { compiled } of outcome.result.scenarios) {
+        process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
+        const enteredAt = localToInstant(compiled.timezone, 2026, 1, 5, 14, 0);
+        for (const e of timeline(compiled, { enteredAt, trigger: { reservationAt: new Date(enteredAt + 7 * DAY).toISOString() } })) {
+          process.stdout.write(`  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`);
+        }
+      }
+      process.stdout.write(`\n${outcome.result.scenarios.length} scenario(s) valid, ${outcome.result.issues.length} problem(s).\n`);
       return outcome.result.issues.length ? 1 : 0;
     }
     case 'schema': {
