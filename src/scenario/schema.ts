@@ -75,7 +75,7 @@ export const EventConditionSchema = z.strictObject({
     .enum(['entry', 'previous'])
     .optional()
     .describe('Count events since the enrollment began (default) or since the previous step.'),
-  atLeast: z.int().min(0).optional().describe('How many matching events are needed (default 1). 0 means "none".'),
+  atLeast: z.int().min(1).optional().describe('How many matching events are needed (default 1). For "none", wrap it in "not".'),
 });
 
 export type Condition =

@@ -26,7 +26,7 @@ export const conditionArb: fc.Arbitrary<Condition> = fc.letrec<{ c: Condition }>
     fc.record({ field: fc.constantFrom('user.gender', 'user.ageBand', 'user.region', 'answers.q1', 'trigger.category'), eq: fc.constantFrom('a', 'b', 'c') }),
     fc.record({ field: fc.constant('user.tags'), contains: fc.constantFrom('vip', 'new') }),
     fc.record({ event: fc.constantFrom(...EVENTS) }),
-    fc.record({ event: fc.constantFrom(...EVENTS), atLeast: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ event: fc.constantFrom(...EVENTS), atLeast: fc.integer({ min: 1, max: 2 }) }),
     fc.record({ all: fc.array(tie('c'), { minLength: 1, maxLength: 3 }) }),
     fc.record({ any: fc.array(tie('c'), { minLength: 1, maxLength: 3 }) }),
     fc.record({ not: tie('c') }),

@@ -1,0 +1,93 @@
+// Evaluates conditions and property filters against what is known of a user at a
+// step's moment. Events later than the moment are never looked at, so a decision does
+// not depend on when the tick runs.
+import type { Comparison, Condition, PropertyFilter } from '../scenario/schema.js';
+import { readPath } from './timing.js';
+import type { EventFact } from './types.js';
+
+export interface ConditionContext {
+  attributes: Record<string, unknown>;
+  answers: Record<string, unknown>;
+  trigger: Record<string, unknown>;
+  /** The user's events since entry, oldest first. */
+  events: readonly EventFact[];
+  enteredAt: number;
+  previousAt: number;
+  /** Only events up to this instant count. */
+  moment: number;
+}
+
+const numeric = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined;
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || a === null || b === undefined || b === null) return false;
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== undefined && nb !== undefined) return na === nb;
+  return String(a) === String(b);
+}
+
+function order(a: unknown, b: unknown): number | undefined {
+  if (a === undefined || a === null) return undefined;
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== undefined && nb !== undefined) return na - nb;
+  const sa = String(a);
+  const sb = String(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+export function compare(value: unknown, c: Comparison): boolean {
+  if (c.eq !== undefined) return Array.isArray(value) ? value.some((v) => equal(v, c.eq)) : equal(value, c.eq);
+  if (c.ne !== undefined) return !equal(value, c.ne);
+  if (c.in !== undefined) return c.in.some((x) => equal(value, x));
+  if (c.notIn !== undefined) return !c.notIn.some((x) => equal(value, x));
+  if (c.exists !== undefined) return (value !== undefined && value !== null) === c.exists;
+  if (c.contains !== undefined) {
+    if (Array.isArray(value)) return value.some((v) => equal(v, c.contains));
+    return typeof value === 'string' && value.includes(String(c.contains));
+  }
+  const threshold = c.gt ?? c.gte ?? c.lt ?? c.lte;
+  const diff = order(value, threshold);
+  if (diff === undefined) return false;
+  if (c.gt !== undefined) return diff > 0;
+  if (c.gte !== undefined) return diff >= 0;
+  if (c.lt !== undefined) return diff < 0;
+  return diff <= 0;
+}
+
+export function matchesFilter(properties: Record<string, unknown>, filter: PropertyFilter | undefined): boolean {
+  if (!filter) return true;
+  for (const key in filter) {
+    const expected = filter[key];
+    const value = readPath(properties, key);
+    if (expected !== null && typeof expected === 'object' ? !compare(value, expected as Comparison) : !equal(value, expected)) return false;
+  }
+  return true;
+}
+
+export function fieldValue(field: string, ctx: Pick<ConditionContext, 'attributes' | 'answers' | 'trigger'>): unknown {
+  const dot = field.indexOf('.');
+  const namespace = field.slice(0, dot);
+  const path = field.slice(dot + 1);
+  const source = namespace === 'user' ? ctx.attributes : namespace === 'answers' ? ctx.answers : ctx.trigger;
+  return readPath(source, path);
+}
+
+export function evaluate(condition: Condition, ctx: ConditionContext): boolean {
+  if ('all' in condition) return condition.all.every((c) => evaluate(c, ctx));
+  if ('any' in condition) return condition.any.some((c) => evaluate(c, ctx));
+  if ('not' in condition) return !evaluate(condition.not, ctx);
+  if ('field' in condition) return compare(fieldValue(condition.field, ctx), condition);
+  const from = condition.since === 'previous' ? ctx.previousAt : ctx.enteredAt;
+  const needed = condition.atLeast ?? 1;
+  let count = 0;
+  for (const e of ctx.events) {
+    if (e.type === condition.event && e.occurredAt >= from && e.occurredAt <= ctx.moment && matchesFilter(e.properties, condition.where)) {
+      if (++count >= needed) return true;
+    }
+  }
+  return false;
+}

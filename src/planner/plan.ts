@@ -1,0 +1,215 @@
+// The planner: given a scenario, one enrollment, the user's facts and events, and the
+// time now, decides what happens to that enrollment in this tick. Pure: no I/O, no clock.
+//
+// Every step has a moment computed from the scenario (not from when a tick happened to
+// run), and every condition and exit looks only at events up to that moment. So the
+// steps, branches and arms an enrollment goes through do not depend on how time is cut
+// into ticks; only the send times do.
+import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
+import { END, type Step } from '../scenario/schema.js';
+import { isValidTimeZone } from '../time/zoned.js';
+import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
+import { renderMessages } from './render.js';
+import { chooseArm } from './split.js';
+import { applyWindow, durationMs, stepMoment } from './timing.js';
+import type { Decision, EnrollmentState, EventFact, Outcome, Plan, UserFacts } from './types.js';
+
+export interface ScenarioRuntime {
+  compiled: CompiledScenario;
+  /**
+   * When the scenario first ran. A step whose moment is earlier expires instead of going
+   * out, so switching a scenario on (or backfilling it) never sends a storm of past-due steps.
+   */
+  activatedAt: number;
+  /** Earlier definitions by hash, to place enrollments whose step an edit removed. */
+  previous?: ReadonlyMap<string, CompiledScenario> | undefined;
+}
+
+export interface PlanInput {
+  scenario: ScenarioRuntime;
+  enrollment: EnrollmentState;
+  user: UserFacts;
+  /** The user's events since the entry, oldest first. */
+  events: readonly EventFact[];
+  now: number;
+}
+
+/** Upper bound of steps passed in one plan: a loop always waits, so this is never reached by a valid scenario. */
+const MAX_STEPS_PER_PLAN = 200;
+
+export function userTimeZone(user: UserFacts, fallback: string): string {
+  const tz = user.attributes.timezone;
+  return typeof tz === 'string' && tz !== fallback && isValidTimeZone(tz) ? tz : fallback;
+}
+
+/** Where a step goes when it is skipped (expired, failed) or passed without a choice. */
+function passOn(cs: CompiledStep): string {
+  const step = cs.step;
+  if (step.type === 'branch') return step.default ?? END;
+  if (step.type === 'split') return step.arms[0]!.next;
+  return cs.next;
+}
+
+/** The first remaining step after a removed one, following the definition it was removed from. */
+function relocate(stepId: string, old: CompiledScenario | undefined, current: CompiledScenario): string | undefined {
+  if (!old) return undefined;
+  let id = stepId;
+  for (let n = 0; n <= old.order.length; n++) {
+    const oldStep = old.steps.get(id);
+    if (!oldStep) return undefined;
+    id = passOn(oldStep);
+    if (id === END || current.steps.has(id)) return id;
+  }
+  return undefined;
+}
+
+export function planEnrollment(input: PlanInput): Plan {
+  const { scenario: runtime, user, events, now } = input;
+  const { compiled } = runtime;
+  const scenario = compiled.scenario;
+  const state: EnrollmentState = { ...input.enrollment };
+  const decisions: Decision[] = [];
+  const tz = userTimeZone(user, compiled.timezone);
+  let conversionAt: number | undefined;
+
+  const done = (outcome: Outcome): Plan => ({ decisions, outcome, state, ...(conversionAt !== undefined ? { conversionAt } : {}) });
+  const exit = (reason: string) => done({ kind: 'exit', reason });
+
+  if (!user.following) return exit('unfollowed');
+
+  // An edit removed the step this enrollment waits for.
+  if (state.stepId !== END && !compiled.steps.has(state.stepId)) {
+    const moved = scenario.onStepRemoved === 'end' ? undefined : relocate(state.stepId, runtime.previous?.get(state.scenarioHash), compiled);
+    if (moved === undefined) return exit(`step "${state.stepId}" was removed from the scenario`);
+    state.stepId = moved;
+    state.waitStartedAt = undefined;
+  }
+  state.scenarioHash = compiled.hash;
+
+  // The goal counts once, whenever it is seen; it ends the enrollment (unless exit: false)
+  // only from the step whose moment follows it.
+  const goal = scenario.goal;
+  let goalExitAt = Infinity;
+  if (goal) {
+    const until = goal.within ? state.enteredAt + durationMs(goal.within) : Infinity;
+    const reached = events.find((e) => e.type === goal.event && e.occurredAt > state.enteredAt && e.occurredAt <= Math.min(until, now) && matchesFilter(e.properties, goal.where));
+    if (reached) {
+      if (!state.converted) {
+        state.converted = true;
+        conversionAt = reached.occurredAt;
+      }
+      if (goal.exit !== false) goalExitAt = reached.occurredAt;
+    }
+  }
+  const exitBefore = (moment: number): string | undefined => {
+    if (goalExitAt <= moment) return `goal: ${goal!.event}`;
+    for (const rule of scenario.exit ?? []) {
+      const hit = events.find((e) => e.type === rule.event && e.occurredAt > state.enteredAt && e.occurredAt <= moment && matchesFilter(e.properties, rule.where));
+      if (hit) return `exit: ${rule.event}`;
+    }
+    return undefined;
+  };
+
+  if (scenario.status === 'paused') return done({ kind: 'wait', until: Infinity });
+
+  const conditionContext = (moment: number): ConditionContext => ({
+    attributes: user.attributes,
+    answers: user.answers,
+    trigger: state.trigger,
+    events,
+    enteredAt: state.enteredAt,
+    previousAt: state.previousAt,
+    moment,
+  });
+  const windowOf = (step: Step) => (step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow);
+
+  for (let n = 0; n < MAX_STEPS_PER_PLAN; n++) {
+    if (state.stepId === END) return done({ kind: 'finish' });
+    const cs = compiled.steps.get(state.stepId)!;
+    const step = cs.step;
+    const moment = stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+    if ('error' in moment) {
+      decisions.push({ kind: 'fail', stepId: step.id, reason: moment.error });
+      return exit(`step "${step.id}": ${moment.error}`);
+    }
+
+    if (step.type === 'wait') {
+      const start = state.waitStartedAt ?? moment.at;
+      if (start > now) return done({ kind: 'wait', until: start });
+      const exitReason = exitBefore(start);
+      if (exitReason) return exit(exitReason);
+      const deadline = start + durationMs(step.timeout);
+      const seen = events.find((e) => e.type === step.for.event && e.occurredAt >= start && e.occurredAt <= deadline && e.occurredAt <= now && matchesFilter(e.properties, step.for.where));
+      if (seen) {
+        const reason = exitBefore(seen.occurredAt);
+        if (reason) return exit(reason);
+        decisions.push({ kind: 'branch', stepId: step.id, to: cs.next, via: step.for.event });
+        state.previousAt = seen.occurredAt;
+        state.stepId = cs.next;
+      } else if (deadline <= now) {
+        const reason = exitBefore(deadline);
+        if (reason) return exit(reason);
+        decisions.push({ kind: 'branch', stepId: step.id, to: step.onTimeout, via: 'timeout' });
+        state.previousAt = deadline;
+        state.stepId = step.onTimeout;
+      } else {
+        state.waitStartedAt = start;
+        return done({ kind: 'wait', until: deadline, waitingFor: step.for.event });
+      }
+      state.waitStartedAt = undefined;
+      continue;
+    }
+
+    const due = step.type === 'message' ? applyWindow(moment.at, windowOf(step), tz) : moment.at;
+    if (due > now) return done({ kind: 'wait', until: due });
+    const exitReason = exitBefore(due);
+    if (exitReason) return exit(exitReason);
+
+    if (step.type === 'message') {
+      // A reminder counted back from a date is pointless once the date has passed.
+      const deadline = step.expireAfter ? due + durationMs(step.expireAfter) : step.wait?.before ? moment.at + durationMs(step.wait.before) : Infinity;
+      const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : now > deadline ? 'it could not go out on time' : undefined;
+      if (expired) {
+        decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
+      } else {
+        const rendered = renderMessages(step, cs.uniform, { attributes: user.attributes, answers: user.answers, trigger: state.trigger });
+        if ('error' in rendered) decisions.push({ kind: 'fail', stepId: step.id, reason: rendered.error });
+        else decisions.push({ kind: 'send', stepId: step.id, dueAt: due, messages: rendered.messages, uniform: cs.uniform, aggregationUnit: cs.aggregationUnit });
+      }
+      state.previousAt = due;
+      state.stepId = cs.next;
+      if (!expired && scenario.catchUp !== 'together') {
+        // One step per tick: the next one, even if already due, waits for the next tick.
+        return state.stepId === END ? done({ kind: 'finish' }) : done({ kind: 'wait', until: nextMoment(state, compiled, tz, windowOf) ?? now });
+      }
+      continue;
+    }
+
+    let to: string;
+    let via: string;
+    if (step.type === 'branch') {
+      const ctx = conditionContext(due);
+      const index = step.branches.findIndex((b) => evaluate(b.when, ctx));
+      const hit = step.branches[index];
+      to = hit ? hit.next : (step.default ?? END);
+      via = hit ? (hit.name ?? `branch ${index + 1}`) : 'default';
+    } else {
+      const arm = chooseArm(user.userId, compiled.id, step);
+      to = arm.next;
+      via = arm.name;
+    }
+    decisions.push({ kind: 'branch', stepId: step.id, to, via });
+    state.previousAt = due;
+    state.stepId = to;
+  }
+  return exit('the scenario passed too many steps in one tick');
+}
+
+/** When the step the enrollment is at falls due (undefined if it cannot be computed). */
+function nextMoment(state: EnrollmentState, compiled: CompiledScenario, tz: string, windowOf: (step: Step) => unknown): number | undefined {
+  const cs = compiled.steps.get(state.stepId);
+  if (!cs) return undefined;
+  const m = stepMoment(cs.step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+  if ('error' in m) return undefined;
+  return cs.step.type === 'message' ? applyWindow(m.at, windowOf(cs.step) as never, tz) : m.at;
+}

@@ -1,0 +1,92 @@
+// What one event does to a user's enrollments: which scenarios it enrolls the user into,
+// which enrollments it ends, and which waiting enrollments it wakes. Pure.
+import type { CompiledScenario } from '../scenario/compile.js';
+import type { Trigger } from '../scenario/schema.js';
+import { evaluate, matchesFilter } from './conditions.js';
+import type { EnrollmentStatus, EventFact, UserFacts } from './types.js';
+
+export const UNFOLLOW = 'unfollow';
+export const FOLLOW = 'follow';
+export const LIST_ADDED = 'list_added';
+/** Events after which an audience trigger looks at the user's attributes again. */
+export const ATTRIBUTE_EVENTS = new Set(['profile_updated', 'account_linked', FOLLOW]);
+
+export interface RoutingScenario {
+  compiled: CompiledScenario;
+  /** When the scenario first ran: earlier events do not enroll, unless activation.backfillFrom says so. */
+  activatedAt: number;
+}
+
+export interface EnrollmentSummary {
+  id: string;
+  scenarioId: string;
+  status: EnrollmentStatus;
+  enteredAt: number;
+  /** The event a wait step of this enrollment waits for. */
+  waitingFor?: string | undefined;
+}
+
+export interface RouteInput {
+  event: EventFact;
+  user: UserFacts;
+  scenarios: readonly RoutingScenario[];
+  /** Every enrollment of this user, any status (re-entry rules need the ended ones). */
+  enrollments: readonly EnrollmentSummary[];
+}
+
+export interface RouteResult {
+  enroll: { scenarioId: string; enteredAt: number; trigger: Record<string, unknown> }[];
+  exit: { enrollmentId: string; reason: string }[];
+  /** Enrollments to plan again now (a wait ended, a goal may be reached). */
+  wake: string[];
+}
+
+export function triggerMatches(trigger: Trigger, event: EventFact, user: UserFacts): boolean {
+  switch (trigger.type) {
+    case 'follow': {
+      if (event.type !== FOLLOW) return false;
+      if (event.properties.unblocked === true && !trigger.includeUnblocked) return false;
+      if (trigger.route === undefined) return true;
+      const routes = Array.isArray(trigger.route) ? trigger.route : [trigger.route];
+      return routes.includes(String(event.properties.route ?? ''));
+    }
+    case 'event':
+      return event.type === trigger.event && matchesFilter(event.properties, trigger.where);
+    case 'list':
+      return event.type === LIST_ADDED && event.properties.list === trigger.list;
+    case 'audience':
+      return ATTRIBUTE_EVENTS.has(event.type) && evaluate(trigger.condition, { attributes: user.attributes, answers: user.answers, trigger: {}, events: [], enteredAt: event.occurredAt, previousAt: event.occurredAt, moment: event.occurredAt });
+  }
+}
+
+export function routeEvent({ event, user, scenarios, enrollments }: RouteInput): RouteResult {
+  const result: RouteResult = { enroll: [], exit: [], wake: [] };
+  const active = enrollments.filter((e) => e.status === 'active');
+  if (event.type === UNFOLLOW) {
+    for (const e of active) if (e.enteredAt <= event.occurredAt) result.exit.push({ enrollmentId: e.id, reason: 'unfollowed' });
+    return result;
+  }
+  for (const { compiled, activatedAt } of scenarios) {
+    const scenario = compiled.scenario;
+    const mine = active.filter((e) => e.scenarioId === compiled.id);
+    for (const e of mine) {
+      if (event.occurredAt <= e.enteredAt) continue;
+      const rule = scenario.exit?.find((r) => r.event === event.type && matchesFilter(event.properties, r.where));
+      if (rule) result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}` });
+      else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
+    }
+    if (scenario.status === 'paused' || !user.following) continue;
+    const startFrom = scenario.activation?.backfillFrom ? Date.parse(scenario.activation.backfillFrom) : activatedAt;
+    if (event.occurredAt < startFrom) continue;
+    if (!triggerMatches(scenario.entry.trigger, event, user)) continue;
+    if (scenario.entry.audience && !evaluate(scenario.entry.audience, { attributes: user.attributes, answers: user.answers, trigger: event.properties, events: [], enteredAt: event.occurredAt, previousAt: event.occurredAt, moment: event.occurredAt })) continue;
+    const reentry = scenario.reentry ?? 'once';
+    const exiting = new Set(result.exit.map((x) => x.enrollmentId));
+    const stillActive = mine.filter((e) => !exiting.has(e.id));
+    if (reentry === 'once' && enrollments.some((e) => e.scenarioId === compiled.id)) continue;
+    if (reentry === 'after_finish' && stillActive.length) continue;
+    if (reentry === 'restart') for (const e of stillActive) result.exit.push({ enrollmentId: e.id, reason: 'restarted by a new trigger' });
+    result.enroll.push({ scenarioId: compiled.id, enteredAt: event.occurredAt, trigger: event.properties });
+  }
+  return result;
+}
