@@ -6,7 +6,7 @@
 // steps, branches and arms an enrollment goes through do not depend on how time is cut
 // into ticks; only the send times do.
 import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
-import { END, type Step } from '../scenario/schema.js';
+import { END, type Scenario, type SendWindow, type Step } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
 import { renderMessages } from './render.js';
@@ -72,8 +72,8 @@ export function planEnrollment(input: PlanInput): Plan {
   const tz = userTimeZone(user, compiled.timezone);
   let conversionAt: number | undefined;
 
-  const done = (outcome: Outcome): Plan => ({ decisions, outcome, state, ...(conversionAt !== undefined ? { conversionAt } : {}) });
-  const exit = (reason: string) => done({ kind: 'exit', reason });
+  const done = (outcome: Outcome): Plan => (conversionAt === undefined ? { decisions, outcome, state } : { decisions, outcome, state, conversionAt });
+  const exit = (reason: string): Plan => done({ kind: 'exit', reason });
 
   if (!user.following) return exit('unfollowed');
 
@@ -92,7 +92,7 @@ export function planEnrollment(input: PlanInput): Plan {
   let goalExitAt = Infinity;
   if (goal) {
     const until = goal.within ? state.enteredAt + durationMs(goal.within) : Infinity;
-    const reached = events.find((e) => e.type === goal.event && e.occurredAt > state.enteredAt && e.occurredAt <= Math.min(until, now) && matchesFilter(e.properties, goal.where));
+    const reached = events.length === 0 ? undefined : events.find((e) => e.type === goal.event && e.occurredAt > state.enteredAt && e.occurredAt <= Math.min(until, now) && matchesFilter(e.properties, goal.where));
     if (reached) {
       if (!state.converted) {
         state.converted = true;
@@ -101,27 +101,9 @@ export function planEnrollment(input: PlanInput): Plan {
       if (goal.exit !== false) goalExitAt = reached.occurredAt;
     }
   }
-  const exitBefore = (moment: number): string | undefined => {
-    if (goalExitAt <= moment) return `goal: ${goal!.event}`;
-    for (const rule of scenario.exit ?? []) {
-      const hit = events.find((e) => e.type === rule.event && e.occurredAt > state.enteredAt && e.occurredAt <= moment && matchesFilter(e.properties, rule.where));
-      if (hit) return `exit: ${rule.event}`;
-    }
-    return undefined;
-  };
+  const exitBefore = (moment: number) => exitReasonBefore(scenario, events, state.enteredAt, goalExitAt, moment);
 
   if (scenario.status === 'paused') return done({ kind: 'wait', until: Infinity });
-
-  const conditionContext = (moment: number): ConditionContext => ({
-    attributes: user.attributes,
-    answers: user.answers,
-    trigger: state.trigger,
-    events,
-    enteredAt: state.enteredAt,
-    previousAt: state.previousAt,
-    moment,
-  });
-  const windowOf = (step: Step) => (step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow);
 
   for (let n = 0; n < MAX_STEPS_PER_PLAN; n++) {
     if (state.stepId === END) return done({ kind: 'finish' });
@@ -160,7 +142,7 @@ export function planEnrollment(input: PlanInput): Plan {
       continue;
     }
 
-    const due = step.type === 'message' ? applyWindow(moment.at, windowOf(step), tz) : moment.at;
+    const due = step.type === 'message' ? applyWindow(moment.at, windowOf(scenario, step), tz) : moment.at;
     if (due > now) return done({ kind: 'wait', until: due });
     const exitReason = exitBefore(due);
     if (exitReason) return exit(exitReason);
@@ -172,7 +154,7 @@ export function planEnrollment(input: PlanInput): Plan {
       if (expired) {
         decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
       } else {
-        const rendered = renderMessages(step, cs.uniform, { attributes: user.attributes, answers: user.answers, trigger: state.trigger });
+        const rendered = renderMessages(cs, { attributes: user.attributes, answers: user.answers, trigger: state.trigger });
         if ('error' in rendered) decisions.push({ kind: 'fail', stepId: step.id, reason: rendered.error });
         else decisions.push({ kind: 'send', stepId: step.id, dueAt: due, messages: rendered.messages, uniform: cs.uniform, aggregationUnit: cs.aggregationUnit });
       }
@@ -180,7 +162,7 @@ export function planEnrollment(input: PlanInput): Plan {
       state.stepId = cs.next;
       if (!expired && scenario.catchUp !== 'together') {
         // One step per tick: the next one, even if already due, waits for the next tick.
-        return state.stepId === END ? done({ kind: 'finish' }) : done({ kind: 'wait', until: nextMoment(state, compiled, tz, windowOf) ?? now });
+        return state.stepId === END ? done({ kind: 'finish' }) : done({ kind: 'wait', until: nextMoment(state, compiled, tz) ?? now });
       }
       continue;
     }
@@ -188,7 +170,7 @@ export function planEnrollment(input: PlanInput): Plan {
     let to: string;
     let via: string;
     if (step.type === 'branch') {
-      const ctx = conditionContext(due);
+      const ctx: ConditionContext = { attributes: user.attributes, answers: user.answers, trigger: state.trigger, events, enteredAt: state.enteredAt, previousAt: state.previousAt, moment: due };
       const index = step.branches.findIndex((b) => evaluate(b.when, ctx));
       const hit = step.branches[index];
       to = hit ? hit.next : (step.default ?? END);
@@ -206,10 +188,27 @@ export function planEnrollment(input: PlanInput): Plan {
 }
 
 /** When the step the enrollment is at falls due (undefined if it cannot be computed). */
-function nextMoment(state: EnrollmentState, compiled: CompiledScenario, tz: string, windowOf: (step: Step) => unknown): number | undefined {
+function nextMoment(state: EnrollmentState, compiled: CompiledScenario, tz: string): number | undefined {
   const cs = compiled.steps.get(state.stepId);
   if (!cs) return undefined;
   const m = stepMoment(cs.step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
   if ('error' in m) return undefined;
-  return cs.step.type === 'message' ? applyWindow(m.at, windowOf(cs.step) as never, tz) : m.at;
+  return cs.step.type === 'message' ? applyWindow(m.at, windowOf(compiled.scenario, cs.step), tz) : m.at;
+}
+
+function windowOf(scenario: Scenario, step: Step): SendWindow | null | undefined {
+  return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
+}
+
+/** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */
+function exitReasonBefore(scenario: Scenario, events: readonly EventFact[], enteredAt: number, goalExitAt: number, moment: number): string | undefined {
+  if (goalExitAt <= moment) return `goal: ${scenario.goal!.event}`;
+  const rules = scenario.exit;
+  if (!rules || events.length === 0) return undefined;
+  for (const rule of rules) {
+    for (const e of events) {
+      if (e.type === rule.event && e.occurredAt > enteredAt && e.occurredAt <= moment && matchesFilter(e.properties, rule.where)) return `exit: ${rule.event}`;
+    }
+  }
+  return undefined;
 }

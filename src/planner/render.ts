@@ -1,7 +1,8 @@
 // Fills placeholders into a step's messages for one user, then checks the result
 // against LINE's limits again (a long product name can push a text over 5,000).
-import { MessageSchema, type Message } from '../scenario/messages.js';
+import { LINE_LIMITS, MessageSchema, type Message } from '../scenario/messages.js';
 import { fillPlaceholders } from '../scenario/placeholders.js';
+import type { CompiledStep } from '../scenario/compile.js';
 import type { MessageStep } from '../scenario/schema.js';
 import { fieldValue } from './conditions.js';
 
@@ -31,16 +32,27 @@ function fillDeep(value: unknown, lookup: (key: string) => string | undefined, f
   return value;
 }
 
-/** uniform: the step has no placeholders, so its messages go out as written. */
-export function renderMessages(step: MessageStep, uniform: boolean, input: RenderInput): RenderResult {
-  if (uniform) return { messages: step.messages };
+/** A uniform step has no placeholders, so its messages go out as written. */
+export function renderMessages(compiled: CompiledStep, input: RenderInput): RenderResult {
+  const step = compiled.step as MessageStep;
+  if (compiled.uniform) return { messages: step.messages };
+  const textOnly = compiled.textOnlyPlaceholders;
   const missing: string[] = [];
   const lookup = (key: string) => display(fieldValue(key, input));
   const messages = fillDeep(step.messages, lookup, step.fallbacks, missing) as Message[];
   if (missing.length) {
     return { error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}` };
   }
-  for (const [i, m] of messages.entries()) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    // A text message whose placeholders are all in its text: only the text's length can
+    // have changed. Anything else is checked against the whole schema again.
+    if (m.type === 'text' && textOnly[i]) {
+      if (m.text.length === 0 || m.text.length > LINE_LIMITS.textLength) {
+        return { error: `message ${i + 1} after filling placeholders: text: ${m.text.length === 0 ? 'a text message cannot be empty' : `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units) in a text message, this has ${m.text.length}`}` };
+      }
+      continue;
+    }
     const checked = MessageSchema.safeParse(m);
     if (!checked.success) {
       const issue = checked.error.issues[0]!;

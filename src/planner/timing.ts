@@ -20,6 +20,7 @@ export function durationMs(d: Duration | undefined): number {
 
 /** Reads a dotted path (a.b.c) from an object. */
 export function readPath(obj: unknown, path: string): unknown {
+  if (!path.includes('.')) return obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[path] : undefined;
   let v = obj;
   for (const part of path.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;

@@ -13,6 +13,8 @@ export interface CompiledStep {
   uniform: boolean;
   /** customAggregationUnits name. */
   aggregationUnit: string;
+  /** Per message: a text message whose placeholders are all in its text (cheap to re-check after rendering). */
+  textOnlyPlaceholders: boolean[];
 }
 
 export interface CompiledScenario {
@@ -83,6 +85,7 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
       uniform: step.type === 'message' ? !hasPlaceholders(step.messages) : true,
       aggregationUnit:
         (step.type === 'message' ? step.aggregationUnit : undefined) ?? defaultAggregationUnit(scenario.id, step.id),
+      textOnlyPlaceholders: step.type === 'message' ? step.messages.map((m) => m.type === 'text' && !hasPlaceholders({ ...m, text: '' })) : [],
     });
   });
   return {

@@ -1,7 +1,5 @@
 // Wall-clock time in an IANA zone, with no library: Intl gives the UTC offset of a zone
-// at an instant; everything else is arithmetic on "shifted" UTC dates. Offsets are cached
-// per 15-minute bucket, since every zone changes offset only on such a boundary, which
-// keeps the planner fast (Intl's formatter costs microseconds a call).
+// at an instant; everything else is arithmetic on "shifted" UTC instants.
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -9,15 +7,30 @@ export const DAY = 24 * HOUR;
 const BUCKET = 15 * MINUTE;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, Map<number, number>>();
+
+/** Offsets of one zone: per UTC day when the day has one offset, else per 15 minutes. */
+interface ZoneOffsets {
+  days: Map<number, number>;
+  transitionDays: Set<number>;
+  buckets: Map<number, number>;
+}
+const zones = new Map<string, ZoneOffsets>();
+let lastZone = '';
+let lastOffsets: ZoneOffsets | undefined;
+const zoneValidity = new Map<string, boolean>();
 
 export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+  let valid = zoneValidity.get(tz);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (zoneValidity.size < 10_000) zoneValidity.set(tz, valid);
   }
+  return valid;
 }
 
 export function knownTimeZones(): string[] {
@@ -43,22 +56,46 @@ function formatter(tz: string): Intl.DateTimeFormat {
 }
 
 /** Minutes to add to UTC to get the zone's wall clock at this instant (Tokyo: +540). */
-export function offsetMinutes(tz: string, instant: number): number {
-  const bucket = Math.floor(instant / BUCKET);
-  let perZone = offsetCache.get(tz);
-  if (!perZone) {
-    perZone = new Map();
-    offsetCache.set(tz, perZone);
-  }
-  const cached = perZone.get(bucket);
-  if (cached !== undefined) return cached;
-  const at = bucket * BUCKET;
+function intlOffset(tz: string, at: number): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(tz).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
   const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  const offset = Math.round((wall - at) / MINUTE);
-  if (perZone.size > 100_000) perZone.clear();
-  perZone.set(bucket, offset);
+  return Math.round((wall - at) / MINUTE);
+}
+
+/**
+ * Minutes to add to UTC to get the zone's wall clock at this instant (Tokyo: +540).
+ * Cached per UTC day when the offset is the same at both ends of the day (no zone changes
+ * offset twice in a day), else per 15-minute bucket (zones change only on such a
+ * boundary), so the planner rarely pays for Intl, which costs microseconds a call.
+ */
+export function offsetMinutes(tz: string, instant: number): number {
+  let zone = lastZone === tz ? lastOffsets : zones.get(tz);
+  if (!zone) {
+    zone = { days: new Map(), transitionDays: new Set(), buckets: new Map() };
+    zones.set(tz, zone);
+  }
+  lastZone = tz;
+  lastOffsets = zone;
+  const day = Math.floor(instant / DAY);
+  const known = zone.days.get(day);
+  if (known !== undefined) return known;
+  if (!zone.transitionDays.has(day)) {
+    const start = intlOffset(tz, day * DAY);
+    if (start === intlOffset(tz, (day + 1) * DAY)) {
+      if (zone.days.size > 100_000) zone.days.clear();
+      zone.days.set(day, start);
+      return start;
+    }
+    zone.transitionDays.add(day);
+  }
+  const bucket = Math.floor(instant / BUCKET);
+  let offset = zone.buckets.get(bucket);
+  if (offset === undefined) {
+    offset = intlOffset(tz, bucket * BUCKET);
+    if (zone.buckets.size > 100_000) zone.buckets.clear();
+    zone.buckets.set(bucket, offset);
+  }
   return offset;
 }
 
@@ -75,17 +112,25 @@ export interface LocalParts {
 }
 
 export function localParts(instant: number, tz: string): LocalParts {
-  const shifted = new Date(instant + offsetMinutes(tz, instant) * MINUTE);
-  const hour = shifted.getUTCHours();
-  const minute = shifted.getUTCMinutes();
+  // Civil date from a day count (H. Hinnant's algorithm): no Date object in the hot path.
+  const shifted = instant + offsetMinutes(tz, instant) * MINUTE;
+  const days = Math.floor(shifted / DAY);
+  const minuteOfDay = Math.floor((shifted - days * DAY) / MINUTE);
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
   return {
-    year: shifted.getUTCFullYear(),
-    month: shifted.getUTCMonth() + 1,
-    day: shifted.getUTCDate(),
-    hour,
-    minute,
-    weekday: (shifted.getUTCDay() + 6) % 7,
-    minuteOfDay: hour * 60 + minute,
+    year: yoe + era * 400 + (month <= 2 ? 1 : 0),
+    month,
+    day: doy - Math.floor((153 * mp + 2) / 5) + 1,
+    hour: Math.floor(minuteOfDay / 60),
+    minute: minuteOfDay % 60,
+    weekday: (((days + 3) % 7) + 7) % 7, // 1970-01-01 was a Thursday
+    minuteOfDay,
   };
 }
 
@@ -96,7 +141,10 @@ export function localParts(instant: number, tz: string): LocalParts {
  */
 export function localToInstant(tz: string, year: number, month: number, day: number, hour: number, minute: number): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
-  const before = wall - offsetMinutes(tz, wall - DAY) * MINUTE;
+  const offsetBefore = offsetMinutes(tz, wall - DAY);
+  // No offset change within a day either side (the usual case): one reading settles it.
+  if (offsetBefore === offsetMinutes(tz, wall + DAY)) return wall - offsetBefore * MINUTE;
+  const before = wall - offsetBefore * MINUTE;
   const after = wall - offsetMinutes(tz, wall + DAY) * MINUTE;
   // Prefer the earlier reading when both are valid (overlap).
   for (const guess of [Math.min(before, after), Math.max(before, after)]) {
@@ -118,8 +166,15 @@ export function atLocalTime(instant: number, days: number, hhmm: number, tz: str
   return localToInstant(tz, p.year, p.month, p.day + days, Math.floor(hhmm / 60), hhmm % 60);
 }
 
+const hhmmCache = new Map<string, number>();
+
 export function parseHhMm(text: string): number {
-  return Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+  let minutes = hhmmCache.get(text);
+  if (minutes === undefined) {
+    minutes = Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+    hhmmCache.set(text, minutes);
+  }
+  return minutes;
 }
 
 export function formatHhMm(minuteOfDay: number): string {
