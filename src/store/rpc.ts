@@ -1,0 +1,23 @@
+// The store port at its narrowest: call one SQL function with one jsonb, get one jsonb.
+// Every adapter (Supabase, a direct Postgres connection, PGlite) implements only this,
+// so the meaning lives in the SQL and the adapters stay too thin to differ.
+export interface Rpc {
+  /** Calls public.<fn>(p jsonb) and returns its jsonb result. */
+  call<T = unknown>(fn: string, payload: unknown): Promise<T>;
+  close(): Promise<void>;
+  /** Where the state lives, for the job summary (never a secret). */
+  readonly label: string;
+}
+
+/** A direct SQL connection (PGlite or Postgres): also runs migrations and ad-hoc queries in tests. */
+export interface SqlRpc extends Rpc {
+  exec(sql: string): Promise<void>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+export const FUNCTION_NAME = /^lsd_[a-z_]+$/;
+
+export function rpcStatement(fn: string): string {
+  if (!FUNCTION_NAME.test(fn)) throw new Error(`not an engine function: ${fn}`);
+  return `select ${fn}($1::jsonb) as r`;
+}

@@ -1,0 +1,236 @@
+// The store, typed: one method per SQL function, converting rows to the planner's types.
+// Nothing here decides anything; it only names the calls.
+import type { Message } from '../scenario/messages.js';
+import type { EnrollmentSummary } from '../planner/route.js';
+import type { EnrollmentState, EventFact, UserFacts } from '../planner/types.js';
+import type { Rpc } from './rpc.js';
+
+export interface ScenarioRegistration {
+  id: string;
+  hash: string;
+  version: number;
+  definition: unknown;
+}
+
+interface UserRow {
+  line_user_id: string;
+  following: boolean;
+  attributes: Record<string, unknown>;
+  answers: Record<string, unknown>;
+}
+interface EventRow {
+  id: string;
+  line_user_id: string;
+  type: string;
+  occurred_at: number;
+  properties: Record<string, unknown>;
+}
+
+export interface IngestPage {
+  events: (EventFact & { userId: string })[];
+  users: Map<string, UserFacts>;
+  enrollments: (EnrollmentSummary & { userId: string })[];
+  setAside: number;
+  waitingLink: number;
+}
+
+export interface ClaimedEnrollment extends EnrollmentState {
+  userId: string;
+}
+
+export interface DuePage {
+  enrollments: ClaimedEnrollment[];
+  users: Map<string, UserFacts>;
+  eventsByUser: Map<string, EventFact[]>;
+  previousDefinitions: { scenarioId: string; hash: string; definition: unknown }[];
+}
+
+export interface PlanCommit {
+  id: string;
+  status: 'active' | 'finished' | 'exited';
+  step_id: string;
+  previous_at: number;
+  wait_started_at: number | null;
+  waiting_for: string | null;
+  /** null while active means "not until the scenario changes" (paused). */
+  due_at: number | null;
+  scenario_hash: string;
+  converted_at: number | null;
+  exit_reason: string | null;
+}
+
+export interface SkippedStep {
+  enrollment_id: string;
+  scenario_id: string;
+  step_id: string;
+  line_user_id: string;
+  kind: 'expire' | 'fail';
+  due_at: number;
+  reason: string;
+}
+
+export interface BatchDraft {
+  /** UUID: the X-Line-Retry-Key. */
+  id: string;
+  scenario_id: string;
+  step_id: string;
+  kind: 'push' | 'multicast';
+  messages: Message[];
+  aggregation_unit: string;
+  members: { enrollment_id: string; line_user_id: string; due_at: number }[];
+}
+
+export interface OutboxBatch {
+  id: string;
+  scenario_id: string;
+  step_id: string;
+  kind: 'push' | 'multicast';
+  messages: Message[];
+  recipients: string[];
+  aggregation_unit: string | null;
+  attempts: number;
+  created_at: number;
+}
+
+export type SendOutcome = 'sent' | 'failed' | 'deferred' | 'uncertain';
+
+export interface SendResult {
+  batch_id: string;
+  outcome: SendOutcome;
+  request_id?: string | undefined;
+  error?: unknown;
+}
+
+export interface Attention {
+  needs_review: number;
+  set_aside_recent: number;
+  waiting_link: number;
+  pending_batches: number;
+}
+
+export interface DeliveryRow {
+  line_user_id: string;
+  scenario_id: string;
+  step_id: string;
+  kind: 'send' | 'expire' | 'fail';
+  status: string;
+  due_at: number;
+  sent_at: number | null;
+  batch_id: string | null;
+  reason: string | null;
+}
+
+const toUser = (u: UserRow): UserFacts => ({ userId: u.line_user_id, following: u.following, attributes: u.attributes ?? {}, answers: u.answers ?? {} });
+
+export class Store {
+  constructor(readonly rpc: Rpc) {}
+
+  get label(): string {
+    return this.rpc.label;
+  }
+
+  registerScenarios(now: number, scenarios: ScenarioRegistration[], rescheduleLimit = 5000) {
+    return this.rpc.call<{ scenarios: { id: string; activated_at: number }[]; rescheduled: number }>('lsd_register_scenarios', {
+      now,
+      scenarios,
+      reschedule_limit: rescheduleLimit,
+    });
+  }
+
+  async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number }): Promise<IngestPage> {
+    const r = await this.rpc.call<{ events: EventRow[]; users: UserRow[]; enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null }[]; set_aside: number; waiting_link: number }>(
+      'lsd_ingest_claim',
+      { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds },
+    );
+    return {
+      events: r.events.map((e) => ({ id: e.id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
+      users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
+      enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined })),
+      setAside: r.set_aside,
+      waitingLink: r.waiting_link,
+    };
+  }
+
+  ingestCommit(args: {
+    now: number;
+    owner: string;
+    done: string[];
+    enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string }[];
+    exit: { enrollment_id: string; reason: string }[];
+    wake: string[];
+  }) {
+    return this.rpc.call<{ exited: number; enrolled: number; woken: number; done: number }>('lsd_ingest_commit', args);
+  }
+
+  async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[] }): Promise<DuePage> {
+    const r = await this.rpc.call<{
+      enrollments: { id: string; scenario_id: string; line_user_id: string; step_id: string; entered_at: number; previous_at: number; wait_started_at: number | null; trigger: Record<string, unknown>; scenario_hash: string; converted: boolean }[];
+      users: UserRow[];
+      events: EventRow[];
+      previous_definitions: { scenario_id: string; hash: string; definition: unknown }[];
+    }>('lsd_claim_due', { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, shard_index: args.shardIndex, shard_count: args.shardCount, event_types: args.eventTypes });
+    const eventsByUser = new Map<string, EventFact[]>();
+    for (const e of r.events) {
+      let list = eventsByUser.get(e.line_user_id);
+      if (!list) eventsByUser.set(e.line_user_id, (list = []));
+      list.push({ id: e.id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} });
+    }
+    return {
+      enrollments: r.enrollments.map((e) => ({
+        id: e.id,
+        userId: e.line_user_id,
+        scenarioId: e.scenario_id,
+        scenarioHash: e.scenario_hash,
+        enteredAt: Number(e.entered_at),
+        trigger: e.trigger ?? {},
+        stepId: e.step_id,
+        previousAt: Number(e.previous_at),
+        waitStartedAt: e.wait_started_at === null ? undefined : Number(e.wait_started_at),
+        converted: e.converted,
+      })),
+      users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
+      eventsByUser,
+      previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
+    };
+  }
+
+  commitPlans(args: { now: number; owner: string; plans: PlanCommit[]; skipped: SkippedStep[]; batches: BatchDraft[] }) {
+    return this.rpc.call<{ committed: number; lost: number; batches: number }>('lsd_commit_plans', args);
+  }
+
+  claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number }) {
+    return this.rpc.call<{ batches: OutboxBatch[]; needs_review: number }>('lsd_claim_batches', {
+      now: args.now,
+      owner: args.owner,
+      limit: args.limit,
+      lease_seconds: args.leaseSeconds,
+      ...(args.retryWindowSeconds !== undefined ? { retry_window_seconds: args.retryWindowSeconds } : {}),
+    });
+  }
+
+  recordResults(args: { now: number; owner: string; results: SendResult[] }) {
+    return this.rpc.call<{ deliveries: number }>('lsd_record_results', args);
+  }
+
+  runStart(args: { now: number; shardIndex: number; shardCount: number; dryRun: boolean; trigger: string }) {
+    return this.rpc.call<{ id: string; previous_started_at: number | null; previous_status: string | null }>('lsd_run_start', {
+      now: args.now,
+      shard_index: args.shardIndex,
+      shard_count: args.shardCount,
+      dry_run: args.dryRun,
+      trigger: args.trigger,
+    });
+  }
+
+  runFinish(args: { now: number; id: string; counts: unknown; status: string }) {
+    return this.rpc.call<Attention>('lsd_run_finish', args);
+  }
+
+  deliveriesOf(lineUserIds: string[]) {
+    return this.rpc.call<DeliveryRow[]>('lsd_deliveries_of', { line_user_ids: lineUserIds });
+  }
+
+  close() {
+    return this.rpc.close();
+  }
+}

@@ -1,0 +1,38 @@
+// Supabase through its HTTP API (PostgREST): one rpc call per engine function. This is
+// the only code here that CI cannot run against the real service (PostgREST does not run
+// on the test machine); it is exercised through supabase-js against a stand-in of the
+// RPC endpoint, and for real by the opt-in test when SUPABASE_URL is set.
+import { createClient } from '@supabase/supabase-js';
+import { rpcStatement, type Rpc } from './rpc.js';
+
+export class SupabaseRpcError extends Error {
+  constructor(
+    readonly fn: string,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(`${fn}: ${message}${code ? ` (${code})` : ''}${hint ? `. ${hint}` : ''}`);
+  }
+}
+
+export function openSupabase(url: string, secretKey: string, options: { fetch?: typeof fetch } = {}): Rpc {
+  // sb_secret_... keys and legacy service_role JWTs are both accepted as the key.
+  const client = createClient(url, secretKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    ...(options.fetch ? { global: { fetch: options.fetch } } : {}),
+  });
+  return {
+    label: `Supabase (${new URL(url).host})`,
+    async call<T>(fn: string, payload: unknown): Promise<T> {
+      rpcStatement(fn); // the same name check as the SQL adapters
+      const { data, error } = await client.rpc(fn, { p: payload });
+      if (error) {
+        const hint = error.code === 'PGRST202' ? 'apply the migrations: supabase db push' : error.code === '' ? 'the Supabase project could not be reached' : error.hint ?? undefined;
+        throw new SupabaseRpcError(fn, error.code, error.message, hint ?? undefined);
+      }
+      return data as T;
+    },
+    async close() {},
+  };
+}
