@@ -155,7 +155,7 @@ export class Store {
     now: number;
     owner: string;
     done: string[];
-    enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string }[];
+    enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string; status?: 'exited'; exit_reason?: string }[];
     exit: { enrollment_id: string; reason: string }[];
     wake: string[];
   }) {
@@ -198,9 +198,10 @@ export class Store {
     return this.rpc.call<{ committed: number; lost: number; batches: number }>('lsd_commit_plans', args);
   }
 
-  claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number }) {
+  claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; exclude?: string[] }) {
     return this.rpc.call<{ batches: OutboxBatch[]; needs_review: number }>('lsd_claim_batches', {
       now: args.now,
+      exclude: args.exclude ?? [],
       owner: args.owner,
       limit: args.limit,
       lease_seconds: args.leaseSeconds,

@@ -174,9 +174,13 @@ begin
   where enrollments.id = x.enrollment_id and enrollments.status = 'active';
   get diagnostics n_exit = row_count;
 
-  insert into enrollments (scenario_id, line_user_id, step_id, entered_at, previous_at, due_at, trigger, trigger_event_id, scenario_hash, shard_key, created_at, updated_at)
-  select x.scenario_id, x.line_user_id, x.step_id, lsd_ts(x.entered_at), lsd_ts(x.entered_at), lsd_ts(x.entered_at), coalesce(x.trigger, '{}'), x.trigger_event_id, x.scenario_hash, lsd_shard_key(x.line_user_id), now_ts, now_ts
-  from jsonb_to_recordset(coalesce(p->'enroll', '[]')) as x(scenario_id text, line_user_id text, step_id text, entered_at jsonb, trigger jsonb, trigger_event_id bigint, scenario_hash text)
+  -- An enrollment that a later event of the same page already ended is stored as ended
+  -- (re-entry rules still see it).
+  insert into enrollments (scenario_id, line_user_id, status, exit_reason, ended_at, step_id, entered_at, previous_at, due_at, trigger, trigger_event_id, scenario_hash, shard_key, created_at, updated_at)
+  select x.scenario_id, x.line_user_id, coalesce(x.status, 'active'), x.exit_reason, case when x.status = 'exited' then now_ts end,
+         x.step_id, lsd_ts(x.entered_at), lsd_ts(x.entered_at), case when coalesce(x.status, 'active') = 'active' then lsd_ts(x.entered_at) end,
+         coalesce(x.trigger, '{}'), x.trigger_event_id, x.scenario_hash, lsd_shard_key(x.line_user_id), now_ts, now_ts
+  from jsonb_to_recordset(coalesce(p->'enroll', '[]')) as x(scenario_id text, line_user_id text, status text, exit_reason text, step_id text, entered_at jsonb, trigger jsonb, trigger_event_id bigint, scenario_hash text)
   on conflict (scenario_id, line_user_id) where status = 'active' do nothing;
   get diagnostics n_enroll = row_count;
 
@@ -329,9 +333,11 @@ begin
     update deliveries set status = 'needs_review' where batch_id in (select id from marked) returning 1)
   select count(*) into reviewed from marked;
 
+  -- exclude: batches this tick already tried (deferred ones wait for the next tick).
   with picked as (
     select id from outbox_batches
     where status = 'pending' and (lease_until is null or lease_until < now_ts)
+      and not (id = any(coalesce((select array_agg(x::uuid) from jsonb_array_elements_text(p->'exclude') x), '{}')))
     order by created_at limit lim for update skip locked),
   leased as (
     update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,

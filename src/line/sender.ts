@@ -1,0 +1,34 @@
+// The sender port: what the tick needs from LINE. One batch in, one outcome out.
+import type { OutboxBatch, SendOutcome } from '../store/store.js';
+
+export interface SendReport {
+  outcome: SendOutcome;
+  /** LINE's x-line-request-id (or x-line-accepted-request-id on a 409). */
+  requestId?: string | undefined;
+  error?: { status?: number; message: string; details?: unknown } | undefined;
+  /** Stop sending for this tick: the monthly limit is reached, or the token is refused. */
+  stop?: 'monthly_limit' | 'unauthorized' | undefined;
+}
+
+export interface Quota {
+  /** null: no monthly limit. */
+  limit: number | null;
+  used: number;
+}
+
+export interface Sender {
+  readonly label: string;
+  send(batch: OutboxBatch): Promise<SendReport>;
+  quota?(): Promise<Quota | undefined>;
+}
+
+/** Records what would be sent: the local demo, and manual runs without a token. */
+export class DryRunSender implements Sender {
+  readonly label = 'dry run (LINE not called)';
+  readonly sent: OutboxBatch[] = [];
+
+  async send(batch: OutboxBatch): Promise<SendReport> {
+    this.sent.push(batch);
+    return { outcome: 'sent', requestId: `dry-run-${batch.id}` };
+  }
+}

@@ -1,0 +1,55 @@
+// What a tick did, counted per scenario and step: the job summary and the outputs read
+// these. Counts and reasons only: never a user id or a message text.
+export type Counted = 'enrolled' | 'sent' | 'deferred' | 'expired' | 'failed' | 'exited' | 'finished' | 'conversions' | 'branched';
+
+export class TickCounts {
+  readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();
+  readonly failures: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
+  eventsTaken = 0;
+  eventsSetAside = 0;
+  eventsWaitingLink = 0;
+  recipientsPlanned = 0;
+  lostLeases = 0;
+  needsReview = 0;
+  heldBackByMaxMessages = false;
+
+  add(scenarioId: string, stepId: string | undefined, what: Counted, n = 1): void {
+    let steps = this.byScenario.get(scenarioId);
+    if (!steps) this.byScenario.set(scenarioId, (steps = new Map()));
+    const key = stepId ?? '';
+    const row = steps.get(key) ?? {};
+    row[what] = (row[what] ?? 0) + n;
+    steps.set(key, row);
+  }
+
+  addRecipients(scenarioId: string, stepId: string, what: Counted, n: number): void {
+    this.add(scenarioId, stepId, what, n);
+  }
+
+  /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
+  noteFailure(scenarioId: string, stepId: string, reason: string): void {
+    const known = this.failures.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
+    if (known) known.count++;
+    else if (this.failures.length < 100) this.failures.push({ scenarioId, stepId, reason, count: 1 });
+  }
+
+  total(what: Counted): number {
+    let sum = 0;
+    for (const steps of this.byScenario.values()) for (const row of steps.values()) sum += row[what] ?? 0;
+    return sum;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const scenarios: Record<string, Record<string, Partial<Record<Counted, number>>>> = {};
+    for (const [id, steps] of this.byScenario) scenarios[id] = Object.fromEntries([...steps].map(([k, v]) => [k || '(scenario)', v]));
+    return {
+      events: { taken: this.eventsTaken, setAside: this.eventsSetAside, waitingLink: this.eventsWaitingLink },
+      recipientsPlanned: this.recipientsPlanned,
+      sent: this.total('sent'),
+      failed: this.total('failed'),
+      deferred: this.total('deferred'),
+      lostLeases: this.lostLeases,
+      scenarios,
+    };
+  }
+}

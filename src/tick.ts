@@ -1,0 +1,267 @@
+// One tick, top to bottom: register the scenarios, take in new events, plan what is due,
+// commit the plans with their outbox batches in one transaction per page, send the
+// outbox, record what LINE answered. Every step is a bounded page of work; a crash at any
+// point leaves state from which the next tick continues without sending anything twice.
+import { randomUUID } from 'node:crypto';
+import { compileScenario, type CompiledScenario } from './scenario/compile.js';
+import type { Scenario } from './scenario/schema.js';
+import { routeEvent, type EnrollmentSummary, type RoutingScenario } from './planner/route.js';
+import { planEnrollment, type ScenarioRuntime } from './planner/plan.js';
+import type { Decision, Plan } from './planner/types.js';
+import { LINE_LIMITS } from './scenario/messages.js';
+import { canonicalJson } from './scenario/compile.js';
+import type { BatchDraft, PlanCommit, SkippedStep, Store, Attention } from './store/store.js';
+import type { Sender } from './line/sender.js';
+import { TickCounts } from './report/counts.js';
+
+export interface TickOptions {
+  store: Store;
+  sender: Sender;
+  scenarios: CompiledScenario[];
+  now: () => number;
+  /** Names this tick's leases. */
+  owner?: string;
+  shardIndex?: number;
+  shardCount?: number;
+  /** Stop planning once this many recipients are planned in this tick. */
+  maxMessages?: number;
+  onlyScenario?: string;
+  pageSize?: number;
+  leaseSeconds?: number;
+  trigger?: string;
+  /** Called after each page, for a progress line. */
+  progress?: (what: string, done: number) => void;
+  /** Stop between phases (tests kill a tick here). */
+  stopAfter?: 'ingest' | 'commit';
+}
+
+export interface TickResult {
+  counts: TickCounts;
+  attention: Attention;
+  previousRunAt: number | null;
+  stoppedBy?: 'monthly_limit' | 'unauthorized' | undefined;
+  runId: string;
+}
+
+/** Event types the planner may need for conditions, waits, exits and goals. */
+export function relevantEventTypes(scenarios: CompiledScenario[]): string[] {
+  const types = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'event' && typeof v === 'string') types.add(v);
+        else visit(v);
+      }
+    }
+  };
+  for (const c of scenarios) visit({ steps: c.scenario.steps, exit: c.scenario.exit, goal: c.scenario.goal });
+  return [...types].sort();
+}
+
+export async function runTick(options: TickOptions): Promise<TickResult> {
+  const { store, sender } = options;
+  const owner = options.owner ?? `tick-${randomUUID()}`;
+  const pageSize = options.pageSize ?? 500;
+  const leaseSeconds = options.leaseSeconds ?? 300;
+  const shardIndex = options.shardIndex ?? 0;
+  const shardCount = options.shardCount ?? 1;
+  const counts = new TickCounts();
+  const scenarios = options.onlyScenario ? options.scenarios.filter((s) => s.id === options.onlyScenario) : options.scenarios;
+
+  const run = await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: false, trigger: options.trigger ?? 'schedule' });
+
+  // 1. Scenarios: the definitions in force, and when each first ran.
+  const registered = await store.registerScenarios(
+    options.now(),
+    scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+  );
+  const activatedAt = new Map(registered.scenarios.map((s) => [s.id, Number(s.activated_at)]));
+  const routing: RoutingScenario[] = scenarios.map((compiled) => ({ compiled, activatedAt: activatedAt.get(compiled.id)! }));
+  const byId = new Map(scenarios.map((c) => [c.id, c]));
+
+  // 2. Ingest: a page of events at a time, routed in order.
+  for (;;) {
+    const page = await store.ingestClaim({ now: options.now(), owner, limit: pageSize, leaseSeconds });
+    counts.eventsSetAside += page.setAside;
+    counts.eventsWaitingLink += page.waitingLink;
+    if (!page.events.length) break;
+    const enrollmentsByUser = new Map<string, EnrollmentSummary[]>();
+    for (const e of page.enrollments) {
+      const list = enrollmentsByUser.get(e.userId) ?? [];
+      list.push(e);
+      enrollmentsByUser.set(e.userId, list);
+    }
+    const enroll: Parameters<Store['ingestCommit']>[0]['enroll'] = [];
+    const pendingById = new Map<string, (typeof enroll)[number]>();
+    const exit: { enrollment_id: string; reason: string }[] = [];
+    const wake: string[] = [];
+    for (const event of page.events) {
+      const user = page.users.get(event.userId) ?? { userId: event.userId, following: true, attributes: {}, answers: {} };
+      const mine = enrollmentsByUser.get(event.userId) ?? [];
+      const routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
+      for (const x of routed.exit) {
+        const summary = mine.find((e) => e.id === x.enrollmentId);
+        if (summary) summary.status = 'exited';
+        const pending = pendingById.get(x.enrollmentId);
+        if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason });
+        else exit.push({ enrollment_id: x.enrollmentId, reason: x.reason });
+        counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'exited');
+      }
+      wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
+      for (const n of routed.enroll) {
+        const compiled = byId.get(n.scenarioId)!;
+        const tempId = `new-${randomUUID()}`;
+        const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash };
+        enroll.push(row);
+        pendingById.set(tempId, row);
+        // Later events of this page see it (an exit in the same page ends it).
+        mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt });
+        enrollmentsByUser.set(event.userId, mine);
+        counts.add(n.scenarioId, undefined, 'enrolled');
+      }
+    }
+    await store.ingestCommit({ now: options.now(), owner, done: page.events.map((e) => e.id), enroll, exit, wake });
+    counts.eventsTaken += page.events.length;
+    options.progress?.('events', counts.eventsTaken);
+    if (page.events.length < pageSize) break;
+  }
+  if (options.stopAfter === 'ingest') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id };
+
+  // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
+  const eventTypes = relevantEventTypes(scenarios);
+  const previous = new Map<string, CompiledScenario>();
+  let planned = 0;
+  for (;;) {
+    if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
+      counts.heldBackByMaxMessages = true;
+      break;
+    }
+    const now = options.now();
+    const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex, shardCount, eventTypes });
+    if (!page.enrollments.length) break;
+    for (const d of page.previousDefinitions) {
+      if (!previous.has(d.hash)) previous.set(d.hash, compileScenario(d.definition as Scenario));
+    }
+    const plans: PlanCommit[] = [];
+    const skipped: SkippedStep[] = [];
+    const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
+    for (const enrollment of page.enrollments) {
+      const compiled = byId.get(enrollment.scenarioId);
+      if (!compiled) {
+        // The scenario file was removed: its users receive nothing more.
+        plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: 'the scenario was removed' });
+        counts.add(enrollment.scenarioId, undefined, 'exited');
+        continue;
+      }
+      const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous };
+      const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
+      const plan = planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now });
+      plans.push(toCommit(plan));
+      if (plan.conversionAt !== undefined) counts.add(compiled.id, undefined, 'conversions');
+      if (plan.outcome.kind === 'exit') counts.add(compiled.id, undefined, 'exited');
+      if (plan.outcome.kind === 'finish') counts.add(compiled.id, undefined, 'finished');
+      for (const d of plan.decisions) {
+        if (d.kind === 'send') {
+          sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
+          counts.recipientsPlanned++;
+        } else if (d.kind === 'expire' || d.kind === 'fail') {
+          skipped.push({ enrollment_id: enrollment.id, scenario_id: compiled.id, step_id: d.stepId, line_user_id: enrollment.userId, kind: d.kind, due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt, reason: d.reason });
+          counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
+          if (d.kind === 'fail') counts.noteFailure(compiled.id, d.stepId, d.reason);
+        } else {
+          counts.add(compiled.id, d.stepId, 'branched');
+        }
+      }
+    }
+    const batches = toBatches(sends);
+    const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
+    counts.lostLeases += committed.lost;
+    planned += page.enrollments.length;
+    options.progress?.('enrollments planned', planned);
+    if (page.enrollments.length < pageSize) break;
+  }
+  if (options.stopAfter === 'commit') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id };
+
+  // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
+  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds });
+
+  const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
+  return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
+}
+
+function emptyAttention(): Attention {
+  return { needs_review: 0, set_aside_recent: 0, waiting_link: 0, pending_batches: 0 };
+}
+
+function toCommit(plan: Plan): PlanCommit {
+  const { state, outcome } = plan;
+  const status = outcome.kind === 'wait' ? 'active' : outcome.kind === 'finish' ? 'finished' : 'exited';
+  return {
+    id: state.id,
+    status,
+    step_id: state.stepId,
+    previous_at: state.previousAt,
+    wait_started_at: state.waitStartedAt ?? null,
+    waiting_for: outcome.kind === 'wait' ? (outcome.waitingFor ?? null) : null,
+    due_at: outcome.kind === 'wait' && Number.isFinite(outcome.until) ? outcome.until : null,
+    scenario_hash: state.scenarioHash,
+    converted_at: plan.conversionAt ?? null,
+    exit_reason: outcome.kind === 'exit' ? outcome.reason : null,
+  };
+}
+
+/**
+ * Groups sends into LINE requests: identical messages of one step go together by
+ * multicast, 500 recipients at most; personalized ones go by push, one per recipient.
+ */
+export function toBatches(sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[]): BatchDraft[] {
+  const batches: BatchDraft[] = [];
+  const groups = new Map<string, BatchDraft>();
+  for (const s of sends) {
+    const d = s.decision;
+    const member = { enrollment_id: s.enrollmentId, line_user_id: s.userId, due_at: d.dueAt };
+    if (!d.uniform) {
+      batches.push({ id: randomUUID(), scenario_id: s.scenarioId, step_id: d.stepId, kind: 'push', messages: d.messages, aggregation_unit: d.aggregationUnit, members: [member] });
+      continue;
+    }
+    const key = `${s.scenarioId}\u0000${d.stepId}\u0000${canonicalJson(d.messages)}`;
+    let batch = groups.get(key);
+    if (!batch || batch.members.length >= LINE_LIMITS.multicastRecipients) {
+      batch = { id: randomUUID(), scenario_id: s.scenarioId, step_id: d.stepId, kind: 'multicast', messages: d.messages, aggregation_unit: d.aggregationUnit, members: [] };
+      groups.set(key, batch);
+      batches.push(batch);
+    }
+    batch.members.push(member);
+  }
+  for (const b of batches) if (b.members.length === 1) b.kind = 'push';
+  return batches;
+}
+
+async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
+  const { store, sender, owner, counts } = args;
+  const tried: string[] = [];
+  for (;;) {
+    const claimed = await store.claimBatches({ now: args.now(), owner, limit: 200, leaseSeconds: args.leaseSeconds, exclude: tried });
+    counts.needsReview += claimed.needs_review;
+    if (!claimed.batches.length) return undefined;
+    const results: Parameters<Store['recordResults']>[0]['results'] = [];
+    let stop: 'monthly_limit' | 'unauthorized' | undefined;
+    for (const batch of claimed.batches) {
+      tried.push(batch.id);
+      if (stop) {
+        results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: `not sent: ${stop}` } });
+        counts.addRecipients(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+        continue;
+      }
+      const report = await sender.send(batch);
+      results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
+      const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
+      counts.addRecipients(batch.scenario_id, batch.step_id, what, batch.recipients.length);
+      if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+      if (report.stop) stop = report.stop;
+    }
+    await store.recordResults({ now: args.now(), owner, results });
+    if (stop) return stop;
+  }
+}

@@ -1,0 +1,38 @@
+// Whole ticks on PGlite with LINE in dry run: events in, messages out, exactly once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadScenarioDir } from '../../src/scenario/loader.js';
+import { runTick } from '../../src/tick.js';
+import { DryRunSender } from '../../src/line/sender.js';
+import { localToInstant, MINUTE, DAY, formatLocal } from '../../src/time/zoned.js';
+import { pgliteStore } from '../support/db.js';
+import { Clock } from '../support/clock.js';
+
+const { scenarios } = await loadScenarioDir('scenarios');
+const compiled = scenarios.map((s) => s.compiled);
+const U = (n: number) => `U${String(n).padStart(32, '0')}`;
+
+test('a cart abandoned, then a purchase: the reminder goes out once, the coupon never', async () => {
+  const { store, db } = await pgliteStore();
+  const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
+  const sender = new DryRunSender();
+  await runTick({ store, sender, scenarios: compiled, now: clock.now }); // first run: scenarios switched on
+  clock.advance(MINUTE);
+  await db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, 'cart_abandoned', '{"productName": "白いスニーカー", "total": 5000}', to_timestamp($2 / 1000.0), 'test')`, [U(1), clock.t]);
+  const buyAt = clock.t + 30 * 3600_000;
+  for (let i = 0; i < 4 * 24 * 12; i++) {
+    if (clock.t >= buyAt && clock.t < buyAt + 5 * MINUTE) {
+      await db.query(`insert into events (line_user_id, type, occurred_at, source) values ($1, 'purchased', to_timestamp($2 / 1000.0), 'test')`, [U(1), clock.t]);
+    }
+    await runTick({ store, sender, scenarios: compiled, now: clock.now });
+    clock.advance(5 * MINUTE);
+  }
+  const rows = await store.deliveriesOf([U(1)]);
+  assert.deepEqual(rows.map((r) => `${r.scenario_id}/${r.step_id} ${r.status} ${formatLocal(Number(r.due_at), 'Asia/Tokyo')}`), [
+    'cart-abandoned/reminder sent 2026-11-25 13:01',
+    'after-purchase/thanks sent 2026-11-26 18:11',
+  ]);
+  const texts = sender.sent.flatMap((b) => b.messages.map((m) => (m.type === 'text' ? m.text : m.type)));
+  assert.ok(texts[0]!.includes('「白いスニーカー」'));
+  await db.close();
+});
