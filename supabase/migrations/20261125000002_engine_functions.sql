@@ -94,24 +94,24 @@ begin
     returning events.*
   loop
     if e.type !~ '^[a-z][a-z0-9_]{0,63}$' then
-      update events set status = 'set_aside', status_reason = 'type must be lower snake case, like cart_abandoned', processed_at = now_ts, lease_owner = null where id = e.id;
+      update events set status = 'set_aside', status_reason = 'type must be lower snake case, like cart_abandoned', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
       set_aside_count := set_aside_count + 1; continue;
     end if;
     if jsonb_typeof(e.properties) <> 'object' then
-      update events set status = 'set_aside', status_reason = 'properties must be a JSON object', processed_at = now_ts, lease_owner = null where id = e.id;
+      update events set status = 'set_aside', status_reason = 'properties must be a JSON object', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
       set_aside_count := set_aside_count + 1; continue;
     end if;
     resolved := e.line_user_id;
     if resolved is null and e.member_id is not null then
       select line_user_id into resolved from line_users where member_id = e.member_id;
       if resolved is null then
-        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null where id = e.id;
+        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;
         waiting_count := waiting_count + 1; continue;
       end if;
       update events set line_user_id = resolved where id = e.id;
     end if;
     if resolved is null then
-      update events set status = 'set_aside', status_reason = 'neither line_user_id nor member_id is given', processed_at = now_ts, lease_owner = null where id = e.id;
+      update events set status = 'set_aside', status_reason = 'neither line_user_id nor member_id is given', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
       set_aside_count := set_aside_count + 1; continue;
     end if;
 
@@ -129,7 +129,7 @@ begin
           update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{"linked": true}'::jsonb, updated_at = now_ts
           where line_user_id = resolved;
           -- Events that waited for this link are taken in now.
-          update events set status = 'new', line_user_id = resolved, status_reason = null
+          update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null
           where status = 'waiting_link' and member_id = e.properties->>'memberId';
         end if;
       when 'profile_updated' then

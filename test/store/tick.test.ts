@@ -20,12 +20,12 @@ test('a cart abandoned, then a purchase: the reminder goes out once, the coupon 
   clock.advance(MINUTE);
   await db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, 'cart_abandoned', '{"productName": "白いスニーカー", "total": 5000}', to_timestamp($2 / 1000.0), 'test')`, [U(1), clock.t]);
   const buyAt = clock.t + 30 * 3600_000;
-  for (let i = 0; i < 4 * 24 * 12; i++) {
-    if (clock.t >= buyAt && clock.t < buyAt + 5 * MINUTE) {
+  for (let i = 0; i < 3 * 24 * 4; i++) {
+    if (clock.t >= buyAt && clock.t < buyAt + 15 * MINUTE) {
       await db.query(`insert into events (line_user_id, type, occurred_at, source) values ($1, 'purchased', to_timestamp($2 / 1000.0), 'test')`, [U(1), clock.t]);
     }
     await runTick({ store, sender, scenarios: compiled, now: clock.now });
-    clock.advance(5 * MINUTE);
+    clock.advance(15 * MINUTE);
   }
   const rows = await store.deliveriesOf([U(1)]);
   assert.deepEqual(rows.map((r) => `${r.scenario_id}/${r.step_id} ${r.status} ${formatLocal(Number(r.due_at), 'Asia/Tokyo')}`), [
