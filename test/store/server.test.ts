@@ -17,6 +17,11 @@ async function fresh() {
   return s;
 }
 
+async function count(db: SqlRpc, sql: string): Promise<number> {
+  const [row] = await db.query<{ n: string }>(sql);
+  return Number(row?.n);
+}
+
 const NOW = Date.parse('2026-11-25T03:00:00Z');
 const U = (n: number) => `U${String(n).padStart(32, '0')}`;
 
@@ -121,10 +126,10 @@ test('a lease that runs out is taken over, and the first owner\'s late commit is
   assert.deepEqual(late, { committed: 0, lost: 5, batches: 0 });
   const ok = await other.commitPlans({ now: NOW + 62_000, owner: 'fast', plans: taken.enrollments.map((e) => plan(e.id)), skipped: [], batches: [{ id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'multicast', messages: [{ type: 'text', text: 'x' }], aggregation_unit: 's__a', members }] });
   assert.deepEqual(ok, { committed: 5, lost: 0, batches: 1 });
-  const [{ n }] = await db.query<{ n: string }>(`select count(*) as n from deliveries`);
-  assert.equal(Number(n), 5, 'each user has the step once');
-  const [{ recipients }] = await db.query<{ recipients: string[] }>(`select recipients from outbox_batches`);
-  assert.equal(recipients.length, 5);
+  const n = await count(db, `select count(*) as n from deliveries`);
+  assert.equal(n, 5, 'each user has the step once');
+  const [batch] = await db.query<{ recipients: string[] }>(`select recipients from outbox_batches`);
+  assert.equal(batch?.recipients.length, 5);
 });
 
 test('the same step at the same moment cannot be committed twice for an enrollment', async () => {
@@ -138,8 +143,8 @@ test('the same step at the same moment cannot be committed twice for an enrollme
   const again = await store.claimDue({ now: NOW + 1, owner: 'o', limit: 10, leaseSeconds: 60, shardIndex: 0, shardCount: 1, eventTypes: [] });
   const second = await store.commitPlans({ now: NOW + 1, owner: 'o', plans: again.enrollments.map((e) => keep(e.id)), skipped: [], batches: [batch()] });
   assert.equal(second.batches, 0, 'no second batch: the deliveries exist already');
-  const [{ n }] = await db.query<{ n: string }>(`select count(*) as n from outbox_batches`);
-  assert.equal(Number(n), 1);
+  const n = await count(db, `select count(*) as n from outbox_batches`);
+  assert.equal(n, 1);
 });
 
 test('ingest: a late-committed event with a lower id is still taken in; a repeated idempotency key is one event', async () => {
@@ -161,8 +166,8 @@ test('ingest: a late-committed event with a lower id is still taken in; a repeat
 
   await db.query(`insert into events (line_user_id, type, idempotency_key) values ($1, 'purchased', 'order-1') on conflict (idempotency_key) do nothing`, [U(1)]);
   await db.query(`insert into events (line_user_id, type, idempotency_key) values ($1, 'purchased', 'order-1') on conflict (idempotency_key) do nothing`, [U(1)]);
-  const [{ n }] = await db.query<{ n: string }>(`select count(*) as n from events where idempotency_key = 'order-1'`);
-  assert.equal(Number(n), 1);
+  const n = await count(db, `select count(*) as n from events where idempotency_key = 'order-1'`);
+  assert.equal(n, 1);
 });
 
 test('ingest: a member-id event waits for the link, then is taken in; malformed rows are set aside with the reason', async () => {
@@ -213,6 +218,6 @@ test('two whole ticks running at once send each user each step exactly once', as
   const twice = [...perUserStep].filter(([, n]) => n > 1);
   assert.deepEqual(twice, [], 'nobody got a step twice');
   assert.equal(perUserStep.size, 1200 * 4, 'every user got welcome, day 1, day 5 and one coupon');
-  const [{ n }] = await db.query<{ n: string }>(`select count(*) as n from deliveries where status = 'sent'`);
-  assert.equal(Number(n), 1200 * 4);
+  const n = await count(db, `select count(*) as n from deliveries where status = 'sent'`);
+  assert.equal(n, 1200 * 4);
 });
