@@ -29,6 +29,8 @@ export interface TickOptions {
   pageSize?: number;
   leaseSeconds?: number;
   trigger?: string;
+  /** Messages (recipients) of the monthly quota to keep unused. */
+  quotaReserve?: number;
   /** Called after each page, for a progress line. */
   progress?: (what: string, done: number) => void;
   /** Stop between phases (tests kill a tick here). */
@@ -184,7 +186,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   if (options.stopAfter === 'commit') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id };
 
   // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds });
+  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0 });
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
@@ -238,30 +240,46 @@ export function toBatches(sends: { enrollmentId: string; userId: string; scenari
   return batches;
 }
 
-async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
+async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number; quotaReserve: number }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
   const { store, sender, owner, counts } = args;
+  // The quota guard: never start a batch that would eat into the reserve.
+  const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
+  let allowance = quota && quota.limit !== null ? quota.limit - quota.used - args.quotaReserve : Infinity;
+  if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };
   const tried: string[] = [];
+  let stop: 'monthly_limit' | 'unauthorized' | undefined;
   for (;;) {
     const claimed = await store.claimBatches({ now: args.now(), owner, limit: 200, leaseSeconds: args.leaseSeconds, exclude: tried });
     counts.needsReview += claimed.needs_review;
-    if (!claimed.batches.length) return undefined;
+    if (!claimed.batches.length) return stop;
     const results: Parameters<Store['recordResults']>[0]['results'] = [];
-    let stop: 'monthly_limit' | 'unauthorized' | undefined;
-    for (const batch of claimed.batches) {
-      tried.push(batch.id);
-      if (stop) {
-        results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: `not sent: ${stop}` } });
-        counts.addRecipients(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
-        continue;
+    const queue = [...claimed.batches];
+    const worker = async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        tried.push(batch.id);
+        const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
+        if (held) {
+          results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
+          counts.addRecipients(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+          if (!stop) counts.heldBackByQuota += batch.recipients.length;
+          continue;
+        }
+        allowance -= batch.recipients.length;
+        const report = await sender.send(batch);
+        results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
+        const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
+        counts.addRecipients(batch.scenario_id, batch.step_id, what, batch.recipients.length);
+        if (report.outcome !== 'sent') allowance += batch.recipients.length;
+        if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+        if (report.outcome === 'uncertain') counts.uncertain += 1;
+        if (report.stop) stop = report.stop;
       }
-      const report = await sender.send(batch);
-      results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
-      const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-      counts.addRecipients(batch.scenario_id, batch.step_id, what, batch.recipients.length);
-      if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
-      if (report.stop) stop = report.stop;
-    }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(sender.concurrency ?? 1, claimed.batches.length)) }, worker));
     await store.recordResults({ now: args.now(), owner, results });
-    if (stop) return stop;
+    if (stop) {
+      // Leave the rest pending for the next tick: claim nothing more now.
+      return stop;
+    }
   }
 }

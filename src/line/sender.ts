@@ -18,6 +18,8 @@ export interface Quota {
 
 export interface Sender {
   readonly label: string;
+  /** Requests in flight at once (default 1). */
+  readonly concurrency?: number;
   send(batch: OutboxBatch): Promise<SendReport>;
   quota?(): Promise<Quota | undefined>;
 }

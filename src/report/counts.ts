@@ -12,6 +12,9 @@ export class TickCounts {
   lostLeases = 0;
   needsReview = 0;
   heldBackByMaxMessages = false;
+  heldBackByQuota = 0;
+  uncertain = 0;
+  quota: { limit: number | null; usedBefore: number } | undefined;
 
   add(scenarioId: string, stepId: string | undefined, what: Counted, n = 1): void {
     let steps = this.byScenario.get(scenarioId);

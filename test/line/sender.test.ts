@@ -1,0 +1,87 @@
+// The LINE sender through the real @line/bot-sdk against the loopback LINE server.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { LineSender } from '../../src/line/line-sender.js';
+import type { OutboxBatch } from '../../src/store/store.js';
+import { LineServer } from '../support/line-server.js';
+
+const servers: LineServer[] = [];
+after(async () => {
+  for (const s of servers) await s.stop();
+});
+async function line(options: ConstructorParameters<typeof LineServer>[0] = {}) {
+  const server = await new LineServer(options).start();
+  servers.push(server);
+  return server;
+}
+const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
+const batch = (over: Partial<OutboxBatch> = {}): OutboxBatch => ({
+  id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'multicast', messages: [{ type: 'text', text: 'hello' }], recipients: [U(1), U(2), U(3)], aggregation_unit: 's__a', attempts: 1, created_at: 0, ...over,
+});
+const sender = (server: LineServer, over: Partial<ConstructorParameters<typeof LineSender>[0]> = {}) =>
+  new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 5, timeoutMs: 300, ...over });
+
+test('a multicast carries the batch id as X-Line-Retry-Key and the step\'s aggregation unit', async () => {
+  const server = await line();
+  const b = batch();
+  const report = await sender(server).send(b);
+  assert.equal(report.outcome, 'sent');
+  assert.ok(report.requestId);
+  assert.deepEqual(server.received.map((r) => [r.to, r.retryKey, r.aggregationUnits]), b.recipients.map((to) => [to, b.id, ['s__a']]));
+});
+
+test('a resend of an accepted batch is answered 409 and counted as sent, not delivered twice', async () => {
+  const server = await line();
+  const b = batch();
+  const first = await sender(server).send(b);
+  const again = await sender(server).send(b);
+  assert.equal(again.outcome, 'sent');
+  assert.equal(again.requestId, first.requestId, 'the accepted request id from x-line-accepted-request-id');
+  assert.equal(server.received.length, 3);
+  assert.deepEqual(server.requests.map((r) => r.status), [200, 409]);
+});
+
+test('5xx, a dropped connection and a timeout after acceptance are retried with the same key; each user gets it once', async () => {
+  const server = await line();
+  server.faults.push({ kind: 'status', status: 500 }, { kind: 'drop' }, { kind: 'accept-then-drop' });
+  const b = batch();
+  const report = await sender(server).send(b);
+  assert.equal(report.outcome, 'sent');
+  assert.deepEqual(server.requests.map((r) => r.status), [500, 0, 200, 409]);
+  assert.ok(server.requests.every((r) => r.retryKey === b.id));
+  assert.equal(server.received.length, 3, 'delivered once');
+});
+
+test('a slow answer past the timeout is retried; LINE answers 409 because the first was accepted', async () => {
+  const server = await line();
+  server.faults.push({ kind: 'delay', ms: 500 });
+  const report = await sender(server, { timeoutMs: 200, backoffMs: 400 }).send(batch({ kind: 'push', recipients: [U(9)] }));
+  assert.equal(report.outcome, 'sent');
+  assert.deepEqual(server.requests.map((r) => r.status), [200, 409]);
+  assert.equal(server.received.length, 1);
+});
+
+test('a rate-limit 429 slows down and retries; the monthly-limit 429 stops sending', async () => {
+  const server = await line({ monthlyLimit: 4 });
+  server.faults.push({ kind: 'status', status: 429, body: { message: 'The API rate limit has been exceeded. Try again later.' } });
+  const s = sender(server);
+  assert.equal((await s.send(batch())).outcome, 'sent');
+  const over = await s.send(batch());
+  assert.deepEqual([over.outcome, over.stop, over.error?.message], ['deferred', 'monthly_limit', 'You have reached your monthly limit.']);
+  assert.deepEqual(await s.quota(), { limit: 4, used: 3 });
+});
+
+test('400 fails the batch with LINE\'s message and details; 401 stops the tick; retries run out as uncertain', async () => {
+  const server = await line();
+  const bad = await sender(server).send(batch({ recipients: [U(1), 'not-a-user'] }));
+  assert.equal(bad.outcome, 'failed');
+  assert.equal(bad.error?.status, 400);
+  assert.match(bad.error!.message, /1 error/);
+  assert.deepEqual((bad.error?.details as { property: string }[])[0]?.property, 'to');
+  const unauthorized = await new LineSender({ channelAccessToken: 'wrong', baseURL: server.url }).send(batch());
+  assert.deepEqual([unauthorized.outcome, unauthorized.stop], ['deferred', 'unauthorized']);
+  server.faults.push(...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 503 })));
+  const down = await sender(server).send(batch());
+  assert.equal(down.outcome, 'uncertain', 'LINE may have accepted one of them: the outbox keeps it pending');
+});
