@@ -20,21 +20,26 @@ export interface TickOptions {
   scenarios: CompiledScenario[];
   now: () => number;
   /** Names this tick's leases. */
-  owner?: string;
-  shardIndex?: number;
-  shardCount?: number;
+  owner?: string | undefined;
+  shardIndex?: number | undefined;
+  shardCount?: number | undefined;
   /** Stop planning once this many recipients are planned in this tick. */
-  maxMessages?: number;
-  onlyScenario?: string;
-  pageSize?: number;
-  leaseSeconds?: number;
-  trigger?: string;
+  maxMessages?: number | undefined;
+  onlyScenario?: string | undefined;
+  pageSize?: number | undefined;
+  leaseSeconds?: number | undefined;
+  trigger?: string | undefined;
   /** Messages (recipients) of the monthly quota to keep unused. */
-  quotaReserve?: number;
+  quotaReserve?: number | undefined;
   /** Called after each page, for a progress line. */
-  progress?: (what: string, done: number) => void;
+  progress?: ((what: string, done: number) => void) | undefined;
   /** Stop between phases (tests kill a tick here). */
   stopAfter?: 'ingest' | 'commit';
+  /**
+   * Plan only: take in nothing, claim and plan what is due, report it, then give the
+   * leases back. Nothing is committed and nothing is sent (a what-if run by hand).
+   */
+  planOnly?: boolean | undefined;
 }
 
 export interface TickResult {
@@ -71,12 +76,13 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const counts = new TickCounts();
   const scenarios = options.onlyScenario ? options.scenarios.filter((s) => s.id === options.onlyScenario) : options.scenarios;
 
-  const run = await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: false, trigger: options.trigger ?? 'schedule' });
+  const run = await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: options.planOnly ?? false, trigger: options.trigger ?? 'schedule' });
 
   // 1. Scenarios: the definitions in force, and when each first ran.
   const registered = await store.registerScenarios(
     options.now(),
     scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+    { dry: options.planOnly ?? false },
   );
   const activatedAt = new Map(registered.scenarios.map((s) => [s.id, Number(s.activated_at)]));
   const routing: RoutingScenario[] = scenarios.map((compiled) => ({ compiled, activatedAt: activatedAt.get(compiled.id)! }));
@@ -84,6 +90,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
 
   // 2. Ingest: a page of events at a time, routed in order.
   for (;;) {
+    if (options.planOnly) break;
     const page = await store.ingestClaim({ now: options.now(), owner, limit: pageSize, leaseSeconds });
     counts.eventsSetAside += page.setAside;
     counts.eventsWaitingLink += page.waitingLink;
@@ -177,13 +184,23 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       }
     }
     const batches = toBatches(sends);
+    if (options.planOnly) {
+      for (const b of batches) counts.addRecipients(b.scenario_id, b.step_id, 'planned', b.members.length);
+      await store.release(owner, page.enrollments.map((e) => e.id));
+      planned += page.enrollments.length;
+      // Released rows are due again: one page is what a plan-only run can show without looping.
+      break;
+    }
     const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
     counts.lostLeases += committed.lost;
     planned += page.enrollments.length;
     options.progress?.('enrollments planned', planned);
     if (page.enrollments.length < pageSize) break;
   }
-  if (options.stopAfter === 'commit') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id };
+  if (options.stopAfter === 'commit' || options.planOnly) {
+    const attention = options.planOnly ? await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: 'plan only' }) : emptyAttention();
+    return { counts, attention, previousRunAt: run.previous_started_at, runId: run.id };
+  }
 
   // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
   const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0 });

@@ -9776,7 +9776,7 @@ const EventConditionSchema = strictObject({
     since: schemas_enum(['entry', 'previous'])
         .optional()
         .describe('Count events since the enrollment began (default) or since the previous step.'),
-    atLeast: schemas_int().min(0).optional().describe('How many matching events are needed (default 1). 0 means "none".'),
+    atLeast: schemas_int().min(1).optional().describe('How many matching events are needed (default 1). For "none", wrap it in "not".'),
 });
 const ConditionSchema = lazy(() => union([
     strictObject({ all: array(ConditionSchema).min(1) }),
@@ -10046,6 +10046,7 @@ function compileScenario(scenario) {
             next: step.type === 'message' || step.type === 'wait' ? (step.next ?? following(scenario.steps, index)) : END,
             uniform: step.type === 'message' ? !hasPlaceholders(step.messages) : true,
             aggregationUnit: (step.type === 'message' ? step.aggregationUnit : undefined) ?? defaultAggregationUnit(scenario.id, step.id),
+            textOnlyPlaceholders: step.type === 'message' ? step.messages.map((m) => m.type === 'text' && !hasPlaceholders({ ...m, text: '' })) : [],
         });
     });
     return {
@@ -10252,23 +10253,30 @@ function didYouMean(word, candidates) {
 
 ;// CONCATENATED MODULE: ./src/time/zoned.ts
 // Wall-clock time in an IANA zone, with no library: Intl gives the UTC offset of a zone
-// at an instant; everything else is arithmetic on "shifted" UTC dates. Offsets are cached
-// per 15-minute bucket, since every zone changes offset only on such a boundary, which
-// keeps the planner fast (Intl's formatter costs microseconds a call).
+// at an instant; everything else is arithmetic on "shifted" UTC instants.
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const BUCKET = 15 * MINUTE;
 const formatters = new Map();
-const offsetCache = new Map();
+const zones = new Map();
+let lastZone = '';
+let lastOffsets;
+const zoneValidity = new Map();
 function isValidTimeZone(tz) {
-    try {
-        new Intl.DateTimeFormat('en-US', { timeZone: tz });
-        return true;
+    let valid = zoneValidity.get(tz);
+    if (valid === undefined) {
+        try {
+            new Intl.DateTimeFormat('en-US', { timeZone: tz });
+            valid = true;
+        }
+        catch {
+            valid = false;
+        }
+        if (zoneValidity.size < 10_000)
+            zoneValidity.set(tz, valid);
     }
-    catch {
-        return false;
-    }
+    return valid;
 }
 function knownTimeZones() {
     return Intl.supportedValuesOf('timeZone');
@@ -10291,40 +10299,72 @@ function formatter(tz) {
     return f;
 }
 /** Minutes to add to UTC to get the zone's wall clock at this instant (Tokyo: +540). */
-function offsetMinutes(tz, instant) {
-    const bucket = Math.floor(instant / BUCKET);
-    let perZone = offsetCache.get(tz);
-    if (!perZone) {
-        perZone = new Map();
-        offsetCache.set(tz, perZone);
-    }
-    const cached = perZone.get(bucket);
-    if (cached !== undefined)
-        return cached;
-    const at = bucket * BUCKET;
+function intlOffset(tz, at) {
     const parts = {};
     for (const p of formatter(tz).formatToParts(at))
         if (p.type !== 'literal')
             parts[p.type] = Number(p.value);
     const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
-    const offset = Math.round((wall - at) / MINUTE);
-    if (perZone.size > 100_000)
-        perZone.clear();
-    perZone.set(bucket, offset);
+    return Math.round((wall - at) / MINUTE);
+}
+/**
+ * Minutes to add to UTC to get the zone's wall clock at this instant (Tokyo: +540).
+ * Cached per UTC day when the offset is the same at both ends of the day (no zone changes
+ * offset twice in a day), else per 15-minute bucket (zones change only on such a
+ * boundary), so the planner rarely pays for Intl, which costs microseconds a call.
+ */
+function offsetMinutes(tz, instant) {
+    let zone = lastZone === tz ? lastOffsets : zones.get(tz);
+    if (!zone) {
+        zone = { days: new Map(), transitionDays: new Set(), buckets: new Map() };
+        zones.set(tz, zone);
+    }
+    lastZone = tz;
+    lastOffsets = zone;
+    const day = Math.floor(instant / DAY);
+    const known = zone.days.get(day);
+    if (known !== undefined)
+        return known;
+    if (!zone.transitionDays.has(day)) {
+        const start = intlOffset(tz, day * DAY);
+        if (start === intlOffset(tz, (day + 1) * DAY)) {
+            if (zone.days.size > 100_000)
+                zone.days.clear();
+            zone.days.set(day, start);
+            return start;
+        }
+        zone.transitionDays.add(day);
+    }
+    const bucket = Math.floor(instant / BUCKET);
+    let offset = zone.buckets.get(bucket);
+    if (offset === undefined) {
+        offset = intlOffset(tz, bucket * BUCKET);
+        if (zone.buckets.size > 100_000)
+            zone.buckets.clear();
+        zone.buckets.set(bucket, offset);
+    }
     return offset;
 }
 function localParts(instant, tz) {
-    const shifted = new Date(instant + offsetMinutes(tz, instant) * MINUTE);
-    const hour = shifted.getUTCHours();
-    const minute = shifted.getUTCMinutes();
+    // Civil date from a day count (H. Hinnant's algorithm): no Date object in the hot path.
+    const shifted = instant + offsetMinutes(tz, instant) * MINUTE;
+    const days = Math.floor(shifted / DAY);
+    const minuteOfDay = Math.floor((shifted - days * DAY) / MINUTE);
+    const z = days + 719468;
+    const era = Math.floor(z / 146097);
+    const doe = z - era * 146097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const month = mp < 10 ? mp + 3 : mp - 9;
     return {
-        year: shifted.getUTCFullYear(),
-        month: shifted.getUTCMonth() + 1,
-        day: shifted.getUTCDate(),
-        hour,
-        minute,
-        weekday: (shifted.getUTCDay() + 6) % 7,
-        minuteOfDay: hour * 60 + minute,
+        year: yoe + era * 400 + (month <= 2 ? 1 : 0),
+        month,
+        day: doy - Math.floor((153 * mp + 2) / 5) + 1,
+        hour: Math.floor(minuteOfDay / 60),
+        minute: minuteOfDay % 60,
+        weekday: (((days + 3) % 7) + 7) % 7, // 1970-01-01 was a Thursday
+        minuteOfDay,
     };
 }
 /**
@@ -10334,7 +10374,11 @@ function localParts(instant, tz) {
  */
 function localToInstant(tz, year, month, day, hour, minute) {
     const wall = Date.UTC(year, month - 1, day, hour, minute);
-    const before = wall - offsetMinutes(tz, wall - DAY) * MINUTE;
+    const offsetBefore = offsetMinutes(tz, wall - DAY);
+    // No offset change within a day either side (the usual case): one reading settles it.
+    if (offsetBefore === offsetMinutes(tz, wall + DAY))
+        return wall - offsetBefore * MINUTE;
+    const before = wall - offsetBefore * MINUTE;
     const after = wall - offsetMinutes(tz, wall + DAY) * MINUTE;
     // Prefer the earlier reading when both are valid (overlap).
     for (const guess of [Math.min(before, after), Math.max(before, after)]) {
@@ -10354,8 +10398,14 @@ function atLocalTime(instant, days, hhmm, tz) {
     const p = localParts(instant, tz);
     return localToInstant(tz, p.year, p.month, p.day + days, Math.floor(hhmm / 60), hhmm % 60);
 }
+const hhmmCache = new Map();
 function parseHhMm(text) {
-    return Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+    let minutes = hhmmCache.get(text);
+    if (minutes === undefined) {
+        minutes = Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+        hhmmCache.set(text, minutes);
+    }
+    return minutes;
 }
 function formatHhMm(minuteOfDay) {
     return `${String(Math.floor(minuteOfDay / 60)).padStart(2, '0')}:${String(minuteOfDay % 60).padStart(2, '0')}`;
@@ -10882,6 +10932,8 @@ function durationMs(d) {
 }
 /** Reads a dotted path (a.b.c) from an object. */
 function readPath(obj, path) {
+    if (!path.includes('.'))
+        return obj !== null && typeof obj === 'object' ? obj[path] : undefined;
     let v = obj;
     for (const part of path.split('.')) {
         if (v === null || typeof v !== 'object')

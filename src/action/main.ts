@@ -3,6 +3,81 @@
 import * as core from '@actions/core';
 import { validateScenarios } from '../commands/validate.js';
 import { formatJsonPath } from '../scenario/json-source.js';
+import { settingsFromEnv, type Settings } from '../config.js';
+import { tickCommand } from '../commands/tick-command.js';
+import { needsAPerson } from '../report/summary.js';
+import { parseNow } from '../time/now.js';
+
+/** Inputs win over environment variables of the same meaning; secrets are masked. */
+function settings(): Settings {
+  const env = settingsFromEnv();
+  const input = (name: string, secret = false) => {
+    const v = core.getInput(name).trim();
+    if (v && secret) core.setSecret(v);
+    return v || undefined;
+  };
+  const s: Settings = {
+    SUPABASE_URL: input('supabase-url') ?? env.SUPABASE_URL,
+    SUPABASE_SECRET_KEY: input('supabase-secret-key', true) ?? env.SUPABASE_SECRET_KEY,
+    DATABASE_URL: input('database-url', true) ?? env.DATABASE_URL,
+    LINE_CHANNEL_ACCESS_TOKEN: input('line-channel-access-token', true) ?? env.LINE_CHANNEL_ACCESS_TOKEN,
+    LINE_API_BASE_URL: input('line-api-base-url') ?? env.LINE_API_BASE_URL,
+  };
+  for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN]) if (secret) core.setSecret(secret);
+  return s;
+}
+
+/** Like core.getBooleanInput, but an absent input is false (the runner fills defaults; other callers may not). */
+function booleanInput(name: string): boolean {
+  const v = core.getInput(name).trim();
+  if (v === '') return false;
+  if (/^(true|True|TRUE)$/.test(v)) return true;
+  if (/^(false|False|FALSE)$/.test(v)) return false;
+  throw new Error(`input ${name} must be true or false, got "${v}"`);
+}
+
+function numberInput(name: string): number | undefined {
+  const v = core.getInput(name).trim();
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`input ${name} must be a whole number, got "${v}"`);
+  return n;
+}
+
+async function runMode(): Promise<void> {
+  const planOnly = booleanInput('dry-run');
+  const asOf = core.getInput('as-of').trim();
+  if (asOf && !planOnly) throw new Error('as-of works only with dry-run: true (a what-if run changes nothing)');
+  const fixed = asOf ? parseNow(asOf, 'as-of') : parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW');
+  const { result, summary } = await tickCommand({
+    settings: settings(),
+    dir: core.getInput('scenarios') || 'scenarios',
+    planOnly,
+    dryRunSender: false,
+    allowLocalStore: false,
+    requireToken: !planOnly,
+    now: fixed !== undefined ? () => fixed : Date.now,
+    onlyScenario: core.getInput('only-scenario').trim() || undefined,
+    maxMessages: numberInput('max-messages'),
+    shardIndex: numberInput('shard-index'),
+    shardCount: numberInput('shard-count'),
+    quotaReserve: numberInput('quota-reserve'),
+    intervalMinutes: numberInput('schedule-minutes'),
+    trigger: process.env.GITHUB_EVENT_NAME,
+  });
+  await core.summary.addRaw(summary).write();
+  const c = result.counts;
+  core.setOutput('sent', c.total('sent'));
+  core.setOutput('planned', c.total('planned'));
+  core.setOutput('enrolled', c.total('enrolled'));
+  core.setOutput('failed', c.total('failed'));
+  core.setOutput('deferred', c.total('deferred'));
+  core.setOutput('needs-review', result.attention.needs_review);
+  core.info(`events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${planOnly ? `, would send ${c.total('planned')}` : ''}`);
+  if (c.eventsSetAside) core.warning(`${c.eventsSetAside} event(s) were set aside as malformed: events.status_reason says why.`);
+  const reasons = needsAPerson(result);
+  if (reasons.length) core.setFailed(reasons.join(' '));
+}
 
 async function validateMode(): Promise<void> {
   const dir = core.getInput('scenarios') || 'scenarios';
@@ -31,8 +106,11 @@ export async function run(): Promise<void> {
       case 'validate':
         await validateMode();
         break;
+      case 'run':
+        await runMode();
+        break;
       default:
-        core.setFailed(`mode "${mode}" is not available in this version: use "validate".`);
+        core.setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);
     }
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error));

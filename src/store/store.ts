@@ -129,11 +129,12 @@ export class Store {
     return this.rpc.label;
   }
 
-  registerScenarios(now: number, scenarios: ScenarioRegistration[], rescheduleLimit = 5000) {
+  registerScenarios(now: number, scenarios: ScenarioRegistration[], options: { rescheduleLimit?: number; dry?: boolean } = {}) {
     return this.rpc.call<{ scenarios: { id: string; activated_at: number }[]; rescheduled: number }>('lsd_register_scenarios', {
       now,
       scenarios,
-      reschedule_limit: rescheduleLimit,
+      reschedule_limit: options.rescheduleLimit ?? 5000,
+      dry: options.dry ?? false,
     });
   }
 
@@ -225,6 +226,10 @@ export class Store {
 
   runFinish(args: { now: number; id: string; counts: unknown; status: string }) {
     return this.rpc.call<Attention>('lsd_run_finish', args);
+  }
+
+  release(owner: string, ids: string[]) {
+    return this.rpc.call<{ released: number }>('lsd_release', { owner, ids });
   }
 
   deliveriesOf(lineUserIds: string[]) {

@@ -36,6 +36,12 @@ declare
   out jsonb := '[]'::jsonb;
   row_ scenarios;
 begin
+  if coalesce((p->>'dry')::boolean, false) then
+    -- Plan-only runs write nothing: a scenario not seen before counts as switched on now.
+    return jsonb_build_object('rescheduled', 0, 'scenarios', coalesce((
+      select jsonb_agg(jsonb_build_object('id', x->>'id', 'activated_at', coalesce(lsd_ms(sc.activated_at), (p->'now')::numeric)))
+      from jsonb_array_elements(p->'scenarios') x left join scenarios sc on sc.scenario_id = x->>'id'), '[]'::jsonb));
+  end if;
   for s in select * from jsonb_array_elements(p->'scenarios') loop
     insert into scenario_versions (scenario_id, hash, version, definition, first_seen_at)
     values (s->>'id', s->>'hash', (s->>'version')::integer, s->'definition', now_ts)
@@ -416,6 +422,17 @@ language sql stable as $$
   where d.line_user_id in (select jsonb_array_elements_text(p->'line_user_ids'))
 $$;
 
+-- Gives back leases without changing anything else (a plan-only dry run).
+create or replace function lsd_release(p jsonb) returns jsonb
+language plpgsql as $$
+declare n integer;
+begin
+  update enrollments set lease_owner = null, lease_until = null
+  where lease_owner = p->>'owner' and id in (select x::uuid from jsonb_array_elements_text(coalesce(p->'ids', '[]'::jsonb)) x);
+  get diagnostics n = row_count;
+  return jsonb_build_object('released', n);
+end $$;
+
 -- Only the service role (and the engine's own connection) may call these: on Supabase,
 -- functions in public are executable by anon and authenticated unless revoked.
 do $$
@@ -424,7 +441,7 @@ declare
   r text;
 begin
   foreach fn in array array['lsd_register_scenarios', 'lsd_ingest_claim', 'lsd_ingest_commit', 'lsd_claim_due', 'lsd_commit_plans',
-                            'lsd_claim_batches', 'lsd_record_results', 'lsd_run_start', 'lsd_run_finish', 'lsd_deliveries_of'] loop
+                            'lsd_claim_batches', 'lsd_record_results', 'lsd_run_start', 'lsd_run_finish', 'lsd_deliveries_of', 'lsd_release'] loop
     execute format('revoke all on function %I(jsonb) from public', fn);
     foreach r in array array['anon', 'authenticated'] loop
       if exists (select 1 from pg_roles where rolname = r) then

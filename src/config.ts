@@ -1,0 +1,70 @@
+// Where the state lives and how LINE is reached, from the configuration names users and
+// tests rely on: SUPABASE_URL + SUPABASE_SECRET_KEY, or DATABASE_URL; LINE_CHANNEL_ACCESS_TOKEN
+// and LINE_API_BASE_URL. The action passes its inputs under the same names.
+import { openPostgres } from './store/postgres.js';
+import { openSupabase } from './store/supabase.js';
+import { migrate } from './store/migrate.js';
+import { Store } from './store/store.js';
+import { LineSender } from './line/line-sender.js';
+import { DryRunSender, type Sender } from './line/sender.js';
+
+export interface Settings {
+  SUPABASE_URL?: string | undefined;
+  SUPABASE_SECRET_KEY?: string | undefined;
+  DATABASE_URL?: string | undefined;
+  LINE_CHANNEL_ACCESS_TOKEN?: string | undefined;
+  LINE_API_BASE_URL?: string | undefined;
+  /** The local default store's folder. */
+  PGLITE_DIR?: string | undefined;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
+  const pick = (name: keyof Settings) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined);
+  return {
+    SUPABASE_URL: pick('SUPABASE_URL'),
+    SUPABASE_SECRET_KEY: pick('SUPABASE_SECRET_KEY'),
+    DATABASE_URL: pick('DATABASE_URL'),
+    LINE_CHANNEL_ACCESS_TOKEN: pick('LINE_CHANNEL_ACCESS_TOKEN'),
+    LINE_API_BASE_URL: pick('LINE_API_BASE_URL'),
+    PGLITE_DIR: pick('PGLITE_DIR'),
+  };
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Opens the store. With allowLocal, no setting means the embedded PGlite in PGLITE_DIR
+ * (default .data/pglite), migrated on open. Direct connections are migrated on open too;
+ * Supabase is migrated by `supabase db push`.
+ */
+export async function openStore(settings: Settings, options: { allowLocal: boolean }): Promise<Store> {
+  if (settings.DATABASE_URL) {
+    const db = await openPostgres(settings.DATABASE_URL);
+    await migrate(db);
+    return new Store(db);
+  }
+  if (settings.SUPABASE_URL || settings.SUPABASE_SECRET_KEY) {
+    if (!settings.SUPABASE_URL || !settings.SUPABASE_SECRET_KEY) {
+      throw new ConfigError(`set both SUPABASE_URL and SUPABASE_SECRET_KEY (only ${settings.SUPABASE_URL ? 'SUPABASE_URL' : 'SUPABASE_SECRET_KEY'} is set)`);
+    }
+    return new Store(openSupabase(settings.SUPABASE_URL, settings.SUPABASE_SECRET_KEY));
+  }
+  if (!options.allowLocal) {
+    throw new ConfigError('no store: set SUPABASE_URL and SUPABASE_SECRET_KEY (secrets), or DATABASE_URL for a direct Postgres connection');
+  }
+  // Loaded only here: the packaged action never uses PGlite and does not carry it.
+  const { openPglite } = await import('./store/pglite.js');
+  const db = await openPglite(settings.PGLITE_DIR ?? '.data/pglite');
+  await migrate(db);
+  return new Store(db);
+}
+
+/** The LINE sender, or the dry-run sender when asked for or when no token is set (CLI only). */
+export function openSender(settings: Settings, options: { dryRun: boolean; requireToken: boolean }): Sender {
+  if (options.dryRun) return new DryRunSender();
+  if (!settings.LINE_CHANNEL_ACCESS_TOKEN) {
+    if (options.requireToken) throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
+    return new DryRunSender();
+  }
+  return new LineSender({ channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN, baseURL: settings.LINE_API_BASE_URL });
+}
