@@ -7,6 +7,10 @@ import { formatIssue } from '../scenario/issues.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { SCHEMA_FILE_NAME } from '../scenario/loader.js';
 import { timeline } from '../planner/timeline.js';
+import { runDemo } from '../demo/demo.js';
+import { tickCommand } from '../commands/tick-command.js';
+import { settingsFromEnv } from '../config.js';
+import { needsAPerson } from '../report/summary.js';
 import { DAY, formatLocal, localToInstant } from '../time/zoned.js';
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
@@ -17,11 +21,17 @@ Commands:
   validate   check every scenario file; exit 1 on any problem
   preview    print the flowchart and timeline of each scenario (Markdown)
   schema     write scenarios/scenario.schema.json for editors
-  demo       validate the scenarios and print when an imagined user gets each step
+  demo       simulate two weeks of sample users on an embedded Postgres, LINE in dry run
+  timeline   print when an imagined user gets each step of each scenario
+  run        one tick: state from DATABASE_URL, or SUPABASE_URL + SUPABASE_SECRET_KEY,
+             else the embedded PGlite in .data/pglite; LINE from LINE_CHANNEL_ACCESS_TOKEN,
+             else dry run
 
 Options:
   --scenarios DIR   the scenario folder (default: scenarios)
   --base REF        validate/preview: also show what changed since this git revision
+  --dry-run         run: plan only; nothing is sent or changed
+  --line-dry-run    run: advance state but do not call LINE
   -h, --help        this text
 `;
 
@@ -32,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       scenarios: { type: 'string', default: 'scenarios' },
       base: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'line-dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -50,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
       else process.stdout.write(outcome.result.issues.length ? `${outcome.result.issues.length} problem(s) found.\n` : `${outcome.result.scenarios.length} scenario(s) valid.\n`);
       return outcome.result.issues.length ? 1 : 0;
     }
-    case 'demo': {
+    case 'demo':
+      return runDemo({ dir: values.scenarios });
+    case 'timeline': {
       const outcome = await validateScenarios({ dir: values.scenarios });
       for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
       for (const { compiled } of outcome.result.scenarios) {
@@ -60,8 +74,22 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(`  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`);
         }
       }
-      process.stdout.write(`\n${outcome.result.scenarios.length} scenario(s) valid, ${outcome.result.issues.length} problem(s).\n`);
       return outcome.result.issues.length ? 1 : 0;
+    }
+    case 'run': {
+      const { result, summary } = await tickCommand({
+        settings: settingsFromEnv(),
+        dir: values.scenarios,
+        planOnly: values['dry-run'] ?? false,
+        dryRunSender: values['line-dry-run'] ?? false,
+        allowLocalStore: true,
+        requireToken: false,
+        now: Date.now,
+        progress: process.stderr.isTTY ? (what, n) => process.stderr.write(`\r${what}: ${n}`) : undefined,
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      process.stdout.write(summary);
+      return needsAPerson(result).length ? 1 : 0;
     }
     case 'schema': {
       const path = join(values.scenarios, SCHEMA_FILE_NAME);

@@ -1,0 +1,113 @@
+// The local demo: an in-memory PGlite, LINE in dry run, sample users and events for every
+// sample scenario, and ticks over two simulated weeks. Prints what each user received when.
+import { loadScenarioDir } from '../scenario/loader.js';
+import { formatIssue } from '../scenario/issues.js';
+import { openPglite } from '../store/pglite.js';
+import { migrate } from '../store/migrate.js';
+import { Store } from '../store/store.js';
+import { DryRunSender } from '../line/sender.js';
+import { runTick } from '../tick.js';
+import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
+import { summarizeMessage } from '../planner/timeline.js';
+import type { Message } from '../scenario/messages.js';
+
+interface DemoEvent {
+  day: number;
+  time: string;
+  who: string;
+  type: string;
+  properties?: Record<string, unknown>;
+  member?: string;
+}
+
+/** A made-up customer base: one story per sample scenario. */
+export const DEMO_EVENTS: DemoEvent[] = [
+  { day: 0, time: '10:00', who: 'Aoi (friend added)', type: 'follow' },
+  { day: 0, time: '10:05', who: 'Ren (friend added from an ad)', type: 'follow', properties: { route: 'ad-instagram' } },
+  { day: 0, time: '12:00', who: 'Sora (left a cart, bought next day)', type: 'cart_abandoned', properties: { productName: '白いスニーカー', total: 5000 } },
+  { day: 1, time: '08:00', who: 'Sora (left a cart, bought next day)', type: 'purchased', properties: { orderId: 'A-1', category: 'shoes' } },
+  { day: 0, time: '20:00', who: 'Yui (left a cart, never bought)', type: 'cart_abandoned', properties: { productName: 'トートバッグ', total: 3000 } },
+  { day: 0, time: '10:30', who: 'Haru (QR code at a seminar)', type: 'follow', properties: { route: 'qr-seminar' } },
+  { day: 0, time: '11:00', who: 'Mei (VIP list import)', type: 'list_added', properties: { list: 'vip-2026' } },
+  { day: 0, time: '12:00', who: 'Rin (booked the salon)', type: 'reservation_made', properties: { reservationAtDay: 3, reservationLabel: '3日後 15:00' } },
+  { day: 0, time: '11:00', who: 'Kai (subscribed)', type: 'subscription_started', properties: { nextDelivery: '来月1日' } },
+  { day: 0, time: '13:00', who: 'Nao (answered the survey)', type: 'survey_answered', properties: { survey: 'interests', category: 'skincare' } },
+  { day: 0, time: '14:00', who: 'Riku (order shipped)', type: 'shipped', properties: { deliveryDate: '明後日', trackingNumber: 'T-123' } },
+  { day: 0, time: '15:00', who: 'Emi (added a favorite)', type: 'favorite_added', properties: { productName: '美容液', productId: 'p1' } },
+  { day: 4, time: '09:00', who: 'Emi (added a favorite)', type: 'price_dropped', properties: { productId: 'p1' } },
+  { day: 0, time: '16:00', who: 'Taku (trial set)', type: 'trial_purchased' },
+  { day: 0, time: '17:00', who: 'Hana (linked her account)', type: 'profile_updated', properties: { attributes: { region: 'tokyo', displayName: 'Hana' } } },
+  { day: 0, time: '17:30', who: 'Hana (linked her account)', type: 'account_linked', properties: { memberId: 'M-77' } },
+  { day: 0, time: '10:00', who: 'Hana (linked her account)', type: 'purchased', member: 'M-77', properties: { orderId: 'B-7', category: 'skincare' } },
+  { day: 0, time: '10:00', who: 'Jun (blocked the account on day 2)', type: 'follow' },
+  { day: 2, time: '12:00', who: 'Jun (blocked the account on day 2)', type: 'unfollow' },
+];
+
+export const demoUserId = (who: string) => `U${Buffer.from(who).toString('hex').padEnd(32, '0').slice(0, 32)}`;
+
+export async function runDemo(options: { dir: string; days?: number; out?: (line: string) => void } = { dir: 'scenarios' }): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const loaded = await loadScenarioDir(options.dir);
+  if (loaded.issues.length) {
+    for (const issue of loaded.issues) out(formatIssue(issue));
+    return 1;
+  }
+  const tz = 'Asia/Tokyo';
+  const start = localToInstant(tz, 2026, 11, 23, 9, 0); // a Monday
+  const days = options.days ?? 14;
+  const db = await openPglite();
+  await migrate(db);
+  const store = new Store(db);
+  const sender = new DryRunSender();
+  let now = start;
+  const clock = () => now;
+  const scenarios = loaded.scenarios.map((s) => s.compiled);
+  const when = (e: DemoEvent) => {
+    const [h, m] = e.time.split(':').map(Number) as [number, number];
+    return start + e.day * DAY + (h - 9) * HOUR + m * MINUTE;
+  };
+  const pending = [...DEMO_EVENTS].sort((a, b) => when(a) - when(b));
+  const sentAt = new Map<string, number>();
+  const started = performance.now();
+  let ticks = 0;
+  out(`Demo: ${scenarios.length} scenarios, ${new Set(DEMO_EVENTS.map((e) => e.who)).size} users, ticks every hour over ${days} days (embedded Postgres, LINE in dry run).`);
+  for (; now <= start + days * DAY; now += HOUR) {
+    while (pending.length && when(pending[0]!) <= now) {
+      const e = pending.shift()!;
+      const properties = { ...e.properties };
+      if (typeof properties.reservationAtDay === 'number') {
+        properties.reservationAt = new Date(start + (properties.reservationAtDay as number) * DAY + 6 * HOUR).toISOString();
+        delete properties.reservationAtDay;
+      }
+      await db.query(`insert into events (line_user_id, member_id, type, properties, occurred_at, source) values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), 'demo')`, [
+        e.member ? null : demoUserId(e.who),
+        e.member ?? null,
+        e.type,
+        JSON.stringify(properties),
+        when(e),
+      ]);
+    }
+    const before = sender.sent.length;
+    await runTick({ store, sender, scenarios, now: clock });
+    for (const b of sender.sent.slice(before)) sentAt.set(b.id, now);
+    ticks++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const byUser = new Map<string, string[]>();
+  for (const b of sender.sent) {
+    for (const to of b.recipients) {
+      const list = byUser.get(to) ?? [];
+      list.push(`${formatLocal(sentAt.get(b.id)!, tz)}  ${`${b.scenario_id}/${b.step_id}`.padEnd(38)} ${(b.messages as Message[]).map((m) => summarizeMessage(m, 36)).join(' + ')}`);
+      byUser.set(to, list);
+    }
+  }
+  for (const who of new Set(DEMO_EVENTS.map((e) => e.who))) {
+    out('');
+    out(who);
+    for (const line of byUser.get(demoUserId(who)) ?? ['(nothing)']) out(`  ${line}`);
+  }
+  out('');
+  out(`${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages).`);
+  await store.close();
+  return 0;
+}
