@@ -1,11 +1,19 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default).
+// Names: planner (default), store, line, tick.
 import { benchPlanner } from './planner.js';
+import { benchStore } from './store.js';
+import { benchLine } from './line.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
   case 'planner':
     await benchPlanner(args[0] ? Number(args[0]) : undefined);
+    break;
+  case 'line':
+    await benchLine();
+    break;
+  case 'store':
+    await benchStore(args[0]);
     break;
   default:
     console.error(`unknown benchmark "${name}"`);
