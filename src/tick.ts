@@ -12,6 +12,7 @@ import { LINE_LIMITS } from './scenario/messages.js';
 import { canonicalJson } from './scenario/compile.js';
 import type { BatchDraft, PlanCommit, SkippedStep, Store, Attention } from './store/store.js';
 import type { Sender } from './line/sender.js';
+import { atLocalTime } from './time/zoned.js';
 import { TickCounts } from './report/counts.js';
 
 export interface TickOptions {
@@ -29,6 +30,8 @@ export interface TickOptions {
   pageSize?: number | undefined;
   leaseSeconds?: number | undefined;
   trigger?: string | undefined;
+  /** At most this many steps per user per local day, across scenarios; higher priority first. */
+  frequencyCap?: FrequencyCap | undefined;
   /** Messages (recipients) of the monthly quota to keep unused. */
   quotaReserve?: number | undefined;
   /** Called after each page, for a progress line. */
@@ -140,6 +143,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
   const eventTypes = relevantEventTypes(scenarios);
   const previous = new Map<string, CompiledScenario>();
+  const cap = options.frequencyCap;
   let planned = 0;
   for (;;) {
     if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
@@ -147,14 +151,14 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       break;
     }
     const now = options.now();
-    const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex, shardCount, eventTypes });
+    const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex, shardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined });
     if (!page.enrollments.length) break;
     for (const d of page.previousDefinitions) {
       if (!previous.has(d.hash)) previous.set(d.hash, compileScenario(d.definition as Scenario));
     }
+    // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
+    const planned_: { enrollment: (typeof page.enrollments)[number]; compiled: CompiledScenario; plan: Plan }[] = [];
     const plans: PlanCommit[] = [];
-    const skipped: SkippedStep[] = [];
-    const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
     for (const enrollment of page.enrollments) {
       const compiled = byId.get(enrollment.scenarioId);
       if (!compiled) {
@@ -165,7 +169,18 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       }
       const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous };
       const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
-      const plan = planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now });
+      planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
+    }
+    const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set<string>();
+    const skipped: SkippedStep[] = [];
+    const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
+    for (const { enrollment, compiled, plan } of planned_) {
+      if (capped.has(enrollment.id)) {
+        // Deferred, never dropped: the same plan is made again tomorrow, with the same moments.
+        plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: nextLocalMidnight(now, cap!.timezone), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
+        for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
+        continue;
+      }
       plans.push(toCommit(plan));
       if (plan.conversionAt !== undefined) counts.add(compiled.id, undefined, 'conversions');
       if (plan.outcome.kind === 'exit') counts.add(compiled.id, undefined, 'exited');
@@ -207,6 +222,44 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
+}
+
+export interface FrequencyCap {
+  perDay: number;
+  timezone: string;
+}
+
+export function localMidnight(now: number, tz: string): number {
+  return atLocalTime(now, 0, 0, tz);
+}
+
+export function nextLocalMidnight(now: number, tz: string): number {
+  return atLocalTime(now, 1, 0, tz);
+}
+
+/**
+ * Which plans of one page the cap defers: per user, sends are allowed up to the cap minus
+ * what the user was already sent today (committed, earlier pages included), higher-priority
+ * scenarios first, then earlier moments.
+ */
+export function applyFrequencyCap(
+  plans: { enrollment: { id: string; userId: string }; compiled: CompiledScenario; plan: Plan }[],
+  cap: FrequencyCap,
+  sentInTick: Map<string, number>,
+  sentBefore: Map<string, number>,
+): Set<string> {
+  const deferred = new Set<string>();
+  const withSends = plans
+    .map((p) => ({ ...p, sends: p.plan.decisions.filter((d) => d.kind === 'send') as Extract<Decision, { kind: 'send' }>[] }))
+    .filter((p) => p.sends.length > 0)
+    .sort((a, b) => b.compiled.priority - a.compiled.priority || a.sends[0]!.dueAt - b.sends[0]!.dueAt);
+  for (const p of withSends) {
+    const user = p.enrollment.userId;
+    const used = (sentBefore.get(user) ?? 0) + (sentInTick.get(user) ?? 0);
+    if (used + p.sends.length > cap.perDay) deferred.add(p.enrollment.id);
+    else sentInTick.set(user, (sentInTick.get(user) ?? 0) + p.sends.length);
+  }
+  return deferred;
 }
 
 function emptyAttention(): Attention {

@@ -151,6 +151,11 @@ export function planEnrollment(input: PlanInput): Plan {
       // A reminder counted back from a date is pointless once the date has passed.
       const deadline = step.expireAfter ? due + durationMs(step.expireAfter) : step.wait?.before ? moment.at + durationMs(step.wait.before) : Infinity;
       const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : now > deadline ? 'it could not go out on time' : undefined;
+      if (!expired) {
+        // A late tick outside the send window waits for the next opening: never out of hours.
+        const opening = applyWindow(now, windowOf(scenario, step), tz);
+        if (opening > now) return done({ kind: 'wait', until: opening });
+      }
       if (expired) {
         decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
       } else {

@@ -1,6 +1,6 @@
 // What a tick did, counted per scenario and step: the job summary and the outputs read
 // these. Counts and reasons only: never a user id or a message text.
-export type Counted = 'enrolled' | 'planned' | 'sent' | 'deferred' | 'expired' | 'failed' | 'exited' | 'finished' | 'conversions' | 'branched';
+export type Counted = 'enrolled' | 'planned' | 'capped' | 'sent' | 'deferred' | 'expired' | 'failed' | 'exited' | 'finished' | 'conversions' | 'branched';
 
 export class TickCounts {
   readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();

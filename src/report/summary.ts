@@ -7,6 +7,7 @@ const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],
   ['planned', 'would send'],
   ['sent', 'sent'],
+  ['capped', 'capped (deferred)'],
   ['deferred', 'deferred'],
   ['expired', 'expired'],
   ['failed', 'failed'],

@@ -43,6 +43,8 @@ export interface DuePage {
   users: Map<string, UserFacts>;
   eventsByUser: Map<string, EventFact[]>;
   previousDefinitions: { scenarioId: string; hash: string; definition: unknown }[];
+  /** Sends per user since capSince (only when asked). */
+  sentCounts: Map<string, number>;
 }
 
 export interface PlanCommit {
@@ -163,13 +165,23 @@ export class Store {
     return this.rpc.call<{ exited: number; enrolled: number; woken: number; done: number }>('lsd_ingest_commit', args);
   }
 
-  async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[] }): Promise<DuePage> {
+  async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined }): Promise<DuePage> {
     const r = await this.rpc.call<{
       enrollments: { id: string; scenario_id: string; line_user_id: string; step_id: string; entered_at: number; previous_at: number; wait_started_at: number | null; trigger: Record<string, unknown>; scenario_hash: string; converted: boolean }[];
       users: UserRow[];
       events: EventRow[];
       previous_definitions: { scenario_id: string; hash: string; definition: unknown }[];
-    }>('lsd_claim_due', { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, shard_index: args.shardIndex, shard_count: args.shardCount, event_types: args.eventTypes });
+      sent_counts: Record<string, number>;
+    }>('lsd_claim_due', {
+      now: args.now,
+      owner: args.owner,
+      limit: args.limit,
+      lease_seconds: args.leaseSeconds,
+      shard_index: args.shardIndex,
+      shard_count: args.shardCount,
+      event_types: args.eventTypes,
+      ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
+    });
     const eventsByUser = new Map<string, EventFact[]>();
     for (const e of r.events) {
       let list = eventsByUser.get(e.line_user_id);
@@ -192,6 +204,7 @@ export class Store {
       users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
       eventsByUser,
       previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
+      sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
     };
   }
 

@@ -160,6 +160,8 @@ create table if not exists deliveries (
 comment on table deliveries is 'What each enrollment was sent (or why a step was skipped), one row per step decision.';
 create index if not exists deliveries_batch on deliveries (batch_id) where batch_id is not null;
 create index if not exists deliveries_scenario_step on deliveries (scenario_id, step_id, created_at);
+-- The frequency cap: what a user was sent since the start of the day.
+create index if not exists deliveries_user_recent on deliveries (line_user_id, created_at) where kind = 'send';
 
 create table if not exists runs (
   id uuid primary key default gen_random_uuid(),

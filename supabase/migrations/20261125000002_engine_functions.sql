@@ -239,6 +239,12 @@ begin
                        from line_users u where u.line_user_id = any(users_)), '[]'::jsonb),
     'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties) order by ev.occurred_at)
                         from events ev where ev.line_user_id = any(users_) and ev.occurred_at >= since and ev.type = any(types_) and ev.status <> 'set_aside'), '[]'::jsonb),
+    -- For the frequency cap: sends per claimed user since cap_since.
+    'sent_counts', case when p ? 'cap_since' then coalesce((
+      select jsonb_object_agg(d.line_user_id, d.n) from (
+        select line_user_id, count(*) as n from deliveries
+        where line_user_id = any(users_) and kind = 'send' and created_at >= lsd_ts(p->'cap_since')
+        group by line_user_id) d), '{}'::jsonb) else '{}'::jsonb end,
     'previous_definitions', coalesce((select jsonb_agg(jsonb_build_object('scenario_id', v.scenario_id, 'hash', v.hash, 'definition', v.definition))
                                       from scenario_versions v
                                       where (v.scenario_id, v.hash) in (select x->>'scenario_id', x->>'scenario_hash' from jsonb_array_elements(claimed) x)

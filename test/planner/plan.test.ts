@@ -248,3 +248,12 @@ test('a trigger without the date a step counts from fails that enrollment with t
   const r = simulate({ compiled: sample('reservation'), user: user(), events: [], enteredAt: entered, trigger: {}, ticks: fiveMinutes(entered, 1) });
   assert.deepEqual(r.outcome, { kind: 'exit', reason: 'step "reminder": the trigger has no date in "reservationAt"' });
 });
+
+test('a tick late past the window closing does not send out of hours: it waits for the next opening', () => {
+  const compiled = compile({ sendWindow: { start: '09:00', end: '21:00' }, steps: [{ id: 'evening', type: 'message', wait: { after: { hours: 8 } }, messages: [{ type: 'text', text: 'x' }] }] });
+  const entered = at(2026, 11, 25, 12, 0); // due 20:00, inside the window
+  const r = simulate({ compiled, user: user(), events: [], enteredAt: entered, ticks: [entered, at(2026, 11, 25, 23, 0), ...fiveMinutes(at(2026, 11, 26, 0, 0), 1)] });
+  assert.deepEqual(sends(r), ['evening 2026-11-26 09:00']);
+  const sent = r.decisions[0]!.decision;
+  assert.equal(sent.kind === 'send' && formatLocal(sent.dueAt, TZ), '2026-11-25 20:00', 'the schedule keeps its moment');
+});

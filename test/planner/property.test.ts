@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { EventFact } from '../../src/planner/types.js';
 import { DAY, HOUR, MINUTE } from '../../src/time/zoned.js';
+import { inWindow } from '../../src/planner/timing.js';
 import { EVENTS, scenarioArb } from '../support/arbitraries.js';
 import { every, simulate, user, type SimulatedDecision } from '../support/simulate.js';
 
@@ -77,9 +78,13 @@ test('property (c): the steps and branches do not depend on how time is cut into
       assert.deepEqual(trace(lateStart.decisions), trace(fine.decisions), 'a 6-hour delay');
       assert.deepEqual(hourly.outcome, fine.outcome);
       assert.deepEqual(lateStart.outcome, fine.outcome);
-      // Only the send times differ, and each send goes out no earlier than its moment.
+      // Only the send times differ: each send goes out no earlier than its moment, inside the window.
       for (const r of [fine, hourly, lateStart]) {
-        for (const d of r.decisions) if (d.decision.kind === 'send') assert.ok(d.tickAt >= d.decision.dueAt);
+        for (const d of r.decisions) {
+          if (d.decision.kind !== 'send') continue;
+          assert.ok(d.tickAt >= d.decision.dueAt);
+          assert.ok(inWindow(d.tickAt, scenario.sendWindow, scenario.timezone ?? 'Asia/Tokyo'), `sent at ${new Date(d.tickAt).toISOString()}, outside the window`);
+        }
       }
     }),
     { numRuns: 150 },
