@@ -3,7 +3,8 @@
 import * as core from '@actions/core';
 import { validateScenarios } from '../commands/validate.js';
 import { formatJsonPath } from '../scenario/json-source.js';
-import { settingsFromEnv, type Settings } from '../config.js';
+import { openStore, settingsFromEnv, type Settings } from '../config.js';
+import { importCsv } from '../commands/import.js';
 import { tickCommand } from '../commands/tick-command.js';
 import { needsAPerson } from '../report/summary.js';
 import { parseNow } from '../time/now.js';
@@ -42,6 +43,21 @@ function numberInput(name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`input ${name} must be a whole number, got "${v}"`);
   return n;
+}
+
+async function importMode(): Promise<void> {
+  const file = core.getInput('file').trim();
+  if (!file) throw new Error('mode import needs the input file (a CSV path in the repository)');
+  const store = await openStore(settings(), { allowLocal: false });
+  try {
+    const r = await importCsv({ file, list: core.getInput('list').trim() || undefined, store });
+    for (const e of r.errors) core.error(e.message, { file, startLine: e.line, title: 'import' });
+    await core.summary.addRaw(`# Import\n\n${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`).write();
+    core.setOutput('imported', r.inserted);
+    if (r.errors.length) core.setFailed(`${r.errors.length} row(s) could not be imported: see the annotations.`);
+  } finally {
+    await store.close();
+  }
 }
 
 async function runMode(): Promise<void> {
@@ -108,6 +124,9 @@ export async function run(): Promise<void> {
         break;
       case 'run':
         await runMode();
+        break;
+      case 'import':
+        await importMode();
         break;
       default:
         core.setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);

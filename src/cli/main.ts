@@ -9,7 +9,8 @@ import { SCHEMA_FILE_NAME } from '../scenario/loader.js';
 import { timeline } from '../planner/timeline.js';
 import { runDemo } from '../demo/demo.js';
 import { tickCommand } from '../commands/tick-command.js';
-import { settingsFromEnv } from '../config.js';
+import { openStore, settingsFromEnv } from '../config.js';
+import { importCsv } from '../commands/import.js';
 import { needsAPerson } from '../report/summary.js';
 import { DAY, formatLocal, localToInstant } from '../time/zoned.js';
 
@@ -23,6 +24,8 @@ Commands:
   schema     write scenarios/scenario.schema.json for editors
   demo       simulate two weeks of sample users on an embedded Postgres, LINE in dry run
   timeline   print when an imagined user gets each step of each scenario
+  import     FILE.csv [--list NAME]: users (a list) or events into the events table;
+             row errors name the line; importing the same file twice adds nothing
   run        one tick: state from DATABASE_URL, or SUPABASE_URL + SUPABASE_SECRET_KEY,
              else the embedded PGlite in .data/pglite; LINE from LINE_CHANNEL_ACCESS_TOKEN,
              else dry run
@@ -43,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       scenarios: { type: 'string', default: 'scenarios' },
       base: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      list: { type: 'string' },
       'line-dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -75,6 +79,23 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       return outcome.result.issues.length ? 1 : 0;
+    }
+    case 'import': {
+      const file = positionals[1];
+      if (!file) {
+        process.stderr.write('usage: line-step-delivery import FILE.csv [--list NAME]\n');
+        return 2;
+      }
+      const store = await openStore(settingsFromEnv(), { allowLocal: true });
+      try {
+        const r = await importCsv({ file, list: values.list, store, progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        for (const e of r.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);
+        process.stdout.write(`${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`);
+        return r.errors.length ? 1 : 0;
+      } finally {
+        await store.close();
+      }
     }
     case 'run': {
       const { result, summary } = await tickCommand({

@@ -241,6 +241,10 @@ export class Store {
     return this.rpc.call<Attention>('lsd_run_finish', args);
   }
 
+  insertEvents(events: { line_user_id?: string | undefined; member_id?: string | undefined; type: string; properties: Record<string, unknown>; occurred_at?: number | undefined; source: string; idempotency_key: string }[]) {
+    return this.rpc.call<{ inserted: number }>('lsd_insert_events', { events });
+  }
+
   release(owner: string, ids: string[]) {
     return this.rpc.call<{ released: number }>('lsd_release', { owner, ids });
   }

@@ -428,6 +428,20 @@ language sql stable as $$
   where d.line_user_id in (select jsonb_array_elements_text(p->'line_user_ids'))
 $$;
 
+-- Inserts a page of imported events; a repeated idempotency key is skipped, so importing
+-- the same file twice changes nothing.
+create or replace function lsd_insert_events(p jsonb) returns jsonb
+language plpgsql as $$
+declare n integer;
+begin
+  insert into events (line_user_id, member_id, type, properties, occurred_at, source, idempotency_key)
+  select x.line_user_id, x.member_id, x.type, coalesce(x.properties, '{}'), coalesce(lsd_ts(x.occurred_at), now()), coalesce(x.source, 'import'), x.idempotency_key
+  from jsonb_to_recordset(coalesce(p->'events', '[]')) as x(line_user_id text, member_id text, type text, properties jsonb, occurred_at jsonb, source text, idempotency_key text)
+  on conflict (idempotency_key) do nothing;
+  get diagnostics n = row_count;
+  return jsonb_build_object('inserted', n);
+end $$;
+
 -- Gives back leases without changing anything else (a plan-only dry run).
 create or replace function lsd_release(p jsonb) returns jsonb
 language plpgsql as $$
@@ -447,7 +461,7 @@ declare
   r text;
 begin
   foreach fn in array array['lsd_register_scenarios', 'lsd_ingest_claim', 'lsd_ingest_commit', 'lsd_claim_due', 'lsd_commit_plans',
-                            'lsd_claim_batches', 'lsd_record_results', 'lsd_run_start', 'lsd_run_finish', 'lsd_deliveries_of', 'lsd_release'] loop
+                            'lsd_claim_batches', 'lsd_record_results', 'lsd_run_start', 'lsd_run_finish', 'lsd_deliveries_of', 'lsd_release', 'lsd_insert_events'] loop
     execute format('revoke all on function %I(jsonb) from public', fn);
     foreach r in array array['anon', 'authenticated'] loop
       if exists (select 1 from pg_roles where rolname = r) then
