@@ -50724,7 +50724,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8143);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5500);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -50733,7 +50733,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8143:
+/***/ 5500:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76520,6 +76520,201 @@ function openSender(settings, options) {
     return new LineSender({ channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN, baseURL: settings.LINE_API_BASE_URL });
 }
 
+;// CONCATENATED MODULE: ./src/planner/conditions.ts
+
+const numeric = (v) => typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined;
+function equal(a, b) {
+    if (a === b)
+        return true;
+    if (a === undefined || a === null || b === undefined || b === null)
+        return false;
+    const na = numeric(a);
+    const nb = numeric(b);
+    if (na !== undefined && nb !== undefined)
+        return na === nb;
+    return String(a) === String(b);
+}
+function order(a, b) {
+    if (a === undefined || a === null)
+        return undefined;
+    const na = numeric(a);
+    const nb = numeric(b);
+    if (na !== undefined && nb !== undefined)
+        return na - nb;
+    const sa = String(a);
+    const sb = String(b);
+    return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+function compare(value, c) {
+    if (c.eq !== undefined)
+        return Array.isArray(value) ? value.some((v) => equal(v, c.eq)) : equal(value, c.eq);
+    if (c.ne !== undefined)
+        return !equal(value, c.ne);
+    if (c.in !== undefined)
+        return c.in.some((x) => equal(value, x));
+    if (c.notIn !== undefined)
+        return !c.notIn.some((x) => equal(value, x));
+    if (c.exists !== undefined)
+        return (value !== undefined && value !== null) === c.exists;
+    if (c.contains !== undefined) {
+        if (Array.isArray(value))
+            return value.some((v) => equal(v, c.contains));
+        return typeof value === 'string' && value.includes(String(c.contains));
+    }
+    const threshold = c.gt ?? c.gte ?? c.lt ?? c.lte;
+    const diff = order(value, threshold);
+    if (diff === undefined)
+        return false;
+    if (c.gt !== undefined)
+        return diff > 0;
+    if (c.gte !== undefined)
+        return diff >= 0;
+    if (c.lt !== undefined)
+        return diff < 0;
+    return diff <= 0;
+}
+function matchesFilter(properties, filter) {
+    if (!filter)
+        return true;
+    for (const key in filter) {
+        const expected = filter[key];
+        const value = readPath(properties, key);
+        if (expected !== null && typeof expected === 'object' ? !compare(value, expected) : !equal(value, expected))
+            return false;
+    }
+    return true;
+}
+function fieldValue(field, ctx) {
+    const dot = field.indexOf('.');
+    const namespace = field.slice(0, dot);
+    const path = field.slice(dot + 1);
+    const source = namespace === 'user' ? ctx.attributes : namespace === 'answers' ? ctx.answers : ctx.trigger;
+    return readPath(source, path);
+}
+function evaluate(condition, ctx) {
+    if ('all' in condition)
+        return condition.all.every((c) => evaluate(c, ctx));
+    if ('any' in condition)
+        return condition.any.some((c) => evaluate(c, ctx));
+    if ('not' in condition)
+        return !evaluate(condition.not, ctx);
+    if ('field' in condition)
+        return compare(fieldValue(condition.field, ctx), condition);
+    const from = condition.since === 'previous' ? ctx.previousAt : ctx.enteredAt;
+    const needed = condition.atLeast ?? 1;
+    let count = 0;
+    for (const e of ctx.events) {
+        if (e.type === condition.event && e.occurredAt >= from && e.occurredAt <= ctx.moment && matchesFilter(e.properties, condition.where)) {
+            if (++count >= needed)
+                return true;
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/planner/render.ts
+// Fills placeholders into a step's messages for one user, then checks the result
+// against LINE's limits again (a long product name can push a text over 5,000).
+
+
+
+function display(value) {
+    if (value === undefined || value === null)
+        return undefined;
+    if (Array.isArray(value))
+        return value.map(String).join(', ');
+    if (typeof value === 'object')
+        return undefined;
+    return String(value);
+}
+function fillDeep(value, lookup, fallbacks, missing) {
+    if (typeof value === 'string')
+        return fillPlaceholders(value, lookup, fallbacks, missing);
+    if (Array.isArray(value))
+        return value.map((v) => fillDeep(v, lookup, fallbacks, missing));
+    if (value && typeof value === 'object') {
+        const out = {};
+        for (const [k, v] of Object.entries(value))
+            out[k] = fillDeep(v, lookup, fallbacks, missing);
+        return out;
+    }
+    return value;
+}
+/** A uniform step has no placeholders, so its messages go out as written. */
+function renderMessages(compiled, input) {
+    const step = compiled.step;
+    if (compiled.uniform)
+        return { messages: step.messages };
+    const textOnly = compiled.textOnlyPlaceholders;
+    const missing = [];
+    const lookup = (key) => display(fieldValue(key, input));
+    const messages = fillDeep(step.messages, lookup, step.fallbacks, missing);
+    if (missing.length) {
+        return { error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}` };
+    }
+    for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        // A text message whose placeholders are all in its text: only the text's length can
+        // have changed. Anything else is checked against the whole schema again.
+        if (m.type === 'text' && textOnly[i]) {
+            if (m.text.length === 0 || m.text.length > LINE_LIMITS.textLength) {
+                return { error: `message ${i + 1} after filling placeholders: text: ${m.text.length === 0 ? 'a text message cannot be empty' : `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units) in a text message, this has ${m.text.length}`}` };
+            }
+            continue;
+        }
+        const checked = MessageSchema.safeParse(m);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            return { error: `message ${i + 1} after filling placeholders: ${issue.path.join('.')}: ${issue.message}` };
+        }
+    }
+    return { messages };
+}
+
+;// CONCATENATED MODULE: ./src/commands/test-send.ts
+// test-send: a scenario's message steps (or one step), rendered with sample data and
+// marked as a test, pushed to staff user ids, so a marketer sees the real messages on a
+// phone before the scenario goes live. Enrollments and the outbox are left alone.
+
+
+
+const USER_ID = /^U[0-9a-f]{32}$/;
+/** Every placeholder that has no sample value shows its own name, so nothing fails. */
+function samples(step) {
+    const names = {};
+    const text = JSON.stringify(step.step);
+    for (const m of text.matchAll(/\{\{\s*([a-z]+\.[A-Za-z0-9_.]+)/g))
+        names[m[1]] = `[${m[1]}]`;
+    return names;
+}
+async function testSend(options) {
+    const bad = options.recipients.filter((r) => !USER_ID.test(r));
+    if (bad.length)
+        throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 hex digits)`);
+    if (!options.recipients.length)
+        throw new Error('no test recipients: list the staff LINE user ids');
+    const steps = [...options.compiled.steps.values()].filter((s) => s.step.type === 'message' && (!options.stepId || s.step.id === options.stepId));
+    if (!steps.length)
+        throw new Error(options.stepId ? `scenario "${options.compiled.id}" has no message step "${options.stepId}"` : `scenario "${options.compiled.id}" has no message steps`);
+    const result = { steps: [] };
+    for (const cs of steps) {
+        const fallbacks = samples(cs);
+        const step = cs.step.type === 'message' ? { ...cs.step, fallbacks: { ...fallbacks, ...cs.step.fallbacks } } : cs.step;
+        const rendered = renderMessages({ ...cs, step, uniform: false }, { attributes: options.sample?.user ?? {}, trigger: options.sample?.trigger ?? {}, answers: options.sample?.answers ?? {} });
+        if ('error' in rendered) {
+            result.steps.push({ stepId: cs.step.id, outcome: 'not rendered', error: rendered.error });
+            continue;
+        }
+        const label = { type: 'text', text: `[TEST] ${options.compiled.id} / ${cs.step.id}` };
+        const messages = rendered.messages.length < LINE_LIMITS.messagesPerRequest ? [label, ...rendered.messages] : rendered.messages;
+        for (const to of options.recipients) {
+            const report = await options.sender.send({ id: (0,external_node_crypto_.randomUUID)(), scenario_id: options.compiled.id, step_id: cs.step.id, kind: 'push', messages, recipients: [to], aggregation_unit: 'test_send', attempts: 1, created_at: Date.now() });
+            result.steps.push({ stepId: cs.step.id, outcome: report.outcome, error: report.error?.message });
+        }
+    }
+    return result;
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "stream"
@@ -78734,14 +78929,14 @@ const lib_parse = function () {
 
 
 
-const USER_ID = /^U[0-9a-f]{32}$/;
+const import_USER_ID = /^U[0-9a-f]{32}$/;
 const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
 function parseRow(row, list) {
     const lineUserId = row.line_user_id?.trim() || undefined;
     const memberId = row.member_id?.trim() || undefined;
     if (!lineUserId && !memberId)
         return 'needs a line_user_id or a member_id';
-    if (lineUserId && !USER_ID.test(lineUserId))
+    if (lineUserId && !import_USER_ID.test(lineUserId))
         return `line_user_id must be "U" and 32 hex digits`;
     const who = lineUserId ?? `member:${memberId}`;
     if (list !== undefined) {
@@ -78807,98 +79002,6 @@ async function importCsv(options) {
     }
     await flush();
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/planner/conditions.ts
-
-const numeric = (v) => typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined;
-function equal(a, b) {
-    if (a === b)
-        return true;
-    if (a === undefined || a === null || b === undefined || b === null)
-        return false;
-    const na = numeric(a);
-    const nb = numeric(b);
-    if (na !== undefined && nb !== undefined)
-        return na === nb;
-    return String(a) === String(b);
-}
-function order(a, b) {
-    if (a === undefined || a === null)
-        return undefined;
-    const na = numeric(a);
-    const nb = numeric(b);
-    if (na !== undefined && nb !== undefined)
-        return na - nb;
-    const sa = String(a);
-    const sb = String(b);
-    return sa < sb ? -1 : sa > sb ? 1 : 0;
-}
-function compare(value, c) {
-    if (c.eq !== undefined)
-        return Array.isArray(value) ? value.some((v) => equal(v, c.eq)) : equal(value, c.eq);
-    if (c.ne !== undefined)
-        return !equal(value, c.ne);
-    if (c.in !== undefined)
-        return c.in.some((x) => equal(value, x));
-    if (c.notIn !== undefined)
-        return !c.notIn.some((x) => equal(value, x));
-    if (c.exists !== undefined)
-        return (value !== undefined && value !== null) === c.exists;
-    if (c.contains !== undefined) {
-        if (Array.isArray(value))
-            return value.some((v) => equal(v, c.contains));
-        return typeof value === 'string' && value.includes(String(c.contains));
-    }
-    const threshold = c.gt ?? c.gte ?? c.lt ?? c.lte;
-    const diff = order(value, threshold);
-    if (diff === undefined)
-        return false;
-    if (c.gt !== undefined)
-        return diff > 0;
-    if (c.gte !== undefined)
-        return diff >= 0;
-    if (c.lt !== undefined)
-        return diff < 0;
-    return diff <= 0;
-}
-function matchesFilter(properties, filter) {
-    if (!filter)
-        return true;
-    for (const key in filter) {
-        const expected = filter[key];
-        const value = readPath(properties, key);
-        if (expected !== null && typeof expected === 'object' ? !compare(value, expected) : !equal(value, expected))
-            return false;
-    }
-    return true;
-}
-function fieldValue(field, ctx) {
-    const dot = field.indexOf('.');
-    const namespace = field.slice(0, dot);
-    const path = field.slice(dot + 1);
-    const source = namespace === 'user' ? ctx.attributes : namespace === 'answers' ? ctx.answers : ctx.trigger;
-    return readPath(source, path);
-}
-function evaluate(condition, ctx) {
-    if ('all' in condition)
-        return condition.all.every((c) => evaluate(c, ctx));
-    if ('any' in condition)
-        return condition.any.some((c) => evaluate(c, ctx));
-    if ('not' in condition)
-        return !evaluate(condition.not, ctx);
-    if ('field' in condition)
-        return compare(fieldValue(condition.field, ctx), condition);
-    const from = condition.since === 'previous' ? ctx.previousAt : ctx.enteredAt;
-    const needed = condition.atLeast ?? 1;
-    let count = 0;
-    for (const e of ctx.events) {
-        if (e.type === condition.event && e.occurredAt >= from && e.occurredAt <= ctx.moment && matchesFilter(e.properties, condition.where)) {
-            if (++count >= needed)
-                return true;
-        }
-    }
-    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/planner/route.ts
@@ -78971,65 +79074,6 @@ function routeEvent({ event, user, scenarios, enrollments }) {
         result.enroll.push({ scenarioId: compiled.id, enteredAt: event.occurredAt, trigger: event.properties });
     }
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/planner/render.ts
-// Fills placeholders into a step's messages for one user, then checks the result
-// against LINE's limits again (a long product name can push a text over 5,000).
-
-
-
-function display(value) {
-    if (value === undefined || value === null)
-        return undefined;
-    if (Array.isArray(value))
-        return value.map(String).join(', ');
-    if (typeof value === 'object')
-        return undefined;
-    return String(value);
-}
-function fillDeep(value, lookup, fallbacks, missing) {
-    if (typeof value === 'string')
-        return fillPlaceholders(value, lookup, fallbacks, missing);
-    if (Array.isArray(value))
-        return value.map((v) => fillDeep(v, lookup, fallbacks, missing));
-    if (value && typeof value === 'object') {
-        const out = {};
-        for (const [k, v] of Object.entries(value))
-            out[k] = fillDeep(v, lookup, fallbacks, missing);
-        return out;
-    }
-    return value;
-}
-/** A uniform step has no placeholders, so its messages go out as written. */
-function renderMessages(compiled, input) {
-    const step = compiled.step;
-    if (compiled.uniform)
-        return { messages: step.messages };
-    const textOnly = compiled.textOnlyPlaceholders;
-    const missing = [];
-    const lookup = (key) => display(fieldValue(key, input));
-    const messages = fillDeep(step.messages, lookup, step.fallbacks, missing);
-    if (missing.length) {
-        return { error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}` };
-    }
-    for (let i = 0; i < messages.length; i++) {
-        const m = messages[i];
-        // A text message whose placeholders are all in its text: only the text's length can
-        // have changed. Anything else is checked against the whole schema again.
-        if (m.type === 'text' && textOnly[i]) {
-            if (m.text.length === 0 || m.text.length > LINE_LIMITS.textLength) {
-                return { error: `message ${i + 1} after filling placeholders: text: ${m.text.length === 0 ? 'a text message cannot be empty' : `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units) in a text message, this has ${m.text.length}`}` };
-            }
-            continue;
-        }
-        const checked = MessageSchema.safeParse(m);
-        if (!checked.success) {
-            const issue = checked.error.issues[0];
-            return { error: `message ${i + 1} after filling placeholders: ${issue.path.join('.')}: ${issue.message}` };
-        }
-    }
-    return { messages };
 }
 
 ;// CONCATENATED MODULE: ./src/planner/split.ts
@@ -79744,6 +79788,7 @@ async function tickCommand(options) {
             shardIndex: options.shardIndex,
             shardCount: options.shardCount,
             quotaReserve: options.quotaReserve,
+            frequencyCap: options.frequencyCap,
             trigger: options.trigger,
             progress: options.progress,
             pageSize: options.planOnly ? 5000 : 500,
@@ -79772,6 +79817,9 @@ function parseNow(value, name) {
 ;// CONCATENATED MODULE: ./src/action/main.ts
 // The GitHub Action: reads inputs, runs the mode, writes the job summary and outputs.
 // Exit code is non-zero only when a person must act.
+
+
+
 
 
 
@@ -79821,6 +79869,36 @@ function numberInput(name) {
         throw new Error(`input ${name} must be a whole number, got "${v}"`);
     return n;
 }
+function frequencyCap() {
+    const perDay = numberInput('frequency-cap');
+    if (perDay === undefined || perDay === 0)
+        return undefined;
+    const timezone = getInput('frequency-cap-timezone').trim() || 'Asia/Tokyo';
+    if (!isValidTimeZone(timezone))
+        throw new Error(`frequency-cap-timezone "${timezone}" is not an IANA time zone, like Asia/Tokyo`);
+    return { perDay, timezone };
+}
+async function testSendMode() {
+    const scenarioId = getInput('only-scenario').trim();
+    if (!scenarioId)
+        throw new Error('mode test-send needs only-scenario: the scenario to send');
+    const loaded = await loadScenarioDir(getInput('scenarios') || 'scenarios');
+    const found = loaded.scenarios.find((s) => s.scenario.id === scenarioId);
+    if (!found)
+        throw new Error(`there is no valid scenario "${scenarioId}"`);
+    const recipients = getInput('test-recipients').split(/[\s,]+/).filter(Boolean);
+    for (const r of recipients)
+        core_setSecret(r);
+    const sampleText = getInput('sample').trim();
+    const sample = sampleText ? JSON.parse(sampleText) : undefined;
+    const s = settings();
+    const sender = openSender(s, { dryRun: false, requireToken: true });
+    const r = await testSend({ compiled: found.compiled, stepId: getInput('step').trim() || undefined, recipients, sample, sender });
+    const lines = r.steps.map((x) => `| ${x.stepId} | ${x.outcome} | ${x.error ?? ''} |`);
+    await summary_summary.addRaw(`# Test send: ${scenarioId}\n\nTo ${recipients.length} staff account(s); enrollments untouched.\n\n| step | outcome | error |\n|---|---|---|\n${lines.join('\n')}\n`).write();
+    if (r.steps.some((x) => x.outcome !== 'sent'))
+        setFailed('some test messages were not sent: see the job summary');
+}
 async function importMode() {
     const file = getInput('file').trim();
     if (!file)
@@ -79858,6 +79936,7 @@ async function runMode() {
         shardIndex: numberInput('shard-index'),
         shardCount: numberInput('shard-count'),
         quotaReserve: numberInput('quota-reserve'),
+        frequencyCap: frequencyCap(),
         intervalMinutes: numberInput('schedule-minutes'),
         trigger: process.env.GITHUB_EVENT_NAME,
     });
@@ -79909,6 +79988,9 @@ async function main_run() {
                 break;
             case 'import':
                 await importMode();
+                break;
+            case 'test-send':
+                await testSendMode();
                 break;
             default:
                 setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);

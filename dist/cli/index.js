@@ -46428,6 +46428,7 @@ async function tickCommand(options) {
             shardIndex: options.shardIndex,
             shardCount: options.shardCount,
             quotaReserve: options.quotaReserve,
+            frequencyCap: options.frequencyCap,
             trigger: options.trigger,
             progress: options.progress,
             pageSize: options.planOnly ? 5000 : 500,

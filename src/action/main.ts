@@ -3,11 +3,14 @@
 import * as core from '@actions/core';
 import { validateScenarios } from '../commands/validate.js';
 import { formatJsonPath } from '../scenario/json-source.js';
-import { openStore, settingsFromEnv, type Settings } from '../config.js';
+import { openSender, openStore, settingsFromEnv, type Settings } from '../config.js';
+import { testSend } from '../commands/test-send.js';
+import { loadScenarioDir } from '../scenario/loader.js';
 import { importCsv } from '../commands/import.js';
 import { tickCommand } from '../commands/tick-command.js';
 import { needsAPerson } from '../report/summary.js';
 import { parseNow } from '../time/now.js';
+import { isValidTimeZone } from '../time/zoned.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
 function settings(): Settings {
@@ -45,6 +48,32 @@ function numberInput(name: string): number | undefined {
   return n;
 }
 
+function frequencyCap(): { perDay: number; timezone: string } | undefined {
+  const perDay = numberInput('frequency-cap');
+  if (perDay === undefined || perDay === 0) return undefined;
+  const timezone = core.getInput('frequency-cap-timezone').trim() || 'Asia/Tokyo';
+  if (!isValidTimeZone(timezone)) throw new Error(`frequency-cap-timezone "${timezone}" is not an IANA time zone, like Asia/Tokyo`);
+  return { perDay, timezone };
+}
+
+async function testSendMode(): Promise<void> {
+  const scenarioId = core.getInput('only-scenario').trim();
+  if (!scenarioId) throw new Error('mode test-send needs only-scenario: the scenario to send');
+  const loaded = await loadScenarioDir(core.getInput('scenarios') || 'scenarios');
+  const found = loaded.scenarios.find((s) => s.scenario.id === scenarioId);
+  if (!found) throw new Error(`there is no valid scenario "${scenarioId}"`);
+  const recipients = core.getInput('test-recipients').split(/[\s,]+/).filter(Boolean);
+  for (const r of recipients) core.setSecret(r);
+  const sampleText = core.getInput('sample').trim();
+  const sample = sampleText ? (JSON.parse(sampleText) as Parameters<typeof testSend>[0]['sample']) : undefined;
+  const s = settings();
+  const sender = openSender(s, { dryRun: false, requireToken: true });
+  const r = await testSend({ compiled: found.compiled, stepId: core.getInput('step').trim() || undefined, recipients, sample, sender });
+  const lines = r.steps.map((x) => `| ${x.stepId} | ${x.outcome} | ${x.error ?? ''} |`);
+  await core.summary.addRaw(`# Test send: ${scenarioId}\n\nTo ${recipients.length} staff account(s); enrollments untouched.\n\n| step | outcome | error |\n|---|---|---|\n${lines.join('\n')}\n`).write();
+  if (r.steps.some((x) => x.outcome !== 'sent')) core.setFailed('some test messages were not sent: see the job summary');
+}
+
 async function importMode(): Promise<void> {
   const file = core.getInput('file').trim();
   if (!file) throw new Error('mode import needs the input file (a CSV path in the repository)');
@@ -78,6 +107,7 @@ async function runMode(): Promise<void> {
     shardIndex: numberInput('shard-index'),
     shardCount: numberInput('shard-count'),
     quotaReserve: numberInput('quota-reserve'),
+    frequencyCap: frequencyCap(),
     intervalMinutes: numberInput('schedule-minutes'),
     trigger: process.env.GITHUB_EVENT_NAME,
   });
@@ -127,6 +157,9 @@ export async function run(): Promise<void> {
         break;
       case 'import':
         await importMode();
+        break;
+      case 'test-send':
+        await testSendMode();
         break;
       default:
         core.setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);

@@ -20,6 +20,7 @@ export interface TickCommandOptions {
   shardIndex?: number | undefined;
   shardCount?: number | undefined;
   quotaReserve?: number | undefined;
+  frequencyCap?: { perDay: number; timezone: string } | undefined;
   intervalMinutes?: number | undefined;
   trigger?: string | undefined;
   progress?: ((what: string, done: number) => void) | undefined;
@@ -48,6 +49,7 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       shardIndex: options.shardIndex,
       shardCount: options.shardCount,
       quotaReserve: options.quotaReserve,
+      frequencyCap: options.frequencyCap,
       trigger: options.trigger,
       progress: options.progress,
       pageSize: options.planOnly ? 5000 : 500,
