@@ -13,7 +13,7 @@ switch (name) {
     await benchLine();
     break;
   case 'store':
-    await benchStore(args[0]);
+    await benchStore(args);
     break;
   default:
     console.error(`unknown benchmark "${name}"`);

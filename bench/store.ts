@@ -10,23 +10,31 @@ import { loadScenarioDir } from '../src/scenario/loader.js';
 import { runTick } from '../src/tick.js';
 import { DryRunSender } from '../src/line/sender.js';
 import type { Rpc } from '../src/store/rpc.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import type { CompiledScenario } from '../src/scenario/compile.js';
 
 const ENROLLMENTS = 1_000_000;
 const EVENTS = 10_000_000;
 
 /** Wraps the rpc to add up the time spent in database calls. */
-function timed(rpc: Rpc): Rpc & { spent: Map<string, number>; reset(): void } {
+function timed(rpc: Rpc): Rpc & { spent: Map<string, number>; calls: Map<string, number>; reset(): void } {
   const spent = new Map<string, number>();
+  const calls = new Map<string, number>();
   return {
     label: rpc.label,
     spent,
-    reset: () => spent.clear(),
+    calls,
+    reset: () => {
+      spent.clear();
+      calls.clear();
+    },
     async call<T>(fn: string, payload: unknown): Promise<T> {
       const t = performance.now();
       try {
         return await rpc.call<T>(fn, payload);
       } finally {
         spent.set(fn, (spent.get(fn) ?? 0) + performance.now() - t);
+        calls.set(fn, (calls.get(fn) ?? 0) + 1);
       }
     },
     close: () => rpc.close(),
@@ -35,18 +43,32 @@ function timed(rpc: Rpc): Rpc & { spent: Map<string, number>; reset(): void } {
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
-export async function benchStore(baseUrl = process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'): Promise<void> {
+export async function benchStore(args: string[] = []): Promise<void> {
+  const reuse = args.includes('--reuse');
+  const baseUrl = args.find((a) => a.startsWith('postgres')) ?? process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench');
+  const { scenarios } = await loadScenarioDir('scenarios');
+  const compiled = scenarios.map((s) => s.compiled);
+  const now = Date.parse('2026-11-25T03:00:00Z');
+  if (reuse) {
+    // The data of an earlier run: bring the SQL up to date and reset what the last run changed.
+    const db = await openPostgres(url);
+    for (const m of MIGRATIONS) await db.exec(m.sql);
+    await db.exec(`delete from deliveries; delete from outbox_batches; delete from runs;
+      update enrollments e set status = 'active', step_id = v.definition->'steps'->0->>'id', previous_at = entered_at, wait_started_at = null, waiting_for = null,
+        due_at = to_timestamp(${now / 1000}) + interval '1 day', lease_owner = null, lease_until = null, exit_reason = null, ended_at = null, converted_at = null
+      from scenario_versions v where v.scenario_id = e.scenario_id and v.hash = e.scenario_hash and (e.status <> 'active' or e.due_at <= to_timestamp(${now / 1000}));`);
+    await db.exec('vacuum analyze');
+    await db.close();
+    return measure(url, compiled, now);
+  }
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query('drop database if exists lsd_bench with (force)');
   await admin.query('create database lsd_bench');
   await admin.end();
-  const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench');
   const db = await openPostgres(url);
   await migrate(db);
-  const { scenarios } = await loadScenarioDir('scenarios');
-  const compiled = scenarios.map((s) => s.compiled);
-  const now = Date.parse('2026-11-25T03:00:00Z');
   const t0 = performance.now();
   // The scenarios first, so the enrollments carry the current hashes.
   await new Store(db).registerScenarios(now - 90 * 86_400_000, compiled.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })));
@@ -72,8 +94,15 @@ export async function benchStore(baseUrl = process.env.LSD_TEST_DATABASE_URL ?? 
   }
   console.log(` in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
   await db.exec('vacuum analyze');
+  await db.close();
+  return measure(url, compiled, now);
+}
+
+async function measure(url: string, compiled: CompiledScenario[], now: number): Promise<void> {
+  const db = await openPostgres(url);
   const size = await db.query<{ s: string }>(`select pg_size_pretty(pg_database_size('lsd_bench')) as s`);
-  console.log(`  database size: ${size[0]?.s}`);
+  const counts = await db.query<{ e: string; v: string }>(`select (select count(*) from enrollments)::text as e, (select count(*) from events)::text as v`);
+  console.log(`  database: ${Number(counts[0]?.e).toLocaleString('en')} enrollments, ${Number(counts[0]?.v).toLocaleString('en')} events, ${size[0]?.s}`);
 
   const rpc = timed(db);
   const store = new Store(rpc);
@@ -100,7 +129,7 @@ export async function benchStore(baseUrl = process.env.LSD_TEST_DATABASE_URL ?? 
   rpc.reset();
   const t3 = performance.now();
   const sent = await runTick({ store, sender, scenarios: compiled, now: () => now });
-  console.log(`  then sending the outbox (dry run): ${sent.counts.total('sent').toLocaleString('en')} recipients in ${ms(performance.now() - t3)}`);
+  console.log(`  then sending the outbox (dry run): ${sent.counts.total('sent').toLocaleString('en')} recipients in ${ms(performance.now() - t3)}; by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)} (${rpc.calls.get(k)}×)`).join(', ')}`);
 
   // Index use of the tick's queries.
   const explain = async (label: string, sql: string) => {

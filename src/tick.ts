@@ -316,17 +316,17 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
   const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
   let allowance = quota && quota.limit !== null ? quota.limit - quota.used - args.quotaReserve : Infinity;
   if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };
-  const tried: string[] = [];
+  // Batches this tick already tried are not claimed again in it: a deferred one waits.
+  const triedSince = args.now();
   let stop: 'monthly_limit' | 'unauthorized' | undefined;
   for (;;) {
-    const claimed = await store.claimBatches({ now: args.now(), owner, limit: 200, leaseSeconds: args.leaseSeconds, exclude: tried });
+    const claimed = await store.claimBatches({ now: args.now(), owner, limit: 200, leaseSeconds: args.leaseSeconds, triedSince });
     counts.needsReview += claimed.needs_review;
     if (!claimed.batches.length) return stop;
     const results: Parameters<Store['recordResults']>[0]['results'] = [];
     const queue = [...claimed.batches];
     const worker = async () => {
       for (let batch = queue.shift(); batch; batch = queue.shift()) {
-        tried.push(batch.id);
         const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
         if (held) {
           results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });

@@ -212,10 +212,10 @@ export class Store {
     return this.rpc.call<{ committed: number; lost: number; batches: number }>('lsd_commit_plans', args);
   }
 
-  claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; exclude?: string[] }) {
+  claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number }) {
     return this.rpc.call<{ batches: OutboxBatch[]; needs_review: number }>('lsd_claim_batches', {
       now: args.now,
-      exclude: args.exclude ?? [],
+      ...(args.triedSince !== undefined ? { tried_since: args.triedSince } : {}),
       owner: args.owner,
       limit: args.limit,
       lease_seconds: args.leaseSeconds,

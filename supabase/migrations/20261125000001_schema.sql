@@ -109,7 +109,6 @@ create index if not exists enrollments_due on enrollments (due_at) where status 
 -- At most one active enrollment per user and scenario.
 create unique index if not exists enrollments_one_active on enrollments (scenario_id, line_user_id) where status = 'active';
 create index if not exists enrollments_user on enrollments (line_user_id, scenario_id);
-create index if not exists enrollments_reschedule on enrollments (scenario_id, scenario_hash) where status = 'active';
 
 create table if not exists outbox_batches (
   id uuid primary key default gen_random_uuid(),
@@ -159,7 +158,6 @@ create table if not exists deliveries (
 );
 comment on table deliveries is 'What each enrollment was sent (or why a step was skipped), one row per step decision.';
 create index if not exists deliveries_batch on deliveries (batch_id) where batch_id is not null;
-create index if not exists deliveries_scenario_step on deliveries (scenario_id, step_id, created_at);
 -- The frequency cap: what a user was sent since the start of the day.
 create index if not exists deliveries_user_recent on deliveries (line_user_id, created_at) where kind = 'send';
 

@@ -4,9 +4,13 @@
 -- connection. Instants cross the boundary as epoch milliseconds.
 
 create index if not exists events_set_aside on events (inserted_at) where status = 'set_aside';
+create index if not exists outbox_attempting on outbox_batches (lease_until) where status = 'pending' and attempt_started_at is not null;
 alter table scenarios add column if not exists rescheduled_hash text;
 alter table outbox_batches add column if not exists attempt_started_at timestamptz;
 alter table outbox_batches add column if not exists uncertain_since timestamptz;
+-- Inserted in the same statement as the batch (lsd_commit_plans): checked at commit.
+alter table deliveries drop constraint if exists deliveries_batch_id_fkey;
+alter table deliveries add constraint deliveries_batch_id_fkey foreign key (batch_id) references outbox_batches (id) deferrable initially deferred;
 
 create or replace function lsd_ts(ms jsonb) returns timestamptz
 language sql immutable as $$
@@ -260,8 +264,6 @@ declare
   now_ts timestamptz := lsd_ts(p->'now');
   owner_ text := p->>'owner';
   owned uuid[];
-  b jsonb;
-  recipients_ text[];
   n_batches integer := 0;
   n_plans integer := jsonb_array_length(coalesce(p->'plans', '[]'));
 begin
@@ -277,27 +279,28 @@ begin
   where x.enrollment_id = any(owned)
   on conflict on constraint deliveries_once do nothing;
 
-  for b in select * from jsonb_array_elements(coalesce(p->'batches', '[]')) loop
-    select array_agg(m->>'line_user_id') into recipients_
-    from jsonb_array_elements(b->'members') m where (m->>'enrollment_id')::uuid = any(owned);
-    continue when recipients_ is null;
+  -- Set-based: the deliveries that are new (a step already decided for an enrollment at
+  -- that moment is not sent again), then each batch with exactly those recipients. Both
+  -- inserts are one statement, so the foreign key is checked once both rows exist.
+  with b as (
+    select * from jsonb_to_recordset(coalesce(p->'batches', '[]')) as x(id uuid, scenario_id text, step_id text, kind text, messages jsonb, aggregation_unit text, members jsonb)),
+  m as (
+    select b.id as batch_id, b.scenario_id, b.step_id, (mm->>'enrollment_id')::uuid as enrollment_id, mm->>'line_user_id' as line_user_id, lsd_ts(mm->'due_at') as due_at
+    from b cross join lateral jsonb_array_elements(b.members) mm
+    where (mm->>'enrollment_id')::uuid = any(owned)),
+  added as (
+    insert into deliveries (enrollment_id, scenario_id, step_id, line_user_id, kind, due_at, batch_id, status, created_at)
+    select enrollment_id, scenario_id, step_id, line_user_id, 'send', due_at, batch_id, 'pending', now_ts from m
+    on conflict on constraint deliveries_once do nothing
+    returning batch_id, line_user_id),
+  grouped as (
+    select batch_id, array_agg(line_user_id) as recipients from added group by batch_id),
+  inserted as (
     insert into outbox_batches (id, scenario_id, step_id, kind, messages, recipients, aggregation_unit, created_at, updated_at)
-    values ((b->>'id')::uuid, b->>'scenario_id', b->>'step_id', b->>'kind', b->'messages', recipients_, b->>'aggregation_unit', now_ts, now_ts);
-    -- A step already decided for an enrollment (unique per moment) is not sent again.
-    with added as (
-      insert into deliveries (enrollment_id, scenario_id, step_id, line_user_id, kind, due_at, batch_id, status, created_at)
-      select (m->>'enrollment_id')::uuid, b->>'scenario_id', b->>'step_id', m->>'line_user_id', 'send', lsd_ts(m->'due_at'), (b->>'id')::uuid, 'pending', now_ts
-      from jsonb_array_elements(b->'members') m where (m->>'enrollment_id')::uuid = any(owned)
-      on conflict on constraint deliveries_once do nothing
-      returning line_user_id)
-    select array_agg(line_user_id) into recipients_ from added;
-    if recipients_ is null then
-      delete from outbox_batches where id = (b->>'id')::uuid;
-    else
-      update outbox_batches set recipients = recipients_, kind = case when cardinality(recipients_) = 1 then 'push' else kind end where id = (b->>'id')::uuid;
-      n_batches := n_batches + 1;
-    end if;
-  end loop;
+    select b.id, b.scenario_id, b.step_id, case when cardinality(g.recipients) = 1 then 'push' else b.kind end, b.messages, g.recipients, b.aggregation_unit, now_ts, now_ts
+    from b join grouped g on g.batch_id = b.id
+    returning 1)
+  select count(*) into n_batches from inserted;
 
   update enrollments e set
     status = x.status,
@@ -332,8 +335,14 @@ declare
   claimed jsonb;
 begin
   -- An attempt that never recorded its result (the process died) counts as uncertain.
-  update outbox_batches set uncertain_since = coalesce(uncertain_since, attempt_started_at), attempt_started_at = null
-  where id in (select id from outbox_batches where status = 'pending' and attempt_started_at is not null and lease_until < now_ts limit 1000 for update skip locked);
+  -- (A join on the primary key: a semi-join here was planned as two sequential scans while
+  -- the table's statistics said it was empty, quadratic once it filled within one tick.)
+  with stuck as (
+    select id from outbox_batches
+    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts
+    limit 1000 for update skip locked)
+  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null
+  from stuck where b.id = stuck.id;
 
   with old as (
     select id from outbox_batches
@@ -345,11 +354,11 @@ begin
     update deliveries set status = 'needs_review' where batch_id in (select id from marked) returning 1)
   select count(*) into reviewed from marked;
 
-  -- exclude: batches this tick already tried (deferred ones wait for the next tick).
+  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).
   with picked as (
     select id from outbox_batches
     where status = 'pending' and (lease_until is null or lease_until < now_ts)
-      and not (id = any(coalesce((select array_agg(x::uuid) from jsonb_array_elements_text(p->'exclude') x), '{}')))
+      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))
     order by created_at limit lim for update skip locked),
   leased as (
     update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,
