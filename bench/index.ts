@@ -2,7 +2,7 @@
 // Names: planner (default), store, line, tick.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
-import { benchLine } from './line.js';
+import { benchLine, serveLine } from './line.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -11,6 +11,9 @@ switch (name) {
     break;
   case 'line':
     await benchLine();
+    break;
+  case 'line-server':
+    await serveLine();
     break;
   case 'store':
     await benchStore(args);
