@@ -4,10 +4,10 @@
 -- connection. Instants cross the boundary as epoch milliseconds.
 
 create index if not exists events_set_aside on events (inserted_at) where status = 'set_aside';
-create index if not exists outbox_attempting on outbox_batches (lease_until) where status = 'pending' and attempt_started_at is not null;
 alter table scenarios add column if not exists rescheduled_hash text;
 alter table outbox_batches add column if not exists attempt_started_at timestamptz;
 alter table outbox_batches add column if not exists uncertain_since timestamptz;
+create index if not exists outbox_attempting on outbox_batches (lease_until) where status = 'pending' and attempt_started_at is not null;
 -- Inserted in the same statement as the batch (lsd_commit_plans): checked at commit.
 alter table deliveries drop constraint if exists deliveries_batch_id_fkey;
 alter table deliveries add constraint deliveries_batch_id_fkey foreign key (batch_id) references outbox_batches (id) deferrable initially deferred;

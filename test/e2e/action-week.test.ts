@@ -81,7 +81,12 @@ test('a simulated week through the bundled action: every user gets their steps, 
   }
   assert.ok(runs >= 64);
   for (const [name, expected] of Object.entries(EXPECTED)) {
-    const got = line.received.filter((r) => r.to === U(name)).map((r) => r.aggregationUnits?.[0] ?? '?');
+    // In order of arrival; steps that arrive in the same tick, in name order.
+    const got = line.received
+      .filter((r) => r.to === U(name))
+      .map((r) => ({ at: r.at, unit: r.aggregationUnits?.[0] ?? '?' }))
+      .sort((a, b) => a.at - b.at || a.unit.localeCompare(b.unit))
+      .map((r) => r.unit);
     assert.equal(got.length, expected.length, `${name}: ${got.join(', ')}`);
     expected.forEach((unit, i) => (unit.endsWith('*') ? assert.ok(got[i]!.startsWith(unit.slice(0, -1)), `${name}[${i}]: ${got[i]}`) : assert.equal(got[i], unit, `${name}[${i}]`)));
   }

@@ -16,6 +16,8 @@ export type Fault =
 
 export interface Received {
   to: string;
+  /** When LINE accepted it (the server's clock). */
+  at: number;
   messages: unknown[];
   retryKey: string | undefined;
   requestId: string;
@@ -165,7 +167,7 @@ export class LineServer {
     if (retryKey) this.keys.set(retryKey, { requestId, at: this.now() });
     this.usage += recipients.length;
     for (const to of recipients) {
-      this.received.push({ to: String(to), messages: body.messages as unknown[], retryKey, requestId, ...(Array.isArray(body.customAggregationUnits) ? { aggregationUnits: body.customAggregationUnits as string[] } : {}) });
+      this.received.push({ to: String(to), at: this.now(), messages: body.messages as unknown[], retryKey, requestId, ...(Array.isArray(body.customAggregationUnits) ? { aggregationUnits: body.customAggregationUnits as string[] } : {}) });
     }
     log(200);
     if (fault?.kind === 'accept-then-drop') {
