@@ -57,6 +57,13 @@ create index if not exists events_new on events (id) where status = 'new';
 create index if not exists events_waiting_link on events (member_id) where status = 'waiting_link';
 create index if not exists events_user_time on events (line_user_id, occurred_at);
 
+create table if not exists line_link_nonces (
+  nonce text primary key,
+  member_id text not null,
+  created_at timestamptz not null default now()
+);
+comment on table line_link_nonces is 'Account-link nonces the shop issued, with its member id: the LINE webhook turns a linked nonce into an account_linked event.';
+
 create table if not exists scenarios (
   scenario_id text primary key,
   current_hash text not null,
@@ -176,6 +183,7 @@ comment on table runs is 'One row per tick: the heartbeat that shows late and mi
 create index if not exists runs_started on runs (started_at desc);
 
 alter table line_users enable row level security;
+alter table line_link_nonces enable row level security;
 alter table events enable row level security;
 alter table scenarios enable row level security;
 alter table scenario_versions enable row level security;

@@ -1,0 +1,10 @@
+// Deployed with `supabase functions deploy shop-events --no-verify-jwt`; requests are
+// authenticated by HMAC instead (x-shop-signature, or Shopify's x-shopify-hmac-sha256).
+import { handleShopEvents } from './handler.ts';
+import { supabaseSink } from '../_shared/supabase-sink.ts';
+
+const sharedSecret = Deno.env.get('SHOP_EVENTS_SECRET');
+if (!sharedSecret) throw new Error('set the SHOP_EVENTS_SECRET secret: supabase secrets set SHOP_EVENTS_SECRET=...');
+const sink = supabaseSink();
+
+Deno.serve((req) => handleShopEvents(req, { sharedSecret, shopifySecret: Deno.env.get('SHOPIFY_WEBHOOK_SECRET'), sink }));
