@@ -3,6 +3,7 @@
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, serveLine } from './line.js';
+import { benchTick } from './tick.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -11,6 +12,9 @@ switch (name) {
     break;
   case 'line':
     await benchLine();
+    break;
+  case 'tick':
+    await benchTick(args[0]);
     break;
   case 'line-server':
     await serveLine();
