@@ -27,6 +27,17 @@ $$;
 create or replace function lsd_shard_key(line_user_id text) returns integer
 language sql immutable as $$ select abs(hashtext(line_user_id) % 1024) $$;
 
+-- What the planner and routing know of users: follow state, attributes (with "linked"
+-- derived from the member id) and answers.
+create or replace function lsd_user_facts(users_ text[]) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'line_user_id', u.line_user_id, 'following', u.following,
+           'attributes', u.attributes || jsonb_build_object('linked', u.member_id is not null or coalesce((u.attributes->>'linked')::boolean, false)),
+           'answers', u.answers)), '[]'::jsonb)
+  from line_users u where u.line_user_id = any(users_)
+$$;
+
 -- Registers the scenario definitions of this run; moves enrollments planned with an older
 -- definition to "due now" (a page at a time), so a retimed step applies at once.
 create or replace function lsd_register_scenarios(p jsonb) returns jsonb
@@ -160,8 +171,7 @@ begin
     'events', taken,
     'set_aside', set_aside_count,
     'waiting_link', waiting_count,
-    'users', coalesce((select jsonb_agg(jsonb_build_object('line_user_id', u.line_user_id, 'following', u.following, 'attributes', u.attributes || jsonb_build_object('linked', u.member_id is not null or coalesce((u.attributes->>'linked')::boolean, false)), 'answers', u.answers))
-                       from line_users u where u.line_user_id = any(users_)), '[]'::jsonb),
+    'users', lsd_user_facts(users_),
     'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for))
                              from (select distinct on (line_user_id, scenario_id, status = 'active') *
                                    from enrollments where line_user_id = any(users_)
@@ -239,8 +249,7 @@ begin
 
   return jsonb_build_object(
     'enrollments', claimed,
-    'users', coalesce((select jsonb_agg(jsonb_build_object('line_user_id', u.line_user_id, 'following', u.following, 'attributes', u.attributes || jsonb_build_object('linked', u.member_id is not null or coalesce((u.attributes->>'linked')::boolean, false)), 'answers', u.answers))
-                       from line_users u where u.line_user_id = any(users_)), '[]'::jsonb),
+    'users', lsd_user_facts(users_),
     'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties) order by ev.occurred_at)
                         from events ev where ev.line_user_id = any(users_) and ev.occurred_at >= since and ev.type = any(types_) and ev.status <> 'set_aside'), '[]'::jsonb),
     -- For the frequency cap: sends per claimed user since cap_since.
@@ -481,4 +490,11 @@ begin
       execute format('grant execute on function %I(jsonb) to service_role', fn);
     end if;
   end loop;
+end $$;
+
+revoke all on function lsd_user_facts(text[]) from public;
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'anon') then revoke all on function lsd_user_facts(text[]) from anon; end if;
+  if exists (select 1 from pg_roles where rolname = 'authenticated') then revoke all on function lsd_user_facts(text[]) from authenticated; end if;
 end $$;
