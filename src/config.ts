@@ -7,6 +7,8 @@ import { migrate } from './store/migrate.js';
 import { Store } from './store/store.js';
 import { LineSender } from './line/line-sender.js';
 import { DryRunSender, type Sender } from './line/sender.js';
+import { makeLinkSigner } from './planner/links.js';
+import type { LinkSigner } from './planner/render.js';
 
 export interface Settings {
   SUPABASE_URL?: string | undefined;
@@ -16,6 +18,9 @@ export interface Settings {
   LINE_API_BASE_URL?: string | undefined;
   /** The local default store's folder. */
   PGLITE_DIR?: string | undefined;
+  /** The click function's URL and secret, to track {{link.x}} clicks. */
+  CLICK_BASE_URL?: string | undefined;
+  CLICK_SIGNING_SECRET?: string | undefined;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -27,6 +32,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     LINE_CHANNEL_ACCESS_TOKEN: pick('LINE_CHANNEL_ACCESS_TOKEN'),
     LINE_API_BASE_URL: pick('LINE_API_BASE_URL'),
     PGLITE_DIR: pick('PGLITE_DIR'),
+    CLICK_BASE_URL: pick('CLICK_BASE_URL'),
+    CLICK_SIGNING_SECRET: pick('CLICK_SIGNING_SECRET'),
   };
 }
 
@@ -57,6 +64,13 @@ export async function openStore(settings: Settings, options: { allowLocal: boole
   const db = await openPglite(settings.PGLITE_DIR ?? '.data/pglite');
   await migrate(db);
   return new Store(db);
+}
+
+/** Signs tracked links when both the click URL and its secret are set. */
+export function openLinkSigner(settings: Settings): LinkSigner | undefined {
+  if (!settings.CLICK_BASE_URL && !settings.CLICK_SIGNING_SECRET) return undefined;
+  if (!settings.CLICK_BASE_URL || !settings.CLICK_SIGNING_SECRET) throw new ConfigError('set both CLICK_BASE_URL and CLICK_SIGNING_SECRET to track link clicks');
+  return makeLinkSigner(settings.CLICK_BASE_URL, settings.CLICK_SIGNING_SECRET);
 }
 
 /** The LINE sender, or the dry-run sender when asked for or when no token is set (CLI only). */

@@ -13,6 +13,7 @@ import { canonicalJson } from './scenario/compile.js';
 import type { BatchDraft, PlanCommit, SkippedStep, Store, Attention } from './store/store.js';
 import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
+import type { LinkSigner } from './planner/render.js';
 import { TickCounts } from './report/counts.js';
 
 export interface TickOptions {
@@ -32,6 +33,8 @@ export interface TickOptions {
   trigger?: string | undefined;
   /** At most this many steps per user per local day, across scenarios; higher priority first. */
   frequencyCap?: FrequencyCap | undefined;
+  /** Signs tracked links ({{link.x}}) for the click function; without it they stay plain. */
+  linkSigner?: LinkSigner | undefined;
   /** Messages (recipients) of the monthly quota to keep unused. */
   quotaReserve?: number | undefined;
   /** Called after each page, for a progress line. */
@@ -167,7 +170,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         counts.add(enrollment.scenarioId, undefined, 'exited');
         continue;
       }
-      const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous };
+      const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous, linkSigner: options.linkSigner };
       const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
       planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
     }

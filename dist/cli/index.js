@@ -32373,6 +32373,9 @@ const MessageStepSchema = strictObject({
     messages: array(MessageSchema).min(1, { message: 'a message step sends at least one message' }).max(5, {
         message: 'LINE accepts at most 5 message objects per request: split this step in two',
     }),
+    links: record(schemas_string().regex(/^[A-Za-z0-9_-]{1,64}$/), schemas_string().regex(/^https:\/\//, { message: 'a tracked link goes to an https:// URL' }).max(1000))
+        .optional()
+        .describe('Tracked links: {"coupon": "https://..."}; write {{link.coupon}} in a message, and a click is recorded (event "clicked", link "coupon").'),
     fallbacks: record(schemas_string(), schemas_string())
         .optional()
         .describe('Text used for a placeholder whose value is missing, e.g. {"trigger.productName": "the item"}.'),
@@ -32475,9 +32478,9 @@ const DEFAULT_TIMEZONE = 'Asia/Tokyo';
 const DEFAULT_PRIORITY = 50;
 
 ;// CONCATENATED MODULE: ./src/scenario/placeholders.ts
-const PLACEHOLDER_NAMESPACES = (/* unused pure expression or super */ null && (['user', 'trigger', 'answers']));
+const PLACEHOLDER_NAMESPACES = (/* unused pure expression or super */ null && (['user', 'trigger', 'answers', 'link']));
 const TOKEN = /\{\{\s*([^{}|]*?)\s*(?:\|([^{}]*))?\}\}/g;
-const KEY = /^(user|trigger|answers)\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+const KEY = /^((user|trigger|answers)\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*|link\.[A-Za-z0-9_-]+)$/;
 /** Every {{...}} in a string, well formed or not (isValidPlaceholderKey tells). */
 function findPlaceholders(text) {
     const found = [];
@@ -33246,7 +33249,10 @@ function checkMessages(list, scenario) {
                 list.add(path, 'placeholder', 'a "{{" is not closed: write placeholders as {{user.displayName}}.');
             for (const p of found) {
                 if (!isValidPlaceholderKey(p.key)) {
-                    list.add(path, 'placeholder', `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}} or {{answers.<question>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers'])}`);
+                    list.add(path, 'placeholder', `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}}, {{answers.<question>}} or {{link.<id>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers', 'link'])}`);
+                }
+                else if (p.namespace === 'link' && !step.links?.[p.path]) {
+                    list.add(path, 'placeholder', `${p.token}: this step has no link "${p.path}": add "links": {"${p.path}": "https://..."} to the step.`);
                 }
                 else if (p.namespace === 'trigger' && scenario.entry.trigger.type !== 'event') {
                     list.add(path, 'placeholder', `${p.token}: a ${scenario.entry.trigger.type} trigger has no properties; use {{user.…}} or enter on an event.`);
@@ -34120,7 +34126,16 @@ function renderMessages(compiled, input) {
         return { messages: step.messages };
     const textOnly = compiled.textOnlyPlaceholders;
     const missing = [];
-    const lookup = (key) => display(fieldValue(key, input));
+    const lookup = (key) => {
+        if (key.startsWith('link.')) {
+            const id = key.slice(5);
+            const url = step.links?.[id];
+            if (!url)
+                return undefined;
+            return input.linkSigner && input.userId ? input.linkSigner(input.userId, id, url) : url;
+        }
+        return display(fieldValue(key, input));
+    };
     const messages = fillDeep(step.messages, lookup, step.fallbacks, missing);
     if (missing.length) {
         return { error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}` };
@@ -34314,7 +34329,7 @@ function planEnrollment(input) {
                 decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
             }
             else {
-                const rendered = renderMessages(cs, { attributes: user.attributes, answers: user.answers, trigger: state.trigger });
+                const rendered = renderMessages(cs, { attributes: user.attributes, answers: user.answers, trigger: state.trigger, userId: user.userId, linkSigner: runtime.linkSigner });
                 if ('error' in rendered)
                     decisions.push({ kind: 'fail', stepId: step.id, reason: rendered.error });
                 else
@@ -34565,7 +34580,7 @@ async function runTick(options) {
                 counts.add(enrollment.scenarioId, undefined, 'exited');
                 continue;
             }
-            const runtime = { compiled, activatedAt: activatedAt.get(compiled.id), previous };
+            const runtime = { compiled, activatedAt: activatedAt.get(compiled.id), previous, linkSigner: options.linkSigner };
             const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
             planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
         }
@@ -46265,10 +46280,31 @@ class LineSender {
     }
 }
 
+;// CONCATENATED MODULE: ./src/planner/links.ts
+// Tracked links: the URL of the click function with the user, the link id, the destination
+// and a signature, exactly as supabase/functions/click checks it (hex HMAC-SHA256 of
+// "user|link|destination" with CLICK_SIGNING_SECRET, first 32 digits).
+
+function clickSignature(secret, userId, linkId, url) {
+    return (0,external_node_crypto_namespaceObject.createHmac)('sha256', secret).update(`${userId}|${linkId}|${url}`).digest('hex').slice(0, 32);
+}
+function makeLinkSigner(clickBaseUrl, secret) {
+    const base = new URL(clickBaseUrl);
+    return (userId, linkId, url) => {
+        const u = new URL(base);
+        u.searchParams.set('u', userId);
+        u.searchParams.set('l', linkId);
+        u.searchParams.set('to', url);
+        u.searchParams.set('s', clickSignature(secret, userId, linkId, url));
+        return u.toString();
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/config.ts
 // Where the state lives and how LINE is reached, from the configuration names users and
 // tests rely on: SUPABASE_URL + SUPABASE_SECRET_KEY, or DATABASE_URL; LINE_CHANNEL_ACCESS_TOKEN
 // and LINE_API_BASE_URL. The action passes its inputs under the same names.
+
 
 
 
@@ -46284,6 +46320,8 @@ function settingsFromEnv(env = process.env) {
         LINE_CHANNEL_ACCESS_TOKEN: pick('LINE_CHANNEL_ACCESS_TOKEN'),
         LINE_API_BASE_URL: pick('LINE_API_BASE_URL'),
         PGLITE_DIR: pick('PGLITE_DIR'),
+        CLICK_BASE_URL: pick('CLICK_BASE_URL'),
+        CLICK_SIGNING_SECRET: pick('CLICK_SIGNING_SECRET'),
     };
 }
 class ConfigError extends Error {
@@ -46313,6 +46351,14 @@ async function openStore(settings, options) {
     const db = await openPglite(settings.PGLITE_DIR ?? '.data/pglite');
     await migrate(db);
     return new Store(db);
+}
+/** Signs tracked links when both the click URL and its secret are set. */
+function openLinkSigner(settings) {
+    if (!settings.CLICK_BASE_URL && !settings.CLICK_SIGNING_SECRET)
+        return undefined;
+    if (!settings.CLICK_BASE_URL || !settings.CLICK_SIGNING_SECRET)
+        throw new ConfigError('set both CLICK_BASE_URL and CLICK_SIGNING_SECRET to track link clicks');
+    return makeLinkSigner(settings.CLICK_BASE_URL, settings.CLICK_SIGNING_SECRET);
 }
 /** The LINE sender, or the dry-run sender when asked for or when no token is set (CLI only). */
 function openSender(settings, options) {
@@ -46429,6 +46475,7 @@ async function tickCommand(options) {
             shardCount: options.shardCount,
             quotaReserve: options.quotaReserve,
             frequencyCap: options.frequencyCap,
+            linkSigner: openLinkSigner(options.settings),
             trigger: options.trigger,
             progress: options.progress,
             pageSize: options.planOnly ? 5000 : 500,

@@ -26,8 +26,10 @@ function settings(): Settings {
     DATABASE_URL: input('database-url', true) ?? env.DATABASE_URL,
     LINE_CHANNEL_ACCESS_TOKEN: input('line-channel-access-token', true) ?? env.LINE_CHANNEL_ACCESS_TOKEN,
     LINE_API_BASE_URL: input('line-api-base-url') ?? env.LINE_API_BASE_URL,
+    CLICK_BASE_URL: input('click-base-url') ?? env.CLICK_BASE_URL,
+    CLICK_SIGNING_SECRET: input('click-signing-secret', true) ?? env.CLICK_SIGNING_SECRET,
   };
-  for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN]) if (secret) core.setSecret(secret);
+  for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN, s.CLICK_SIGNING_SECRET]) if (secret) core.setSecret(secret);
   return s;
 }
 

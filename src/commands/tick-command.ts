@@ -1,7 +1,7 @@
 // run: one tick with the configured store and sender, shared by the action and the CLI.
 import { loadScenarioDir } from '../scenario/loader.js';
 import { formatIssue } from '../scenario/issues.js';
-import { openSender, openStore, type Settings } from '../config.js';
+import { openLinkSigner, openSender, openStore, type Settings } from '../config.js';
 import { runTick, type TickResult } from '../tick.js';
 import { tickSummary } from '../report/summary.js';
 
@@ -50,6 +50,7 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       shardCount: options.shardCount,
       quotaReserve: options.quotaReserve,
       frequencyCap: options.frequencyCap,
+      linkSigner: openLinkSigner(options.settings),
       trigger: options.trigger,
       progress: options.progress,
       pageSize: options.planOnly ? 5000 : 500,

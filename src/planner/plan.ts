@@ -9,7 +9,7 @@ import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
 import { END, type Scenario, type SendWindow, type Step } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
-import { renderMessages } from './render.js';
+import { renderMessages, type LinkSigner } from './render.js';
 import { chooseArm } from './split.js';
 import { applyWindow, durationMs, stepMoment } from './timing.js';
 import type { Decision, EnrollmentState, EventFact, Outcome, Plan, UserFacts } from './types.js';
@@ -23,6 +23,8 @@ export interface ScenarioRuntime {
   activatedAt: number;
   /** Earlier definitions by hash, to place enrollments whose step an edit removed. */
   previous?: ReadonlyMap<string, CompiledScenario> | undefined;
+  /** Signs tracked links ({{link.x}}) for the click function. */
+  linkSigner?: LinkSigner | undefined;
 }
 
 export interface PlanInput {
@@ -159,7 +161,7 @@ export function planEnrollment(input: PlanInput): Plan {
       if (expired) {
         decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
       } else {
-        const rendered = renderMessages(cs, { attributes: user.attributes, answers: user.answers, trigger: state.trigger });
+        const rendered = renderMessages(cs, { attributes: user.attributes, answers: user.answers, trigger: state.trigger, userId: user.userId, linkSigner: runtime.linkSigner });
         if ('error' in rendered) decisions.push({ kind: 'fail', stepId: step.id, reason: rendered.error });
         else decisions.push({ kind: 'send', stepId: step.id, dueAt: due, messages: rendered.messages, uniform: cs.uniform, aggregationUnit: cs.aggregationUnit });
       }

@@ -6,10 +6,16 @@ import type { CompiledStep } from '../scenario/compile.js';
 import type { MessageStep } from '../scenario/schema.js';
 import { fieldValue } from './conditions.js';
 
+/** Turns a step's link into the tracked URL for one user (the click function's format). */
+export type LinkSigner = (userId: string, linkId: string, url: string) => string;
+
 export interface RenderInput {
   attributes: Record<string, unknown>;
   answers: Record<string, unknown>;
   trigger: Record<string, unknown>;
+  userId?: string | undefined;
+  /** Without one, {{link.x}} renders the plain URL (no click tracking). */
+  linkSigner?: LinkSigner | undefined;
 }
 
 export type RenderResult = { messages: Message[] } | { error: string };
@@ -38,7 +44,15 @@ export function renderMessages(compiled: CompiledStep, input: RenderInput): Rend
   if (compiled.uniform) return { messages: step.messages };
   const textOnly = compiled.textOnlyPlaceholders;
   const missing: string[] = [];
-  const lookup = (key: string) => display(fieldValue(key, input));
+  const lookup = (key: string) => {
+    if (key.startsWith('link.')) {
+      const id = key.slice(5);
+      const url = step.links?.[id];
+      if (!url) return undefined;
+      return input.linkSigner && input.userId ? input.linkSigner(input.userId, id, url) : url;
+    }
+    return display(fieldValue(key, input));
+  };
   const messages = fillDeep(step.messages, lookup, step.fallbacks, missing) as Message[];
   if (missing.length) {
     return { error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}` };

@@ -12,9 +12,9 @@ export interface Placeholder {
   fallback?: string;
 }
 
-export const PLACEHOLDER_NAMESPACES = ['user', 'trigger', 'answers'] as const;
+export const PLACEHOLDER_NAMESPACES = ['user', 'trigger', 'answers', 'link'] as const;
 const TOKEN = /\{\{\s*([^{}|]*?)\s*(?:\|([^{}]*))?\}\}/g;
-const KEY = /^(user|trigger|answers)\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+const KEY = /^((user|trigger|answers)\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*|link\.[A-Za-z0-9_-]+)$/;
 
 /** Every {{...}} in a string, well formed or not (isValidPlaceholderKey tells). */
 export function findPlaceholders(text: string): Placeholder[] {

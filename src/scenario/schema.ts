@@ -140,6 +140,10 @@ export const MessageStepSchema = z.strictObject({
   messages: z.array(MessageSchema).min(1, { message: 'a message step sends at least one message' }).max(5, {
     message: 'LINE accepts at most 5 message objects per request: split this step in two',
   }),
+  links: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().regex(/^https:\/\//, { message: 'a tracked link goes to an https:// URL' }).max(1000))
+    .optional()
+    .describe('Tracked links: {"coupon": "https://..."}; write {{link.coupon}} in a message, and a click is recorded (event "clicked", link "coupon").'),
   fallbacks: z
     .record(z.string(), z.string())
     .optional()

@@ -276,7 +276,9 @@ function checkMessages(list: IssueList, scenario: Scenario): void {
       if (found.length !== opened) list.add(path, 'placeholder', 'a "{{" is not closed: write placeholders as {{user.displayName}}.');
       for (const p of found) {
         if (!isValidPlaceholderKey(p.key)) {
-          list.add(path, 'placeholder', `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}} or {{answers.<question>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers'])}`);
+          list.add(path, 'placeholder', `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}}, {{answers.<question>}} or {{link.<id>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers', 'link'])}`);
+        } else if (p.namespace === 'link' && !step.links?.[p.path]) {
+          list.add(path, 'placeholder', `${p.token}: this step has no link "${p.path}": add "links": {"${p.path}": "https://..."} to the step.`);
         } else if (p.namespace === 'trigger' && scenario.entry.trigger.type !== 'event') {
           list.add(path, 'placeholder', `${p.token}: a ${scenario.entry.trigger.type} trigger has no properties; use {{user.…}} or enter on an event.`);
         }

@@ -138,6 +138,7 @@ Deno.test('click tracking: a signed link records a click and redirects; a tamper
   await fresh();
   const to = 'https://shop.example.com/c/WELCOME10';
   const s = await signLink('click-secret', USER, 'coupon', to);
+  assertEquals(s, 'c5a28a2541dc8a4ff327c88fc260d652', 'the engine signs links the same way (test/planner/links.test.ts)');
   const link = (sig: string, dest = to) => new Request(`http://localhost/click?u=${USER}&l=coupon&to=${encodeURIComponent(dest)}&s=${sig}`);
   const res = await handleClick(link(s), { secret: 'click-secret', sink });
   assertEquals([res.status, res.headers.get('location')], [302, to]);
