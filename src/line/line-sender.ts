@@ -65,7 +65,7 @@ export class LineSender implements Sender {
       push: new RateLimiter(options.pushPerSecond ?? LINE_RATE_LIMITS.push * 0.95, undefined, this.sleep),
       multicast: new RateLimiter(options.multicastPerSecond ?? LINE_RATE_LIMITS.multicast * 0.95, undefined, this.sleep),
     };
-    this.concurrency = options.concurrency ?? 64;
+    this.concurrency = options.concurrency ?? 128;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxRetries = options.maxRetries ?? 4;
     this.backoffMs = options.backoffMs ?? 500;
