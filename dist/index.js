@@ -64940,6 +64940,9 @@ var rpc = __nccwpck_require__(7878);
 
 async function openPostgres(connectionString, options = {}) {
     const pool = new esm.Pool({ connectionString, max: options.max ?? 4, application_name: 'line-step-delivery' });
+    // An idle connection that the server closes (a restart, a dropped database) must not
+    // crash the process: the pool replaces it, and a call in flight fails with its error.
+    pool.on('error', () => { });
     // Fail here, with the reason, rather than at the first call.
     const client = await pool.connect();
     client.release();

@@ -5,6 +5,9 @@ import { rpcStatement, type SqlRpc } from './rpc.js';
 
 export async function openPostgres(connectionString: string, options: { max?: number } = {}): Promise<SqlRpc> {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 4, application_name: 'line-step-delivery' });
+  // An idle connection that the server closes (a restart, a dropped database) must not
+  // crash the process: the pool replaces it, and a call in flight fails with its error.
+  pool.on('error', () => {});
   // Fail here, with the reason, rather than at the first call.
   const client = await pool.connect();
   client.release();

@@ -7,6 +7,7 @@ import { mkdtemp, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 import pg from 'pg';
 import { openPglite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
@@ -21,6 +22,16 @@ export async function pgliteStore(): Promise<{ store: Store; db: SqlRpc }> {
 }
 
 let serverUrl: Promise<string> | undefined;
+let embedded: { stop(): Promise<void> } | undefined;
+
+// An embedded server started for this test file stops with it (else its process keeps
+// the test file alive).
+let embeddedRunning = false;
+after(async () => {
+  if (!embedded) return;
+  embeddedRunning = false;
+  await embedded.stop();
+});
 
 async function reachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -41,7 +52,8 @@ async function startEmbedded(): Promise<string> {
   const server = new EmbeddedPostgres({ databaseDir: join(dir, 'data'), user: 'postgres', password: 'postgres', port, persistent: false, onLog: () => {}, onError: () => {} });
   await server.initialise();
   await server.start();
-  process.once('exit', () => void server.stop());
+  embedded = server;
+  embeddedRunning = true;
   return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
 }
 
@@ -78,6 +90,8 @@ export async function serverStore(options: { max?: number } = {}): Promise<{ sto
     },
     drop: async () => {
       for (const o of opened) await o.close().catch(() => {});
+      // An embedded server may already be stopped (its databases went with it).
+      if (embedded && !embeddedRunning) return;
       const c = new pg.Client({ connectionString: base });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
