@@ -54,6 +54,20 @@ test('a crash between send and record: the next tick resends with the same retry
   assert.equal(done?.status, 'sent');
 });
 
+test('a tick killed between commit and send: the next tick sends the pending batch with its own id as the retry key', async () => {
+  const { clock, server, store, db, sender, addList } = await setup();
+  await addList(1, 2);
+  await runTick({ store, sender, scenarios: vip, now: clock.now, stopAfter: 'commit' });
+  assert.equal(server.received.length, 0, 'killed before sending');
+  const [pending] = await db.query<{ id: string; status: string }>(`select id, status from outbox_batches`);
+  assert.equal(pending?.status, 'pending');
+  clock.advance(5 * 60_000);
+  const r = await runTick({ store, sender, scenarios: vip, now: clock.now });
+  assert.equal(r.counts.total('sent'), 2);
+  assert.deepEqual([...new Set(server.received.map((x) => x.retryKey))], [pending!.id]);
+  assert.equal(server.received.length, 2);
+});
+
 test('a batch left pending past the retry-key window after an uncertain attempt is never resent blindly', async () => {
   const { clock, server, store, db, addList } = await setup();
   await addList(1, 2);
