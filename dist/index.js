@@ -64678,6 +64678,10 @@ function stepMoment(wait, ctx) {
         return { at: atLocalTime(reference, (d?.days ?? 0) + 1, parseHhMm(wait.at), ctx.tz) };
     return { at };
 }
+/** The window a step sends in: its own (null: any hour), else the scenario's. Only messages send. */
+function stepWindow(scenario, step) {
+    return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
+}
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 /** The first instant at or after `at` inside the send window (itself, when already inside). */
 function applyWindow(at, window, tz) {
@@ -64734,7 +64738,7 @@ function timeline(compiled, options) {
         let next;
         switch (step.type) {
             case 'message':
-                at = applyWindow(at, step.sendWindow === undefined ? scenario.sendWindow : step.sendWindow, tz);
+                at = applyWindow(at, stepWindow(scenario, step), tz);
                 label = step.messages.map((m) => summarizeMessage(m)).join(' + ');
                 next = compiledStep.next;
                 break;
@@ -76727,13 +76731,15 @@ function renderMessages(compiled, input) {
 
 
 
+
 const USER_ID = /^U[0-9a-f]{32}$/;
-/** Every placeholder that has no sample value shows its own name, so nothing fails. */
-function samples(step) {
+/** Every placeholder of the messages that has no sample value shows its own name, so nothing fails. */
+function samples(messages) {
     const names = {};
-    const text = JSON.stringify(step.step);
-    for (const m of text.matchAll(/\{\{\s*([a-z]+\.[A-Za-z0-9_.]+)/g))
-        names[m[1]] = `[${m[1]}]`;
+    forEachString(messages, [], (text) => {
+        for (const p of findPlaceholders(text))
+            names[p.key] = `[${p.key}]`;
+    });
     return names;
 }
 async function testSend(options) {
@@ -76747,8 +76753,9 @@ async function testSend(options) {
         throw new Error(options.stepId ? `scenario "${options.compiled.id}" has no message step "${options.stepId}"` : `scenario "${options.compiled.id}" has no message steps`);
     const result = { steps: [] };
     for (const cs of steps) {
-        const fallbacks = samples(cs);
-        const step = cs.step.type === 'message' ? { ...cs.step, fallbacks: { ...fallbacks, ...cs.step.fallbacks } } : cs.step;
+        if (cs.step.type !== 'message')
+            continue;
+        const step = { ...cs.step, fallbacks: { ...samples(cs.step.messages), ...cs.step.fallbacks } };
         const rendered = renderMessages({ ...cs, step, uniform: false }, { attributes: options.sample?.user ?? {}, trigger: options.sample?.trigger ?? {}, answers: options.sample?.answers ?? {} });
         if ('error' in rendered) {
             result.steps.push({ stepId: cs.step.id, outcome: 'not rendered', error: rendered.error });
@@ -79238,7 +79245,7 @@ function planEnrollment(input) {
             return done({ kind: 'finish' });
         const cs = compiled.steps.get(state.stepId);
         const step = cs.step;
-        const moment = stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+        const moment = momentOf(step, state, tz);
         if ('error' in moment) {
             decisions.push({ kind: 'fail', stepId: step.id, reason: moment.error });
             return exit(`step "${step.id}": ${moment.error}`);
@@ -79275,7 +79282,7 @@ function planEnrollment(input) {
             state.waitStartedAt = undefined;
             continue;
         }
-        const due = step.type === 'message' ? applyWindow(moment.at, windowOf(scenario, step), tz) : moment.at;
+        const due = dueAt(scenario, step, moment.at, tz);
         if (due > now)
             return done({ kind: 'wait', until: due });
         const exitReason = exitBefore(due);
@@ -79287,7 +79294,7 @@ function planEnrollment(input) {
             const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : now > deadline ? 'it could not go out on time' : undefined;
             if (!expired) {
                 // A late tick outside the send window waits for the next opening: never out of hours.
-                const opening = applyWindow(now, windowOf(scenario, step), tz);
+                const opening = applyWindow(now, stepWindow(scenario, step), tz);
                 if (opening > now)
                     return done({ kind: 'wait', until: opening });
             }
@@ -79334,13 +79341,16 @@ function nextMoment(state, compiled, tz) {
     const cs = compiled.steps.get(state.stepId);
     if (!cs)
         return undefined;
-    const m = stepMoment(cs.step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
-    if ('error' in m)
-        return undefined;
-    return cs.step.type === 'message' ? applyWindow(m.at, windowOf(compiled.scenario, cs.step), tz) : m.at;
+    const m = momentOf(cs.step, state, tz);
+    return 'error' in m ? undefined : dueAt(compiled.scenario, cs.step, m.at, tz);
 }
-function windowOf(scenario, step) {
-    return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
+/** The step's moment, counted from where the enrollment is. */
+function momentOf(step, state, tz) {
+    return stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+}
+/** When the step falls due: a message at its moment moved into its send window. */
+function dueAt(scenario, step, moment, tz) {
+    return step.type === 'message' ? applyWindow(moment, stepWindow(scenario, step), tz) : moment;
 }
 /** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */
 function exitReasonBefore(scenario, events, enteredAt, goalExitAt, moment) {
@@ -79380,9 +79390,6 @@ class TickCounts {
         const row = steps.get(key) ?? {};
         row[what] = (row[what] ?? 0) + n;
         steps.set(key, row);
-    }
-    addRecipients(scenarioId, stepId, what, n) {
-        this.add(scenarioId, stepId, what, n);
     }
     /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
     noteFailure(scenarioId, stepId, reason) {
@@ -79482,7 +79489,7 @@ async function runTick(options) {
         const exit = [];
         const wake = [];
         for (const event of page.events) {
-            const user = page.users.get(event.userId) ?? { userId: event.userId, following: true, attributes: {}, answers: {} };
+            const user = factsOf(page.users, event.userId);
             const mine = enrollmentsByUser.get(event.userId) ?? [];
             const routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
             for (const x of routed.exit) {
@@ -79547,7 +79554,7 @@ async function runTick(options) {
                 continue;
             }
             const runtime = { compiled, activatedAt: activatedAt.get(compiled.id), previous, linkSigner: options.linkSigner };
-            const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
+            const user = factsOf(page.users, enrollment.userId);
             planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
         }
         const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set();
@@ -79588,7 +79595,7 @@ async function runTick(options) {
         const batches = toBatches(sends);
         if (options.planOnly) {
             for (const b of batches)
-                counts.addRecipients(b.scenario_id, b.step_id, 'planned', b.members.length);
+                counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
             await store.release(owner, page.enrollments.map((e) => e.id));
             planned += page.enrollments.length;
             // Released rows are due again: one page is what a plan-only run can show without looping.
@@ -79609,6 +79616,10 @@ async function runTick(options) {
     const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0 });
     const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
     return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
+}
+/** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
+function factsOf(users, userId) {
+    return users.get(userId) ?? { userId, following: true, attributes: {}, answers: {} };
 }
 function localMidnight(now, tz) {
     return atLocalTime(now, 0, 0, tz);
@@ -79706,7 +79717,7 @@ async function sendOutbox(args) {
                 const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
                 if (held) {
                     results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
-                    counts.addRecipients(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+                    counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
                     if (!stop)
                         counts.heldBackByQuota += batch.recipients.length;
                     continue;
@@ -79715,7 +79726,7 @@ async function sendOutbox(args) {
                 const report = await sender.send(batch);
                 results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
                 const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-                counts.addRecipients(batch.scenario_id, batch.step_id, what, batch.recipients.length);
+                counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
                 if (report.outcome !== 'sent')
                     allowance += batch.recipients.length;
                 if (report.outcome === 'failed' && report.error)

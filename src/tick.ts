@@ -7,7 +7,7 @@ import { compileScenario, type CompiledScenario } from './scenario/compile.js';
 import type { Scenario } from './scenario/schema.js';
 import { routeEvent, type EnrollmentSummary, type RoutingScenario } from './planner/route.js';
 import { planEnrollment, type ScenarioRuntime } from './planner/plan.js';
-import type { Decision, Plan } from './planner/types.js';
+import type { Decision, Plan, UserFacts } from './planner/types.js';
 import { LINE_LIMITS } from './scenario/messages.js';
 import { canonicalJson } from './scenario/compile.js';
 import type { BatchDraft, PlanCommit, SkippedStep, Store, Attention } from './store/store.js';
@@ -112,7 +112,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     const exit: { enrollment_id: string; reason: string }[] = [];
     const wake: string[] = [];
     for (const event of page.events) {
-      const user = page.users.get(event.userId) ?? { userId: event.userId, following: true, attributes: {}, answers: {} };
+      const user = factsOf(page.users, event.userId);
       const mine = enrollmentsByUser.get(event.userId) ?? [];
       const routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
       for (const x of routed.exit) {
@@ -171,7 +171,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         continue;
       }
       const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous, linkSigner: options.linkSigner };
-      const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
+      const user = factsOf(page.users, enrollment.userId);
       planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
     }
     const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set<string>();
@@ -203,7 +203,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     }
     const batches = toBatches(sends);
     if (options.planOnly) {
-      for (const b of batches) counts.addRecipients(b.scenario_id, b.step_id, 'planned', b.members.length);
+      for (const b of batches) counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
       await store.release(owner, page.enrollments.map((e) => e.id));
       planned += page.enrollments.length;
       // Released rows are due again: one page is what a plan-only run can show without looping.
@@ -225,6 +225,11 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
+}
+
+/** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
+function factsOf(users: Map<string, UserFacts>, userId: string): UserFacts {
+  return users.get(userId) ?? { userId, following: true, attributes: {}, answers: {} };
 }
 
 export interface FrequencyCap {
@@ -333,7 +338,7 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
         const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
         if (held) {
           results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
-          counts.addRecipients(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+          counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
           if (!stop) counts.heldBackByQuota += batch.recipients.length;
           continue;
         }
@@ -341,7 +346,7 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
         const report = await sender.send(batch);
         results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
         const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-        counts.addRecipients(batch.scenario_id, batch.step_id, what, batch.recipients.length);
+        counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
         if (report.outcome !== 'sent') allowance += batch.recipients.length;
         if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
         if (report.outcome === 'uncertain') counts.uncertain += 1;

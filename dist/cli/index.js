@@ -33544,6 +33544,10 @@ function stepMoment(wait, ctx) {
         return { at: atLocalTime(reference, (d?.days ?? 0) + 1, parseHhMm(wait.at), ctx.tz) };
     return { at };
 }
+/** The window a step sends in: its own (null: any hour), else the scenario's. Only messages send. */
+function stepWindow(scenario, step) {
+    return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
+}
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 /** The first instant at or after `at` inside the send window (itself, when already inside). */
 function applyWindow(at, window, tz) {
@@ -33600,7 +33604,7 @@ function timeline(compiled, options) {
         let next;
         switch (step.type) {
             case 'message':
-                at = applyWindow(at, step.sendWindow === undefined ? scenario.sendWindow : step.sendWindow, tz);
+                at = applyWindow(at, stepWindow(scenario, step), tz);
                 label = step.messages.map((m) => summarizeMessage(m)).join(' + ');
                 next = compiledStep.next;
                 break;
@@ -34272,7 +34276,7 @@ function planEnrollment(input) {
             return done({ kind: 'finish' });
         const cs = compiled.steps.get(state.stepId);
         const step = cs.step;
-        const moment = stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+        const moment = momentOf(step, state, tz);
         if ('error' in moment) {
             decisions.push({ kind: 'fail', stepId: step.id, reason: moment.error });
             return exit(`step "${step.id}": ${moment.error}`);
@@ -34309,7 +34313,7 @@ function planEnrollment(input) {
             state.waitStartedAt = undefined;
             continue;
         }
-        const due = step.type === 'message' ? applyWindow(moment.at, windowOf(scenario, step), tz) : moment.at;
+        const due = dueAt(scenario, step, moment.at, tz);
         if (due > now)
             return done({ kind: 'wait', until: due });
         const exitReason = exitBefore(due);
@@ -34321,7 +34325,7 @@ function planEnrollment(input) {
             const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : now > deadline ? 'it could not go out on time' : undefined;
             if (!expired) {
                 // A late tick outside the send window waits for the next opening: never out of hours.
-                const opening = applyWindow(now, windowOf(scenario, step), tz);
+                const opening = applyWindow(now, stepWindow(scenario, step), tz);
                 if (opening > now)
                     return done({ kind: 'wait', until: opening });
             }
@@ -34368,13 +34372,16 @@ function nextMoment(state, compiled, tz) {
     const cs = compiled.steps.get(state.stepId);
     if (!cs)
         return undefined;
-    const m = stepMoment(cs.step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
-    if ('error' in m)
-        return undefined;
-    return cs.step.type === 'message' ? applyWindow(m.at, windowOf(compiled.scenario, cs.step), tz) : m.at;
+    const m = momentOf(cs.step, state, tz);
+    return 'error' in m ? undefined : dueAt(compiled.scenario, cs.step, m.at, tz);
 }
-function windowOf(scenario, step) {
-    return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
+/** The step's moment, counted from where the enrollment is. */
+function momentOf(step, state, tz) {
+    return stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+}
+/** When the step falls due: a message at its moment moved into its send window. */
+function dueAt(scenario, step, moment, tz) {
+    return step.type === 'message' ? applyWindow(moment, stepWindow(scenario, step), tz) : moment;
 }
 /** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */
 function exitReasonBefore(scenario, events, enteredAt, goalExitAt, moment) {
@@ -34414,9 +34421,6 @@ class TickCounts {
         const row = steps.get(key) ?? {};
         row[what] = (row[what] ?? 0) + n;
         steps.set(key, row);
-    }
-    addRecipients(scenarioId, stepId, what, n) {
-        this.add(scenarioId, stepId, what, n);
     }
     /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
     noteFailure(scenarioId, stepId, reason) {
@@ -34516,7 +34520,7 @@ async function runTick(options) {
         const exit = [];
         const wake = [];
         for (const event of page.events) {
-            const user = page.users.get(event.userId) ?? { userId: event.userId, following: true, attributes: {}, answers: {} };
+            const user = factsOf(page.users, event.userId);
             const mine = enrollmentsByUser.get(event.userId) ?? [];
             const routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
             for (const x of routed.exit) {
@@ -34581,7 +34585,7 @@ async function runTick(options) {
                 continue;
             }
             const runtime = { compiled, activatedAt: activatedAt.get(compiled.id), previous, linkSigner: options.linkSigner };
-            const user = page.users.get(enrollment.userId) ?? { userId: enrollment.userId, following: true, attributes: {}, answers: {} };
+            const user = factsOf(page.users, enrollment.userId);
             planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
         }
         const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set();
@@ -34622,7 +34626,7 @@ async function runTick(options) {
         const batches = toBatches(sends);
         if (options.planOnly) {
             for (const b of batches)
-                counts.addRecipients(b.scenario_id, b.step_id, 'planned', b.members.length);
+                counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
             await store.release(owner, page.enrollments.map((e) => e.id));
             planned += page.enrollments.length;
             // Released rows are due again: one page is what a plan-only run can show without looping.
@@ -34643,6 +34647,10 @@ async function runTick(options) {
     const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0 });
     const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
     return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
+}
+/** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
+function factsOf(users, userId) {
+    return users.get(userId) ?? { userId, following: true, attributes: {}, answers: {} };
 }
 function localMidnight(now, tz) {
     return atLocalTime(now, 0, 0, tz);
@@ -34740,7 +34748,7 @@ async function sendOutbox(args) {
                 const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
                 if (held) {
                     results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
-                    counts.addRecipients(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+                    counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
                     if (!stop)
                         counts.heldBackByQuota += batch.recipients.length;
                     continue;
@@ -34749,7 +34757,7 @@ async function sendOutbox(args) {
                 const report = await sender.send(batch);
                 results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
                 const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-                counts.addRecipients(batch.scenario_id, batch.step_id, what, batch.recipients.length);
+                counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
                 if (report.outcome !== 'sent')
                     allowance += batch.recipients.length;
                 if (report.outcome === 'failed' && report.error)
@@ -48796,6 +48804,7 @@ async function importCsv(options) {
 
 
 
+
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 
 Usage: line-step-delivery <command> [options]
@@ -48860,7 +48869,7 @@ async function main_main(argv) {
             for (const { compiled } of outcome.result.scenarios) {
                 process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
                 const enteredAt = localToInstant(compiled.timezone, 2026, 1, 5, 14, 0);
-                for (const e of timeline(compiled, { enteredAt, trigger: { reservationAt: new Date(enteredAt + 7 * DAY).toISOString() } })) {
+                for (const e of timeline(compiled, { enteredAt, trigger: sampleTrigger(compiled, enteredAt) })) {
                     process.stdout.write(`  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`);
                 }
             }

@@ -12,7 +12,8 @@ import { tickCommand } from '../commands/tick-command.js';
 import { openStore, settingsFromEnv } from '../config.js';
 import { importCsv } from '../commands/import.js';
 import { needsAPerson } from '../report/summary.js';
-import { DAY, formatLocal, localToInstant } from '../time/zoned.js';
+import { formatLocal, localToInstant } from '../time/zoned.js';
+import { sampleTrigger } from '../preview/markdown.js';
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const { compiled } of outcome.result.scenarios) {
         process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
         const enteredAt = localToInstant(compiled.timezone, 2026, 1, 5, 14, 0);
-        for (const e of timeline(compiled, { enteredAt, trigger: { reservationAt: new Date(enteredAt + 7 * DAY).toISOString() } })) {
+        for (const e of timeline(compiled, { enteredAt, trigger: sampleTrigger(compiled, enteredAt) })) {
           process.stdout.write(`  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`);
         }
       }

@@ -6,6 +6,7 @@ import type { CompiledScenario } from '../scenario/compile.js';
 import type { Message } from '../scenario/messages.js';
 import { LINE_LIMITS } from '../scenario/messages.js';
 import { renderMessages } from '../planner/render.js';
+import { findPlaceholders, forEachString } from '../scenario/placeholders.js';
 import type { Sender, SendReport } from '../line/sender.js';
 
 export interface TestSendOptions {
@@ -23,11 +24,12 @@ export interface TestSendResult {
 
 const USER_ID = /^U[0-9a-f]{32}$/;
 
-/** Every placeholder that has no sample value shows its own name, so nothing fails. */
-function samples(step: CompiledScenario['steps'] extends Map<string, infer S> ? S : never): Record<string, string> {
+/** Every placeholder of the messages that has no sample value shows its own name, so nothing fails. */
+function samples(messages: Message[]): Record<string, string> {
   const names: Record<string, string> = {};
-  const text = JSON.stringify(step.step);
-  for (const m of text.matchAll(/\{\{\s*([a-z]+\.[A-Za-z0-9_.]+)/g)) names[m[1]!] = `[${m[1]}]`;
+  forEachString(messages, [], (text) => {
+    for (const p of findPlaceholders(text)) names[p.key] = `[${p.key}]`;
+  });
   return names;
 }
 
@@ -39,8 +41,8 @@ export async function testSend(options: TestSendOptions): Promise<TestSendResult
   if (!steps.length) throw new Error(options.stepId ? `scenario "${options.compiled.id}" has no message step "${options.stepId}"` : `scenario "${options.compiled.id}" has no message steps`);
   const result: TestSendResult = { steps: [] };
   for (const cs of steps) {
-    const fallbacks = samples(cs);
-    const step = cs.step.type === 'message' ? { ...cs.step, fallbacks: { ...fallbacks, ...cs.step.fallbacks } } : cs.step;
+    if (cs.step.type !== 'message') continue;
+    const step = { ...cs.step, fallbacks: { ...samples(cs.step.messages), ...cs.step.fallbacks } };
     const rendered = renderMessages({ ...cs, step, uniform: false }, { attributes: options.sample?.user ?? {}, trigger: options.sample?.trigger ?? {}, answers: options.sample?.answers ?? {} });
     if ('error' in rendered) {
       result.steps.push({ stepId: cs.step.id, outcome: 'not rendered', error: rendered.error });

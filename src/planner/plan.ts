@@ -6,12 +6,12 @@
 // steps, branches and arms an enrollment goes through do not depend on how time is cut
 // into ticks; only the send times do.
 import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
-import { END, type Scenario, type SendWindow, type Step } from '../scenario/schema.js';
+import { END, type Scenario, type Step } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
 import { renderMessages, type LinkSigner } from './render.js';
 import { chooseArm } from './split.js';
-import { applyWindow, durationMs, stepMoment } from './timing.js';
+import { applyWindow, durationMs, stepMoment, stepWindow } from './timing.js';
 import type { Decision, EnrollmentState, EventFact, Outcome, Plan, UserFacts } from './types.js';
 
 export interface ScenarioRuntime {
@@ -111,7 +111,7 @@ export function planEnrollment(input: PlanInput): Plan {
     if (state.stepId === END) return done({ kind: 'finish' });
     const cs = compiled.steps.get(state.stepId)!;
     const step = cs.step;
-    const moment = stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+    const moment = momentOf(step, state, tz);
     if ('error' in moment) {
       decisions.push({ kind: 'fail', stepId: step.id, reason: moment.error });
       return exit(`step "${step.id}": ${moment.error}`);
@@ -144,7 +144,7 @@ export function planEnrollment(input: PlanInput): Plan {
       continue;
     }
 
-    const due = step.type === 'message' ? applyWindow(moment.at, windowOf(scenario, step), tz) : moment.at;
+    const due = dueAt(scenario, step, moment.at, tz);
     if (due > now) return done({ kind: 'wait', until: due });
     const exitReason = exitBefore(due);
     if (exitReason) return exit(exitReason);
@@ -155,7 +155,7 @@ export function planEnrollment(input: PlanInput): Plan {
       const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : now > deadline ? 'it could not go out on time' : undefined;
       if (!expired) {
         // A late tick outside the send window waits for the next opening: never out of hours.
-        const opening = applyWindow(now, windowOf(scenario, step), tz);
+        const opening = applyWindow(now, stepWindow(scenario, step), tz);
         if (opening > now) return done({ kind: 'wait', until: opening });
       }
       if (expired) {
@@ -198,13 +198,18 @@ export function planEnrollment(input: PlanInput): Plan {
 function nextMoment(state: EnrollmentState, compiled: CompiledScenario, tz: string): number | undefined {
   const cs = compiled.steps.get(state.stepId);
   if (!cs) return undefined;
-  const m = stepMoment(cs.step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
-  if ('error' in m) return undefined;
-  return cs.step.type === 'message' ? applyWindow(m.at, windowOf(compiled.scenario, cs.step), tz) : m.at;
+  const m = momentOf(cs.step, state, tz);
+  return 'error' in m ? undefined : dueAt(compiled.scenario, cs.step, m.at, tz);
 }
 
-function windowOf(scenario: Scenario, step: Step): SendWindow | null | undefined {
-  return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
+/** The step's moment, counted from where the enrollment is. */
+function momentOf(step: Step, state: EnrollmentState, tz: string) {
+  return stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+}
+
+/** When the step falls due: a message at its moment moved into its send window. */
+function dueAt(scenario: Scenario, step: Step, moment: number, tz: string): number {
+  return step.type === 'message' ? applyWindow(moment, stepWindow(scenario, step), tz) : moment;
 }
 
 /** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */

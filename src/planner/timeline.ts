@@ -5,7 +5,7 @@ import type { CompiledScenario } from '../scenario/compile.js';
 import { END, type Step } from '../scenario/schema.js';
 import type { Message } from '../scenario/messages.js';
 import { DAY, localParts, localToInstant } from '../time/zoned.js';
-import { applyWindow, durationMs, stepMoment } from './timing.js';
+import { applyWindow, durationMs, stepMoment, stepWindow } from './timing.js';
 
 export interface TimelineEntry {
   stepId: string;
@@ -54,7 +54,7 @@ export function timeline(compiled: CompiledScenario, options: TimelineOptions): 
     let next: string;
     switch (step.type) {
       case 'message':
-        at = applyWindow(at, step.sendWindow === undefined ? scenario.sendWindow : step.sendWindow, tz);
+        at = applyWindow(at, stepWindow(scenario, step), tz);
         label = step.messages.map((m) => summarizeMessage(m)).join(' + ');
         next = compiledStep.next;
         break;

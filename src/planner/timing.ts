@@ -1,6 +1,6 @@
 // When a step is due: its wait (after/before a reference moment, optionally at a local
 // time of day) and the send window. Pure functions of instants in milliseconds.
-import type { Duration, SendWindow, Timing } from '../scenario/schema.js';
+import type { Duration, Scenario, SendWindow, Step, Timing } from '../scenario/schema.js';
 import { DAY, HOUR, MINUTE, addLocalDays, atLocalTime, localParts, localToInstant, parseHhMm } from '../time/zoned.js';
 
 export interface TimingContext {
@@ -66,6 +66,11 @@ export function stepMoment(wait: Timing | undefined, ctx: TimingContext): Moment
   const at = atLocalTime(reference, sign * (d?.days ?? 0), parseHhMm(wait.at), ctx.tz);
   if (sign > 0 && at < reference) return { at: atLocalTime(reference, (d?.days ?? 0) + 1, parseHhMm(wait.at), ctx.tz) };
   return { at };
+}
+
+/** The window a step sends in: its own (null: any hour), else the scenario's. Only messages send. */
+export function stepWindow(scenario: Scenario, step: Step): SendWindow | null | undefined {
+  return step.type === 'message' && step.sendWindow !== undefined ? step.sendWindow : scenario.sendWindow;
 }
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

@@ -9,7 +9,7 @@ import { describeTrigger, scenarioFlowchart } from './mermaid.js';
 import type { CompiledScenario } from '../scenario/compile.js';
 
 /** Sample trigger: every date the steps count from lies a week after entry, at 15:00. */
-function sampleTrigger(compiled: CompiledScenario, enteredAt: number): Record<string, unknown> {
+export function sampleTrigger(compiled: CompiledScenario, enteredAt: number): Record<string, unknown> {
   const trigger: Record<string, unknown> = {};
   const p = localParts(enteredAt + 7 * DAY, compiled.timezone);
   for (const step of compiled.scenario.steps) {

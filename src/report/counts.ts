@@ -25,10 +25,6 @@ export class TickCounts {
     steps.set(key, row);
   }
 
-  addRecipients(scenarioId: string, stepId: string, what: Counted, n: number): void {
-    this.add(scenarioId, stepId, what, n);
-  }
-
   /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
   noteFailure(scenarioId: string, stepId: string, reason: string): void {
     const known = this.failures.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
