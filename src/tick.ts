@@ -29,6 +29,8 @@ export interface TickOptions {
   maxMessages?: number | undefined;
   onlyScenario?: string | undefined;
   pageSize?: number | undefined;
+  /** Pages planned side by side (default: what the store's connection allows, 1 for PGlite). */
+  lanes?: number | undefined;
   leaseSeconds?: number | undefined;
   trigger?: string | undefined;
   /** At most this many steps per user per local day, across scenarios; higher priority first. */
@@ -148,73 +150,80 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const previous = new Map<string, CompiledScenario>();
   const cap = options.frequencyCap;
   let planned = 0;
-  for (;;) {
-    if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
-      counts.heldBackByMaxMessages = true;
-      break;
-    }
-    const now = options.now();
-    const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex, shardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined });
-    if (!page.enrollments.length) break;
-    for (const d of page.previousDefinitions) {
-      if (!previous.has(d.hash)) previous.set(d.hash, compileScenario(d.definition as Scenario));
-    }
-    // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
-    const planned_: { enrollment: (typeof page.enrollments)[number]; compiled: CompiledScenario; plan: Plan }[] = [];
-    const plans: PlanCommit[] = [];
-    for (const enrollment of page.enrollments) {
-      const compiled = byId.get(enrollment.scenarioId);
-      if (!compiled) {
-        // The scenario file was removed: its users receive nothing more.
-        plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: 'the scenario was removed' });
-        counts.add(enrollment.scenarioId, undefined, 'exited');
-        continue;
+  // Lanes: pages claimed and committed side by side over separate connections. Each lane
+  // takes its own share of users (a finer shard of this tick's shard), so a user's pages
+  // stay in order in one lane and the frequency cap sees every earlier page's sends.
+  const lanes = options.planOnly ? 1 : Math.max(1, Math.min(8, options.lanes ?? store.lanes));
+  const planLane = async (laneShardIndex: number, laneShardCount: number): Promise<void> => {
+    for (;;) {
+      if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
+        counts.heldBackByMaxMessages = true;
+        break;
       }
-      const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous, linkSigner: options.linkSigner };
-      const user = factsOf(page.users, enrollment.userId);
-      planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
-    }
-    const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set<string>();
-    const skipped: SkippedStep[] = [];
-    const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
-    for (const { enrollment, compiled, plan } of planned_) {
-      if (capped.has(enrollment.id)) {
-        // Deferred, never dropped: the same plan is made again tomorrow, with the same moments.
-        plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: nextLocalMidnight(now, cap!.timezone), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
-        for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
-        continue;
+      const now = options.now();
+      const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined });
+      if (!page.enrollments.length) break;
+      for (const d of page.previousDefinitions) {
+        if (!previous.has(d.hash)) previous.set(d.hash, compileScenario(d.definition as Scenario));
       }
-      plans.push(toCommit(plan));
-      if (plan.conversionAt !== undefined) counts.add(compiled.id, undefined, 'conversions');
-      if (plan.outcome.kind === 'exit') counts.add(compiled.id, undefined, 'exited');
-      if (plan.outcome.kind === 'finish') counts.add(compiled.id, undefined, 'finished');
-      for (const d of plan.decisions) {
-        if (d.kind === 'send') {
-          sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
-          counts.recipientsPlanned++;
-        } else if (d.kind === 'expire' || d.kind === 'fail') {
-          skipped.push({ enrollment_id: enrollment.id, scenario_id: compiled.id, step_id: d.stepId, line_user_id: enrollment.userId, kind: d.kind, due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt, reason: d.reason });
-          counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
-          if (d.kind === 'fail') counts.noteFailure(compiled.id, d.stepId, d.reason);
-        } else {
-          counts.add(compiled.id, d.stepId, 'branched');
+      // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
+      const planned_: { enrollment: (typeof page.enrollments)[number]; compiled: CompiledScenario; plan: Plan }[] = [];
+      const plans: PlanCommit[] = [];
+      for (const enrollment of page.enrollments) {
+        const compiled = byId.get(enrollment.scenarioId);
+        if (!compiled) {
+          // The scenario file was removed: its users receive nothing more.
+          plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: 'the scenario was removed' });
+          counts.add(enrollment.scenarioId, undefined, 'exited');
+          continue;
+        }
+        const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous, linkSigner: options.linkSigner };
+        const user = factsOf(page.users, enrollment.userId);
+        planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
+      }
+      const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set<string>();
+      const skipped: SkippedStep[] = [];
+      const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
+      for (const { enrollment, compiled, plan } of planned_) {
+        if (capped.has(enrollment.id)) {
+          // Deferred, never dropped: the same plan is made again tomorrow, with the same moments.
+          plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: nextLocalMidnight(now, cap!.timezone), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
+          for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
+          continue;
+        }
+        plans.push(toCommit(plan));
+        if (plan.conversionAt !== undefined) counts.add(compiled.id, undefined, 'conversions');
+        if (plan.outcome.kind === 'exit') counts.add(compiled.id, undefined, 'exited');
+        if (plan.outcome.kind === 'finish') counts.add(compiled.id, undefined, 'finished');
+        for (const d of plan.decisions) {
+          if (d.kind === 'send') {
+            sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
+            counts.recipientsPlanned++;
+          } else if (d.kind === 'expire' || d.kind === 'fail') {
+            skipped.push({ enrollment_id: enrollment.id, scenario_id: compiled.id, step_id: d.stepId, line_user_id: enrollment.userId, kind: d.kind, due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt, reason: d.reason });
+            counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
+            if (d.kind === 'fail') counts.noteFailure(compiled.id, d.stepId, d.reason);
+          } else {
+            counts.add(compiled.id, d.stepId, 'branched');
+          }
         }
       }
-    }
-    const batches = toBatches(sends);
-    if (options.planOnly) {
-      for (const b of batches) counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
-      await store.release(owner, page.enrollments.map((e) => e.id));
+      const batches = toBatches(sends);
+      if (options.planOnly) {
+        for (const b of batches) counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
+        await store.release(owner, page.enrollments.map((e) => e.id));
+        planned += page.enrollments.length;
+        // Released rows are due again: one page is what a plan-only run can show without looping.
+        break;
+      }
+      const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
+      counts.lostLeases += committed.lost;
       planned += page.enrollments.length;
-      // Released rows are due again: one page is what a plan-only run can show without looping.
-      break;
+      options.progress?.('enrollments planned', planned);
+      if (page.enrollments.length < pageSize) break;
     }
-    const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
-    counts.lostLeases += committed.lost;
-    planned += page.enrollments.length;
-    options.progress?.('enrollments planned', planned);
-    if (page.enrollments.length < pageSize) break;
-  }
+  };
+  await Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
   if (options.stopAfter === 'commit' || options.planOnly) {
     const attention = options.planOnly ? await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: 'plan only' }) : emptyAttention();
     return { counts, attention, previousRunAt: run.previous_started_at, runId: run.id };

@@ -13,6 +13,8 @@ export async function openPostgres(connectionString: string, options: { max?: nu
   client.release();
   return {
     label: 'Postgres (DATABASE_URL)',
+    // Two pages in flight keep a server busy on two cores while this process plans.
+    lanes: 2,
     async call<T>(fn: string, payload: unknown): Promise<T> {
       const { rows } = await pool.query<{ r: T }>(rpcStatement(fn), [JSON.stringify(payload)]);
       return rows[0]!.r;

@@ -7,6 +7,8 @@ export interface Rpc {
   close(): Promise<void>;
   /** Where the state lives, for the job summary (never a secret). */
   readonly label: string;
+  /** How many calls are worth making at once (a tick plans that many pages side by side); default 1. */
+  readonly lanes?: number;
 }
 
 /** A direct SQL connection (PGlite or Postgres): also runs migrations and ad-hoc queries in tests. */

@@ -131,6 +131,10 @@ export class Store {
     return this.rpc.label;
   }
 
+  get lanes(): number {
+    return this.rpc.lanes ?? 1;
+  }
+
   registerScenarios(now: number, scenarios: ScenarioRegistration[], options: { rescheduleLimit?: number; dry?: boolean } = {}) {
     return this.rpc.call<{ scenarios: { id: string; activated_at: number }[]; rescheduled: number }>('lsd_register_scenarios', {
       now,

@@ -24,6 +24,8 @@ export function openSupabase(url: string, secretKey: string, options: { fetch?: 
   });
   return {
     label: `Supabase (${new URL(url).host})`,
+    // PostgREST serves requests from a pool of connections: two pages in flight.
+    lanes: 2,
     async call<T>(fn: string, payload: unknown): Promise<T> {
       rpcStatement(fn); // the same name check as the SQL adapters
       const { data, error } = await client.rpc(fn, { p: payload });
