@@ -11,13 +11,13 @@ switch (name) {
     await benchPlanner(args[0] ? Number(args[0]) : undefined);
     break;
   case 'line':
-    await benchLine();
+    await benchLine(args);
     break;
   case 'tick':
     await benchTick(args[0]);
     break;
   case 'line-server':
-    await serveLine();
+    await serveLine(args[0] ? Number(args[0]) : 0);
     break;
   case 'store':
     await benchStore(args);

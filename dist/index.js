@@ -76405,7 +76405,7 @@ class LineSender {
             push: new RateLimiter(options.pushPerSecond ?? LINE_RATE_LIMITS.push * 0.95, undefined, this.sleep),
             multicast: new RateLimiter(options.multicastPerSecond ?? LINE_RATE_LIMITS.multicast * 0.95, undefined, this.sleep),
         };
-        this.concurrency = options.concurrency ?? 128;
+        this.concurrency = options.concurrency ?? 256;
         this.timeoutMs = options.timeoutMs ?? 10_000;
         this.maxRetries = options.maxRetries ?? 4;
         this.backoffMs = options.backoffMs ?? 500;
@@ -76521,6 +76521,9 @@ function settingsFromEnv(env = process.env) {
         PGLITE_DIR: pick('PGLITE_DIR'),
         CLICK_BASE_URL: pick('CLICK_BASE_URL'),
         CLICK_SIGNING_SECRET: pick('CLICK_SIGNING_SECRET'),
+        LINE_PUSH_PER_SECOND: pick('LINE_PUSH_PER_SECOND'),
+        LINE_MULTICAST_PER_SECOND: pick('LINE_MULTICAST_PER_SECOND'),
+        LINE_REQUESTS_IN_FLIGHT: pick('LINE_REQUESTS_IN_FLIGHT'),
     };
 }
 class ConfigError extends Error {
@@ -76568,7 +76571,22 @@ function openSender(settings, options) {
             throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
         return new DryRunSender();
     }
-    return new LineSender({ channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN, baseURL: settings.LINE_API_BASE_URL });
+    return new LineSender({
+        channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN,
+        baseURL: settings.LINE_API_BASE_URL,
+        pushPerSecond: positive('LINE_PUSH_PER_SECOND', settings.LINE_PUSH_PER_SECOND, LINE_RATE_LIMITS.push),
+        multicastPerSecond: positive('LINE_MULTICAST_PER_SECOND', settings.LINE_MULTICAST_PER_SECOND, LINE_RATE_LIMITS.multicast),
+        concurrency: positive('LINE_REQUESTS_IN_FLIGHT', settings.LINE_REQUESTS_IN_FLIGHT, 2000),
+    });
+}
+/** A number setting above zero and at most `max` (LINE's own limit for the rates). */
+function positive(name, value, max) {
+    if (value === undefined)
+        return undefined;
+    const n = Number(value);
+    if (!(n > 0) || n > max)
+        throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${value}"`);
+    return n;
 }
 
 ;// CONCATENATED MODULE: ./src/planner/conditions.ts
@@ -79719,45 +79737,95 @@ async function sendOutbox(args) {
     // Batches this tick already tried are not claimed again in it: a deferred one waits.
     const triedSince = args.now();
     let stop;
-    for (;;) {
-        const claimed = await store.claimBatches({ now: args.now(), owner, limit: 200, leaseSeconds: args.leaseSeconds, triedSince });
+    // A pipeline, so that requests stay in flight without pause: the next page of batches
+    // is claimed while the last ones of this page are still being sent, and answers are
+    // recorded in the background. (Sending a page, waiting for its slowest answer, then
+    // recording and claiming would idle the connection for a round trip per page: over the
+    // ~100 ms between a runner and LINE that is half the rate.) A crash before an answer is
+    // recorded leaves the batch marked as attempted, so the next tick resends it with the
+    // same retry key and LINE answers 409.
+    const pageSize = 200;
+    const queue = [];
+    let head = 0;
+    let exhausted = false;
+    let claiming;
+    const claim = () => (claiming ??= store
+        .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince })
+        .then((claimed) => {
         counts.needsReview += claimed.needs_review;
         if (!claimed.batches.length)
-            return stop;
-        const results = [];
-        const queue = [...claimed.batches];
-        const worker = async () => {
-            for (let batch = queue.shift(); batch; batch = queue.shift()) {
-                const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
-                if (held) {
-                    results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
-                    counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
-                    if (!stop)
-                        counts.heldBackByQuota += batch.recipients.length;
-                    continue;
-                }
-                allowance -= batch.recipients.length;
-                const report = await sender.send(batch);
-                results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
-                const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-                counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
-                if (report.outcome !== 'sent')
-                    allowance += batch.recipients.length;
-                if (report.outcome === 'failed' && report.error)
-                    counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
-                if (report.outcome === 'uncertain')
-                    counts.uncertain += 1;
-                if (report.stop)
-                    stop = report.stop;
+            exhausted = true;
+        queue.push(...claimed.batches);
+    })
+        .finally(() => (claiming = undefined)));
+    let results = [];
+    let recording = Promise.resolve();
+    const record = () => {
+        if (!results.length)
+            return recording;
+        const chunk = results;
+        results = [];
+        // One write at a time, in order; a failed write fails the tick (after the others).
+        recording = recording.then(() => store.recordResults({ now: args.now(), owner, results: chunk }));
+        return recording;
+    };
+    const concurrency = Math.max(1, sender.concurrency ?? 1);
+    const worker = async () => {
+        for (;;) {
+            // Claim the next page once half of this one has started (an error here is met again
+            // by the worker that next waits for a claim).
+            if (!exhausted && !stop && queue.length - head <= pageSize / 2)
+                void claim().catch(() => { });
+            if (head >= queue.length) {
+                if (exhausted || stop)
+                    return;
+                await claim();
+                continue;
             }
-        };
-        await Promise.all(Array.from({ length: Math.max(1, Math.min(sender.concurrency ?? 1, claimed.batches.length)) }, worker));
-        await store.recordResults({ now: args.now(), owner, results });
-        if (stop) {
-            // Leave the rest pending for the next tick: claim nothing more now.
-            return stop;
+            const batch = queue[head++];
+            if (head >= 1000) {
+                // Let what was sent be collected.
+                queue.splice(0, head);
+                head = 0;
+            }
+            const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
+            if (held) {
+                results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
+                counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+                if (!stop)
+                    counts.heldBackByQuota += batch.recipients.length;
+                continue;
+            }
+            allowance -= batch.recipients.length;
+            const report = await sender.send(batch);
+            results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
+            const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
+            counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
+            if (report.outcome !== 'sent')
+                allowance += batch.recipients.length;
+            if (report.outcome === 'failed' && report.error)
+                counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+            if (report.outcome === 'uncertain')
+                counts.uncertain += 1;
+            if (report.stop)
+                stop = report.stop;
+            if (results.length >= pageSize)
+                void record().catch(() => { });
         }
+    };
+    const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+    await claiming?.catch(() => { });
+    // Batches claimed but not started (a stop, or a worker that failed): given back as
+    // deferred, for the next tick.
+    for (const batch of queue.slice(head)) {
+        results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: stop ? `not sent: ${stop}` : 'not sent: the tick failed' } });
+        counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
     }
+    await record();
+    const failed = workers.find((w) => w.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return stop;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -79920,6 +79988,9 @@ function settings() {
         LINE_API_BASE_URL: input('line-api-base-url') ?? env.LINE_API_BASE_URL,
         CLICK_BASE_URL: input('click-base-url') ?? env.CLICK_BASE_URL,
         CLICK_SIGNING_SECRET: input('click-signing-secret', true) ?? env.CLICK_SIGNING_SECRET,
+        LINE_PUSH_PER_SECOND: input('line-push-per-second') ?? env.LINE_PUSH_PER_SECOND,
+        LINE_MULTICAST_PER_SECOND: input('line-multicast-per-second') ?? env.LINE_MULTICAST_PER_SECOND,
+        LINE_REQUESTS_IN_FLIGHT: input('line-requests-in-flight') ?? env.LINE_REQUESTS_IN_FLIGHT,
     };
     for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN, s.CLICK_SIGNING_SECRET])
         if (secret)

@@ -5,7 +5,7 @@ import { openPostgres } from './store/postgres.js';
 import { openSupabase } from './store/supabase.js';
 import { migrate } from './store/migrate.js';
 import { Store } from './store/store.js';
-import { LineSender } from './line/line-sender.js';
+import { LineSender, LINE_RATE_LIMITS } from './line/line-sender.js';
 import { DryRunSender, type Sender } from './line/sender.js';
 import { makeLinkSigner } from './planner/links.js';
 import type { LinkSigner } from './planner/render.js';
@@ -21,6 +21,10 @@ export interface Settings {
   /** The click function's URL and secret, to track {{link.x}} clicks. */
   CLICK_BASE_URL?: string | undefined;
   CLICK_SIGNING_SECRET?: string | undefined;
+  /** Pacing below LINE's limits (default 95% of 2,000 and 200 a second), and requests in flight (default 256). */
+  LINE_PUSH_PER_SECOND?: string | undefined;
+  LINE_MULTICAST_PER_SECOND?: string | undefined;
+  LINE_REQUESTS_IN_FLIGHT?: string | undefined;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -34,6 +38,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     PGLITE_DIR: pick('PGLITE_DIR'),
     CLICK_BASE_URL: pick('CLICK_BASE_URL'),
     CLICK_SIGNING_SECRET: pick('CLICK_SIGNING_SECRET'),
+    LINE_PUSH_PER_SECOND: pick('LINE_PUSH_PER_SECOND'),
+    LINE_MULTICAST_PER_SECOND: pick('LINE_MULTICAST_PER_SECOND'),
+    LINE_REQUESTS_IN_FLIGHT: pick('LINE_REQUESTS_IN_FLIGHT'),
   };
 }
 
@@ -80,5 +87,19 @@ export function openSender(settings: Settings, options: { dryRun: boolean; requi
     if (options.requireToken) throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
     return new DryRunSender();
   }
-  return new LineSender({ channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN, baseURL: settings.LINE_API_BASE_URL });
+  return new LineSender({
+    channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN,
+    baseURL: settings.LINE_API_BASE_URL,
+    pushPerSecond: positive('LINE_PUSH_PER_SECOND', settings.LINE_PUSH_PER_SECOND, LINE_RATE_LIMITS.push),
+    multicastPerSecond: positive('LINE_MULTICAST_PER_SECOND', settings.LINE_MULTICAST_PER_SECOND, LINE_RATE_LIMITS.multicast),
+    concurrency: positive('LINE_REQUESTS_IN_FLIGHT', settings.LINE_REQUESTS_IN_FLIGHT, 2000),
+  });
+}
+
+/** A number setting above zero and at most `max` (LINE's own limit for the rates). */
+function positive(name: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0) || n > max) throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${value}"`);
+  return n;
 }

@@ -28,6 +28,9 @@ function settings(): Settings {
     LINE_API_BASE_URL: input('line-api-base-url') ?? env.LINE_API_BASE_URL,
     CLICK_BASE_URL: input('click-base-url') ?? env.CLICK_BASE_URL,
     CLICK_SIGNING_SECRET: input('click-signing-secret', true) ?? env.CLICK_SIGNING_SECRET,
+    LINE_PUSH_PER_SECOND: input('line-push-per-second') ?? env.LINE_PUSH_PER_SECOND,
+    LINE_MULTICAST_PER_SECOND: input('line-multicast-per-second') ?? env.LINE_MULTICAST_PER_SECOND,
+    LINE_REQUESTS_IN_FLIGHT: input('line-requests-in-flight') ?? env.LINE_REQUESTS_IN_FLIGHT,
   };
   for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN, s.CLICK_SIGNING_SECRET]) if (secret) core.setSecret(secret);
   return s;

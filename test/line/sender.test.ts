@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { LineSender } from '../../src/line/line-sender.js';
 import type { OutboxBatch } from '../../src/store/store.js';
 import { LineServer } from '../support/line-server.js';
+import { openSender } from '../../src/config.js';
 
 const servers: LineServer[] = [];
 after(async () => {
@@ -87,4 +88,17 @@ test('400 fails the batch with LINE\'s message and details; 401 stops the tick; 
   server.faults.push(...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 503 })));
   const down = await sender(server).send(batch());
   assert.equal(down.outcome, 'uncertain', 'LINE may have accepted one of them: the outbox keeps it pending');
+});
+
+test('LINE_PUSH_PER_SECOND paces pushes below LINE\'s limit; a rate above the limit is refused, naming the setting', async () => {
+  const server = await line();
+  const paced = openSender({ LINE_CHANNEL_ACCESS_TOKEN: server.token, LINE_API_BASE_URL: server.url, LINE_PUSH_PER_SECOND: '40', LINE_REQUESTS_IN_FLIGHT: '8' }, { dryRun: false, requireToken: true });
+  assert.equal(paced.concurrency, 8);
+  const reports = await Promise.all(Array.from({ length: 20 }, (_, i) => paced.send(batch({ kind: 'push', recipients: [U(100 + i)] }))));
+  assert.ok(reports.every((r) => r.outcome === 'sent'));
+  const at = server.requests.map((r) => r.at).sort((a, b) => a - b);
+  // 20 requests at 40 a second are spread over at least 19/40 s (unpaced, they arrive within a few ms).
+  assert.ok(at.at(-1)! - at[0]! >= 450, `20 pushes arrived within ${at.at(-1)! - at[0]!} ms`);
+  assert.throws(() => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '2500' }, { dryRun: false, requireToken: true }), /LINE_PUSH_PER_SECOND must be a number above 0 and at most 2000, got "2500"/);
+  assert.throws(() => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_REQUESTS_IN_FLIGHT: 'many' }, { dryRun: false, requireToken: true }), /LINE_REQUESTS_IN_FLIGHT/);
 });

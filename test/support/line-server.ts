@@ -34,6 +34,8 @@ export interface LineServerOptions {
   rateLimits?: { push: number; multicast: number };
   /** Recipients per month; undefined: no limit. */
   monthlyLimit?: number;
+  /** Every answer leaves this much later: the round trip between a runner and LINE. */
+  latencyMs?: number;
   now?: () => number;
 }
 
@@ -77,10 +79,13 @@ export class LineServer {
     return this.received.filter((r) => r.to === userId).map((r) => r.messages);
   }
 
-  private answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const requestId = randomUUID();
-    res.writeHead(status, { 'content-type': 'application/json', 'x-line-request-id': requestId, ...headers });
-    res.end(JSON.stringify(body));
+  private answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, requestId = randomUUID()): void {
+    const send = () => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-line-request-id': requestId, ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (this.options.latencyMs) setTimeout(send, this.options.latencyMs);
+    else send();
   }
 
   private rateLimited(endpoint: 'push' | 'multicast'): boolean {
@@ -174,8 +179,7 @@ export class LineServer {
       req.socket.destroy();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'x-line-request-id': requestId });
-    res.end(JSON.stringify({ sentMessages: (body.messages as unknown[]).map((_, i) => ({ id: `${requestId}-${i}` })) }));
+    this.answer(res, 200, { sentMessages: (body.messages as unknown[]).map((_, i) => ({ id: `${requestId}-${i}` })) }, {}, requestId);
   }
 
   private validate(endpoint: 'push' | 'multicast', body: { to?: unknown; messages?: unknown; customAggregationUnits?: unknown }): { message: string; property: string }[] {
