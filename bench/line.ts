@@ -7,12 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
 import { LineSender, LINE_RATE_LIMITS } from '../src/line/line-sender.js';
 import type { OutboxBatch } from '../src/store/store.js';
 import { Store } from '../src/store/store.js';
-import { openPostgres } from '../src/store/postgres.js';
-import { migrate } from '../src/store/migrate.js';
+import { freshDatabase, serverUrl } from './database.js';
 import { runTick } from '../src/tick.js';
 import { LineServer } from '../test/support/line-server.js';
 
@@ -97,15 +95,7 @@ export async function benchLine(args: string[] = []): Promise<void> {
   console.log(`  with a ${ROUND_TRIP_MS} ms round trip, ${farSender.concurrency} in flight: 10,000 pushes in ${f.seconds.toFixed(2)} s = ${fRate.toFixed(0)} req/s, ${pct(fRate, LINE_RATE_LIMITS.push)}; ${f.failed} not sent`);
 
   // And through a tick: claimed from the outbox, sent, answers recorded, in a pipeline.
-  const baseUrl = args.find((a) => a.startsWith('postgres')) ?? process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench_line');
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query('drop database if exists lsd_bench_line with (force)');
-  await admin.query('create database lsd_bench_line');
-  await admin.end();
-  const db = await openPostgres(url);
-  await migrate(db);
+  const db = await freshDatabase(serverUrl(args), 'lsd_bench_line');
   const now = Date.now();
   await db.exec(`insert into outbox_batches (scenario_id, step_id, kind, messages, recipients, aggregation_unit, created_at)
     select 'bench', 'named', 'push', jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'お客様' || g || 'さん、カートに商品が残っています')),

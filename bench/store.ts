@@ -3,9 +3,8 @@
 // planning + committing 10,000 due enrollments (pages of 500, as the action runs), and
 // EXPLAIN of the tick's queries (index use).
 // Run: npm run bench -- store [postgres://... of a server where it may create a database]
-import pg from 'pg';
 import { openPostgres } from '../src/store/postgres.js';
-import { migrate } from '../src/store/migrate.js';
+import { databaseUrl, freshDatabase, serverUrl } from './database.js';
 import { Store } from '../src/store/store.js';
 import { loadScenarioDir } from '../src/scenario/loader.js';
 import { runTick } from '../src/tick.js';
@@ -47,8 +46,8 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 export async function benchStore(args: string[] = []): Promise<void> {
   const reuse = args.includes('--reuse');
-  const baseUrl = args.find((a) => a.startsWith('postgres')) ?? process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench');
+  const baseUrl = serverUrl(args);
+  const url = databaseUrl(baseUrl, 'lsd_bench');
   const { scenarios } = await loadScenarioDir('scenarios');
   const compiled = scenarios.map((s) => s.compiled);
   const now = Date.parse('2026-11-25T03:00:00Z');
@@ -64,13 +63,7 @@ export async function benchStore(args: string[] = []): Promise<void> {
     await db.close();
     return measure(url, compiled, now);
   }
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query('drop database if exists lsd_bench with (force)');
-  await admin.query('create database lsd_bench');
-  await admin.end();
-  const db = await openPostgres(url);
-  await migrate(db);
+  const db = await freshDatabase(baseUrl, 'lsd_bench');
   const t0 = performance.now();
   // The scenarios first, so the enrollments carry the current hashes.
   await new Store(db).registerScenarios(now - 90 * 86_400_000, compiled.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })));
