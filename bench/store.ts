@@ -119,11 +119,13 @@ async function measure(url: string, compiled: CompiledScenario[], now: number): 
     await db.exec('analyze enrollments');
     rpc.reset();
     const t2 = performance.now();
+    const cpu0 = process.cpuUsage();
     const result = await runTick({ store, sender, scenarios: compiled, now: () => now, stopAfter: 'commit', lanes });
     const wall = performance.now() - t2;
+    const cpu = process.cpuUsage(cpu0);
     const claimCommit = (rpc.spent.get('lsd_claim_due') ?? 0) + (rpc.spent.get('lsd_commit_plans') ?? 0);
     const n = lanes ?? store.lanes;
-    console.log(`  10,000 due: claimed, planned and committed in ${ms(wall)} wall${lanes === undefined ? ' (target under 1 s)' : ''} in ${n} lane${n > 1 ? 's' : ''}; database ${ms(claimCommit)}${n > 1 ? ' summed over the lanes' : ''} (claim ${ms(rpc.spent.get('lsd_claim_due') ?? 0)}, commit ${ms(rpc.spent.get('lsd_commit_plans') ?? 0)}); ${result.counts.recipientsPlanned} sends planned`);
+    console.log(`  10,000 due: claimed, planned and committed in ${ms(wall)} wall${lanes === undefined ? ' (target under 1 s)' : ''} in ${n} lane${n > 1 ? 's' : ''}; database ${ms(claimCommit)}${n > 1 ? ' summed over the lanes' : ''} (claim ${ms(rpc.spent.get('lsd_claim_due') ?? 0)}, commit ${ms(rpc.spent.get('lsd_commit_plans') ?? 0)}); this process ${ms((cpu.user + cpu.system) / 1000)} of CPU; ${result.counts.recipientsPlanned} sends planned`);
   };
   await dueBatch(0, undefined);
   rpc.reset();

@@ -150,13 +150,13 @@ create index if not exists outbox_review on outbox_batches (created_at) where st
 
 create table if not exists deliveries (
   id bigint generated always as identity primary key,
-  enrollment_id uuid not null references enrollments (id),
+  enrollment_id uuid not null,
   scenario_id text not null,
   step_id text not null,
   line_user_id text not null,
   kind text not null,
   due_at timestamptz not null,
-  batch_id uuid references outbox_batches (id),
+  batch_id uuid,
   status text not null,
   reason text,
   created_at timestamptz not null default now(),

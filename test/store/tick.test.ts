@@ -36,3 +36,24 @@ test('a cart abandoned, then a purchase: the reminder goes out once, the coupon 
   assert.ok(texts[0]!.includes('「白いスニーカー」'));
   await db.close();
 });
+
+test('what a user was sent cannot be orphaned: an enrollment or batch with deliveries is not deleted until its deliveries are', async () => {
+  const { store, db } = await pgliteStore();
+  const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
+  const welcome = compiled.filter((c) => c.id === 'friend-welcome');
+  await runTick({ store, sender: new DryRunSender(), scenarios: welcome, now: clock.now });
+  clock.advance(MINUTE);
+  await db.query(`insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`, [U(7), clock.t]);
+  await runTick({ store, sender: new DryRunSender(), scenarios: welcome, now: clock.now });
+  const [sent] = await db.query<{ enrollment_id: string; batch_id: string }>(`select enrollment_id, batch_id from deliveries where kind = 'send'`);
+  assert.ok(sent, 'the welcome was sent');
+  await assert.rejects(db.query(`delete from enrollments where id = $1`, [sent.enrollment_id]), /these enrollments have deliveries: delete the deliveries first/);
+  await assert.rejects(db.query(`delete from outbox_batches where id = $1`, [sent.batch_id]), /these outbox batches have deliveries: delete the deliveries first/);
+  assert.equal((await db.query(`select 1 from enrollments where id = $1`, [sent.enrollment_id])).length, 1, 'the refused delete changed nothing');
+  // Erasing a user on request: deliveries first, then the rest goes.
+  await db.query(`delete from deliveries where line_user_id = $1`, [U(7)]);
+  await db.query(`delete from outbox_batches where id = $1`, [sent.batch_id]);
+  await db.query(`delete from enrollments where line_user_id = $1`, [U(7)]);
+  assert.equal((await db.query(`select 1 from enrollments where line_user_id = $1`, [U(7)])).length, 0);
+  await db.close();
+});
