@@ -164,6 +164,11 @@ begin
       update events set status = 'set_aside', status_reason = 'neither line_user_id nor member_id is given', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
       set_aside_count := set_aside_count + 1; continue;
     end if;
+    -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.
+    if resolved !~ '^U[0-9a-f]{32}$' then
+      update events set status = 'set_aside', status_reason = 'line_user_id must be a LINE user id: "U" and 32 lowercase hex digits', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
+      set_aside_count := set_aside_count + 1; continue;
+    end if;
 
     insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)
     on conflict (line_user_id) do nothing;

@@ -175,14 +175,17 @@ test('ingest: a member-id event waits for the link, then is taken in; malformed 
   await db.query(`insert into events (member_id, type, occurred_at) values ('M-1', 'purchased', now())`);
   await db.query(`insert into events (line_user_id, type) values ($1, 'Bad Type')`, [U(3)]);
   await db.query(`insert into events (type) values ('purchased')`);
+  // A typo'd id would make LINE refuse a whole multicast of 500: never enrolled.
+  await db.query(`insert into events (line_user_id, type) values ('U123', 'purchased')`);
   const first = await store.ingestClaim({ now: NOW, owner: 't', limit: 100, leaseSeconds: 60 });
   assert.equal(first.events.length, 0);
   assert.equal(first.waitingLink, 1);
-  assert.equal(first.setAside, 2);
+  assert.equal(first.setAside, 3);
   const reasons = await db.query<{ status: string; status_reason: string }>(`select status, status_reason from events order by id`);
-  assert.deepEqual(reasons.map((r) => r.status), ['waiting_link', 'set_aside', 'set_aside']);
+  assert.deepEqual(reasons.map((r) => r.status), ['waiting_link', 'set_aside', 'set_aside', 'set_aside']);
   assert.match(reasons[1]!.status_reason, /lower snake case/);
   assert.match(reasons[2]!.status_reason, /neither line_user_id nor member_id/);
+  assert.match(reasons[3]!.status_reason, /line_user_id must be a LINE user id: "U" and 32 lowercase hex digits/);
   await db.query(`insert into events (line_user_id, type, properties, occurred_at) values ($1, 'account_linked', '{"memberId": "M-1"}', now())`, [U(4)]);
   const second = await store.ingestClaim({ now: NOW + 1000, owner: 't', limit: 100, leaseSeconds: 60 });
   assert.deepEqual(second.events.map((e) => e.type), ['account_linked']);
