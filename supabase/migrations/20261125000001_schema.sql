@@ -166,6 +166,9 @@ create table if not exists deliveries (
   -- The same step at the same moment is decided once per enrollment, whatever happens.
   constraint deliveries_once unique (enrollment_id, step_id, due_at)
 );
+-- Room for the status update when LINE answers (pending to sent) on the same page: a
+-- HOT update, with no new index entries.
+alter table deliveries set (fillfactor = 85);
 comment on table deliveries is 'What each enrollment was sent (or why a step was skipped), one row per step decision.';
 create index if not exists deliveries_batch on deliveries (batch_id) where batch_id is not null;
 -- The frequency cap: what a user was sent since the start of the day.
