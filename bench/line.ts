@@ -41,7 +41,8 @@ export async function serveLine(latencyMs = 0): Promise<void> {
   });
 }
 
-async function startServer(latencyMs: number): Promise<{ url: string; stop: () => Promise<{ received: number; distinct: number; limited: number }> }> {
+/** The loopback LINE server in a child process; stop() returns what it received. */
+export async function startLineServer(latencyMs = 0): Promise<{ url: string; stop: () => Promise<{ received: number; distinct: number; limited: number }> }> {
   const child = spawn(process.execPath, [process.argv[1]!, 'line-server', String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const iterator = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const url = (await iterator.next()).value as string;
@@ -63,7 +64,7 @@ const pushBatches = (n: number, from: number): OutboxBatch[] =>
 const pct = (rate: number, limit: number) => `${((rate / limit) * 100).toFixed(0)}% of LINE's ${limit}/s`;
 
 export async function benchLine(args: string[] = []): Promise<void> {
-  const server = await startServer(0);
+  const server = await startLineServer(0);
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const sender = new LineSender({ channelAccessToken: 'test-token', baseURL: server.url });
@@ -88,7 +89,7 @@ export async function benchLine(args: string[] = []): Promise<void> {
   console.log(`  sender peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB; LINE received ${stats.received.toLocaleString('en')} messages and answered ${stats.limited} rate-limit 429s`);
 
   // The same pushes over a real round trip: throughput then depends on requests in flight.
-  const far = await startServer(ROUND_TRIP_MS);
+  const far = await startLineServer(ROUND_TRIP_MS);
   const farSender = new LineSender({ channelAccessToken: 'test-token', baseURL: far.url });
   const f = await sendAll(farSender, pushBatches(10_000, 300_000));
   const fRate = 10_000 / f.seconds;

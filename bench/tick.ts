@@ -4,18 +4,11 @@
 // Prints the time from process start to exit of a tick with nothing due, and of a tick
 // with 100,000 due. Run: npm run bench -- tick
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openPostgres } from '../src/store/postgres.js';
-
-async function startLine(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [process.argv[1]!, 'line-server'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const url = (await lines.next()).value as string;
-  return { url, stop: () => child.stdin!.end() };
-}
+import { startLineServer } from './line.js';
 
 async function tickProcess(env: Record<string, string>): Promise<{ ms: number; code: number; summary: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'lsd-tick-'));
@@ -35,7 +28,7 @@ export async function benchTick(baseUrl = process.env.LSD_TEST_DATABASE_URL ?? '
   const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench');
   const db = await openPostgres(url);
   const now = Date.parse('2026-11-25T03:00:00Z'); // the store benchmark's clock
-  const line = await startLine();
+  const line = await startLineServer();
   const env = { DATABASE_URL: url, LINE_CHANNEL_ACCESS_TOKEN: 'test-token', LINE_API_BASE_URL: line.url, LINE_STEP_DELIVERY_NOW: String(now) };
   await db.exec(`update enrollments set due_at = to_timestamp(${now / 1000}) + interval '1 day' where status = 'active' and due_at <= to_timestamp(${now / 1000})`);
   const idle: number[] = [];
@@ -49,6 +42,6 @@ export async function benchTick(baseUrl = process.env.LSD_TEST_DATABASE_URL ?? '
   console.log(`tick process, 100,000 due: ${(busy.ms / 1000).toFixed(1)} s from start to exit (exit ${busy.code}); summary: ${busy.summary.split('\n').find((l) => l.startsWith('Events taken'))}${sent ? '' : ''}`);
   const counts = await db.query<{ status: string; n: string }>(`select status, count(*)::text as n from deliveries group by status order by status`);
   console.log(`  deliveries: ${counts.map((c) => `${c.status} ${c.n}`).join(', ')}`);
-  line.stop();
+  await line.stop();
   await db.close();
 }

@@ -370,6 +370,12 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
     return recording;
   };
 
+  /** Not sent in this tick: left pending for the next one, with why. */
+  const giveBack = (batch: OutboxBatch, message: string) => {
+    results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
+    counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+  };
+
   const concurrency = Math.max(1, sender.concurrency ?? 1);
   const worker = async () => {
     for (;;) {
@@ -389,8 +395,7 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
       }
       const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
       if (held) {
-        results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: held } });
-        counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+        giveBack(batch, held);
         if (!stop) counts.heldBackByQuota += batch.recipients.length;
         continue;
       }
@@ -410,10 +415,7 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
   await claiming?.catch(() => {});
   // Batches claimed but not started (a stop, or a worker that failed): given back as
   // deferred, for the next tick.
-  for (const batch of queue.slice(head)) {
-    results.push({ batch_id: batch.id, outcome: 'deferred', error: { message: stop ? `not sent: ${stop}` : 'not sent: the tick failed' } });
-    counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
-  }
+  for (const batch of queue.slice(head)) giveBack(batch, stop ? `not sent: ${stop}` : 'not sent: the tick failed');
   await record();
   const failed = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
   if (failed) throw failed.reason;

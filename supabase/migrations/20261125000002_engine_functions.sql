@@ -125,6 +125,7 @@ declare
   lim integer := coalesce((p->>'limit')::integer, 500);
   e events;
   resolved text;
+  reason text;
   taken jsonb := '[]'::jsonb;
   users_ text[] := '{}';
   set_aside_count integer := 0;
@@ -143,16 +144,14 @@ begin
     from picked where events.id = picked.id
     returning events.*
   loop
-    if e.type !~ '^[a-z][a-z0-9_]{0,63}$' then
-      update events set status = 'set_aside', status_reason = 'type must be lower snake case, like cart_abandoned', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
-      set_aside_count := set_aside_count + 1; continue;
-    end if;
-    if jsonb_typeof(e.properties) <> 'object' then
-      update events set status = 'set_aside', status_reason = 'properties must be a JSON object', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
-      set_aside_count := set_aside_count + 1; continue;
-    end if;
+    -- Malformed rows are set aside with the reason: checked before a member id is looked
+    -- up, and after it, on the LINE user id the event ends up with.
+    reason := case
+      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'
+      when jsonb_typeof(e.properties) <> 'object' then 'properties must be a JSON object'
+    end;
     resolved := e.line_user_id;
-    if resolved is null and e.member_id is not null then
+    if reason is null and resolved is null and e.member_id is not null then
       select line_user_id into resolved from line_users where member_id = e.member_id;
       if resolved is null then
         update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;
@@ -160,13 +159,13 @@ begin
       end if;
       update events set line_user_id = resolved where id = e.id;
     end if;
-    if resolved is null then
-      update events set status = 'set_aside', status_reason = 'neither line_user_id nor member_id is given', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
-      set_aside_count := set_aside_count + 1; continue;
-    end if;
-    -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.
-    if resolved !~ '^U[0-9a-f]{32}$' then
-      update events set status = 'set_aside', status_reason = 'line_user_id must be a LINE user id: "U" and 32 lowercase hex digits', processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
+    reason := coalesce(reason, case
+      when resolved is null then 'neither line_user_id nor member_id is given'
+      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.
+      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: "U" and 32 lowercase hex digits'
+    end);
+    if reason is not null then
+      update events set status = 'set_aside', status_reason = reason, processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;
       set_aside_count := set_aside_count + 1; continue;
     end if;
 
