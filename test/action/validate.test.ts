@@ -1,5 +1,5 @@
 // The packaged action in validate mode, as a PR check runs it.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, copyFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // The README's first command: the demo runs two weeks of sample users in seconds.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runDemo } from '../../src/demo/demo.js';
 

@@ -1,7 +1,7 @@
 // End to end: the bundled action (dist/index.js) started as the Actions runner starts it,
 // against the real Postgres server and the loopback LINE server, over a simulated week of
 // events for every sample scenario. Every user's messages arrive in order, exactly once.
-import { test, after } from 'node:test';
+import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { serverStore } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';

@@ -1,6 +1,6 @@
 // Runs the edge hooks' own tests under Deno (the npm package deno), against a fresh,
 // migrated database on the real Postgres server, after `deno check` of every function.
-import { test, after } from 'node:test';
+import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { serverStore } from '../support/db.js';

@@ -1,5 +1,5 @@
 // The LINE sender through the real @line/bot-sdk against the loopback LINE server.
-import { test, after } from 'node:test';
+import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { LineSender } from '../../src/line/line-sender.js';

@@ -1,5 +1,5 @@
 // Delivery through whole ticks: the store, the real SDK and the loopback LINE server.
-import { test, after } from 'node:test';
+import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';

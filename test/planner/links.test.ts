@@ -1,5 +1,5 @@
 // Tracked links: {{link.x}} renders a signed URL of the click function for each user.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { validateScenarioText } from '../../src/scenario/validate.js';

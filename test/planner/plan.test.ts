@@ -1,5 +1,5 @@
 // The planner's semantics, each as a user would notice it.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { compileScenario, type CompiledScenario } from '../../src/scenario/compile.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';

@@ -1,5 +1,5 @@
 // What an event does to a user's enrollments.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { routeEvent, type EnrollmentSummary, type RoutingScenario } from '../../src/planner/route.js';

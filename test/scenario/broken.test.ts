@@ -1,6 +1,6 @@
 // One broken scenario per rule: each must be caught, at the right JSON path and line,
 // with a message that says how to fix it.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { validateScenarioText } from '../../src/scenario/validate.js';
 import { loadScenarioTexts } from '../../src/scenario/loader.js';

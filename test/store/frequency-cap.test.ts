@@ -1,5 +1,5 @@
 // The global frequency cap: a user in several scenarios does not get five messages in an hour.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { compileScenario } from '../../src/scenario/compile.js';

@@ -1,5 +1,5 @@
 // CSV import: streamed, row errors with line numbers, and a second import adds nothing.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // A tick plans pages side by side over two connections (lanes). Each lane takes its own
 // share of the users, so a user's enrollments are never planned in two pages at once:
 // the frequency cap, which counts what earlier pages committed, still holds.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';

@@ -1,5 +1,5 @@
 // The store on the real PostgreSQL server: what needs two connections at once.
-import { test, after } from 'node:test';
+import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { serverStore } from '../support/db.js';

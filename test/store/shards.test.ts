@@ -1,5 +1,5 @@
 // A matrix of ticks on GitHub's own engine: each shard takes its share of the users.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';

@@ -1,7 +1,7 @@
 // The Supabase adapter through the real supabase-js, against a stand-in of PostgREST's
 // RPC endpoint backed by the real Postgres server; and, when SUPABASE_URL and
 // SUPABASE_SECRET_KEY are set, against a real Supabase project (opt-in).
-import { test, after } from 'node:test';
+import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { openSupabase, SupabaseRpcError } from '../../src/store/supabase.js';
@@ -50,7 +50,8 @@ test('errors come back with PostgREST\'s code and a hint: a wrong key, missing m
 });
 
 const real = process.env.SUPABASE_URL && process.env.SUPABASE_SECRET_KEY;
-test('opt-in: a tick against the real Supabase project in SUPABASE_URL', { skip: real ? false : 'set SUPABASE_URL and SUPABASE_SECRET_KEY (with the migrations applied) to run it' }, async () => {
+// Skipped unless SUPABASE_URL and SUPABASE_SECRET_KEY (with the migrations applied) are set.
+test.skipIf(!real)('opt-in: a tick against the real Supabase project in SUPABASE_URL', async () => {
   const store = new Store(openSupabase(process.env.SUPABASE_URL!, process.env.SUPABASE_SECRET_KEY!));
   const r = await runTick({ store, sender: new DryRunSender(), scenarios: vip, now: Date.now, onlyScenario: 'vip-list' });
   assert.ok(r.runId);

@@ -1,5 +1,5 @@
 // Whole ticks on PGlite with LINE in dry run: events in, messages out, exactly once.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { addLocalDays, atLocalTime, formatLocal, localParts, localToInstant, offsetMinutes } from '../../src/time/zoned.js';
 import { applyWindow, stepMoment } from '../../src/planner/timing.js';
