@@ -15,6 +15,7 @@ import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
 import { TickCounts } from './report/counts.js';
+import { assertSchemaCurrent } from './store/schema-version.js';
 
 export interface TickOptions {
   store: Store;
@@ -83,6 +84,9 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const shardCount = options.shardCount ?? 1;
   const counts = new TickCounts();
   const scenarios = options.onlyScenario ? options.scenarios.filter((s) => s.id === options.onlyScenario) : options.scenarios;
+
+  // Before anything is read or written: the database has the schema this release needs.
+  await assertSchemaCurrent(store.rpc);
 
   const run = await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: options.planOnly ?? false, trigger: options.trigger ?? 'schedule' });
 

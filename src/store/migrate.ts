@@ -6,11 +6,12 @@ import type { SqlRpc } from './rpc.js';
 
 const LOCK = 7_310_552_410; // any constant, shared by every migrator of this project
 
-export async function migrate(db: SqlRpc): Promise<string[]> {
+/** Applies the given migrations (by default every one this release carries) that are not yet applied. */
+export async function migrate(db: SqlRpc, migrations: readonly { name: string; sql: string }[] = MIGRATIONS): Promise<string[]> {
   await db.exec(`create table if not exists lsd_schema_migrations (name text primary key, applied_at timestamptz not null default now());
     alter table lsd_schema_migrations enable row level security;`);
   const applied: string[] = [];
-  for (const { name, sql } of MIGRATIONS) {
+  for (const { name, sql } of migrations) {
     const done = await db.query('select 1 from lsd_schema_migrations where name = $1', [name]);
     if (done.length) continue;
     await db.exec(`begin;
