@@ -1,0 +1,119 @@
+// One open issue while the scheduled delivery needs a person: opened by the first tick that
+// needs one, updated by each later tick that still does, closed with a comment by the
+// first tick that needs no one. Found again by its label and a hidden marker. It says what
+// to do with counts, scenario and step ids and the run's link: never a LINE user id or a
+// message text (issues of a public repository are public, like its logs).
+import { statusOf, type GitHubClient, type RunTarget } from './client.js';
+
+export const ALERT_LABEL = 'line-step-delivery';
+
+export interface AlertFailure {
+  scenarioId: string;
+  stepId: string;
+  count: number;
+  reason: string;
+}
+
+/** What a tick that needs a person found. */
+export interface AlertReport {
+  /** What a person must do, one sentence each (the job's failure reasons). */
+  reasons: string[];
+  failures: AlertFailure[];
+}
+
+export interface AlertTarget extends RunTarget {
+  /** A matrix of jobs shares the users: each shard keeps its own issue, so one healthy shard does not close another's. */
+  shard?: { index: number; count: number } | undefined;
+}
+
+export type AlertOutcome = { kind: 'opened' | 'updated' | 'closed'; number: number } | { kind: 'none' };
+
+export interface SyncOptions {
+  /** When the tick ran (epoch ms). */
+  at: number;
+  /** A tick limited to part of the work (one scenario, a message cap) may open or update the issue, not close it. */
+  mayClose: boolean;
+}
+
+function shardText(target: AlertTarget): string {
+  return target.shard && target.shard.count > 1 ? ` shard ${target.shard.index} of ${target.shard.count}` : '';
+}
+
+export function alertMarker(target: AlertTarget): string {
+  return `<!-- line-step-delivery:alert${shardText(target)} -->`;
+}
+
+export function alertTitle(target: AlertTarget): string {
+  return `LINE step delivery needs a person${shardText(target) ? ` (${shardText(target).trim()})` : ''}`;
+}
+
+const LINE_USER_ID = /U[0-9a-f]{32}/g;
+
+/** A reason may quote an error from elsewhere (a database, say): LINE user ids are blanked out. */
+function redact(text: string): string {
+  return text.replace(LINE_USER_ID, 'U…');
+}
+
+function cell(text: string): string {
+  return redact(text).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').slice(0, 500);
+}
+
+function reasonItem(reason: string): string {
+  const [first = '', ...rest] = redact(reason).slice(0, 4000).split('\n');
+  return rest.length ? `- ${first}\n\n  \`\`\`\n${rest.map((l) => `  ${l}`).join('\n')}\n  \`\`\`` : `- ${first}`;
+}
+
+export function alertIssueBody(report: AlertReport, target: AlertTarget, at: number): string {
+  const out = [
+    alertMarker(target),
+    `The scheduled delivery${shardText(target)} needs a person. Each tick that still needs one updates this issue; the first tick that needs no one closes it.`,
+    '',
+    `**Last tick:** ${new Date(at).toISOString()} · [the run and its job summary](${target.runUrl})`,
+    '',
+    '## What needs doing',
+    '',
+    ...report.reasons.map(reasonItem),
+  ];
+  if (report.failures.length) {
+    out.push('', '## Failed messages', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
+    for (const f of report.failures) out.push(`| ${cell(f.scenarioId)} | ${cell(f.stepId)} | ${f.count} | ${cell(f.reason)} |`);
+  }
+  out.push('', '<sub>Opened and closed by line-step-delivery (input `alert-issue`). Counts and ids only: no LINE user id or message text.</sub>');
+  return `${out.join('\n')}\n`;
+}
+
+/** Opens, updates or closes the alert issue to match this tick: `report` undefined means the tick needed no one. */
+export async function syncAlertIssue(client: GitHubClient, target: AlertTarget, report: AlertReport | undefined, options: SyncOptions): Promise<AlertOutcome> {
+  const { owner, repo } = target;
+  const marker = alertMarker(target);
+  // The label narrows the search; the marker tells this action's issue from a person's with the same label.
+  const { data: labelled } = await client.rest.issues.listForRepo({ owner, repo, labels: ALERT_LABEL, state: 'open', per_page: 100 });
+  const open = labelled.find((i) => !i.pull_request && i.body?.includes(marker));
+  if (!report) {
+    if (!open || !options.mayClose) return { kind: 'none' };
+    await client.rest.issues.createComment({
+      owner,
+      repo,
+      issue_number: open.number,
+      body: `✅ The tick at ${new Date(options.at).toISOString()} needed no one: closing. [The run](${target.runUrl}).`,
+    });
+    await client.rest.issues.update({ owner, repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+    return { kind: 'closed', number: open.number };
+  }
+  const body = alertIssueBody(report, target, options.at);
+  if (open) {
+    await client.rest.issues.update({ owner, repo, issue_number: open.number, body });
+    return { kind: 'updated', number: open.number };
+  }
+  await ensureLabel(client, target);
+  const { data } = await client.rest.issues.create({ owner, repo, title: alertTitle(target), body, labels: [ALERT_LABEL] });
+  return { kind: 'opened', number: data.number };
+}
+
+async function ensureLabel(client: GitHubClient, { owner, repo }: RunTarget): Promise<void> {
+  try {
+    await client.rest.issues.createLabel({ owner, repo, name: ALERT_LABEL, color: 'd93f0b', description: 'LINE step delivery needs a person (opened and closed by the action)' });
+  } catch (error) {
+    if (statusOf(error) !== 422) throw error; // 422: the label exists already
+  }
+}

@@ -1,0 +1,80 @@
+// The PR preview as one sticky comment: created on the first run of the check, updated in
+// place on every later push (found again by a hidden marker), cut below GitHub's comment
+// limit with a link to the run's job summary, where the whole preview always is.
+import { statusOf, type GitHubClient, type RunTarget } from './client.js';
+
+export const PREVIEW_MARKER = '<!-- line-step-delivery:preview -->';
+/** GitHub refuses a comment body longer than this many characters. */
+export const COMMENT_LIMIT = 65_536;
+/** What a cut preview may take: well under the limit, leaving room for the notice and footer. */
+const PREVIEW_BUDGET = 63_000;
+
+export type CommentOutcome =
+  | { kind: 'created' | 'updated'; id: number; url: string | undefined }
+  /** The token may not write (a pull request from a fork): the preview stays in the job summary. */
+  | { kind: 'read-only' };
+
+export interface CommentBodyOptions {
+  runUrl: string;
+  /** The pull request's head commit, named in the footer so a reader sees which push it shows. */
+  headSha?: string | undefined;
+}
+
+export function previewCommentBody(markdown: string, { runUrl, headSha }: CommentBodyOptions): string {
+  const footer = `\n---\n<sub>${headSha ? `Preview of ${headSha.slice(0, 7)}, updated on every push` : 'Updated on every push'} by line-step-delivery · [the run](${runUrl})</sub>\n`;
+  const whole = `${PREVIEW_MARKER}\n${markdown.trimEnd()}\n${footer}`;
+  if (whole.length <= PREVIEW_BUDGET) return whole;
+  const cutNotice =
+    `\n> ✂️ **The preview is cut here**: it is longer than a GitHub comment may be (${COMMENT_LIMIT.toLocaleString('en-US')} characters). ` +
+    `The whole preview is in [the run's job summary](${runUrl}).\n`;
+  return `${PREVIEW_MARKER}\n${cutMarkdown(markdown, PREVIEW_BUDGET - PREVIEW_MARKER.length - cutNotice.length - footer.length)}\n${cutNotice}${footer}`;
+}
+
+/**
+ * The markdown's first lines that fit in `budget` characters. A cut inside a fenced block
+ * closes it; a diagram (mermaid) cut in half would not render, so it is left out whole.
+ */
+export function cutMarkdown(markdown: string, budget: number): string {
+  const lines = markdown.split('\n');
+  const kept: string[] = [];
+  let length = 0;
+  let fenceStart: number | undefined;
+  let fenceIsDiagram = false;
+  for (const line of lines) {
+    if (length + line.length + 1 > budget - 4) break; // 4: a closing fence may be added
+    kept.push(line);
+    length += line.length + 1;
+    const fence = line.match(/^\s*```\s*(\S*)/);
+    if (!fence) continue;
+    if (fenceStart === undefined) {
+      fenceStart = kept.length - 1;
+      fenceIsDiagram = fence[1] === 'mermaid';
+    } else {
+      fenceStart = undefined;
+    }
+  }
+  if (fenceStart !== undefined) {
+    if (fenceIsDiagram) kept.length = fenceStart;
+    else kept.push('```');
+  }
+  return kept.join('\n');
+}
+
+/** Creates the preview comment on the pull request, or updates the one an earlier run wrote. */
+export async function upsertPreviewComment(client: GitHubClient, target: RunTarget, pullNumber: number, body: string): Promise<CommentOutcome> {
+  const { owner, repo } = target;
+  try {
+    const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: pullNumber, per_page: 100 });
+    const earlier = comments.find((c) => c.body?.includes(PREVIEW_MARKER));
+    if (earlier) {
+      const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: earlier.id, body });
+      return { kind: 'updated', id: data.id, url: data.html_url };
+    }
+    const { data } = await client.rest.issues.createComment({ owner, repo, issue_number: pullNumber, body });
+    return { kind: 'created', id: data.id, url: data.html_url };
+  } catch (error) {
+    // GitHub gives a fork's pull request a read-only token whatever the workflow asks for.
+    if (statusOf(error) === 403) return { kind: 'read-only' };
+    throw error;
+  }
+}
