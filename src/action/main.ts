@@ -11,6 +11,7 @@ import { tickCommand } from '../commands/tick-command.js';
 import { needsAPerson } from '../report/summary.js';
 import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
+import { alertIssueAfterTick, commentPreview, pullRequestBase } from '../github/action-steps.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
 function settings(): Settings {
@@ -127,12 +128,14 @@ async function runMode(): Promise<void> {
   core.info(`events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${planOnly ? `, would send ${c.total('planned')}` : ''}`);
   if (c.eventsSetAside) core.warning(`${c.eventsSetAside} event(s) were set aside as malformed: events.status_reason says why.`);
   const reasons = needsAPerson(result);
+  await alertIssueAfterTick({ reasons, failures: c.failures, at: fixed ?? Date.now() });
   if (reasons.length) core.setFailed(reasons.join(' '));
 }
 
 async function validateMode(): Promise<void> {
   const dir = core.getInput('scenarios') || 'scenarios';
-  const baseRef = core.getInput('base-ref');
+  // On a pull request the base commit comes from the event; base-ref, when given, wins.
+  const baseRef = core.getInput('base-ref') || (await pullRequestBase());
   const outcome = await validateScenarios({ dir, ...(baseRef ? { baseRef } : {}) });
   for (const issue of outcome.result.issues) {
     // Annotations show on the PR's "Files changed" tab, at the line.
@@ -144,7 +147,8 @@ async function validateMode(): Promise<void> {
     });
   }
   if (outcome.schemaStale) core.warning(`${dir}/scenario.schema.json is missing or out of date: run "npx line-step-delivery schema" and commit it.`);
-  await core.summary.addRaw(outcome.markdown).write();
+  const commentNotice = await commentPreview(outcome.markdown);
+  await core.summary.addRaw(commentNotice + outcome.markdown).write();
   core.setOutput('scenarios', outcome.result.scenarios.length);
   core.setOutput('problems', outcome.result.issues.length);
   if (outcome.result.issues.length) core.setFailed(`${outcome.result.issues.length} problem(s) in the scenarios: see the annotations and the job summary.`);
@@ -170,6 +174,9 @@ export async function run(): Promise<void> {
         core.setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);
     }
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    // A tick that could not run (the database unreachable, an invalid scenario) needs a person too.
+    if (mode === 'run') await alertIssueAfterTick({ reasons: [message], failures: [], at: Date.now() });
+    core.setFailed(message);
   }
 }
