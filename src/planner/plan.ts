@@ -6,7 +6,7 @@
 // steps, branches and arms an enrollment goes through do not depend on how time is cut
 // into ticks; only the send times do.
 import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
-import { END, type Scenario, type Step } from '../scenario/schema.js';
+import { END, type MessageStep, type Scenario, type Step } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
 import { renderMessages, type LinkSigner } from './render.js';
@@ -150,14 +150,10 @@ export function planEnrollment(input: PlanInput): Plan {
     if (exitReason) return exit(exitReason);
 
     if (step.type === 'message') {
-      // A reminder counted back from a date is pointless once the date has passed.
-      const deadline = step.expireAfter ? due + durationMs(step.expireAfter) : step.wait?.before ? moment.at + durationMs(step.wait.before) : Infinity;
-      const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : now > deadline ? 'it could not go out on time' : undefined;
-      if (!expired) {
-        // A late tick outside the send window waits for the next opening: never out of hours.
-        const opening = applyWindow(now, stepWindow(scenario, step), tz);
-        if (opening > now) return done({ kind: 'wait', until: opening });
-      }
+      // The earliest it can go out from now: a late tick outside the send window waits for the next opening.
+      const opening = applyWindow(now, stepWindow(scenario, step), tz);
+      const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : tooLate(step, due, moment.countedBackFrom, opening);
+      if (!expired && opening > now) return done({ kind: 'wait', until: opening });
       if (expired) {
         decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
       } else {
@@ -192,6 +188,16 @@ export function planEnrollment(input: PlanInput): Plan {
     state.stepId = to;
   }
   return exit('the scenario passed too many steps in one tick');
+}
+
+/**
+ * Why a message due at `due` cannot go out at `sendAt`, if so. A step counted back from a date
+ * never goes out at or after that date; with expireAfter as well, the earlier limit applies.
+ */
+function tooLate(step: MessageStep, due: number, countedBackFrom: number | undefined, sendAt: number): string | undefined {
+  if (countedBackFrom !== undefined && sendAt >= countedBackFrom) return 'it could not go out before the date it counts back from';
+  if (step.expireAfter && sendAt > due + durationMs(step.expireAfter)) return 'it could not go out on time';
+  return undefined;
 }
 
 /** When the step the enrollment is at falls due (undefined if it cannot be computed). */

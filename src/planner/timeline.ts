@@ -56,6 +56,8 @@ export function timeline(compiled: CompiledScenario, options: TimelineOptions): 
       case 'message':
         at = applyWindow(at, stepWindow(scenario, step), tz);
         label = step.messages.map((m) => summarizeMessage(m)).join(' + ');
+        // A step counted back from a date never goes out at or after it.
+        if ('countedBackFrom' in moment && moment.countedBackFrom !== undefined && at >= moment.countedBackFrom) note = 'skipped: it would go out at or after the date it counts back from';
         next = compiledStep.next;
         break;
       case 'branch':

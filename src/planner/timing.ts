@@ -1,6 +1,7 @@
 // When a step is due: its wait (after/before a reference moment, optionally at a local
 // time of day) and the send window. Pure functions of instants in milliseconds.
 import type { Duration, Scenario, SendWindow, Step, Timing } from '../scenario/schema.js';
+import { DATE_EXAMPLE, parseTriggerDate } from '../time/dates.js';
 import { DAY, HOUR, MINUTE, addLocalDays, atLocalTime, localParts, localToInstant, parseHhMm } from '../time/zoned.js';
 
 export interface TimingContext {
@@ -12,7 +13,11 @@ export interface TimingContext {
   tz: string;
 }
 
-export type MomentResult = { at: number } | { error: string };
+/**
+ * The moment, and for a step counted back from a date ("before"), that date: such a step
+ * never goes out at or after it (a day-before reminder is pointless once the visit began).
+ */
+export type MomentResult = { at: number; countedBackFrom?: number } | { error: string };
 
 export function durationMs(d: Duration | undefined): number {
   return d ? (d.days ?? 0) * DAY + (d.hours ?? 0) * HOUR + (d.minutes ?? 0) * MINUTE : 0;
@@ -29,14 +34,6 @@ export function readPath(obj: unknown, path: string): unknown {
   return v;
 }
 
-/** A date property of the trigger: an ISO string or epoch milliseconds. */
-export function parseInstant(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value !== 'string' || value.length < 10) return undefined;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : t;
-}
-
 function shift(reference: number, d: Duration | undefined, sign: 1 | -1, tz: string): number {
   const days = d?.days ?? 0;
   const shifted = days ? addLocalDays(reference, sign * days, tz) : reference;
@@ -46,7 +43,8 @@ function shift(reference: number, d: Duration | undefined, sign: 1 | -1, tz: str
 /**
  * The step's moment before any send window. "n days later at HH:MM" is the calendar day
  * n days after the reference, at HH:MM local time; if that is before the reference (n = 0
- * and the time has passed), the next day's HH:MM.
+ * and the time has passed), the next day's HH:MM. "n days before at HH:MM" is the calendar day
+ * n days before the date, at HH:MM.
  */
 export function stepMoment(wait: Timing | undefined, ctx: TimingContext): MomentResult {
   if (!wait) return { at: ctx.previousAt };
@@ -56,15 +54,22 @@ export function stepMoment(wait: Timing | undefined, ctx: TimingContext): Moment
   else if (from === 'entry') reference = ctx.enteredAt;
   else {
     const key = from.slice('trigger.'.length);
-    const parsed = parseInstant(readPath(ctx.trigger, key));
-    if (parsed === undefined) return { error: `the trigger has no date in "${key}"` };
-    reference = parsed;
+    const value = readPath(ctx.trigger, key);
+    if (value === undefined || value === null || value === '') return { error: `the trigger has no date in "${key}"` };
+    // A date without an offset is read in the same zone as the step's "at".
+    const parsed = parseTriggerDate(value, ctx.tz);
+    if ('problem' in parsed) return { error: `${from} is not a date (${parsed.problem}): ${DATE_EXAMPLE}` };
+    reference = parsed.at;
   }
-  const sign = wait.before ? -1 : 1;
-  const d = wait.before ?? wait.after;
-  if (wait.at === undefined) return { at: shift(reference, d, sign, ctx.tz) };
-  const at = atLocalTime(reference, sign * (d?.days ?? 0), parseHhMm(wait.at), ctx.tz);
-  if (sign > 0 && at < reference) return { at: atLocalTime(reference, (d?.days ?? 0) + 1, parseHhMm(wait.at), ctx.tz) };
+  if (wait.before) {
+    const { before } = wait;
+    const at = wait.at === undefined ? shift(reference, before, -1, ctx.tz) : atLocalTime(reference, -(before.days ?? 0), parseHhMm(wait.at), ctx.tz);
+    return { at, countedBackFrom: reference };
+  }
+  const d = wait.after;
+  if (wait.at === undefined) return { at: shift(reference, d, 1, ctx.tz) };
+  const at = atLocalTime(reference, d?.days ?? 0, parseHhMm(wait.at), ctx.tz);
+  if (at < reference) return { at: atLocalTime(reference, (d?.days ?? 0) + 1, parseHhMm(wait.at), ctx.tz) };
   return { at };
 }
 

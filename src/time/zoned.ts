@@ -4,11 +4,13 @@
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
-const BUCKET = 15 * MINUTE;
+// On a day with a transition, offsets are read per minute: most zones change on a quarter
+// hour, but not all (St. John's changed at 00:01 local time until 2011).
+const BUCKET = MINUTE;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Offsets of one zone: per UTC day when the day has one offset, else per 15 minutes. */
+/** Offsets of one zone: per UTC day when the day has one offset, else per minute. */
 interface ZoneOffsets {
   days: Map<number, number>;
   transitionDays: Set<number>;
@@ -66,8 +68,8 @@ function intlOffset(tz: string, at: number): number {
 /**
  * Minutes to add to UTC to get the zone's wall clock at this instant (Tokyo: +540).
  * Cached per UTC day when the offset is the same at both ends of the day (no zone changes
- * offset twice in a day), else per 15-minute bucket (zones change only on such a
- * boundary), so the planner rarely pays for Intl, which costs microseconds a call.
+ * offset twice in a day), else per minute (zones change on a whole minute), so the
+ * planner rarely pays for Intl, which costs microseconds a call.
  */
 export function offsetMinutes(tz: string, instant: number): number {
   let zone = lastZone === tz ? lastOffsets : zones.get(tz);
