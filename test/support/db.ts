@@ -18,15 +18,28 @@ export async function pgliteStore(): Promise<{ store: Store; db: SqlRpc }> {
 /** The server the global setup chose (test/setup/postgres-server.ts). */
 const server = async (): Promise<string> => inject('databaseUrl');
 
-/** A new database on the real server, migrated; drop() removes it. */
-export async function serverStore(options: { max?: number } = {}): Promise<{ store: Store; db: SqlRpc; url: string; open: () => Promise<Store>; drop: () => Promise<void> }> {
+/** A new, empty database on the real server (nothing migrated); drop() removes it. */
+export async function serverDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = await server();
   const name = `lsd_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`create database ${name}`);
   await admin.end();
-  const url = base.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    url: base.replace(/\/[^/]*$/, `/${name}`),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** A new database on the real server, migrated; drop() removes it. */
+export async function serverStore(options: { max?: number } = {}): Promise<{ store: Store; db: SqlRpc; url: string; open: () => Promise<Store>; drop: () => Promise<void> }> {
+  const { url, drop } = await serverDatabase();
   const db = await openPostgres(url, options);
   await migrate(db);
   const opened: SqlRpc[] = [db];
@@ -41,10 +54,7 @@ export async function serverStore(options: { max?: number } = {}): Promise<{ sto
     },
     drop: async () => {
       for (const o of opened) await o.close().catch(() => {});
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await drop();
     },
   };
 }
