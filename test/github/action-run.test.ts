@@ -17,6 +17,8 @@ const user = (n: number) => `U${String(n).padStart(32, '0')}`;
 let github: GitHubServer;
 let line: LineServer;
 let db: Awaited<ReturnType<typeof serverStore>>;
+let repo: string;
+const scenario = { id: 'cart', version: 1, entry: { trigger: { type: 'event', event: 'cart_abandoned' } }, steps: [{ id: 'reminder', type: 'message', messages: [{ type: 'text', text: 'still there?' }] }] };
 let run: () => Promise<void>;
 const savedEnv = { ...process.env };
 const savedCwd = process.cwd();
@@ -25,9 +27,8 @@ beforeAll(async () => {
   github = await new GitHubServer().start();
   line = await new LineServer({ token: 'line-t0ken' }).start();
   db = await serverStore();
-  const repo = await mkdtemp(join(tmpdir(), 'lsd-repo-'));
+  repo = await mkdtemp(join(tmpdir(), 'lsd-repo-'));
   await mkdir(join(repo, 'scenarios'));
-  const scenario = { id: 'cart', version: 1, entry: { trigger: { type: 'event', event: 'cart_abandoned' } }, steps: [{ id: 'reminder', type: 'message', messages: [{ type: 'text', text: 'still there?' }] }] };
   await writeFile(join(repo, 'scenarios/cart.json'), toText(scenario));
   process.chdir(repo);
   Object.assign(process.env, {
@@ -54,7 +55,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function tick(at: number, lineToken: string, cartOf?: number): Promise<{ exitCode: number; summary: string }> {
+async function tick(at: number, lineToken: string, cartOf?: number): Promise<{ exitCode: number; log: string }> {
   if (cartOf !== undefined) await db.db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, 'cart_abandoned', '{}', to_timestamp($2 / 1000.0), 'test')`, [user(cartOf), at - MINUTE]);
   const summaryFile = join(await mkdtemp(join(tmpdir(), 'lsd-action-')), 'summary.md');
   await writeFile(summaryFile, '');
@@ -70,20 +71,20 @@ async function tick(at: number, lineToken: string, cartOf?: number): Promise<{ e
   }
   const exitCode = Number(process.exitCode ?? 0);
   process.exitCode = 0; // core.setFailed's, not this test process's
-  return { exitCode, summary: (await readFile(summaryFile, "utf8")) + out.join("") };
+  return { exitCode, log: `${await readFile(summaryFile, 'utf8')}\n${out.join('')}` };
 }
 
 test('alert-issue: opened by a tick that needs a person, updated by the next, closed by a healthy one', async () => {
   // The scenario's first run: a step that fell due before it expires rather than going out.
   const first = await tick(T0 - 5 * MINUTE, 'line-t0ken');
-  assert.equal(first.exitCode, 0, first.summary);
+  assert.equal(first.exitCode, 0, first.log);
   line.faultsFor.set(user(1), { kind: 'status', status: 400, body: { message: "The property, 'to', in the request body is invalid (line 1, column 7)." } });
   const failed = await tick(T0, 'line-t0ken', 1);
-  assert.equal(failed.exitCode, 1, failed.summary);
+  assert.equal(failed.exitCode, 1, failed.log);
   const refused = await tick(T0 + 5 * MINUTE, 'wrong-token', 2);
-  assert.equal(refused.exitCode, 1, refused.summary);
+  assert.equal(refused.exitCode, 1, refused.log);
   const healthy = await tick(T0 + 10 * MINUTE, 'line-t0ken', 3);
-  assert.equal(healthy.exitCode, 0, healthy.summary);
+  assert.equal(healthy.exitCode, 0, healthy.log);
 
   const list = 'GET /repos/shop/line/issues?labels=line-step-delivery&state=open&per_page=100';
   assert.deepEqual(github.calls(), [
@@ -105,4 +106,29 @@ test('alert-issue: opened by a tick that needs a person, updated by the next, cl
   assert.deepEqual(github.issues.map((i) => [i.state, i.labels.map((l) => l.name)]), [['closed', ['line-step-delivery']]]);
   assert.match(github.comments[0]!.body, /^✅ The tick at 2026-11-25T01:10:00\.000Z needed no one: closing/);
   assert.doesNotMatch(JSON.stringify(github.requests.map((r) => r.body)), /U[0-9a-f]{32}|still there/, 'no LINE user id or message text');
+});
+
+test('alert-issue: a tick that cannot run (an invalid scenario on the default branch) opens the issue too', async () => {
+  const calls = github.calls().length;
+  await writeFile(join(repo, 'scenarios/cart.json'), toText({ ...scenario, steps: [{ ...scenario.steps[0], next: 'nowhere' }] }));
+  const broken = await tick(T0 + 15 * MINUTE, 'line-t0ken');
+  assert.equal(broken.exitCode, 1, broken.log);
+  await writeFile(join(repo, 'scenarios/cart.json'), toText(scenario));
+  const fixed = await tick(T0 + 20 * MINUTE, 'line-t0ken');
+  assert.equal(fixed.exitCode, 0, fixed.log);
+  const list = 'GET /repos/shop/line/issues?labels=line-step-delivery&state=open&per_page=100';
+  const issue = github.issues.at(-1)!;
+  assert.equal(github.issues.length, 2, 'a new issue: the first was closed');
+  assert.deepEqual(github.calls().slice(calls), [
+    list,
+    'POST /repos/shop/line/labels',
+    'POST /repos/shop/line/issues',
+    list,
+    `POST /repos/shop/line/issues/${issue.number}/comments`,
+    `PATCH /repos/shop/line/issues/${issue.number}`,
+  ]);
+  const opened = github.requests[calls + 2]!.body!.body as string;
+  assert.match(opened, /- the scenarios have 1 problem\(s\); nothing was sent:\n\n  ```\n  scenarios\/cart\.json:\d+:\d+ .*"nowhere"/);
+  assert.equal(github.requests[calls + 1]!.status, 422, 'the label is there from the first issue');
+  assert.equal(issue.state, 'closed');
 });
