@@ -20,16 +20,26 @@ const sends = (r: ReturnType<typeof simulate>, tz = TZ) => r.decisions.filter((d
 const fiveMinutes = (from: number, days: number) => every(from, 5 * MINUTE, from + days * DAY);
 const compile = (s: Partial<Scenario>) => compileScenario(baseScenario(s));
 
-test('friend-add welcome series: day 1, day 5 and day 7 at 10:00 local, inside the window', () => {
-  const entered = at(2026, 11, 23, 22, 30); // after 21:00: the welcome waits for 09:00
+test('friend-add welcome series: the welcome at once, then day 1, day 5 and day 7 at 10:00 local, inside the window', () => {
+  const entered = at(2026, 11, 23, 22, 30); // after 21:00: the welcome answers the follow at once, the rest waits
   const r = simulate({ compiled: sample('friend-welcome'), user: user(), events: [], enteredAt: entered, ticks: fiveMinutes(entered, 10) });
   assert.deepEqual(sends(r), [
-    'welcome 2026-11-24 09:00',
+    'welcome 2026-11-23 22:30',
     'day1-campaign 2026-11-24 10:00',
     'day5-reviews 2026-11-28 10:00',
     `${chooseArm('U1', 'friend-welcome', sample('friend-welcome').steps.get('coupon-test')!.step as SplitStep).next} 2026-11-30 10:00`,
   ]);
   assert.deepEqual(r.outcome, { kind: 'finish' });
+});
+
+test('a welcome answers the follow at once, at any hour; the steps after it keep the send window', () => {
+  const lateNight = at(2026, 11, 25, 23, 50);
+  const welcome = simulate({ compiled: sample('friend-welcome'), user: user(), events: [], enteredAt: lateNight, ticks: fiveMinutes(lateNight, 2) });
+  assert.deepEqual(sends(welcome), ['welcome 2026-11-25 23:50', 'day1-campaign 2026-11-26 10:00']);
+  // A seminar on Saturday: "thank you for coming today" goes out that day, the materials on Monday (weekdays only).
+  const saturday = at(2026, 11, 28, 16, 0);
+  const seminar = simulate({ compiled: sample('offline-event-friend'), user: user(), events: [], enteredAt: saturday, ticks: fiveMinutes(saturday, 3) });
+  assert.deepEqual(sends(seminar), ['thanks 2026-11-28 16:00', 'materials 2026-11-30 09:00']);
 });
 
 test('cart abandoned: reminder after an hour; a purchase before the coupon stops it', () => {
@@ -175,7 +185,7 @@ test('an unfollowed user gets nothing more', () => {
 test('a user\'s own time zone puts "at 10:00" at 10:00 their time', () => {
   const entered = Date.parse('2026-11-25T12:00:00Z');
   const r = simulate({ compiled: sample('friend-welcome'), user: user({ attributes: { timezone: 'America/New_York' } }), events: [], enteredAt: entered, ticks: fiveMinutes(entered, 3) });
-  assert.deepEqual(sends(r, 'America/New_York').slice(0, 2), ['welcome 2026-11-25 09:00', 'day1-campaign 2026-11-26 10:00']);
+  assert.deepEqual(sends(r, 'America/New_York').slice(0, 2), ['welcome 2026-11-25 07:00', 'day1-campaign 2026-11-26 10:00']);
 });
 
 test('"at 10:00" across a DST change stays at 10:00 local', () => {

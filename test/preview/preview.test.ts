@@ -14,9 +14,9 @@ const samples = await loadScenarioDir('scenarios');
 const sample = (id: string) => samples.scenarios.find((s) => s.scenario.id === id)!.compiled;
 
 test('timeline of the welcome series: day 1, 5 and 7 at 10:00', () => {
-  const entered = localToInstant('Asia/Tokyo', 2026, 11, 23, 22, 30); // after the 21:00 window closes
+  const entered = localToInstant('Asia/Tokyo', 2026, 11, 23, 22, 30); // after the 21:00 window closes: the welcome has none
   const rows = timeline(sample('friend-welcome'), { enteredAt: entered }).map((e) => `day ${e.day} ${formatLocal(e.at, 'Asia/Tokyo').slice(11)} ${e.stepId}`);
-  assert.deepEqual(rows, ['day 1 09:00 welcome', 'day 1 10:00 day1-campaign', 'day 5 10:00 day5-reviews', 'day 7 10:00 coupon-test', 'day 7 10:00 coupon-percent']);
+  assert.deepEqual(rows, ['day 0 22:30 welcome', 'day 1 10:00 day1-campaign', 'day 5 10:00 day5-reviews', 'day 7 10:00 coupon-test', 'day 7 10:00 coupon-percent']);
 });
 
 test('timeline of a reservation counts from the reservation date', () => {
