@@ -1,4 +1,6 @@
 // The rows the hooks write into public.events (the data contract), and where they go.
+import { MAX_BODY_BYTES } from './event-contract.ts';
+
 export interface EventRow {
   line_user_id?: string | null;
   member_id?: string | null;
@@ -11,12 +13,20 @@ export interface EventRow {
   idempotency_key: string;
 }
 
-/** Inserts events, skipping rows whose idempotency key exists. Returns how many were new. */
+/**
+ * Inserts events, skipping rows whose idempotency key exists. Returns how many were new.
+ * Throws a SinkError when the database refuses the statement.
+ */
 export interface EventSink {
   insert(rows: EventRow[]): Promise<number>;
 }
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** The database refused an insert: only its SQLSTATE is kept (a message can quote the values). */
+export class SinkError extends Error {
+  constructor(readonly code: string) {
+    super(`events insert failed (SQLSTATE ${code})`);
+  }
+}
 
 /** Reads the raw body, refusing more than max bytes (whatever Content-Length says). */
 export async function readBody(req: Request, max = MAX_BODY_BYTES): Promise<Uint8Array | 'too large'> {

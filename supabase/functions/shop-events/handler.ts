@@ -1,97 +1,105 @@
-// Shop events: a generic JSON endpoint authenticated by an HMAC shared secret, and a
-// Shopify adapter verified with Shopify's webhook HMAC. Member ids are stored as given;
-// the engine resolves them through line_users.member_id once the user links.
-import { hmacSha256, timingSafeEqual, toBase64, toHex } from '../_shared/hmac.ts';
-import { json, readBody, type EventRow, type EventSink } from '../_shared/events.ts';
+// Shop events: a generic JSON endpoint authenticated by an HMAC shared secret (with an
+// optional timestamp, see _shared/shop-signature.ts), and a Shopify adapter verified with
+// Shopify's webhook HMAC. Member ids are stored as given; the engine resolves them through
+// line_users.member_id once the user links.
+//
+// Each event is checked and recorded on its own: a bad event is refused by its index and
+// reason, and the good ones beside it are recorded. The answer:
+//   200 {"recorded": n, "duplicates": n, "refused": []}        every event taken
+//   207 {"recorded": n, "duplicates": n, "refused": [{"index": i, "reason": "..."}]}  some refused
+//   400 {"error": "...", "recorded": 0, "duplicates": 0, "refused": [...]}  none could be taken
+// (a duplicate, an idempotency key seen before, counts as taken). Answers and logs name
+// events by index and JSON path, never by a user id or a property value.
+import { hmacSha256, timingSafeEqual, toBase64 } from '../_shared/hmac.ts';
+import { type EventRow, type EventSink, json, readBody, SinkError } from '../_shared/events.ts';
+import { MAX_EVENTS_PER_REQUEST } from '../_shared/event-contract.ts';
+import { recordEach } from '../_shared/record.ts';
+import { shopSignatureProblem } from '../_shared/shop-signature.ts';
+import { toRow } from './generic.ts';
+import { fromShopify } from './shopify.ts';
 
 export interface ShopEventsDeps {
-  /** SHOP_EVENTS_SECRET: x-shop-signature is "sha256=" + hex HMAC of the raw body. */
+  /** SHOP_EVENTS_SECRET: x-shop-signature is "sha256=" + hex HMAC of the raw body (or of "<x-shop-timestamp>.<body>"). */
   sharedSecret: string;
+  /** SHOP_EVENTS_REQUIRE_TIMESTAMP=true: refuse requests without x-shop-timestamp. */
+  requireTimestamp?: boolean;
   /** SHOPIFY_WEBHOOK_SECRET, for /shopify requests. */
   shopifySecret?: string | undefined;
   sink: EventSink;
   now?: () => number;
 }
 
-const TYPE = /^[a-z][a-z0-9_]{0,63}$/;
-const USER_ID = /^U[0-9a-f]{32}$/;
-
-interface GenericEvent {
-  type?: unknown;
-  line_user_id?: unknown;
-  member_id?: unknown;
-  occurred_at?: unknown;
-  properties?: unknown;
-  idempotency_key?: unknown;
+interface Refusal {
+  index: number;
+  reason: string;
 }
 
-/** Checks one event of the generic format; returns the row or what is wrong with it. */
-export function toRow(e: GenericEvent, i: number, now: number): EventRow | string {
-  const at = `events[${i}]`;
-  if (typeof e.type !== 'string' || !TYPE.test(e.type)) return `${at}.type must be lower snake case, like "cart_abandoned"`;
-  const line = typeof e.line_user_id === 'string' ? e.line_user_id : undefined;
-  const member = typeof e.member_id === 'string' || typeof e.member_id === 'number' ? String(e.member_id) : undefined;
-  if (!line && !member) return `${at}: give line_user_id or member_id`;
-  if (line && !USER_ID.test(line)) return `${at}.line_user_id must be "U" and 32 hex digits`;
-  if (e.properties !== undefined && (typeof e.properties !== 'object' || e.properties === null || Array.isArray(e.properties))) return `${at}.properties must be an object`;
-  let occurred = new Date(now).toISOString();
-  if (e.occurred_at !== undefined) {
-    const t = typeof e.occurred_at === 'string' && /(Z|[+-]\d\d:?\d\d)$/.test(e.occurred_at) ? Date.parse(e.occurred_at) : NaN;
-    if (Number.isNaN(t)) return `${at}.occurred_at must be an ISO date with a time zone`;
-    occurred = new Date(t).toISOString();
+/** The events of a generic request: {"events": [...]} or one event object. */
+function eventsOf(payload: unknown): { list: unknown[]; single: boolean } {
+  const events = (payload as { events?: unknown } | null)?.events;
+  return Array.isArray(events) ? { list: events, single: false } : { list: [payload], single: true };
+}
+
+/** Records the checked rows and answers for the whole request. */
+async function recordAndAnswer(
+  sink: EventSink,
+  rows: EventRow[],
+  rowIndex: number[],
+  refused: Refusal[],
+  total: number,
+): Promise<Response> {
+  let outcome;
+  try {
+    outcome = await recordEach(sink, rows);
+  } catch (error) {
+    console.error(
+      `shop-events: the events could not be stored (${
+        error instanceof SinkError ? `SQLSTATE ${error.code}` : 'no answer'
+      })`,
+    );
+    return json(503, {
+      error: 'the events could not be stored now: retry (with idempotency keys a retry records each event once)',
+    });
   }
-  if (e.idempotency_key !== undefined && (typeof e.idempotency_key !== 'string' || e.idempotency_key.length > 200)) return `${at}.idempotency_key must be a string of at most 200 characters`;
-  return {
-    line_user_id: line ?? null,
-    member_id: member ?? null,
-    type: e.type,
-    properties: (e.properties as Record<string, unknown>) ?? {},
-    occurred_at: occurred,
-    source: 'shop-events',
-    idempotency_key: `shop:${(e.idempotency_key as string | undefined) ?? crypto.randomUUID()}`,
-  };
-}
-
-interface ShopifyOrder {
-  id?: number;
-  customer?: { id?: number };
-  total_price?: string;
-  line_items?: { title?: string; product_id?: number }[];
-  abandoned_checkout_url?: string;
-  created_at?: string;
-  updated_at?: string;
-}
-
-/** Shopify topics we map: orders/create, fulfillments/create, checkouts/create. */
-export function fromShopify(topic: string, webhookId: string, body: ShopifyOrder & { order_id?: number; tracking_number?: string }): EventRow | string {
-  const member = body.customer?.id ?? undefined;
-  if (!member) return 'the payload has no customer: nothing to attach the event to';
-  const first = body.line_items?.[0];
-  const base = { member_id: String(member), source: 'shopify', idempotency_key: `shopify:${webhookId}`, occurred_at: new Date(Date.parse(body.updated_at ?? body.created_at ?? '') || Date.now()).toISOString() };
-  switch (topic) {
-    case 'orders/create':
-      return { ...base, type: 'purchased', properties: { orderId: String(body.id), total: Number(body.total_price ?? 0), productName: first?.title ?? null, productId: first?.product_id ? String(first.product_id) : null } };
-    case 'fulfillments/create':
-      return { ...base, type: 'shipped', properties: { orderId: String(body.order_id ?? ''), trackingNumber: body.tracking_number ?? null } };
-    case 'checkouts/create':
-      return { ...base, type: 'cart_abandoned', properties: { total: Number(body.total_price ?? 0), productName: first?.title ?? null, cartUrl: body.abandoned_checkout_url ?? null } };
-    default:
-      return `topic ${topic} is not mapped`;
+  for (const r of outcome.refused) refused.push({ index: rowIndex[r.row]!, reason: r.reason });
+  refused.sort((a, b) => a.index - b.index);
+  const answer = { recorded: outcome.recorded, duplicates: outcome.duplicates, refused };
+  if (refused.length) {
+    console.warn(`shop-events: ${refused.length} of ${total} events refused; first: ${refused[0]!.reason}`);
   }
+  if (!refused.length) return json(200, answer);
+  if (outcome.recorded + outcome.duplicates > 0) return json(207, answer);
+  return json(400, { error: total === 1 ? 'the event was refused' : 'every event was refused', ...answer });
+}
+
+async function handleShopify(req: Request, payload: unknown, deps: ShopEventsDeps, now: number): Promise<Response> {
+  const result = fromShopify(
+    req.headers.get('x-shopify-topic') ?? '',
+    req.headers.get('x-shopify-webhook-id') ?? crypto.randomUUID(),
+    payload,
+    now,
+  );
+  // Shopify retries non-2xx answers: an unmapped topic or a guest's order is acknowledged, not failed.
+  if ('skipped' in result) return json(200, { recorded: 0, duplicates: 0, refused: [], skipped: result.skipped });
+  if ('refused' in result) return recordAndAnswer(deps.sink, [], [], [{ index: 0, reason: result.refused }], 1);
+  return recordAndAnswer(deps.sink, [result.row], [0], [], 1);
 }
 
 export async function handleShopEvents(req: Request, deps: ShopEventsDeps): Promise<Response> {
   if (req.method !== 'POST') return json(405, { error: 'POST only' });
   const body = await readBody(req);
-  if (body === 'too large') return json(413, { error: 'body too large' });
+  if (body === 'too large') return json(413, { error: 'body too large: at most 1 MiB a request' });
+  const now = deps.now?.() ?? Date.now();
   const shopify = new URL(req.url).pathname.endsWith('/shopify');
   if (shopify) {
     if (!deps.shopifySecret) return json(404, { error: 'Shopify is not configured (SHOPIFY_WEBHOOK_SECRET)' });
     const given = req.headers.get('x-shopify-hmac-sha256') ?? '';
-    if (!given || !timingSafeEqual(given, toBase64(await hmacSha256(deps.shopifySecret, body)))) return json(401, { error: 'bad Shopify HMAC' });
+    if (!given || !timingSafeEqual(given, toBase64(await hmacSha256(deps.shopifySecret, body)))) {
+      return json(401, { error: 'bad Shopify HMAC' });
+    }
   } else {
-    const given = req.headers.get('x-shop-signature') ?? '';
-    if (!given || !timingSafeEqual(given, `sha256=${toHex(await hmacSha256(deps.sharedSecret, body))}`)) return json(401, { error: 'bad or missing x-shop-signature' });
+    const problem = await shopSignatureProblem(req.headers, body, deps.sharedSecret, now, deps.requireTimestamp);
+    if (problem) return json(401, { error: problem });
   }
   let payload: unknown;
   try {
@@ -99,22 +107,21 @@ export async function handleShopEvents(req: Request, deps: ShopEventsDeps): Prom
   } catch {
     return json(400, { error: 'malformed JSON' });
   }
-  const now = deps.now?.() ?? Date.now();
-  let rows: EventRow[];
-  if (shopify) {
-    const row = fromShopify(req.headers.get('x-shopify-topic') ?? '', req.headers.get('x-shopify-webhook-id') ?? crypto.randomUUID(), payload as ShopifyOrder);
-    // Shopify retries non-2xx answers: an unmapped topic is acknowledged, not failed.
-    if (typeof row === 'string') return json(200, { recorded: 0, skipped: row });
-    rows = [row];
-  } else {
-    const list = Array.isArray((payload as { events?: unknown }).events) ? ((payload as { events: GenericEvent[] }).events) : [payload as GenericEvent];
-    if (list.length > 500) return json(400, { error: 'at most 500 events per request' });
-    const checked = list.map((e, i) => toRow(e ?? {}, i, now));
-    const errors = checked.filter((c): c is string => typeof c === 'string');
-    // All or nothing: a request with a bad event records none of them.
-    if (errors.length) return json(400, { error: 'invalid events', details: errors });
-    rows = checked as EventRow[];
+  if (shopify) return handleShopify(req, payload, deps, now);
+  const { list, single } = eventsOf(payload);
+  if (list.length > MAX_EVENTS_PER_REQUEST) {
+    return json(400, { error: `at most ${MAX_EVENTS_PER_REQUEST} events per request; split it` });
   }
-  const recorded = await deps.sink.insert(rows);
-  return json(200, { recorded, duplicates: rows.length - recorded });
+  const rows: EventRow[] = [];
+  const rowIndex: number[] = [];
+  const refused: Refusal[] = [];
+  list.forEach((event, index) => {
+    const row = toRow(event, single ? 'the event' : `events[${index}]`, now);
+    if (typeof row === 'string') refused.push({ index, reason: row });
+    else {
+      rows.push(row);
+      rowIndex.push(index);
+    }
+  });
+  return recordAndAnswer(deps.sink, rows, rowIndex, refused, list.length);
 }

@@ -5,6 +5,10 @@ import { supabaseSink } from '../_shared/supabase-sink.ts';
 
 const sharedSecret = Deno.env.get('SHOP_EVENTS_SECRET');
 if (!sharedSecret) throw new Error('set the SHOP_EVENTS_SECRET secret: supabase secrets set SHOP_EVENTS_SECRET=...');
+// Once the shop sends x-shop-timestamp, SHOP_EVENTS_REQUIRE_TIMESTAMP=true refuses body-only signatures (replays).
+const requireTimestamp = Deno.env.get('SHOP_EVENTS_REQUIRE_TIMESTAMP') === 'true';
 const sink = supabaseSink();
 
-Deno.serve((req) => handleShopEvents(req, { sharedSecret, shopifySecret: Deno.env.get('SHOPIFY_WEBHOOK_SECRET'), sink }));
+Deno.serve((req) =>
+  handleShopEvents(req, { sharedSecret, requireTimestamp, shopifySecret: Deno.env.get('SHOPIFY_WEBHOOK_SECRET'), sink })
+);
