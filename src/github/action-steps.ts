@@ -30,7 +30,9 @@ function reason(error: unknown): string {
 export async function pullRequestBase(ctx: ContextLike = context): Promise<string | undefined> {
   const pr = pullRequestOf(ctx);
   if (!pr?.baseSha) return undefined;
-  if (!(await ensureCommit(pr.baseSha))) core.info('The base commit could not be fetched: the preview says how to check it out.');
+  if (!(await ensureCommit(pr.baseSha))) {
+    core.info('The base commit could not be fetched: the preview says how to check it out.');
+  }
   return pr.baseSha;
 }
 
@@ -52,7 +54,8 @@ export async function commentPreview(markdown: string, ctx: ContextLike = contex
     const body = previewCommentBody(markdown, { runUrl: target.runUrl, headSha: pr.headSha });
     const outcome = await upsertPreviewComment(openClient(token, ctx), target, pr.number, body);
     if (outcome.kind !== 'read-only') {
-      core.info(`Preview comment ${outcome.kind} on pull request #${pr.number}${outcome.url ? `: ${outcome.url}` : ''}.`);
+      const where = outcome.url ? `: ${outcome.url}` : '';
+      core.info(`Preview comment ${outcome.kind} on pull request #${pr.number}${where}.`);
       return '';
     }
     const why = isFromFork(ctx)
@@ -62,12 +65,14 @@ export async function commentPreview(markdown: string, ctx: ContextLike = contex
     return `> [!NOTE]\n> The preview could not be posted as a comment on the pull request: ${why}. Here it is.\n\n`;
   } catch (error) {
     core.warning(`The preview comment could not be written (${reason(error)}); the preview is in the job summary.`);
-    return `> [!WARNING]\n> The preview comment could not be written (${reason(error).split('\n')[0]}). Here is the preview.\n\n`;
+    const firstLine = reason(error).split('\n')[0];
+    return `> [!WARNING]\n> The preview comment could not be written (${firstLine}). Here is the preview.\n\n`;
   }
 }
 
 function isFromFork(ctx: ContextLike): boolean {
-  const pr = ctx.payload.pull_request as { head?: { repo?: { full_name?: string } }; base?: { repo?: { full_name?: string } } } | undefined;
+  type Side = { repo?: { full_name?: string } } | undefined;
+  const pr = ctx.payload.pull_request as { head?: Side; base?: Side } | undefined;
   const head = pr?.head?.repo?.full_name;
   return Boolean(head && head !== pr?.base?.repo?.full_name);
 }
@@ -99,14 +104,17 @@ export async function alertIssueAfterTick(tick: TickOutcome, ctx: ContextLike = 
   if (/^true$/i.test(core.getInput('dry-run').trim())) return;
   const token = core.getInput('github-token').trim();
   if (!token || !inRepository(ctx)) {
-    core.warning('alert-issue: true needs github-token (its default is the workflow token) and a workflow run: no alert issue was updated.');
+    core.warning(
+      'alert-issue: true needs github-token (its default is the workflow token) and a workflow run: no alert issue was updated.',
+    );
     return;
   }
   const shard = { index: numberOr('shard-index', 0), count: numberOr('shard-count', 1) };
   const partial = Boolean(core.getInput('only-scenario').trim() || core.getInput('max-messages').trim());
   const report = tick.reasons.length ? { reasons: tick.reasons, failures: tick.failures } : undefined;
   try {
-    const outcome = await syncAlertIssue(openClient(token, ctx), { ...runTarget(ctx), shard }, report, { at: tick.at, mayClose: !partial });
+    const target = { ...runTarget(ctx), shard };
+    const outcome = await syncAlertIssue(openClient(token, ctx), target, report, { at: tick.at, mayClose: !partial });
     if (outcome.kind !== 'none') core.info(`Alert issue #${outcome.number} ${outcome.kind}.`);
   } catch (error) {
     const hint = statusOf(error) === 403 ? ' Grant `issues: write` in the workflow.' : '';

@@ -22,7 +22,7 @@ export interface AlertReport {
 }
 
 export interface AlertTarget extends RunTarget {
-  /** A matrix of jobs shares the users: each shard keeps its own issue, so one healthy shard does not close another's. */
+  /** A matrix of jobs shares the users: each shard keeps its own issue (a healthy shard must not close another's). */
   shard?: { index: number; count: number } | undefined;
 }
 
@@ -66,7 +66,8 @@ function reasonItem(reason: string): string {
 export function alertIssueBody(report: AlertReport, target: AlertTarget, at: number): string {
   const out = [
     alertMarker(target),
-    `The scheduled delivery${shardText(target)} needs a person. Each tick that still needs one updates this issue; the first tick that needs no one closes it.`,
+    `The scheduled delivery${shardText(target)} needs a person. Each tick that still needs one updates this issue; ` +
+      'the first tick that needs no one closes it.',
     '',
     `**Last tick:** ${new Date(at).toISOString()} · [the run and its job summary](${target.runUrl})`,
     '',
@@ -76,18 +77,34 @@ export function alertIssueBody(report: AlertReport, target: AlertTarget, at: num
   ];
   if (report.failures.length) {
     out.push('', '## Failed messages', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
-    for (const f of report.failures) out.push(`| ${cell(f.scenarioId)} | ${cell(f.stepId)} | ${f.count} | ${cell(f.reason)} |`);
+    for (const f of report.failures) {
+      out.push(`| ${cell(f.scenarioId)} | ${cell(f.stepId)} | ${f.count} | ${cell(f.reason)} |`);
+    }
   }
-  out.push('', '<sub>Opened and closed by line-step-delivery (input `alert-issue`). Counts and ids only: no LINE user id or message text.</sub>');
+  out.push(
+    '',
+    '<sub>Opened and closed by line-step-delivery (input `alert-issue`). Counts and ids only: no LINE user id or message text.</sub>',
+  );
   return `${out.join('\n')}\n`;
 }
 
 /** Opens, updates or closes the alert issue to match this tick: `report` undefined means the tick needed no one. */
-export async function syncAlertIssue(client: GitHubClient, target: AlertTarget, report: AlertReport | undefined, options: SyncOptions): Promise<AlertOutcome> {
+export async function syncAlertIssue(
+  client: GitHubClient,
+  target: AlertTarget,
+  report: AlertReport | undefined,
+  options: SyncOptions,
+): Promise<AlertOutcome> {
   const { owner, repo } = target;
   const marker = alertMarker(target);
   // The label narrows the search; the marker tells this action's issue from a person's with the same label.
-  const { data: labelled } = await client.rest.issues.listForRepo({ owner, repo, labels: ALERT_LABEL, state: 'open', per_page: 100 });
+  const { data: labelled } = await client.rest.issues.listForRepo({
+    owner,
+    repo,
+    labels: ALERT_LABEL,
+    state: 'open',
+    per_page: 100,
+  });
   const open = labelled.find((i) => !i.pull_request && i.body?.includes(marker));
   if (!report) {
     if (!open || !options.mayClose) return { kind: 'none' };
@@ -97,7 +114,8 @@ export async function syncAlertIssue(client: GitHubClient, target: AlertTarget, 
       issue_number: open.number,
       body: `✅ The tick at ${new Date(options.at).toISOString()} needed no one: closing. [The run](${target.runUrl}).`,
     });
-    await client.rest.issues.update({ owner, repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+    const closing = { state: 'closed', state_reason: 'completed' } as const;
+    await client.rest.issues.update({ owner, repo, issue_number: open.number, ...closing });
     return { kind: 'closed', number: open.number };
   }
   const body = alertIssueBody(report, target, options.at);
@@ -106,13 +124,15 @@ export async function syncAlertIssue(client: GitHubClient, target: AlertTarget, 
     return { kind: 'updated', number: open.number };
   }
   await ensureLabel(client, target);
-  const { data } = await client.rest.issues.create({ owner, repo, title: alertTitle(target), body, labels: [ALERT_LABEL] });
+  const title = alertTitle(target);
+  const { data } = await client.rest.issues.create({ owner, repo, title, body, labels: [ALERT_LABEL] });
   return { kind: 'opened', number: data.number };
 }
 
 async function ensureLabel(client: GitHubClient, { owner, repo }: RunTarget): Promise<void> {
   try {
-    await client.rest.issues.createLabel({ owner, repo, name: ALERT_LABEL, color: 'd93f0b', description: 'LINE step delivery needs a person (opened and closed by the action)' });
+    const description = 'LINE step delivery needs a person (opened and closed by the action)';
+    await client.rest.issues.createLabel({ owner, repo, name: ALERT_LABEL, color: 'd93f0b', description });
   } catch (error) {
     if (statusOf(error) !== 422) throw error; // 422: the label exists already
   }

@@ -20,6 +20,7 @@ async function hasCommit(sha: string, cwd: string): Promise<boolean> {
 export async function ensureCommit(sha: string, cwd = process.cwd()): Promise<boolean> {
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha)) return false;
   if (await hasCommit(sha, cwd)) return true;
-  await run('git', ['fetch', '--no-tags', '--depth=1', 'origin', sha], { cwd, timeout: 120_000 }).catch(() => undefined);
+  const fetchOne = ['fetch', '--no-tags', '--depth=1', 'origin', sha];
+  await run('git', fetchOne, { cwd, timeout: 120_000 }).catch(() => undefined);
   return hasCommit(sha, cwd);
 }

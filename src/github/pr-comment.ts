@@ -21,13 +21,16 @@ export interface CommentBodyOptions {
 }
 
 export function previewCommentBody(markdown: string, { runUrl, headSha }: CommentBodyOptions): string {
-  const footer = `\n---\n<sub>${headSha ? `Preview of ${headSha.slice(0, 7)}, updated on every push` : 'Updated on every push'} by line-step-delivery · [the run](${runUrl})</sub>\n`;
+  const which = headSha ? `Preview of ${headSha.slice(0, 7)}, updated on every push` : 'Updated on every push';
+  const footer = `\n---\n<sub>${which} by line-step-delivery · [the run](${runUrl})</sub>\n`;
   const whole = `${PREVIEW_MARKER}\n${markdown.trimEnd()}\n${footer}`;
   if (whole.length <= PREVIEW_BUDGET) return whole;
   const cutNotice =
-    `\n> ✂️ **The preview is cut here**: it is longer than a GitHub comment may be (${COMMENT_LIMIT.toLocaleString('en-US')} characters). ` +
+    '\n> ✂️ **The preview is cut here**: it is longer than a GitHub comment may be ' +
+    `(${COMMENT_LIMIT.toLocaleString('en-US')} characters). ` +
     `The whole preview is in [the run's job summary](${runUrl}).\n`;
-  return `${PREVIEW_MARKER}\n${cutMarkdown(markdown, PREVIEW_BUDGET - PREVIEW_MARKER.length - cutNotice.length - footer.length)}\n${cutNotice}${footer}`;
+  const room = PREVIEW_BUDGET - PREVIEW_MARKER.length - cutNotice.length - footer.length;
+  return `${PREVIEW_MARKER}\n${cutMarkdown(markdown, room)}\n${cutNotice}${footer}`;
 }
 
 /**
@@ -61,10 +64,16 @@ export function cutMarkdown(markdown: string, budget: number): string {
 }
 
 /** Creates the preview comment on the pull request, or updates the one an earlier run wrote. */
-export async function upsertPreviewComment(client: GitHubClient, target: RunTarget, pullNumber: number, body: string): Promise<CommentOutcome> {
+export async function upsertPreviewComment(
+  client: GitHubClient,
+  target: RunTarget,
+  pullNumber: number,
+  body: string,
+): Promise<CommentOutcome> {
   const { owner, repo } = target;
   try {
-    const comments = await client.paginate(client.rest.issues.listComments, { owner, repo, issue_number: pullNumber, per_page: 100 });
+    const listing = { owner, repo, issue_number: pullNumber, per_page: 100 };
+    const comments = await client.paginate(client.rest.issues.listComments, listing);
     const earlier = comments.find((c) => c.body?.includes(PREVIEW_MARKER));
     if (earlier) {
       const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: earlier.id, body });

@@ -18,7 +18,12 @@ let github: GitHubServer;
 let line: LineServer;
 let db: Awaited<ReturnType<typeof serverStore>>;
 let repo: string;
-const scenario = { id: 'cart', version: 1, entry: { trigger: { type: 'event', event: 'cart_abandoned' } }, steps: [{ id: 'reminder', type: 'message', messages: [{ type: 'text', text: 'still there?' }] }] };
+const scenario = {
+  id: 'cart',
+  version: 1,
+  entry: { trigger: { type: 'event', event: 'cart_abandoned' } },
+  steps: [{ id: 'reminder', type: 'message', messages: [{ type: 'text', text: 'still there?' }] }],
+};
 let run: () => Promise<void>;
 const savedEnv = { ...process.env };
 const savedCwd = process.cwd();
@@ -56,11 +61,22 @@ afterAll(async () => {
 });
 
 async function tick(at: number, lineToken: string, cartOf?: number): Promise<{ exitCode: number; log: string }> {
-  if (cartOf !== undefined) await db.db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, 'cart_abandoned', '{}', to_timestamp($2 / 1000.0), 'test')`, [user(cartOf), at - MINUTE]);
+  if (cartOf !== undefined) {
+    await db.db.query(
+      `insert into events (line_user_id, type, properties, occurred_at, source)
+       values ($1, 'cart_abandoned', '{}', to_timestamp($2 / 1000.0), 'test')`,
+      [user(cartOf), at - MINUTE],
+    );
+  }
   const summaryFile = join(await mkdtemp(join(tmpdir(), 'lsd-action-')), 'summary.md');
   await writeFile(summaryFile, '');
   await writeFile(`${summaryFile}.out`, '');
-  Object.assign(process.env, { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: `${summaryFile}.out`, LINE_STEP_DELIVERY_NOW: String(at), 'INPUT_LINE-CHANNEL-ACCESS-TOKEN': lineToken });
+  Object.assign(process.env, {
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_OUTPUT: `${summaryFile}.out`,
+    LINE_STEP_DELIVERY_NOW: String(at),
+    'INPUT_LINE-CHANNEL-ACCESS-TOKEN': lineToken,
+  });
   const write = process.stdout.write.bind(process.stdout);
   const out: string[] = [];
   process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
@@ -78,7 +94,8 @@ test('alert-issue: opened by a tick that needs a person, updated by the next, cl
   // The scenario's first run: a step that fell due before it expires rather than going out.
   const first = await tick(T0 - 5 * MINUTE, 'line-t0ken');
   assert.equal(first.exitCode, 0, first.log);
-  line.faultsFor.set(user(1), { kind: 'status', status: 400, body: { message: "The property, 'to', in the request body is invalid (line 1, column 7)." } });
+  const refusal = { message: "The property, 'to', in the request body is invalid (line 1, column 7)." };
+  line.faultsFor.set(user(1), { kind: 'status', status: 400, body: refusal });
   const failed = await tick(T0, 'line-t0ken', 1);
   assert.equal(failed.exitCode, 1, failed.log);
   const refused = await tick(T0 + 5 * MINUTE, 'wrong-token', 2);

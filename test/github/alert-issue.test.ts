@@ -24,7 +24,8 @@ async function github(): Promise<GitHubServer> {
 }
 
 function contextFor(server: GitHubServer): ContextLike {
-  return { eventName: 'schedule', payload: {}, repo: { owner: 'shop', repo: 'line' }, serverUrl: 'https://github.com', apiUrl: server.url, runId: 42 };
+  const repo = { owner: 'shop', repo: 'line' };
+  return { eventName: 'schedule', payload: {}, repo, serverUrl: 'https://github.com', apiUrl: server.url, runId: 42 };
 }
 
 const failing: AlertReport = {
@@ -36,7 +37,8 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
   const server = await github();
   const client = openClient('t0ken', contextFor(server));
   const opened = await syncAlertIssue(client, TARGET, failing, { at: AT, mayClose: true });
-  const updated = await syncAlertIssue(client, TARGET, { reasons: ['LINE refused the channel access token (401/403).'], failures: [] }, { at: AT + 300_000, mayClose: true });
+  const refused = { reasons: ['LINE refused the channel access token (401/403).'], failures: [] };
+  const updated = await syncAlertIssue(client, TARGET, refused, { at: AT + 300_000, mayClose: true });
   const closed = await syncAlertIssue(client, TARGET, undefined, { at: AT + 600_000, mayClose: true });
   const quiet = await syncAlertIssue(client, TARGET, undefined, { at: AT + 900_000, mayClose: true });
   assert.deepEqual([opened, updated, closed, quiet], [
@@ -73,7 +75,9 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
 test('an existing label (422) is fine, and a person\'s issue with the same label is left alone', async () => {
   const server = await github();
   server.labels.add(ALERT_LABEL);
-  server.issues.push({ number: 5, title: 'Add a winter scenario', body: 'idea', state: 'open', state_reason: null, labels: [{ name: ALERT_LABEL }], user: { login: 'owner', type: 'User' } });
+  const labels = [{ name: ALERT_LABEL }];
+  const user = { login: 'owner', type: 'User' };
+  server.issues.push({ number: 5, title: 'Add a winter scenario', body: 'idea', state: 'open', state_reason: null, labels, user });
   const client = openClient('t0ken', contextFor(server));
   const outcome = await syncAlertIssue(client, TARGET, failing, { at: AT, mayClose: true });
   assert.deepEqual(outcome, { kind: 'opened', number: 1000 });
@@ -89,7 +93,8 @@ test('a tick limited to one scenario does not close the issue; each shard keeps 
   await syncAlertIssue(client, TARGET, failing, { at: AT, mayClose: true });
   assert.deepEqual(await syncAlertIssue(client, TARGET, undefined, { at: AT, mayClose: false }), { kind: 'none' });
   const shard = { ...TARGET, shard: { index: 1, count: 4 } };
-  assert.deepEqual(await syncAlertIssue(client, shard, undefined, { at: AT, mayClose: true }), { kind: 'none' }, "a healthy shard leaves the other's issue open");
+  const healthyShard = await syncAlertIssue(client, shard, undefined, { at: AT, mayClose: true });
+  assert.deepEqual(healthyShard, { kind: 'none' }, "a healthy shard leaves the other's issue open");
   await syncAlertIssue(client, shard, failing, { at: AT, mayClose: true });
   assert.deepEqual(
     server.issues.map((i) => [i.title, i.state]),

@@ -24,7 +24,14 @@ async function github(options: ConstructorParameters<typeof GitHubServer>[0] = {
 function contextFor(server: GitHubServer, pullRequest: Record<string, unknown> = {}): ContextLike {
   return {
     eventName: 'pull_request',
-    payload: { pull_request: { number: 7, base: { sha: 'a'.repeat(40), repo: { full_name: 'shop/line' } }, head: { sha: 'b'.repeat(40), repo: { full_name: 'shop/line' } }, ...pullRequest } },
+    payload: {
+      pull_request: {
+        number: 7,
+        base: { sha: 'a'.repeat(40), repo: { full_name: 'shop/line' } },
+        head: { sha: 'b'.repeat(40), repo: { full_name: 'shop/line' } },
+        ...pullRequest,
+      },
+    },
     repo: { owner: 'shop', repo: 'line' },
     serverUrl: 'https://github.com',
     apiUrl: server.url,
@@ -79,7 +86,8 @@ test('no comment is written outside a pull request', async () => {
 });
 
 function longPreview(): string {
-  const diagram = ['```mermaid', 'flowchart TD', ...Array.from({ length: 400 }, (_, i) => `  s${i}["step ${i}: a reminder with a long label"] --> s${i + 1}`), '```'];
+  const edges = Array.from({ length: 400 }, (_, i) => `  s${i}["step ${i}: a reminder with a long label"] --> s${i + 1}`);
+  const diagram = ['```mermaid', 'flowchart TD', ...edges, '```'];
   const out = ['# Scenarios', '✅ 30 scenario(s) valid.'];
   for (let s = 0; s < 30; s++) out.push('', `## scenario-${s}`, '', ...diagram, '', '| when | step |', '|---|---|', '| day 1 10:00 | first |');
   return out.join('\n');
@@ -89,7 +97,8 @@ test('a preview longer than a comment may be is cut below 65,536 characters, wit
   const markdown = longPreview();
   assert.ok(markdown.length > 2 * COMMENT_LIMIT);
   const server = await github();
-  await upsertPreviewComment(openClient('t0ken', contextFor(server)), TARGET, 7, previewCommentBody(markdown, { runUrl: RUN_URL, headSha: 'b'.repeat(40) }));
+  const body = previewCommentBody(markdown, { runUrl: RUN_URL, headSha: 'b'.repeat(40) });
+  await upsertPreviewComment(openClient('t0ken', contextFor(server)), TARGET, 7, body);
   const posted = server.requests.find((r) => r.method === 'POST')!.body!.body as string;
   assert.ok(posted.length < COMMENT_LIMIT, `${posted.length} characters`);
   assert.ok(posted.startsWith(PREVIEW_MARKER));

@@ -107,7 +107,15 @@ export class GitHubServer {
       }
       if (method === 'POST') {
         const labels = ((body?.labels as string[] | undefined) ?? []).map((name) => ({ name }));
-        const issue: StoredIssue = { number: this.nextId++, title: String(body?.title), body: String(body?.body ?? ''), state: 'open', state_reason: null, labels, user: BOT };
+        const issue: StoredIssue = {
+          number: this.nextId++,
+          title: String(body?.title),
+          body: String(body?.body ?? ''),
+          state: 'open',
+          state_reason: null,
+          labels,
+          user: BOT,
+        };
         this.issues.push(issue);
         return [201, issue];
       }
