@@ -15,6 +15,8 @@ import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
 import { TickCounts } from './report/counts.js';
+import { RETIRED_REASON, scenariosToRegister, tickScenarios, type MissingScenario } from './tick-scenarios.js';
+import { exitTypesOf, recipientsWhoLeft } from './outbox-exits.js';
 import { assertSchemaCurrent } from './store/schema-version.js';
 
 export interface TickOptions {
@@ -57,6 +59,10 @@ export interface TickResult {
   previousRunAt: number | null;
   stoppedBy?: 'monthly_limit' | 'unauthorized' | undefined;
   runId: string;
+  /** Registered scenarios with no file: their users are held until the file is back or it is retired. */
+  missingScenarios: MissingScenario[];
+  /** Why no events were taken in this tick (a run limited to one scenario), if so. */
+  ingestHeld?: string | undefined;
 }
 
 /** Event types the planner may need for conditions, waits, exits and goals. */
@@ -83,7 +89,9 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const shardIndex = options.shardIndex ?? 0;
   const shardCount = options.shardCount ?? 1;
   const counts = new TickCounts();
-  const scenarios = options.onlyScenario ? options.scenarios.filter((s) => s.id === options.onlyScenario) : options.scenarios;
+  // A run limited to one scenario registers, plans and sends only that one; the others'
+  // files still count as present (a file not here is missing, never "removed").
+  const scenarios = scenariosToRegister(options.scenarios, options.onlyScenario);
 
   // Before anything is read or written: the database has the schema this release needs.
   await assertSchemaCurrent(store.rpc);
@@ -94,15 +102,17 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const registered = await store.registerScenarios(
     options.now(),
     scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
-    { dry: options.planOnly ?? false },
+    { dry: options.planOnly ?? false, present: options.scenarios.map((c) => c.id) },
   );
   const activatedAt = new Map(registered.scenarios.map((s) => [s.id, Number(s.activated_at)]));
-  const routing: RoutingScenario[] = scenarios.map((compiled) => ({ compiled, activatedAt: activatedAt.get(compiled.id)! }));
-  const byId = new Map(scenarios.map((c) => [c.id, c]));
+  const sets = tickScenarios({ registered: scenarios, registration: registered, onlyScenario: options.onlyScenario });
+  const routing: RoutingScenario[] = sets.routing;
+  const byId = sets.routedById;
+  const held = { missingScenarios: sets.missing, ingestHeld: options.planOnly ? undefined : sets.ingestHeld };
 
   // 2. Ingest: a page of events at a time, routed in order.
   for (;;) {
-    if (options.planOnly) break;
+    if (options.planOnly || sets.ingestHeld) break;
     const page = await store.ingestClaim({ now: options.now(), owner, limit: pageSize, leaseSeconds });
     counts.eventsSetAside += page.setAside;
     counts.eventsWaitingLink += page.waitingLink;
@@ -147,7 +157,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     options.progress?.('events', counts.eventsTaken);
     if (page.events.length < pageSize) break;
   }
-  if (options.stopAfter === 'ingest') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id };
+  if (options.stopAfter === 'ingest') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id, ...held };
 
   // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
   const eventTypes = relevantEventTypes(scenarios);
@@ -165,7 +175,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         break;
       }
       const now = options.now();
-      const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined });
+      const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined, scenarioIds: sets.claimIds });
       if (!page.enrollments.length) break;
       for (const d of page.previousDefinitions) {
         if (!previous.has(d.hash)) previous.set(d.hash, compileScenario(d.definition as Scenario));
@@ -174,13 +184,16 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       const planned_: { enrollment: (typeof page.enrollments)[number]; compiled: CompiledScenario; plan: Plan }[] = [];
       const plans: PlanCommit[] = [];
       for (const enrollment of page.enrollments) {
-        const compiled = byId.get(enrollment.scenarioId);
-        if (!compiled) {
-          // The scenario file was removed: its users receive nothing more.
-          plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: 'the scenario was removed' });
+        const compiled = sets.plannable.get(enrollment.scenarioId);
+        if (sets.retired.has(enrollment.scenarioId)) {
+          // Retired on purpose: its users leave, and receive nothing more from it.
+          plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: RETIRED_REASON });
           counts.add(enrollment.scenarioId, undefined, 'exited');
           continue;
         }
+        // Not claimed for a scenario this tick does not plan; were it, it stays leased and
+        // unchanged (held) until the lease runs out: a missing file never ends anyone.
+        if (!compiled) continue;
         const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous, linkSigner: options.linkSigner };
         const user = factsOf(page.users, enrollment.userId);
         planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
@@ -230,14 +243,14 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   await Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
   if (options.stopAfter === 'commit' || options.planOnly) {
     const attention = options.planOnly ? await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: 'plan only' }) : emptyAttention();
-    return { counts, attention, previousRunAt: run.previous_started_at, runId: run.id };
+    return { counts, attention, previousRunAt: run.previous_started_at, runId: run.id, ...held };
   }
 
   // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0 });
+  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable });
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
-  return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id };
+  return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id, ...held };
 }
 
 /** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
@@ -331,8 +344,9 @@ export function toBatches(sends: { enrollmentId: string; userId: string; scenari
   return batches;
 }
 
-async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number; quotaReserve: number }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
+async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number; quotaReserve: number; scenarioIds: string[]; scenarios: Map<string, CompiledScenario> }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
   const { store, sender, owner, counts } = args;
+  const exitTypes = exitTypesOf(args.scenarios.values());
   // The quota guard: never start a batch that would eat into the reserve.
   const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
   let allowance = quota && quota.limit !== null ? quota.limit - quota.used - args.quotaReserve : Infinity;
@@ -355,11 +369,26 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
   let claiming: Promise<void> | undefined;
   const claim = (): Promise<void> =>
     (claiming ??= store
-      .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince })
-      .then((claimed) => {
+      .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes })
+      .then(async (claimed) => {
         counts.needsReview += claimed.needs_review;
         if (!claimed.batches.length) exhausted = true;
-        queue.push(...claimed.batches);
+        // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
+        const skipped = [...claimed.skipped];
+        let batches = claimed.batches;
+        const drops = recipientsWhoLeft(claimed.exitEvents, batches, args.scenarios);
+        if (drops.length) {
+          const dropped = await store.dropRecipients({ now: args.now(), owner, drops });
+          skipped.push(...dropped.skipped);
+          const changed = new Map(dropped.batches.map((b) => [b.id, b]));
+          batches = batches.flatMap((b) => {
+            const c = changed.get(b.id);
+            if (!c) return [b];
+            return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind }] : [];
+          });
+        }
+        for (const s of skipped) counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
+        queue.push(...batches);
       })
       .finally(() => (claiming = undefined)));
 

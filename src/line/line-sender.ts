@@ -87,6 +87,10 @@ export class LineSender implements Sender {
         ? this.client.multicastWithHttpInfo({ to: batch.recipients, messages, ...units }, batch.id)
         : this.client.pushMessageWithHttpInfo({ to: batch.recipients[0]!, messages, ...units }, batch.id);
     let lastError: SendReport['error'];
+    // Once an attempt may have been accepted (a timeout, a dropped connection, a 5xx), only
+    // LINE's 200 or 409 settles it: a later 429 or 401 says nothing about that attempt.
+    let mayHaveGone = false;
+    const notSent = (stop?: SendReport['stop']): SendReport => ({ outcome: mayHaveGone ? 'uncertain' : 'deferred', error: lastError, ...(stop ? { stop } : {}) });
     // Every retry repeats the identical request with the same retry key.
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (attempt > 0) await this.sleep(this.backoff(attempt));
@@ -101,25 +105,25 @@ export class LineSender implements Sender {
             // Accepted before (a resend after a timeout or a crash): it was sent, once.
             return { outcome: 'sent', requestId: error.headers.get('x-line-accepted-request-id') ?? error.headers.get('x-line-request-id') ?? undefined };
           }
+          lastError = e;
           if (error.status === 429) {
-            if (e.message.includes('monthly limit')) return { outcome: 'deferred', error: e, stop: 'monthly_limit' };
+            if (e.message.includes('monthly limit')) return notSent('monthly_limit');
             this.limiters[batch.kind].pause(this.backoff(attempt + 1));
-            lastError = e;
             continue;
           }
-          if (error.status === 401 || error.status === 403) return { outcome: 'deferred', error: e, stop: 'unauthorized' };
+          if (error.status === 401 || error.status === 403) return notSent('unauthorized');
           if (error.status >= 500) {
-            lastError = e;
+            mayHaveGone = true;
             continue;
           }
           return { outcome: 'failed', error: e };
         }
         // A timeout or a dropped connection: LINE may have accepted it.
         lastError = { message: error instanceof Error ? error.message : String(error) };
+        mayHaveGone = true;
       }
     }
-    const mayHaveGone = lastError?.status === undefined || lastError.status >= 500;
-    return { outcome: mayHaveGone ? 'uncertain' : 'deferred', error: lastError };
+    return notSent();
   }
 
   async quota(): Promise<Quota | undefined> {

@@ -1,10 +1,12 @@
 // What a tick did, counted per scenario and step: the job summary and the outputs read
 // these. Counts and reasons only: never a user id or a message text.
-export type Counted = 'enrolled' | 'planned' | 'capped' | 'sent' | 'deferred' | 'expired' | 'failed' | 'exited' | 'finished' | 'conversions' | 'branched';
+export type Counted = 'enrolled' | 'planned' | 'capped' | 'sent' | 'deferred' | 'skipped' | 'expired' | 'failed' | 'exited' | 'finished' | 'conversions' | 'branched';
 
 export class TickCounts {
   readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();
   readonly failures: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
+  /** Recipients dropped from the outbox because they left before it was sent, by reason. */
+  readonly skips: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
   eventsTaken = 0;
   eventsSetAside = 0;
   eventsWaitingLink = 0;
@@ -32,6 +34,14 @@ export class TickCounts {
     else if (this.failures.length < 100) this.failures.push({ scenarioId, stepId, reason, count: 1 });
   }
 
+  /** Reasons are "unfollowed" or "exited before sending: <exit>": event types and step ids, no one's data. */
+  noteSkip(scenarioId: string, stepId: string, reason: string, n: number): void {
+    this.add(scenarioId, stepId, 'skipped', n);
+    const known = this.skips.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
+    if (known) known.count += n;
+    else if (this.skips.length < 100) this.skips.push({ scenarioId, stepId, reason, count: n });
+  }
+
   total(what: Counted): number {
     let sum = 0;
     for (const steps of this.byScenario.values()) for (const row of steps.values()) sum += row[what] ?? 0;
@@ -47,6 +57,7 @@ export class TickCounts {
       sent: this.total('sent'),
       failed: this.total('failed'),
       deferred: this.total('deferred'),
+      skipped: this.total('skipped'),
       lostLeases: this.lostLeases,
       scenarios,
     };

@@ -9,6 +9,7 @@ const COLUMNS: [Counted, string][] = [
   ['sent', 'sent'],
   ['capped', 'capped (deferred)'],
   ['deferred', 'deferred'],
+  ['skipped', 'left before sending'],
   ['expired', 'expired'],
   ['failed', 'failed'],
   ['exited', 'exited'],
@@ -30,6 +31,11 @@ export function needsAPerson(result: TickResult): string[] {
   if (result.stoppedBy === 'unauthorized') reasons.push('LINE refused the channel access token (401/403): check the LINE_CHANNEL_ACCESS_TOKEN secret.');
   if (result.stoppedBy === 'monthly_limit') reasons.push('the LINE monthly message limit is reached: the rest stays pending until the quota allows (upgrade the plan or wait for the next month).');
   if (result.attention.needs_review > 0) reasons.push(`${result.attention.needs_review} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`);
+  for (const m of result.missingScenarios ?? []) {
+    reasons.push(
+      `scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and nobody leaves) and events are still taken in for them by its last definition. Restore the file; to end the scenario, restore it with "status": "retired" (its users leave at the next tick), after which the file may be removed.`,
+    );
+  }
   const failed = result.counts.total('failed');
   if (failed > 0) reasons.push(`${failed} message(s) failed: see the reasons below.`);
   return reasons;
@@ -47,6 +53,7 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   }
   const reasons = needsAPerson(result);
   out.push('', reasons.length ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${r}`).join('\n')}` : '✅ Nothing needs a person.');
+  if (result.ingestHeld) out.push('', `ℹ️ No events taken in: ${result.ingestHeld}.`);
   out.push('', `Events taken in: ${c.eventsTaken} · set aside (malformed): ${c.eventsSetAside} · waiting for a member link: ${c.eventsWaitingLink}`);
   if (result.attention.set_aside_recent) out.push(`Set-aside events in the last 7 days: ${result.attention.set_aside_recent} (events.status_reason says why).`);
   if (c.quota) {
@@ -68,6 +75,10 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   if (c.failures.length) {
     out.push('', '## Failures', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
     for (const f of c.failures) out.push(`| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+  }
+  if (c.skips.length) {
+    out.push('', '## Not sent: the user left before sending', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
+    for (const f of c.skips) out.push(`| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|')} |`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -223,7 +223,12 @@ export const ScenarioSchema = z
     version: z.int().min(1).describe('Raise it when you change the scenario; it is shown in reports.'),
     name: z.string().max(200).optional(),
     description: z.string().max(2000).optional(),
-    status: z.enum(['active', 'paused']).optional().describe('paused: no one enters and nothing is sent until active again.'),
+    status: z
+      .enum(['active', 'paused', 'retired'])
+      .optional()
+      .describe(
+        'paused: no one enters and nothing is sent until active again. retired: ends every enrollment ("the scenario was retired") and no one enters; retire a scenario before removing its file.',
+      ),
     timezone: z.string().optional().describe('IANA time zone for times of day and send windows (default Asia/Tokyo).'),
     priority: z.int().min(0).max(100).optional().describe('Under a frequency cap, higher priority goes first (default 50).'),
     entry: z.strictObject({

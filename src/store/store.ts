@@ -82,6 +82,30 @@ export interface BatchDraft {
   members: { enrollment_id: string; line_user_id: string; due_at: number }[];
 }
 
+/** Registration's answer: each scenario's first run, and the registered ones with no file. */
+export interface Registration {
+  scenarios: { id: string; activated_at: number }[];
+  rescheduled: number;
+  /** No file and not retired: held; events are still routed by the last definition. */
+  missing: { id: string; hash: string; definition: unknown; activatedAt: number; usersInside: number }[];
+  /** Retired, no file, users still inside: the tick ends their enrollments. */
+  retiredAbsent: { id: string; usersInside: number }[];
+}
+
+/** Recipients dropped from pending batches because they left before it was sent. */
+export interface SkippedRecipients {
+  scenario_id: string;
+  step_id: string;
+  reason: string;
+  count: number;
+}
+
+/** An event of a recipient of a claimed batch, of a type its scenario exits on. */
+export interface ExitEvent extends Omit<EventFact, 'id'> {
+  batchId: string;
+  userId: string;
+}
+
 export interface OutboxBatch {
   id: string;
   scenario_id: string;
@@ -135,13 +159,30 @@ export class Store {
     return this.rpc.lanes ?? 1;
   }
 
-  registerScenarios(now: number, scenarios: ScenarioRegistration[], options: { rescheduleLimit?: number; dry?: boolean } = {}) {
-    return this.rpc.call<{ scenarios: { id: string; activated_at: number }[]; rescheduled: number }>('lsd_register_scenarios', {
+  /**
+   * Registers the definitions in force. `present` names every scenario file of this run
+   * (default: the ones registered); a registered scenario outside it is missing (held, with
+   * its last definition) unless it was retired.
+   */
+  async registerScenarios(now: number, scenarios: ScenarioRegistration[], options: { rescheduleLimit?: number; dry?: boolean; present?: string[] } = {}): Promise<Registration> {
+    const r = await this.rpc.call<{
+      scenarios: { id: string; activated_at: number }[];
+      rescheduled: number;
+      missing?: { id: string; hash: string; definition: unknown; activated_at: number; users_inside: number | string }[];
+      retired_absent?: { id: string; users_inside: number | string }[];
+    }>('lsd_register_scenarios', {
       now,
       scenarios,
+      ...(options.present ? { present: options.present } : {}),
       reschedule_limit: options.rescheduleLimit ?? 5000,
       dry: options.dry ?? false,
     });
+    return {
+      scenarios: r.scenarios,
+      rescheduled: r.rescheduled,
+      missing: (r.missing ?? []).map((m) => ({ id: m.id, hash: m.hash, definition: m.definition, activatedAt: Number(m.activated_at), usersInside: Number(m.users_inside) })),
+      retiredAbsent: (r.retired_absent ?? []).map((m) => ({ id: m.id, usersInside: Number(m.users_inside) })),
+    };
   }
 
   async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number }): Promise<IngestPage> {
@@ -169,7 +210,8 @@ export class Store {
     return this.rpc.call<{ exited: number; enrolled: number; woken: number; done: number }>('lsd_ingest_commit', args);
   }
 
-  async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined }): Promise<DuePage> {
+  /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
+  async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined; scenarioIds?: string[] | undefined }): Promise<DuePage> {
     const r = await this.rpc.call<{
       enrollments: { id: string; scenario_id: string; line_user_id: string; step_id: string; entered_at: number; previous_at: number; wait_started_at: number | null; trigger: Record<string, unknown>; scenario_hash: string; converted: boolean }[];
       users: UserRow[];
@@ -185,6 +227,7 @@ export class Store {
       shard_count: args.shardCount,
       event_types: args.eventTypes,
       ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
+      ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
     });
     const eventsByUser = new Map<string, EventFact[]>();
     for (const e of r.events) {
@@ -216,15 +259,34 @@ export class Store {
     return this.rpc.call<{ committed: number; lost: number; batches: number }>('lsd_commit_plans', args);
   }
 
-  claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number }) {
-    return this.rpc.call<{ batches: OutboxBatch[]; needs_review: number }>('lsd_claim_batches', {
+  /**
+   * Leases pending batches (of scenarioIds only, when given). Recipients who left since a
+   * batch was planned are dropped first, unless an attempt of it may have reached LINE;
+   * exitTypes (scenario id to the event types of its exit rules) asks for the recipients'
+   * exit events since their entry, for the tick to judge (then dropRecipients).
+   */
+  async claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number; scenarioIds?: string[] | undefined; exitTypes?: Record<string, string[]> | undefined }) {
+    const r = await this.rpc.call<{ batches: OutboxBatch[]; needs_review: number; skipped?: SkippedRecipients[]; exit_events?: (Omit<EventRow, 'id'> & { batch_id: string })[] }>('lsd_claim_batches', {
       now: args.now,
       ...(args.triedSince !== undefined ? { tried_since: args.triedSince } : {}),
       owner: args.owner,
       limit: args.limit,
       lease_seconds: args.leaseSeconds,
       ...(args.retryWindowSeconds !== undefined ? { retry_window_seconds: args.retryWindowSeconds } : {}),
+      ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
+      ...(args.exitTypes ? { exit_types: args.exitTypes } : {}),
     });
+    return {
+      batches: r.batches,
+      needs_review: r.needs_review,
+      skipped: r.skipped ?? [],
+      exitEvents: (r.exit_events ?? []).map((e): ExitEvent => ({ batchId: e.batch_id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
+    };
+  }
+
+  /** Drops recipients of batches this owner just claimed; a batch left with nobody is skipped. */
+  dropRecipients(args: { now: number; owner: string; drops: { batch_id: string; line_user_id: string; reason: string }[] }) {
+    return this.rpc.call<{ batches: { id: string; recipients: string[]; kind: 'push' | 'multicast'; status: string }[]; skipped: SkippedRecipients[] }>('lsd_drop_recipients', args);
   }
 
   recordResults(args: { now: number; owner: string; results: SendResult[] }) {

@@ -1,0 +1,37 @@
+// What is sent obeys what is known when it is sent: before a claimed batch goes out, the
+// scenario's exit rules are applied to what happened to its recipients since they entered.
+// The store already dropped those whose enrollment records an exit or who unfollowed; this
+// covers an exit event that no enrollment records, as when the batch holds the scenario's
+// last step (the enrollment finished when it was planned) or the event is not taken in yet.
+import type { CompiledScenario } from './scenario/compile.js';
+import { matchesFilter } from './planner/conditions.js';
+import type { ExitEvent, OutboxBatch } from './store/store.js';
+
+/** Scenario id to the event types its exit rules name (only scenarios that have any). */
+export function exitTypesOf(scenarios: Iterable<CompiledScenario>): Record<string, string[]> {
+  const types: Record<string, string[]> = {};
+  for (const c of scenarios) {
+    const names = [...new Set((c.scenario.exit ?? []).map((rule) => rule.event))];
+    if (names.length) types[c.id] = names;
+  }
+  return types;
+}
+
+export interface Drop {
+  batch_id: string;
+  line_user_id: string;
+  reason: string;
+}
+
+/** The recipients an exit rule of their batch's scenario removes, with the reason. */
+export function recipientsWhoLeft(events: readonly ExitEvent[], batches: readonly OutboxBatch[], scenarios: ReadonlyMap<string, CompiledScenario>): Drop[] {
+  const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenario_id)]));
+  const drops = new Map<string, Drop>();
+  for (const e of events) {
+    const key = `${e.batchId}\u0000${e.userId}`;
+    if (drops.has(key)) continue;
+    const rule = scenarioOf.get(e.batchId)?.scenario.exit?.find((r) => r.event === e.type && matchesFilter(e.properties, r.where));
+    if (rule) drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
+  }
+  return [...drops.values()];
+}
