@@ -9,6 +9,7 @@ import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
 import { END, type MessageStep, type Scenario, type Step } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
+import { concernsKey, enrollmentKey } from './keys.js';
 import { renderMessages, type LinkSigner } from './render.js';
 import { chooseArm } from './split.js';
 import { applyWindow, durationMs, stepMoment, stepWindow } from './timing.js';
@@ -94,7 +95,7 @@ export function planEnrollment(input: PlanInput): Plan {
   let goalExitAt = Infinity;
   if (goal) {
     const until = goal.within ? state.enteredAt + durationMs(goal.within) : Infinity;
-    const reached = events.length === 0 ? undefined : events.find((e) => e.type === goal.event && e.occurredAt > state.enteredAt && e.occurredAt <= Math.min(until, now) && matchesFilter(e.properties, goal.where));
+    const reached = events.length === 0 ? undefined : events.find((e) => e.type === goal.event && e.occurredAt > state.enteredAt && e.occurredAt <= Math.min(until, now) && matchesFilter(e.properties, goal.where) && !isUpdate(scenario, state.trigger, e));
     if (reached) {
       if (!state.converted) {
         state.converted = true;
@@ -103,7 +104,9 @@ export function planEnrollment(input: PlanInput): Plan {
       if (goal.exit !== false) goalExitAt = reached.occurredAt;
     }
   }
-  const exitBefore = (moment: number) => exitReasonBefore(scenario, events, state.enteredAt, goalExitAt, moment);
+  // With an enrollment key, exits and waits count only the events of this key (or of none).
+  const own = ownEvents(scenario, state.trigger, events);
+  const exitBefore = (moment: number) => exitReasonBefore(scenario, own, state.enteredAt, goalExitAt, moment);
 
   if (scenario.status === 'paused') return done({ kind: 'wait', until: Infinity });
 
@@ -123,7 +126,7 @@ export function planEnrollment(input: PlanInput): Plan {
       const exitReason = exitBefore(start);
       if (exitReason) return exit(exitReason);
       const deadline = start + durationMs(step.timeout);
-      const seen = events.find((e) => e.type === step.for.event && e.occurredAt >= start && e.occurredAt <= deadline && e.occurredAt <= now && matchesFilter(e.properties, step.for.where));
+      const seen = own.find((e) => e.type === step.for.event && e.occurredAt >= start && e.occurredAt <= deadline && e.occurredAt <= now && matchesFilter(e.properties, step.for.where));
       if (seen) {
         const reason = exitBefore(seen.occurredAt);
         if (reason) return exit(reason);
@@ -216,6 +219,21 @@ function momentOf(step: Step, state: EnrollmentState, tz: string) {
 /** When the step falls due: a message at its moment moved into its send window. */
 function dueAt(scenario: Scenario, step: Step, moment: number, tz: string): number {
   return step.type === 'message' ? applyWindow(moment, stepWindow(scenario, step), tz) : moment;
+}
+
+/** The events that concern this enrollment: with an entry.key, those of its key value or of none. */
+function ownEvents(scenario: Scenario, trigger: Record<string, unknown>, events: readonly EventFact[]): readonly EventFact[] {
+  const keyPath = scenario.entry.key;
+  const key = enrollmentKey(keyPath, trigger);
+  return key === undefined || events.length === 0 ? events : events.filter((e) => concernsKey(keyPath, key, e.properties));
+}
+
+/** A later trigger with this enrollment's own key: it updated the enrollment, it is no goal of it. */
+function isUpdate(scenario: Scenario, trigger: Record<string, unknown>, e: EventFact): boolean {
+  const { key: keyPath, trigger: entry } = scenario.entry;
+  if (keyPath === undefined || entry.type !== 'event' || e.type !== entry.event) return false;
+  const key = enrollmentKey(keyPath, trigger);
+  return key !== undefined && enrollmentKey(keyPath, e.properties) === key;
 }
 
 /** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */

@@ -3,6 +3,7 @@
 import type { CompiledScenario } from '../scenario/compile.js';
 import type { Trigger } from '../scenario/schema.js';
 import { evaluate, matchesFilter } from './conditions.js';
+import { concernsKey, enrollmentKey } from './keys.js';
 import type { EnrollmentStatus, EventFact, UserFacts } from './types.js';
 
 export const UNFOLLOW = 'unfollow';
@@ -24,6 +25,8 @@ export interface EnrollmentSummary {
   enteredAt: number;
   /** The event a wait step of this enrollment waits for. */
   waitingFor?: string | undefined;
+  /** Its entry.key value (undefined: none). */
+  key?: string | undefined;
 }
 
 export interface RouteInput {
@@ -35,10 +38,16 @@ export interface RouteInput {
 }
 
 export interface RouteResult {
-  enroll: { scenarioId: string; enteredAt: number; trigger: Record<string, unknown> }[];
+  /** key: the entry.key value of the new enrollment (undefined: none). */
+  enroll: { scenarioId: string; enteredAt: number; trigger: Record<string, unknown>; key?: string | undefined }[];
   exit: { enrollmentId: string; reason: string }[];
   /** Enrollments to plan again now (a wait ended, a goal may be reached). */
   wake: string[];
+  /**
+   * Active enrollments whose key came again in a later trigger: their trigger becomes this
+   * event's properties (the steps ahead are re-timed), and they are planned again now.
+   */
+  update: { enrollmentId: string; trigger: Record<string, unknown> }[];
 }
 
 export function triggerMatches(trigger: Trigger, event: EventFact, user: UserFacts): boolean {
@@ -60,7 +69,7 @@ export function triggerMatches(trigger: Trigger, event: EventFact, user: UserFac
 }
 
 export function routeEvent({ event, user, scenarios, enrollments }: RouteInput): RouteResult {
-  const result: RouteResult = { enroll: [], exit: [], wake: [] };
+  const result: RouteResult = { enroll: [], exit: [], wake: [], update: [] };
   const active = enrollments.filter((e) => e.status === 'active');
   if (event.type === UNFOLLOW) {
     for (const e of active) if (e.enteredAt <= event.occurredAt) result.exit.push({ enrollmentId: e.id, reason: 'unfollowed' });
@@ -68,10 +77,12 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
   }
   for (const { compiled, activatedAt } of scenarios) {
     const scenario = compiled.scenario;
+    const keyPath = scenario.entry.key;
     const mine = active.filter((e) => e.scenarioId === compiled.id);
     for (const e of mine) {
       if (event.occurredAt <= e.enteredAt) continue;
-      const rule = scenario.exit?.find((r) => r.event === event.type && matchesFilter(event.properties, r.where));
+      // With a key, a cancellation of one booking ends that booking's enrollment only.
+      const rule = scenario.exit?.find((r) => r.event === event.type && matchesFilter(event.properties, r.where) && concernsKey(keyPath, e.key, event.properties));
       if (rule) result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}` });
       else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
     }
@@ -80,13 +91,20 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
     if (event.occurredAt < startFrom) continue;
     if (!triggerMatches(scenario.entry.trigger, event, user)) continue;
     if (scenario.entry.audience && !evaluate(scenario.entry.audience, { attributes: user.attributes, answers: user.answers, trigger: event.properties, events: [], enteredAt: event.occurredAt, previousAt: event.occurredAt, moment: event.occurredAt })) continue;
+    // Re-entry rules apply per key value (without a key: per user).
+    const key = enrollmentKey(keyPath, event.properties);
     const reentry = scenario.reentry ?? 'once';
     const exiting = new Set(result.exit.map((x) => x.enrollmentId));
-    const stillActive = mine.filter((e) => !exiting.has(e.id));
-    if (reentry === 'once' && enrollments.some((e) => e.scenarioId === compiled.id)) continue;
+    const stillActive = mine.filter((e) => !exiting.has(e.id) && e.key === key);
+    if (reentry !== 'restart' && key !== undefined && stillActive.length) {
+      // A trigger older than the enrollment (delivered late) does not undo a newer one.
+      for (const e of stillActive) if (event.occurredAt >= e.enteredAt) result.update.push({ enrollmentId: e.id, trigger: event.properties });
+      continue;
+    }
+    if (reentry === 'once' && enrollments.some((e) => e.scenarioId === compiled.id && e.key === key)) continue;
     if (reentry === 'after_finish' && stillActive.length) continue;
     if (reentry === 'restart') for (const e of stillActive) result.exit.push({ enrollmentId: e.id, reason: 'restarted by a new trigger' });
-    result.enroll.push({ scenarioId: compiled.id, enteredAt: event.occurredAt, trigger: event.properties });
+    result.enroll.push({ scenarioId: compiled.id, enteredAt: event.occurredAt, trigger: event.properties, ...(key !== undefined ? { key } : {}) });
   }
   return result;
 }

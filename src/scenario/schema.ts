@@ -58,6 +58,8 @@ export const PropertyFilterSchema = z
   .meta({ id: 'PropertyFilter' });
 
 const FIELD_PATTERN = /^(user|answers|trigger)\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+/** entry.key: a property of the trigger event. */
+export const ENTRY_KEY_PATTERN = /^trigger\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
 
 export const FieldConditionSchema = ComparisonSchema.extend({
   field: z
@@ -234,6 +236,15 @@ export const ScenarioSchema = z
     entry: z.strictObject({
       trigger: TriggerSchema,
       audience: ConditionSchema.optional().describe('Only users matching this condition enter.'),
+      key: z
+        .string()
+        .regex(ENTRY_KEY_PATTERN, { message: 'an enrollment key is "trigger.<property>", e.g. "trigger.reservationId"' })
+        .optional()
+        .describe(
+          'One enrollment per user and value of this trigger property (a reservation or shipment id), each on its own clock. ' +
+            'A later trigger with the same value updates that enrollment (a moved booking re-times its reminder); with reentry "restart" it starts it over. ' +
+            'Exit rules and wait steps then count only events with the same value, or without the property.',
+        ),
     }),
     reentry: z
       .enum(['once', 'after_finish', 'restart'])
