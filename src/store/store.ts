@@ -4,6 +4,8 @@ import type { Message } from '../scenario/messages.js';
 import type { EnrollmentSummary } from '../planner/route.js';
 import type { EnrollmentState, EventFact, UserFacts } from '../planner/types.js';
 import type { Rpc } from './rpc.js';
+import { toReportPage } from '../report/report-data.js';
+import type { InspectAnswer, ReportPage, UnitDay, UnitDayStatistics } from '../report/report-data.js';
 
 export interface ScenarioRegistration {
   id: string;
@@ -321,5 +323,38 @@ export class Store {
 
   close() {
     return this.rpc.close();
+  }
+
+  /** The report of a period (epoch ms, to exclusive), a page of scenarios: counts only, never a user id or a text. */
+  async reportPage(args: {
+    from: number;
+    to: number;
+    scenarioId?: string | undefined;
+    after?: string | undefined;
+    limit?: number;
+  }): Promise<ReportPage> {
+    const { from, to, scenarioId, after, limit } = args;
+    const page = await this.rpc.call<Record<string, unknown>>('lsd_report', {
+      from,
+      to,
+      scenario_id: scenarioId ?? null,
+      after: after ?? null,
+      limit: limit ?? 50,
+    });
+    return toReportPage(page);
+  }
+
+  /** The aggregation units and UTC+9 days of the period whose LINE statistics are missing or not settled yet. */
+  unitStatsDue(args: { from: number; to: number; now: number; limit: number }) {
+    return this.rpc.call<{ due: UnitDay[]; more: boolean }>('lsd_unit_stats_due', args);
+  }
+
+  saveUnitStats(now: number, rows: UnitDayStatistics[]) {
+    return this.rpc.call<{ saved: number }>('lsd_unit_stats_save', { now, rows });
+  }
+
+  /** One user's story, by LINE user id or member id: user data, for the CLI's inspect only. */
+  inspect(user: string, eventsLimit = 200) {
+    return this.rpc.call<InspectAnswer>('lsd_inspect', { user, events_limit: eventsLimit });
   }
 }

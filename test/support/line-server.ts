@@ -27,6 +27,8 @@ export interface Received {
 const USER_ID = /^U[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY = 86_400_000;
+/** The UTC+9 day of an instant as yyyyMMdd: LINE's statistics days. */
+const jstDay = (at: number) => new Date(at + 9 * 3_600_000).toISOString().slice(0, 10).replace(/-/g, '');
 
 export interface LineServerOptions {
   token?: string;
@@ -37,6 +39,13 @@ export interface LineServerOptions {
   /** Every answer leaves this much later: the round trip between a runner and LINE. */
   latencyMs?: number;
   now?: () => number;
+  /**
+   * LINE's statistics per aggregation unit, made from what this server received: of a unit's
+   * distinct recipients, the first openRate (default 0.6) opened it and the first clickRate
+   * (default 0.25) opened a URL; counts under 20 are null, as LINE hides them.
+   * unitsUsedBefore: unit names LINE counts this month besides the ones received here.
+   */
+  statistics?: { openRate?: number; clickRate?: number; unitsUsedBefore?: number };
 }
 
 export class LineServer {
@@ -119,6 +128,17 @@ export class LineServer {
       log(200);
       return this.answer(res, 200, { totalUsage: this.usage });
     }
+    if (req.method === 'GET' && path.startsWith('/v2/bot/insight/message/event/aggregation?')) {
+      const answer = this.unitStatistics(new URL(path, 'http://line').searchParams);
+      log(answer.status);
+      return this.answer(res, answer.status, answer.body);
+    }
+    if (req.method === 'GET' && path === '/v2/bot/message/aggregation/info') {
+      log(200);
+      const month = jstDay(this.now()).slice(0, 6);
+      const units = new Set(this.received.filter((r) => jstDay(r.at).startsWith(month)).flatMap((r) => r.aggregationUnits ?? []));
+      return this.answer(res, 200, { numOfCustomAggregationUnits: units.size + (this.options.statistics?.unitsUsedBefore ?? 0) });
+    }
     const endpoint = path === '/v2/bot/message/push' ? 'push' : path === '/v2/bot/message/multicast' ? 'multicast' : undefined;
     if (req.method !== 'POST' || !endpoint) {
       log(404);
@@ -180,6 +200,32 @@ export class LineServer {
       return;
     }
     this.answer(res, 200, { sentMessages: (body.messages as unknown[]).map((_, i) => ({ id: `${requestId}-${i}` })) }, {}, requestId);
+  }
+
+  /** GET /v2/bot/insight/message/event/aggregation: the unit's messages sent on from..to (yyyyMMdd, UTC+9, at most 30 days apart). */
+  private unitStatistics(q: URLSearchParams): { status: number; body: unknown } {
+    const unit = q.get('customAggregationUnit') ?? '';
+    const from = q.get('from') ?? '';
+    const to = q.get('to') ?? '';
+    const day = (d: string) => (/^\d{8}$/.test(d) ? Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8))) : NaN);
+    const details: { message: string; property: string }[] = [];
+    if (!/^[A-Za-z0-9_]{1,30}$/.test(unit)) details.push({ message: 'invalid unit name', property: 'customAggregationUnit' });
+    if (Number.isNaN(day(from))) details.push({ message: 'must be yyyyMMdd', property: 'from' });
+    if (Number.isNaN(day(to))) details.push({ message: 'must be yyyyMMdd', property: 'to' });
+    else if (day(to) < day(from) || day(to) - day(from) > 30 * DAY) details.push({ message: 'must be from the start date to 30 days after it', property: 'to' });
+    if (details.length) return { status: 400, body: { message: 'The request has errors', details } };
+    const users = [...new Set(this.received.filter((r) => r.aggregationUnits?.includes(unit) && jstDay(r.at) >= from && jstDay(r.at) <= to).map((r) => r.to))];
+    const opened = Math.floor(users.length * (this.options.statistics?.openRate ?? 0.6));
+    const clicked = Math.floor(users.length * (this.options.statistics?.clickRate ?? 0.25));
+    const shown = (n: number) => (n < 20 ? null : n);
+    return {
+      status: 200,
+      body: {
+        overview: { uniqueImpression: shown(opened), uniqueClick: shown(clicked), uniqueMediaPlayed: null, uniqueMediaPlayed100Percent: null },
+        messages: users.length ? [{ seq: 1, impression: shown(opened), uniqueImpression: shown(opened), mediaPlayed: null, uniqueMediaPlayed: null }] : [],
+        clicks: users.length ? [{ seq: 1, url: 'https://shop.example.com/', click: shown(clicked), uniqueClick: shown(clicked), uniqueClickOfRequest: shown(clicked) }] : [],
+      },
+    };
   }
 
   private validate(endpoint: 'push' | 'multicast', body: { to?: unknown; messages?: unknown; customAggregationUnits?: unknown }): { message: string; property: string }[] {

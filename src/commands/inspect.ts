@@ -1,0 +1,152 @@
+// inspect: one user's story, for the team's own terminal (never the action: its logs and
+// summaries are public, and this output names the user and quotes their events). Each
+// enrollment: how it began (the trigger event), every step sent (when, which batch, what
+// LINE answered), skipped or expired (why), where it waits now and until when, how it
+// ended or converted, and the events that drove that.
+import { parseArgs } from 'node:util';
+import { openStore, type LocalStoreOpener, type Settings } from '../config.js';
+import { formatLocal, isValidTimeZone } from '../time/zoned.js';
+import { ReportInputError, REPORT_ZONE } from '../report/period-report.js';
+import type { InspectAnswer, InspectDelivery, InspectEnrollment, InspectEvent } from '../report/report-data.js';
+
+export interface InspectOptions {
+  settings: Settings;
+  /** A LINE user id (U + 32 hex digits) or the shop's member id. */
+  user: string;
+  timezone?: string | undefined;
+  eventsLimit?: number | undefined;
+  openLocalStore?: LocalStoreOpener | undefined;
+}
+
+/** The user's story as text, or a ReportInputError when no such user is known. */
+export async function inspectCommand(options: InspectOptions): Promise<string> {
+  const tz = options.timezone ?? REPORT_ZONE;
+  if (!isValidTimeZone(tz)) throw new ReportInputError(`--timezone "${tz}" is not an IANA time zone, like Asia/Tokyo`);
+  const who = options.user.trim();
+  if (!who) throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
+  const store = await openStore(options.settings, { openLocal: options.openLocalStore });
+  try {
+    const answer = await store.inspect(who, options.eventsLimit ?? 200);
+    if (!answer.found) {
+      const waiting = answer.waiting_link ? ` (${answer.waiting_link} event(s) wait for this member id to be linked to a LINE user)` : '';
+      const shape = /^U[0-9a-f]{32}$/.test(who) ? 'LINE user id' : 'member id';
+      throw new ReportInputError(`no user with the ${shape} "${who}" in this database${waiting}: give a LINE user id (U and 32 hex digits) or a linked member id`);
+    }
+    return storyText(answer, tz);
+  } finally {
+    await store.close();
+  }
+}
+
+const when = (ms: number | null | undefined, tz: string) => (ms === null || ms === undefined ? '—' : formatLocal(Number(ms), tz));
+
+function eventLine(ev: InspectEvent, tz: string): string {
+  const props = Object.keys(ev.properties ?? {}).length ? ` ${JSON.stringify(ev.properties)}` : '';
+  const status = ev.status === 'done' ? '' : ` [${ev.status}${ev.status_reason ? `: ${ev.status_reason}` : ''}]`;
+  return `#${ev.id} ${when(ev.occurred_at, tz)} ${ev.type} (${ev.source})${status}${props}`;
+}
+
+/** The event that made an enrollment end: the first of the rule's type after the entry, up to the end. */
+function drivingEvent(e: InspectEnrollment, events: InspectEvent[]): InspectEvent | undefined {
+  const reason = e.exit_reason ?? '';
+  const type = reason === 'unfollowed' ? 'unfollow' : /^(?:exit|goal): ([a-z][a-z0-9_]*)$/.exec(reason)?.[1];
+  if (!type) return undefined;
+  const until = e.ended_at ?? Infinity;
+  return events.find((ev) => ev.type === type && ev.occurred_at > e.entered_at && ev.occurred_at <= until);
+}
+
+function deliveryLine(d: InspectDelivery, tz: string): string {
+  const step = d.step_id.padEnd(18);
+  if (d.kind === 'expire') return `${step} expired (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
+  if (d.kind === 'fail') return `${step} failed before sending (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
+  const b = d.batch;
+  const batch = b ? `batch ${d.batch_id} (${b.kind} to ${b.recipients}, ${b.status}, ${b.attempts} attempt(s)` : `batch ${d.batch_id ?? '—'} (`;
+  const line = b?.line_request_id ? `, LINE request ${b.line_request_id}` : '';
+  const error = b?.error ? `, LINE said ${JSON.stringify(b.error)}` : '';
+  switch (d.status) {
+    case 'sent':
+      return `${step} sent ${when(d.sent_at, tz)} (due ${when(d.due_at, tz)}) · ${batch}${line})`;
+    case 'pending':
+      return `${step} pending since ${when(d.created_at, tz)} (due ${when(d.due_at, tz)}) · ${batch}${line}${error})`;
+    case 'skipped':
+      return `${step} not sent: ${d.reason ?? 'skipped'} · ${batch})`;
+    case 'failed':
+      return `${step} failed: LINE refused it · ${batch}${error})`;
+    default:
+      return `${step} ${d.status}${d.reason ? `: ${d.reason}` : ''} · ${batch}${line}${error})`;
+  }
+}
+
+function enrollmentBlock(e: InspectEnrollment, deliveries: InspectDelivery[], events: InspectEvent[], tz: string): string[] {
+  const byId = new Map(events.map((ev) => [ev.id, ev]));
+  const head =
+    e.status === 'active'
+      ? e.waiting_for
+        ? `active, at "${e.step_id}": waiting for ${e.waiting_for} until ${when(e.due_at, tz)}`
+        : `active, next: "${e.step_id}" ${e.due_never ? 'when the scenario is resumed (paused)' : `at ${when(e.due_at, tz)}`}`
+      : e.status === 'finished'
+        ? `finished ${when(e.ended_at, tz)}`
+        : `left ${when(e.ended_at, tz)} at "${e.step_id}": ${e.exit_reason ?? 'no reason recorded'}`;
+  const out = [`${e.scenario_id} · ${head}`];
+  const trigger = e.trigger_event_id ? byId.get(e.trigger_event_id) : undefined;
+  out.push(`  entered ${when(e.entered_at, tz)}${e.trigger_event_id ? ` by event ${trigger ? eventLine(trigger, tz) : `#${e.trigger_event_id} (not among the events shown)`}` : ''}`);
+  for (const d of deliveries.filter((x) => x.enrollment_id === e.id)) out.push(`  ${deliveryLine(d, tz)}`);
+  if (e.converted_at !== null) {
+    const goal = events.find((ev) => ev.occurred_at === e.converted_at);
+    out.push(`  goal reached ${when(e.converted_at, tz)}${goal ? ` by event ${eventLine(goal, tz)}` : ''}`);
+  }
+  if (e.status === 'exited') {
+    const driver = drivingEvent(e, events);
+    if (driver) out.push(`  left because of event ${eventLine(driver, tz)}`);
+  }
+  return out;
+}
+
+/** The story as lines of text, times in `tz`. */
+export function storyText(a: InspectAnswer, tz: string): string {
+  const u = a.user!;
+  const events = a.events ?? [];
+  const follow = u.following === false ? `blocked the account ${when(u.unfollowed_at, tz)}` : `following${u.followed_at ? ` since ${when(u.followed_at, tz)}` : ''}`;
+  const out = [
+    `User ${u.line_user_id}${u.member_id ? ` (member ${u.member_id})` : ''} · ${follow}${u.follow_route ? ` · route ${u.follow_route}` : ''}`,
+    `Times in ${tz}.`,
+  ];
+  if (Object.keys(u.attributes).length) out.push(`Attributes: ${JSON.stringify(u.attributes)}`);
+  if (Object.keys(u.answers).length) out.push(`Answers: ${JSON.stringify(u.answers)}`);
+  const enrollments = a.enrollments ?? [];
+  out.push('', enrollments.length ? `Enrollments (${enrollments.length}):` : 'No enrollments.');
+  for (const e of enrollments) out.push('', ...enrollmentBlock(e, a.deliveries ?? [], events, tz));
+  const total = a.events_total ?? events.length;
+  out.push('', `Events (${events.length === total ? total : `the latest ${events.length} of ${total}`}):`);
+  for (const ev of events) out.push(`  ${eventLine(ev, tz)}`);
+  return `${out.join('\n')}\n`;
+}
+
+export const INSPECT_USAGE = 'usage: line-step-delivery inspect <LINE user id | member id> [--timezone ZONE] [--events N]';
+
+export function parseInspectArgs(argv: string[]): { user?: string; timezone?: string; events?: number; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { timezone: { type: 'string' }, events: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    throw new ReportInputError(`line-step-delivery inspect: ${error instanceof Error ? error.message : String(error)}\n${INSPECT_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new ReportInputError(`line-step-delivery inspect: one user at a time, got ${positionals.length}\n${INSPECT_USAGE}`);
+  const events = values.events === undefined ? undefined : Number(values.events);
+  if (events !== undefined && !(Number.isInteger(events) && events > 0)) {
+    throw new ReportInputError(`line-step-delivery inspect: --events must be a whole number above 0, got "${values.events}"\n${INSPECT_USAGE}`);
+  }
+  if (!positionals[0] && values.help !== true) throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
+  return {
+    ...(positionals[0] ? { user: positionals[0] } : {}),
+    ...(values.timezone ? { timezone: values.timezone } : {}),
+    ...(events !== undefined ? { events } : {}),
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,129 @@
+// report: funnels and conversions per scenario and step for a period (default: the last 7
+// and the last 30 days), with LINE's opens and clicks read back first when a channel token
+// is set; as Markdown (the job summary, the terminal) and as one self-contained HTML page.
+// Shared by the action's report mode and the CLI's report command. Counts only.
+import { parseArgs } from 'node:util';
+import { openStore, type LocalStoreOpener, type Settings } from '../config.js';
+import { DAY } from '../time/zoned.js';
+import { defaultPeriods, fetchPeriodReport, periodFromText, ReportInputError, type PeriodReport, type ReportPeriod } from '../report/period-report.js';
+import { lineStatisticsSource, refreshUnitStatistics, unitUsage, type RefreshOutcome, type UnitStatisticsSource, type UnitUsage } from '../report/line-statistics.js';
+import { reportMarkdown } from '../report/report-markdown.js';
+import { reportHtml } from '../report/report-html.js';
+import { publicErrorMessage } from '../report/public-error.js';
+
+export { ReportInputError } from '../report/period-report.js';
+
+export interface ReportCommandOptions {
+  settings: Settings;
+  now: number;
+  /** --from / --to (report-from / report-to): a day (Asia/Tokyo), an ISO instant, or epoch ms. */
+  from?: string | undefined;
+  to?: string | undefined;
+  scenarioId?: string | undefined;
+  /** The CLI's local store when no database is configured; the action has none. */
+  openLocalStore?: LocalStoreOpener | undefined;
+  /** Where LINE's statistics come from; default: LINE, when a channel token is set. null: do not read them. */
+  statistics?: UnitStatisticsSource | null | undefined;
+  /** LINE requests for statistics in one report (default 100; the rest waits for the next report). */
+  statisticsLimit?: number | undefined;
+}
+
+export interface ReportOutcome {
+  reports: PeriodReport[];
+  markdown: string;
+  html: string;
+  notes: string[];
+  refresh?: RefreshOutcome;
+  usage?: UnitUsage;
+}
+
+/** The periods asked for: --from/--to, else the last 7 and 30 days. Checked before any I/O. */
+export function reportPeriods(options: { from?: string | undefined; to?: string | undefined; now: number }): ReportPeriod[] {
+  return options.from || options.to ? [periodFromText(options.from, options.to, options.now)] : defaultPeriods(options.now);
+}
+
+function statisticsSource(options: ReportCommandOptions): UnitStatisticsSource | null {
+  if (options.statistics !== undefined) return options.statistics;
+  const token = options.settings.LINE_CHANNEL_ACCESS_TOKEN;
+  return token ? lineStatisticsSource({ channelAccessToken: token, baseURL: options.settings.LINE_API_BASE_URL }) : null;
+}
+
+/** Reads back LINE's statistics for the periods' units and days, and the month's unit usage: notes for what could not be done. */
+async function refreshStatistics(
+  store: Awaited<ReturnType<typeof openStore>>,
+  source: UnitStatisticsSource | null,
+  periods: ReportPeriod[],
+  options: ReportCommandOptions,
+): Promise<{ notes: string[]; refresh?: RefreshOutcome; usage?: UnitUsage }> {
+  if (!source) return { notes: ["ℹ️ LINE's opens and clicks were not read: no LINE channel access token was given."] };
+  const notes: string[] = [];
+  const from = Math.min(...periods.map((p) => p.from));
+  const to = Math.max(...periods.map((p) => p.to));
+  const refresh = await refreshUnitStatistics(store, source, { from, to, now: options.now, limit: options.statisticsLimit ?? 100 });
+  if (refresh.stopped) notes.push(`⚠️ LINE's statistics: ${refresh.stopped}. ${refresh.fetched} unit-day(s) read in this report.`);
+  else if (refresh.left > 0) notes.push(`ℹ️ LINE's statistics: ${refresh.fetched} unit-day(s) read; ${refresh.left} more at the next report.`);
+  let usage: UnitUsage | undefined;
+  try {
+    usage = unitUsage(await source.unitsUsedThisMonth());
+    if (usage.warning) notes.push(`⚠️ ${usage.warning}`);
+  } catch (error) {
+    notes.push(`⚠️ LINE's count of aggregation units used this month could not be read: ${publicErrorMessage(error)}`);
+  }
+  return { notes, refresh, ...(usage ? { usage } : {}) };
+}
+
+export async function reportCommand(options: ReportCommandOptions): Promise<ReportOutcome> {
+  const periods = reportPeriods(options);
+  const store = await openStore(options.settings, { openLocal: options.openLocalStore });
+  try {
+    if (options.scenarioId !== undefined) {
+      // An unknown scenario is refused before LINE is asked for anything.
+      await fetchPeriodReport(store, { from: options.now - DAY, to: options.now, label: 'check' }, { scenarioId: options.scenarioId, pageSize: 0 });
+    }
+    const stats = await refreshStatistics(store, statisticsSource(options), periods, options);
+    const reports: PeriodReport[] = [];
+    for (const period of periods) reports.push(await fetchPeriodReport(store, period, { scenarioId: options.scenarioId }));
+    const meta = { now: options.now, store: store.label, notes: stats.notes };
+    return {
+      reports,
+      markdown: reportMarkdown(reports, meta),
+      html: reportHtml(reports, meta),
+      notes: stats.notes,
+      ...(stats.refresh ? { refresh: stats.refresh } : {}),
+      ...(stats.usage ? { usage: stats.usage } : {}),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+export const REPORT_USAGE = 'usage: line-step-delivery report [--from DATE] [--to DATE] [--scenario ID] [--out FILE.html]';
+
+/** The CLI's arguments of report; a mistake is a ReportInputError naming the usage. */
+export function parseReportArgs(argv: string[]): { from?: string; to?: string; scenario?: string; out?: string; help: boolean } {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof REPORT_OPTIONS; allowPositionals: true; strict: true; args: string[] }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new ReportInputError(`line-step-delivery report: ${error instanceof Error ? error.message : String(error)}\n${REPORT_USAGE}`);
+  }
+  if (parsed.positionals.length) {
+    throw new ReportInputError(`line-step-delivery report: unexpected argument(s) ${parsed.positionals.map((p) => `"${p}"`).join(' ')}\n${REPORT_USAGE}`);
+  }
+  const v = parsed.values;
+  return {
+    ...(v.from !== undefined ? { from: v.from } : {}),
+    ...(v.to !== undefined ? { to: v.to } : {}),
+    ...(v.scenario !== undefined ? { scenario: v.scenario } : {}),
+    ...(v.out !== undefined ? { out: v.out } : {}),
+    help: v.help === true,
+  };
+}
+
+const REPORT_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  scenario: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

@@ -1,0 +1,222 @@
+// What the report's SQL functions answer, as domain types: lsd_report (counts per scenario,
+// step and day: never a user id or a text), lsd_unit_stats_due / _save (LINE's statistics
+// per aggregation unit and day) and lsd_inspect (one user's story, for the CLI only).
+
+/** LINE's statistics of one aggregation unit over the days of a period it was sent on. */
+export interface UnitStatistics {
+  unit: string;
+  /** Recipients of this unit's batches sent in the period. */
+  sent: number;
+  /** UTC+9 days it was sent on, and of those the days whose statistics were read back. */
+  daysSent: number;
+  daysFetched: number;
+  /** Days LINE answered null for opens (fewer than 20). */
+  daysHidden: number;
+  /** Recipients on the days whose opens LINE gave, and the users who opened. */
+  sentWithOpens: number | null;
+  uniqueImpression: number | null;
+  sentWithClicks: number | null;
+  uniqueClick: number | null;
+  impression: number | null;
+  click: number | null;
+}
+
+export interface StepReport {
+  id: string;
+  /** message, wait, branch, split; null for a step no longer in the definition. */
+  type: string | null;
+  inDefinition: boolean;
+  sent: number;
+  failed: number;
+  expired: number;
+  needsReview: number;
+  /** Active enrollments at this step now. */
+  waiting: number;
+  /** Enrollments that left the scenario in the period while at this step. */
+  exited: number;
+  units: UnitStatistics[];
+}
+
+export interface DayCount {
+  /** YYYY-MM-DD in the scenario's zone. */
+  day: string;
+  sent: number;
+  conversions: number;
+}
+
+export interface ScenarioReport {
+  id: string;
+  name: string | null;
+  timezone: string;
+  status: string;
+  /** The goal's event, if the scenario has a goal. */
+  goal: string | null;
+  entered: number;
+  /** Of those who entered in the period, how many reached the goal (within its window). */
+  goalReached: number;
+  waiting: number;
+  finished: number;
+  exited: number;
+  /** Goals reached in the period, whenever the user entered. */
+  conversions: number;
+  exits: { reason: string; count: number }[];
+  steps: StepReport[];
+  days: DayCount[];
+}
+
+export interface ReportPage {
+  known: string[];
+  unknownScenario: boolean;
+  scenarios: ScenarioReport[];
+  next: string | null;
+}
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function toUnit(u: Row): UnitStatistics {
+  return {
+    unit: String(u.unit),
+    sent: num(u.sent),
+    daysSent: num(u.days_sent),
+    daysFetched: num(u.days_fetched),
+    daysHidden: num(u.days_hidden),
+    sentWithOpens: numOrNull(u.sent_with_opens),
+    uniqueImpression: numOrNull(u.unique_impression),
+    sentWithClicks: numOrNull(u.sent_with_clicks),
+    uniqueClick: numOrNull(u.unique_click),
+    impression: numOrNull(u.impression),
+    click: numOrNull(u.click),
+  };
+}
+
+function toStep(s: Row): StepReport {
+  return {
+    id: String(s.id),
+    type: str(s.type),
+    inDefinition: s.in_definition === true,
+    sent: num(s.sent),
+    failed: num(s.failed),
+    expired: num(s.expired),
+    needsReview: num(s.needs_review),
+    waiting: num(s.waiting),
+    exited: num(s.exited),
+    units: ((s.units as Row[] | null) ?? []).map(toUnit),
+  };
+}
+
+function toScenario(s: Row): ScenarioReport {
+  return {
+    id: String(s.id),
+    name: str(s.name),
+    timezone: str(s.timezone) ?? 'Asia/Tokyo',
+    status: str(s.status) ?? 'active',
+    goal: str(s.goal),
+    entered: num(s.entered),
+    goalReached: num(s.goal_reached),
+    waiting: num(s.waiting),
+    finished: num(s.finished),
+    exited: num(s.exited),
+    conversions: num(s.conversions),
+    exits: ((s.exits as Row[] | null) ?? []).map((x) => ({ reason: String(x.reason), count: num(x.count) })),
+    steps: ((s.steps as Row[] | null) ?? []).map(toStep),
+    days: ((s.days as Row[] | null) ?? []).map((d) => ({ day: String(d.day), sent: num(d.sent), conversions: num(d.conversions) })),
+  };
+}
+
+export function toReportPage(r: Row): ReportPage {
+  return {
+    known: ((r.known as unknown[] | null) ?? []).map(String),
+    unknownScenario: r.unknown_scenario === true,
+    scenarios: ((r.scenarios as Row[] | null) ?? []).map(toScenario),
+    next: str(r.next),
+  };
+}
+
+/** A unit and a UTC+9 day (yyyyMMdd) whose statistics are to be read back from LINE. */
+export interface UnitDay {
+  unit: string;
+  day: string;
+}
+
+/** What LINE answered for one unit and day (null: LINE hides counts under 20). */
+export interface UnitDayStatistics extends UnitDay {
+  unique_impression: number | null;
+  unique_click: number | null;
+  impression: number | null;
+  click: number | null;
+  unique_media_played: number | null;
+}
+
+/** One user's story (lsd_inspect): holds user data, so it is shown only on the team's own terminal. */
+export interface InspectAnswer {
+  found: boolean;
+  /** When not found: events waiting for this member id to be linked. */
+  waiting_link?: number;
+  user?: {
+    line_user_id: string;
+    member_id: string | null;
+    following: boolean | null;
+    followed_at: number | null;
+    unfollowed_at: number | null;
+    follow_route: string | null;
+    attributes: Record<string, unknown>;
+    answers: Record<string, unknown>;
+  };
+  enrollments?: InspectEnrollment[];
+  deliveries?: InspectDelivery[];
+  events?: InspectEvent[];
+  events_total?: number;
+}
+
+export interface InspectEnrollment {
+  id: string;
+  scenario_id: string;
+  status: 'active' | 'finished' | 'exited';
+  step_id: string;
+  entered_at: number;
+  previous_at: number;
+  due_at: number | null;
+  due_never: boolean | null;
+  waiting_for: string | null;
+  wait_started_at: number | null;
+  converted_at: number | null;
+  exit_reason: string | null;
+  ended_at: number | null;
+  trigger_event_id: string | null;
+}
+
+export interface InspectDelivery {
+  enrollment_id: string;
+  scenario_id: string;
+  step_id: string;
+  kind: 'send' | 'expire' | 'fail';
+  status: string;
+  reason: string | null;
+  due_at: number;
+  created_at: number;
+  sent_at: number | null;
+  batch_id: string | null;
+  batch: {
+    kind: string;
+    status: string;
+    attempts: number;
+    recipients: number;
+    line_request_id: string | null;
+    error: unknown;
+    aggregation_unit: string | null;
+    sent_at: number | null;
+  } | null;
+}
+
+export interface InspectEvent {
+  id: string;
+  type: string;
+  occurred_at: number;
+  status: string;
+  status_reason: string | null;
+  source: string;
+  properties: Record<string, unknown>;
+}
