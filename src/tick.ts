@@ -5,16 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { compileScenario, type CompiledScenario } from './scenario/compile.js';
 import type { Scenario } from './scenario/schema.js';
-import { routeEvent, type EnrollmentSummary, type RoutingScenario } from './planner/route.js';
-import { planEnrollment, type ScenarioRuntime } from './planner/plan.js';
+import { routeEvent, type EnrollmentSummary, type RouteResult, type RoutingScenario } from './planner/route.js';
+import { planEnrollment, type PlanInput, type ScenarioRuntime } from './planner/plan.js';
 import type { Decision, Plan, UserFacts } from './planner/types.js';
 import { LINE_LIMITS } from './scenario/messages.js';
 import { canonicalJson } from './scenario/compile.js';
-import type { BatchDraft, OutboxBatch, PlanCommit, SendResult, SkippedStep, Store, Attention } from './store/store.js';
+import type { BatchDraft, OutboxBatch, PlanCommit, SendResult, SetAsideEvent, SkippedStep, Store, Attention } from './store/store.js';
 import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
 import { TickCounts } from './report/counts.js';
+import { failureReason } from './report/public-error.js';
 import { RETIRED_REASON, scenariosToRegister, tickScenarios, type MissingScenario } from './tick-scenarios.js';
 import { exitTypesOf, recipientsWhoLeft } from './outbox-exits.js';
 import { assertSchemaCurrent } from './store/schema-version.js';
@@ -114,9 +115,13 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   for (;;) {
     if (options.planOnly || sets.ingestHeld) break;
     const page = await store.ingestClaim({ now: options.now(), owner, limit: pageSize, leaseSeconds });
-    counts.eventsSetAside += page.setAside;
+    for (const [reason, n] of page.setAsideReasons) counts.noteSetAside(reason, n);
     counts.eventsWaitingLink += page.waitingLink;
-    if (!page.events.length) break;
+    // A page whose events were all set aside (or wait for a link) is not the last one.
+    if (!page.events.length) {
+      if (page.more) continue;
+      break;
+    }
     const enrollmentsByUser = new Map<string, EnrollmentSummary[]>();
     for (const e of page.enrollments) {
       const list = enrollmentsByUser.get(e.userId) ?? [];
@@ -127,10 +132,18 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     const pendingById = new Map<string, (typeof enroll)[number]>();
     const exit: { enrollment_id: string; reason: string }[] = [];
     const wake: string[] = [];
+    const setAside: SetAsideEvent[] = [];
     for (const event of page.events) {
       const user = factsOf(page.users, event.userId);
       const mine = enrollmentsByUser.get(event.userId) ?? [];
-      const routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
+      let routed: RouteResult;
+      try {
+        routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
+      } catch (error) {
+        // One event routing cannot handle (a property it cannot compare) stops only itself.
+        setAside.push({ id: event.id, reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one` });
+        continue;
+      }
       for (const x of routed.exit) {
         const summary = mine.find((e) => e.id === x.enrollmentId);
         if (summary) summary.status = 'exited';
@@ -152,10 +165,13 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         counts.add(n.scenarioId, undefined, 'enrolled');
       }
     }
-    await store.ingestCommit({ now: options.now(), owner, done: page.events.map((e) => e.id), enroll, exit, wake });
-    counts.eventsTaken += page.events.length;
+    const asideIds = new Set(setAside.map((x) => x.id));
+    const done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
+    await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, setAside });
+    for (const x of setAside) counts.noteSetAside(x.reason);
+    counts.eventsTaken += done.length;
     options.progress?.('events', counts.eventsTaken);
-    if (page.events.length < pageSize) break;
+    if (!page.more) break;
   }
   if (options.stopAfter === 'ingest') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id, ...held };
 
@@ -196,7 +212,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         if (!compiled) continue;
         const runtime: ScenarioRuntime = { compiled, activatedAt: activatedAt.get(compiled.id)!, previous, linkSigner: options.linkSigner };
         const user = factsOf(page.users, enrollment.userId);
-        planned_.push({ enrollment, compiled, plan: planEnrollment({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
+        planned_.push({ enrollment, compiled, plan: planAlone({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
       }
       const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set<string>();
       const skipped: SkippedStep[] = [];
@@ -251,6 +267,22 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id, ...held };
+}
+
+/**
+ * Plans one enrollment; if the planner throws on it (data it cannot handle), that enrollment
+ * fails alone: its step is recorded as failed with the reason (counted, shown in the summary)
+ * and it ends, exited with "failed: …", instead of crashing the tick and being claimed
+ * again after every lease.
+ */
+export function planAlone(input: PlanInput): Plan {
+  try {
+    return planEnrollment(input);
+  } catch (error) {
+    const { stepId } = input.enrollment;
+    const reason = `the planner failed on this enrollment (${failureReason(error)})`;
+    return { decisions: [{ kind: 'fail', stepId, reason }], outcome: { kind: 'exit', reason: `failed: step "${stepId}": ${reason}` }, state: { ...input.enrollment } };
+  }
 }
 
 /** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */

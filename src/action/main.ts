@@ -9,6 +9,7 @@ import { loadScenarioDir } from '../scenario/loader.js';
 import { importCsv } from '../commands/import.js';
 import { tickCommand } from '../commands/tick-command.js';
 import { needsAPerson } from '../report/summary.js';
+import { publicErrorMessage } from '../report/public-error.js';
 import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { alertIssueAfterTick, commentPreview, pullRequestBase } from '../github/action-steps.js';
@@ -174,7 +175,8 @@ export async function run(): Promise<void> {
         core.setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The log, the summary and an alert issue are public: a database error loses the values it quotes.
+    const message = publicErrorMessage(error);
     // A tick that could not run (the database unreachable, an invalid scenario) needs a person too.
     if (mode === 'run') await alertIssueAfterTick({ reasons: [message], failures: [], at: Date.now() });
     core.setFailed(message);

@@ -7,6 +7,8 @@ export class TickCounts {
   readonly failures: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
   /** Recipients dropped from the outbox because they left before it was sent, by reason. */
   readonly skips: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
+  /** Events set aside in this tick, by reason (reasons name keys and types, never a value). */
+  readonly setAsideReasons = new Map<string, number>();
   eventsTaken = 0;
   eventsSetAside = 0;
   eventsWaitingLink = 0;
@@ -42,6 +44,12 @@ export class TickCounts {
     else if (this.skips.length < 100) this.skips.push({ scenarioId, stepId, reason, count: n });
   }
 
+  /** Counts events set aside for one reason (at most 100 reasons are kept; the count covers all). */
+  noteSetAside(reason: string, n = 1): void {
+    this.eventsSetAside += n;
+    if (this.setAsideReasons.has(reason) || this.setAsideReasons.size < 100) this.setAsideReasons.set(reason, (this.setAsideReasons.get(reason) ?? 0) + n);
+  }
+
   total(what: Counted): number {
     let sum = 0;
     for (const steps of this.byScenario.values()) for (const row of steps.values()) sum += row[what] ?? 0;
@@ -52,7 +60,7 @@ export class TickCounts {
     const scenarios: Record<string, Record<string, Partial<Record<Counted, number>>>> = {};
     for (const [id, steps] of this.byScenario) scenarios[id] = Object.fromEntries([...steps].map(([k, v]) => [k || '(scenario)', v]));
     return {
-      events: { taken: this.eventsTaken, setAside: this.eventsSetAside, waitingLink: this.eventsWaitingLink },
+      events: { taken: this.eventsTaken, setAside: this.eventsSetAside, waitingLink: this.eventsWaitingLink, setAsideReasons: Object.fromEntries(this.setAsideReasons) },
       recipientsPlanned: this.recipientsPlanned,
       sent: this.total('sent'),
       failed: this.total('failed'),

@@ -56,6 +56,11 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   if (result.ingestHeld) out.push('', `ℹ️ No events taken in: ${result.ingestHeld}.`);
   out.push('', `Events taken in: ${c.eventsTaken} · set aside (malformed): ${c.eventsSetAside} · waiting for a member link: ${c.eventsWaitingLink}`);
   if (result.attention.set_aside_recent) out.push(`Set-aside events in the last 7 days: ${result.attention.set_aside_recent} (events.status_reason says why).`);
+  if (c.setAsideReasons.size) {
+    // Each one stopped only itself: the other events of its page were taken in.
+    out.push('', '## Events set aside in this tick', '', '| reason | count |', '|---|---:|');
+    for (const [reason, n] of [...c.setAsideReasons].sort(([, a], [, b]) => b - a)) out.push(`| ${reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${n} |`);
+  }
   if (c.quota) {
     const sentNow = c.total('sent');
     out.push('', `Quota: ${c.quota.limit === null ? 'no monthly limit' : `${c.quota.usedBefore + sentNow} of ${c.quota.limit} used this month (${c.quota.limit - c.quota.usedBefore - sentNow} left)`}.`);

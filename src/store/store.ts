@@ -32,8 +32,19 @@ export interface IngestPage {
   events: (EventFact & { userId: string })[];
   users: Map<string, UserFacts>;
   enrollments: (EnrollmentSummary & { userId: string })[];
+  /** Events of this page set aside: they could not be applied (events.status_reason says why). */
   setAside: number;
+  /** How many were set aside for each reason (reasons name keys and types, never a value). */
+  setAsideReasons: Map<string, number>;
   waitingLink: number;
+  /** Another page may be waiting (this one was full, or cut short by its byte bound). */
+  more: boolean;
+}
+
+/** An event that routing could not handle: set aside with the reason instead of marked done. */
+export interface SetAsideEvent {
+  id: string;
+  reason: string;
 }
 
 export interface ClaimedEnrollment extends EnrollmentState {
@@ -187,17 +198,21 @@ export class Store {
     };
   }
 
-  async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number }): Promise<IngestPage> {
-    const r = await this.rpc.call<{ events: EventRow[]; users: UserRow[]; enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null }[]; set_aside: number; waiting_link: number }>(
+  /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
+  async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number; pageBytes?: number | undefined }): Promise<IngestPage> {
+    const r = await this.rpc.call<{ events: EventRow[]; users: UserRow[]; enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null }[]; set_aside: number; set_aside_reasons?: Record<string, number>; waiting_link: number; more?: boolean }>(
       'lsd_ingest_claim',
-      { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds },
+      { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) },
     );
     return {
       events: r.events.map((e) => ({ id: e.id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
       users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
       enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined })),
       setAside: r.set_aside,
+      setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
       waitingLink: r.waiting_link,
+      // (A database without migration 20261126000001 has no byte bound: a short page was the last.)
+      more: r.more ?? r.events.length + r.set_aside + r.waiting_link >= args.limit,
     };
   }
 
@@ -208,8 +223,10 @@ export class Store {
     enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string; status?: 'exited'; exit_reason?: string }[];
     exit: { enrollment_id: string; reason: string }[];
     wake: string[];
+    setAside?: SetAsideEvent[] | undefined;
   }) {
-    return this.rpc.call<{ exited: number; enrolled: number; woken: number; done: number }>('lsd_ingest_commit', args);
+    const { setAside, ...rest } = args;
+    return this.rpc.call<{ exited: number; enrolled: number; woken: number; done: number; set_aside?: number }>('lsd_ingest_commit', { ...rest, set_aside: setAside ?? [] });
   }
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
