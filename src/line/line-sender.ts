@@ -1,13 +1,25 @@
-// The LINE sender over the official SDK: multicast for identical messages, push for
-// personalized ones, the outbox batch id as X-Line-Retry-Key, client-side pacing under
-// LINE's rate limits, a timeout (the SDK has none), and failure handling by class.
-import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
+// The LINE sender, with the official SDK as the client of record (its request types, body
+// and headers; the quota calls): multicast for identical messages, push for personalized
+// ones, the outbox batch id as X-Line-Retry-Key, client-side pacing under LINE's rate
+// limits, a timeout (the SDK has none), and failure handling by class. Sends go through a
+// keep-alive connection pool (line-calls.ts), or through the SDK's own fetch on request.
+import { messagingApi } from '@line/bot-sdk';
 import type { OutboxBatch } from '../store/store.js';
+import { poolCaller, sdkCaller, withTimeout, type LineCaller, type LineTransport } from './line-calls.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { LineAnswer } from './transport.js';
 import type { Quota, SendReport, Sender } from './sender.js';
 
 export const LINE_RATE_LIMITS = { push: 2000, multicast: 200 } as const;
 export const MONTHLY_LIMIT_MESSAGE = 'You have reached your monthly limit.';
+
+/**
+ * The default pace of one job: 95% of LINE's limit, shared by the jobs of a matrix (each
+ * shard-count job sends on the same channel, so each gets its share).
+ */
+export function defaultRate(kind: 'push' | 'multicast', shardCount = 1): number {
+  return (LINE_RATE_LIMITS[kind] * 0.95) / Math.max(1, shardCount);
+}
 
 export interface LineSenderOptions {
   channelAccessToken: string;
@@ -26,27 +38,18 @@ export interface LineSenderOptions {
   maxRetries?: number | undefined;
   backoffMs?: number | undefined;
   sleep?: ((ms: number) => Promise<void>) | undefined;
-}
-
-class Timeout extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(`no answer from LINE within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  /** 'pool' (default): keep-alive connections; 'sdk': the SDK's client over global fetch. */
+  transport?: LineTransport | undefined;
 }
 
 /** LINE's error body: {"message": "...", "details": [{"message", "property"}]}. */
-function lineError(error: HTTPFetchError): { status: number; message: string; details?: unknown } {
+function lineError(answer: LineAnswer): { status: number; message: string; details?: unknown } {
+  const fallback = `${answer.status} - ${answer.statusText}`;
   try {
-    const body = JSON.parse(error.body) as { message?: string; details?: unknown };
-    return { status: error.status, message: body.message ?? error.message, ...(body.details ? { details: body.details } : {}) };
+    const body = JSON.parse(answer.body) as { message?: string; details?: unknown };
+    return { status: answer.status, message: body.message ?? fallback, ...(body.details ? { details: body.details } : {}) };
   } catch {
-    return { status: error.status, message: error.body || error.message };
+    return { status: answer.status, message: answer.body || fallback };
   }
 }
 
@@ -54,6 +57,7 @@ export class LineSender implements Sender {
   readonly label: string;
   readonly concurrency: number;
   private readonly client: messagingApi.MessagingApiClient;
+  private readonly call: LineCaller;
   private readonly limiters: Record<'push' | 'multicast', RateLimiter>;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
@@ -65,11 +69,20 @@ export class LineSender implements Sender {
     this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.limiters = {
-      push: new RateLimiter(options.pushPerSecond ?? LINE_RATE_LIMITS.push * 0.95, undefined, this.sleep),
-      multicast: new RateLimiter(options.multicastPerSecond ?? LINE_RATE_LIMITS.multicast * 0.95, undefined, this.sleep),
+      push: new RateLimiter(options.pushPerSecond ?? defaultRate('push'), undefined, this.sleep),
+      multicast: new RateLimiter(options.multicastPerSecond ?? defaultRate('multicast'), undefined, this.sleep),
     };
     this.concurrency = options.concurrency ?? 256;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.call =
+      options.transport === 'sdk'
+        ? sdkCaller(this.client, this.timeoutMs)
+        : poolCaller(this.client, {
+            channelAccessToken: options.channelAccessToken,
+            baseURL: options.baseURL ?? 'https://api.line.me',
+            connections: this.concurrency,
+            timeoutMs: this.timeoutMs,
+          });
     this.maxRetries = options.maxRetries ?? 4;
     this.backoffMs = options.backoffMs ?? 500;
   }
@@ -80,12 +93,8 @@ export class LineSender implements Sender {
   }
 
   async send(batch: OutboxBatch): Promise<SendReport> {
-    const units = batch.aggregation_unit ? { customAggregationUnits: [batch.aggregation_unit] } : {};
-    const messages = batch.messages as messagingApi.Message[];
-    const request = () =>
-      batch.kind === 'multicast'
-        ? this.client.multicastWithHttpInfo({ to: batch.recipients, messages, ...units }, batch.id)
-        : this.client.pushMessageWithHttpInfo({ to: batch.recipients[0]!, messages, ...units }, batch.id);
+    const request = this.call(batch);
+    const limiter = this.limiters[batch.kind];
     let lastError: SendReport['error'];
     // Once an attempt may have been accepted (a timeout, a dropped connection, a 5xx), only
     // LINE's 200 or 409 settles it: a later 429 or 401 says nothing about that attempt.
@@ -94,34 +103,35 @@ export class LineSender implements Sender {
     // Every retry repeats the identical request with the same retry key.
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (attempt > 0) await this.sleep(this.backoff(attempt));
-      await this.limiters[batch.kind].acquire();
+      const slot = limiter.acquire();
+      if (slot) await slot;
+      let answer: LineAnswer;
       try {
-        const { httpResponse } = await withTimeout(request(), this.timeoutMs);
-        return { outcome: 'sent', requestId: httpResponse.headers.get('x-line-request-id') ?? undefined };
+        answer = await request();
       } catch (error) {
-        if (error instanceof HTTPFetchError) {
-          const e = lineError(error);
-          if (error.status === 409) {
-            // Accepted before (a resend after a timeout or a crash): it was sent, once.
-            return { outcome: 'sent', requestId: error.headers.get('x-line-accepted-request-id') ?? error.headers.get('x-line-request-id') ?? undefined };
-          }
-          lastError = e;
-          if (error.status === 429) {
-            if (e.message.includes('monthly limit')) return notSent('monthly_limit');
-            this.limiters[batch.kind].pause(this.backoff(attempt + 1));
-            continue;
-          }
-          if (error.status === 401 || error.status === 403) return notSent('unauthorized');
-          if (error.status >= 500) {
-            mayHaveGone = true;
-            continue;
-          }
-          return { outcome: 'failed', error: e };
-        }
         // A timeout or a dropped connection: LINE may have accepted it.
         lastError = { message: error instanceof Error ? error.message : String(error) };
         mayHaveGone = true;
+        continue;
       }
+      if (answer.status >= 200 && answer.status < 300) return { outcome: 'sent', requestId: answer.headers['x-line-request-id'] };
+      if (answer.status === 409) {
+        // Accepted before (a resend after a timeout or a crash): it was sent, once.
+        return { outcome: 'sent', requestId: answer.headers['x-line-accepted-request-id'] ?? answer.headers['x-line-request-id'] };
+      }
+      const e = lineError(answer);
+      lastError = e;
+      if (answer.status === 429) {
+        if (e.message.includes('monthly limit')) return notSent('monthly_limit');
+        limiter.pause(this.backoff(attempt + 1));
+        continue;
+      }
+      if (answer.status === 401 || answer.status === 403) return notSent('unauthorized');
+      if (answer.status >= 500) {
+        mayHaveGone = true;
+        continue;
+      }
+      return { outcome: 'failed', error: e };
     }
     return notSent();
   }
