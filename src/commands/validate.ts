@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadScenarioDir, loadScenarioTexts, SCHEMA_FILE_NAME, type LoadResult } from '../scenario/loader.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
-import { diffScenarioSets, type ScenarioChange } from '../preview/diff.js';
+import { diffScenarioSets, removedScenarioIssues, type ScenarioChange } from '../preview/diff.js';
 import { scenarioTextsAtRef } from '../preview/git-base.js';
 import { previewMarkdown } from '../preview/markdown.js';
 
@@ -32,6 +32,8 @@ export async function validateScenarios(options: ValidateOptions): Promise<Valid
       base.scenarios.map((s) => s.scenario),
       result.scenarios.map((s) => s.scenario),
     );
+    // A scenario removed or renamed without being retired first is an error.
+    result.issues.push(...removedScenarioIssues(base.scenarios, result.scenarios));
   }
   const schemaOnDisk = await readFile(join(cwd, options.dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
   const schemaStale = schemaOnDisk !== scenarioJsonSchemaText();

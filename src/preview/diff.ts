@@ -2,6 +2,7 @@
 // inside them: the reviewer's view of an edit.
 import { canonicalJson } from '../scenario/compile.js';
 import type { Scenario, Step } from '../scenario/schema.js';
+import type { ScenarioIssue } from '../scenario/issues.js';
 
 export interface ScenarioChange {
   id: string;
@@ -62,7 +63,15 @@ function diffOne(base: Scenario, head: Scenario): string[] {
   if (!same(base.sendWindow, head.sendWindow) || base.timezone !== head.timezone) details.push('send window or time zone changed: applies to every step not yet sent.');
   if (base.reentry !== head.reentry) details.push(`re-entry changed from ${base.reentry ?? 'once'} to ${head.reentry ?? 'once'}.`);
   if ((base.status ?? 'active') !== (head.status ?? 'active')) {
-    details.push(head.status === 'paused' ? 'paused: no one enters and nothing is sent until it is active again.' : 'resumed: steps due while paused go out unless they expired.');
+    details.push(
+      head.status === 'retired'
+        ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
+        : head.status === 'paused'
+          ? 'paused: no one enters and nothing is sent until it is active again.'
+          : base.status === 'retired'
+            ? 'active again after being retired: users who left do not come back; new triggers enroll again.'
+            : 'resumed: steps due while paused go out unless they expired.',
+    );
   }
   if (details.length && base.version === head.version) details.push(`note: "version" is still ${head.version}; raise it so reports tell the versions apart.`);
   return details;
@@ -78,7 +87,39 @@ export function diffScenarioSets(base: Scenario[], head: Scenario[]): ScenarioCh
     else if (!same(old, s)) changes.push({ id: s.id, kind: 'changed', details: diffOne(old, s) });
   }
   for (const s of base) {
-    if (!headById.has(s.id)) changes.push({ id: s.id, kind: 'removed', details: ['scenario removed: its enrolled users receive nothing more from it.'] });
+    if (headById.has(s.id)) continue;
+    const details =
+      s.status === 'retired'
+        ? ['retired scenario removed: its users left when it was retired; nothing changes for anyone.']
+        : ['scenario removed without being retired: its users would be held (nothing sent, nobody leaves) and every tick would fail until the file is back. Set "status": "retired" first.'];
+    changes.push({ id: s.id, kind: 'removed', details });
   }
   return changes;
+}
+
+/**
+ * A scenario of the base revision that the head removes or renames is an error unless the
+ * base had retired it: the engine holds the users of a scenario whose file is gone (a file
+ * removed by mistake loses no one) and fails every tick until a person decides.
+ */
+export function removedScenarioIssues(base: { file: string; scenario: Scenario }[], head: { file: string; scenario: Scenario }[]): ScenarioIssue[] {
+  const headIds = new Set(head.map((h) => h.scenario.id));
+  const headByFile = new Map(head.map((h) => [h.file, h.scenario.id]));
+  const issues: ScenarioIssue[] = [];
+  for (const { file, scenario } of base) {
+    if (headIds.has(scenario.id) || scenario.status === 'retired') continue;
+    const renamedTo = headByFile.get(file);
+    const what = renamedTo === undefined ? `scenario "${scenario.id}" is removed (${file} is gone)` : `scenario "${scenario.id}" is renamed to "${renamedTo}" (a new id is a new scenario)`;
+    issues.push({
+      file,
+      path: ['id'],
+      line: 1,
+      column: 1,
+      rule: 'scenario-removed',
+      message:
+        `${what}, but it is not retired: its users would be held and every tick would fail. ` +
+        `Restore the file, or set "status": "retired" first (merge that; a tick ends its enrollments), then remove it${renamedTo === undefined ? '' : ' or add the new id as a new file'}.`,
+    });
+  }
+  return issues;
 }

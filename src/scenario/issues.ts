@@ -17,7 +17,8 @@ export type Rule =
   | 'timezone'
   | 'send-window'
   | 'placeholder'
-  | 'trigger-date';
+  | 'trigger-date'
+  | 'scenario-removed';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {
