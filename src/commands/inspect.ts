@@ -4,18 +4,18 @@
 // LINE answered), skipped or expired (why), where it waits now and until when, how it
 // ended or converted, and the events that drove that.
 import { parseArgs } from 'node:util';
-import { openStore, type LocalStoreOpener, type Settings } from '../config.js';
+import type { Store } from '../store/store.js';
 import { formatLocal, isValidTimeZone } from '../time/zoned.js';
 import { ReportInputError, REPORT_ZONE } from '../report/period-report.js';
 import type { InspectAnswer, InspectDelivery, InspectEnrollment, InspectEvent } from '../report/report-data.js';
 
 export interface InspectOptions {
-  settings: Settings;
+  /** Opens the store (DATABASE_URL, Supabase's secrets, or the local PGlite). */
+  openStore: () => Promise<Store>;
   /** A LINE user id (U + 32 hex digits) or the shop's member id. */
   user: string;
   timezone?: string | undefined;
   eventsLimit?: number | undefined;
-  openLocalStore?: LocalStoreOpener | undefined;
 }
 
 /** The user's story as text, or a ReportInputError when no such user is known. */
@@ -24,7 +24,7 @@ export async function inspectCommand(options: InspectOptions): Promise<string> {
   if (!isValidTimeZone(tz)) throw new ReportInputError(`--timezone "${tz}" is not an IANA time zone, like Asia/Tokyo`);
   const who = options.user.trim();
   if (!who) throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
-  const store = await openStore(options.settings, { openLocal: options.openLocalStore });
+  const store = await options.openStore();
   try {
     const answer = await store.inspect(who, options.eventsLimit ?? 200);
     if (!answer.found) {

@@ -3,25 +3,25 @@
 // is set; as Markdown (the job summary, the terminal) and as one self-contained HTML page.
 // Shared by the action's report mode and the CLI's report command. Counts only.
 import { parseArgs } from 'node:util';
-import { openStore, type LocalStoreOpener, type Settings } from '../config.js';
+import type { Store } from '../store/store.js';
 import { DAY } from '../time/zoned.js';
 import { defaultPeriods, fetchPeriodReport, periodFromText, ReportInputError, type PeriodReport, type ReportPeriod } from '../report/period-report.js';
-import { lineStatisticsSource, refreshUnitStatistics, unitUsage, type RefreshOutcome, type UnitStatisticsSource, type UnitUsage } from '../report/line-statistics.js';
+import { describeLineFailure, lineStatisticsSource, refreshUnitStatistics, unitUsage, type RefreshOutcome, type UnitStatisticsSource, type UnitUsage } from '../report/line-statistics.js';
 import { reportMarkdown } from '../report/report-markdown.js';
 import { reportHtml } from '../report/report-html.js';
-import { publicErrorMessage } from '../report/public-error.js';
 
 export { ReportInputError } from '../report/period-report.js';
 
 export interface ReportCommandOptions {
-  settings: Settings;
+  /** Opens the store (the caller's configuration: the action's inputs, the CLI's environment). */
+  openStore: () => Promise<Store>;
+  /** LINE's channel token and base URL, to read LINE's statistics; without a token they are not read. */
+  line?: { channelAccessToken?: string | undefined; baseURL?: string | undefined } | undefined;
   now: number;
   /** --from / --to (report-from / report-to): a day (Asia/Tokyo), an ISO instant, or epoch ms. */
   from?: string | undefined;
   to?: string | undefined;
   scenarioId?: string | undefined;
-  /** The CLI's local store when no database is configured; the action has none. */
-  openLocalStore?: LocalStoreOpener | undefined;
   /** Where LINE's statistics come from; default: LINE, when a channel token is set. null: do not read them. */
   statistics?: UnitStatisticsSource | null | undefined;
   /** LINE requests for statistics in one report (default 100; the rest waits for the next report). */
@@ -44,13 +44,13 @@ export function reportPeriods(options: { from?: string | undefined; to?: string 
 
 function statisticsSource(options: ReportCommandOptions): UnitStatisticsSource | null {
   if (options.statistics !== undefined) return options.statistics;
-  const token = options.settings.LINE_CHANNEL_ACCESS_TOKEN;
-  return token ? lineStatisticsSource({ channelAccessToken: token, baseURL: options.settings.LINE_API_BASE_URL }) : null;
+  const token = options.line?.channelAccessToken;
+  return token ? lineStatisticsSource({ channelAccessToken: token, baseURL: options.line?.baseURL }) : null;
 }
 
 /** Reads back LINE's statistics for the periods' units and days, and the month's unit usage: notes for what could not be done. */
 async function refreshStatistics(
-  store: Awaited<ReturnType<typeof openStore>>,
+  store: Store,
   source: UnitStatisticsSource | null,
   periods: ReportPeriod[],
   options: ReportCommandOptions,
@@ -67,14 +67,14 @@ async function refreshStatistics(
     usage = unitUsage(await source.unitsUsedThisMonth());
     if (usage.warning) notes.push(`⚠️ ${usage.warning}`);
   } catch (error) {
-    notes.push(`⚠️ LINE's count of aggregation units used this month could not be read: ${publicErrorMessage(error)}`);
+    notes.push(`⚠️ LINE's count of aggregation units used this month could not be read: ${describeLineFailure(error)}`);
   }
   return { notes, refresh, ...(usage ? { usage } : {}) };
 }
 
 export async function reportCommand(options: ReportCommandOptions): Promise<ReportOutcome> {
   const periods = reportPeriods(options);
-  const store = await openStore(options.settings, { openLocal: options.openLocalStore });
+  const store = await options.openStore();
   try {
     if (options.scenarioId !== undefined) {
       // An unknown scenario is refused before LINE is asked for anything.

@@ -70,8 +70,8 @@ export interface RefreshOutcome {
   stopped?: string;
 }
 
-/** What LINE's refusal means, in words for the summary. */
-function describeFailure(error: unknown): string {
+/** What LINE's refusal means, in words for the summary (LINE's status and message: no user data). */
+export function describeLineFailure(error: unknown): string {
   if (error instanceof HTTPFetchError) {
     let message = '';
     try {
@@ -109,7 +109,7 @@ export async function refreshUnitStatistics(
       await store.saveUnitStats(args.now, [{ unit: item.unit, day: item.day, ...stats }]);
       fetched++;
     } catch (error) {
-      return { fetched, left: left(), stopped: describeFailure(error) };
+      return { fetched, left: left(), stopped: describeLineFailure(error) };
     }
   }
   return { fetched, left: left() };

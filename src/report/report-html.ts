@@ -46,12 +46,14 @@ function grid(max: number, width: number, height: number): string {
 
 /** Bars side by side, one series or several (grouped); each bar carries class "bar" and its series. */
 function barChart(options: { chart: string; scenario: string; groups: string[]; series: { name: string; color: string; bars: Bar[] }[]; label: string }): string {
-  const slot = 96;
+  // Wide enough for the longest step id under its group, and for a value label over each bar.
+  const longest = Math.max(0, ...options.groups.map((g) => g.length));
+  const barWidth = options.series.length > 1 ? 42 : 56;
+  const slot = Math.max(barWidth * options.series.length + 20, longest * 6.6 + 14);
   const width = Math.max(360, PAD.left + PAD.right + slot * options.groups.length);
   const height = 240;
   const inner = height - PAD.top - PAD.bottom;
   const max = axisMax(options.series.flatMap((s) => s.bars.map((b) => b.value)));
-  const barWidth = Math.min(56, (slot - 16) / options.series.length);
   const parts = [grid(max, width, height)];
   options.groups.forEach((group, i) => {
     const x0 = PAD.left + slot * i + (slot - barWidth * options.series.length) / 2;
@@ -104,20 +106,27 @@ function engagementSvg(s: ScenarioFunnel): string {
   });
 }
 
-/** Sends per day as bars, goals reached as a line over them. */
+/** Sends per day as bars (left axis), goals reached as a line (right axis, its own scale). */
 export function daysSvg(days: DayCount[], label: string): string {
   const slot = Math.max(14, Math.min(40, 720 / Math.max(1, days.length)));
-  const width = Math.max(360, PAD.left + PAD.right + slot * days.length);
+  const width = Math.max(360, PAD.left + PAD.right + 36 + slot * days.length);
   const height = 240;
   const inner = height - PAD.top - PAD.bottom;
-  const max = axisMax(days.flatMap((d) => [d.sent, d.conversions]));
+  const max = axisMax(days.map((d) => d.sent));
+  const maxGoals = axisMax(days.map((d) => d.conversions));
   const y = (v: number) => PAD.top + inner - (v / max) * inner;
-  const parts = [grid(max, width, height)];
+  const yGoals = (v: number) => PAD.top + inner - (v / maxGoals) * inner;
+  const right = width - PAD.right - 36;
+  const parts = [grid(max, right + PAD.right, height)];
+  for (const share of [0, 0.5, 1]) {
+    const at = PAD.top + inner * (1 - share);
+    parts.push(`<text x="${right + 6}" y="${at + 4}" class="tick goals">${e(count(Math.round(maxGoals * share)))}</text>`);
+  }
   const points: string[] = [];
   days.forEach((d, i) => {
     const x = PAD.left + slot * i;
     parts.push(`<rect class="day" x="${(x + 2).toFixed(1)}" y="${y(d.sent).toFixed(1)}" width="${(slot - 4).toFixed(1)}" height="${(PAD.top + inner - y(d.sent)).toFixed(1)}" fill="${GREEN}" rx="2"><title>${e(`${d.day}: sent ${count(d.sent)}, goals reached ${count(d.conversions)}`)}</title></rect>`);
-    points.push(`${(x + slot / 2).toFixed(1)},${y(d.conversions).toFixed(1)}`);
+    points.push(`${(x + slot / 2).toFixed(1)},${yGoals(d.conversions).toFixed(1)}`);
     if (i % Math.ceil(days.length / 10) === 0) parts.push(`<text x="${(x + slot / 2).toFixed(1)}" y="${height - PAD.bottom + 16}" text-anchor="middle" class="label">${e(d.day.slice(5))}</text>`);
   });
   parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${ORANGE}" stroke-width="2.5"/>`);
@@ -160,7 +169,7 @@ function periodSection(r: PeriodReport, withDays: boolean): string {
     ['left', count(t.exited)],
   ];
   const days = withDays && r.days.length
-    ? `<figure class="wide"><figcaption>Sent (bars) and goals reached (line) per day</figcaption>${daysSvg(r.days, `sent and goals reached per day, ${r.period.label}`)}${legend([['sent', GREEN], ['goals reached', ORANGE]])}</figure>`
+    ? `<figure class="wide"><figcaption>Sent per day (bars, left scale) and goals reached (line, right scale)</figcaption>${daysSvg(r.days, `sent and goals reached per day, ${r.period.label}`)}${legend([['sent', GREEN], ['goals reached', ORANGE]])}</figure>`
     : '';
   const scenarios = r.scenarios.length ? r.scenarios.map(scenarioCard).join('\n') : '<p>No scenario has run yet.</p>';
   return `<section class="period"><h2>${e(r.period.label)}</h2><dl class="figures totals">${totals.map(([k, v]) => `<div><dt>${e(k)}</dt><dd>${e(v)}</dd></div>`).join('')}</dl>${days}\n${scenarios}</section>`;
@@ -181,7 +190,8 @@ section.period>h2{margin:28px 0 8px;font-size:20px;text-transform:capitalize}
 .exits span{display:inline-block;background:#f0f2f6;border-radius:10px;padding:1px 8px;margin:2px 4px 2px 0}
 .charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:8px 0;overflow-x:auto}figure.wide{background:#fff;border:1px solid var(--line);border-radius:12px;padding:12px 16px}
 figcaption{color:var(--muted);font-size:12px;margin-bottom:4px}
-svg .tick,svg .value,svg .label{font:11px system-ui,sans-serif;fill:#4a5568}svg .value{font-weight:600}
+svg .tick,svg .value,svg .label{font:11px system-ui,sans-serif;fill:#4a5568}svg .value{font-weight:600;font-size:10px}
+svg .tick.goals{fill:${ORANGE}}
 .legend span{margin-right:14px;font-size:12px;color:var(--muted)}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
 table{border-collapse:collapse;width:100%;margin-top:8px;font-variant-numeric:tabular-nums}
 th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}

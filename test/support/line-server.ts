@@ -129,6 +129,12 @@ export class LineServer {
       return this.answer(res, 200, { totalUsage: this.usage });
     }
     if (req.method === 'GET' && path.startsWith('/v2/bot/insight/message/event/aggregation?')) {
+      // A status fault (a 403, a 429) applies to the next statistics request too.
+      const fault = this.faults[0]?.kind === 'status' ? (this.faults.shift() as Extract<Fault, { kind: 'status' }>) : undefined;
+      if (fault) {
+        log(fault.status);
+        return this.answer(res, fault.status, fault.body ?? { message: 'An error occurred in the server.' });
+      }
       const answer = this.unitStatistics(new URL(path, 'http://line').searchParams);
       log(answer.status);
       return this.answer(res, answer.status, answer.body);
