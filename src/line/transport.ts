@@ -48,7 +48,9 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-interface Queued extends Pending {
+/** A request waiting for a free connection. */
+interface Queued {
+  pending: Pending;
   text: string;
 }
 
@@ -229,8 +231,9 @@ class Connection {
 
   private onClose(): void {
     const pending = this.pending;
+    if (!pending) return this.destroy();
     const answer = this.parser?.end();
-    if (pending && answer) return this.complete(pending, answer, false);
+    if (answer) return this.complete(pending, answer, false);
     this.fail(new TransportError('LINE closed the connection before answering'));
   }
 
@@ -276,10 +279,10 @@ export class HttpPool {
     const length = body === '' && method === 'GET' ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
     const text = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headerLines}${length}\r\n${body}`;
     return new Promise<LineAnswer>((resolve, reject) => {
-      const pending: Queued = { method, deadline: performance.now() + this.options.timeoutMs, resolve, reject, text };
+      const pending: Pending = { method, deadline: performance.now() + this.options.timeoutMs, resolve, reject };
       const connection = this.connection();
-      if (connection) this.dispatch(connection, pending);
-      else this.queue.push(pending);
+      if (connection) this.dispatch(connection, pending, text);
+      else this.queue.push({ pending, text });
       this.watch();
     });
   }
@@ -287,7 +290,7 @@ export class HttpPool {
   /** Closes every connection; requests in flight fail. */
   close(): void {
     for (const c of [...this.idle, ...this.busy]) c.fail(new TransportError('the LINE connection pool was closed'));
-    for (const q of this.queue.splice(0)) q.reject(new TransportError('the LINE connection pool was closed'));
+    for (const q of this.queue.splice(0)) q.pending.reject(new TransportError('the LINE connection pool was closed'));
     clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
@@ -317,9 +320,9 @@ export class HttpPool {
     return tls.connect({ host, port, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'], ...this.options.tls });
   }
 
-  private dispatch(connection: Connection, pending: Queued): void {
+  private dispatch(connection: Connection, pending: Pending, text: string): void {
     this.busy.add(connection);
-    connection.send(pending, pending.text);
+    connection.send(pending, text);
   }
 
   /** A connection is free again (reusable) or gone (destroyed, exactly once). */
@@ -327,7 +330,7 @@ export class HttpPool {
     this.busy.delete(connection);
     if (reusable) {
       const next = this.queue.shift();
-      if (next) this.dispatch(connection, next);
+      if (next) this.dispatch(connection, next.pending, next.text);
       else this.idle.push(connection);
       return;
     }
@@ -337,7 +340,8 @@ export class HttpPool {
     // A request waiting for a connection gets a new one in place of this.
     if (this.queue.length && this.open < this.options.connections) {
       this.open++;
-      this.dispatch(this.newConnection(), this.queue.shift()!);
+      const next = this.queue.shift()!;
+      this.dispatch(this.newConnection(), next.pending, next.text);
     }
   }
 
@@ -353,7 +357,7 @@ export class HttpPool {
     const now = performance.now();
     const message = `no answer from LINE within ${this.options.timeoutMs} ms`;
     for (const c of this.busy) if (c.pending && c.pending.deadline <= now) c.fail(new TransportError(message));
-    while (this.queue.length && this.queue[0]!.deadline <= now) this.queue.shift()!.reject(new TransportError(message));
+    while (this.queue.length && this.queue[0]!.pending.deadline <= now) this.queue.shift()!.pending.reject(new TransportError(message));
     if (this.busy.size === 0 && this.queue.length === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
