@@ -53,7 +53,7 @@ test('two bookings: each enrolls on its own, whatever the re-entry rule', () => 
     assert.deepEqual(second.update, []);
   }
   // Without a key the sample restarts: the first booking's reminder is lost (the issue).
-  const unkeyed = route(compileScenario(reservation), booking('B', 10, 15, at(2026, 12, 2, 9)), [summary('a', undefined)]);
+  const unkeyed = route(compileScenario({ ...reservation, entry: { trigger: reservation.entry.trigger } }), booking('B', 10, 15, at(2026, 12, 2, 9)), [summary('a', undefined)]);
   assert.deepEqual(unkeyed.exit, [{ enrollmentId: 'a', reason: 'restarted by a new trigger' }]);
 });
 
