@@ -174,6 +174,8 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     if (!page.more) break;
   }
   if (options.stopAfter === 'ingest') return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id, ...held };
+  // Batches planned from here on know all this tick took in; older ones are checked before sending.
+  const planningFrom = options.now();
 
   // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
   const eventTypes = relevantEventTypes(scenarios);
@@ -263,7 +265,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   }
 
   // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable });
+  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id, ...held };
@@ -376,7 +378,7 @@ export function toBatches(sends: { enrollmentId: string; userId: string; scenari
   return batches;
 }
 
-async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number; quotaReserve: number; scenarioIds: string[]; scenarios: Map<string, CompiledScenario> }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
+async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number; quotaReserve: number; scenarioIds: string[]; scenarios: Map<string, CompiledScenario>; checkedBefore: number }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
   const { store, sender, owner, counts } = args;
   const exitTypes = exitTypesOf(args.scenarios.values());
   // The quota guard: never start a batch that would eat into the reserve.
@@ -401,7 +403,7 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
   let claiming: Promise<void> | undefined;
   const claim = (): Promise<void> =>
     (claiming ??= store
-      .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes })
+      .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes, checkedBefore: args.checkedBefore })
       .then(async (claimed) => {
         counts.needsReview += claimed.needs_review;
         if (!claimed.batches.length) exhausted = true;

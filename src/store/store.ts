@@ -279,12 +279,13 @@ export class Store {
   }
 
   /**
-   * Leases pending batches (of scenarioIds only, when given). Recipients who left since a
-   * batch was planned are dropped first, unless an attempt of it may have reached LINE;
-   * exitTypes (scenario id to the event types of its exit rules) asks for the recipients'
-   * exit events since their entry, for the tick to judge (then dropRecipients).
+   * Leases pending batches (of scenarioIds only, when given). From the batches planned before
+   * checkedBefore, recipients who left since are dropped first, unless an attempt of the batch
+   * may have reached LINE; exitTypes (scenario id to the event types of its exit rules) asks
+   * for the exit events of recipients whose enrollment finished, for the tick to judge (then
+   * dropRecipients).
    */
-  async claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number; scenarioIds?: string[] | undefined; exitTypes?: Record<string, string[]> | undefined }) {
+  async claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number; scenarioIds?: string[] | undefined; exitTypes?: Record<string, string[]> | undefined; checkedBefore?: number | undefined }) {
     const r = await this.rpc.call<{ batches: OutboxBatch[]; needs_review: number; skipped?: SkippedRecipients[]; exit_events?: (Omit<EventRow, 'id'> & { batch_id: string })[] }>('lsd_claim_batches', {
       now: args.now,
       ...(args.triedSince !== undefined ? { tried_since: args.triedSince } : {}),
@@ -294,6 +295,7 @@ export class Store {
       ...(args.retryWindowSeconds !== undefined ? { retry_window_seconds: args.retryWindowSeconds } : {}),
       ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
       ...(args.exitTypes ? { exit_types: args.exitTypes } : {}),
+      ...(args.checkedBefore !== undefined ? { checked_before: args.checkedBefore } : {}),
     });
     return {
       batches: r.batches,

@@ -29,7 +29,7 @@ after(async () => {
   for (const c of cleanup) await c();
 });
 
-async function setup(options: ConstructorParameters<typeof LineServer>[0] = {}) {
+async function setup(options: ConstructorParameters<typeof LineServer>[0] = {}, scenario = coupon) {
   const clock = new Clock(Date.parse('2026-11-25T02:00:00Z'));
   const server = await new LineServer({ now: clock.now, ...options }).start();
   const { store, db, drop } = await serverStore();
@@ -37,7 +37,7 @@ async function setup(options: ConstructorParameters<typeof LineServer>[0] = {}) 
   const line = new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 5, timeoutMs: 300, maxRetries: 1 });
   // Without the quota guard, so that LINE itself answers the monthly limit.
   const sender: Sender = { label: 'LINE', concurrency: 1, send: (b) => line.send(b) };
-  const tick = () => runTick({ store, sender, scenarios: [coupon], now: clock.now });
+  const tick = () => runTick({ store, sender, scenarios: [scenario], now: clock.now });
   await tick(); // the scenario's first run: it enrolls from events after this
   clock.advance(60_000);
   const event = (user: number, type: string, properties: Record<string, unknown> = {}) =>
@@ -78,6 +78,33 @@ test('a coupon held back by the monthly limit is not sent to whoever bought or u
   assert.match(summary, /\| cart-coupon \| coupon \| 1 \| exited before sending: purchased \|/);
   assert.match(summary, /\| cart-coupon \| coupon \| 1 \| unfollowed \|/);
   assert.doesNotMatch(summary, /U0000/, 'no user id in the summary');
+});
+
+test('a held step is not sent to whoever left while their enrollment is still active (the exit recorded on it)', async () => {
+  const twoSteps = compileScenario(
+    baseScenario({
+      id: 'cart-coupon',
+      exit: [{ event: 'purchased' }],
+      steps: [
+        { id: 'coupon', type: 'message', messages: [{ type: 'text', text: '5%OFF: CART5' }] },
+        { id: 'last-call', type: 'message', wait: { after: { days: 2 } }, messages: [{ type: 'text', text: 'last call' }] },
+      ],
+    }),
+  );
+  const { clock, server, tick, event, deliveries, db } = await setup({ monthlyLimit: 0 }, twoSteps);
+  for (const n of [1, 2]) await event(n, 'cart_abandoned');
+  await tick();
+  clock.advance(60_000);
+  await event(1, 'purchased');
+  (server as unknown as { options: { monthlyLimit?: number } }).options.monthlyLimit = undefined;
+  await tick();
+  const [exited] = await db.query<{ exit_reason: string }>(`select exit_reason from enrollments where line_user_id = $1`, [U(1)]);
+  assert.equal(exited?.exit_reason, 'exit: purchased', 'the purchase ended the enrollment');
+  assert.deepEqual(server.received.map((r) => r.to), [U(2)]);
+  assert.deepEqual(await deliveries(), [
+    { to: U(1), status: 'skipped', reason: 'exited before sending: purchased' },
+    { to: U(2), status: 'sent', reason: null },
+  ]);
 });
 
 test('a batch whose every recipient left is never sent', async () => {
