@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { compileScenario, type CompiledScenario } from './scenario/compile.js';
 import type { Scenario } from './scenario/schema.js';
 import { routeEvent, type EnrollmentSummary, type RouteResult, type RoutingScenario } from './planner/route.js';
-import { planEnrollment, type PlanInput, type ScenarioRuntime } from './planner/plan.js';
+import { planEnrollment, userTimeZone, type PlanInput, type ScenarioRuntime } from './planner/plan.js';
+import { applyWindow } from './planner/timing.js';
 import type { Decision, Plan, UserFacts } from './planner/types.js';
 import { LINE_LIMITS } from './scenario/messages.js';
 import { canonicalJson } from './scenario/compile.js';
@@ -221,8 +222,9 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
       for (const { enrollment, compiled, plan } of planned_) {
         if (capped.has(enrollment.id)) {
-          // Deferred, never dropped: the same plan is made again tomorrow, with the same moments.
-          plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: nextLocalMidnight(now, cap!.timezone), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
+          // Deferred, never dropped: the same plan is made again tomorrow, with the same moments,
+          // from the scenario's opening (a step sent at any hour, like a welcome, not at midnight).
+          plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: applyWindow(nextLocalMidnight(now, cap!.timezone), compiled.scenario.sendWindow, userTimeZone(factsOf(page.users, enrollment.userId), compiled.timezone)), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
           for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
           continue;
         }
