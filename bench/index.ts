@@ -1,9 +1,10 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default), store, line, tick.
+// Names: planner (default), store, line, tick, report.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, serveLine } from './line.js';
 import { benchTick } from './tick.js';
+import { benchReport } from './report.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -21,6 +22,9 @@ switch (name) {
     break;
   case 'store':
     await benchStore(args);
+    break;
+  case 'report':
+    await benchReport(args);
     break;
   default:
     console.error(`unknown benchmark "${name}"`);

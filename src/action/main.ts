@@ -13,6 +13,8 @@ import { publicErrorMessage } from '../report/public-error.js';
 import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { alertIssueAfterTick, commentPreview, pullRequestBase } from '../github/action-steps.js';
+import { writeFile } from 'node:fs/promises';
+import { reportCommand } from '../commands/report.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
 function settings(): Settings {
@@ -133,6 +135,28 @@ async function runMode(): Promise<void> {
   if (reasons.length) core.setFailed(reasons.join(' '));
 }
 
+/** report: funnels and conversions for a period as the job summary, and the HTML page as a file (counts only). */
+async function reportMode(): Promise<void> {
+  const s = settings();
+  const outcome = await reportCommand({
+    openStore: () => openStore(s, { allowLocal: false }),
+    line: { channelAccessToken: s.LINE_CHANNEL_ACCESS_TOKEN, baseURL: s.LINE_API_BASE_URL },
+    now: parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW') ?? Date.now(),
+    from: core.getInput('report-from').trim() || undefined,
+    to: core.getInput('report-to').trim() || undefined,
+    scenarioId: core.getInput('only-scenario').trim() || undefined,
+  });
+  const file = core.getInput('report-html').trim() || 'line-step-delivery-report.html';
+  await writeFile(file, outcome.html);
+  await core.summary.addRaw(outcome.markdown).write();
+  core.setOutput('report-file', file);
+  for (const r of outcome.reports) {
+    core.info(`${r.period.label}: entered ${r.totals.entered}, sent ${r.totals.sent}, goal reached ${r.totals.goalReached}`);
+  }
+  for (const note of outcome.notes) if (note.startsWith('⚠️')) core.warning(note.replace(/^⚠️\s*/, ''));
+  core.info(`the report page: ${file}`);
+}
+
 async function validateMode(): Promise<void> {
   const dir = core.getInput('scenarios') || 'scenarios';
   // On a pull request the base commit comes from the event; base-ref, when given, wins.
@@ -171,8 +195,11 @@ export async function run(): Promise<void> {
       case 'test-send':
         await testSendMode();
         break;
+      case 'report':
+        await reportMode();
+        break;
       default:
-        core.setFailed(`mode "${mode}" is not available in this version: use "run" or "validate".`);
+        core.setFailed(`mode "${mode}" is not available in this version: use run, validate, import, test-send or report.`);
     }
   } catch (error) {
     // The log, the summary and an alert issue are public: a database error loses the values it quotes.

@@ -14,6 +14,7 @@ import { importCsv } from '../commands/import.js';
 import { needsAPerson } from '../report/summary.js';
 import { formatLocal, localToInstant } from '../time/zoned.js';
 import { sampleTrigger } from '../preview/markdown.js';
+import { isReportCommand, REPORT_HELP, reportCli } from '../commands/report-cli.js';
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 
@@ -30,7 +31,7 @@ Commands:
   run        one tick: state from DATABASE_URL, or SUPABASE_URL + SUPABASE_SECRET_KEY,
              else the embedded PGlite in .data/pglite; LINE from LINE_CHANNEL_ACCESS_TOKEN,
              else dry run
-
+${REPORT_HELP}
 Options:
   --scenarios DIR   the scenario folder (default: scenarios)
   --base REF        validate/preview: also show what changed since this git revision
@@ -40,6 +41,8 @@ Options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // report and inspect parse their own arguments (src/commands/report-cli.ts).
+  if (isReportCommand(argv[0])) return reportCli(argv, () => openStore(settingsFromEnv(), { allowLocal: true }));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
