@@ -5,7 +5,7 @@ import { openPostgres } from './store/postgres.js';
 import { openSupabase } from './store/supabase.js';
 import { migrate } from './store/migrate.js';
 import { Store } from './store/store.js';
-import { LineSender, LINE_RATE_LIMITS } from './line/line-sender.js';
+import { defaultRate, LineSender, LINE_RATE_LIMITS } from './line/line-sender.js';
 import { DryRunSender, type Sender } from './line/sender.js';
 import { makeLinkSigner } from './planner/links.js';
 import type { LinkSigner } from './planner/render.js';
@@ -80,26 +80,35 @@ export function openLinkSigner(settings: Settings): LinkSigner | undefined {
   return makeLinkSigner(settings.CLICK_BASE_URL, settings.CLICK_SIGNING_SECRET);
 }
 
-/** The LINE sender, or the dry-run sender when asked for or when no token is set (CLI only). */
-export function openSender(settings: Settings, options: { dryRun: boolean; requireToken: boolean }): Sender {
+/**
+ * The LINE sender, or the dry-run sender when asked for or when no token is set (CLI only).
+ * The jobs of a matrix (shardCount) send on one channel at once: each paces at its share
+ * of LINE's limit, so together they never ask for more than LINE allows.
+ */
+export function openSender(settings: Settings, options: { dryRun: boolean; requireToken: boolean; shardCount?: number | undefined }): Sender {
   if (options.dryRun) return new DryRunSender();
   if (!settings.LINE_CHANNEL_ACCESS_TOKEN) {
     if (options.requireToken) throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
     return new DryRunSender();
   }
+  const shards = Math.max(1, options.shardCount ?? 1);
+  const share = (kind: 'push' | 'multicast') => ({
+    max: LINE_RATE_LIMITS[kind] / shards,
+    why: shards > 1 ? ` (LINE's ${LINE_RATE_LIMITS[kind]} a second shared by the ${shards} jobs of shard-count)` : '',
+  });
   return new LineSender({
     channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN,
     baseURL: settings.LINE_API_BASE_URL,
-    pushPerSecond: positive('LINE_PUSH_PER_SECOND', settings.LINE_PUSH_PER_SECOND, LINE_RATE_LIMITS.push),
-    multicastPerSecond: positive('LINE_MULTICAST_PER_SECOND', settings.LINE_MULTICAST_PER_SECOND, LINE_RATE_LIMITS.multicast),
-    concurrency: positive('LINE_REQUESTS_IN_FLIGHT', settings.LINE_REQUESTS_IN_FLIGHT, 2000),
+    pushPerSecond: positive('LINE_PUSH_PER_SECOND', settings.LINE_PUSH_PER_SECOND, share('push')) ?? defaultRate('push', shards),
+    multicastPerSecond: positive('LINE_MULTICAST_PER_SECOND', settings.LINE_MULTICAST_PER_SECOND, share('multicast')) ?? defaultRate('multicast', shards),
+    concurrency: positive('LINE_REQUESTS_IN_FLIGHT', settings.LINE_REQUESTS_IN_FLIGHT, { max: 2000, why: '' }),
   });
 }
 
-/** A number setting above zero and at most `max` (LINE's own limit for the rates). */
-function positive(name: string, value: string | undefined, max: number): number | undefined {
+/** A number setting above zero and at most `max` (LINE's own limit for the rates, or a job's share of it). */
+function positive(name: string, value: string | undefined, limit: { max: number; why: string }): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n > 0) || n > max) throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${value}"`);
+  if (!(n > 0) || n > limit.max) throw new ConfigError(`${name} must be a number above 0 and at most ${+limit.max.toFixed(2)}${limit.why}, got "${value}"`);
   return n;
 }

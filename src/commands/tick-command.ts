@@ -37,7 +37,7 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
   }
   const store = await openStore(options.settings, { allowLocal: options.allowLocalStore });
   try {
-    const sender = openSender(options.settings, { dryRun: options.dryRunSender || options.planOnly, requireToken: options.requireToken });
+    const sender = openSender(options.settings, { dryRun: options.dryRunSender || options.planOnly, requireToken: options.requireToken, shardCount: options.shardCount });
     const result = await runTick({
       store,
       sender,

@@ -56,6 +56,8 @@ function lineError(answer: LineAnswer): { status: number; message: string; detai
 export class LineSender implements Sender {
   readonly label: string;
   readonly concurrency: number;
+  /** Requests a second this sender paces itself at. */
+  readonly rates: Readonly<Record<'push' | 'multicast', number>>;
   private readonly client: messagingApi.MessagingApiClient;
   private readonly call: LineCaller;
   private readonly limiters: Record<'push' | 'multicast', RateLimiter>;
@@ -68,9 +70,10 @@ export class LineSender implements Sender {
     this.client = new messagingApi.MessagingApiClient({ channelAccessToken: options.channelAccessToken, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
     this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.rates = { push: options.pushPerSecond ?? defaultRate('push'), multicast: options.multicastPerSecond ?? defaultRate('multicast') };
     this.limiters = {
-      push: new RateLimiter(options.pushPerSecond ?? defaultRate('push'), undefined, this.sleep),
-      multicast: new RateLimiter(options.multicastPerSecond ?? defaultRate('multicast'), undefined, this.sleep),
+      push: new RateLimiter(this.rates.push, undefined, this.sleep),
+      multicast: new RateLimiter(this.rates.multicast, undefined, this.sleep),
     };
     this.concurrency = options.concurrency ?? 256;
     this.timeoutMs = options.timeoutMs ?? 10_000;
