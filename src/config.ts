@@ -5,6 +5,7 @@ import { openPostgres } from './store/postgres.js';
 import { openSupabase } from './store/supabase.js';
 import { migrate } from './store/migrate.js';
 import { Store } from './store/store.js';
+import type { SqlRpc } from './store/rpc.js';
 import { defaultRate, LineSender, LINE_RATE_LIMITS } from './line/line-sender.js';
 import { DryRunSender, type Sender } from './line/sender.js';
 import { makeLinkSigner } from './planner/links.js';
@@ -46,12 +47,16 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
 
 export class ConfigError extends Error {}
 
+/** Opens a local store in a folder: the CLI's embedded PGlite. The action has none. */
+export type LocalStoreOpener = (dir: string) => Promise<SqlRpc>;
+
 /**
- * Opens the store. With allowLocal, no setting means the embedded PGlite in PGLITE_DIR
+ * Opens the store. With openLocal (the CLI), no setting means a local store in PGLITE_DIR
  * (default .data/pglite), migrated on open. Direct connections are migrated on open too;
- * Supabase is migrated by `supabase db push`.
+ * Supabase is migrated by `supabase db push`. The action passes no openLocal, so its bundle
+ * never contains PGlite.
  */
-export async function openStore(settings: Settings, options: { allowLocal: boolean }): Promise<Store> {
+export async function openStore(settings: Settings, options: { openLocal?: LocalStoreOpener | undefined } = {}): Promise<Store> {
   if (settings.DATABASE_URL) {
     const db = await openPostgres(settings.DATABASE_URL);
     await migrate(db);
@@ -63,12 +68,13 @@ export async function openStore(settings: Settings, options: { allowLocal: boole
     }
     return new Store(openSupabase(settings.SUPABASE_URL, settings.SUPABASE_SECRET_KEY));
   }
-  if (!options.allowLocal) {
-    throw new ConfigError('no store: set SUPABASE_URL and SUPABASE_SECRET_KEY (secrets), or DATABASE_URL for a direct Postgres connection');
+  if (!options.openLocal) {
+    throw new ConfigError(
+      'no database: pass supabase-url and supabase-secret-key (SUPABASE_URL and SUPABASE_SECRET_KEY), ' +
+        'or database-url (DATABASE_URL) for a direct Postgres connection, from your repository secrets',
+    );
   }
-  // Loaded only here: the packaged action never uses PGlite and does not carry it.
-  const { openPglite } = await import('./store/pglite.js');
-  const db = await openPglite(settings.PGLITE_DIR ?? '.data/pglite');
+  const db = await options.openLocal(settings.PGLITE_DIR ?? '.data/pglite');
   await migrate(db);
   return new Store(db);
 }

@@ -86,7 +86,7 @@ async function testSendMode(): Promise<void> {
 async function importMode(): Promise<void> {
   const file = core.getInput('file').trim();
   if (!file) throw new Error('mode import needs the input file (a CSV path in the repository)');
-  const store = await openStore(settings(), { allowLocal: false });
+  const store = await openStore(settings());
   try {
     const r = await importCsv({ file, list: core.getInput('list').trim() || undefined, store });
     for (const e of r.errors) core.error(e.message, { file, startLine: e.line, title: 'import' });
@@ -108,7 +108,6 @@ async function runMode(): Promise<void> {
     dir: core.getInput('scenarios') || 'scenarios',
     planOnly,
     dryRunSender: false,
-    allowLocalStore: false,
     requireToken: !planOnly,
     now: fixed !== undefined ? () => fixed : Date.now,
     onlyScenario: core.getInput('only-scenario').trim() || undefined,
@@ -139,7 +138,7 @@ async function runMode(): Promise<void> {
 async function reportMode(): Promise<void> {
   const s = settings();
   const outcome = await reportCommand({
-    openStore: () => openStore(s, { allowLocal: false }),
+    openStore: () => openStore(s),
     line: { channelAccessToken: s.LINE_CHANNEL_ACCESS_TOKEN, baseURL: s.LINE_API_BASE_URL },
     now: parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW') ?? Date.now(),
     from: core.getInput('report-from').trim() || undefined,

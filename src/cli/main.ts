@@ -1,7 +1,7 @@
 // The command line: the same jobs as the action, for a terminal.
-import { parseArgs } from 'node:util';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseCommand, UsageError, type ParsedCommand } from './args.js';
 import { validateScenarios } from '../commands/validate.js';
 import { formatIssue } from '../scenario/issues.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
@@ -10,6 +10,7 @@ import { timeline } from '../planner/timeline.js';
 import { runDemo } from '../demo/demo.js';
 import { tickCommand } from '../commands/tick-command.js';
 import { openStore, settingsFromEnv } from '../config.js';
+import { openPglite } from '../store/pglite.js';
 import { importCsv } from '../commands/import.js';
 import { needsAPerson } from '../report/summary.js';
 import { formatLocal, localToInstant } from '../time/zoned.js';
@@ -18,62 +19,72 @@ import { isReportCommand, REPORT_HELP, reportCli } from '../commands/report-cli.
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 
-Usage: line-step-delivery <command> [options]
+Usage: line-step-delivery <command> [arguments]
 
-Commands:
-  validate   check every scenario file; exit 1 on any problem
-  preview    print the flowchart and timeline of each scenario (Markdown)
-  schema     write scenarios/scenario.schema.json for editors
-  demo       simulate two weeks of sample users on an embedded Postgres, LINE in dry run
-  timeline   print when an imagined user gets each step of each scenario
-  import     FILE.csv [--list NAME]: users (a list) or events into the events table;
+Commands (DIR: the scenario folder, default scenarios; also --scenarios DIR):
+  validate [DIR] [--base REF]
+             check every scenario file; exit 1 on any problem
+  preview [DIR] [--base REF]
+             print the flowchart and timeline of each scenario (Markdown);
+             with --base, also what changed since that git revision
+  schema [DIR]
+             write DIR/scenario.schema.json for editors
+  demo [DIR]
+             simulate two weeks of sample users on an embedded Postgres, LINE in dry run
+  timeline [DIR]
+             print when an imagined user gets each step of each scenario
+  import FILE.csv [--list NAME]
+             users (a list) or events into the events table;
              row errors name the line; importing the same file twice adds nothing
-  run        one tick: state from DATABASE_URL, or SUPABASE_URL + SUPABASE_SECRET_KEY,
-             else the embedded PGlite in .data/pglite; LINE from LINE_CHANNEL_ACCESS_TOKEN,
-             else dry run
+  run [DIR] [--dry-run] [--line-dry-run]
+             one tick: state from DATABASE_URL, or SUPABASE_URL + SUPABASE_SECRET_KEY,
+             else the embedded PGlite in .data/pglite (PGLITE_DIR); LINE from
+             LINE_CHANNEL_ACCESS_TOKEN, else dry run.
+             --dry-run: plan only; nothing is sent or changed.
+             --line-dry-run: advance state but do not call LINE.
 ${REPORT_HELP}
-Options:
-  --scenarios DIR   the scenario folder (default: scenarios)
-  --base REF        validate/preview: also show what changed since this git revision
-  --dry-run         run: plan only; nothing is sent or changed
-  --line-dry-run    run: advance state but do not call LINE
-  -h, --help        this text
+  -h, --help   this text
 `;
 
 export async function main(argv: string[]): Promise<number> {
   // report and inspect parse their own arguments (src/commands/report-cli.ts).
-  if (isReportCommand(argv[0])) return reportCli(argv, () => openStore(settingsFromEnv(), { allowLocal: true }));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      scenarios: { type: 'string', default: 'scenarios' },
-      base: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      list: { type: 'string' },
-      'line-dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const command = positionals[0];
-  if (values.help || !command) {
+  if (isReportCommand(argv[0])) return reportCli(argv, () => openStore(settingsFromEnv(), { openLocal: openPglite }));
+  let parsed: ParsedCommand | undefined;
+  try {
+    parsed = parseCommand(argv, ['report', 'inspect']);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\nline-step-delivery --help lists the commands.\n`);
+    return 1;
+  }
+  if (!parsed || parsed.help) {
     process.stdout.write(HELP);
-    return command || values.help ? 0 : 2;
+    return parsed || argv.length ? 0 : 2;
+  }
+  const { command, dir } = parsed;
+  const [path, kind] = command === 'import' ? ([parsed.file!, 'file'] as const) : ([dir, 'folder'] as const);
+  // schema makes its folder: it is the first file of a new scenario folder.
+  if (command !== 'schema' && !(await isKind(path, kind))) {
+    const what = kind === 'file' ? 'the file' : 'the scenario folder';
+    process.stderr.write(`line-step-delivery ${command}: ${what} "${path}" does not exist (looked for ${resolve(path)}).\n`);
+    return 1;
   }
   switch (command) {
     case 'validate':
     case 'preview': {
-      const outcome = await validateScenarios({ dir: values.scenarios, ...(values.base ? { baseRef: values.base } : {}) });
+      const outcome = await validateScenarios({ dir, ...(parsed.base ? { baseRef: parsed.base } : {}) });
+      if (!outcome.result.files.length) return noScenarioFiles(command, dir);
       for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      if (outcome.schemaStale) process.stderr.write(`warning: ${join(values.scenarios, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`);
+      if (outcome.schemaStale) process.stderr.write(`warning: ${join(dir, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`);
       if (command === 'preview') process.stdout.write(outcome.markdown);
       else process.stdout.write(outcome.result.issues.length ? `${outcome.result.issues.length} problem(s) found.\n` : `${outcome.result.scenarios.length} scenario(s) valid.\n`);
       return outcome.result.issues.length ? 1 : 0;
     }
     case 'demo':
-      return runDemo({ dir: values.scenarios });
+      return runDemo({ dir });
     case 'timeline': {
-      const outcome = await validateScenarios({ dir: values.scenarios });
+      const outcome = await validateScenarios({ dir });
+      if (!outcome.result.files.length) return noScenarioFiles(command, dir);
       for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
       for (const { compiled } of outcome.result.scenarios) {
         process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
@@ -85,14 +96,10 @@ export async function main(argv: string[]): Promise<number> {
       return outcome.result.issues.length ? 1 : 0;
     }
     case 'import': {
-      const file = positionals[1];
-      if (!file) {
-        process.stderr.write('usage: line-step-delivery import FILE.csv [--list NAME]\n');
-        return 2;
-      }
-      const store = await openStore(settingsFromEnv(), { allowLocal: true });
+      const file = parsed.file!;
+      const store = await openStore(settingsFromEnv(), { openLocal: openPglite });
       try {
-        const r = await importCsv({ file, list: values.list, store, progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined });
+        const r = await importCsv({ file, list: parsed.list, store, progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined });
         if (process.stderr.isTTY) process.stderr.write('\n');
         for (const e of r.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);
         process.stdout.write(`${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`);
@@ -104,10 +111,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'run': {
       const { result, summary } = await tickCommand({
         settings: settingsFromEnv(),
-        dir: values.scenarios,
-        planOnly: values['dry-run'] ?? false,
-        dryRunSender: values['line-dry-run'] ?? false,
-        allowLocalStore: true,
+        dir,
+        planOnly: parsed.dryRun,
+        dryRunSender: parsed.lineDryRun,
+        openLocalStore: openPglite,
         requireToken: false,
         now: Date.now,
         progress: process.stderr.isTTY ? (what, n) => process.stderr.write(`\r${what}: ${n}`) : undefined,
@@ -117,13 +124,22 @@ export async function main(argv: string[]): Promise<number> {
       return needsAPerson(result).length ? 1 : 0;
     }
     case 'schema': {
-      const path = join(values.scenarios, SCHEMA_FILE_NAME);
+      const path = join(dir, SCHEMA_FILE_NAME);
+      await mkdir(dir, { recursive: true });
       await writeFile(path, scenarioJsonSchemaText());
       process.stdout.write(`wrote ${path}\n`);
       return 0;
     }
-    default:
-      process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
-      return 2;
   }
+}
+
+/** A folder without scenario files is a mistake (the wrong folder, most likely), never "valid". */
+function noScenarioFiles(command: string, dir: string): number {
+  process.stderr.write(`line-step-delivery ${command}: no scenario files (*.json) in "${dir}" (${resolve(dir)}).\n`);
+  return 1;
+}
+
+async function isKind(path: string, kind: 'file' | 'folder'): Promise<boolean> {
+  const found = await stat(path).catch(() => undefined);
+  return (kind === 'file' ? found?.isFile() : found?.isDirectory()) ?? false;
 }

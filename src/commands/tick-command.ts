@@ -1,7 +1,7 @@
 // run: one tick with the configured store and sender, shared by the action and the CLI.
 import { loadScenarioDir } from '../scenario/loader.js';
 import { formatIssue } from '../scenario/issues.js';
-import { openLinkSigner, openSender, openStore, type Settings } from '../config.js';
+import { openLinkSigner, openSender, openStore, type LocalStoreOpener, type Settings } from '../config.js';
 import { runTick, type TickResult } from '../tick.js';
 import { tickSummary } from '../report/summary.js';
 
@@ -12,7 +12,8 @@ export interface TickCommandOptions {
   planOnly: boolean;
   /** LINE in dry run: state advances, LINE is not called (local demo and CLI). */
   dryRunSender: boolean;
-  allowLocalStore: boolean;
+  /** The CLI's local store when no database is configured; the action has none. */
+  openLocalStore?: LocalStoreOpener | undefined;
   requireToken: boolean;
   now: () => number;
   onlyScenario?: string | undefined;
@@ -35,7 +36,7 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
   if (options.onlyScenario && !loaded.scenarios.some((s) => s.scenario.id === options.onlyScenario)) {
     throw new ScenarioProblems(`only-scenario: there is no scenario "${options.onlyScenario}" in ${options.dir}`);
   }
-  const store = await openStore(options.settings, { allowLocal: options.allowLocalStore });
+  const store = await openStore(options.settings, { openLocal: options.openLocalStore });
   try {
     const sender = openSender(options.settings, { dryRun: options.dryRunSender || options.planOnly, requireToken: options.requireToken, shardCount: options.shardCount });
     const result = await runTick({

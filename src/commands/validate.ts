@@ -1,7 +1,7 @@
 // validate: every scenario file checked, the JSON Schema's freshness, and the preview
 // (with what the change does against a base revision, when one is given).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { loadScenarioDir, loadScenarioTexts, SCHEMA_FILE_NAME, type LoadResult } from '../scenario/loader.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { diffScenarioSets, removedScenarioIssues, type ScenarioChange } from '../preview/diff.js';
@@ -24,10 +24,12 @@ export interface ValidateOutcome {
 
 export async function validateScenarios(options: ValidateOptions): Promise<ValidateOutcome> {
   const cwd = options.cwd ?? process.cwd();
-  const result = await loadScenarioDir(join(cwd, options.dir), cwd);
+  // An absolute folder is taken as it is; a relative one from cwd (the repository's root in the action).
+  const dir = resolve(cwd, options.dir);
+  const result = await loadScenarioDir(dir, cwd);
   let changes: ScenarioChange[] | undefined;
   if (options.baseRef) {
-    const base = loadScenarioTexts(await scenarioTextsAtRef(options.baseRef, options.dir, cwd));
+    const base = loadScenarioTexts(await scenarioTextsAtRef(options.baseRef, relative(cwd, dir) || '.', cwd));
     changes = diffScenarioSets(
       base.scenarios.map((s) => s.scenario),
       result.scenarios.map((s) => s.scenario),
@@ -35,7 +37,7 @@ export async function validateScenarios(options: ValidateOptions): Promise<Valid
     // A scenario removed or renamed without being retired first is an error.
     result.issues.push(...removedScenarioIssues(base.scenarios, result.scenarios));
   }
-  const schemaOnDisk = await readFile(join(cwd, options.dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
+  const schemaOnDisk = await readFile(join(dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
   const schemaStale = schemaOnDisk !== scenarioJsonSchemaText();
   return { result, ...(changes ? { changes } : {}), schemaStale, markdown: previewMarkdown({ result, ...(changes ? { changes } : {}) }) };
 }

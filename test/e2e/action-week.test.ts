@@ -1,11 +1,12 @@
 // End to end: the bundled action (dist/index.js) started as the Actions runner starts it,
-// against the real Postgres server and the loopback LINE server, over a simulated week of
-// events for every sample scenario. Every user's messages arrive in order, exactly once.
-import { test, afterAll as after } from 'vitest';
+// from a copy of the repository's files with no node_modules, against the real Postgres
+// server and the loopback LINE server, over a simulated week of events for every sample
+// scenario. Every user's messages arrive in order, exactly once.
+import { test, beforeAll, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { serverStore } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';
-import { runAction } from '../support/run-action.js';
+import { bareCheckout, runAction } from '../support/run-action.js';
 import { localToInstant, HOUR, DAY, MINUTE } from '../../src/time/zoned.js';
 
 const T0 = localToInstant('Asia/Tokyo', 2026, 11, 23, 9, 0); // a Monday, 09:00 in Tokyo
@@ -56,6 +57,14 @@ after(async () => {
   for (const c of cleanups) await c();
 });
 
+/** The checkout the runner would make: the action and the scenarios, no node_modules. */
+let checkout = '';
+beforeAll(async () => {
+  const copy = await bareCheckout();
+  cleanups.push(copy.remove);
+  checkout = copy.dir;
+});
+
 test('a simulated week through the bundled action: every user gets their steps, in order, exactly once', async () => {
   const db = await serverStore();
   cleanups.push(db.drop);
@@ -74,7 +83,7 @@ test('a simulated week through the bundled action: every user gets their steps, 
         [e.user ? U(e.user) : null, e.member ?? null, e.type, JSON.stringify(e.properties ?? {}), e.at, e.key ?? null],
       );
     }
-    const run = await runAction({ mode: 'run', scenarios: 'scenarios' }, { cwd: process.cwd(), env: { ...env, LINE_STEP_DELIVERY_NOW: String(now) } });
+    const run = await runAction({ mode: 'run', scenarios: 'scenarios' }, { dir: checkout, cwd: checkout, env: { ...env, LINE_STEP_DELIVERY_NOW: String(now) } });
     runs++;
     assert.equal(run.code, 0, `tick at ${new Date(now).toISOString()} failed:\n${run.stdout}\n${run.stderr}`);
     lastSummary = run.summary;
