@@ -1,8 +1,10 @@
 // LINE delivery throughput against the loopback LINE server set to LINE's rate limits:
-// 100,000 recipients of one step (multicasts of 500) and 10,000 personalized pushes,
-// each as achieved requests per second against the limit, and peak memory; then the
-// pushes again with a 100 ms round trip (a GitHub runner to LINE), by the sender alone
-// and through a whole tick's send phase (outbox claimed from Postgres, answers recorded).
+// 100,000 recipients of one step (multicasts of 500) and 100,000 personalized pushes,
+// each as achieved requests per second against the limit, with the sender's CPU a request
+// and its peak memory (at 10,000 and at 100,000 pushes); 10,000 pushes through the SDK's
+// own fetch side by side; then pushes with a 100 ms round trip (a GitHub runner to LINE),
+// by the sender alone and through a whole tick's send phase (outbox claimed from Postgres,
+// answers recorded).
 // Run: npm run bench -- line [postgres://... of a server where it may create a database]
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -13,17 +15,29 @@ import { Store } from '../src/store/store.js';
 import { freshDatabase, serverUrl } from './database.js';
 import { runTick } from '../src/tick.js';
 import { LineServer } from '../test/support/line-server.js';
+import { baseScenario } from '../test/support/scenarios.js';
+import { compileScenario } from '../src/scenario/compile.js';
 
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const ROUND_TRIP_MS = 100;
 
-async function sendAll(sender: LineSender, batches: OutboxBatch[]): Promise<{ seconds: number; failed: number }> {
+/** Sends batch(0..count-1), made one at a time as the sender asks (no list of them is kept). */
+async function sendAll(
+  sender: LineSender,
+  count: number,
+  batch: (i: number) => OutboxBatch,
+  onProgress?: (done: number) => void,
+): Promise<{ seconds: number; failed: number }> {
   let next = 0;
+  let done = 0;
   let failed = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: sender.concurrency }, async () => {
-      while (next < batches.length) if ((await sender.send(batches[next++]!)).outcome !== 'sent') failed++;
+      while (next < count) {
+        if ((await sender.send(batch(next++))).outcome !== 'sent') failed++;
+        onProgress?.(++done);
+      }
     }),
   );
   return { seconds: (performance.now() - start) / 1000, failed };
@@ -55,43 +69,72 @@ export async function startLineServer(latencyMs = 0): Promise<{ url: string; sto
   };
 }
 
-const pushBatches = (n: number, from: number): OutboxBatch[] =>
-  Array.from({ length: n }, (_, i) => ({
-    id: randomUUID(), scenario_id: 'bench', step_id: 'named', kind: 'push', messages: [{ type: 'text' as const, text: `お客様${i}さん、カートに商品が残っています` }], aggregation_unit: 'bench__named', attempts: 1, created_at: 0,
-    recipients: [U(from + i)],
-  }));
+const pushBatch = (i: number): OutboxBatch => ({
+  id: randomUUID(), scenario_id: 'bench', step_id: 'named', kind: 'push', messages: [{ type: 'text' as const, text: `お客様${i}さん、カートに商品が残っています` }], aggregation_unit: 'bench__named', attempts: 1, created_at: 0,
+  recipients: [U(i)],
+});
 
 const pct = (rate: number, limit: number) => `${((rate / limit) * 100).toFixed(0)}% of LINE's ${limit}/s`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const CPU_TARGET_US = 100;
+const RSS_TARGET_MIB = 150;
+
+/** Peak resident memory of this process, sampled every 20 ms. */
+function rssSampler(): { peak: () => number; stop: () => void } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  return { peak: () => (peak = Math.max(peak, process.memoryUsage.rss())), stop: () => clearInterval(timer) };
+}
+
+/** CPU of this process since `from`, per request, in µs; and as a share of one core. */
+function cpuPer(from: NodeJS.CpuUsage, requests: number, seconds: number): string {
+  const cpu = process.cpuUsage(from);
+  const us = (cpu.user + cpu.system) / requests;
+  return `the sender used ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core, ${us.toFixed(0)} µs of CPU a request (target ≤ ${CPU_TARGET_US})`;
+}
+
+/** N pushes by one sender at LINE's limit: rate, CPU a request, and peak RSS at 10,000 and at N. */
+async function pushRun(sender: LineSender, label: string, count: number, from: number, rss: { peak: () => number }): Promise<void> {
+  const checkpoint = 10_000;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  const line = (n: number, seconds: number, failed: number) =>
+    `  ${label}: ${n.toLocaleString('en')} personalized pushes in ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)} req/s, ${pct(n / seconds, LINE_RATE_LIMITS.push)} (target ≥ 90%); ${failed} not sent; ${cpuPer(cpu0, n, seconds)}; peak RSS ${mib(rss.peak())} (target < ${RSS_TARGET_MIB} MiB)`;
+  const run = await sendAll(sender, count, (i) => pushBatch(from + i), (done) => {
+    if (done === checkpoint && count > checkpoint) console.log(`${line(checkpoint, (performance.now() - start) / 1000, 0)}, the first of ${count.toLocaleString('en')}`);
+  });
+  console.log(line(count, run.seconds, run.failed));
+}
 
 export async function benchLine(args: string[] = []): Promise<void> {
   const server = await startLineServer(0);
-  let peak = 0;
-  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const rss = rssSampler();
   const sender = new LineSender({ channelAccessToken: 'test-token', baseURL: server.url });
+  console.log(`line: this process holds ${mib(rss.peak())} before sending (the benchmarks' modules loaded)`);
+  // Pushes first, so that their peak RSS is their own: through the keep-alive pool (the
+  // action's transport); the SDK's own fetch comes last, side by side.
+  await pushRun(sender, 'keep-alive pool', 100_000, 1_000_000, rss);
+
   const messages = [{ type: 'text' as const, text: '友だち限定クーポンです' }];
 
-  const multicasts: OutboxBatch[] = Array.from({ length: 200 }, (_, i) => ({
+  const multicast = (i: number): OutboxBatch => ({
     id: randomUUID(), scenario_id: 'bench', step_id: 'coupon', kind: 'multicast', messages, aggregation_unit: 'bench__coupon', attempts: 1, created_at: 0,
     recipients: Array.from({ length: 500 }, (_, j) => U(i * 500 + j + 1)),
-  }));
-  const m = await sendAll(sender, multicasts);
-  const mRate = multicasts.length / m.seconds;
-  console.log(`line: 100,000 recipients of one step: ${multicasts.length} multicasts in ${m.seconds.toFixed(2)} s = ${mRate.toFixed(0)} req/s, ${pct(mRate, LINE_RATE_LIMITS.multicast)} (target ≥ 90%); ${m.failed} not sent`);
+  });
+  const m = await sendAll(sender, 200, multicast);
+  const mRate = 200 / m.seconds;
+  console.log(`  100,000 recipients of one step: 200 multicasts in ${m.seconds.toFixed(2)} s = ${mRate.toFixed(0)} req/s, ${pct(mRate, LINE_RATE_LIMITS.multicast)} (target ≥ 90%); ${m.failed} not sent; peak RSS ${mib(rss.peak())}`);
 
-  const pushes = pushBatches(10_000, 200_000);
-  const cpu0 = process.cpuUsage();
-  const p = await sendAll(sender, pushes);
-  const cpu = process.cpuUsage(cpu0);
-  const pRate = pushes.length / p.seconds;
-  console.log(`  10,000 personalized pushes in ${p.seconds.toFixed(2)} s = ${pRate.toFixed(0)} req/s, ${pct(pRate, LINE_RATE_LIMITS.push)} (target ≥ 90%); ${p.failed} not sent; the sender used ${(((cpu.user + cpu.system) / 1e6 / p.seconds) * 100).toFixed(0)}% of one core (${((cpu.user + cpu.system) / pushes.length).toFixed(0)} µs of CPU a request)`);
-  clearInterval(sample);
+  const sdk = new LineSender({ channelAccessToken: 'test-token', baseURL: server.url, transport: 'sdk' });
+  await pushRun(sdk, '@line/bot-sdk over fetch', 10_000, 2_000_000, rss);
+  rss.stop();
   const stats = await server.stop();
-  console.log(`  sender peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB; LINE received ${stats.received.toLocaleString('en')} messages and answered ${stats.limited} rate-limit 429s`);
+  console.log(`  LINE received ${stats.received.toLocaleString('en')} messages and answered ${stats.limited} rate-limit 429s`);
 
   // The same pushes over a real round trip: throughput then depends on requests in flight.
   const far = await startLineServer(ROUND_TRIP_MS);
   const farSender = new LineSender({ channelAccessToken: 'test-token', baseURL: far.url });
-  const f = await sendAll(farSender, pushBatches(10_000, 300_000));
+  const f = await sendAll(farSender, 10_000, (i) => pushBatch(3_000_000 + i));
   const fRate = 10_000 / f.seconds;
   console.log(`  with a ${ROUND_TRIP_MS} ms round trip, ${farSender.concurrency} in flight: 10,000 pushes in ${f.seconds.toFixed(2)} s = ${fRate.toFixed(0)} req/s, ${pct(fRate, LINE_RATE_LIMITS.push)}; ${f.failed} not sent`);
 
@@ -103,7 +146,9 @@ export async function benchLine(args: string[] = []): Promise<void> {
            array['U' || lpad(to_hex(400000 + g), 32, '0')], 'bench__named', to_timestamp(${now / 1000}) + g * interval '1 microsecond'
     from generate_series(1, 10000) g; analyze outbox_batches;`);
   const t = performance.now();
-  const tick = await runTick({ store: new Store(db), sender: farSender, scenarios: [], now: () => Date.now() });
+  // The outbox's scenario must be loaded: a tick holds the batches of a missing scenario file.
+  const scenario = compileScenario(baseScenario({ id: 'bench', steps: [{ id: 'named', type: 'message', messages: [{ type: 'text', text: 'x' }] }] }));
+  const tick = await runTick({ store: new Store(db), sender: farSender, scenarios: [scenario], now: () => Date.now() });
   const seconds = (performance.now() - t) / 1000;
   const sent = tick.counts.total('sent');
   const tRate = sent / seconds;

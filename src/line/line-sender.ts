@@ -38,8 +38,17 @@ export interface LineSenderOptions {
   maxRetries?: number | undefined;
   backoffMs?: number | undefined;
   sleep?: ((ms: number) => Promise<void>) | undefined;
-  /** 'pool' (default): keep-alive connections; 'sdk': the SDK's client over global fetch. */
+  /**
+   * 'pool': keep-alive connections (the default); 'sdk': the SDK's client over global fetch,
+   * the default when Node is told to use the proxy environment variables, which fetch honours.
+   */
   transport?: LineTransport | undefined;
+}
+
+/** Node 24 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1 or --use-env-proxy. */
+function defaultTransport(): LineTransport {
+  const useProxy = process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes('--use-env-proxy') || /--use-env-proxy\b/.test(process.env.NODE_OPTIONS ?? '');
+  return useProxy ? 'sdk' : 'pool';
 }
 
 /** LINE's error body: {"message": "...", "details": [{"message", "property"}]}. */
@@ -78,7 +87,7 @@ export class LineSender implements Sender {
     this.concurrency = options.concurrency ?? 256;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.call =
-      options.transport === 'sdk'
+      (options.transport ?? defaultTransport()) === 'sdk'
         ? sdkCaller(this.client, this.timeoutMs)
         : poolCaller(this.client, {
             channelAccessToken: options.channelAccessToken,

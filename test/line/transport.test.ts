@@ -253,3 +253,22 @@ test('https: the server\'s certificate is verified, and the connection is kept a
   const untrusted = new HttpPool(url, { connections: 1, timeoutMs: 5000 });
   await assert.rejects(untrusted.request('POST', '/x', HEAD, '{}'), (e) => e instanceof TransportError && /certificate/.test(e.message));
 });
+
+test('with Node told to use the proxy variables, sends go through the SDK\'s fetch, which honours them', async () => {
+  const agents: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    agents.push(req.headers['sec-fetch-mode'] ? 'fetch' : 'pool');
+    req.resume().on('end', () => res.writeHead(200, { 'x-line-request-id': 'r' }).end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new LineSender({ channelAccessToken: 't', baseURL }).send(batch());
+  process.env.NODE_USE_ENV_PROXY = '1';
+  try {
+    await new LineSender({ channelAccessToken: 't', baseURL }).send(batch());
+  } finally {
+    delete process.env.NODE_USE_ENV_PROXY;
+  }
+  assert.deepEqual(agents, ['pool', 'fetch']);
+});
