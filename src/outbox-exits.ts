@@ -24,13 +24,18 @@ export interface Drop {
 }
 
 /** The recipients an exit rule of their batch's scenario removes, with the reason. */
-export function recipientsWhoLeft(events: readonly ExitEvent[], batches: readonly OutboxBatch[], scenarios: ReadonlyMap<string, CompiledScenario>): Drop[] {
+export function recipientsWhoLeft(
+  events: readonly ExitEvent[],
+  batches: readonly OutboxBatch[],
+  scenarios: ReadonlyMap<string, CompiledScenario>,
+): Drop[] {
   const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenario_id)]));
   const drops = new Map<string, Drop>();
   for (const e of events) {
     const key = `${e.batchId}\u0000${e.userId}`;
     if (drops.has(key)) continue;
-    const rule = scenarioOf.get(e.batchId)?.scenario.exit?.find((r) => r.event === e.type && matchesFilter(e.properties, r.where));
+    const rules = scenarioOf.get(e.batchId)?.scenario.exit ?? [];
+    const rule = rules.find((r) => r.event === e.type && matchesFilter(e.properties, r.where));
     if (rule) drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
   }
   return [...drops.values()];

@@ -41,11 +41,17 @@ export function isRetired(c: CompiledScenario): boolean {
 export function scenariosToRegister(all: CompiledScenario[], onlyScenario: string | undefined): CompiledScenario[] {
   if (onlyScenario === undefined) return all;
   const only = all.filter((c) => c.id === onlyScenario);
-  if (!only.length) throw new Error(`only-scenario: there is no scenario "${onlyScenario}" among this run's scenario files`);
+  if (!only.length) {
+    throw new Error(`only-scenario: there is no scenario "${onlyScenario}" among this run's scenario files`);
+  }
   return only;
 }
 
-export function tickScenarios(args: { registered: CompiledScenario[]; registration: Registration; onlyScenario: string | undefined }): TickScenarios {
+export function tickScenarios(args: {
+  registered: CompiledScenario[];
+  registration: Registration;
+  onlyScenario: string | undefined;
+}): TickScenarios {
   const { registered, registration } = args;
   const limited = args.onlyScenario !== undefined;
   const activatedAt = new Map(registration.scenarios.map((s) => [s.id, Number(s.activated_at)]));
@@ -53,13 +59,17 @@ export function tickScenarios(args: { registered: CompiledScenario[]; registrati
   let ingestHeld: string | undefined;
   if (limited) {
     // An event can matter to several scenarios: a run limited to one takes in none.
-    ingestHeld = `limited to scenario "${args.onlyScenario}": no events were taken in (an event can matter to several scenarios); the next full tick takes them in`;
+    ingestHeld =
+      `limited to scenario "${args.onlyScenario}": no events were taken in ` +
+      '(an event can matter to several scenarios); the next full tick takes them in';
   } else {
     for (const c of registered) if (!isRetired(c)) routing.push({ compiled: c, activatedAt: activatedAt.get(c.id)! });
     for (const m of registration.missing) {
       const parsed = ScenarioSchema.safeParse(m.definition);
       if (!parsed.success) {
-        ingestHeld = `the last definition of the missing scenario "${m.id}" cannot be read, so events that may matter to it are held: restore its file`;
+        ingestHeld =
+          `the last definition of the missing scenario "${m.id}" cannot be read, ` +
+          'so events that may matter to it are held: restore its file';
         break;
       }
       // The registered hash, so enrollments made meanwhile count as made by that definition.

@@ -65,7 +65,8 @@ function diffOne(base: Scenario, head: Scenario): string[] {
   if ((base.status ?? 'active') !== (head.status ?? 'active')) {
     details.push(
       head.status === 'retired'
-        ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
+        ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the ' +
+          'outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
         : head.status === 'paused'
           ? 'paused: no one enters and nothing is sent until it is active again.'
           : base.status === 'retired'
@@ -91,7 +92,10 @@ export function diffScenarioSets(base: Scenario[], head: Scenario[]): ScenarioCh
     const details =
       s.status === 'retired'
         ? ['retired scenario removed: its users left when it was retired; nothing changes for anyone.']
-        : ['scenario removed without being retired: its users would be held (nothing sent, nobody leaves) and every tick would fail until the file is back. Set "status": "retired" first.'];
+        : [
+            'scenario removed without being retired: its users would be held (nothing sent, nobody leaves) and ' +
+              'every tick would fail until the file is back. Set "status": "retired" first.',
+          ];
     changes.push({ id: s.id, kind: 'removed', details });
   }
   return changes;
@@ -102,14 +106,20 @@ export function diffScenarioSets(base: Scenario[], head: Scenario[]): ScenarioCh
  * base had retired it: the engine holds the users of a scenario whose file is gone (a file
  * removed by mistake loses no one) and fails every tick until a person decides.
  */
-export function removedScenarioIssues(base: { file: string; scenario: Scenario }[], head: { file: string; scenario: Scenario }[]): ScenarioIssue[] {
+export function removedScenarioIssues(
+  base: { file: string; scenario: Scenario }[],
+  head: { file: string; scenario: Scenario }[],
+): ScenarioIssue[] {
   const headIds = new Set(head.map((h) => h.scenario.id));
   const headByFile = new Map(head.map((h) => [h.file, h.scenario.id]));
   const issues: ScenarioIssue[] = [];
   for (const { file, scenario } of base) {
     if (headIds.has(scenario.id) || scenario.status === 'retired') continue;
     const renamedTo = headByFile.get(file);
-    const what = renamedTo === undefined ? `scenario "${scenario.id}" is removed (${file} is gone)` : `scenario "${scenario.id}" is renamed to "${renamedTo}" (a new id is a new scenario)`;
+    const what =
+      renamedTo === undefined
+        ? `scenario "${scenario.id}" is removed (${file} is gone)`
+        : `scenario "${scenario.id}" is renamed to "${renamedTo}" (a new id is a new scenario)`;
     issues.push({
       file,
       path: ['id'],
@@ -118,7 +128,8 @@ export function removedScenarioIssues(base: { file: string; scenario: Scenario }
       rule: 'scenario-removed',
       message:
         `${what}, but it is not retired: its users would be held and every tick would fail. ` +
-        `Restore the file, or set "status": "retired" first (merge that; a tick ends its enrollments), then remove it${renamedTo === undefined ? '' : ' or add the new id as a new file'}.`,
+        'Restore the file, or set "status": "retired" first (merge that; a tick ends its enrollments), ' +
+        `then remove it${renamedTo === undefined ? '' : ' or add the new id as a new file'}.`,
     });
   }
   return issues;

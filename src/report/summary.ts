@@ -33,7 +33,9 @@ export function needsAPerson(result: TickResult): string[] {
   if (result.attention.needs_review > 0) reasons.push(`${result.attention.needs_review} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`);
   for (const m of result.missingScenarios ?? []) {
     reasons.push(
-      `scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and nobody leaves) and events are still taken in for them by its last definition. Restore the file; to end the scenario, restore it with "status": "retired" (its users leave at the next tick), after which the file may be removed.`,
+      `scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and ` +
+        'nobody leaves) and events are still taken in for them by its last definition. Restore the file; to end the ' +
+        'scenario, restore it with "status": "retired" (its users leave at the next tick), after which the file may be removed.',
     );
   }
   const failed = result.counts.total('failed');
