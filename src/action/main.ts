@@ -176,6 +176,8 @@ async function validateMode(): Promise<void> {
   core.setOutput('scenarios', outcome.result.scenarios.length);
   core.setOutput('problems', outcome.result.issues.length);
   if (outcome.result.issues.length) core.setFailed(`${outcome.result.issues.length} problem(s) in the scenarios: see the annotations and the job summary.`);
+  // A check that found nothing to check must not pass: the scenarios input points elsewhere.
+  else if (!outcome.result.scenarios.length) core.setFailed(`no scenario files (*.json) in "${dir}": check the scenarios input (the folder, from the repository's root).`);
 }
 
 export async function run(): Promise<void> {

@@ -53,3 +53,11 @@ test('validate mode: a base revision missing from a shallow clone gets a clear e
   assert.equal(run.code, 1);
   assert.match(run.stdout, /git revision "origin\/nope" is not in this clone: check out with fetch-depth: 0/);
 });
+
+test('validate mode: a folder with no scenario files fails the check instead of passing on nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lsd-repo-'));
+  await mkdir(join(dir, 'flows'));
+  const run = await runAction({ mode: 'validate', scenarios: 'flows' }, { cwd: dir });
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /no scenario files \(\*\.json\) in "flows"/);
+});
