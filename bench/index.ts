@@ -1,10 +1,11 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default), store, line, tick, report.
+// Names: planner (default), store, line, tick, fuzz, report.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, serveLine } from './line.js';
 import { benchTick } from './tick.js';
 import { benchReport } from './report.js';
+import { benchFuzz } from './fuzz.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -25,6 +26,9 @@ switch (name) {
     break;
   case 'report':
     await benchReport(args);
+    break;
+  case 'fuzz':
+    await benchFuzz(args);
     break;
   default:
     console.error(`unknown benchmark "${name}"`);

@@ -134,8 +134,15 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     const exit: { enrollment_id: string; reason: string }[] = [];
     const wake: string[] = [];
     const setAside: SetAsideEvent[] = [];
+    // Each event is routed with its user as of that event, as if events came one at a time:
+    // a user's facts start from before their first change in this page and follow each
+    // change. (With the page's final facts, a follow and a later unfollow in one page
+    // enrolled no one, and in two pages enrolled then exited: where a page split decided.)
+    const asOf = new Map<string, UserFacts>();
+    for (const e of page.events) if (e.factsBefore && !asOf.has(e.userId)) asOf.set(e.userId, e.factsBefore);
     for (const event of page.events) {
-      const user = factsOf(page.users, event.userId);
+      if (event.factsAfter) asOf.set(event.userId, event.factsAfter);
+      const user = asOf.get(event.userId) ?? factsOf(page.users, event.userId);
       const mine = enrollmentsByUser.get(event.userId) ?? [];
       let routed: RouteResult;
       try {

@@ -26,10 +26,17 @@ interface EventRow {
   type: string;
   occurred_at: number;
   properties: Record<string, unknown>;
+  facts_before?: UserRow | null;
+  facts_after?: UserRow | null;
 }
 
 export interface IngestPage {
-  events: (EventFact & { userId: string })[];
+  /**
+   * An event that changed the user record carries the user's facts after it (and the user's
+   * first such event, the facts before it), so routing can see each event's user as of that
+   * event: facts a later event of the page changes are not known to an earlier one.
+   */
+  events: (EventFact & { userId: string; factsBefore?: UserFacts | undefined; factsAfter?: UserFacts | undefined })[];
   users: Map<string, UserFacts>;
   enrollments: (EnrollmentSummary & { userId: string })[];
   /** Events of this page set aside: they could not be applied (events.status_reason says why). */
@@ -205,7 +212,15 @@ export class Store {
       { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) },
     );
     return {
-      events: r.events.map((e) => ({ id: e.id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
+      events: r.events.map((e) => ({
+        id: e.id,
+        userId: e.line_user_id,
+        type: e.type,
+        occurredAt: Number(e.occurred_at),
+        properties: e.properties ?? {},
+        ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
+        ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
+      })),
       users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
       enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined })),
       setAside: r.set_aside,

@@ -299,6 +299,26 @@ test('what the engine reads of each type is checked: wrong types are set aside w
   }
 });
 
+test('whatever still fails while an event is applied (here a trigger refusing one user) sets that event aside alone, undoing only it', async () => {
+  const { store, db } = await server();
+  const clock = await switchedOn(store);
+  await db.exec(`create function refuse_one() returns trigger language plpgsql as $$
+    begin if new.line_user_id = '${U(1)}' and new.attributes ? 'region' then raise exception 'refused: %', new.attributes; end if; return new; end $$;
+    create trigger refuse_one before update on line_users for each row execute function refuse_one();`);
+  const refused = await insert(db, U(1), 'profile_updated', { attributes: { region: 'secret-region' } }, clock.t);
+  await insert(db, U(1), 'follow', {}, clock.t);
+  await insert(db, U(2), 'profile_updated', { attributes: { region: 'tokyo' } }, clock.t);
+  await insert(db, U(2), 'follow', {}, clock.t);
+  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const row = await eventRow(db, refused);
+  assert.equal(row.status, 'set_aside');
+  assert.equal(row.status_reason, 'profile_updated: could not be applied to the user record (SQLSTATE P0001); nothing of it was applied');
+  assert.equal(result.counts.eventsTaken, 3);
+  assert.deepEqual(await sentTo(db, 'friend-welcome/welcome', [U(1), U(2)]), [U(1), U(2)]);
+  const users = await db.query<{ line_user_id: string; region: string | null }>(`select line_user_id, attributes->>'region' as region from line_users order by 1`);
+  assert.deepEqual(users, [{ line_user_id: U(1), region: null }, { line_user_id: U(2), region: 'tokyo' }]);
+});
+
 test('a linked attribute stored as text before this release no longer fails every tick (it was a cast error in lsd_user_facts)', async () => {
   const { store, db } = await server();
   const clock = await switchedOn(store);
@@ -359,6 +379,26 @@ test('PGlite runs the same checks: a bad event among good ones is set aside, the
   assert.deepEqual([...result.counts.setAsideReasons.keys()].sort(), ['properties nest deeper than 8 levels (properties is level 1)', 'survey_answered: question is missing']);
   assert.deepEqual(await sentTo(db, 'friend-welcome/welcome', [U(2)]), [U(2)]);
   await db.close();
+});
+
+test('routing sees each event\'s user as of that event: whether a page splits between a user\'s events changes nothing', async () => {
+  const outcome = async (pageSize: number) => {
+    const { store, db } = await server();
+    const clock = await switchedOn(store);
+    clock.advance(10 * MINUTE);
+    await insert(db, U(1), 'list_added', { list: 'vip-2026' }, clock.t - 3 * MINUTE);
+    await insert(db, U(1), 'unfollow', {}, clock.t - 2 * MINUTE);
+    await insert(db, U(2), 'unfollow', {}, clock.t - 3 * MINUTE);
+    await insert(db, U(2), 'follow', {}, clock.t - 2 * MINUTE);
+    await insert(db, U(2), 'profile_updated', { attributes: { linked: true, region: 'tokyo' } }, clock.t - MINUTE);
+    await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now, pageSize });
+    const rows = await db.query<{ line: string }>(`select concat_ws(' ', line_user_id, scenario_id, status, exit_reason) as line from enrollments order by 1`);
+    return rows.map((r) => r.line);
+  };
+  const onePage = await outcome(500);
+  assert.deepEqual(onePage, await outcome(1));
+  // The list enrolled the user, who was following then; the unfollow a minute later ended it.
+  assert.deepEqual(onePage, [`${U(1)} vip-list exited unfollowed`, `${U(2)} friend-welcome active`, `${U(2)} linked-members active`]);
 });
 
 test('planAlone: a planner that throws gives a failed step and an exit, never an exception', () => {
