@@ -415,7 +415,8 @@ async function sendOutbox(args: { store: Store; sender: Sender; owner: string; n
       .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes, checkedBefore: args.checkedBefore })
       .then(async (claimed) => {
         counts.needsReview += claimed.needs_review;
-        if (!claimed.batches.length) exhausted = true;
+        // (A page whose every batch was skipped, everyone having left, is not the last one.)
+        if (!claimed.batches.length && !claimed.skipped.length) exhausted = true;
         // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
         const skipped = [...claimed.skipped];
         let batches = claimed.batches;

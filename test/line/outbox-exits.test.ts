@@ -121,6 +121,30 @@ test('a batch whose every recipient left is never sent', async () => {
   assert.equal(r.counts.total('skipped'), 1);
 });
 
+test('a page of batches whose every recipient left does not end the sending: later batches still go out', async () => {
+  const named = compileScenario(
+    baseScenario({
+      id: 'cart-coupon',
+      exit: [{ event: 'purchased' }],
+      steps: [{ id: 'coupon', type: 'message', messages: [{ type: 'text', text: '{{user.displayName|お客様}}: CART5' }] }],
+    }),
+  );
+  const { clock, server, tick, event, db } = await setup({ monthlyLimit: 0 }, named);
+  await db.query(`insert into events (line_user_id, type, occurred_at)
+    select 'U' || lpad(to_hex(g), 32, '0'), 'cart_abandoned', to_timestamp($1 / 1000.0) from generate_series(1, 200) g`, [clock.t]);
+  await tick(); // 200 pushes (one a user: the text is personal), held by the monthly limit
+  clock.advance(60_000);
+  await event(201, 'cart_abandoned');
+  await tick(); // one more, planned later
+  clock.advance(60_000);
+  await db.query(`insert into events (line_user_id, type, occurred_at)
+    select 'U' || lpad(to_hex(g), 32, '0'), 'unfollow', to_timestamp($1 / 1000.0) from generate_series(1, 200) g`, [clock.t]);
+  (server as unknown as { options: { monthlyLimit?: number } }).options.monthlyLimit = undefined;
+  const r = await tick();
+  assert.equal(r.counts.total('skipped'), 200, 'the first page of claimed batches: all 200 unfollowed');
+  assert.deepEqual(server.received.map((x) => x.to), [U(201)], 'the batch after them still went out in this tick');
+});
+
 test('a batch that may already have reached LINE is resent as it was, even after an exit: a retry must be identical', async () => {
   const { clock, server, tick, event, batches } = await setup();
   for (const n of [1, 2]) await event(n, 'cart_abandoned');
