@@ -266,8 +266,11 @@ export class HttpPool {
     baseURL: string,
     private readonly options: PoolOptions,
   ) {
-    this.url = new URL(baseURL);
-    if (this.url.protocol !== 'https:' && this.url.protocol !== 'http:') throw new TypeError(`LINE's base URL must be http or https, got ${this.url.protocol}`);
+    const url = URL.parse(baseURL);
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new TypeError(`LINE's base URL (LINE_API_BASE_URL) must be an http or https URL such as https://api.line.me, got "${baseURL}"`);
+    }
+    this.url = url;
     this.hostHeader = this.url.host;
   }
 

@@ -225,7 +225,8 @@ test('idle connections do not keep the process alive', async () => {
   assert.equal(sockets() - server.connections(), before, 'the pool\'s idle connections do not count');
 });
 
-test('a token with a line break is refused before any request, without showing the token', () => {
+test('a token with a line break, or a base URL that is not http(s), is refused before any request', () => {
+  assert.throws(() => new LineSender({ channelAccessToken: 't', baseURL: 'api.line.me' }), /LINE_API_BASE_URL\) must be an http or https URL such as https:\/\/api.line.me, got "api.line.me"/);
   assert.throws(() => new LineSender({ channelAccessToken: 'tok3n\r\nX-Evil: 1', baseURL: 'http://127.0.0.1:1' }), (e: Error) =>
     /access token holds a line break/.test(e.message) && !e.message.includes('tok3n'));
 });
