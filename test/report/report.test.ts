@@ -4,7 +4,13 @@ import { describe, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { pgliteStore, serverStore } from '../support/db.js';
 import { CART, jst, U, WEEK, writeCartWeek } from './fixture.js';
-import { checkPeriod, fetchPeriodReport, periodFromText, ReportInputError, type PeriodReport } from '../../src/report/period-report.js';
+import {
+  checkPeriod,
+  fetchPeriodReport,
+  periodFromText,
+  ReportInputError,
+  type PeriodReport,
+} from '../../src/report/period-report.js';
 import { reportMarkdown } from '../../src/report/report-markdown.js';
 import type { Store } from '../../src/store/store.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
@@ -36,7 +42,11 @@ test('the report counts a hand-counted week: entered, goal reached, left by reas
   await onBoth(async (store, db) => {
     await writeCartWeek(store, db);
     const r = await fetchPeriodReport(store, week);
-    assert.deepEqual(r.scenarios.map((s) => s.id), ['cart', 'welcome'], 'every registered scenario, in id order');
+    assert.deepEqual(
+      r.scenarios.map((s) => s.id),
+      ['cart', 'welcome'],
+      'every registered scenario, in id order',
+    );
     const cart = cartOf(r);
     // Entered in the week: users 1, 2, 3, 6, 8; of them 2 and 8 reached the goal.
     assert.equal(cart.entered, 5);
@@ -54,7 +64,11 @@ test('the report counts a hand-counted week: entered, goal reached, left by reas
       { reason: 'unfollowed', count: 1 },
     ]);
     const steps = Object.fromEntries(cart.steps.map((s) => [s.id, s]));
-    assert.deepEqual(cart.steps.map((s) => s.id), ['reminder', 'wait-buy', 'coupon', 'last'], "the definition's order, non-message steps too");
+    assert.deepEqual(
+      cart.steps.map((s) => s.id),
+      ['reminder', 'wait-buy', 'coupon', 'last'],
+      "the definition's order, non-message steps too",
+    );
     assert.deepEqual(
       cart.steps.map((s) => [s.id, s.sent, s.expired, s.failed, s.exited, s.waiting, s.needsReview]),
       [
@@ -69,21 +83,35 @@ test('the report counts a hand-counted week: entered, goal reached, left by reas
     assert.equal(steps.reminder!.units[0]!.unit, 'cart__reminder');
     assert.equal(steps.reminder!.units[0]!.daysSent, 2);
     // The funnel: message steps only, drop-off against the bar before (the first against entered).
-    assert.deepEqual(cart.funnel.map((f) => [f.id, f.sent, f.dropOff]), [
-      ['reminder', 4, 0.2],
-      ['coupon', 2, 0.5],
-      ['last', 0, 1],
-    ]);
+    assert.deepEqual(
+      cart.funnel.map((f) => [f.id, f.sent, f.dropOff]),
+      [
+        ['reminder', 4, 0.2],
+        ['coupon', 2, 0.5],
+        ['last', 0, 1],
+      ],
+    );
     assert.equal(cart.funnel[0]!.openRate.value, null);
     assert.equal(cart.funnel[0]!.openRate.note, 'not read from LINE yet');
     // Each day of the week in Tokyo, zero-filled.
     assert.deepEqual(
       cart.days.map((d) => `${d.day} ${d.sent}/${d.conversions}`),
-      ['2026-11-16 1/0', '2026-11-17 3/0', '2026-11-18 2/1', '2026-11-19 0/1', '2026-11-20 0/0', '2026-11-21 0/0', '2026-11-22 0/0'],
+      [
+        '2026-11-16 1/0',
+        '2026-11-17 3/0',
+        '2026-11-18 2/1',
+        '2026-11-19 0/1',
+        '2026-11-20 0/0',
+        '2026-11-21 0/0',
+        '2026-11-22 0/0',
+      ],
     );
     assert.deepEqual(r.totals, { entered: 5, sent: 6, goalReached: 2, conversions: 2, exited: 4 });
     const welcome = r.scenarios.find((s) => s.id === 'welcome')!;
-    assert.deepEqual([welcome.entered, welcome.funnel.length, welcome.funnel[0]!.sent, welcome.conversionRate], [0, 1, 0, null]);
+    assert.deepEqual(
+      [welcome.entered, welcome.funnel.length, welcome.funnel[0]!.sent, welcome.conversionRate],
+      [0, 1, 0, null],
+    );
   });
 });
 
@@ -92,24 +120,64 @@ test("LINE's statistics per unit and day become open and click rates over the da
   await writeCartWeek(store, db);
   // What to read back: each unit on each UTC+9 day it was sent in the week.
   const due = await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(25), limit: 10 });
-  assert.deepEqual(due.due.map((d) => `${d.unit} ${d.day}`).sort(), ['cart__coupon 20261118', 'cart__reminder 20261116', 'cart__reminder 20261117']);
+  assert.deepEqual(due.due.map((d) => `${d.unit} ${d.day}`).sort(), [
+    'cart__coupon 20261118',
+    'cart__reminder 20261116',
+    'cart__reminder 20261117',
+  ]);
   await store.saveUnitStats(jst(25), [
-    { unit: 'cart__reminder', day: '20261117', unique_impression: 2, unique_click: null, impression: 2, click: null, unique_media_played: null },
-    { unit: 'cart__coupon', day: '20261118', unique_impression: null, unique_click: null, impression: null, click: null, unique_media_played: null },
+    {
+      unit: 'cart__reminder',
+      day: '20261117',
+      unique_impression: 2,
+      unique_click: null,
+      impression: 2,
+      click: null,
+      unique_media_played: null,
+    },
+    {
+      unit: 'cart__coupon',
+      day: '20261118',
+      unique_impression: null,
+      unique_click: null,
+      impression: null,
+      click: null,
+      unique_media_played: null,
+    },
   ]);
   const after = await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(25), limit: 10 });
-  assert.deepEqual(after.due.map((d) => `${d.unit} ${d.day}`), ['cart__reminder 20261116'], 'a day read after it settled is not read again');
+  assert.deepEqual(
+    after.due.map((d) => `${d.unit} ${d.day}`),
+    ['cart__reminder 20261116'],
+    'a day read after it settled is not read again',
+  );
   // Read on the day itself: not settled, read again once 6 hours have passed.
-  await store.saveUnitStats(jst(16, 12), [{ unit: 'cart__reminder', day: '20261116', unique_impression: null, unique_click: null, impression: null, click: null, unique_media_played: null }]);
+  await store.saveUnitStats(jst(16, 12), [
+    {
+      unit: 'cart__reminder',
+      day: '20261116',
+      unique_impression: null,
+      unique_click: null,
+      impression: null,
+      click: null,
+      unique_media_played: null,
+    },
+  ]);
   assert.deepEqual((await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(16, 13), limit: 10 })).due, []);
-  assert.deepEqual((await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(25), limit: 10 })).due.map((d) => d.day), ['20261116']);
+  assert.deepEqual(
+    (await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(25), limit: 10 })).due.map((d) => d.day),
+    ['20261116'],
+  );
   const limited = await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(30), limit: 1 });
   assert.equal(limited.due.length, 1);
 
   const cart = cartOf(await fetchPeriodReport(store, week));
   const reminder = cart.funnel.find((f) => f.id === 'reminder')!;
   // The 17th: 3 sent, 2 opened; the 16th: LINE hid it (null).
-  assert.deepEqual([reminder.units[0]!.daysFetched, reminder.units[0]!.daysHidden, reminder.units[0]!.sentWithOpens], [2, 1, 3]);
+  assert.deepEqual(
+    [reminder.units[0]!.daysFetched, reminder.units[0]!.daysHidden, reminder.units[0]!.sentWithOpens],
+    [2, 1, 3],
+  );
   assert.equal(reminder.openRate.value, 2 / 3);
   assert.match(reminder.openRate.note ?? '', /over 3 of 4 sent/);
   assert.deepEqual(reminder.clickRate, { value: null, note: 'LINE hides counts under 20' });
@@ -122,10 +190,16 @@ test('the report pages through scenarios, and refuses a scenario id it does not 
   const { store, db } = await pgliteStore();
   await writeCartWeek(store, db);
   const paged = await fetchPeriodReport(store, week, { pageSize: 1 });
-  assert.deepEqual(paged.scenarios.map((s) => s.id), ['cart', 'welcome']);
+  assert.deepEqual(
+    paged.scenarios.map((s) => s.id),
+    ['cart', 'welcome'],
+  );
   assert.equal(cartOf(paged).entered, 5);
   const one = await fetchPeriodReport(store, week, { scenarioId: 'welcome' });
-  assert.deepEqual(one.scenarios.map((s) => s.id), ['welcome']);
+  assert.deepEqual(
+    one.scenarios.map((s) => s.id),
+    ['welcome'],
+  );
   await assert.rejects(fetchPeriodReport(store, week, { scenarioId: 'cartt' }), (e: Error) => {
     assert.ok(e instanceof ReportInputError);
     assert.equal(e.message, 'there is no scenario "cartt": the database knows cart, welcome');
@@ -144,9 +218,18 @@ describe('the period', () => {
     assert.equal(periodFromText('2026-11-16T09:00:00Z', undefined, now).from, Date.parse('2026-11-16T09:00:00Z'));
   });
   test('from after to, a period LINE has no statistics for, a date that is not one: clear errors', () => {
-    assert.throws(() => periodFromText('2026-11-20', '2026-11-10', now), /the period 2026-11-20 00:00 → 2026-11-11 00:00 \(Asia\/Tokyo\) is empty: from must be before to/);
-    assert.throws(() => periodFromText('2026-10-01', '2026-11-30', now), /spans 61 days: LINE gives statistics per unit for at most 31 \(a start day and 30 days after it, in UTC\+9\)/);
-    assert.throws(() => periodFromText('2026-11-31', undefined, now), /from "2026-11-31" is not a date: a day that the month does not have; write 2026-11-16/);
+    assert.throws(
+      () => periodFromText('2026-11-20', '2026-11-10', now),
+      /the period 2026-11-20 00:00 → 2026-11-11 00:00 \(Asia\/Tokyo\) is empty: from must be before to/,
+    );
+    assert.throws(
+      () => periodFromText('2026-10-01', '2026-11-30', now),
+      /spans 61 days: LINE gives statistics per unit for at most 31 \(a start day and 30 days after it, in UTC\+9\)/,
+    );
+    assert.throws(
+      () => periodFromText('2026-11-31', undefined, now),
+      /from "2026-11-31" is not a date: a day that the month does not have; write 2026-11-16/,
+    );
     assert.doesNotThrow(() => periodFromText('2026-12-01', '2026-12-31', now), 'a start day and 30 days after it');
     assert.throws(() => checkPeriod(jst(1), jst(1), 'x'), ReportInputError);
   });
@@ -168,6 +251,39 @@ test('the summary shows a Mermaid funnel per scenario with a bar per message ste
   assert.match(md, /⚠️ a note/);
   for (const n of [1, 2, 3, 6]) assert.ok(!md.includes(U(n)), 'no LINE user id');
   assert.doesNotMatch(md, /U[0-9a-f]{32}/);
-  for (const step of CART.steps) for (const m of step.messages ?? []) assert.ok(!md.includes((m as { text: string }).text), 'no message text');
+  for (const step of CART.steps)
+    for (const m of step.messages ?? []) assert.ok(!md.includes((m as { text: string }).text), 'no message text');
+  await db.close();
+});
+
+test('sends are counted once, when a batch becomes sent, to the minute at the edges of a period (whole 15-minute buckets from report_sent)', async () => {
+  const { store, db } = await pgliteStore();
+  await writeCartWeek(store, db);
+  const hello = async (at: number, status: string, user: number) => {
+    const [row] = await db.query<{ id: string }>(
+      `insert into outbox_batches (scenario_id, step_id, kind, messages, recipients, aggregation_unit, status, created_at, updated_at)
+       values ('welcome', 'hello', 'push', '[]', $1, 'welcome__hello', $2, $3, $3) returning id`,
+      [[U(user)], status, new Date(at).toISOString()],
+    );
+    return row!.id;
+  };
+  const sentBetween = async (from: number, to: number) => {
+    const r = await fetchPeriodReport(store, { from, to, label: 'x' }, { scenarioId: 'welcome' });
+    return r.scenarios[0]!.funnel[0]!.sent;
+  };
+  // Pending when written, sent by an update (as a tick records LINE's answer).
+  const early = await hello(jst(20, 10), 'pending', 20);
+  const late = await hello(jst(20, 10), 'pending', 21);
+  await db.query(`update outbox_batches set status = 'sent', sent_at = $2, updated_at = $2 where id = $1`, [early, new Date(jst(20, 10, 5)).toISOString()]);
+  await db.query(`update outbox_batches set status = 'sent', sent_at = $2, updated_at = $2 where id = $1`, [late, new Date(jst(20, 10, 20)).toISOString()]);
+  assert.equal(await sentBetween(jst(20, 10, 10), jst(20, 10, 40)), 1, 'from 10:10: the 10:20 send only');
+  assert.equal(await sentBetween(jst(20, 10), jst(20, 10, 12)), 1, 'to 10:12: the 10:05 send only');
+  assert.equal(await sentBetween(jst(20), jst(21)), 2);
+  // Another update of a sent batch, or its deletion, does not change what was sent.
+  await db.query(`update outbox_batches set updated_at = now() where id = $1`, [early]);
+  await db.query(`delete from outbox_batches where id = $1`, [late]);
+  assert.equal(await sentBetween(jst(20), jst(21)), 2);
+  const [rolled] = await db.query<{ sent: number }>(`select sum(sent)::int as sent from report_sent where scenario_id = 'welcome'`);
+  assert.equal(rolled!.sent, 2);
   await db.close();
 });
