@@ -51,7 +51,8 @@ export class RateLimiter {
     if (this.head === this.waiting.length) {
       this.waiting.length = 0;
       this.head = 0;
-    } else if (this.head > 1024) {
+    } else if (this.head >= 64) {
+      // Drop the released waiters, which would otherwise stay reachable.
       this.waiting.splice(0, this.head);
       this.head = 0;
     }

@@ -33,6 +33,7 @@ export interface PoolOptions {
 
 const MAX_HEAD_BYTES = 64 * 1024;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS_CODE = /^[1-9]\d\d$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Refuses a header that would break the request's framing (a token with a newline, say). */
@@ -51,7 +52,7 @@ interface Pending {
 /** A request waiting for a free connection. */
 interface Queued {
   pending: Pending;
-  text: string;
+  text: Buffer;
 }
 
 /** Parses one answer from the bytes of a connection. */
@@ -108,27 +109,37 @@ class AnswerParser {
       if (buffer.length > MAX_HEAD_BYTES) throw new TransportError('LINE answered with a header section over 64 KiB');
       return false;
     }
-    const lines = buffer.toString('latin1', 0, end).split('\r\n');
+    // Scanned with indexOf rather than split and regular expressions: this runs for every
+    // answer, and fewer short-lived strings keep the young generation small.
+    const head = buffer.toString('latin1', 0, end);
     this.buffer = buffer.subarray(end + 4);
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
-    if (!statusLine) throw new TransportError('LINE answered with something that is not HTTP/1.1');
-    const status = Number(statusLine[2]);
+    const firstEnd = head.indexOf('\r\n');
+    const statusLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+    const code = statusLine.slice(9, 12);
+    const status = Number(code);
+    if (!statusLine.startsWith('HTTP/1.') || statusLine[8] !== ' ' || !STATUS_CODE.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) {
+      throw new TransportError('LINE answered with something that is not HTTP/1.1');
+    }
+    const minor = statusLine[7];
+    if (minor !== '0' && minor !== '1') throw new TransportError('LINE answered with something that is not HTTP/1.1');
     const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new TransportError('LINE answered with a malformed header line');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
+    for (let start = firstEnd < 0 ? head.length : firstEnd + 2; start < head.length; ) {
+      let lineEnd = head.indexOf('\r\n', start);
+      if (lineEnd < 0) lineEnd = head.length;
+      const colon = head.indexOf(':', start);
+      if (colon <= start || colon > lineEnd) throw new TransportError('LINE answered with a malformed header line');
+      const name = head.slice(start, colon).trim().toLowerCase();
+      const value = head.slice(colon + 1, lineEnd).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      start = lineEnd + 2;
     }
     // 1xx answers are interim (100 Continue, 103 Early Hints): the real one follows.
     if (status >= 100 && status < 200) return true;
     this.status = status;
-    this.statusText = statusLine[3] ?? '';
+    this.statusText = statusLine.slice(13);
     this.headers = headers;
     const connection = headers.connection?.toLowerCase() ?? '';
-    this.keepAlive = statusLine[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+    this.keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
     const length = headers['content-length'];
     if (this.method === 'HEAD' || status === 204 || status === 304) this.phase = 'length';
     else if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) this.phase = 'chunks';
@@ -194,7 +205,7 @@ class Connection {
     socket.on('error', (error) => this.fail(new TransportError(`connection to LINE failed: ${error.message}`)));
   }
 
-  send(pending: Pending, text: string): void {
+  send(pending: Pending, text: Buffer): void {
     this.pending = pending;
     this.parser = new AnswerParser(pending.method);
     this.socket.ref();
@@ -279,8 +290,13 @@ export class HttpPool {
    * checkHeader; Host and Content-Length are added here.
    */
   request(method: 'GET' | 'POST', path: string, headerLines: string, body = ''): Promise<LineAnswer> {
-    const length = body === '' && method === 'GET' ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-    const text = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headerLines}${length}\r\n${body}`;
+    // One buffer: the head in latin1 (header bytes, as fetch sends them), the body in UTF-8.
+    const bodyBytes = Buffer.byteLength(body);
+    const length = body === '' && method === 'GET' ? '' : `Content-Length: ${bodyBytes}\r\n`;
+    const head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headerLines}${length}\r\n`;
+    const text = Buffer.allocUnsafe(head.length + bodyBytes);
+    text.write(head, 0, 'latin1');
+    text.write(body, head.length, 'utf8');
     return new Promise<LineAnswer>((resolve, reject) => {
       const pending: Pending = { method, deadline: performance.now() + this.options.timeoutMs, resolve, reject };
       const connection = this.connection();
@@ -323,7 +339,7 @@ export class HttpPool {
     return tls.connect({ host, port, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'], ...this.options.tls });
   }
 
-  private dispatch(connection: Connection, pending: Pending, text: string): void {
+  private dispatch(connection: Connection, pending: Pending, text: Buffer): void {
     this.busy.add(connection);
     connection.send(pending, text);
   }
