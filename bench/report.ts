@@ -31,7 +31,10 @@ async function databaseExists(baseUrl: string, name: string): Promise<boolean> {
 async function buildEnrollments(db: SqlRpc, now: number): Promise<void> {
   const { scenarios } = await loadScenarioDir('scenarios');
   const compiled = scenarios.map((s) => s.compiled);
-  await new Store(db).registerScenarios(now - 90 * DAY, compiled.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })));
+  await new Store(db).registerScenarios(
+    now - 90 * DAY,
+    compiled.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+  );
   const arr = (f: (c: (typeof compiled)[number]) => string) => `array[${compiled.map((c) => `'${f(c)}'`).join(',')}]`;
   await db.exec(`insert into enrollments (scenario_id, line_user_id, step_id, entered_at, previous_at, due_at, scenario_hash, shard_key)
     select (${arr((c) => c.id)})[1 + g % ${compiled.length}], 'U' || lpad(to_hex(g), 32, '0'), (${arr((c) => c.first)})[1 + g % ${compiled.length}],
@@ -115,15 +118,27 @@ export async function benchReport(args: string[] = []): Promise<void> {
     db = await freshDatabase(baseUrl, name);
     await buildEnrollments(db, now);
   }
-  const history = (await db.query<{ n: string }>(`select count(*)::text as n from outbox_batches where messages = '[{"type":"text","text":"bench"}]'::jsonb`))[0]!.n !== '0';
+  const history =
+    (
+      await db.query<{ n: string }>(
+        `select count(*)::text as n from outbox_batches where messages = '[{"type":"text","text":"bench"}]'::jsonb`,
+      )
+    )[0]!.n !== '0';
   if (!history) await addHistory(db, now);
   await db.exec('vacuum analyze');
   console.log(`report: database ${name} ready in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const facts = await db.query<{ e: string; b: string; r: string; s: string }>(`select (select count(*) from enrollments)::text as e,
+  const facts = await db.query<{
+    e: string;
+    b: string;
+    r: string;
+    s: string;
+  }>(`select (select count(*) from enrollments)::text as e,
     (select count(*) from outbox_batches)::text as b, (select sum(cardinality(recipients)) from outbox_batches where status = 'sent')::text as r,
     pg_size_pretty(pg_database_size(current_database())) as s`);
   const f = facts[0]!;
-  console.log(`  ${Number(f.e).toLocaleString('en')} enrollments, ${Number(f.b).toLocaleString('en')} outbox batches (${Number(f.r).toLocaleString('en')} recipients sent), ${f.s}`);
+  console.log(
+    `  ${Number(f.e).toLocaleString('en')} enrollments, ${Number(f.b).toLocaleString('en')} outbox batches (${Number(f.r).toLocaleString('en')} recipients sent), ${f.s}`,
+  );
 
   const store = new Store(db);
   for (const days of [7, 30]) {
@@ -136,20 +151,33 @@ export async function benchReport(args: string[] = []): Promise<void> {
       scenarios = page.scenarios.length;
     }
     times.sort((a, b) => a - b);
-    console.log(`  lsd_report, last ${days} days: ${ms(times[2]!)} database time (median of 5; ${ms(times[0]!)}-${ms(times[4]!)}; target under 2 s), ${scenarios} scenarios`);
+    console.log(
+      `  lsd_report, last ${days} days: ${ms(times[2]!)} database time (median of 5; ${ms(times[0]!)}-${ms(times[4]!)}; target under 2 s), ${scenarios} scenarios`,
+    );
   }
   const t = performance.now();
   const due = await store.unitStatsDue({ from: now - 30 * DAY, to: now, now, limit: 100 });
   console.log(`  lsd_unit_stats_due, last 30 days: ${ms(performance.now() - t)} (${due.due.length} unit-days due)`);
 
   const explain = async (label: string, sql: string) => {
-    const rows = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, costs off, timing off, summary off) ${sql}`);
+    const rows = await db.query<{ 'QUERY PLAN': string }>(
+      `explain (analyze, costs off, timing off, summary off) ${sql}`,
+    );
     console.log(`  EXPLAIN ${label}:\n${rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
   };
   const since = `to_timestamp(${(now - 7 * DAY) / 1000})`;
-  await explain('sent in the period', `select step_id, sum(cardinality(recipients)) from outbox_batches where status = 'sent' and sent_at >= ${since} group by 1`);
-  await explain('expired and failed in the period', `select step_id, count(*) from deliveries where kind <> 'send' and created_at >= ${since} group by 1`);
-  await explain('refused by LINE in the period', `select step_id, count(*) from outbox_batches where status = 'failed' and updated_at >= ${since} group by 1`);
+  await explain(
+    'sent in the period',
+    `select step_id, sum(cardinality(recipients)) from outbox_batches where status = 'sent' and sent_at >= ${since} group by 1`,
+  );
+  await explain(
+    'expired and failed in the period',
+    `select step_id, count(*) from deliveries where kind <> 'send' and created_at >= ${since} group by 1`,
+  );
+  await explain(
+    'refused by LINE in the period',
+    `select step_id, count(*) from outbox_batches where status = 'failed' and updated_at >= ${since} group by 1`,
+  );
   if (onStoreBench) {
     await removeHistory(db, now);
     console.log('  (lsd_bench put back: its own history removed)');

@@ -28,9 +28,13 @@ export async function inspectCommand(options: InspectOptions): Promise<string> {
   try {
     const answer = await store.inspect(who, options.eventsLimit ?? 200);
     if (!answer.found) {
-      const waiting = answer.waiting_link ? ` (${answer.waiting_link} event(s) wait for this member id to be linked to a LINE user)` : '';
+      const waiting = answer.waiting_link
+        ? ` (${answer.waiting_link} event(s) wait for this member id to be linked to a LINE user)`
+        : '';
       const shape = /^U[0-9a-f]{32}$/.test(who) ? 'LINE user id' : 'member id';
-      throw new ReportInputError(`no user with the ${shape} "${who}" in this database${waiting}: give a LINE user id (U and 32 hex digits) or a linked member id`);
+      throw new ReportInputError(
+        `no user with the ${shape} "${who}" in this database${waiting}: give a LINE user id (U and 32 hex digits) or a linked member id`,
+      );
     }
     return storyText(answer, tz);
   } finally {
@@ -38,7 +42,8 @@ export async function inspectCommand(options: InspectOptions): Promise<string> {
   }
 }
 
-const when = (ms: number | null | undefined, tz: string) => (ms === null || ms === undefined ? '—' : formatLocal(Number(ms), tz));
+const when = (ms: number | null | undefined, tz: string) =>
+  ms === null || ms === undefined ? '—' : formatLocal(Number(ms), tz);
 
 function eventLine(ev: InspectEvent, tz: string): string {
   const props = Object.keys(ev.properties ?? {}).length ? ` ${JSON.stringify(ev.properties)}` : '';
@@ -58,9 +63,12 @@ function drivingEvent(e: InspectEnrollment, events: InspectEvent[]): InspectEven
 function deliveryLine(d: InspectDelivery, tz: string): string {
   const step = d.step_id.padEnd(18);
   if (d.kind === 'expire') return `${step} expired (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
-  if (d.kind === 'fail') return `${step} failed before sending (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
+  if (d.kind === 'fail')
+    return `${step} failed before sending (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
   const b = d.batch;
-  const batch = b ? `batch ${d.batch_id} (${b.kind} to ${b.recipients}, ${b.status}, ${b.attempts} attempt(s)` : `batch ${d.batch_id ?? '—'} (`;
+  const batch = b
+    ? `batch ${d.batch_id} (${b.kind} to ${b.recipients}, ${b.status}, ${b.attempts} attempt(s)`
+    : `batch ${d.batch_id ?? '—'} (`;
   const line = b?.line_request_id ? `, LINE request ${b.line_request_id}` : '';
   const error = b?.error ? `, LINE said ${JSON.stringify(b.error)}` : '';
   switch (d.status) {
@@ -77,7 +85,12 @@ function deliveryLine(d: InspectDelivery, tz: string): string {
   }
 }
 
-function enrollmentBlock(e: InspectEnrollment, deliveries: InspectDelivery[], events: InspectEvent[], tz: string): string[] {
+function enrollmentBlock(
+  e: InspectEnrollment,
+  deliveries: InspectDelivery[],
+  events: InspectEvent[],
+  tz: string,
+): string[] {
   const byId = new Map(events.map((ev) => [ev.id, ev]));
   const head =
     e.status === 'active'
@@ -89,7 +102,9 @@ function enrollmentBlock(e: InspectEnrollment, deliveries: InspectDelivery[], ev
         : `left ${when(e.ended_at, tz)} at "${e.step_id}": ${e.exit_reason ?? 'no reason recorded'}`;
   const out = [`${e.scenario_id} · ${head}`];
   const trigger = e.trigger_event_id ? byId.get(e.trigger_event_id) : undefined;
-  out.push(`  entered ${when(e.entered_at, tz)}${e.trigger_event_id ? ` by event ${trigger ? eventLine(trigger, tz) : `#${e.trigger_event_id} (not among the events shown)`}` : ''}`);
+  out.push(
+    `  entered ${when(e.entered_at, tz)}${e.trigger_event_id ? ` by event ${trigger ? eventLine(trigger, tz) : `#${e.trigger_event_id} (not among the events shown)`}` : ''}`,
+  );
   for (const d of deliveries.filter((x) => x.enrollment_id === e.id)) out.push(`  ${deliveryLine(d, tz)}`);
   if (e.converted_at !== null) {
     const goal = events.find((ev) => ev.occurred_at === e.converted_at);
@@ -106,7 +121,10 @@ function enrollmentBlock(e: InspectEnrollment, deliveries: InspectDelivery[], ev
 export function storyText(a: InspectAnswer, tz: string): string {
   const u = a.user!;
   const events = a.events ?? [];
-  const follow = u.following === false ? `blocked the account ${when(u.unfollowed_at, tz)}` : `following${u.followed_at ? ` since ${when(u.followed_at, tz)}` : ''}`;
+  const follow =
+    u.following === false
+      ? `blocked the account ${when(u.unfollowed_at, tz)}`
+      : `following${u.followed_at ? ` since ${when(u.followed_at, tz)}` : ''}`;
   const out = [
     `User ${u.line_user_id}${u.member_id ? ` (member ${u.member_id})` : ''} · ${follow}${u.follow_route ? ` · route ${u.follow_route}` : ''}`,
     `Times in ${tz}.`,
@@ -122,7 +140,8 @@ export function storyText(a: InspectAnswer, tz: string): string {
   return `${out.join('\n')}\n`;
 }
 
-export const INSPECT_USAGE = 'usage: line-step-delivery inspect <LINE user id | member id> [--timezone ZONE] [--events N]';
+export const INSPECT_USAGE =
+  'usage: line-step-delivery inspect <LINE user id | member id> [--timezone ZONE] [--events N]';
 
 export function parseInspectArgs(argv: string[]): { user?: string; timezone?: string; events?: number; help: boolean } {
   let parsed;
@@ -134,15 +153,23 @@ export function parseInspectArgs(argv: string[]): { user?: string; timezone?: st
       options: { timezone: { type: 'string' }, events: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
-    throw new ReportInputError(`line-step-delivery inspect: ${error instanceof Error ? error.message : String(error)}\n${INSPECT_USAGE}`);
+    throw new ReportInputError(
+      `line-step-delivery inspect: ${error instanceof Error ? error.message : String(error)}\n${INSPECT_USAGE}`,
+    );
   }
   const { values, positionals } = parsed;
-  if (positionals.length > 1) throw new ReportInputError(`line-step-delivery inspect: one user at a time, got ${positionals.length}\n${INSPECT_USAGE}`);
+  if (positionals.length > 1)
+    throw new ReportInputError(
+      `line-step-delivery inspect: one user at a time, got ${positionals.length}\n${INSPECT_USAGE}`,
+    );
   const events = values.events === undefined ? undefined : Number(values.events);
   if (events !== undefined && !(Number.isInteger(events) && events > 0)) {
-    throw new ReportInputError(`line-step-delivery inspect: --events must be a whole number above 0, got "${values.events}"\n${INSPECT_USAGE}`);
+    throw new ReportInputError(
+      `line-step-delivery inspect: --events must be a whole number above 0, got "${values.events}"\n${INSPECT_USAGE}`,
+    );
   }
-  if (!positionals[0] && values.help !== true) throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
+  if (!positionals[0] && values.help !== true)
+    throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
   return {
     ...(positionals[0] ? { user: positionals[0] } : {}),
     ...(values.timezone ? { timezone: values.timezone } : {}),

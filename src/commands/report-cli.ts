@@ -20,7 +20,8 @@ export const REPORT_HELP = `  report [--from DATE] [--to DATE] [--scenario ID] [
              Prints user data: for your own terminal, never a public log
 `;
 
-export const isReportCommand = (name: string | undefined): name is 'report' | 'inspect' => name === 'report' || name === 'inspect';
+export const isReportCommand = (name: string | undefined): name is 'report' | 'inspect' =>
+  name === 'report' || name === 'inspect';
 
 export interface CliOutput {
   out: (text: string) => void;
@@ -30,7 +31,11 @@ export interface CliOutput {
 const stdio: CliOutput = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 /** Runs `report …` or `inspect …`; returns the exit code. */
-export async function reportCli(argv: string[], openStore: () => Promise<Store>, io: CliOutput = stdio): Promise<number> {
+export async function reportCli(
+  argv: string[],
+  openStore: () => Promise<Store>,
+  io: CliOutput = stdio,
+): Promise<number> {
   const [command, ...args] = argv;
   try {
     if (command === 'inspect') {

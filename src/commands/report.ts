@@ -5,8 +5,23 @@
 import { parseArgs } from 'node:util';
 import type { Store } from '../store/store.js';
 import { DAY } from '../time/zoned.js';
-import { defaultPeriods, fetchPeriodReport, periodFromText, ReportInputError, type PeriodReport, type ReportPeriod } from '../report/period-report.js';
-import { describeLineFailure, lineStatisticsSource, refreshUnitStatistics, unitUsage, type RefreshOutcome, type UnitStatisticsSource, type UnitUsage } from '../report/line-statistics.js';
+import {
+  defaultPeriods,
+  fetchPeriodReport,
+  periodFromText,
+  ReportInputError,
+  type PeriodReport,
+  type ReportPeriod,
+} from '../report/period-report.js';
+import {
+  describeLineFailure,
+  lineStatisticsSource,
+  refreshUnitStatistics,
+  unitUsage,
+  type RefreshOutcome,
+  type UnitStatisticsSource,
+  type UnitUsage,
+} from '../report/line-statistics.js';
 import { reportMarkdown } from '../report/report-markdown.js';
 import { reportHtml } from '../report/report-html.js';
 
@@ -38,8 +53,14 @@ export interface ReportOutcome {
 }
 
 /** The periods asked for: --from/--to, else the last 7 and 30 days. Checked before any I/O. */
-export function reportPeriods(options: { from?: string | undefined; to?: string | undefined; now: number }): ReportPeriod[] {
-  return options.from || options.to ? [periodFromText(options.from, options.to, options.now)] : defaultPeriods(options.now);
+export function reportPeriods(options: {
+  from?: string | undefined;
+  to?: string | undefined;
+  now: number;
+}): ReportPeriod[] {
+  return options.from || options.to
+    ? [periodFromText(options.from, options.to, options.now)]
+    : defaultPeriods(options.now);
 }
 
 function statisticsSource(options: ReportCommandOptions): UnitStatisticsSource | null {
@@ -59,9 +80,16 @@ async function refreshStatistics(
   const notes: string[] = [];
   const from = Math.min(...periods.map((p) => p.from));
   const to = Math.max(...periods.map((p) => p.to));
-  const refresh = await refreshUnitStatistics(store, source, { from, to, now: options.now, limit: options.statisticsLimit ?? 100 });
-  if (refresh.stopped) notes.push(`⚠️ LINE's statistics: ${refresh.stopped}. ${refresh.fetched} unit-day(s) read in this report.`);
-  else if (refresh.left > 0) notes.push(`ℹ️ LINE's statistics: ${refresh.fetched} unit-day(s) read; ${refresh.left} more at the next report.`);
+  const refresh = await refreshUnitStatistics(store, source, {
+    from,
+    to,
+    now: options.now,
+    limit: options.statisticsLimit ?? 100,
+  });
+  if (refresh.stopped)
+    notes.push(`⚠️ LINE's statistics: ${refresh.stopped}. ${refresh.fetched} unit-day(s) read in this report.`);
+  else if (refresh.left > 0)
+    notes.push(`ℹ️ LINE's statistics: ${refresh.fetched} unit-day(s) read; ${refresh.left} more at the next report.`);
   let usage: UnitUsage | undefined;
   try {
     usage = unitUsage(await source.unitsUsedThisMonth());
@@ -78,11 +106,16 @@ export async function reportCommand(options: ReportCommandOptions): Promise<Repo
   try {
     if (options.scenarioId !== undefined) {
       // An unknown scenario is refused before LINE is asked for anything.
-      await fetchPeriodReport(store, { from: options.now - DAY, to: options.now, label: 'check' }, { scenarioId: options.scenarioId, pageSize: 0 });
+      await fetchPeriodReport(
+        store,
+        { from: options.now - DAY, to: options.now, label: 'check' },
+        { scenarioId: options.scenarioId, pageSize: 0 },
+      );
     }
     const stats = await refreshStatistics(store, statisticsSource(options), periods, options);
     const reports: PeriodReport[] = [];
-    for (const period of periods) reports.push(await fetchPeriodReport(store, period, { scenarioId: options.scenarioId }));
+    for (const period of periods)
+      reports.push(await fetchPeriodReport(store, period, { scenarioId: options.scenarioId }));
     const meta = { now: options.now, store: store.label, notes: stats.notes };
     return {
       reports,
@@ -97,18 +130,31 @@ export async function reportCommand(options: ReportCommandOptions): Promise<Repo
   }
 }
 
-export const REPORT_USAGE = 'usage: line-step-delivery report [--from DATE] [--to DATE] [--scenario ID] [--out FILE.html]';
+export const REPORT_USAGE =
+  'usage: line-step-delivery report [--from DATE] [--to DATE] [--scenario ID] [--out FILE.html]';
 
 /** The CLI's arguments of report; a mistake is a ReportInputError naming the usage. */
-export function parseReportArgs(argv: string[]): { from?: string; to?: string; scenario?: string; out?: string; help: boolean } {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof REPORT_OPTIONS; allowPositionals: true; strict: true; args: string[] }>>;
+export function parseReportArgs(argv: string[]): {
+  from?: string;
+  to?: string;
+  scenario?: string;
+  out?: string;
+  help: boolean;
+} {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof REPORT_OPTIONS; allowPositionals: true; strict: true; args: string[] }>
+  >;
   try {
     parsed = parseArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new ReportInputError(`line-step-delivery report: ${error instanceof Error ? error.message : String(error)}\n${REPORT_USAGE}`);
+    throw new ReportInputError(
+      `line-step-delivery report: ${error instanceof Error ? error.message : String(error)}\n${REPORT_USAGE}`,
+    );
   }
   if (parsed.positionals.length) {
-    throw new ReportInputError(`line-step-delivery report: unexpected argument(s) ${parsed.positionals.map((p) => `"${p}"`).join(' ')}\n${REPORT_USAGE}`);
+    throw new ReportInputError(
+      `line-step-delivery report: unexpected argument(s) ${parsed.positionals.map((p) => `"${p}"`).join(' ')}\n${REPORT_USAGE}`,
+    );
   }
   const v = parsed.values;
   return {

@@ -37,8 +37,15 @@ const sum = (values: (number | null | undefined)[]): number | null => {
 };
 
 /** The statistics source over LINE's API (LINE_API_BASE_URL in tests: the loopback server). */
-export function lineStatisticsSource(options: { channelAccessToken: string; baseURL?: string | undefined; timeoutMs?: number }): UnitStatisticsSource {
-  const config = { channelAccessToken: options.channelAccessToken, ...(options.baseURL ? { baseURL: options.baseURL } : {}) };
+export function lineStatisticsSource(options: {
+  channelAccessToken: string;
+  baseURL?: string | undefined;
+  timeoutMs?: number;
+}): UnitStatisticsSource {
+  const config = {
+    channelAccessToken: options.channelAccessToken,
+    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+  };
   const insightClient = new insight.InsightClient(config);
   const messaging = new messagingApi.MessagingApiClient(config);
   const timeoutMs = options.timeoutMs ?? 10_000;

@@ -67,7 +67,9 @@ function parseBound(text: string, name: string, end: boolean): number {
   const v = text.trim();
   const parsed = /^\d{10,}$/.test(v) ? { at: Number(v) } : parseTriggerDate(v, REPORT_ZONE);
   if ('problem' in parsed) {
-    throw new ReportInputError(`${name} "${v}" is not a date: ${parsed.problem}; write 2026-11-16 (a day in ${REPORT_ZONE}), 2026-11-16T09:00:00+09:00 or epoch milliseconds`);
+    throw new ReportInputError(
+      `${name} "${v}" is not a date: ${parsed.problem}; write 2026-11-16 (a day in ${REPORT_ZONE}), 2026-11-16T09:00:00+09:00 or epoch milliseconds`,
+    );
   }
   // A day alone as the end means the whole of that day.
   return end && /^\d{4}-\d{2}-\d{2}$/.test(v) ? addLocalDays(parsed.at, 1, REPORT_ZONE) : parsed.at;
@@ -111,7 +113,8 @@ function rateOf(units: UnitStatistics[], kind: 'open' | 'click'): Rate {
   if (!base) return { value: null, note: 'LINE hides counts under 20' };
   const daysSent = units.reduce((n, u) => n + u.daysSent, 0);
   const sent = units.reduce((n, u) => n + u.sent, 0);
-  const note = base < sent ? `over ${base} of ${sent} sent (${daysSent - fetched} day(s) not read yet, or under 20)` : undefined;
+  const note =
+    base < sent ? `over ${base} of ${sent} sent (${daysSent - fetched} day(s) not read yet, or under 20)` : undefined;
   return { value: count / base, ...(note ? { note } : {}) };
 }
 
@@ -143,7 +146,12 @@ export function shapeScenario(s: ScenarioReport, period: ReportPeriod): Scenario
     });
     before = st.sent;
   }
-  return { ...s, conversionRate: s.entered > 0 ? s.goalReached / s.entered : null, funnel, days: fillDays(s.days, period, s.timezone) };
+  return {
+    ...s,
+    conversionRate: s.entered > 0 ? s.goalReached / s.entered : null,
+    funnel,
+    days: fillDays(s.days, period, s.timezone),
+  };
 }
 
 export function shapeReport(period: ReportPeriod, scenarios: ScenarioReport[]): PeriodReport {
@@ -173,13 +181,25 @@ export function shapeReport(period: ReportPeriod, scenarios: ScenarioReport[]): 
 }
 
 /** The engine's counts for the period, every page, shaped; an unknown scenario id is refused. */
-export async function fetchPeriodReport(store: Store, period: ReportPeriod, options: { scenarioId?: string | undefined; pageSize?: number } = {}): Promise<PeriodReport> {
+export async function fetchPeriodReport(
+  store: Store,
+  period: ReportPeriod,
+  options: { scenarioId?: string | undefined; pageSize?: number } = {},
+): Promise<PeriodReport> {
   const scenarios: ScenarioReport[] = [];
   let after: string | undefined;
   for (;;) {
-    const page = await store.reportPage({ from: period.from, to: period.to, scenarioId: options.scenarioId, after, limit: options.pageSize ?? 50 });
+    const page = await store.reportPage({
+      from: period.from,
+      to: period.to,
+      scenarioId: options.scenarioId,
+      after,
+      limit: options.pageSize ?? 50,
+    });
     if (page.unknownScenario) {
-      const known = page.known.length ? `the database knows ${page.known.join(', ')}` : 'the database has no scenario yet (run a tick first)';
+      const known = page.known.length
+        ? `the database knows ${page.known.join(', ')}`
+        : 'the database has no scenario yet (run a tick first)';
       throw new ReportInputError(`there is no scenario "${options.scenarioId}": ${known}`);
     }
     scenarios.push(...page.scenarios);

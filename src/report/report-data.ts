@@ -122,7 +122,11 @@ function toScenario(s: Row): ScenarioReport {
     conversions: num(s.conversions),
     exits: ((s.exits as Row[] | null) ?? []).map((x) => ({ reason: String(x.reason), count: num(x.count) })),
     steps: ((s.steps as Row[] | null) ?? []).map(toStep),
-    days: ((s.days as Row[] | null) ?? []).map((d) => ({ day: String(d.day), sent: num(d.sent), conversions: num(d.conversions) })),
+    days: ((s.days as Row[] | null) ?? []).map((d) => ({
+      day: String(d.day),
+      sent: num(d.sent),
+      conversions: num(d.conversions),
+    })),
   };
 }
 

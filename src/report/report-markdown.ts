@@ -2,7 +2,7 @@
 // Mermaid bar chart (one bar per message step) and a table, then sends and conversions per
 // day. Counts, scenario and step ids and names only: job summaries are public to the
 // repository's readers.
-import type { DayCount } from './report-data.js';
+import type { DayCount, StepReport } from './report-data.js';
 import type { FunnelStep, PeriodReport, Rate, ScenarioFunnel } from './period-report.js';
 
 export interface ReportMeta {
@@ -59,26 +59,49 @@ export function daysChart(days: DayCount[], title: string): string {
 
 function stepRow(f: FunnelStep): string {
   const id = f.inDefinition ? f.id : `${f.id} (removed)`;
-  const cells = [id, count(f.sent), rateText(f.openRate), rateText(f.clickRate), percent(f.dropOff), count(f.expired), count(f.failed), count(f.exited), count(f.waiting)];
+  const cells = [
+    id,
+    count(f.sent),
+    rateText(f.openRate),
+    rateText(f.clickRate),
+    percent(f.dropOff),
+    count(f.expired),
+    count(f.failed),
+    count(f.exited),
+    count(f.waiting),
+  ];
   return `| ${cells.map(cell).join(' | ')} |`;
 }
 
 function scenarioSection(s: ScenarioFunnel): string[] {
   const title = s.name ? `${s.name} (\`${s.id}\`)` : `\`${s.id}\``;
+  const reached = `reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)})`;
   const goal = s.goal
-    ? `goal (${s.goal}) reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)}); ${count(s.conversions)} goal(s) reached in the period`
+    ? `goal (${s.goal}) ${reached}; ${count(s.conversions)} goal(s) reached in the period`
     : 'no goal';
   const exits = s.exits.length ? `: ${s.exits.map((x) => `${x.reason} ${count(x.count)}`).join(', ')}` : '';
   const out = [`### ${title}${s.status !== 'active' ? ` · ${s.status}` : ''}`, ''];
-  out.push(`Entered ${count(s.entered)} · ${goal} · waiting now ${count(s.waiting)} · finished ${count(s.finished)} · left ${count(s.exited)}${exits}`);
+  const figures = [
+    `Entered ${count(s.entered)}`,
+    goal,
+    `waiting now ${count(s.waiting)}`,
+    `finished ${count(s.finished)}`,
+  ];
+  out.push(`${figures.join(' · ')} · left ${count(s.exited)}${exits}`);
   if (!s.funnel.length) return [...out, '', 'No message steps.'];
   out.push('', funnelChart(s), '');
-  out.push('| step | sent | opened | clicked | drop-off | expired | failed | left here | waiting now |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    '| step | sent | opened | clicked | drop-off | expired | failed | left here | waiting now |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const f of s.funnel) out.push(stepRow(f));
   const others = s.steps.filter((st) => st.type !== 'message' && st.inDefinition && (st.waiting || st.exited));
-  if (others.length) out.push('', `Waiting or leaving at other steps: ${others.map((st) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`).join('; ')}.`);
-  const review = s.funnel.filter((f) => f.needsReview);
-  if (review.length) out.push('', `⚠️ Needs review: ${review.map((f) => `${f.id} ${count(f.needsReview)}`).join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
+  const other = (st: StepReport) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`;
+  if (others.length) out.push('', `Waiting or leaving at other steps: ${others.map(other).join('; ')}.`);
+  const review = s.funnel.filter((f) => f.needsReview).map((f) => `${f.id} ${count(f.needsReview)}`);
+  if (review.length) {
+    out.push('', `⚠️ Needs review: ${review.join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
+  }
   return out;
 }
 
@@ -86,7 +109,12 @@ function periodSection(r: PeriodReport): string[] {
   const t = r.totals;
   const out = [`## ${r.period.label[0]!.toUpperCase()}${r.period.label.slice(1)}`, ''];
   const rate = t.entered ? ` (${percent(t.goalReached / t.entered)} of entered)` : '';
-  out.push(`Entered ${count(t.entered)} · sent ${count(t.sent)} · goal reached ${count(t.goalReached)}${rate} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
+  const figures = [
+    `Entered ${count(t.entered)}`,
+    `sent ${count(t.sent)}`,
+    `goal reached ${count(t.goalReached)}${rate}`,
+  ];
+  out.push(`${figures.join(' · ')} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
   if (!r.scenarios.length) return [...out, '', 'No scenario has run yet.'];
   for (const s of r.scenarios) out.push('', ...scenarioSection(s));
   return out;
@@ -100,7 +128,12 @@ export function reportMarkdown(reports: PeriodReport[], meta: ReportMeta): strin
   for (const r of reports) out.push('', ...periodSection(r));
   const longest = [...reports].sort((a, b) => b.period.to - b.period.from - (a.period.to - a.period.from))[0];
   if (longest && longest.days.length) {
-    out.push('', `## Sends and goals reached per day (${longest.period.label})`, '', daysChart(longest.days, 'sent (bars) and goals reached (line) per day'));
+    out.push(
+      '',
+      `## Sends and goals reached per day (${longest.period.label})`,
+      '',
+      daysChart(longest.days, 'sent (bars) and goals reached (line) per day'),
+    );
   }
   out.push('', HOW_TO_READ);
   return `${out.join('\n')}\n`;
@@ -111,15 +144,25 @@ export function shortFunnelMarkdown(r: PeriodReport): string {
   const lines = [`### Funnels, ${r.period.label}`, ''];
   for (const s of r.scenarios) {
     if (!s.funnel.length) continue;
-    lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ')}; goal ${percent(s.conversionRate)}`);
+    const steps = s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ');
+    lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${steps}; goal ${percent(s.conversionRate)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 const HOW_TO_READ = `<details><summary>How to read this report</summary>
 
-- **entered**: enrollments that started in the period. **goal reached**: of those, how many reached the scenario's goal within its window; the conversion rate is goal reached ÷ entered. **goals reached in the period** counts goals by the day they were reached, whoever entered when.
-- **sent**: recipients of the step's LINE requests accepted in the period. **opened** / **clicked**: LINE's statistics for the step's aggregation unit (users who opened the message / opened a URL in it), divided by the recipients of the days LINE gave figures for; LINE hides counts under 20, publishes them with a delay, and a \\* marks a rate over part of the sends.
-- **drop-off**: the share of the bar before (for the first step, of those who entered) that did not get this step. A branch splits users between steps, so compare steps of one arm.
-- **expired**: steps skipped because they could no longer go out on time. **failed**: LINE refused the request, or the message could not be made. **left here**: enrollments that ended in the period while at this step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**: enrollments at this step at the time of the report.
+- **entered**: enrollments that started in the period. **goal reached**: of those, how many reached the
+  scenario's goal within its window; the conversion rate is goal reached ÷ entered. **goals reached in the
+  period** counts goals by the day they were reached, whoever entered when.
+- **sent**: recipients of the step's LINE requests accepted in the period. **opened** / **clicked**: LINE's
+  statistics for the step's aggregation unit (users who opened the message / opened a URL in it), divided by
+  the recipients of the days LINE gave figures for; LINE hides counts under 20, publishes them with a delay,
+  and a \\* marks a rate over part of the sends.
+- **drop-off**: the share of the bar before (for the first step, of those who entered) that did not get this
+  step. A branch splits users between steps, so compare steps of one arm.
+- **expired**: steps skipped because they could no longer go out on time. **failed**: LINE refused the
+  request, or the message could not be made. **left here**: enrollments that ended in the period while at this
+  step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**:
+  enrollments at this step at the time of the report.
 </details>`;

@@ -44,7 +44,9 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function report(inputs: Record<string, string>): Promise<{ exitCode: number; summary: string; log: string; outputs: string }> {
+async function report(
+  inputs: Record<string, string>,
+): Promise<{ exitCode: number; summary: string; log: string; outputs: string }> {
   // One summary file for every run (@actions/core keeps the first path it sees), emptied before each.
   const summaryFile = join(dir, 'summary.md');
   await writeFile(summaryFile, '');
@@ -62,7 +64,12 @@ async function report(inputs: Record<string, string>): Promise<{ exitCode: numbe
   }
   const exitCode = Number(process.exitCode ?? 0);
   process.exitCode = 0; // core.setFailed's, not this test process's
-  return { exitCode, summary: await readFile(summaryFile, 'utf8'), log: out.join(''), outputs: await readFile(`${summaryFile}.out`, 'utf8') };
+  return {
+    exitCode,
+    summary: await readFile(summaryFile, 'utf8'),
+    log: out.join(''),
+    outputs: await readFile(`${summaryFile}.out`, 'utf8'),
+  };
 }
 
 test('report mode: the funnels in the job summary, the page written and named by report-file, no user data anywhere', async () => {
@@ -70,7 +77,10 @@ test('report mode: the funnels in the job summary, the page written and named by
   assert.equal(r.exitCode, 0, r.log);
   assert.match(r.summary, /^# LINE step delivery: report/);
   assert.match(r.summary, /## 2026-11-16 → 2026-11-22/);
-  assert.match(r.summary, /x-axis \["reminder", "coupon", "last"\]\n {2}y-axis "recipients" 0 --> 4\n {2}bar \[4, 2, 0\]/);
+  assert.match(
+    r.summary,
+    /x-axis \["reminder", "coupon", "last"\]\n {2}y-axis "recipients" 0 --> 4\n {2}bar \[4, 2, 0\]/,
+  );
   assert.match(r.outputs, /^report-file<<\S+\nreport\.html\n/m);
   assert.ok(existsSync(join(dir, 'report.html')));
   const html = await readFile(join(dir, 'report.html'), 'utf8');
@@ -94,7 +104,10 @@ test('report mode with no period: the last 7 and the last 30 days', async () => 
 test('report mode refuses bad input with what to fix: from after to, a period longer than LINE allows, an unknown scenario', async () => {
   const backwards = await report({ 'report-from': '2026-11-22', 'report-to': '2026-11-16' });
   assert.equal(backwards.exitCode, 1);
-  assert.match(backwards.log, /::error::the period 2026-11-22 00:00 → 2026-11-17 00:00 \(Asia\/Tokyo\) is empty: from must be before to/);
+  assert.match(
+    backwards.log,
+    /::error::the period 2026-11-22 00:00 → 2026-11-17 00:00 \(Asia\/Tokyo\) is empty: from must be before to/,
+  );
   const long = await report({ 'report-from': '2026-09-01', 'report-to': '2026-11-22' });
   assert.equal(long.exitCode, 1);
   assert.match(long.log, /::error::the period .* spans 83 days: LINE gives statistics per unit for at most 31/);

@@ -20,7 +20,9 @@ function capture() {
 test('report and inspect from the command line: Markdown out, --out writes the page, bad input exits 1 with what to fix', async () => {
   const { store, db } = await pgliteStore();
   await writeCartWeek(store, db);
-  const keep = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, { close: async () => {} });
+  const keep = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
+    close: async () => {},
+  });
   const open = async () => keep;
   const saved = { now: process.env.LINE_STEP_DELIVERY_NOW, token: process.env.LINE_CHANNEL_ACCESS_TOKEN };
   process.env.LINE_STEP_DELIVERY_NOW = String(jst(25));
@@ -28,8 +30,15 @@ test('report and inspect from the command line: Markdown out, --out writes the p
   try {
     const file = join(await mkdtemp(join(tmpdir(), 'lsd-cli-')), 'week.html');
     const ok = capture();
-    assert.equal(await reportCli(['report', '--from', '2026-11-16', '--to', '2026-11-22', '--out', file], open, ok.io), 0, ok.err.join(''));
-    assert.match(ok.out.join(''), /## 2026-11-16 → 2026-11-22\n\nEntered 5 · sent 6 · goal reached 2 \(40\.0% of entered\)/);
+    assert.equal(
+      await reportCli(['report', '--from', '2026-11-16', '--to', '2026-11-22', '--out', file], open, ok.io),
+      0,
+      ok.err.join(''),
+    );
+    assert.match(
+      ok.out.join(''),
+      /## 2026-11-16 → 2026-11-22\n\nEntered 5 · sent 6 · goal reached 2 \(40\.0% of entered\)/,
+    );
     assert.match(ok.out.join(''), /no LINE channel access token was given/);
     assert.deepEqual(ok.err, [`wrote ${file}\n`]);
     assert.match(await readFile(file, 'utf8'), /^<!doctype html>/);
@@ -37,7 +46,10 @@ test('report and inspect from the command line: Markdown out, --out writes the p
     const cases: [string[], RegExp][] = [
       [['report', '--scenario', 'nope'], /^there is no scenario "nope": the database knows cart, welcome\n$/],
       [['report', '--from', '2026-11-22', '--to', '2026-11-01'], /is empty: from must be before to/],
-      [['report', '--since', '7'], /^line-step-delivery report: Unknown option '--since'[^\n]*\nusage: line-step-delivery report \[--from DATE\]/],
+      [
+        ['report', '--since', '7'],
+        /^line-step-delivery report: Unknown option '--since'[^\n]*\nusage: line-step-delivery report \[--from DATE\]/,
+      ],
       [['report', 'extra'], /unexpected argument\(s\) "extra"/],
       [['inspect', U(42)], /^no user with the LINE user id "U0{30}2a" in this database/],
       [['inspect'], /whom\?/],

@@ -19,11 +19,23 @@ import { WEEK, writeCartWeek, jst } from './fixture.js';
 import { MONTH, writeSampleMonth } from './sample-month.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 let browser: Browser;
 
 beforeAll(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`,
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 afterAll(async () => {
@@ -47,14 +59,26 @@ async function open(html: string, screenshot?: string) {
   });
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
   const funnels = await page.$$eval('svg[data-chart="funnel"]', (svgs) =>
-    svgs.map((s) => ({ scenario: s.getAttribute('data-scenario'), bars: [...s.querySelectorAll('rect.bar')].map((r) => r.getAttribute('data-step')) })),
+    svgs.map((s) => ({
+      scenario: s.getAttribute('data-scenario'),
+      bars: [...s.querySelectorAll('rect.bar')].map((r) => r.getAttribute('data-step')),
+    })),
   );
-  const engagement = await page.$$eval('svg[data-chart="engagement"]', (svgs) => svgs.map((s) => s.querySelectorAll('rect.bar').length));
+  const engagement = await page.$$eval('svg[data-chart="engagement"]', (svgs) =>
+    svgs.map((s) => s.querySelectorAll('rect.bar').length),
+  );
   const days = await page.$$eval('svg[data-chart="days"] rect.day', (rects) => rects.length);
   const visibleText = await page.innerText('body');
+  // The styles apply (a rule left open would drop every rule after it).
+  // (A string, evaluated in the page: this project's TypeScript has no DOM types.)
+  const styled = (await page.evaluate(`({
+    swatch: getComputedStyle(document.querySelector('.legend i')).width,
+    table: getComputedStyle(document.querySelector('table')).borderCollapse,
+    footer: getComputedStyle(document.querySelector('footer')).fontSize,
+  })`)) as { swatch: string; table: string; footer: string };
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   await page.close();
-  return { errors, requests, funnels, engagement, days, visibleText };
+  return { errors, requests, funnels, engagement, days, visibleText, styled };
 }
 
 test('the page loads from disk with no console error and no request; each funnel has a bar per message step', async () => {
@@ -72,6 +96,7 @@ test('the page loads from disk with no console error and no request; each funnel
   assert.deepEqual(seen.engagement, [9, 3], 'sent, opened and clicked for each message step');
   assert.equal(seen.days, 7, 'a bar per day of the week');
   assert.match(seen.visibleText, /<b>not markup<\/b>/, 'notes are text, never markup');
+  assert.deepEqual(seen.styled, { swatch: '10px', table: 'collapse', footer: '12px' });
   assert.doesNotMatch(html, /U[0-9a-f]{32}/, 'no LINE user id');
   assert.ok(!html.includes('secret'), 'no message text');
   await db.close();
@@ -79,7 +104,9 @@ test('the page loads from disk with no console error and no request; each funnel
 
 test('a month of three sample scenarios: every funnel has its message steps as bars; the screenshot is written', async () => {
   const { scenarios } = await loadScenarioDir('scenarios');
-  const picked = ['cart-abandoned', 'friend-welcome', 'after-purchase'].map((id) => scenarios.find((s) => s.scenario.id === id)!.compiled);
+  const picked = ['cart-abandoned', 'friend-welcome', 'after-purchase'].map(
+    (id) => scenarios.find((s) => s.scenario.id === id)!.compiled,
+  );
   const { store, db } = await pgliteStore();
   await writeSampleMonth(store, db, picked);
   const report = await fetchPeriodReport(store, MONTH);
@@ -89,10 +116,14 @@ test('a month of three sample scenarios: every funnel has its message steps as b
   assert.deepEqual(seen.requests, []);
   assert.deepEqual(
     seen.funnels,
-    [...picked].sort((a, b) => a.id.localeCompare(b.id)).map((c) => ({ scenario: c.id, bars: c.scenario.steps.filter((s) => s.type === 'message').map((s) => s.id) })),
+    [...picked]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((c) => ({ scenario: c.id, bars: c.scenario.steps.filter((s) => s.type === 'message').map((s) => s.id) })),
   );
   assert.equal(seen.days, 30);
-  const texts = picked.flatMap((c) => c.scenario.steps.flatMap((s) => (s.type === 'message' ? s.messages : []))).flatMap((m) => ('text' in m && typeof m.text === 'string' ? [m.text] : []));
+  const texts = picked
+    .flatMap((c) => c.scenario.steps.flatMap((s) => (s.type === 'message' ? s.messages : [])))
+    .flatMap((m) => ('text' in m && typeof m.text === 'string' ? [m.text] : []));
   assert.ok(texts.length > 0);
   for (const t of texts) assert.ok(!html.includes(t), 'no message text in the page');
   assert.doesNotMatch(html, /U[0-9a-f]{32}/);

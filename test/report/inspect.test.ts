@@ -23,16 +23,24 @@ afterAll(async () => {
   await server?.stop();
 });
 
-test('inspect tells a user\'s story: entry and its event, each step sent with its batch and LINE\'s answer, the goal and the exit with the events behind them', async () => {
+test("inspect tells a user's story: entry and its event, each step sent with its batch and LINE's answer, the goal and the exit with the events behind them", async () => {
   const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
   server = await new LineServer({ now: clock.now }).start();
-  const sender = new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 5, timeoutMs: 1000 });
+  const sender = new LineSender({
+    channelAccessToken: server.token,
+    baseURL: server.url,
+    backoffMs: 5,
+    timeoutMs: 1000,
+  });
   const { store, db } = await pgliteStore();
   const tick = () => runTick({ store, sender, scenarios: compiled, now: clock.now });
   await tick();
   clock.advance(MINUTE);
   const event = (user: number, type: string, properties: object = {}) =>
-    db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3, to_timestamp($4 / 1000.0), 'test')`, [U(user), type, JSON.stringify(properties), clock.t]);
+    db.query(
+      `insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3, to_timestamp($4 / 1000.0), 'test')`,
+      [U(user), type, JSON.stringify(properties), clock.t],
+    );
   await event(1, 'follow');
   await event(1, 'cart_abandoned', { productName: '白いスニーカー', total: 5000 });
   await event(2, 'cart_abandoned', { productName: '黒い帽子', total: 3000 });
@@ -43,7 +51,9 @@ test('inspect tells a user\'s story: entry and its event, each step sent with it
     await tick();
     clock.advance(15 * MINUTE);
   }
-  const keep = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, { close: async () => {} });
+  const keep = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
+    close: async () => {},
+  });
   const open = async () => keep;
 
   const bought = await inspectCommand({ openStore: open, user: U(1) });
@@ -55,7 +65,10 @@ test('inspect tells a user\'s story: entry and its event, each step sent with it
   };
   const cart = block(bought, 'cart-abandoned');
   assert.match(cart, /^cart-abandoned · left 2026-11-26 18:\d\d at "wait-checkout": exit: purchased\n/);
-  assert.match(cart, /\n {2}entered 2026-11-25 12:01 by event #\d+ 2026-11-25 12:01 cart_abandoned \(test\) \{"total":5000,"productName":"白いスニーカー"\}/);
+  assert.match(
+    cart,
+    /\n {2}entered 2026-11-25 12:01 by event #\d+ 2026-11-25 12:01 cart_abandoned \(test\) \{"total":5000,"productName":"白いスニーカー"\}/,
+  );
   const [batch] = await db.query<{ id: string; line_request_id: string }>(
     `select id, line_request_id from outbox_batches where step_id = 'reminder' and $1 = any(recipients)`,
     [U(1)],
@@ -69,8 +82,14 @@ test('inspect tells a user\'s story: entry and its event, each step sent with it
   assert.match(welcome, /\n {2}welcome {12}sent 2026-11-25 12:01 /);
   assert.match(welcome, /\n {2}day1-campaign {6}sent 2026-11-26 10:01 \(due 2026-11-26 10:00\) /);
   assert.match(welcome, /\n {2}goal reached 2026-11-26 18:01 by event #\d+ 2026-11-26 18:01 purchased \(test\)/);
-  assert.match(bought, /\nafter-purchase · [^\n]+\n {2}entered 2026-11-26 18:\d\d by event #\d+ [^\n]+ purchased[^\n]*\n {2}thanks {13}sent 2026-11-26/);
-  assert.match(bought, /\nEvents \(4\):\n {2}#\d+ 2026-11-25 12:01 follow \(test\)\n {2}#\d+ 2026-11-25 12:01 cart_abandoned/);
+  assert.match(
+    bought,
+    /\nafter-purchase · [^\n]+\n {2}entered 2026-11-26 18:\d\d by event #\d+ [^\n]+ purchased[^\n]*\n {2}thanks {13}sent 2026-11-26/,
+  );
+  assert.match(
+    bought,
+    /\nEvents \(4\):\n {2}#\d+ 2026-11-25 12:01 follow \(test\)\n {2}#\d+ 2026-11-25 12:01 cart_abandoned/,
+  );
 
   // By member id: the same story.
   assert.equal(await inspectCommand({ openStore: open, user: 'M-1' }), bought);
@@ -80,15 +99,25 @@ test('inspect tells a user\'s story: entry and its event, each step sent with it
   assert.match(blocked, /Times in UTC\./);
   assert.match(blocked, /\ncart-abandoned · left 2026-11-25 05:01 at "wait-checkout": unfollowed\n/);
   assert.match(blocked, /\n {2}left because of event #\d+ 2026-11-25 05:01 unfollow \(test\)/);
-  assert.match(blocked, /\n {2}reminder {11}sent 2026-11-25 04:01 \(due 2026-11-25 04:01\)/, 'the reminder went out an hour before the block');
+  assert.match(
+    blocked,
+    /\n {2}reminder {11}sent 2026-11-25 04:01 \(due 2026-11-25 04:01\)/,
+    'the reminder went out an hour before the block',
+  );
 
   await assert.rejects(inspectCommand({ openStore: open, user: 'M-404' }), (e: Error) => {
     assert.ok(e instanceof ReportInputError);
-    assert.equal(e.message, 'no user with the member id "M-404" in this database: give a LINE user id (U and 32 hex digits) or a linked member id');
+    assert.equal(
+      e.message,
+      'no user with the member id "M-404" in this database: give a LINE user id (U and 32 hex digits) or a linked member id',
+    );
     return true;
   });
   await assert.rejects(inspectCommand({ openStore: open, user: U(99) }), /no user with the LINE user id "U0{30}63"/);
-  await assert.rejects(inspectCommand({ openStore: open, user: U(1), timezone: 'Tokyo' }), /--timezone "Tokyo" is not an IANA time zone/);
+  await assert.rejects(
+    inspectCommand({ openStore: open, user: U(1), timezone: 'Tokyo' }),
+    /--timezone "Tokyo" is not an IANA time zone/,
+  );
   await db.close();
 });
 

@@ -10,11 +10,16 @@ import { jst } from './fixture.js';
 export const MONTH = { from: jst(1), to: jst(31), label: 'November 2026' };
 
 export async function writeSampleMonth(store: Store, db: SqlRpc, scenarios: CompiledScenario[]): Promise<void> {
-  await store.registerScenarios(jst(1) - 86_400_000, scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })));
+  await store.registerScenarios(
+    jst(1) - 86_400_000,
+    scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+  );
   for (const [i, c] of scenarios.entries()) {
     const steps = c.scenario.steps.filter((s) => s.type === 'message').map((s) => s.id);
     // A scenario with a goal ends by it; one without, by its first exit rule.
-    const leaving = c.scenario.goal ? `goal: ${c.scenario.goal.event}` : `exit: ${c.scenario.exit?.[0]?.event ?? 'purchased'}`;
+    const leaving = c.scenario.goal
+      ? `goal: ${c.scenario.goal.event}`
+      : `exit: ${c.scenario.exit?.[0]?.event ?? 'purchased'}`;
     const converts = Boolean(c.scenario.goal);
     for (let day = 1; day <= 30; day++) {
       const entered = 120 + ((day * 13 + i * 7) % 45);
@@ -49,7 +54,13 @@ export async function writeSampleMonth(store: Store, db: SqlRpc, scenarios: Comp
           `insert into line_unit_statistics (aggregation_unit, day, unique_impression, unique_click, impression, click, fetched_at)
            values ($1, to_date($2, 'YYYYMMDD'), $3, $4, $3, $4, $5)
            on conflict (aggregation_unit, day) do nothing`,
-          [c.steps.get(step)!.aggregationUnit, `202611${String(day + k).padStart(2, '0')}`, hide(opened), hide(clicked), new Date(MONTH.to + 5 * 86_400_000).toISOString()],
+          [
+            c.steps.get(step)!.aggregationUnit,
+            `202611${String(day + k).padStart(2, '0')}`,
+            hide(opened),
+            hide(clicked),
+            new Date(MONTH.to + 5 * 86_400_000).toISOString(),
+          ],
         );
       }
     }
