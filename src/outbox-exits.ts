@@ -5,6 +5,7 @@
 // last step (the enrollment finished when it was planned) or the event is not taken in yet.
 import type { CompiledScenario } from './scenario/compile.js';
 import { matchesFilter } from './planner/conditions.js';
+import { concernsKey } from './planner/keys.js';
 import type { ExitEvent, OutboxBatch } from './store/store.js';
 
 /** Scenario id to the event types its exit rules name (only scenarios that have any). */
@@ -34,8 +35,11 @@ export function recipientsWhoLeft(
   for (const e of events) {
     const key = `${e.batchId}\u0000${e.userId}`;
     if (drops.has(key)) continue;
-    const rules = scenarioOf.get(e.batchId)?.scenario.exit ?? [];
-    const rule = rules.find((r) => r.event === e.type && matchesFilter(e.properties, r.where));
+    const scenario = scenarioOf.get(e.batchId)?.scenario;
+    // With an enrollment key, the cancellation of another booking is not this one's exit.
+    const rule = scenario?.exit?.find(
+      (r) => r.event === e.type && matchesFilter(e.properties, r.where) && concernsKey(scenario.entry.key, e.enrollmentKey, e.properties),
+    );
     if (rule) drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
   }
   return [...drops.values()];

@@ -131,6 +131,8 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     }
     const enroll: Parameters<Store['ingestCommit']>[0]['enroll'] = [];
     const pendingById = new Map<string, (typeof enroll)[number]>();
+    // The last trigger of a key wins: one update per enrollment.
+    const updates = new Map<string, { enrollment_id: string; trigger: Record<string, unknown>; trigger_event_id: string }>();
     const exit: { enrollment_id: string; reason: string }[] = [];
     const wake: string[] = [];
     const setAside: SetAsideEvent[] = [];
@@ -156,26 +158,33 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         const summary = mine.find((e) => e.id === x.enrollmentId);
         if (summary) summary.status = 'exited';
         const pending = pendingById.get(x.enrollmentId);
-        if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason });
-        else exit.push({ enrollment_id: x.enrollmentId, reason: x.reason });
+        const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
+        if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
+        else exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
         counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'exited');
+        if (x.convertedAt !== undefined) counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'conversions');
       }
       wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
+      for (const u of routed.update) {
+        const pending = pendingById.get(u.enrollmentId);
+        if (pending) Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
+        else updates.set(u.enrollmentId, { enrollment_id: u.enrollmentId, trigger: u.trigger, trigger_event_id: event.id });
+      }
       for (const n of routed.enroll) {
         const compiled = byId.get(n.scenarioId)!;
         const tempId = `new-${randomUUID()}`;
-        const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash };
+        const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash, enrollment_key: n.key ?? null };
         enroll.push(row);
         pendingById.set(tempId, row);
         // Later events of this page see it (an exit in the same page ends it).
-        mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt });
+        mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
         enrollmentsByUser.set(event.userId, mine);
         counts.add(n.scenarioId, undefined, 'enrolled');
       }
     }
     const asideIds = new Set(setAside.map((x) => x.id));
     const done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
-    await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, setAside });
+    await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, update: [...updates.values()], setAside });
     for (const x of setAside) counts.noteSetAside(x.reason);
     counts.eventsTaken += done.length;
     options.progress?.('events', counts.eventsTaken);
@@ -366,7 +375,10 @@ function toCommit(plan: Plan): PlanCommit {
  */
 export function toBatches(sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[]): BatchDraft[] {
   const batches: BatchDraft[] = [];
-  const groups = new Map<string, BatchDraft>();
+  const groups = new Map<string, BatchDraft[]>();
+  // Two keyed enrollments of one user (two bookings) may send the same step in one tick:
+  // a user appears at most once in a multicast, so the second goes into another batch.
+  const usersOf = new Map<BatchDraft, Set<string>>();
   for (const s of sends) {
     const d = s.decision;
     const member = { enrollment_id: s.enrollmentId, line_user_id: s.userId, due_at: d.dueAt };
@@ -375,13 +387,19 @@ export function toBatches(sends: { enrollmentId: string; userId: string; scenari
       continue;
     }
     const key = `${s.scenarioId}\u0000${d.stepId}\u0000${canonicalJson(d.messages)}`;
-    let batch = groups.get(key);
-    if (!batch || batch.members.length >= LINE_LIMITS.multicastRecipients) {
+    const open = groups.get(key) ?? [];
+    groups.set(key, open);
+    const fits = (b: BatchDraft) => b.members.length < LINE_LIMITS.multicastRecipients && !usersOf.get(b)!.has(s.userId);
+    // The newest batch of the group, else (a user met twice) any earlier one with room.
+    let batch = open.length && fits(open[open.length - 1]!) ? open[open.length - 1] : open.find(fits);
+    if (!batch) {
       batch = { id: randomUUID(), scenario_id: s.scenarioId, step_id: d.stepId, kind: 'multicast', messages: d.messages, aggregation_unit: d.aggregationUnit, members: [] };
-      groups.set(key, batch);
+      open.push(batch);
+      usersOf.set(batch, new Set());
       batches.push(batch);
     }
     batch.members.push(member);
+    usersOf.get(batch)!.add(s.userId);
   }
   for (const b of batches) if (b.members.length === 1) b.kind = 'push';
   return batches;

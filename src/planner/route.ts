@@ -3,6 +3,7 @@
 import type { CompiledScenario } from '../scenario/compile.js';
 import type { Trigger } from '../scenario/schema.js';
 import { evaluate, matchesFilter } from './conditions.js';
+import { durationMs } from './timing.js';
 import { concernsKey, enrollmentKey } from './keys.js';
 import type { EnrollmentStatus, EventFact, UserFacts } from './types.js';
 
@@ -40,7 +41,8 @@ export interface RouteInput {
 export interface RouteResult {
   /** key: the entry.key value of the new enrollment (undefined: none). */
   enroll: { scenarioId: string; enteredAt: number; trigger: Record<string, unknown>; key?: string | undefined }[];
-  exit: { enrollmentId: string; reason: string }[];
+  /** convertedAt: the exit's event is also the scenario's goal (a purchase that ends a cart scenario). */
+  exit: { enrollmentId: string; reason: string; convertedAt?: number | undefined }[];
   /** Enrollments to plan again now (a wait ended, a goal may be reached). */
   wake: string[];
   /**
@@ -83,7 +85,12 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
       if (event.occurredAt <= e.enteredAt) continue;
       // With a key, a cancellation of one booking ends that booking's enrollment only.
       const rule = scenario.exit?.find((r) => r.event === event.type && matchesFilter(event.properties, r.where) && concernsKey(keyPath, e.key, event.properties));
-      if (rule) result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}` });
+      if (rule) {
+        // The exit ends the enrollment before the planner sees the event: the goal is counted here.
+        const goal = scenario.goal;
+        const converts = goal !== undefined && goal.event === event.type && matchesFilter(event.properties, goal.where) && (!goal.within || event.occurredAt <= e.enteredAt + durationMs(goal.within));
+        result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}`, ...(converts ? { convertedAt: event.occurredAt } : {}) });
+      }
       else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
     }
     if (scenario.status === 'paused' || !user.following) continue;

@@ -124,6 +124,8 @@ export interface SkippedRecipients {
 export interface ExitEvent extends Omit<EventFact, 'id'> {
   batchId: string;
   userId: string;
+  /** The entry.key value of the recipient's enrollment (undefined: none). */
+  enrollmentKey?: string | undefined;
 }
 
 export interface OutboxBatch {
@@ -207,7 +209,7 @@ export class Store {
 
   /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
   async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number; pageBytes?: number | undefined }): Promise<IngestPage> {
-    const r = await this.rpc.call<{ events: EventRow[]; users: UserRow[]; enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null }[]; set_aside: number; set_aside_reasons?: Record<string, number>; waiting_link: number; more?: boolean }>(
+    const r = await this.rpc.call<{ events: EventRow[]; users: UserRow[]; enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null; enrollment_key?: string | null }[]; set_aside: number; set_aside_reasons?: Record<string, number>; waiting_link: number; more?: boolean }>(
       'lsd_ingest_claim',
       { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) },
     );
@@ -222,7 +224,7 @@ export class Store {
         ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
       })),
       users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-      enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined })),
+      enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
       setAside: r.set_aside,
       setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
       waitingLink: r.waiting_link,
@@ -235,13 +237,15 @@ export class Store {
     now: number;
     owner: string;
     done: string[];
-    enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string; status?: 'exited'; exit_reason?: string }[];
-    exit: { enrollment_id: string; reason: string }[];
+    enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string; enrollment_key?: string | null; status?: 'exited'; exit_reason?: string; converted_at?: number }[];
+    exit: { enrollment_id: string; reason: string; converted_at?: number }[];
     wake: string[];
+    /** Active keyed enrollments whose key came again: their trigger is replaced, and they are planned again now. */
+    update?: { enrollment_id: string; trigger: Record<string, unknown>; trigger_event_id: string }[] | undefined;
     setAside?: SetAsideEvent[] | undefined;
   }) {
     const { setAside, ...rest } = args;
-    return this.rpc.call<{ exited: number; enrolled: number; woken: number; done: number; set_aside?: number }>('lsd_ingest_commit', { ...rest, set_aside: setAside ?? [] });
+    return this.rpc.call<{ exited: number; enrolled: number; woken: number; updated?: number; done: number; set_aside?: number }>('lsd_ingest_commit', { ...rest, update: rest.update ?? [], set_aside: setAside ?? [] });
   }
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
@@ -301,7 +305,7 @@ export class Store {
    * dropRecipients).
    */
   async claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number; scenarioIds?: string[] | undefined; exitTypes?: Record<string, string[]> | undefined; checkedBefore?: number | undefined }) {
-    const r = await this.rpc.call<{ batches: OutboxBatch[]; needs_review: number; skipped?: SkippedRecipients[]; exit_events?: (Omit<EventRow, 'id'> & { batch_id: string })[] }>('lsd_claim_batches', {
+    const r = await this.rpc.call<{ batches: OutboxBatch[]; needs_review: number; skipped?: SkippedRecipients[]; exit_events?: (Omit<EventRow, 'id'> & { batch_id: string; enrollment_key?: string | null })[] }>('lsd_claim_batches', {
       now: args.now,
       ...(args.triedSince !== undefined ? { tried_since: args.triedSince } : {}),
       owner: args.owner,
@@ -316,7 +320,7 @@ export class Store {
       batches: r.batches,
       needs_review: r.needs_review,
       skipped: r.skipped ?? [],
-      exitEvents: (r.exit_events ?? []).map((e): ExitEvent => ({ batchId: e.batch_id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
+      exitEvents: (r.exit_events ?? []).map((e): ExitEvent => ({ batchId: e.batch_id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {}, enrollmentKey: e.enrollment_key ?? undefined })),
     };
   }
 

@@ -81,7 +81,7 @@ test('one of each bad event of the issue among 80 good follows: all 80 welcomes 
     linkAgain: await insert(db, U(102), 'account_linked', { memberId: 'M-secret-7' }, t),
     ageObject: await insert(db, U(103), 'profile_updated', { attributes: { age: { years: 31 } } }, t),
     linkedText: await insert(db, U(104), 'profile_updated', { attributes: { linked: 'secret-yes' } }, t),
-    questionNull: await insert(db, U(105), 'survey_answered', { survey: 'interests', question: null, answer: 'skincare' }, t),
+    questionObject: await insert(db, U(105), 'survey_answered', { survey: 'interests', question: { id: 'q1' }, answer: 'skincare' }, t),
   };
   await follows(db, 1, 40, t);
   const deep = await insert(db, U(106), 'cart_abandoned', `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`, t);
@@ -98,7 +98,7 @@ test('one of each bad event of the issue among 80 good follows: all 80 welcomes 
     [bad.linkAgain, /^account_linked: this memberId is already linked to another LINE user/],
     [bad.ageObject, /^profile_updated: attributes\.age must be a string, a number, true\/false, null or a list of those, got an object$/],
     [bad.linkedText, /^profile_updated: attributes\.linked must be true or false, got a string$/],
-    [bad.questionNull, /^survey_answered: question is missing$/],
+    [bad.questionObject, /^survey_answered: question must be a string, got an object$/],
     [deep, /^properties nest deeper than 8 levels/],
     [forever, /^occurred_at is more than a day after now/],
     [yearOne, /^occurred_at is before 2000-01-01/],
@@ -371,12 +371,17 @@ test('the action: a tick that fails in the database prints ::error:: without the
 test('PGlite runs the same checks: a bad event among good ones is set aside, the good ones are taken in', async () => {
   const { store, db } = await pgliteStore();
   const clock = await switchedOn(store);
-  await insert(db, U(1), 'survey_answered', { question: null }, clock.t);
+  await insert(db, U(1), 'survey_answered', { question: ['q1'] }, clock.t);
   await insert(db, U(2), 'follow', {}, clock.t);
   await insert(db, U(3), 'cart_abandoned', `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`, clock.t);
+  // A survey of the shop's own, with no question: it routes, and records no answer.
+  await insert(db, U(4), 'survey_answered', { survey: 'interests', question: null, category: 'skincare' }, clock.t);
   const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
-  assert.equal(result.counts.eventsTaken, 1);
-  assert.deepEqual([...result.counts.setAsideReasons.keys()].sort(), ['properties nest deeper than 8 levels (properties is level 1)', 'survey_answered: question is missing']);
+  assert.equal(result.counts.eventsTaken, 2);
+  assert.deepEqual([...result.counts.setAsideReasons.keys()].sort(), ['properties nest deeper than 8 levels (properties is level 1)', 'survey_answered: question must be a string, got a list']);
+  const [u4] = await db.query<{ answers: Record<string, unknown> }>(`select answers from line_users where line_user_id = $1`, [U(4)]);
+  assert.deepEqual(u4?.answers, {}, 'no answer recorded without a question');
+  assert.equal((await db.query(`select 1 from enrollments where line_user_id = $1 and scenario_id = 'survey-answer'`, [U(4)])).length, 1, 'it enrolled');
   assert.deepEqual(await sentTo(db, 'friend-welcome/welcome', [U(2)]), [U(2)]);
   await db.close();
 });

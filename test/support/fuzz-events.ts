@@ -113,7 +113,7 @@ function badEventArb(users: number, at: number, round: number, goodUsers: number
     event('must-set-aside', 'profile_updated: an attribute of a wrong type', fc.constant('profile_updated'), json(fc.record({ k: fc.constantFrom('age', 'region', 'tags', 'weird key!'), v: notAFactValue }).map(({ k, v }) => ({ attributes: { [k]: v } })))),
     event('must-set-aside', 'profile_updated: linked not a boolean', fc.constant('profile_updated'), json(notABoolean.map((linked) => ({ attributes: { linked } })))),
     event('must-set-aside', 'profile_updated: timezone not a string', fc.constant('profile_updated'), json(fc.constantFrom(9, true, [], {}).map((timezone) => ({ timezone })))),
-    event('must-set-aside', 'survey_answered: bad question', fc.constant('survey_answered'), json(fc.constantFrom(null, '', ' ', true, [], {}, undefined).map((question) => ({ survey: 'interests', question, answer: 'a' })))),
+    event('must-set-aside', 'survey_answered: bad question', fc.constant('survey_answered'), json(fc.constantFrom('', ' ', true, [], {}).map((question) => ({ survey: 'interests', question, answer: 'a' })))),
     event('must-set-aside', 'survey_answered: answer an object', fc.constant('survey_answered'), json(notAFactValue.map((answer) => ({ survey: 'interests', question: 'q1', answer })))),
     event('must-set-aside', 'survey_answered: survey not a string', fc.constant('survey_answered'), json(notAString.map((survey) => ({ survey, question: 'q1', answer: 'a' })))),
     event('must-set-aside', 'list_added: bad list', fc.constant('list_added'), json(fc.constantFrom(null, undefined, true, [], {}, ['vip-2026']).map((list) => ({ list })))),
