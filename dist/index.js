@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 2827:
+/***/ 9659:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -54,9 +54,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
-const pm = __importStar(__nccwpck_require__(8503));
-const tunnel = __importStar(__nccwpck_require__(8258));
-const undici_1 = __nccwpck_require__(576);
+const pm = __importStar(__nccwpck_require__(3335));
+const tunnel = __importStar(__nccwpck_require__(770));
+const undici_1 = __nccwpck_require__(6752);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -744,7 +744,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 8503:
+/***/ 3335:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -844,42 +844,42 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 8773:
+/***/ 8789:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2564);
-const GoTrueAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(2021));
+const tslib_1 = __nccwpck_require__(1860);
+const GoTrueAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(2165));
 const AuthAdminApi = GoTrueAdminApi_1.default;
 exports["default"] = AuthAdminApi;
 //# sourceMappingURL=AuthAdminApi.js.map
 
 /***/ }),
 
-/***/ 3151:
+/***/ 2495:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2564);
-const GoTrueClient_1 = tslib_1.__importDefault(__nccwpck_require__(847));
+const tslib_1 = __nccwpck_require__(1860);
+const GoTrueClient_1 = tslib_1.__importDefault(__nccwpck_require__(6623));
 const AuthClient = GoTrueClient_1.default;
 exports["default"] = AuthClient;
 //# sourceMappingURL=AuthClient.js.map
 
 /***/ }),
 
-/***/ 2021:
+/***/ 2165:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2564);
-const fetch_1 = __nccwpck_require__(9444);
-const helpers_1 = __nccwpck_require__(4169);
-const types_1 = __nccwpck_require__(1401);
-const errors_1 = __nccwpck_require__(4605);
+const tslib_1 = __nccwpck_require__(1860);
+const fetch_1 = __nccwpck_require__(2356);
+const helpers_1 = __nccwpck_require__(601);
+const types_1 = __nccwpck_require__(3737);
+const errors_1 = __nccwpck_require__(3981);
 class GoTrueAdminApi {
     /**
      * Creates an admin API client that can be used to manage users and OAuth clients.
@@ -1993,24 +1993,24 @@ exports["default"] = GoTrueAdminApi;
 
 /***/ }),
 
-/***/ 847:
+/***/ 6623:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2564);
-const GoTrueAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(2021));
-const constants_1 = __nccwpck_require__(2145);
-const errors_1 = __nccwpck_require__(4605);
-const fetch_1 = __nccwpck_require__(9444);
-const helpers_1 = __nccwpck_require__(4169);
-const local_storage_1 = __nccwpck_require__(1111);
-const locks_1 = __nccwpck_require__(3172);
-const polyfills_1 = __nccwpck_require__(5904);
-const version_1 = __nccwpck_require__(4064);
-const base64url_1 = __nccwpck_require__(9940);
-const ethereum_1 = __nccwpck_require__(3441);
-const webauthn_1 = __nccwpck_require__(6168);
+const tslib_1 = __nccwpck_require__(1860);
+const GoTrueAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(2165));
+const constants_1 = __nccwpck_require__(6705);
+const errors_1 = __nccwpck_require__(3981);
+const fetch_1 = __nccwpck_require__(2356);
+const helpers_1 = __nccwpck_require__(601);
+const local_storage_1 = __nccwpck_require__(1735);
+const locks_1 = __nccwpck_require__(8932);
+const polyfills_1 = __nccwpck_require__(512);
+const version_1 = __nccwpck_require__(1920);
+const base64url_1 = __nccwpck_require__(2996);
+const ethereum_1 = __nccwpck_require__(433);
+const webauthn_1 = __nccwpck_require__(1272);
 (0, polyfills_1.polyfillGlobalThis)(); // Make "globalThis" available
 const DEFAULT_OPTIONS = {
     url: constants_1.GOTRUE_URL,
@@ -7994,24 +7994,24 @@ exports["default"] = GoTrueClient;
 
 /***/ }),
 
-/***/ 4128:
+/***/ 1904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.processLock = exports.lockInternals = exports.NavigatorLockAcquireTimeoutError = exports.navigatorLock = exports.AuthClient = exports.AuthAdminApi = exports.GoTrueClient = exports.GoTrueAdminApi = void 0;
-const tslib_1 = __nccwpck_require__(2564);
-const GoTrueAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(2021));
+const tslib_1 = __nccwpck_require__(1860);
+const GoTrueAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(2165));
 exports.GoTrueAdminApi = GoTrueAdminApi_1.default;
-const GoTrueClient_1 = tslib_1.__importDefault(__nccwpck_require__(847));
+const GoTrueClient_1 = tslib_1.__importDefault(__nccwpck_require__(6623));
 exports.GoTrueClient = GoTrueClient_1.default;
-const AuthAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(8773));
+const AuthAdminApi_1 = tslib_1.__importDefault(__nccwpck_require__(8789));
 exports.AuthAdminApi = AuthAdminApi_1.default;
-const AuthClient_1 = tslib_1.__importDefault(__nccwpck_require__(3151));
+const AuthClient_1 = tslib_1.__importDefault(__nccwpck_require__(2495));
 exports.AuthClient = AuthClient_1.default;
-tslib_1.__exportStar(__nccwpck_require__(1401), exports);
-tslib_1.__exportStar(__nccwpck_require__(4605), exports);
-var locks_1 = __nccwpck_require__(3172);
+tslib_1.__exportStar(__nccwpck_require__(3737), exports);
+tslib_1.__exportStar(__nccwpck_require__(3981), exports);
+var locks_1 = __nccwpck_require__(8932);
 Object.defineProperty(exports, "navigatorLock", ({ enumerable: true, get: function () { return locks_1.navigatorLock; } }));
 Object.defineProperty(exports, "NavigatorLockAcquireTimeoutError", ({ enumerable: true, get: function () { return locks_1.NavigatorLockAcquireTimeoutError; } }));
 Object.defineProperty(exports, "lockInternals", ({ enumerable: true, get: function () { return locks_1.internals; } }));
@@ -8020,7 +8020,7 @@ Object.defineProperty(exports, "processLock", ({ enumerable: true, get: function
 
 /***/ }),
 
-/***/ 9940:
+/***/ 2996:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -8295,13 +8295,13 @@ function bytesToBase64URL(bytes) {
 
 /***/ }),
 
-/***/ 2145:
+/***/ 6705:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.JWKS_TTL = exports.PKCE_MAX_CONCURRENT_FLOWS = exports.PKCE_FLOW_ID_PARAM = exports.BASE64URL_REGEX = exports.API_VERSIONS = exports.API_VERSION_HEADER_NAME = exports.NETWORK_FAILURE = exports.DEFAULT_HEADERS = exports.AUDIENCE = exports.STORAGE_KEY = exports.GOTRUE_URL = exports.REFRESH_FAILURE_COOLDOWN_MS = exports.EXPIRY_MARGIN_MS = exports.AUTO_REFRESH_TICK_THRESHOLD = exports.AUTO_REFRESH_TICK_DURATION_MS = void 0;
-const version_1 = __nccwpck_require__(4064);
+const version_1 = __nccwpck_require__(1920);
 /** Current session will be checked for refresh at this interval. */
 exports.AUTO_REFRESH_TICK_DURATION_MS = 30 * 1000;
 /**
@@ -8353,7 +8353,7 @@ exports.JWKS_TTL = 10 * 60 * 1000; // 10 minutes
 
 /***/ }),
 
-/***/ 4605:
+/***/ 3981:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -8679,7 +8679,7 @@ exports.AuthInvalidJwtError = AuthInvalidJwtError;
 
 /***/ }),
 
-/***/ 9444:
+/***/ 2356:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -8692,10 +8692,10 @@ exports._userResponse = _userResponse;
 exports._ssoResponse = _ssoResponse;
 exports._generateLinkResponse = _generateLinkResponse;
 exports._noResolveJsonResponse = _noResolveJsonResponse;
-const tslib_1 = __nccwpck_require__(2564);
-const constants_1 = __nccwpck_require__(2145);
-const helpers_1 = __nccwpck_require__(4169);
-const errors_1 = __nccwpck_require__(4605);
+const tslib_1 = __nccwpck_require__(1860);
+const constants_1 = __nccwpck_require__(6705);
+const helpers_1 = __nccwpck_require__(601);
+const errors_1 = __nccwpck_require__(3981);
 const _getErrorMessage = (err) => {
     if (typeof err === 'object' && err !== null) {
         const e = err;
@@ -8895,7 +8895,7 @@ function hasSession(data) {
 
 /***/ }),
 
-/***/ 4169:
+/***/ 601:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -8925,9 +8925,9 @@ exports.assertRecoveryCodesExperimentalEnabled = assertRecoveryCodesExperimental
 exports.userNotAvailableProxy = userNotAvailableProxy;
 exports.insecureUserWarningProxy = insecureUserWarningProxy;
 exports.deepClone = deepClone;
-const constants_1 = __nccwpck_require__(2145);
-const errors_1 = __nccwpck_require__(4605);
-const base64url_1 = __nccwpck_require__(9940);
+const constants_1 = __nccwpck_require__(6705);
+const errors_1 = __nccwpck_require__(3981);
+const base64url_1 = __nccwpck_require__(2996);
 function expiresAt(expiresIn) {
     const timeNow = Math.round(Date.now() / 1000);
     return timeNow + expiresIn;
@@ -9463,7 +9463,7 @@ function deepClone(obj) {
 
 /***/ }),
 
-/***/ 1111:
+/***/ 1735:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9490,7 +9490,7 @@ function memoryLocalStorageAdapter(store = {}) {
 
 /***/ }),
 
-/***/ 3172:
+/***/ 8932:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -9506,7 +9506,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ProcessLockAcquireTimeoutError = exports.NavigatorLockAcquireTimeoutError = exports.LockAcquireTimeoutError = exports.internals = void 0;
 exports.navigatorLock = navigatorLock;
 exports.processLock = processLock;
-const helpers_1 = __nccwpck_require__(4169);
+const helpers_1 = __nccwpck_require__(601);
 /**
  * @deprecated Debug flag for `navigatorLock` / `processLock`. The auth
  * client ignores both, so this has no client-side effect.
@@ -9833,7 +9833,7 @@ async function processLock(name, acquireTimeout, fn) {
 
 /***/ }),
 
-/***/ 5904:
+/***/ 512:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9868,7 +9868,7 @@ function polyfillGlobalThis() {
 
 /***/ }),
 
-/***/ 1401:
+/***/ 3737:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9898,7 +9898,7 @@ exports.SIGN_OUT_SCOPES = ['global', 'local', 'others'];
 
 /***/ }),
 
-/***/ 4064:
+/***/ 1920:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9915,7 +9915,7 @@ exports.version = '2.119.1';
 
 /***/ }),
 
-/***/ 3441:
+/***/ 433:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9987,7 +9987,7 @@ function createSiweMessage(parameters) {
 
 /***/ }),
 
-/***/ 9379:
+/***/ 6915:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -9997,7 +9997,7 @@ exports.WebAuthnUnknownError = exports.WebAuthnError = void 0;
 exports.isWebAuthnError = isWebAuthnError;
 exports.identifyRegistrationError = identifyRegistrationError;
 exports.identifyAuthenticationError = identifyAuthenticationError;
-const webauthn_1 = __nccwpck_require__(6168);
+const webauthn_1 = __nccwpck_require__(1272);
 /**
  * A custom Error used to return a more nuanced error detailing _why_ one of the eight documented
  * errors in the spec was raised after calling `navigator.credentials.create()` or
@@ -10265,7 +10265,7 @@ function identifyAuthenticationError({ error, options, }) {
 
 /***/ }),
 
-/***/ 6168:
+/***/ 1272:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -10281,11 +10281,11 @@ exports.createCredential = createCredential;
 exports.getCredential = getCredential;
 exports.mergeCredentialCreationOptions = mergeCredentialCreationOptions;
 exports.mergeCredentialRequestOptions = mergeCredentialRequestOptions;
-const tslib_1 = __nccwpck_require__(2564);
-const base64url_1 = __nccwpck_require__(9940);
-const errors_1 = __nccwpck_require__(4605);
-const helpers_1 = __nccwpck_require__(4169);
-const webauthn_errors_1 = __nccwpck_require__(9379);
+const tslib_1 = __nccwpck_require__(1860);
+const base64url_1 = __nccwpck_require__(2996);
+const errors_1 = __nccwpck_require__(3981);
+const helpers_1 = __nccwpck_require__(601);
+const webauthn_errors_1 = __nccwpck_require__(6915);
 Object.defineProperty(exports, "identifyAuthenticationError", ({ enumerable: true, get: function () { return webauthn_errors_1.identifyAuthenticationError; } }));
 Object.defineProperty(exports, "identifyRegistrationError", ({ enumerable: true, get: function () { return webauthn_errors_1.identifyRegistrationError; } }));
 Object.defineProperty(exports, "isWebAuthnError", ({ enumerable: true, get: function () { return webauthn_errors_1.isWebAuthnError; } }));
@@ -10982,15 +10982,15 @@ exports.WebAuthnApi = WebAuthnApi;
 
 /***/ }),
 
-/***/ 13:
+/***/ 9149:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.FunctionsClient = void 0;
-const tslib_1 = __nccwpck_require__(2564);
-const helper_1 = __nccwpck_require__(2463);
-const types_1 = __nccwpck_require__(9149);
+const tslib_1 = __nccwpck_require__(1860);
+const helper_1 = __nccwpck_require__(6876);
+const types_1 = __nccwpck_require__(842);
 /**
  * Client for invoking Supabase Edge Functions.
  */
@@ -11314,7 +11314,7 @@ exports.FunctionsClient = FunctionsClient;
 
 /***/ }),
 
-/***/ 2463:
+/***/ 6876:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11331,16 +11331,16 @@ exports.resolveFetch = resolveFetch;
 
 /***/ }),
 
-/***/ 2299:
+/***/ 459:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 __webpack_unused_export__ = ({ value: true });
 __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = exports.FS = void 0;
-var FunctionsClient_1 = __nccwpck_require__(13);
+var FunctionsClient_1 = __nccwpck_require__(9149);
 Object.defineProperty(exports, "FS", ({ enumerable: true, get: function () { return FunctionsClient_1.FunctionsClient; } }));
-var types_1 = __nccwpck_require__(9149);
+var types_1 = __nccwpck_require__(842);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return types_1.FunctionsError; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return types_1.FunctionsFetchError; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return types_1.FunctionsHttpError; } });
@@ -11350,7 +11350,7 @@ __webpack_unused_export__ = ({ enumerable: true, get: function () { return types
 
 /***/ }),
 
-/***/ 9149:
+/***/ 842:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11454,7 +11454,7 @@ var FunctionRegion;
 
 /***/ }),
 
-/***/ 1374:
+/***/ 8750:
 /***/ ((module) => {
 
 
@@ -13330,21 +13330,21 @@ var Socket = class {
 
 /***/ }),
 
-/***/ 8909:
+/***/ 8093:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.REALTIME_CHANNEL_STATES = exports.REALTIME_SUBSCRIBE_STATES = exports.REALTIME_LISTEN_TYPES = exports.REALTIME_POSTGRES_CHANGES_LISTEN_EVENT = exports.postgresChangesFilter = exports.RealtimePostgresFilterBuilder = void 0;
-const tslib_1 = __nccwpck_require__(2564);
-const constants_1 = __nccwpck_require__(3904);
-const RealtimePresence_1 = tslib_1.__importDefault(__nccwpck_require__(3277));
-const Transformers = tslib_1.__importStar(__nccwpck_require__(6117));
-const transformers_1 = __nccwpck_require__(6117);
-const normalizeChannelError_1 = __nccwpck_require__(5929);
-const channelAdapter_1 = tslib_1.__importDefault(__nccwpck_require__(4835));
-const RealtimePostgresFilterBuilder_1 = __nccwpck_require__(2918);
-var RealtimePostgresFilterBuilder_2 = __nccwpck_require__(2918);
+const tslib_1 = __nccwpck_require__(1860);
+const constants_1 = __nccwpck_require__(9680);
+const RealtimePresence_1 = tslib_1.__importDefault(__nccwpck_require__(8493));
+const Transformers = tslib_1.__importStar(__nccwpck_require__(5810));
+const transformers_1 = __nccwpck_require__(5810);
+const normalizeChannelError_1 = __nccwpck_require__(425);
+const channelAdapter_1 = tslib_1.__importDefault(__nccwpck_require__(4947));
+const RealtimePostgresFilterBuilder_1 = __nccwpck_require__(9718);
+var RealtimePostgresFilterBuilder_2 = __nccwpck_require__(9718);
 Object.defineProperty(exports, "RealtimePostgresFilterBuilder", ({ enumerable: true, get: function () { return RealtimePostgresFilterBuilder_2.RealtimePostgresFilterBuilder; } }));
 Object.defineProperty(exports, "postgresChangesFilter", ({ enumerable: true, get: function () { return RealtimePostgresFilterBuilder_2.postgresChangesFilter; } }));
 var REALTIME_POSTGRES_CHANGES_LISTEN_EVENT;
@@ -14174,18 +14174,18 @@ exports["default"] = RealtimeChannel;
 
 /***/ }),
 
-/***/ 5731:
+/***/ 3955:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2564);
-const websocket_factory_1 = tslib_1.__importDefault(__nccwpck_require__(9225));
-const constants_1 = __nccwpck_require__(3904);
-const serializer_1 = tslib_1.__importDefault(__nccwpck_require__(1105));
-const transformers_1 = __nccwpck_require__(6117);
-const RealtimeChannel_1 = tslib_1.__importDefault(__nccwpck_require__(8909));
-const socketAdapter_1 = tslib_1.__importDefault(__nccwpck_require__(6701));
+const tslib_1 = __nccwpck_require__(1860);
+const websocket_factory_1 = tslib_1.__importDefault(__nccwpck_require__(5593));
+const constants_1 = __nccwpck_require__(9680);
+const serializer_1 = tslib_1.__importDefault(__nccwpck_require__(2049));
+const transformers_1 = __nccwpck_require__(5810);
+const RealtimeChannel_1 = tslib_1.__importDefault(__nccwpck_require__(8093));
+const socketAdapter_1 = tslib_1.__importDefault(__nccwpck_require__(9293));
 // Connection-related constants
 const CONNECTION_TIMEOUTS = {
     HEARTBEAT_INTERVAL: 25000,
@@ -14891,7 +14891,7 @@ exports["default"] = RealtimeClient;
 
 /***/ }),
 
-/***/ 2918:
+/***/ 9718:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -15062,7 +15062,7 @@ exports.postgresChangesFilter = postgresChangesFilter;
 
 /***/ }),
 
-/***/ 3277:
+/***/ 8493:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -15072,8 +15072,8 @@ exports.postgresChangesFilter = postgresChangesFilter;
 */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.REALTIME_PRESENCE_LISTEN_EVENTS = void 0;
-const tslib_1 = __nccwpck_require__(2564);
-const presenceAdapter_1 = tslib_1.__importDefault(__nccwpck_require__(4841));
+const tslib_1 = __nccwpck_require__(1860);
+const presenceAdapter_1 = tslib_1.__importDefault(__nccwpck_require__(1270));
 var REALTIME_PRESENCE_LISTEN_EVENTS;
 (function (REALTIME_PRESENCE_LISTEN_EVENTS) {
     REALTIME_PRESENCE_LISTEN_EVENTS["SYNC"] = "sync";
@@ -15111,17 +15111,17 @@ exports["default"] = RealtimePresence;
 
 /***/ }),
 
-/***/ 4449:
+/***/ 6209:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 __webpack_unused_export__ = ({ value: true });
 __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = __webpack_unused_export__ = exports.d1 = __webpack_unused_export__ = __webpack_unused_export__ = void 0;
-const tslib_1 = __nccwpck_require__(2564);
-const RealtimeClient_1 = tslib_1.__importDefault(__nccwpck_require__(5731));
+const tslib_1 = __nccwpck_require__(1860);
+const RealtimeClient_1 = tslib_1.__importDefault(__nccwpck_require__(3955));
 exports.d1 = RealtimeClient_1.default;
-const RealtimeChannel_1 = tslib_1.__importStar(__nccwpck_require__(8909));
+const RealtimeChannel_1 = tslib_1.__importStar(__nccwpck_require__(8093));
 __webpack_unused_export__ = RealtimeChannel_1.default;
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return RealtimeChannel_1.RealtimePostgresFilterBuilder; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return RealtimeChannel_1.postgresChangesFilter; } });
@@ -15129,22 +15129,22 @@ __webpack_unused_export__ = ({ enumerable: true, get: function () { return Realt
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return RealtimeChannel_1.REALTIME_POSTGRES_CHANGES_LISTEN_EVENT; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return RealtimeChannel_1.REALTIME_SUBSCRIBE_STATES; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return RealtimeChannel_1.REALTIME_CHANNEL_STATES; } });
-const RealtimePresence_1 = tslib_1.__importStar(__nccwpck_require__(3277));
+const RealtimePresence_1 = tslib_1.__importStar(__nccwpck_require__(8493));
 __webpack_unused_export__ = RealtimePresence_1.default;
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return RealtimePresence_1.REALTIME_PRESENCE_LISTEN_EVENTS; } });
-const websocket_factory_1 = tslib_1.__importDefault(__nccwpck_require__(9225));
+const websocket_factory_1 = tslib_1.__importDefault(__nccwpck_require__(5593));
 __webpack_unused_export__ = websocket_factory_1.default;
 //# sourceMappingURL=index.js.map
 
 /***/ }),
 
-/***/ 3904:
+/***/ 9680:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CONNECTION_STATE = exports.TRANSPORTS = exports.CHANNEL_EVENTS = exports.CHANNEL_STATES = exports.SOCKET_STATES = exports.MAX_PUSH_BUFFER_SIZE = exports.WS_CLOSE_NORMAL = exports.POSTGRES_CHANGES_WAIT_ERROR_GRACE = exports.DEFAULT_POSTGRES_CHANGES_WAIT_TIMEOUT = exports.DEFAULT_TIMEOUT = exports.VERSION = exports.DEFAULT_VSN = exports.VSN_2_0_0 = exports.VSN_1_0_0 = exports.DEFAULT_VERSION = void 0;
-const version_1 = __nccwpck_require__(7769);
+const version_1 = __nccwpck_require__(8889);
 exports.DEFAULT_VERSION = `realtime-js/${version_1.version}`;
 exports.VSN_1_0_0 = '1.0.0';
 exports.VSN_2_0_0 = '2.0.0';
@@ -15194,7 +15194,7 @@ exports.CONNECTION_STATE = {
 
 /***/ }),
 
-/***/ 5929:
+/***/ 425:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -15229,7 +15229,7 @@ function normalizeChannelError(reason) {
 
 /***/ }),
 
-/***/ 1105:
+/***/ 2049:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -15406,7 +15406,7 @@ exports["default"] = Serializer;
 
 /***/ }),
 
-/***/ 6117:
+/***/ 5810:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -15653,7 +15653,7 @@ exports.httpEndpointURL = httpEndpointURL;
 
 /***/ }),
 
-/***/ 7769:
+/***/ 8889:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -15670,7 +15670,7 @@ exports.version = '2.119.1';
 
 /***/ }),
 
-/***/ 9225:
+/***/ 5593:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -15789,12 +15789,12 @@ exports["default"] = WebSocketFactory;
 
 /***/ }),
 
-/***/ 4835:
+/***/ 4947:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const constants_1 = __nccwpck_require__(3904);
+const constants_1 = __nccwpck_require__(9680);
 class ChannelAdapter {
     constructor(socket, topic, params) {
         const phoenixParams = phoenixChannelParams(params);
@@ -15898,12 +15898,12 @@ function phoenixChannelParams(options) {
 
 /***/ }),
 
-/***/ 4841:
+/***/ 1270:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const phoenix_1 = __nccwpck_require__(1374);
+const phoenix_1 = __nccwpck_require__(8750);
 class PresenceAdapter {
     constructor(channel, opts) {
         const phoenixOptions = phoenixPresenceOptions(opts);
@@ -16000,13 +16000,13 @@ function parseCurrentPresences(currentPresences) {
 
 /***/ }),
 
-/***/ 6701:
+/***/ 9293:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const phoenix_1 = __nccwpck_require__(1374);
-const constants_1 = __nccwpck_require__(3904);
+const phoenix_1 = __nccwpck_require__(8750);
+const constants_1 = __nccwpck_require__(9680);
 class SocketAdapter {
     constructor(endPoint, options) {
         this.socket = new phoenix_1.Socket(endPoint, options);
@@ -16123,7 +16123,7 @@ exports["default"] = SocketAdapter;
 
 /***/ }),
 
-/***/ 2289:
+/***/ 785:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -16135,7 +16135,7 @@ exports["default"] = {};
 
 /***/ }),
 
-/***/ 9274:
+/***/ 6122:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16379,7 +16379,7 @@ parse.parseIntoClientConfig = parseIntoClientConfig
 
 /***/ }),
 
-/***/ 6219:
+/***/ 2299:
 /***/ ((module) => {
 
 
@@ -16486,7 +16486,7 @@ module.exports = readInt8;
 
 /***/ }),
 
-/***/ 502:
+/***/ 7558:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16583,7 +16583,7 @@ class Pool extends EventEmitter {
     this.options.allowExitOnIdle = this.options.allowExitOnIdle || false
     this.options.maxLifetimeSeconds = this.options.maxLifetimeSeconds || 0
     this.log = this.options.log || function () {}
-    this.Client = this.options.Client || Client || (__nccwpck_require__(2969).Client)
+    this.Client = this.options.Client || Client || (__nccwpck_require__(3273).Client)
     this.Promise = this.options.Promise || global.Promise
 
     if (typeof this.options.idleTimeoutMillis === 'undefined') {
@@ -17010,7 +17010,7 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 7507:
+/***/ 9971:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -17071,7 +17071,7 @@ exports.BufferReader = BufferReader;
 
 /***/ }),
 
-/***/ 7955:
+/***/ 9315:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -17190,18 +17190,18 @@ exports.Writer = Writer;
 
 /***/ }),
 
-/***/ 9721:
+/***/ 4233:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DatabaseError = exports.serialize = void 0;
 exports.parse = parse;
-const messages_1 = __nccwpck_require__(6721);
+const messages_1 = __nccwpck_require__(5809);
 Object.defineProperty(exports, "DatabaseError", ({ enumerable: true, get: function () { return messages_1.DatabaseError; } }));
-const serializer_1 = __nccwpck_require__(3841);
+const serializer_1 = __nccwpck_require__(6513);
 Object.defineProperty(exports, "serialize", ({ enumerable: true, get: function () { return serializer_1.serialize; } }));
-const parser_1 = __nccwpck_require__(3654);
+const parser_1 = __nccwpck_require__(3318);
 function parse(stream, callback) {
     const parser = new parser_1.Parser();
     stream.on('data', (buffer) => parser.parse(buffer, callback));
@@ -17211,7 +17211,7 @@ function parse(stream, callback) {
 
 /***/ }),
 
-/***/ 6721:
+/***/ 5809:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -17377,14 +17377,14 @@ exports.NoticeMessage = NoticeMessage;
 
 /***/ }),
 
-/***/ 3654:
+/***/ 3318:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Parser = void 0;
-const messages_1 = __nccwpck_require__(6721);
-const buffer_reader_1 = __nccwpck_require__(7507);
+const messages_1 = __nccwpck_require__(5809);
+const buffer_reader_1 = __nccwpck_require__(9971);
 // every message is prefixed with a single byte
 const CODE_LENGTH = 1;
 // every message has an int32 length which includes itself but does
@@ -17708,13 +17708,13 @@ const parseErrorMessage = (reader, name) => {
 
 /***/ }),
 
-/***/ 3841:
+/***/ 6513:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.serialize = void 0;
-const buffer_writer_1 = __nccwpck_require__(7955);
+const buffer_writer_1 = __nccwpck_require__(9315);
 const writer = new buffer_writer_1.Writer();
 const startup = (opts) => {
     // protocol version
@@ -17912,13 +17912,13 @@ exports.serialize = serialize;
 
 /***/ }),
 
-/***/ 7837:
+/***/ 1549:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var textParsers = __nccwpck_require__(1120);
-var binaryParsers = __nccwpck_require__(7218);
-var arrayParser = __nccwpck_require__(4423);
-var builtinTypes = __nccwpck_require__(5593);
+var textParsers = __nccwpck_require__(4784);
+var binaryParsers = __nccwpck_require__(7522);
+var arrayParser = __nccwpck_require__(6471);
+var builtinTypes = __nccwpck_require__(6345);
 
 exports.getTypeParser = getTypeParser;
 exports.setTypeParser = setTypeParser;
@@ -17966,10 +17966,10 @@ binaryParsers.init(function(oid, converter) {
 
 /***/ }),
 
-/***/ 4423:
+/***/ 6471:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(8487);
+var array = __nccwpck_require__(3879);
 
 module.exports = {
   create: function (source, transform) {
@@ -17984,10 +17984,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7218:
+/***/ 7522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var parseInt64 = __nccwpck_require__(6219);
+var parseInt64 = __nccwpck_require__(2299);
 
 var parseBits = function(data, bits, offset, invert, callback) {
   offset = offset || 0;
@@ -18248,7 +18248,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5593:
+/***/ 6345:
 /***/ ((module) => {
 
 /**
@@ -18328,14 +18328,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1120:
+/***/ 4784:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var array = __nccwpck_require__(8487)
-var arrayParser = __nccwpck_require__(4423);
-var parseDate = __nccwpck_require__(1378);
-var parseInterval = __nccwpck_require__(4579);
-var parseByteA = __nccwpck_require__(431);
+var array = __nccwpck_require__(3879)
+var arrayParser = __nccwpck_require__(6471);
+var parseDate = __nccwpck_require__(2690);
+var parseInterval = __nccwpck_require__(8755);
+var parseByteA = __nccwpck_require__(463);
 
 function allowNull (fn) {
   return function nullAllowed (value) {
@@ -18550,20 +18550,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6386:
+/***/ 5042:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const EventEmitter = (__nccwpck_require__(4434).EventEmitter)
-const utils = __nccwpck_require__(52)
+const utils = __nccwpck_require__(9652)
 const nodeUtils = __nccwpck_require__(9023)
-const sasl = __nccwpck_require__(196)
-const TypeOverrides = __nccwpck_require__(7629)
+const sasl = __nccwpck_require__(948)
+const TypeOverrides = __nccwpck_require__(365)
 
-const ConnectionParameters = __nccwpck_require__(3158)
-const Query = __nccwpck_require__(4201)
-const defaults = __nccwpck_require__(1555)
-const Connection = __nccwpck_require__(4513)
-const crypto = __nccwpck_require__(8502)
+const ConnectionParameters = __nccwpck_require__(646)
+const Query = __nccwpck_require__(4473)
+const defaults = __nccwpck_require__(8995)
+const Connection = __nccwpck_require__(9809)
+const crypto = __nccwpck_require__(4150)
 
 const activeQueryDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -18851,7 +18851,7 @@ class Client extends EventEmitter {
       cb()
     } else {
       try {
-        const pgPass = __nccwpck_require__(8184)
+        const pgPass = __nccwpck_require__(3272)
         pgPass(this.connectionParameters, (pass) => {
           if (undefined !== pass) {
             pgPassDeprecationNotice()
@@ -19403,16 +19403,16 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 3158:
+/***/ 646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const dns = __nccwpck_require__(2250)
 
-const defaults = __nccwpck_require__(1555)
+const defaults = __nccwpck_require__(8995)
 
-const parse = (__nccwpck_require__(9274).parse) // parses a connection string
+const parse = (__nccwpck_require__(6122).parse) // parses a connection string
 
 const val = function (key, config, envVar) {
   if (config[key]) {
@@ -19594,15 +19594,15 @@ module.exports = ConnectionParameters
 
 /***/ }),
 
-/***/ 4513:
+/***/ 9809:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(4434).EventEmitter)
 
-const { parse, serialize } = __nccwpck_require__(9721)
-const stream = __nccwpck_require__(3197)
+const { parse, serialize } = __nccwpck_require__(4233)
+const stream = __nccwpck_require__(829)
 const { getStream } = stream
 
 const flushBuffer = serialize.flush()
@@ -19851,7 +19851,7 @@ module.exports = Connection
 
 /***/ }),
 
-/***/ 8485:
+/***/ 9765:
 /***/ ((module) => {
 
 function x509Error(msg, cert) {
@@ -19980,12 +19980,12 @@ module.exports = { signatureAlgorithmHashFromCertificate }
 
 /***/ }),
 
-/***/ 196:
+/***/ 948:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const crypto = __nccwpck_require__(8502)
-const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(8485)
+const crypto = __nccwpck_require__(4150)
+const { signatureAlgorithmHashFromCertificate } = __nccwpck_require__(9765)
 
 // SASLprep (RFC 4013) — minimal in-tree implementation.
 //
@@ -20249,7 +20249,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8502:
+/***/ 4150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeCrypto = __nccwpck_require__(6982)
@@ -20345,7 +20345,7 @@ async function deriveKey(password, salt, iterations) {
 
 /***/ }),
 
-/***/ 1555:
+/***/ 8995:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20432,7 +20432,7 @@ module.exports = {
   keepalives_idle: 0,
 }
 
-const pgTypes = __nccwpck_require__(7837)
+const pgTypes = __nccwpck_require__(1549)
 // save default parsers
 const parseBigInteger = pgTypes.getTypeParser(20, 'text')
 const parseBigIntegerArray = pgTypes.getTypeParser(1016, 'text')
@@ -20446,20 +20446,20 @@ module.exports.__defineSetter__('parseInt8', function (val) {
 
 /***/ }),
 
-/***/ 2969:
+/***/ 3273:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(6386)
-const defaults = __nccwpck_require__(1555)
-const Connection = __nccwpck_require__(4513)
-const Result = __nccwpck_require__(3272)
-const utils = __nccwpck_require__(52)
-const Pool = __nccwpck_require__(502)
-const TypeOverrides = __nccwpck_require__(7629)
-const { DatabaseError } = __nccwpck_require__(9721)
-const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(52)
+const Client = __nccwpck_require__(5042)
+const defaults = __nccwpck_require__(8995)
+const Connection = __nccwpck_require__(9809)
+const Result = __nccwpck_require__(6424)
+const utils = __nccwpck_require__(9652)
+const Pool = __nccwpck_require__(7558)
+const TypeOverrides = __nccwpck_require__(365)
+const { DatabaseError } = __nccwpck_require__(4233)
+const { escapeIdentifier, escapeLiteral } = __nccwpck_require__(9652)
 
 const poolFactory = (Client) => {
   return class BoundPool extends Pool {
@@ -20476,7 +20476,7 @@ const PG = function (clientConstructor) {
   this.Pool = poolFactory(this.Client)
   this._pools = []
   this.Connection = Connection
-  this.types = __nccwpck_require__(7837)
+  this.types = __nccwpck_require__(1549)
   this.DatabaseError = DatabaseError
   this.TypeOverrides = TypeOverrides
   this.escapeIdentifier = escapeIdentifier
@@ -20495,7 +20495,7 @@ try {
 }
 
 if (forceNative) {
-  clientConstructor = __nccwpck_require__(7442)
+  clientConstructor = __nccwpck_require__(5301)
 }
 
 module.exports = new PG(clientConstructor)
@@ -20507,7 +20507,7 @@ Object.defineProperty(module.exports, "native", ({
   get() {
     let native = null
     try {
-      native = new PG(__nccwpck_require__(7442))
+      native = new PG(__nccwpck_require__(5301))
     } catch (err) {
       if (err.code !== 'MODULE_NOT_FOUND') {
         throw err
@@ -20526,7 +20526,7 @@ Object.defineProperty(module.exports, "native", ({
 
 /***/ }),
 
-/***/ 8094:
+/***/ 8942:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const nodeUtils = __nccwpck_require__(9023)
@@ -20535,16 +20535,16 @@ var Native
 // eslint-disable-next-line no-useless-catch
 try {
   // Wrap this `require()` in a try-catch to avoid upstream bundlers from complaining that this might not be available since it is an optional import
-  Native = __nccwpck_require__(523)
+  Native = __nccwpck_require__(4390)
 } catch (e) {
   throw e
 }
-const TypeOverrides = __nccwpck_require__(7629)
+const TypeOverrides = __nccwpck_require__(365)
 const EventEmitter = (__nccwpck_require__(4434).EventEmitter)
 const util = __nccwpck_require__(9023)
-const ConnectionParameters = __nccwpck_require__(3158)
+const ConnectionParameters = __nccwpck_require__(646)
 
-const NativeQuery = __nccwpck_require__(8317)
+const NativeQuery = __nccwpck_require__(7581)
 
 const queryQueueLengthDeprecationNotice = nodeUtils.deprecate(
   () => {},
@@ -20860,7 +20860,7 @@ Client.prototype._pulsePipelinedQueryQueue = function () {
   const self = this
   const queries = []
   const nativeQueries = []
-  const utils = __nccwpck_require__(52)
+  const utils = __nccwpck_require__(9652)
 
   while (this._queryQueue.length > 0) {
     const query = this._queryQueue.shift()
@@ -20961,23 +20961,23 @@ Client.prototype.getTransactionStatus = function () {
 
 /***/ }),
 
-/***/ 7442:
+/***/ 5301:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-module.exports = __nccwpck_require__(8094)
+module.exports = __nccwpck_require__(8942)
 
 
 /***/ }),
 
-/***/ 8317:
+/***/ 7581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const EventEmitter = (__nccwpck_require__(4434).EventEmitter)
 const util = __nccwpck_require__(9023)
-const utils = __nccwpck_require__(52)
+const utils = __nccwpck_require__(9652)
 
 const NativeQuery = (module.exports = function (config, values, callback) {
   EventEmitter.call(this)
@@ -21144,15 +21144,15 @@ NativeQuery.prototype.submit = function (client) {
 
 /***/ }),
 
-/***/ 4201:
+/***/ 4473:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { EventEmitter } = __nccwpck_require__(4434)
 
-const Result = __nccwpck_require__(3272)
-const utils = __nccwpck_require__(52)
+const Result = __nccwpck_require__(6424)
+const utils = __nccwpck_require__(9652)
 
 class Query extends EventEmitter {
   constructor(config, values, callback) {
@@ -21414,12 +21414,12 @@ module.exports = Query
 
 /***/ }),
 
-/***/ 3272:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(7837)
+const types = __nccwpck_require__(1549)
 
 const matchRegexp = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/
 
@@ -21530,7 +21530,7 @@ module.exports = Result
 
 /***/ }),
 
-/***/ 3197:
+/***/ 829:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { getStream, getSecureStream } = getStreamFuncs()
@@ -21573,7 +21573,7 @@ function getNodejsStreamFuncs() {
  */
 function getCloudflareStreamFuncs() {
   function getStream(ssl) {
-    const { CloudflareSocket } = __nccwpck_require__(2289)
+    const { CloudflareSocket } = __nccwpck_require__(785)
     return new CloudflareSocket(ssl)
   }
 
@@ -21620,12 +21620,12 @@ function getStreamFuncs() {
 
 /***/ }),
 
-/***/ 7629:
+/***/ 365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const types = __nccwpck_require__(7837)
+const types = __nccwpck_require__(1549)
 
 function TypeOverrides(userTypes) {
   this._types = userTypes || types
@@ -21662,12 +21662,12 @@ module.exports = TypeOverrides
 
 /***/ }),
 
-/***/ 52:
+/***/ 9652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const defaults = __nccwpck_require__(1555)
+const defaults = __nccwpck_require__(8995)
 const nodeUtils = __nccwpck_require__(9023)
 
 const { isDate } = __nccwpck_require__(8253)
@@ -21894,14 +21894,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 766:
+/***/ 8702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(6928)
   , Stream = (__nccwpck_require__(2203).Stream)
-  , split = __nccwpck_require__(1302)
+  , split = __nccwpck_require__(5286)
   , util = __nccwpck_require__(9023)
   , defaultPort = 5432
   , isWin = (process.platform === 'win32')
@@ -22134,14 +22134,14 @@ var isValidEntry = module.exports.isValidEntry = function(entry){
 
 /***/ }),
 
-/***/ 8184:
+/***/ 3272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 var path = __nccwpck_require__(6928)
   , fs = __nccwpck_require__(9896)
-  , helper = __nccwpck_require__(766)
+  , helper = __nccwpck_require__(8702)
 ;
 
 
@@ -22164,7 +22164,7 @@ module.exports.warnTo = helper.warnTo;
 
 /***/ }),
 
-/***/ 8487:
+/***/ 3879:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -22268,7 +22268,7 @@ function identity (value) {
 
 /***/ }),
 
-/***/ 431:
+/***/ 463:
 /***/ ((module) => {
 
 
@@ -22308,7 +22308,7 @@ module.exports = function parseBytea (input) {
 
 /***/ }),
 
-/***/ 1378:
+/***/ 2690:
 /***/ ((module) => {
 
 
@@ -22431,12 +22431,12 @@ function is0To99 (num) {
 
 /***/ }),
 
-/***/ 4579:
+/***/ 8755:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-var extend = __nccwpck_require__(6911)
+var extend = __nccwpck_require__(223)
 
 module.exports = PostgresInterval
 
@@ -22563,7 +22563,7 @@ function parse (interval) {
 
 /***/ }),
 
-/***/ 1302:
+/***/ 5286:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*
@@ -22711,7 +22711,7 @@ module.exports = split
 
 /***/ }),
 
-/***/ 2564:
+/***/ 1860:
 /***/ ((module) => {
 
 /******************************************************************************
@@ -23169,15 +23169,15 @@ var __rewriteRelativeImportExtension;
 
 /***/ }),
 
-/***/ 8258:
+/***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(5258);
+module.exports = __nccwpck_require__(7837);
 
 
 /***/ }),
 
-/***/ 5258:
+/***/ 7837:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -23448,33 +23448,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 576:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(5061)
-const Dispatcher = __nccwpck_require__(2243)
-const Pool = __nccwpck_require__(20)
-const BalancedPool = __nccwpck_require__(9989)
-const Agent = __nccwpck_require__(3389)
-const ProxyAgent = __nccwpck_require__(7408)
-const EnvHttpProxyAgent = __nccwpck_require__(2785)
-const RetryAgent = __nccwpck_require__(8610)
-const errors = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
+const Client = __nccwpck_require__(3701)
+const Dispatcher = __nccwpck_require__(883)
+const Pool = __nccwpck_require__(628)
+const BalancedPool = __nccwpck_require__(837)
+const Agent = __nccwpck_require__(7405)
+const ProxyAgent = __nccwpck_require__(6672)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
+const RetryAgent = __nccwpck_require__(50)
+const errors = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6135)
-const buildConnector = __nccwpck_require__(1952)
-const MockClient = __nccwpck_require__(6197)
-const MockAgent = __nccwpck_require__(2781)
-const MockPool = __nccwpck_require__(9396)
-const mockErrors = __nccwpck_require__(9037)
-const RetryHandler = __nccwpck_require__(1131)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8085)
-const DecoratorHandler = __nccwpck_require__(5579)
-const RedirectHandler = __nccwpck_require__(9714)
-const createRedirectInterceptor = __nccwpck_require__(2276)
+const api = __nccwpck_require__(6615)
+const buildConnector = __nccwpck_require__(9136)
+const MockClient = __nccwpck_require__(7365)
+const MockAgent = __nccwpck_require__(7501)
+const MockPool = __nccwpck_require__(4004)
+const mockErrors = __nccwpck_require__(2429)
+const RetryHandler = __nccwpck_require__(7816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
+const DecoratorHandler = __nccwpck_require__(8155)
+const RedirectHandler = __nccwpck_require__(8754)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -23492,10 +23492,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(1530),
-  retry: __nccwpck_require__(7114),
-  dump: __nccwpck_require__(5596),
-  dns: __nccwpck_require__(1643)
+  redirect: __nccwpck_require__(1514),
+  retry: __nccwpck_require__(2026),
+  dump: __nccwpck_require__(8060),
+  dns: __nccwpck_require__(379)
 }
 
 module.exports.buildConnector = buildConnector
@@ -23557,7 +23557,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(3345).fetch)
+const fetchImpl = (__nccwpck_require__(4398).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -23569,39 +23569,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(548).Headers
-module.exports.Response = __nccwpck_require__(1627).Response
-module.exports.Request = __nccwpck_require__(268).Request
-module.exports.FormData = __nccwpck_require__(2134).FormData
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(8755).FileReader
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(5779)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(4045)
-const { kConstruct } = __nccwpck_require__(3165)
+const { CacheStorage } = __nccwpck_require__(3245)
+const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(6693)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(428)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5924)
-module.exports.WebSocket = __nccwpck_require__(5358).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -23617,18 +23617,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(8742)
+const { EventSource } = __nccwpck_require__(1238)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 3134:
+/***/ 158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(2272)
-const { RequestAbortedError } = __nccwpck_require__(1059)
+const { addAbortListener } = __nccwpck_require__(3440)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -23688,16 +23688,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6900:
+/***/ 2279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -23803,7 +23803,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 9294:
+/***/ 6862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23817,10 +23817,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -24061,16 +24061,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 5259:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(2519)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7863)
+const { Readable } = __nccwpck_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -24282,18 +24282,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 792:
+/***/ 3560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7863)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -24509,15 +24509,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1098:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -24624,21 +24624,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6135:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(5259)
-module.exports.stream = __nccwpck_require__(792)
-module.exports.pipeline = __nccwpck_require__(9294)
-module.exports.upgrade = __nccwpck_require__(1098)
-module.exports.connect = __nccwpck_require__(6900)
+module.exports.request = __nccwpck_require__(4043)
+module.exports.stream = __nccwpck_require__(3560)
+module.exports.pipeline = __nccwpck_require__(6862)
+module.exports.upgrade = __nccwpck_require__(1882)
+module.exports.connect = __nccwpck_require__(2279)
 
 
 /***/ }),
 
-/***/ 2519:
+/***/ 9927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -24647,9 +24647,9 @@ module.exports.connect = __nccwpck_require__(6900)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { ReadableStreamFrom } = __nccwpck_require__(2272)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -25030,15 +25030,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7863:
+/***/ 7655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 
-const { chunksDecode } = __nccwpck_require__(2519)
+const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -25130,16 +25130,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1952:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(1059)
-const timers = __nccwpck_require__(7787)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const timers = __nccwpck_require__(6603)
 
 function noop () {}
 
@@ -25377,7 +25377,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 7887:
+/***/ 735:
 /***/ ((module) => {
 
 
@@ -25502,7 +25502,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5726:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25711,7 +25711,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1059:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -26143,7 +26143,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2543:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26151,7 +26151,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -26166,9 +26166,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
+} = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -26632,7 +26632,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 1003:
+/***/ 6443:
 /***/ ((module) => {
 
 module.exports = {
@@ -26706,7 +26706,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9112:
+/***/ 7752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26714,7 +26714,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(7887)
+} = __nccwpck_require__(735)
 
 class TstNode {
   /** @type {any} */
@@ -26865,13 +26865,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2272:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(1003)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -26879,9 +26879,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
-const { tree } = __nccwpck_require__(9112)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { tree } = __nccwpck_require__(7752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -27591,18 +27591,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3389:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(1003)
-const DispatcherBase = __nccwpck_require__(8641)
-const Pool = __nccwpck_require__(20)
-const Client = __nccwpck_require__(5061)
-const util = __nccwpck_require__(2272)
-const createRedirectInterceptor = __nccwpck_require__(2276)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const DispatcherBase = __nccwpck_require__(1841)
+const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(3701)
+const util = __nccwpck_require__(3440)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -27731,7 +27731,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 9989:
+/***/ 837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -27739,7 +27739,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -27747,10 +27747,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(7632)
-const Pool = __nccwpck_require__(20)
-const { kUrl, kInterceptors } = __nccwpck_require__(1003)
-const { parseOrigin } = __nccwpck_require__(2272)
+} = __nccwpck_require__(2128)
+const Pool = __nccwpck_require__(628)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -27947,7 +27947,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 1021:
+/***/ 637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -27955,9 +27955,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const timers = __nccwpck_require__(7787)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -27970,7 +27970,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -28003,9 +28003,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(1003)
+} = __nccwpck_require__(6443)
 
-const constants = __nccwpck_require__(3512)
+const constants = __nccwpck_require__(2824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -28017,11 +28017,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(1630) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(4826))
+    mod = await WebAssembly.compile(__nccwpck_require__(3434))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -28029,7 +28029,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(1630))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -28944,7 +28944,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(9852).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -29467,7 +29467,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 2820:
+/***/ 8788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29475,13 +29475,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(2272)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -29500,7 +29500,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(1003)
+} = __nccwpck_require__(6443)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -29906,7 +29906,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(9852).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -30266,7 +30266,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 5061:
+/***/ 3701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -30276,16 +30276,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const Request = __nccwpck_require__(2543)
-const DispatcherBase = __nccwpck_require__(8641)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const Request = __nccwpck_require__(4655)
+const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(1059)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -30327,9 +30327,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(1003)
-const connectH1 = __nccwpck_require__(1021)
-const connectH2 = __nccwpck_require__(2820)
+} = __nccwpck_require__(6443)
+const connectH1 = __nccwpck_require__(637)
+const connectH2 = __nccwpck_require__(8788)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -30637,7 +30637,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(2276)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 function onError (client, err) {
   if (
@@ -30897,19 +30897,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 8641:
+/***/ 1841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(2243)
+const Dispatcher = __nccwpck_require__(883)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(1003)
+} = __nccwpck_require__(8707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -31112,7 +31112,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 2243:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31184,15 +31184,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 2785:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(8641)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(1003)
-const ProxyAgent = __nccwpck_require__(7408)
-const Agent = __nccwpck_require__(3389)
+const DispatcherBase = __nccwpck_require__(1841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
+const ProxyAgent = __nccwpck_require__(6672)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -31351,7 +31351,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 9220:
+/***/ 4660:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -31475,15 +31475,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 7632:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(8641)
-const FixedQueue = __nccwpck_require__(9220)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(1003)
-const PoolStats = __nccwpck_require__(398)
+const DispatcherBase = __nccwpck_require__(1841)
+const FixedQueue = __nccwpck_require__(4660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const PoolStats = __nccwpck_require__(3246)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -31676,10 +31676,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 398:
+/***/ 3246:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(1003)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -31717,7 +31717,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 20:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31728,14 +31728,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(7632)
-const Client = __nccwpck_require__(5061)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { kUrl, kInterceptors } = __nccwpck_require__(1003)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -31831,19 +31831,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 7408:
+/***/ 6672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(1003)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(3389)
-const Pool = __nccwpck_require__(20)
-const DispatcherBase = __nccwpck_require__(8641)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(1059)
-const buildConnector = __nccwpck_require__(1952)
-const Client = __nccwpck_require__(5061)
+const Agent = __nccwpck_require__(7405)
+const Pool = __nccwpck_require__(628)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
+const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -32112,13 +32112,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 8610:
+/***/ 50:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(2243)
-const RetryHandler = __nccwpck_require__(1131)
+const Dispatcher = __nccwpck_require__(883)
+const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -32154,7 +32154,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 8085:
+/***/ 2581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32162,8 +32162,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const Agent = __nccwpck_require__(3389)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -32193,7 +32193,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5579:
+/***/ 8155:
 /***/ ((module) => {
 
 
@@ -32244,15 +32244,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 9714:
+/***/ 8754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
-const { kBodyUsed } = __nccwpck_require__(1003)
+const util = __nccwpck_require__(3440)
+const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -32483,20 +32483,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 1131:
+/***/ 7816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(1003)
-const { RequestRetryError } = __nccwpck_require__(1059)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
+const { RequestRetryError } = __nccwpck_require__(8707)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(2272)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -32927,14 +32927,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 1643:
+/***/ 379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(5579)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(1059)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -33309,14 +33309,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 5596:
+/***/ 8060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
-const DecoratorHandler = __nccwpck_require__(5579)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -33439,12 +33439,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 2276:
+/***/ 5092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(9714)
+const RedirectHandler = __nccwpck_require__(8754)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -33467,11 +33467,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1530:
+/***/ 1514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(9714)
+const RedirectHandler = __nccwpck_require__(8754)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -33498,11 +33498,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 2026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(1131)
+const RetryHandler = __nccwpck_require__(7816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -33524,13 +33524,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 3512:
+/***/ 2824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(6972);
+const utils_1 = __nccwpck_require__(172);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -33808,7 +33808,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 1630:
+/***/ 3870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -33820,7 +33820,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 4826:
+/***/ 3434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -33832,7 +33832,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 6972:
+/***/ 172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33853,13 +33853,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 2781:
+/***/ 7501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(1003)
-const Agent = __nccwpck_require__(3389)
+const { kClients } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -33870,14 +33870,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1501)
-const MockClient = __nccwpck_require__(6197)
-const MockPool = __nccwpck_require__(9396)
-const { matchValue, buildMockOptions } = __nccwpck_require__(1205)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
-const Dispatcher = __nccwpck_require__(2243)
-const Pluralizer = __nccwpck_require__(8233)
-const PendingInterceptorsFormatter = __nccwpck_require__(6110)
+} = __nccwpck_require__(1117)
+const MockClient = __nccwpck_require__(7365)
+const MockPool = __nccwpck_require__(4004)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const Dispatcher = __nccwpck_require__(883)
+const Pluralizer = __nccwpck_require__(1529)
+const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -34020,14 +34020,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 6197:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(5061)
-const { buildMockDispatch } = __nccwpck_require__(1205)
+const Client = __nccwpck_require__(3701)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -34036,10 +34036,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1501)
-const { MockInterceptor } = __nccwpck_require__(3319)
-const Symbols = __nccwpck_require__(1003)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -34086,12 +34086,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 9037:
+/***/ 2429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(1059)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -34121,12 +34121,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3319:
+/***/ 1511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1205)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kDispatchKey,
@@ -34134,9 +34134,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1501)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { buildURL } = __nccwpck_require__(2272)
+} = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { buildURL } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -34335,14 +34335,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 9396:
+/***/ 4004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(20)
-const { buildMockDispatch } = __nccwpck_require__(1205)
+const Pool = __nccwpck_require__(628)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -34351,10 +34351,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1501)
-const { MockInterceptor } = __nccwpck_require__(3319)
-const Symbols = __nccwpck_require__(1003)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -34401,7 +34401,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1501:
+/***/ 1117:
 /***/ ((module) => {
 
 
@@ -34431,20 +34431,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1205:
+/***/ 3397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(9037)
+const { MockNotMatchedError } = __nccwpck_require__(2429)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1501)
-const { buildURL } = __nccwpck_require__(2272)
+} = __nccwpck_require__(1117)
+const { buildURL } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -34805,7 +34805,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6110:
+/***/ 6142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34855,7 +34855,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 8233:
+/***/ 1529:
 /***/ ((module) => {
 
 
@@ -34891,7 +34891,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 7787:
+/***/ 6603:
 /***/ ((module) => {
 
 
@@ -35321,20 +35321,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3186:
+/***/ 9634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(3165)
-const { urlEquals, getFieldValues } = __nccwpck_require__(7406)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(2272)
-const { webidl } = __nccwpck_require__(1861)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(1627)
-const { Request, fromInnerRequest } = __nccwpck_require__(268)
-const { kState } = __nccwpck_require__(907)
-const { fetching } = __nccwpck_require__(3345)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(1168)
+const { kConstruct } = __nccwpck_require__(109)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(5893)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
+const { Request, fromInnerRequest } = __nccwpck_require__(9967)
+const { kState } = __nccwpck_require__(3627)
+const { fetching } = __nccwpck_require__(4398)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -36187,15 +36187,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4045:
+/***/ 3245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(3165)
-const { Cache } = __nccwpck_require__(3186)
-const { webidl } = __nccwpck_require__(1861)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(109)
+const { Cache } = __nccwpck_require__(9634)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class CacheStorage {
   /**
@@ -36346,26 +36346,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3165:
+/***/ 109:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(1003).kConstruct)
+  kConstruct: (__nccwpck_require__(6443).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 7406:
+/***/ 6798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(428)
-const { isValidHeaderName } = __nccwpck_require__(1168)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { isValidHeaderName } = __nccwpck_require__(3168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -36410,7 +36410,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2044:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -36429,15 +36429,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6693:
+/***/ 9061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(7818)
-const { stringify } = __nccwpck_require__(1061)
-const { webidl } = __nccwpck_require__(1861)
-const { Headers } = __nccwpck_require__(548)
+const { parseSetCookie } = __nccwpck_require__(1978)
+const { stringify } = __nccwpck_require__(7797)
+const { webidl } = __nccwpck_require__(5893)
+const { Headers } = __nccwpck_require__(660)
 
 /**
  * @typedef {Object} Cookie
@@ -36620,14 +36620,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7818:
+/***/ 1978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2044)
-const { isCTLExcludingHtab } = __nccwpck_require__(1061)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(428)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
+const { isCTLExcludingHtab } = __nccwpck_require__(7797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -36937,7 +36937,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1061:
+/***/ 7797:
 /***/ ((module) => {
 
 
@@ -37296,13 +37296,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3535:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(9003)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
 
 /**
  * @type {number[]} BOM
@@ -37877,23 +37877,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8742:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(3345)
-const { makeRequest } = __nccwpck_require__(268)
-const { webidl } = __nccwpck_require__(1861)
-const { EventSourceStream } = __nccwpck_require__(3535)
-const { parseMIMEType } = __nccwpck_require__(428)
-const { createFastMessageEvent } = __nccwpck_require__(5924)
-const { isNetworkError } = __nccwpck_require__(1627)
-const { delay } = __nccwpck_require__(9003)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
+const { fetching } = __nccwpck_require__(4398)
+const { makeRequest } = __nccwpck_require__(9967)
+const { webidl } = __nccwpck_require__(5893)
+const { EventSourceStream } = __nccwpck_require__(4031)
+const { parseMIMEType } = __nccwpck_require__(1900)
+const { createFastMessageEvent } = __nccwpck_require__(5188)
+const { isNetworkError } = __nccwpck_require__(9051)
+const { delay } = __nccwpck_require__(4811)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
 let experimentalWarned = false
 
@@ -38367,7 +38367,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9003:
+/***/ 4811:
 /***/ ((module) => {
 
 
@@ -38411,12 +38411,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9852:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -38426,16 +38426,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(1168)
-const { FormData } = __nccwpck_require__(2134)
-const { kState } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
+} = __nccwpck_require__(3168)
+const { FormData } = __nccwpck_require__(5910)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(428)
-const { multipartFormDataParser } = __nccwpck_require__(948)
+const { serializeAMimeType } = __nccwpck_require__(1900)
+const { multipartFormDataParser } = __nccwpck_require__(116)
 let random
 
 try {
@@ -38947,7 +38947,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5055:
+/***/ 4495:
 /***/ ((module) => {
 
 
@@ -39078,7 +39078,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 428:
+/***/ 1900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -39829,12 +39829,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8701:
+/***/ 6653:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(1003)
+const { kConnected, kSize } = __nccwpck_require__(6443)
 
 class CompatWeakRef {
   constructor (value) {
@@ -39882,14 +39882,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 5114:
+/***/ 7114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -40015,16 +40015,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 948:
+/***/ 116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
-const { utf8DecodeBytes } = __nccwpck_require__(1168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(428)
-const { isFileLike } = __nccwpck_require__(5114)
-const { makeEntry } = __nccwpck_require__(2134)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { utf8DecodeBytes } = __nccwpck_require__(3168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
+const { isFileLike } = __nccwpck_require__(7114)
+const { makeEntry } = __nccwpck_require__(5910)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -40496,16 +40496,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2134:
+/***/ 5910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(1168)
-const { kState } = __nccwpck_require__(907)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { FileLike, isFileLike } = __nccwpck_require__(5114)
-const { webidl } = __nccwpck_require__(1861)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
+const { kState } = __nccwpck_require__(3627)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { FileLike, isFileLike } = __nccwpck_require__(7114)
+const { webidl } = __nccwpck_require__(5893)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -40755,7 +40755,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 5779:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -40802,21 +40802,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 548:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(1003)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(1168)
-const { webidl } = __nccwpck_require__(1861)
+} = __nccwpck_require__(3168)
+const { webidl } = __nccwpck_require__(5893)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -41496,7 +41496,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3345:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -41509,9 +41509,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(1627)
-const { HeadersList } = __nccwpck_require__(548)
-const { Request, cloneRequest } = __nccwpck_require__(268)
+} = __nccwpck_require__(9051)
+const { HeadersList } = __nccwpck_require__(660)
+const { Request, cloneRequest } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -41547,23 +41547,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(1168)
-const { kState, kDispatcher } = __nccwpck_require__(907)
+} = __nccwpck_require__(3168)
+const { kState, kDispatcher } = __nccwpck_require__(3627)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(9852)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(5055)
+} = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(428)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
-const { webidl } = __nccwpck_require__(1861)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { webidl } = __nccwpck_require__(5893)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -43773,23 +43773,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 268:
+/***/ 9967:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(9852)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(548)
-const { FinalizationRegistry } = __nccwpck_require__(8701)()
-const util = __nccwpck_require__(2272)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
+const { FinalizationRegistry } = __nccwpck_require__(6653)()
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -43799,12 +43799,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(5055)
+} = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
-const { URLSerializer } = __nccwpck_require__(428)
-const { kConstruct } = __nccwpck_require__(1003)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -44817,14 +44817,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 1627:
+/***/ 9051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(548)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(9852)
-const util = __nccwpck_require__(2272)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -44836,16 +44836,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(5055)
-const { kState, kHeaders } = __nccwpck_require__(907)
-const { webidl } = __nccwpck_require__(1861)
-const { FormData } = __nccwpck_require__(2134)
-const { URLSerializer } = __nccwpck_require__(428)
-const { kConstruct } = __nccwpck_require__(1003)
+} = __nccwpck_require__(4495)
+const { kState, kHeaders } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { FormData } = __nccwpck_require__(5910)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -45434,7 +45434,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 907:
+/***/ 3627:
 /***/ ((module) => {
 
 
@@ -45450,21 +45450,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1168:
+/***/ 3168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(5055)
-const { getGlobalOrigin } = __nccwpck_require__(5779)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(428)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(2272)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(1861)
+const { webidl } = __nccwpck_require__(5893)
 
 let supportedHashes = []
 
@@ -47089,14 +47089,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1861:
+/***/ 5893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(2272)
+const { toUSVString } = __nccwpck_require__(3440)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -47791,7 +47791,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1727:
+/***/ 2607:
 /***/ ((module) => {
 
 
@@ -48088,7 +48088,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8755:
+/***/ 8355:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48097,16 +48097,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(234)
+} = __nccwpck_require__(3610)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(9521)
-const { webidl } = __nccwpck_require__(1861)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+} = __nccwpck_require__(961)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -48439,12 +48439,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7309:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(1861)
+const { webidl } = __nccwpck_require__(5893)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -48524,7 +48524,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9521:
+/***/ 961:
 /***/ ((module) => {
 
 
@@ -48541,7 +48541,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 234:
+/***/ 3610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48552,10 +48552,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(9521)
-const { ProgressEvent } = __nccwpck_require__(7309)
-const { getEncoding } = __nccwpck_require__(1727)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(428)
+} = __nccwpck_require__(961)
+const { ProgressEvent } = __nccwpck_require__(8573)
+const { getEncoding } = __nccwpck_require__(2607)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -48939,27 +48939,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3969:
+/***/ 6897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6976)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(4896)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(3105)
-const { channels } = __nccwpck_require__(5726)
-const { CloseEvent } = __nccwpck_require__(5924)
-const { makeRequest } = __nccwpck_require__(268)
-const { fetching } = __nccwpck_require__(3345)
-const { Headers, getHeadersList } = __nccwpck_require__(548)
-const { getDecodeSplit } = __nccwpck_require__(1168)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
+} = __nccwpck_require__(1216)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
+const { channels } = __nccwpck_require__(2414)
+const { CloseEvent } = __nccwpck_require__(5188)
+const { makeRequest } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
+const { getDecodeSplit } = __nccwpck_require__(3168)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
@@ -49317,7 +49317,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6976:
+/***/ 736:
 /***/ ((module) => {
 
 
@@ -49390,14 +49390,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5924:
+/***/ 5188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(1861)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { kConstruct } = __nccwpck_require__(1003)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -49726,12 +49726,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9104:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(6976)
+const { maxUnsigned16Bit } = __nccwpck_require__(736)
 
 const BUFFER_SIZE = 16386
 
@@ -49829,14 +49829,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8029:
+/***/ 9469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(3105)
-const { MessageSizeExceededError } = __nccwpck_require__(1059)
+const { isValidClientWindowBits } = __nccwpck_require__(8625)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -49941,16 +49941,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 276:
+/***/ 1652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6976)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(4896)
-const { channels } = __nccwpck_require__(5726)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -49960,11 +49960,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(3105)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { closeWebSocketConnection } = __nccwpck_require__(3969)
-const { PerMessageDeflate } = __nccwpck_require__(8029)
-const { MessageSizeExceededError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(8625)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { closeWebSocketConnection } = __nccwpck_require__(6897)
+const { PerMessageDeflate } = __nccwpck_require__(9469)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -50475,14 +50475,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5388:
+/***/ 3900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { opcodes, sendHints } = __nccwpck_require__(6976)
-const FixedQueue = __nccwpck_require__(9220)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { opcodes, sendHints } = __nccwpck_require__(736)
+const FixedQueue = __nccwpck_require__(4660)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -50586,7 +50586,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 4896:
+/***/ 1216:
 /***/ ((module) => {
 
 
@@ -50605,16 +50605,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3105:
+/***/ 8625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(4896)
-const { states, opcodes } = __nccwpck_require__(6976)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5924)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
+const { states, opcodes } = __nccwpck_require__(736)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(428)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
 
 /* globals Blob */
 
@@ -50934,15 +50934,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5358:
+/***/ 3726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(1861)
-const { URLSerializer } = __nccwpck_require__(428)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6976)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
 const {
   kWebSocketURL,
   kReadyState,
@@ -50951,21 +50951,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(4896)
+} = __nccwpck_require__(1216)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(3105)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(3969)
-const { ByteParser } = __nccwpck_require__(276)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(2272)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
+} = __nccwpck_require__(8625)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
+const { ByteParser } = __nccwpck_require__(1652)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5924)
-const { SendQueue } = __nccwpck_require__(5388)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
+const { SendQueue } = __nccwpck_require__(3900)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -51536,7 +51536,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6911:
+/***/ 223:
 /***/ ((module) => {
 
 module.exports = extend
@@ -51560,11 +51560,11 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 1741:
+/***/ 218:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4979);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1844);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -51573,7 +51573,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4979:
+/***/ 1844:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51584,7 +51584,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -51620,7 +51620,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -51716,7 +51716,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(6982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -51757,7 +51757,7 @@ var external_path_ = __nccwpck_require__(6928);
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -51848,11 +51848,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ../../work/main/node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(8258);
-// EXTERNAL MODULE: ../../work/main/node_modules/undici/index.js
-var undici = __nccwpck_require__(576);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -52549,7 +52549,7 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -52625,7 +52625,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -52699,7 +52699,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -52980,7 +52980,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary_summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -53022,7 +53022,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -53202,7 +53202,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -53476,7 +53476,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -54064,7 +54064,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -54144,7 +54144,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -54209,7 +54209,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -54533,7 +54533,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/util.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
 function assertEqual(val) {
@@ -55408,7 +55408,7 @@ function constantCatch(value) {
     return fn;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/core.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
 var _a;
 
 /** A special constant with type `never` */
@@ -55551,7 +55551,7 @@ function config(newConfig) {
     return globalConfig;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/memoizer.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
 
 class $ZodCyclicError extends Error {
     constructor() {
@@ -55864,7 +55864,7 @@ function isBackEdge(ctx, value) {
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/regexes.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
 
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
@@ -56022,7 +56022,7 @@ const sha512_hex = /^[0-9a-fA-F]{128}$/;
 const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
 const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/checks.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
 // import { $ZodType } from "./schemas.js";
 
 
@@ -56540,7 +56540,7 @@ const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (ins
     };
 });
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/doc.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
 class Doc {
     constructor(args = [], closed = {}) {
         this.content = [];
@@ -56580,14 +56580,14 @@ class Doc {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/versions.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
 const version = {
     major: 4,
     minor: 6,
     patch: 7,
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/schemas.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
 
 
 
@@ -59225,7 +59225,7 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/registries.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
 var registries_a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
 const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
@@ -59278,7 +59278,7 @@ function registry() {
 (registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/api.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
 
 
@@ -60383,7 +60383,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
     return inst;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/to-json-schema.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
 
 
 function assignProps(target, ...sources) {
@@ -61036,7 +61036,7 @@ const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params)
     return finalize(ctx, schema);
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
 
 
 
@@ -61881,7 +61881,7 @@ function toJSONSchema(input, params) {
     return finalize(ctx, input);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/locales/en.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
 
 const en_error = () => {
     const Sizable = {
@@ -62008,7 +62008,7 @@ const en_error = () => {
     };
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/errors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
 
 
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
@@ -62277,7 +62277,7 @@ function prettifyError(error) {
     return lines.join("\n");
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/parse.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
 
 
 
@@ -62454,7 +62454,7 @@ const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/errors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
 
 
 
@@ -62513,7 +62513,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, 
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/parse.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
 
 
 const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
@@ -62531,7 +62531,7 @@ const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
 const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/schemas.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
 
 
 
@@ -64068,7 +64068,7 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/iso.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
 
 
 
@@ -65409,7 +65409,8 @@ function diffOne(base, head) {
         details.push(`re-entry changed from ${base.reentry ?? 'once'} to ${head.reentry ?? 'once'}.`);
     if ((base.status ?? 'active') !== (head.status ?? 'active')) {
         details.push(head.status === 'retired'
-            ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
+            ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the ' +
+                'outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
             : head.status === 'paused'
                 ? 'paused: no one enters and nothing is sent until it is active again.'
                 : base.status === 'retired'
@@ -65436,7 +65437,10 @@ function diffScenarioSets(base, head) {
             continue;
         const details = s.status === 'retired'
             ? ['retired scenario removed: its users left when it was retired; nothing changes for anyone.']
-            : ['scenario removed without being retired: its users would be held (nothing sent, nobody leaves) and every tick would fail until the file is back. Set "status": "retired" first.'];
+            : [
+                'scenario removed without being retired: its users would be held (nothing sent, nobody leaves) and ' +
+                    'every tick would fail until the file is back. Set "status": "retired" first.',
+            ];
         changes.push({ id: s.id, kind: 'removed', details });
     }
     return changes;
@@ -65454,7 +65458,9 @@ function removedScenarioIssues(base, head) {
         if (headIds.has(scenario.id) || scenario.status === 'retired')
             continue;
         const renamedTo = headByFile.get(file);
-        const what = renamedTo === undefined ? `scenario "${scenario.id}" is removed (${file} is gone)` : `scenario "${scenario.id}" is renamed to "${renamedTo}" (a new id is a new scenario)`;
+        const what = renamedTo === undefined
+            ? `scenario "${scenario.id}" is removed (${file} is gone)`
+            : `scenario "${scenario.id}" is renamed to "${renamedTo}" (a new id is a new scenario)`;
         issues.push({
             file,
             path: ['id'],
@@ -65462,7 +65468,8 @@ function removedScenarioIssues(base, head) {
             column: 1,
             rule: 'scenario-removed',
             message: `${what}, but it is not retired: its users would be held and every tick would fail. ` +
-                `Restore the file, or set "status": "retired" first (merge that; a tick ends its enrollments), then remove it${renamedTo === undefined ? '' : ' or add the new id as a new file'}.`,
+                'Restore the file, or set "status": "retired" first (merge that; a tick ends its enrollments), ' +
+                `then remove it${renamedTo === undefined ? '' : ' or add the new id as a new file'}.`,
         });
     }
     return issues;
@@ -65891,9 +65898,9 @@ async function validateScenarios(options) {
     return { result, ...(changes ? { changes } : {}), schemaStale, markdown: previewMarkdown({ result, ...(changes ? { changes } : {}) }) };
 }
 
-// EXTERNAL MODULE: ../../work/main/node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(2969);
-;// CONCATENATED MODULE: ../../work/main/node_modules/pg/esm/index.mjs
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
 // ESM wrapper for pg
 
 
@@ -65956,7 +65963,7 @@ async function openPostgres(connectionString, options = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@supabase/supabase-js/dist/tracingRegistry.mjs
+;// CONCATENATED MODULE: ./node_modules/@supabase/supabase-js/dist/tracingRegistry.mjs
 //#region src/lib/tracingRegistry.ts
 const EXTRACTOR_KEY = Symbol.for("@supabase/supabase-js.traceContextExtractor");
 /**
@@ -65977,9 +65984,9 @@ function getTraceContextExtractor() {
 //#endregion
 
 //# sourceMappingURL=tracingRegistry.mjs.map
-// EXTERNAL MODULE: ../../work/main/node_modules/@supabase/functions-js/dist/main/index.js
-var main = __nccwpck_require__(2299);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@supabase/postgrest-js/dist/index.mjs
+// EXTERNAL MODULE: ./node_modules/@supabase/functions-js/dist/main/index.js
+var main = __nccwpck_require__(459);
+;// CONCATENATED MODULE: ./node_modules/@supabase/postgrest-js/dist/index.mjs
 //#region src/PostgrestError.ts
 /**
 * Error format
@@ -70032,9 +70039,9 @@ var src_default = {
 //#endregion
 
 //# sourceMappingURL=index.mjs.map
-// EXTERNAL MODULE: ../../work/main/node_modules/@supabase/realtime-js/dist/main/index.js
-var dist_main = __nccwpck_require__(4449);
-;// CONCATENATED MODULE: ../../work/main/node_modules/iceberg-js/dist/index.mjs
+// EXTERNAL MODULE: ./node_modules/@supabase/realtime-js/dist/main/index.js
+var dist_main = __nccwpck_require__(6209);
+;// CONCATENATED MODULE: ./node_modules/iceberg-js/dist/index.mjs
 // src/errors/IcebergError.ts
 var IcebergError = class extends Error {
   constructor(message, opts) {
@@ -70622,7 +70629,7 @@ function getCurrentSchema(metadata) {
 
 //# sourceMappingURL=index.mjs.map
 //# sourceMappingURL=index.mjs.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@supabase/storage-js/dist/index.mjs
+;// CONCATENATED MODULE: ./node_modules/@supabase/storage-js/dist/index.mjs
 
 
 //#region \0@oxc-project+runtime@0.103.0/helpers/typeof.js
@@ -73942,9 +73949,9 @@ var StorageClient = class extends StorageBucketApi {
 //#endregion
 
 //# sourceMappingURL=index.mjs.map
-// EXTERNAL MODULE: ../../work/main/node_modules/@supabase/auth-js/dist/main/index.js
-var auth_js_dist_main = __nccwpck_require__(4128);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@supabase/supabase-js/dist/index.mjs
+// EXTERNAL MODULE: ./node_modules/@supabase/auth-js/dist/main/index.js
+var auth_js_dist_main = __nccwpck_require__(1904);
+;// CONCATENATED MODULE: ./node_modules/@supabase/supabase-js/dist/index.mjs
 
 
 
@@ -74965,11 +74972,14 @@ const MIGRATIONS = [
     { name: "20261125000002_engine_functions.sql", sql: "-- line-step-delivery: the engine's SQL functions. Each takes one jsonb and returns one\n-- jsonb, runs in one transaction, and does a bounded page of work, so that each step of\n-- a tick is one round trip whether it goes through Supabase's HTTP API (rpc) or a direct\n-- connection. Instants cross the boundary as epoch milliseconds.\n--\n-- Every function plans its statements afresh on each call (plan_cache_mode). A pooled\n-- connection (PostgREST's) otherwise keeps a generic plan made while a queue table was\n-- empty, and a burst that fills it within a tick then runs as a quadratic nested loop\n-- (seen in the store benchmark: 200 batches claimed in 48 ms instead of 2 ms).\n\ncreate index if not exists events_set_aside on events (inserted_at) where status = 'set_aside';\nalter table scenarios add column if not exists rescheduled_hash text;\nalter table outbox_batches add column if not exists attempt_started_at timestamptz;\nalter table outbox_batches add column if not exists uncertain_since timestamptz;\ncreate index if not exists outbox_attempting on outbox_batches (lease_until) where status = 'pending' and attempt_started_at is not null;\n\n-- A delivery points at its enrollment and its batch. Foreign keys checked the commit's\n-- rows one at a time (a fifth of the time a tick takes to plan 10,000 enrollments); the\n-- engine writes deliveries only in the statement that advances their enrollment and\n-- inserts their batch, so what is left to guard is a delete, refused here set-based\n-- while deliveries still point at the row.\nalter table deliveries drop constraint if exists deliveries_batch_id_fkey;\nalter table deliveries drop constraint if exists deliveries_enrollment_id_fkey;\ncreate or replace function lsd_keep_deliveries_linked() returns trigger\nlanguage plpgsql as $$\nbegin\n  if tg_table_name = 'enrollments' and exists (select 1 from gone g join deliveries d on d.enrollment_id = g.id) then\n    raise foreign_key_violation using message = 'these enrollments have deliveries: delete the deliveries first (they record what each user was sent)';\n  end if;\n  if tg_table_name = 'outbox_batches' and exists (select 1 from gone g join deliveries d on d.batch_id = g.id) then\n    raise foreign_key_violation using message = 'these outbox batches have deliveries: delete the deliveries first (they record what each user was sent)';\n  end if;\n  return null;\nend $$;\ndrop trigger if exists enrollments_keep_deliveries on enrollments;\ncreate trigger enrollments_keep_deliveries after delete on enrollments referencing old table as gone\n  for each statement execute function lsd_keep_deliveries_linked();\ndrop trigger if exists outbox_batches_keep_deliveries on outbox_batches;\ncreate trigger outbox_batches_keep_deliveries after delete on outbox_batches referencing old table as gone\n  for each statement execute function lsd_keep_deliveries_linked();\n\ncreate or replace function lsd_ts(ms jsonb) returns timestamptz\nlanguage sql immutable as $$\n  select case when ms is null or jsonb_typeof(ms) = 'null' then null\n              else to_timestamp((ms #>> '{}')::double precision / 1000.0) end\n$$;\n\n-- Stable, as extract(epoch from timestamptz) is: a function declared more strictly than\n-- its body is not inlined, and a call per row cost the claim a fifth of its time.\ncreate or replace function lsd_ms(t timestamptz) returns numeric\nlanguage sql stable as $$\n  select case when t is null or t = 'infinity'::timestamptz or t = '-infinity'::timestamptz then null\n              else floor(extract(epoch from t) * 1000) end\n$$;\n\ncreate or replace function lsd_shard_key(line_user_id text) returns integer\nlanguage sql immutable as $$ select abs(hashtext(line_user_id) % 1024) $$;\n\n-- What the planner and routing know of users: follow state, attributes (with \"linked\"\n-- derived from the member id) and answers.\ncreate or replace function lsd_user_facts(users_ text[]) returns jsonb\nlanguage sql stable as $$\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'line_user_id', u.line_user_id, 'following', u.following,\n           'attributes', u.attributes || jsonb_build_object('linked', u.member_id is not null or coalesce((u.attributes->>'linked')::boolean, false)),\n           'answers', u.answers)), '[]'::jsonb)\n  from line_users u where u.line_user_id = any(users_)\n$$;\n\n-- Registers the scenario definitions of this run; moves enrollments planned with an older\n-- definition to \"due now\" (a page at a time), so a retimed step applies at once.\ncreate or replace function lsd_register_scenarios(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'reschedule_limit')::integer, 5000);\n  s jsonb;\n  moved integer;\n  total_moved integer := 0;\n  out jsonb := '[]'::jsonb;\n  row_ scenarios;\nbegin\n  if coalesce((p->>'dry')::boolean, false) then\n    -- Plan-only runs write nothing: a scenario not seen before counts as switched on now.\n    return jsonb_build_object('rescheduled', 0, 'scenarios', coalesce((\n      select jsonb_agg(jsonb_build_object('id', x->>'id', 'activated_at', coalesce(lsd_ms(sc.activated_at), (p->'now')::numeric)))\n      from jsonb_array_elements(p->'scenarios') x left join scenarios sc on sc.scenario_id = x->>'id'), '[]'::jsonb));\n  end if;\n  for s in select * from jsonb_array_elements(p->'scenarios') loop\n    insert into scenario_versions (scenario_id, hash, version, definition, first_seen_at)\n    values (s->>'id', s->>'hash', (s->>'version')::integer, s->'definition', now_ts)\n    on conflict do nothing;\n    insert into scenarios (scenario_id, current_hash, version, activated_at, rescheduled_hash, updated_at)\n    values (s->>'id', s->>'hash', (s->>'version')::integer, now_ts, s->>'hash', now_ts)\n    on conflict (scenario_id) do update\n      set current_hash = excluded.current_hash, version = excluded.version, updated_at = excluded.updated_at\n      where scenarios.current_hash <> excluded.current_hash;\n    select * into row_ from scenarios where scenario_id = s->>'id';\n    if row_.rescheduled_hash is distinct from row_.current_hash then\n      update enrollments set due_at = now_ts, updated_at = now_ts\n      where id in (\n        select id from enrollments\n        where status = 'active' and scenario_id = row_.scenario_id and scenario_hash <> row_.current_hash and due_at > now_ts\n        limit lim for update skip locked);\n      get diagnostics moved = row_count;\n      total_moved := total_moved + moved;\n      if moved < lim then\n        update scenarios set rescheduled_hash = current_hash where scenario_id = row_.scenario_id;\n      end if;\n    end if;\n    out := out || jsonb_build_object('id', row_.scenario_id, 'activated_at', lsd_ms(row_.activated_at));\n  end loop;\n  return jsonb_build_object('scenarios', out, 'rescheduled', total_moved);\nend $$;\n\n-- Takes a page of new events with a lease: resolves member ids, sets aside malformed\n-- rows with the reason, applies what events say about users (follow state, links,\n-- answers, attributes), and returns the events with the facts routing needs.\ncreate or replace function lsd_ingest_claim(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 500);\n  e events;\n  resolved text;\n  reason text;\n  taken jsonb := '[]'::jsonb;\n  users_ text[] := '{}';\n  set_aside_count integer := 0;\n  waiting_count integer := 0;\nbegin\n  -- Member-id events whose link never came: set aside after 30 days, with the reason.\n  update events set status = 'set_aside', status_reason = 'member_id was never linked to a LINE user within 30 days', processed_at = now_ts\n  where id in (select id from events where status = 'waiting_link' and inserted_at < now_ts - interval '30 days' limit 1000);\n\n  for e in\n    with picked as (\n      select id from events\n      where status = 'new' and (lease_until is null or lease_until < now_ts)\n      order by id limit lim for update skip locked)\n    update events set lease_owner = owner_, lease_until = now_ts + lease\n    from picked where events.id = picked.id\n    returning events.*\n  loop\n    -- Malformed rows are set aside with the reason: checked before a member id is looked\n    -- up, and after it, on the LINE user id the event ends up with.\n    reason := case\n      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'\n      when jsonb_typeof(e.properties) <> 'object' then 'properties must be a JSON object'\n    end;\n    resolved := e.line_user_id;\n    if reason is null and resolved is null and e.member_id is not null then\n      select line_user_id into resolved from line_users where member_id = e.member_id;\n      if resolved is null then\n        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;\n        waiting_count := waiting_count + 1; continue;\n      end if;\n      update events set line_user_id = resolved where id = e.id;\n    end if;\n    reason := coalesce(reason, case\n      when resolved is null then 'neither line_user_id nor member_id is given'\n      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.\n      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: \"U\" and 32 lowercase hex digits'\n    end);\n    if reason is not null then\n      update events set status = 'set_aside', status_reason = reason, processed_at = now_ts, lease_owner = null, lease_until = null where id = e.id;\n      set_aside_count := set_aside_count + 1; continue;\n    end if;\n\n    insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)\n    on conflict (line_user_id) do nothing;\n    case e.type\n      when 'follow' then\n        update line_users set following = true, followed_at = e.occurred_at, follow_route = coalesce(e.properties->>'route', follow_route), updated_at = now_ts\n        where line_user_id = resolved and (unfollowed_at is null or unfollowed_at <= e.occurred_at);\n      when 'unfollow' then\n        update line_users set following = false, unfollowed_at = e.occurred_at, updated_at = now_ts\n        where line_user_id = resolved and (followed_at is null or followed_at <= e.occurred_at);\n      when 'account_linked' then\n        if e.properties ? 'memberId' then\n          update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{\"linked\": true}'::jsonb, updated_at = now_ts\n          where line_user_id = resolved;\n          -- Events that waited for this link are taken in now.\n          update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null\n          where status = 'waiting_link' and member_id = e.properties->>'memberId';\n        end if;\n      when 'profile_updated' then\n        update line_users set attributes = attributes || coalesce(case when jsonb_typeof(e.properties->'attributes') = 'object' then e.properties->'attributes' end, e.properties), updated_at = now_ts\n        where line_user_id = resolved;\n      when 'survey_answered' then\n        if e.properties ? 'question' then\n          update line_users set answers = answers || jsonb_build_object(e.properties->>'question', e.properties->'answer'), updated_at = now_ts\n          where line_user_id = resolved;\n        end if;\n      else null;\n    end case;\n    taken := taken || jsonb_build_object('id', e.id::text, 'line_user_id', resolved, 'type', e.type, 'occurred_at', lsd_ms(e.occurred_at), 'properties', e.properties);\n    users_ := users_ || resolved;\n  end loop;\n\n  return jsonb_build_object(\n    'events', taken,\n    'set_aside', set_aside_count,\n    'waiting_link', waiting_count,\n    'users', lsd_user_facts(users_),\n    'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for))\n                             from (select distinct on (line_user_id, scenario_id, status = 'active') *\n                                   from enrollments where line_user_id = any(users_)\n                                   order by line_user_id, scenario_id, status = 'active', entered_at desc) x\n                             -- every active one (at most one per scenario), and one ended one per scenario for re-entry rules\n                            ), '[]'::jsonb));\nend $$;\n\n-- Applies what routing decided for a page of events, in one transaction: enrollments\n-- created, ended or woken, and the events marked done (only if the lease is still ours).\ncreate or replace function lsd_ingest_commit(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  n_exit integer; n_enroll integer; n_wake integer; n_done integer;\nbegin\n  update enrollments set status = 'exited', exit_reason = x.reason, ended_at = now_ts, due_at = null, lease_owner = null, lease_until = null, updated_at = now_ts\n  from jsonb_to_recordset(coalesce(p->'exit', '[]')) as x(enrollment_id uuid, reason text)\n  where enrollments.id = x.enrollment_id and enrollments.status = 'active';\n  get diagnostics n_exit = row_count;\n\n  -- An enrollment that a later event of the same page already ended is stored as ended\n  -- (re-entry rules still see it).\n  insert into enrollments (scenario_id, line_user_id, status, exit_reason, ended_at, step_id, entered_at, previous_at, due_at, trigger, trigger_event_id, scenario_hash, shard_key, created_at, updated_at)\n  select x.scenario_id, x.line_user_id, coalesce(x.status, 'active'), x.exit_reason, case when x.status = 'exited' then now_ts end,\n         x.step_id, lsd_ts(x.entered_at), lsd_ts(x.entered_at), case when coalesce(x.status, 'active') = 'active' then lsd_ts(x.entered_at) end,\n         coalesce(x.trigger, '{}'), x.trigger_event_id, x.scenario_hash, lsd_shard_key(x.line_user_id), now_ts, now_ts\n  from jsonb_to_recordset(coalesce(p->'enroll', '[]')) as x(scenario_id text, line_user_id text, status text, exit_reason text, step_id text, entered_at jsonb, trigger jsonb, trigger_event_id bigint, scenario_hash text)\n  on conflict (scenario_id, line_user_id) where status = 'active' do nothing;\n  get diagnostics n_enroll = row_count;\n\n  update enrollments set due_at = least(due_at, now_ts), updated_at = now_ts\n  where id in (select x::uuid from jsonb_array_elements_text(coalesce(p->'wake', '[]'::jsonb)) x) and status = 'active';\n  get diagnostics n_wake = row_count;\n\n  update events set status = 'done', processed_at = now_ts, lease_owner = null, lease_until = null\n  where id in (select x::bigint from jsonb_array_elements_text(coalesce(p->'done', '[]'::jsonb)) x) and lease_owner = owner_ and status = 'new';\n  get diagnostics n_done = row_count;\n\n  return jsonb_build_object('exited', n_exit, 'enrolled', n_enroll, 'woken', n_wake, 'done', n_done);\nend $$;\n\n-- Claims a page of due enrollments with a lease, with everything the planner needs.\ncreate or replace function lsd_claim_due(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 1000);\n  shard_count integer := coalesce((p->>'shard_count')::integer, 1);\n  shard_index integer := coalesce((p->>'shard_index')::integer, 0);\n  types_ text[] := coalesce((select array_agg(t) from jsonb_array_elements_text(p->'event_types') t), '{}');\n  claimed jsonb;\n  users_ text[];\n  since timestamptz;\nbegin\n  with due as (\n    select id from enrollments\n    where status = 'active' and due_at <= now_ts and (lease_until is null or lease_until < now_ts)\n      and (shard_count <= 1 or shard_key % shard_count = shard_index)\n    order by due_at limit lim for update skip locked),\n  leased as (\n    update enrollments set lease_owner = owner_, lease_until = now_ts + lease\n    from due where enrollments.id = due.id\n    returning enrollments.*)\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', id, 'scenario_id', scenario_id, 'line_user_id', line_user_id, 'step_id', step_id,\n           'entered_at', lsd_ms(entered_at), 'previous_at', lsd_ms(previous_at), 'wait_started_at', lsd_ms(wait_started_at),\n           'trigger', trigger, 'scenario_hash', scenario_hash, 'converted', converted_at is not null)), '[]'::jsonb),\n         coalesce(array_agg(distinct line_user_id), '{}'), min(entered_at)\n    into claimed, users_, since\n  from leased;\n\n  return jsonb_build_object(\n    'enrollments', claimed,\n    'users', lsd_user_facts(users_),\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties) order by ev.occurred_at)\n                        from events ev where ev.line_user_id = any(users_) and ev.occurred_at >= since and ev.type = any(types_) and ev.status <> 'set_aside'), '[]'::jsonb),\n    -- For the frequency cap: sends per claimed user since cap_since.\n    'sent_counts', case when p ? 'cap_since' then coalesce((\n      select jsonb_object_agg(d.line_user_id, d.n) from (\n        select line_user_id, count(*) as n from deliveries\n        where line_user_id = any(users_) and kind = 'send' and created_at >= lsd_ts(p->'cap_since')\n        group by line_user_id) d), '{}'::jsonb) else '{}'::jsonb end,\n    'previous_definitions', coalesce((select jsonb_agg(jsonb_build_object('scenario_id', v.scenario_id, 'hash', v.hash, 'definition', v.definition))\n                                      from scenario_versions v\n                                      where (v.scenario_id, v.hash) in (select x->>'scenario_id', x->>'scenario_hash' from jsonb_array_elements(claimed) x)\n                                        and v.hash <> (select current_hash from scenarios s where s.scenario_id = v.scenario_id)), '[]'::jsonb));\nend $$;\n\n-- Commits the plans for claimed enrollments in one transaction: outbox batches and\n-- skipped-step records written, enrollments advanced. A plan whose enrollment is no\n-- longer leased to this owner (the lease ran out and another tick took it) is dropped.\ncreate or replace function lsd_commit_plans(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  n_owned integer;\n  n_batches integer;\n  n_plans integer := jsonb_array_length(coalesce(p->'plans', '[]'));\nbegin\n  -- One statement: the enrollments still leased to this owner are advanced, and only\n  -- their decisions are written. The deliveries that are new (a step already decided for\n  -- an enrollment at that moment is not sent again) make up each batch's recipients. The\n  -- batch insert and its deliveries are one statement, so the deferred foreign key is\n  -- checked once both rows exist.\n  with owned as (\n    update enrollments e set\n      status = x.status,\n      step_id = x.step_id,\n      previous_at = lsd_ts(x.previous_at),\n      wait_started_at = lsd_ts(x.wait_started_at),\n      waiting_for = x.waiting_for,\n      due_at = case when x.status <> 'active' then null when x.due_at is null or jsonb_typeof(x.due_at) = 'null' then 'infinity'::timestamptz else lsd_ts(x.due_at) end,\n      scenario_hash = x.scenario_hash,\n      converted_at = coalesce(e.converted_at, lsd_ts(x.converted_at)),\n      exit_reason = x.exit_reason,\n      ended_at = case when x.status <> 'active' then now_ts end,\n      lease_owner = null, lease_until = null, updated_at = now_ts\n    from jsonb_to_recordset(coalesce(p->'plans', '[]')) as x(id uuid, status text, step_id text, previous_at jsonb, wait_started_at jsonb, waiting_for text, due_at jsonb, scenario_hash text, converted_at jsonb, exit_reason text)\n    where e.id = x.id and e.lease_owner = owner_ and e.status = 'active'\n    returning e.id),\n  skipped as (\n    insert into deliveries (enrollment_id, scenario_id, step_id, line_user_id, kind, due_at, status, reason, created_at)\n    select x.enrollment_id, x.scenario_id, x.step_id, x.line_user_id, x.kind, lsd_ts(x.due_at), 'skipped', x.reason, now_ts\n    from jsonb_to_recordset(coalesce(p->'skipped', '[]')) as x(enrollment_id uuid, scenario_id text, step_id text, line_user_id text, kind text, due_at jsonb, reason text)\n    join owned o on o.id = x.enrollment_id\n    on conflict on constraint deliveries_once do nothing\n    returning 1),\n  b as (\n    select * from jsonb_to_recordset(coalesce(p->'batches', '[]')) as x(id uuid, scenario_id text, step_id text, kind text, messages jsonb, aggregation_unit text, members jsonb)),\n  m as (\n    select b.id as batch_id, b.scenario_id, b.step_id, o.id as enrollment_id, mm->>'line_user_id' as line_user_id, lsd_ts(mm->'due_at') as due_at\n    from b cross join lateral jsonb_array_elements(b.members) mm\n    join owned o on o.id = (mm->>'enrollment_id')::uuid),\n  added as (\n    insert into deliveries (enrollment_id, scenario_id, step_id, line_user_id, kind, due_at, batch_id, status, created_at)\n    select enrollment_id, scenario_id, step_id, line_user_id, 'send', due_at, batch_id, 'pending', now_ts from m\n    on conflict on constraint deliveries_once do nothing\n    returning batch_id, line_user_id),\n  grouped as (\n    select batch_id, array_agg(line_user_id) as recipients from added group by batch_id),\n  inserted as (\n    insert into outbox_batches (id, scenario_id, step_id, kind, messages, recipients, aggregation_unit, created_at, updated_at)\n    select b.id, b.scenario_id, b.step_id, case when cardinality(g.recipients) = 1 then 'push' else b.kind end, b.messages, g.recipients, b.aggregation_unit, now_ts, now_ts\n    from b join grouped g on g.batch_id = b.id\n    returning 1)\n  -- (skipped runs to completion unread, as every data-modifying WITH does.)\n  select (select count(*) from owned), (select count(*) from inserted)\n    into n_owned, n_batches;\n\n  return jsonb_build_object('committed', n_owned, 'lost', n_plans - n_owned, 'batches', n_batches);\nend $$;\n\n-- Claims pending outbox batches with a lease. A batch that may already have been\n-- accepted by LINE (a timeout, a 5xx, a crash mid-send) and is older than the retry-key\n-- window is never resent blindly: it is marked needs_review for a person.\ncreate or replace function lsd_claim_batches(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  win interval := make_interval(secs => coalesce((p->>'retry_window_seconds')::integer, 23 * 3600));\n  reviewed integer;\n  claimed jsonb;\nbegin\n  -- An attempt that never recorded its result (the process died) counts as uncertain.\n  -- (A join on the primary key: a semi-join here was planned as two sequential scans while\n  -- the table's statistics said it was empty, quadratic once it filled within one tick.)\n  with stuck as (\n    select id from outbox_batches\n    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts\n    limit 1000 for update skip locked)\n  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null\n  from stuck where b.id = stuck.id;\n\n  with old as (\n    select id from outbox_batches\n    where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)\n    limit 1000 for update skip locked),\n  marked as (\n    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),\n  flagged as (\n    update deliveries set status = 'needs_review' where batch_id in (select id from marked) returning 1)\n  select count(*) into reviewed from marked;\n\n  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).\n  with picked as (\n    select id from outbox_batches\n    where status = 'pending' and (lease_until is null or lease_until < now_ts)\n      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))\n    order by created_at limit lim for update skip locked),\n  leased as (\n    update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,\n      first_attempt_at = coalesce(first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts\n    from picked where outbox_batches.id = picked.id\n    returning outbox_batches.*)\n  select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,\n           'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at), '[]'::jsonb)\n    into claimed from leased;\n  return jsonb_build_object('batches', claimed, 'needs_review', reviewed);\nend $$;\n\n-- Records what LINE answered for each batch: sent (200, or 409 for a repeated retry\n-- key), failed (LINE refused it), deferred (not accepted: try again later) or uncertain\n-- (no answer: a timeout or a 5xx, LINE may have accepted it).\ncreate or replace function lsd_record_results(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  -- The batches by primary key, and the results parsed once: with the outbox's statistics\n  -- still saying \"nearly empty\", the join was planned as a scan of every pending batch\n  -- re-parsing the results for each, slower with each page a tick had in flight.\n  ids uuid[] := array(select (x->>'batch_id')::uuid from jsonb_array_elements(coalesce(p->'results', '[]')) x);\n  n integer;\nbegin\n  with r as materialized (\n    select * from jsonb_to_recordset(coalesce(p->'results', '[]')) as x(batch_id uuid, outcome text, request_id text, error jsonb)),\n  updated as (\n    update outbox_batches b set\n      status = case r.outcome when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,\n      sent_at = case when r.outcome = 'sent' then now_ts end,\n      line_request_id = coalesce(r.request_id, b.line_request_id),\n      error = case when r.outcome = 'sent' then null else r.error end,\n      uncertain_since = case when r.outcome = 'uncertain' then coalesce(b.uncertain_since, b.attempt_started_at, now_ts) else b.uncertain_since end,\n      attempt_started_at = null, lease_owner = null, lease_until = null, updated_at = now_ts\n    from r where b.id = any(ids) and b.id = r.batch_id and b.lease_owner = owner_ and b.status = 'pending'\n    returning b.id, r.outcome)\n  update deliveries d set\n    status = case u.outcome when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,\n    sent_at = case when u.outcome = 'sent' then now_ts end\n  from updated u where d.batch_id = u.id;\n  get diagnostics n = row_count;\n  return jsonb_build_object('deliveries', n);\nend $$;\n\n-- The heartbeat: records a tick and returns the one before it.\ncreate or replace function lsd_run_start(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  prev runs;\n  id_ uuid;\nbegin\n  select * into prev from runs where shard_index = coalesce((p->>'shard_index')::integer, 0) order by started_at desc limit 1;\n  insert into runs (started_at, shard_index, shard_count, dry_run, trigger)\n  values (lsd_ts(p->'now'), coalesce((p->>'shard_index')::integer, 0), coalesce((p->>'shard_count')::integer, 1), coalesce((p->>'dry_run')::boolean, false), p->>'trigger')\n  returning id into id_;\n  return jsonb_build_object('id', id_, 'previous_started_at', lsd_ms(prev.started_at), 'previous_status', prev.status);\nend $$;\n\ncreate or replace function lsd_run_finish(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\nbegin\n  update runs set finished_at = lsd_ts(p->'now'), counts = coalesce(p->'counts', '{}'), status = coalesce(p->>'status', 'ok')\n  where id = (p->>'id')::uuid;\n  return jsonb_build_object(\n    'needs_review', (select count(*) from outbox_batches where status = 'needs_review'),\n    'set_aside_recent', (select count(*) from events where status = 'set_aside' and inserted_at > lsd_ts(p->'now') - interval '7 days'),\n    'waiting_link', (select count(*) from events where status = 'waiting_link'),\n    'pending_batches', (select count(*) from outbox_batches where status = 'pending'));\nend $$;\n\n-- What a set of users received, for the local demo and tests (never for public logs).\ncreate or replace function lsd_deliveries_of(p jsonb) returns jsonb\nlanguage sql stable as $$\n  select coalesce(jsonb_agg(jsonb_build_object('line_user_id', d.line_user_id, 'scenario_id', d.scenario_id, 'step_id', d.step_id, 'kind', d.kind,\n           'status', d.status, 'due_at', lsd_ms(d.due_at), 'sent_at', lsd_ms(d.sent_at), 'batch_id', d.batch_id, 'reason', d.reason)\n           order by d.line_user_id, d.due_at, d.id), '[]'::jsonb)\n  from deliveries d\n  where d.line_user_id in (select jsonb_array_elements_text(p->'line_user_ids'))\n$$;\n\n-- Inserts a page of imported events; a repeated idempotency key is skipped, so importing\n-- the same file twice changes nothing.\ncreate or replace function lsd_insert_events(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare n integer;\nbegin\n  insert into events (line_user_id, member_id, type, properties, occurred_at, source, idempotency_key)\n  select x.line_user_id, x.member_id, x.type, coalesce(x.properties, '{}'), coalesce(lsd_ts(x.occurred_at), now()), coalesce(x.source, 'import'), x.idempotency_key\n  from jsonb_to_recordset(coalesce(p->'events', '[]')) as x(line_user_id text, member_id text, type text, properties jsonb, occurred_at jsonb, source text, idempotency_key text)\n  on conflict (idempotency_key) do nothing;\n  get diagnostics n = row_count;\n  return jsonb_build_object('inserted', n);\nend $$;\n\n-- Gives back leases without changing anything else (a plan-only dry run).\ncreate or replace function lsd_release(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare n integer;\nbegin\n  update enrollments set lease_owner = null, lease_until = null\n  where lease_owner = p->>'owner' and id in (select x::uuid from jsonb_array_elements_text(coalesce(p->'ids', '[]'::jsonb)) x);\n  get diagnostics n = row_count;\n  return jsonb_build_object('released', n);\nend $$;\n\n-- Only the service role (and the engine's own connection) may call these: on Supabase,\n-- functions in public are executable by anon and authenticated unless revoked.\ndo $$\ndeclare\n  fn text;\n  r text;\nbegin\n  foreach fn in array array['lsd_register_scenarios', 'lsd_ingest_claim', 'lsd_ingest_commit', 'lsd_claim_due', 'lsd_commit_plans',\n                            'lsd_claim_batches', 'lsd_record_results', 'lsd_run_start', 'lsd_run_finish', 'lsd_deliveries_of', 'lsd_release', 'lsd_insert_events'] loop\n    execute format('revoke all on function %I(jsonb) from public', fn);\n    foreach r in array array['anon', 'authenticated'] loop\n      if exists (select 1 from pg_roles where rolname = r) then\n        execute format('revoke all on function %I(jsonb) from %I', fn, r);\n      end if;\n    end loop;\n    if exists (select 1 from pg_roles where rolname = 'service_role') then\n      execute format('grant execute on function %I(jsonb) to service_role', fn);\n    end if;\n  end loop;\nend $$;\n\nrevoke all on function lsd_user_facts(text[]) from public;\ndo $$\nbegin\n  if exists (select 1 from pg_roles where rolname = 'anon') then revoke all on function lsd_user_facts(text[]) from anon; end if;\n  if exists (select 1 from pg_roles where rolname = 'authenticated') then revoke all on function lsd_user_facts(text[]) from authenticated; end if;\nend $$;\n" },
     { name: "20261125000003_schema_version.sql", sql: "-- line-step-delivery: the schema knows which migrations it has, so the engine can refuse a\n-- database that is behind it (or ahead of it); and the engine's functions are secured by\n-- their prefix instead of a hand-kept list.\n--\n-- Migrations are append-only from here on: a schema or engine change is a new file, which\n-- ends with `select lsd_migration_applied('<its file name>');` (a test checks that).\n-- `supabase db push` applies the files without the project's migrator, so the record of\n-- what is applied lives in the schema itself.\n\ncreate table if not exists lsd_schema_migrations (\n  name text primary key,\n  applied_at timestamptz not null default now()\n);\nalter table lsd_schema_migrations enable row level security;\ncomment on table lsd_schema_migrations is 'The migration files applied to this database (by the engine''s migrator or by supabase db push).';\n\ncreate or replace function lsd_migration_applied(name_ text) returns void\nlanguage sql as $$\n  insert into lsd_schema_migrations (name) values (name_) on conflict do nothing;\n$$;\n\n-- The files before this one did not record themselves: they are applied if this one is.\nselect lsd_migration_applied('20261125000001_schema.sql');\nselect lsd_migration_applied('20261125000002_engine_functions.sql');\n\n-- What the engine reads at the start of every tick (through Supabase's HTTP API too).\ncreate or replace function lsd_schema_info(p jsonb) returns jsonb\nlanguage sql stable as $$\n  select jsonb_build_object('applied', coalesce(jsonb_agg(name order by name), '[]'::jsonb)) from lsd_schema_migrations;\n$$;\n\n-- Every function named lsd_*: executable by the service role only (on Supabase, functions\n-- in public are executable by anon and authenticated unless revoked), with a pinned\n-- search_path (Supabase's database advisor flags a mutable one). The small SQL helpers\n-- used inside the engine's queries (lsd_ts, lsd_ms, lsd_shard_key) keep no SET clause:\n-- Postgres inlines a SQL function only without one, and they name nothing but built-ins.\n-- Every later migration calls this again, so a new function is covered by its name alone.\ncreate or replace function lsd_secure_functions() returns void\nlanguage plpgsql as $$\ndeclare\n  f record;\n  r text;\nbegin\n  for f in\n    select p.oid::regprocedure as sig, p.proname\n    from pg_proc p join pg_namespace n on n.oid = p.pronamespace\n    where n.nspname = 'public' and p.proname like 'lsd\\_%' and p.prokind = 'f'\n  loop\n    execute format('revoke all on function %s from public', f.sig);\n    foreach r in array array['anon', 'authenticated'] loop\n      if exists (select 1 from pg_roles where rolname = r) then\n        execute format('revoke all on function %s from %I', f.sig, r);\n      end if;\n    end loop;\n    if exists (select 1 from pg_roles where rolname = 'service_role') then\n      execute format('grant execute on function %s to service_role', f.sig);\n    end if;\n    if f.proname not in ('lsd_ts', 'lsd_ms', 'lsd_shard_key') then\n      execute format('alter function %s set search_path = public, pg_temp', f.sig);\n    end if;\n  end loop;\nend $$;\n\n-- Tables and their sequences: RLS does not cover TRUNCATE, and a sequence can be advanced\n-- with setval, so the API roles get nothing on either. Only the engine's own tables: other\n-- tables of the project's public schema are the team's business.\ncreate or replace function lsd_secure_tables(tables_ text[]) returns void\nlanguage plpgsql as $$\ndeclare\n  t text;\n  s text;\n  r text;\nbegin\n  foreach t in array tables_ loop\n    foreach r in array array['anon', 'authenticated'] loop\n      if exists (select 1 from pg_roles where rolname = r) then\n        execute format('revoke all on table %I from %I', t, r);\n        for s in select seq.relname from pg_depend d join pg_class seq on seq.oid = d.objid and seq.relkind = 'S'\n                 where d.refobjid = format('%I', t)::regclass and d.deptype in ('a', 'i') loop\n          execute format('revoke all on sequence %I from %I', s, r);\n        end loop;\n      end if;\n    end loop;\n  end loop;\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_secure_tables(array['line_users', 'line_link_nonces', 'events', 'scenarios', 'scenario_versions', 'enrollments',\n                               'outbox_batches', 'deliveries', 'runs', 'lsd_schema_migrations']);\nselect lsd_migration_applied('20261125000003_schema_version.sql');\n" },
     { name: "20261126000001_ingest_isolation.sql", sql: "-- line-step-delivery: one bad event never stops ingest for everyone.\n--\n-- Each event of a page is checked before it is applied (shape, bounds, the properties the\n-- engine reads for its type) and applied in a block of its own: an event that fails a\n-- check, or whose application fails anyway, is set aside with a reason a person can act\n-- on, and the rest of the page goes on. Reasons name keys and types, never a value.\n-- Pages are bounded by bytes as well as rows, so a run of large events never builds a\n-- jsonb value near PostgreSQL's 1 GB (or jsonb's 256 MB) limit.\n--\n-- The bounds are the edge functions' (supabase/functions/_shared/event-contract.ts),\n-- counted the same way, so an event the edge accepts is never set aside here for its size:\n--   64 KiB of properties as compact JSON (UTF-8); 8 levels (properties is level 1);\n--   100 keys in all, at every level (array items are not keys); 4,000 characters in a\n--   string, keys included; occurred_at from 2000-01-01 to a day after now.\n\n-- What a JSON value is, in words for a reason (\"got an object\").\ncreate or replace function lsd_json_kind(v jsonb) returns text\nlanguage sql immutable as $$\n  select case jsonb_typeof(v)\n    when 'object' then 'an object' when 'array' then 'a list' when 'string' then 'a string'\n    when 'number' then 'a number' when 'boolean' then 'true/false' when 'null' then 'null'\n    else 'nothing' end\n$$;\n\n-- A key as a reason shows it: a plain name is shown, anything that might be data is not.\ncreate or replace function lsd_key_label(prefix text, key text) returns text\nlanguage sql immutable as $$\n  select case when key ~ '^[A-Za-z_][A-Za-z0-9_-]{0,39}$' and key !~ '^U[0-9a-f]{32}$' then prefix || key\n              else prefix || '[a key not shown]' end\n$$;\n\n-- The size of a value as compact JSON (as JSON.stringify writes it), from the size of\n-- PostgreSQL's text form, which adds a space after every \":\" and \",\". Only called for\n-- values whose text is near the bound, after the depth check (the walks are bounded then).\ncreate or replace function lsd_compact_json_bytes(v jsonb, text_bytes integer) returns integer\nlanguage sql immutable as $$\n  select text_bytes\n    - 2 * (select count(*) from jsonb_path_query(v, 'strict $.** ? (@.type() == \"object\").*'))::integer\n    - (select count(*) from jsonb_path_query(v, 'strict $.** ? (@.type() == \"array\")[*]'))::integer\n    + (select count(*) from jsonb_path_query(v, 'strict $.** ? (exists(@.*) || exists(@[*]))'))::integer\n$$;\n\n-- What is wrong with an event's properties against the bounds, or null. text_bytes is the\n-- size of properties::text, computed once by the claim. (plpgsql, cheapest checks first:\n-- a small event costs a few microseconds.)\ncreate or replace function lsd_properties_problem(props jsonb, text_bytes integer) returns text\nlanguage plpgsql immutable as $$\ndeclare\n  compact integer;\nbegin\n  if jsonb_typeof(props) is distinct from 'object' then\n    return format('properties must be a JSON object, got %s', lsd_json_kind(props));\n  end if;\n  -- Compact JSON is at least half the text form: past twice the bound, it is too large.\n  if text_bytes > 2 * 65536 then\n    return 'properties are more than 131072 bytes of JSON: at most 65536 bytes an event';\n  end if;\n  -- A container at level 9 (properties is level 1). The walk stops at that level, so a\n  -- value nested thousands of levels deep is refused without a deep recursion.\n  if text_bytes >= 18 and jsonb_path_exists(props, 'strict $.**{8} ? (@.type() == \"object\" || @.type() == \"array\")') then\n    return 'properties nest deeper than 8 levels (properties is level 1)';\n  end if;\n  if text_bytes > 65536 then\n    compact := lsd_compact_json_bytes(props, text_bytes);\n    if compact > 65536 then\n      return format('properties are %s bytes of JSON: at most 65536 bytes an event', compact);\n    end if;\n  end if;\n  -- 101 keys take more than 500 bytes of text, a string of 4,001 characters more than 4,001.\n  -- (Nested ifs: a condition holding a sub-select runs the full executor, even when its\n  -- first half is false.)\n  if text_bytes > 500 then\n    if (select count(*) from jsonb_path_query(props, 'strict $.** ? (@.type() == \"object\").*')) > 100 then\n      return 'properties have more than 100 keys (counted at every level)';\n    end if;\n  end if;\n  if text_bytes > 4001 then\n    if exists (\n        select 1 from jsonb_path_query(props, 'strict $.** ? (@.type() == \"string\")') s where length(s #>> '{}') > 4000\n        union all\n        select 1 from jsonb_path_query(props, 'strict $.** ? (@.type() == \"object\").keyvalue().key') k where length(k #>> '{}') > 4000) then\n      return 'a string in properties is longer than 4000 characters';\n    end if;\n  end if;\n  return null;\nend $$;\n\n-- Event types whose properties change the user record, and so are checked by lsd_fact_problem.\ncreate or replace function lsd_fact_types() returns text[]\nlanguage sql immutable as $$ select array['follow', 'account_linked', 'profile_updated', 'survey_answered', 'list_added'] $$;\n\n-- What is wrong with the properties the engine reads for this event type, or null. User\n-- attributes and survey answers hold what conditions and placeholders read: a string, a\n-- number, true/false, null, or a list of those (tags); never an object.\ncreate or replace function lsd_fact_problem(type_ text, props jsonb) returns text\nlanguage plpgsql immutable as $$\ndeclare\n  attrs jsonb;\n  prefix text;\n  bad record;\n  container constant jsonpath := 'strict $ ? (@.type() == \"object\" || (@.type() == \"array\" && exists(@[*] ? (@.type() == \"object\" || @.type() == \"array\"))))';\nbegin\n  case type_\n    when 'follow' then\n      if jsonb_typeof(props->'route') not in ('string', 'number', 'null') then\n        return format('follow: route must be a string, got %s', lsd_json_kind(props->'route'));\n      elsif jsonb_typeof(props->'unblocked') not in ('boolean', 'null') then\n        return format('follow: unblocked must be true or false, got %s', lsd_json_kind(props->'unblocked'));\n      end if;\n    when 'account_linked' then\n      if coalesce(jsonb_typeof(props->'memberId'), 'null') = 'null' then\n        return 'account_linked: memberId is missing';\n      elsif jsonb_typeof(props->'memberId') not in ('string', 'number') or (jsonb_typeof(props->'memberId') = 'number' and props->>'memberId' !~ '^-?[0-9]{1,15}$') then\n        return format('account_linked: memberId must be a string or a whole number, got %s', lsd_json_kind(props->'memberId'));\n      elsif btrim(props->>'memberId') = '' then\n        return 'account_linked: memberId is empty';\n      elsif length(props->>'memberId') > 200 then\n        return 'account_linked: memberId is longer than 200 characters';\n      end if;\n    when 'profile_updated' then\n      -- The attributes object, or (without one) the properties themselves.\n      if props ? 'attributes' then\n        if jsonb_typeof(props->'attributes') <> 'object' then\n          return format('profile_updated: attributes must be a JSON object, got %s', lsd_json_kind(props->'attributes'));\n        end if;\n        attrs := props->'attributes';\n        prefix := 'attributes.';\n      else\n        attrs := props;\n        prefix := '';\n      end if;\n      if jsonb_typeof(attrs->'linked') not in ('boolean', 'null') then\n        return format('profile_updated: %slinked must be true or false, got %s', prefix, lsd_json_kind(attrs->'linked'));\n      elsif jsonb_typeof(attrs->'timezone') not in ('string', 'null') then\n        return format('profile_updated: %stimezone must be a string (an IANA zone like Asia/Tokyo), got %s', prefix, lsd_json_kind(attrs->'timezone'));\n      end if;\n      if jsonb_path_exists(attrs, 'strict $.* ? (@.type() == \"object\" || (@.type() == \"array\" && exists(@[*] ? (@.type() == \"object\" || @.type() == \"array\"))))') then\n        select a.key, a.value into bad from jsonb_each(attrs) a where jsonb_path_exists(a.value, container) order by a.key limit 1;\n        return format('profile_updated: %s must be a string, a number, true/false, null or a list of those, got %s',\n                      lsd_key_label(prefix, bad.key), case when jsonb_typeof(bad.value) = 'array' then 'a list holding a list or an object' else lsd_json_kind(bad.value) end);\n      end if;\n    when 'survey_answered' then\n      if coalesce(jsonb_typeof(props->'question'), 'null') = 'null' then\n        return 'survey_answered: question is missing';\n      elsif jsonb_typeof(props->'question') not in ('string', 'number') then\n        return format('survey_answered: question must be a string, got %s', lsd_json_kind(props->'question'));\n      elsif btrim(props->>'question') = '' then\n        return 'survey_answered: question is empty';\n      elsif props ? 'answer' and jsonb_path_exists(props->'answer', container) then\n        return format('survey_answered: answer must be a string, a number, true/false or a list of those, got %s',\n                      case when jsonb_typeof(props->'answer') = 'array' then 'a list holding a list or an object' else lsd_json_kind(props->'answer') end);\n      elsif jsonb_typeof(props->'survey') not in ('string', 'number', 'null') then\n        return format('survey_answered: survey must be a string, got %s', lsd_json_kind(props->'survey'));\n      end if;\n    when 'list_added' then\n      if coalesce(jsonb_typeof(props->'list'), 'null') = 'null' then\n        return 'list_added: list is missing';\n      elsif jsonb_typeof(props->'list') not in ('string', 'number') then\n        return format('list_added: list must be a string, got %s', lsd_json_kind(props->'list'));\n      end if;\n    else null;\n  end case;\n  return null;\nend $$;\n\n-- What the planner and routing know of users. \"linked\" is read without a cast: a stored\n-- attribute of another type (written before ingest checked it) must not fail every tick.\ncreate or replace function lsd_user_facts(users_ text[]) returns jsonb\nlanguage sql stable as $$\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'line_user_id', u.line_user_id, 'following', u.following,\n           'attributes', u.attributes || jsonb_build_object('linked', u.member_id is not null\n             or case jsonb_typeof(u.attributes->'linked') when 'boolean' then (u.attributes->'linked') = 'true'::jsonb\n                                                          when 'string' then lower(u.attributes->>'linked') in ('true', 't', 'yes', 'y', 'on', '1')\n                                                          else false end),\n           'answers', u.answers)), '[]'::jsonb)\n  from line_users u where u.line_user_id = any(users_)\n$$;\n\n-- Takes a page of new events with a lease: resolves member ids, sets aside what cannot be\n-- applied (with the reason), applies what events say about users (follow state, links,\n-- answers, attributes), and returns the events with the facts routing needs.\n--   p: now, owner, lease_seconds, limit (rows, default 500), page_bytes (default 8 MiB of\n--      properties returned a page)\n--   returns: events, users, enrollments, set_aside (count), set_aside_reasons ({reason: n}),\n--      waiting_link (count), more (whether another page may be waiting)\ncreate or replace function lsd_ingest_claim(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 500);\n  page_bytes bigint := coalesce((p->>'page_bytes')::bigint, 8 * 1024 * 1024);\n  -- The database's clock too: a tick run with a clock set in the past (a test, a replay)\n  -- must not set aside events inserted now.\n  latest timestamptz := greatest(now_ts, now()) + interval '1 day';\n  e record;\n  resolved text;\n  reason text;\n  taken bigint[] := '{}';\n  users_ text[] := '{}';\n  aside_ids bigint[] := '{}';\n  aside_reasons text[] := '{}';\n  picked integer := 0;\n  waiting_count integer := 0;\n  fact_types constant text[] := lsd_fact_types();\nbegin\n  -- Member-id events whose link never came: set aside after 30 days, with the reason.\n  update events set status = 'set_aside', status_reason = 'member_id was never linked to a LINE user within 30 days', processed_at = now_ts\n  where id in (select id from events where status = 'waiting_link' and inserted_at < now_ts - interval '30 days' limit 1000);\n\n  for e in\n    with candidates as (\n      select id, octet_length(properties::text) as text_bytes from events\n      where status = 'new' and (lease_until is null or lease_until < now_ts)\n      order by id limit lim for update skip locked),\n    -- Bytes of properties this page returns: an event too large to take in is set aside\n    -- without its properties being returned, so it counts for nothing.\n    budget as (\n      select id, text_bytes, sum(case when text_bytes > 2 * 65536 then 0 else text_bytes end) over (order by id) as running\n      from candidates),\n    chosen as (\n      select id, text_bytes from budget where running <= page_bytes or id = (select min(id) from budget)),\n    leased as (\n      update events set lease_owner = owner_, lease_until = now_ts + lease\n      from chosen where events.id = chosen.id\n      returning events.id, events.line_user_id, events.member_id, events.type, events.properties, events.occurred_at, chosen.text_bytes)\n    select * from leased order by id\n  loop\n    picked := picked + 1;\n    -- Checked before a member id is looked up (a malformed event does not wait 30 days for\n    -- a link), then on the LINE user id the event ends up with.\n    reason := case\n      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'\n      when e.occurred_at < timestamptz '2000-01-01 00:00:00+00' then 'occurred_at is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)'\n      when e.occurred_at > latest then 'occurred_at is more than a day after now: check the clock, the time zone or the unit'\n    end;\n    if reason is null then reason := lsd_properties_problem(e.properties, e.text_bytes); end if;\n    if reason is null and e.type = any(fact_types) then reason := lsd_fact_problem(e.type, e.properties); end if;\n    resolved := e.line_user_id;\n    if reason is null and resolved is null and e.member_id is not null then\n      select line_user_id into resolved from line_users where member_id = e.member_id;\n      if resolved is null then\n        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;\n        waiting_count := waiting_count + 1; continue;\n      end if;\n      update events set line_user_id = resolved where id = e.id;\n    end if;\n    reason := coalesce(reason, case\n      when resolved is null then 'neither line_user_id nor member_id is given'\n      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.\n      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: \"U\" and 32 lowercase hex digits'\n      when e.type = 'account_linked' and exists (\n          select 1 from line_users where member_id = e.properties->>'memberId' and line_user_id <> resolved)\n        then 'account_linked: this memberId is already linked to another LINE user (a link nonce used twice?); the first link stands'\n    end);\n\n    if reason is null then\n      -- A block of its own: whatever still fails here (a concurrent tick linking the same\n      -- member id, say) sets this event aside and undoes only what it did.\n      begin\n        insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)\n        on conflict (line_user_id) do nothing;\n        case e.type\n          when 'follow' then\n            update line_users set following = true, followed_at = e.occurred_at, follow_route = coalesce(e.properties->>'route', follow_route), updated_at = now_ts\n            where line_user_id = resolved and (unfollowed_at is null or unfollowed_at <= e.occurred_at);\n          when 'unfollow' then\n            update line_users set following = false, unfollowed_at = e.occurred_at, updated_at = now_ts\n            where line_user_id = resolved and (followed_at is null or followed_at <= e.occurred_at);\n          when 'account_linked' then\n            update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{\"linked\": true}'::jsonb, updated_at = now_ts\n            where line_user_id = resolved;\n            -- Events that waited for this link are taken in now.\n            update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null\n            where status = 'waiting_link' and member_id = e.properties->>'memberId';\n          when 'profile_updated' then\n            update line_users set attributes = attributes || case when e.properties ? 'attributes' then e.properties->'attributes' else e.properties end, updated_at = now_ts\n            where line_user_id = resolved;\n          when 'survey_answered' then\n            update line_users set answers = answers || jsonb_build_object(e.properties->>'question', coalesce(e.properties->'answer', 'null'::jsonb)), updated_at = now_ts\n            where line_user_id = resolved;\n          else null;\n        end case;\n      exception when others then\n        -- The SQLSTATE only: an error's message can quote the values.\n        reason := format('%s: could not be applied to the user record (SQLSTATE %s); nothing of it was applied', e.type, sqlstate);\n      end;\n    end if;\n\n    if reason is not null then\n      aside_ids := aside_ids || e.id;\n      aside_reasons := aside_reasons || reason;\n      continue;\n    end if;\n    taken := taken || e.id;\n    users_ := users_ || resolved;\n  end loop;\n\n  update events set status = 'set_aside', status_reason = x.reason, processed_at = now_ts, lease_owner = null, lease_until = null\n  from unnest(aside_ids, aside_reasons) as x(id, reason) where events.id = x.id;\n\n  return jsonb_build_object(\n    -- Built once at the end (appending in the loop copied the page once per event).\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties) order by ev.id)\n                        from events ev where ev.id = any(taken)), '[]'::jsonb),\n    'set_aside', cardinality(aside_ids),\n    'set_aside_reasons', coalesce((select jsonb_object_agg(r.reason, r.n) from (select x as reason, count(*) as n from unnest(aside_reasons) x group by x) r), '{}'::jsonb),\n    'waiting_link', waiting_count,\n    -- A full page, or one cut short by its byte bound: there may be more.\n    'more', picked > 0 and (picked >= lim or exists (\n      select 1 from events where status = 'new' and (lease_until is null or lease_until < now_ts))),\n    'users', lsd_user_facts(users_),\n    'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for))\n                             from (select distinct on (line_user_id, scenario_id, status = 'active') *\n                                   from enrollments where line_user_id = any(users_)\n                                   order by line_user_id, scenario_id, status = 'active', entered_at desc) x\n                             -- every active one (at most one per scenario), and one ended one per scenario for re-entry rules\n                            ), '[]'::jsonb));\nend $$;\n\n-- Applies what routing decided for a page of events, in one transaction: enrollments\n-- created, ended or woken; the events marked done, or set aside with the reason when\n-- routing could not handle them (only while the lease is still ours).\ncreate or replace function lsd_ingest_commit(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  n_exit integer; n_enroll integer; n_wake integer; n_done integer; n_aside integer;\nbegin\n  update enrollments set status = 'exited', exit_reason = x.reason, ended_at = now_ts, due_at = null, lease_owner = null, lease_until = null, updated_at = now_ts\n  from jsonb_to_recordset(coalesce(p->'exit', '[]')) as x(enrollment_id uuid, reason text)\n  where enrollments.id = x.enrollment_id and enrollments.status = 'active';\n  get diagnostics n_exit = row_count;\n\n  -- An enrollment that a later event of the same page already ended is stored as ended\n  -- (re-entry rules still see it).\n  insert into enrollments (scenario_id, line_user_id, status, exit_reason, ended_at, step_id, entered_at, previous_at, due_at, trigger, trigger_event_id, scenario_hash, shard_key, created_at, updated_at)\n  select x.scenario_id, x.line_user_id, coalesce(x.status, 'active'), x.exit_reason, case when x.status = 'exited' then now_ts end,\n         x.step_id, lsd_ts(x.entered_at), lsd_ts(x.entered_at), case when coalesce(x.status, 'active') = 'active' then lsd_ts(x.entered_at) end,\n         coalesce(x.trigger, '{}'), x.trigger_event_id, x.scenario_hash, lsd_shard_key(x.line_user_id), now_ts, now_ts\n  from jsonb_to_recordset(coalesce(p->'enroll', '[]')) as x(scenario_id text, line_user_id text, status text, exit_reason text, step_id text, entered_at jsonb, trigger jsonb, trigger_event_id bigint, scenario_hash text)\n  on conflict (scenario_id, line_user_id) where status = 'active' do nothing;\n  get diagnostics n_enroll = row_count;\n\n  update enrollments set due_at = least(due_at, now_ts), updated_at = now_ts\n  where id in (select x::uuid from jsonb_array_elements_text(coalesce(p->'wake', '[]'::jsonb)) x) and status = 'active';\n  get diagnostics n_wake = row_count;\n\n  update events set status = 'set_aside', status_reason = left(x.reason, 500), processed_at = now_ts, lease_owner = null, lease_until = null\n  from jsonb_to_recordset(coalesce(p->'set_aside', '[]')) as x(id bigint, reason text)\n  where events.id = x.id and events.lease_owner = owner_ and events.status = 'new';\n  get diagnostics n_aside = row_count;\n\n  update events set status = 'done', processed_at = now_ts, lease_owner = null, lease_until = null\n  where id in (select x::bigint from jsonb_array_elements_text(coalesce(p->'done', '[]'::jsonb)) x) and lease_owner = owner_ and status = 'new';\n  get diagnostics n_done = row_count;\n\n  return jsonb_build_object('exited', n_exit, 'enrolled', n_enroll, 'woken', n_wake, 'done', n_done, 'set_aside', n_aside);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261126000001_ingest_isolation.sql');\n" },
+    { name: "20261126000002_ingest_facts_as_of.sql", sql: "-- line-step-delivery: routing sees each event's user as of that event.\n--\n-- Ingest applies a page's events to the user records (follow state, link, attributes,\n-- answers), then routes them. Routed with the page's final facts, an earlier event saw\n-- what later events of the same page did: a list_added followed by an unfollow in one page\n-- enrolled no one, in two pages enrolled and then exited, so where a page happened to\n-- split (the page size, other events in between, bad ones set aside) decided what a user\n-- got. The claim now returns, with each event that changes the user record, the user's\n-- facts once it is applied (and with a user's first such event, the facts before it);\n-- the tick replays them in order. Otherwise as in 20261126000001.\n\n-- Takes a page of new events with a lease: resolves member ids, sets aside what cannot be\n-- applied (with the reason), applies what events say about users (follow state, links,\n-- answers, attributes), and returns the events with the facts routing needs.\n--   p: now, owner, lease_seconds, limit (rows, default 500), page_bytes (default 8 MiB of\n--      properties returned a page)\n--   returns: events, users, enrollments, set_aside (count), set_aside_reasons ({reason: n}),\n--      waiting_link (count), more (whether another page may be waiting). An event that\n--      changes the user record carries facts_after (the user's facts once it is applied),\n--      and a user's first such event facts_before: routing replays them in order, so it\n--      sees each event's user as of that event, wherever pages happen to split.\ncreate or replace function lsd_ingest_claim(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 500);\n  page_bytes bigint := coalesce((p->>'page_bytes')::bigint, 8 * 1024 * 1024);\n  -- The database's clock too: a tick run with a clock set in the past (a test, a replay)\n  -- must not set aside events inserted now.\n  latest timestamptz := greatest(now_ts, now()) + interval '1 day';\n  e record;\n  resolved text;\n  reason text;\n  taken bigint[] := '{}';\n  users_ text[] := '{}';\n  aside_ids bigint[] := '{}';\n  aside_reasons text[] := '{}';\n  picked integer := 0;\n  waiting_count integer := 0;\n  fact_types constant text[] := lsd_fact_types();\n  -- Types that change the user record (follow state, link, attributes, answers).\n  changing constant text[] := array['follow', 'unfollow', 'account_linked', 'profile_updated', 'survey_answered'];\n  changed_users text[] := '{}';\n  before_ids bigint[] := '{}';\n  before_facts jsonb[] := '{}';\n  after_ids bigint[] := '{}';\n  after_facts jsonb[] := '{}';\n  facts_before jsonb;\nbegin\n  -- Member-id events whose link never came: set aside after 30 days, with the reason.\n  update events set status = 'set_aside', status_reason = 'member_id was never linked to a LINE user within 30 days', processed_at = now_ts\n  where id in (select id from events where status = 'waiting_link' and inserted_at < now_ts - interval '30 days' limit 1000);\n\n  for e in\n    with candidates as (\n      select id, octet_length(properties::text) as text_bytes from events\n      where status = 'new' and (lease_until is null or lease_until < now_ts)\n      order by id limit lim for update skip locked),\n    -- Bytes of properties this page returns: an event too large to take in is set aside\n    -- without its properties being returned, so it counts for nothing.\n    budget as (\n      select id, text_bytes, sum(case when text_bytes > 2 * 65536 then 0 else text_bytes end) over (order by id) as running\n      from candidates),\n    chosen as (\n      select id, text_bytes from budget where running <= page_bytes or id = (select min(id) from budget)),\n    leased as (\n      update events set lease_owner = owner_, lease_until = now_ts + lease\n      from chosen where events.id = chosen.id\n      returning events.id, events.line_user_id, events.member_id, events.type, events.properties, events.occurred_at, chosen.text_bytes)\n    select * from leased order by id\n  loop\n    picked := picked + 1;\n    -- Checked before a member id is looked up (a malformed event does not wait 30 days for\n    -- a link), then on the LINE user id the event ends up with.\n    reason := case\n      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'\n      when e.occurred_at < timestamptz '2000-01-01 00:00:00+00' then 'occurred_at is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)'\n      when e.occurred_at > latest then 'occurred_at is more than a day after now: check the clock, the time zone or the unit'\n    end;\n    if reason is null then reason := lsd_properties_problem(e.properties, e.text_bytes); end if;\n    if reason is null and e.type = any(fact_types) then reason := lsd_fact_problem(e.type, e.properties); end if;\n    resolved := e.line_user_id;\n    if reason is null and resolved is null and e.member_id is not null then\n      select line_user_id into resolved from line_users where member_id = e.member_id;\n      if resolved is null then\n        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;\n        waiting_count := waiting_count + 1; continue;\n      end if;\n      update events set line_user_id = resolved where id = e.id;\n    end if;\n    reason := coalesce(reason, case\n      when resolved is null then 'neither line_user_id nor member_id is given'\n      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.\n      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: \"U\" and 32 lowercase hex digits'\n      when e.type = 'account_linked' and exists (\n          select 1 from line_users where member_id = e.properties->>'memberId' and line_user_id <> resolved)\n        then 'account_linked: this memberId is already linked to another LINE user (a link nonce used twice?); the first link stands'\n    end);\n\n    facts_before := null;\n    if reason is null and e.type = any(changing) and not resolved = any(changed_users) then\n      facts_before := lsd_user_facts(array[resolved])->0;\n    end if;\n    if reason is null then\n      -- A block of its own: whatever still fails here (a concurrent tick linking the same\n      -- member id, say) sets this event aside and undoes only what it did.\n      begin\n        insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)\n        on conflict (line_user_id) do nothing;\n        case e.type\n          when 'follow' then\n            update line_users set following = true, followed_at = e.occurred_at, follow_route = coalesce(e.properties->>'route', follow_route), updated_at = now_ts\n            where line_user_id = resolved and (unfollowed_at is null or unfollowed_at <= e.occurred_at);\n          when 'unfollow' then\n            update line_users set following = false, unfollowed_at = e.occurred_at, updated_at = now_ts\n            where line_user_id = resolved and (followed_at is null or followed_at <= e.occurred_at);\n          when 'account_linked' then\n            update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{\"linked\": true}'::jsonb, updated_at = now_ts\n            where line_user_id = resolved;\n            -- Events that waited for this link are taken in now.\n            update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null\n            where status = 'waiting_link' and member_id = e.properties->>'memberId';\n          when 'profile_updated' then\n            update line_users set attributes = attributes || case when e.properties ? 'attributes' then e.properties->'attributes' else e.properties end, updated_at = now_ts\n            where line_user_id = resolved;\n          when 'survey_answered' then\n            update line_users set answers = answers || jsonb_build_object(e.properties->>'question', coalesce(e.properties->'answer', 'null'::jsonb)), updated_at = now_ts\n            where line_user_id = resolved;\n          else null;\n        end case;\n      exception when others then\n        -- The SQLSTATE only: an error's message can quote the values.\n        reason := format('%s: could not be applied to the user record (SQLSTATE %s); nothing of it was applied', e.type, sqlstate);\n      end;\n    end if;\n\n    if reason is null and e.type = any(changing) then\n      if not resolved = any(changed_users) then\n        -- (null when the user had no row yet: routing then starts from a new user's facts)\n        before_ids := before_ids || e.id;\n        before_facts := before_facts || facts_before;\n        changed_users := changed_users || resolved;\n      end if;\n      after_ids := after_ids || e.id;\n      after_facts := after_facts || (lsd_user_facts(array[resolved])->0);\n    end if;\n    if reason is not null then\n      aside_ids := aside_ids || e.id;\n      aside_reasons := aside_reasons || reason;\n      continue;\n    end if;\n    taken := taken || e.id;\n    users_ := users_ || resolved;\n  end loop;\n\n  update events set status = 'set_aside', status_reason = x.reason, processed_at = now_ts, lease_owner = null, lease_until = null\n  from unnest(aside_ids, aside_reasons) as x(id, reason) where events.id = x.id;\n\n  return jsonb_build_object(\n    -- Built once at the end (appending in the loop copied the page once per event).\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties)\n                                         || case when b.f is null then '{}'::jsonb else jsonb_build_object('facts_before', b.f) end\n                                         || case when a.f is null then '{}'::jsonb else jsonb_build_object('facts_after', a.f) end order by ev.id)\n                        from events ev\n                        left join unnest(before_ids, before_facts) as b(id, f) on b.id = ev.id\n                        left join unnest(after_ids, after_facts) as a(id, f) on a.id = ev.id\n                        where ev.id = any(taken)), '[]'::jsonb),\n    'set_aside', cardinality(aside_ids),\n    'set_aside_reasons', coalesce((select jsonb_object_agg(r.reason, r.n) from (select x as reason, count(*) as n from unnest(aside_reasons) x group by x) r), '{}'::jsonb),\n    'waiting_link', waiting_count,\n    -- A full page, or one cut short by its byte bound: there may be more.\n    'more', picked > 0 and (picked >= lim or exists (\n      select 1 from events where status = 'new' and (lease_until is null or lease_until < now_ts))),\n    'users', lsd_user_facts(users_),\n    'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for))\n                             from (select distinct on (line_user_id, scenario_id, status = 'active') *\n                                   from enrollments where line_user_id = any(users_)\n                                   order by line_user_id, scenario_id, status = 'active', entered_at desc) x\n                             -- every active one (at most one per scenario), and one ended one per scenario for re-entry rules\n                            ), '[]'::jsonb));\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261126000002_ingest_facts_as_of.sql');\n" },
     { name: "20261126000050_operations_hold.sql", sql: "-- line-step-delivery: no routine operation destroys state.\n--\n-- * A run limited to one scenario claims and sends only that scenario's enrollments and\n--   batches (lsd_claim_due and lsd_claim_batches take an optional scenario filter).\n-- * A scenario whose file is absent is not a retired one: registration reports it as\n--   missing (with its last definition, so events are still taken in for it, and how many\n--   users are inside), and the tick holds its enrollments and batches until the file is\n--   back. Retiring is explicit (\"status\": \"retired\"), recorded in scenarios.retired_at.\n-- * The outbox obeys exits: a batch no attempt of which may have reached LINE is sent\n--   only to the recipients who have not left since it was planned (an unfollow, an exit\n--   event, a restart, a retired scenario); the others' deliveries are skipped, with the\n--   reason. An uncertain batch is resent as it was (a retry must be identical).\n\nalter table scenarios add column if not exists retired_at timestamptz;\ncomment on column scenarios.retired_at is 'When a definition with \"status\": \"retired\" was first registered: its enrollments end and nobody enters. A registered scenario with no file and no retired_at is missing: its users are held until the file is back.';\n\n-- Scenarios that an earlier release ended when their file disappeared (every enrollment\n-- exited with \"the scenario was removed\") count as retired, so that an upgrade does not\n-- report them as missing files. A file that is still there clears this at its next run.\nupdate scenarios s set retired_at = s.updated_at\nwhere s.retired_at is null\n  and s.scenario_id in (select distinct scenario_id from enrollments where exit_reason = 'the scenario was removed')\n  and not exists (select 1 from enrollments e where e.scenario_id = s.scenario_id and e.status = 'active');\n\n-- A batch whose every recipient left before it was sent is never sent: status skipped.\nalter table outbox_batches drop constraint if exists outbox_batches_status;\nalter table outbox_batches add constraint outbox_batches_status\n  check (status in ('pending', 'sent', 'failed', 'needs_review', 'skipped')) not valid;\nalter table outbox_batches validate constraint outbox_batches_status;\ncomment on column outbox_batches.status is 'pending: to send; sent; failed: LINE refused it (see error); needs_review: still pending past the retry-key window, so a resend could duplicate: a person decides; skipped: every recipient left before it was sent (deliveries.reason says why).';\n\n-- Registers the scenario definitions of this run; moves enrollments planned with an older\n-- definition to \"due now\" (a page at a time), so a retimed step applies at once.\n--   present: the ids of every scenario file of this run (default: the ones registered). A\n--            run limited to one scenario registers only that one but names them all, so\n--            the others are neither updated nor taken for missing.\n-- Returns, besides each registered scenario's first run:\n--   missing: registered scenarios with no file and not retired, with their last\n--            definition (events are still routed by it) and how many users are inside;\n--   retired_absent: retired scenarios with no file that still have users inside (the\n--            tick ends their enrollments).\ncreate or replace function lsd_register_scenarios(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'reschedule_limit')::integer, 5000);\n  dry boolean := coalesce((p->>'dry')::boolean, false);\n  present text[] := coalesce((select array_agg(x) from jsonb_array_elements_text(p->'present') x),\n                             (select array_agg(x->>'id') from jsonb_array_elements(p->'scenarios') x), '{}');\n  s jsonb;\n  moved integer;\n  total_moved integer := 0;\n  out jsonb := '[]'::jsonb;\n  row_ scenarios;\nbegin\n  if dry then\n    -- Plan-only runs write nothing: a scenario not seen before counts as switched on now.\n    out := coalesce((\n      select jsonb_agg(jsonb_build_object('id', x->>'id', 'activated_at', coalesce(lsd_ms(sc.activated_at), (p->'now')::numeric)))\n      from jsonb_array_elements(p->'scenarios') x left join scenarios sc on sc.scenario_id = x->>'id'), '[]'::jsonb);\n  else\n    for s in select * from jsonb_array_elements(p->'scenarios') loop\n      insert into scenario_versions (scenario_id, hash, version, definition, first_seen_at)\n      values (s->>'id', s->>'hash', (s->>'version')::integer, s->'definition', now_ts)\n      on conflict do nothing;\n      insert into scenarios (scenario_id, current_hash, version, activated_at, rescheduled_hash, updated_at)\n      values (s->>'id', s->>'hash', (s->>'version')::integer, now_ts, s->>'hash', now_ts)\n      on conflict (scenario_id) do update\n        set current_hash = excluded.current_hash, version = excluded.version, updated_at = excluded.updated_at\n        where scenarios.current_hash <> excluded.current_hash;\n      -- Retired is what the file says now (an earlier retirement is undone by a file that is active again).\n      if s->'definition'->>'status' = 'retired' then\n        update scenarios set retired_at = now_ts where scenario_id = s->>'id' and retired_at is null;\n      else\n        update scenarios set retired_at = null where scenario_id = s->>'id' and retired_at is not null;\n      end if;\n      select * into row_ from scenarios where scenario_id = s->>'id';\n      if row_.rescheduled_hash is distinct from row_.current_hash then\n        update enrollments set due_at = now_ts, updated_at = now_ts\n        where id in (\n          select id from enrollments\n          where status = 'active' and scenario_id = row_.scenario_id and scenario_hash <> row_.current_hash and due_at > now_ts\n          limit lim for update skip locked);\n        get diagnostics moved = row_count;\n        total_moved := total_moved + moved;\n        if moved < lim then\n          update scenarios set rescheduled_hash = current_hash where scenario_id = row_.scenario_id;\n        end if;\n      end if;\n      out := out || jsonb_build_object('id', row_.scenario_id, 'activated_at', lsd_ms(row_.activated_at));\n    end loop;\n\n    -- A retired scenario whose file is gone too: its users are brought due, a page at a\n    -- time, so the tick ends their enrollments.\n    for row_ in\n      select * from scenarios\n      where scenario_id <> all(present) and retired_at is not null and rescheduled_hash is distinct from current_hash\n    loop\n      update enrollments set due_at = now_ts, updated_at = now_ts\n      where id in (\n        select id from enrollments\n        where status = 'active' and scenario_id = row_.scenario_id and due_at > now_ts\n        limit lim for update skip locked);\n      get diagnostics moved = row_count;\n      total_moved := total_moved + moved;\n      if moved < lim then\n        update scenarios set rescheduled_hash = current_hash where scenario_id = row_.scenario_id;\n      end if;\n    end loop;\n  end if;\n\n  return jsonb_build_object(\n    'scenarios', out,\n    'rescheduled', total_moved,\n    'missing', coalesce((\n      select jsonb_agg(jsonb_build_object('id', sc.scenario_id, 'hash', sc.current_hash, 'definition', v.definition,\n               'activated_at', lsd_ms(sc.activated_at), 'users_inside', inside.n) order by sc.scenario_id)\n      from scenarios sc\n      left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash\n      cross join lateral (select count(*) as n from enrollments e where e.scenario_id = sc.scenario_id and e.status = 'active') inside\n      where sc.scenario_id <> all(present) and sc.retired_at is null), '[]'::jsonb),\n    'retired_absent', coalesce((\n      select jsonb_agg(jsonb_build_object('id', sc.scenario_id, 'users_inside', inside.n) order by sc.scenario_id)\n      from scenarios sc\n      cross join lateral (select count(*) as n from enrollments e where e.scenario_id = sc.scenario_id and e.status = 'active') inside\n      where sc.scenario_id <> all(present) and sc.retired_at is not null and inside.n > 0), '[]'::jsonb));\nend $$;\n\n-- Claims a page of due enrollments with a lease, with everything the planner needs.\n-- scenario_ids (optional): only enrollments of these scenarios (a run limited to one\n-- scenario; the enrollments of a scenario whose file is missing are held).\ncreate or replace function lsd_claim_due(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 1000);\n  shard_count integer := coalesce((p->>'shard_count')::integer, 1);\n  shard_index integer := coalesce((p->>'shard_index')::integer, 0);\n  types_ text[] := coalesce((select array_agg(t) from jsonb_array_elements_text(p->'event_types') t), '{}');\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  claimed jsonb;\n  users_ text[];\n  since timestamptz;\nbegin\n  with due as (\n    select id from enrollments\n    where status = 'active' and due_at <= now_ts and (lease_until is null or lease_until < now_ts)\n      and (shard_count <= 1 or shard_key % shard_count = shard_index)\n      and (only_ is null or scenario_id = any(only_))\n    order by due_at limit lim for update skip locked),\n  leased as (\n    update enrollments set lease_owner = owner_, lease_until = now_ts + lease\n    from due where enrollments.id = due.id\n    returning enrollments.*)\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', id, 'scenario_id', scenario_id, 'line_user_id', line_user_id, 'step_id', step_id,\n           'entered_at', lsd_ms(entered_at), 'previous_at', lsd_ms(previous_at), 'wait_started_at', lsd_ms(wait_started_at),\n           'trigger', trigger, 'scenario_hash', scenario_hash, 'converted', converted_at is not null)), '[]'::jsonb),\n         coalesce(array_agg(distinct line_user_id), '{}'), min(entered_at)\n    into claimed, users_, since\n  from leased;\n\n  return jsonb_build_object(\n    'enrollments', claimed,\n    'users', lsd_user_facts(users_),\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties) order by ev.occurred_at)\n                        from events ev where ev.line_user_id = any(users_) and ev.occurred_at >= since and ev.type = any(types_) and ev.status <> 'set_aside'), '[]'::jsonb),\n    -- For the frequency cap: sends per claimed user since cap_since.\n    'sent_counts', case when p ? 'cap_since' then coalesce((\n      select jsonb_object_agg(d.line_user_id, d.n) from (\n        select line_user_id, count(*) as n from deliveries\n        where line_user_id = any(users_) and kind = 'send' and created_at >= lsd_ts(p->'cap_since')\n        group by line_user_id) d), '{}'::jsonb) else '{}'::jsonb end,\n    'previous_definitions', coalesce((select jsonb_agg(jsonb_build_object('scenario_id', v.scenario_id, 'hash', v.hash, 'definition', v.definition))\n                                      from scenario_versions v\n                                      where (v.scenario_id, v.hash) in (select x->>'scenario_id', x->>'scenario_hash' from jsonb_array_elements(claimed) x)\n                                        and v.hash <> (select current_hash from scenarios s where s.scenario_id = v.scenario_id)), '[]'::jsonb));\nend $$;\n\n-- Drops recipients from pending batches, before they are sent: their deliveries become\n-- skipped with the reason, and the batch goes to the rest (a push when one is left), or is\n-- skipped when nobody is left. drops: [{batch_id, line_user_id, reason}], of batches the\n-- caller holds locked and no attempt of which may have reached LINE. Returns the batches\n-- changed and what was dropped per scenario, step and reason.\ncreate or replace function lsd_skip_recipients(drops jsonb, now_ts timestamptz) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  changed jsonb;\n  dropped jsonb;\nbegin\n  with x as materialized (\n    select * from jsonb_to_recordset(drops) as x(batch_id uuid, line_user_id text, reason text)),\n  skipped as (\n    update deliveries d set status = 'skipped', reason = x.reason\n    from x where d.batch_id = x.batch_id and d.line_user_id = x.line_user_id and d.status = 'pending'\n    returning d.batch_id, d.line_user_id, d.scenario_id, d.step_id, x.reason),\n  per_batch as (\n    select batch_id, count(*)::integer as n, array_agg(line_user_id) as users from skipped group by batch_id),\n  shrunk as (\n    update outbox_batches b set\n      recipients = case when cardinality(b.recipients) > g.n\n                        then array(select r from unnest(b.recipients) r where r <> all(g.users)) else b.recipients end,\n      kind = case when cardinality(b.recipients) - g.n = 1 then 'push' else b.kind end,\n      status = case when cardinality(b.recipients) > g.n then b.status else 'skipped' end,\n      error = case when cardinality(b.recipients) > g.n then b.error\n                   else jsonb_build_object('message', 'every recipient left before it was sent') end,\n      lease_owner = case when cardinality(b.recipients) > g.n then b.lease_owner end,\n      lease_until = case when cardinality(b.recipients) > g.n then b.lease_until end,\n      attempt_started_at = case when cardinality(b.recipients) > g.n then b.attempt_started_at end,\n      updated_at = now_ts\n    from per_batch g where b.id = g.batch_id\n    returning b.id, b.recipients, b.kind, b.status)\n  select (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'recipients', to_jsonb(recipients), 'kind', kind, 'status', status)), '[]'::jsonb) from shrunk),\n         (select coalesce(jsonb_agg(jsonb_build_object('scenario_id', scenario_id, 'step_id', step_id, 'reason', reason, 'count', n)), '[]'::jsonb)\n          from (select scenario_id, step_id, reason, count(*) as n from skipped group by scenario_id, step_id, reason) s)\n    into changed, dropped;\n  return jsonb_build_object('batches', changed, 'skipped', dropped);\nend $$;\n\n-- Claims pending outbox batches with a lease. A batch that may already have been\n-- accepted by LINE (a timeout, a 5xx, a crash mid-send) and is older than the retry-key\n-- window is never resent blindly: it is marked needs_review for a person.\n--   scenario_ids (optional): only batches of these scenarios.\n--   exit_types (optional): {scenario id: [event types of its exit rules]}.\n-- What is sent obeys what is known when it is sent. Before a batch is leased, the\n-- recipients who left since it was planned are dropped (lsd_skip_recipients): an\n-- unfollow, an exit recorded on the enrollment, a retired scenario. And the events of\n-- exit_types that happened to a recipient since the entry are returned (exit_events), so\n-- the tick can apply the scenario's exit rules to the rest, also to an enrollment that\n-- finished with this very step (lsd_drop_recipients). Only a batch no attempt of which\n-- may have reached LINE changes: a retry must repeat the identical request, so an\n-- uncertain batch is sent as it was.\ncreate or replace function lsd_claim_batches(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  win interval := make_interval(secs => coalesce((p->>'retry_window_seconds')::integer, 23 * 3600));\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  exit_types jsonb := case when jsonb_typeof(p->'exit_types') = 'object' then p->'exit_types' else '{}'::jsonb end;\n  picked_ids uuid[];\n  changeable uuid[];\n  reviewed integer;\n  drops jsonb;\n  dropped jsonb := '{\"skipped\": []}'::jsonb;\n  claimed jsonb;\nbegin\n  -- An attempt that never recorded its result (the process died) counts as uncertain.\n  -- (A join on the primary key: a semi-join here was planned as two sequential scans while\n  -- the table's statistics said it was empty, quadratic once it filled within one tick.)\n  with stuck as (\n    select id from outbox_batches\n    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts\n    limit 1000 for update skip locked)\n  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null\n  from stuck where b.id = stuck.id;\n\n  with old as (\n    select id from outbox_batches\n    where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)\n    limit 1000 for update skip locked),\n  marked as (\n    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),\n  flagged as (\n    update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)\n  select count(*) into reviewed from marked;\n\n  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).\n  picked_ids := array(\n    select id from outbox_batches\n    where status = 'pending' and (lease_until is null or lease_until < now_ts)\n      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))\n      and (only_ is null or scenario_id = any(only_))\n    order by created_at limit lim for update skip locked);\n  -- Never uncertain and no attempt in progress: no attempt of these may have reached LINE.\n  changeable := array(select id from outbox_batches where id = any(picked_ids) and uncertain_since is null and attempt_started_at is null);\n\n  -- Only leaving on the user's account counts: an unfollow, an exit event, a new trigger\n  -- that restarted the scenario, or a retired scenario. (An enrollment that the engine\n  -- ended at a later step, say for a date that is not a date, still gets this step.)\n  select coalesce(jsonb_agg(jsonb_build_object('batch_id', g.batch_id, 'line_user_id', g.line_user_id, 'reason', g.reason)), '[]'::jsonb)\n    into drops\n  from (\n    select d.batch_id, d.line_user_id,\n           case\n             when u.following is false or (e.status = 'exited' and e.exit_reason = 'unfollowed') then 'unfollowed'\n             when sc.retired_at is not null then 'exited before sending: the scenario was retired'\n             when e.status <> 'exited' then null\n             when e.exit_reason like 'exit: %' then 'exited before sending: ' || substr(e.exit_reason, 7)\n             when e.exit_reason like 'goal: %' or e.exit_reason = 'restarted by a new trigger' then 'exited before sending: ' || e.exit_reason\n           end as reason\n    from outbox_batches b\n    join deliveries d on d.batch_id = b.id and d.status = 'pending'\n    join enrollments e on e.id = d.enrollment_id\n    left join line_users u on u.line_user_id = d.line_user_id\n    left join scenarios sc on sc.scenario_id = b.scenario_id\n    where b.id = any(changeable)) g\n  where g.reason is not null;\n  if jsonb_array_length(drops) > 0 then\n    dropped := lsd_skip_recipients(drops, now_ts);\n  end if;\n\n  with leased as (\n    update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,\n      first_attempt_at = coalesce(first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts\n    where id = any(picked_ids) and status = 'pending'\n    returning outbox_batches.*)\n  select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,\n           'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at), '[]'::jsonb)\n    into claimed from leased;\n\n  return jsonb_build_object(\n    'batches', claimed,\n    'needs_review', reviewed,\n    'skipped', dropped->'skipped',\n    'exit_events', coalesce((\n      select jsonb_agg(jsonb_build_object('batch_id', d.batch_id, 'line_user_id', d.line_user_id, 'type', ev.type,\n               'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties))\n      from outbox_batches b\n      join deliveries d on d.batch_id = b.id and d.status = 'pending'\n      join enrollments e on e.id = d.enrollment_id\n      join events ev on ev.line_user_id = d.line_user_id and ev.occurred_at > e.entered_at and ev.status <> 'set_aside'\n        and ev.type in (select jsonb_array_elements_text(exit_types->b.scenario_id))\n      where b.id = any(changeable) and b.status = 'pending' and exit_types ? b.scenario_id), '[]'::jsonb));\nend $$;\n\n-- Records what LINE answered for each batch: sent (200, or 409 for a repeated retry\n-- key), failed (LINE refused it), deferred (not accepted: try again later) or uncertain\n-- (no answer: a timeout or a 5xx, LINE may have accepted it). The deliveries of the\n-- recipients who were dropped before sending stay skipped. Once an attempt may have been\n-- accepted, the batch stays uncertain whatever a later attempt is answered (a 429, a 401,\n-- a deferral): only a 200 or a 409 (sent) settles it, or the review after the window.\ncreate or replace function lsd_record_results(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  -- The batches by primary key, and the results parsed once: with the outbox's statistics\n  -- still saying \"nearly empty\", the join was planned as a scan of every pending batch\n  -- re-parsing the results for each, slower with each page a tick had in flight.\n  ids uuid[] := array(select (x->>'batch_id')::uuid from jsonb_array_elements(coalesce(p->'results', '[]')) x);\n  n integer;\nbegin\n  with r as materialized (\n    select * from jsonb_to_recordset(coalesce(p->'results', '[]')) as x(batch_id uuid, outcome text, request_id text, error jsonb)),\n  updated as (\n    update outbox_batches b set\n      status = case r.outcome when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,\n      sent_at = case when r.outcome = 'sent' then now_ts end,\n      line_request_id = coalesce(r.request_id, b.line_request_id),\n      error = case when r.outcome = 'sent' then null else r.error end,\n      uncertain_since = case when r.outcome = 'uncertain' then coalesce(b.uncertain_since, b.attempt_started_at, now_ts) else b.uncertain_since end,\n      attempt_started_at = null, lease_owner = null, lease_until = null, updated_at = now_ts\n    from r where b.id = any(ids) and b.id = r.batch_id and b.lease_owner = owner_ and b.status = 'pending'\n    returning b.id, r.outcome)\n  update deliveries d set\n    status = case u.outcome when 'sent' then 'sent' when 'failed' then 'failed' else 'pending' end,\n    sent_at = case when u.outcome = 'sent' then now_ts end\n  from updated u where d.batch_id = u.id and d.status = 'pending';\n  get diagnostics n = row_count;\n  return jsonb_build_object('deliveries', n);\nend $$;\n\n-- Drops recipients of batches this owner has just claimed, when the scenario's exit rules\n-- say they left (see lsd_claim_batches): drops [{batch_id, line_user_id, reason}].\ncreate or replace function lsd_drop_recipients(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owned uuid[];\nbegin\n  -- Still leased to this owner, never uncertain: only then may the request change.\n  owned := array(\n    select b.id from outbox_batches b\n    where b.id in (select (x->>'batch_id')::uuid from jsonb_array_elements(coalesce(p->'drops', '[]'::jsonb)) x)\n      and b.lease_owner = p->>'owner' and b.status = 'pending' and b.uncertain_since is null\n    for update);\n  return lsd_skip_recipients(coalesce((\n    select jsonb_agg(x) from jsonb_array_elements(coalesce(p->'drops', '[]'::jsonb)) x where (x->>'batch_id')::uuid = any(owned)), '[]'::jsonb), now_ts);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261126000050_operations_hold.sql');\n" },
     { name: "20261126000051_outbox_exit_check_bound.sql", sql: "-- line-step-delivery: the outbox claim checks for recipients who left only where something\n-- can have changed, within a bound. Migration 20261126000050 checked every recipient of\n-- every claimed batch: 200 multicasts of 500 fresh recipients took ~3-4 s to claim on a\n-- small machine (statement timeout through the HTTP API: 8 s), though a batch planned in\n-- this tick knows everything the tick took in. Now a claim checks only the batches planned\n-- before the tick took in its events (left by an earlier tick), at most 20,000 recipients a\n-- call, and returns exit events only for recipients whose enrollment finished.\n\n-- Claims pending outbox batches with a lease. A batch that may already have been\n-- accepted by LINE (a timeout, a 5xx, a crash mid-send) and is older than the retry-key\n-- window is never resent blindly: it is marked needs_review for a person.\n--   scenario_ids (optional): only batches of these scenarios.\n--   checked_before (optional, ms): batches planned up to this moment (left by an earlier\n--     tick: held by the monthly limit, the quota reserve, a crash) are checked for\n--     recipients who left since; later ones were planned with all this tick took in.\n--   exit_types (optional): {scenario id: [event types of its exit rules]}.\n-- What is sent obeys what is known when it is sent. Before a checked batch is leased, the\n-- recipients who left since it was planned are dropped (lsd_skip_recipients): an\n-- unfollow, an exit recorded on the enrollment, a retired scenario. And for a recipient\n-- whose enrollment finished (the batch holds its last step), the events of exit_types\n-- taken in since the entry are returned (exit_events), for the tick to apply the\n-- scenario's exit rules (then lsd_drop_recipients). Only a batch no attempt of which may\n-- have reached LINE changes: a retry must repeat the identical request, so an uncertain\n-- batch is sent as it was. The recipients checked per call are bounded (a page of 20,000),\n-- so that a claim stays well inside the HTTP API's statement timeout.\ncreate or replace function lsd_claim_batches(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  win interval := make_interval(secs => coalesce((p->>'retry_window_seconds')::integer, 23 * 3600));\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  checked_before timestamptz := lsd_ts(p->'checked_before');\n  exit_types jsonb := case when jsonb_typeof(p->'exit_types') = 'object' then p->'exit_types' else '{}'::jsonb end;\n  check_limit integer := 20000;\n  picked_ids uuid[];\n  checked uuid[];\n  reviewed integer;\n  drops jsonb;\n  dropped jsonb := '{\"skipped\": []}'::jsonb;\n  claimed jsonb;\nbegin\n  -- An attempt that never recorded its result (the process died) counts as uncertain.\n  -- (A join on the primary key: a semi-join here was planned as two sequential scans while\n  -- the table's statistics said it was empty, quadratic once it filled within one tick.)\n  with stuck as (\n    select id from outbox_batches\n    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts\n    limit 1000 for update skip locked)\n  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null\n  from stuck where b.id = stuck.id;\n\n  with old as (\n    select id from outbox_batches\n    where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)\n    limit 1000 for update skip locked),\n  marked as (\n    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),\n  flagged as (\n    update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)\n  select count(*) into reviewed from marked;\n\n  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).\n  picked_ids := array(\n    select id from outbox_batches\n    where status = 'pending' and (lease_until is null or lease_until < now_ts)\n      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))\n      and (only_ is null or scenario_id = any(only_))\n    order by created_at limit lim for update skip locked);\n\n  if checked_before is not null then\n    -- Batches to check: planned before checked_before, and no attempt of them may have\n    -- reached LINE (never uncertain, no attempt in progress). The page ends where the\n    -- recipients to check pass check_limit (the rest is claimed by the next call).\n    with load as (\n      select id, created_at,\n             case when created_at <= checked_before and uncertain_since is null and attempt_started_at is null\n                  then cardinality(recipients) else 0 end as n\n      from outbox_batches where id = any(picked_ids)),\n    running as (\n      select id, n, sum(n) over (order by created_at, id) - n as before from load)\n    select array(select id from running where before < check_limit),\n           array(select id from running where before < check_limit and n > 0)\n      into picked_ids, checked;\n\n    if cardinality(checked) > 0 then\n      -- Only leaving on the user's account counts: an unfollow, an exit event, a new\n      -- trigger that restarted the scenario, or a retired scenario. (An enrollment the\n      -- engine ended at a later step, say for a date that is not a date, still gets this one.)\n      select coalesce(jsonb_agg(jsonb_build_object('batch_id', g.batch_id, 'line_user_id', g.line_user_id, 'reason', g.reason)), '[]'::jsonb)\n        into drops\n      from (\n        select d.batch_id, d.line_user_id,\n               case\n                 when u.following is false or (e.status = 'exited' and e.exit_reason = 'unfollowed') then 'unfollowed'\n                 when sc.retired_at is not null then 'exited before sending: the scenario was retired'\n                 when e.status <> 'exited' then null\n                 when e.exit_reason like 'exit: %' then 'exited before sending: ' || substr(e.exit_reason, 7)\n                 when e.exit_reason like 'goal: %' or e.exit_reason = 'restarted by a new trigger' then 'exited before sending: ' || e.exit_reason\n               end as reason\n        from outbox_batches b\n        join deliveries d on d.batch_id = b.id and d.status = 'pending'\n        join enrollments e on e.id = d.enrollment_id\n        left join line_users u on u.line_user_id = d.line_user_id\n        left join scenarios sc on sc.scenario_id = b.scenario_id\n        where b.id = any(checked)) g\n      where g.reason is not null;\n      if jsonb_array_length(drops) > 0 then\n        dropped := lsd_skip_recipients(drops, now_ts);\n      end if;\n    end if;\n  end if;\n\n  with leased as (\n    update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,\n      first_attempt_at = coalesce(first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts\n    where id = any(picked_ids) and status = 'pending'\n    returning outbox_batches.*)\n  select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,\n           'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at), '[]'::jsonb)\n    into claimed from leased;\n\n  return jsonb_build_object(\n    'batches', claimed,\n    'needs_review', reviewed,\n    'skipped', dropped->'skipped',\n    -- Events taken in since the entry, of the types the batch's scenario exits on, for the\n    -- recipients whose enrollment finished (an active one is ended by the event itself).\n    'exit_events', case when cardinality(checked) > 0 then coalesce((\n      with types as (\n        select key as scenario_id, array(select jsonb_array_elements_text(value)) as names\n        from jsonb_each(exit_types) where jsonb_typeof(value) = 'array')\n      select jsonb_agg(jsonb_build_object('batch_id', d.batch_id, 'line_user_id', d.line_user_id, 'type', ev.type,\n               'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties))\n      from outbox_batches b\n      join types t on t.scenario_id = b.scenario_id\n      join deliveries d on d.batch_id = b.id and d.status = 'pending'\n      join enrollments e on e.id = d.enrollment_id and e.status = 'finished'\n      join events ev on ev.line_user_id = d.line_user_id and ev.occurred_at > e.entered_at and ev.status = 'done' and ev.type = any(t.names)\n      where b.id = any(checked) and b.status = 'pending'), '[]'::jsonb) else '[]'::jsonb end);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261126000051_outbox_exit_check_bound.sql');\n" },
     { name: "20261127000001_single_use_link_nonces.sql", sql: "-- line-step-delivery: an account-link nonce links once. The LINE webhook consumes it in one\n-- statement: the first webhook event that presents it gets the member id, and so do that\n-- event's redeliveries (its insert may have failed after the nonce was marked); any other\n-- event gets nothing, so a nonce used twice cannot link a member id twice.\n\nalter table line_link_nonces add column if not exists used_at timestamptz;\nalter table line_link_nonces add column if not exists used_by text;\ncomment on column line_link_nonces.used_at is 'When the LINE webhook consumed the nonce (null: not used yet).';\ncomment on column line_link_nonces.used_by is 'The idempotency key of the webhook event that consumed the nonce (line:<webhookEventId>).';\n\n-- p: {\"nonce\": \"...\", \"event_key\": \"line:<webhookEventId>\"}. Returns {\"member_id\": \"...\" or null}.\n-- Two events racing for one nonce: the second waits for the first's row lock, then finds\n-- used_by set to the other key and updates nothing.\ncreate or replace function lsd_consume_link_nonce(p jsonb) returns jsonb\nlanguage sql as $$\n  with used as (\n    update line_link_nonces set used_at = coalesce(used_at, now()), used_by = p->>'event_key'\n    where nonce = p->>'nonce' and p->>'event_key' is not null\n      and (used_by is null or used_by = p->>'event_key')\n    returning member_id)\n  select jsonb_build_object('member_id', (select member_id from used));\n$$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261127000001_single_use_link_nonces.sql');\n" },
     { name: "20261128000001_enrollment_keys.sql", sql: "-- Enrollment keys: a scenario with \"entry\": {\"key\": \"trigger.reservationId\"} keeps one\n-- active enrollment per user and key value, so a customer with two bookings gets both\n-- reminders, each on its own clock. Enrollments without a key (every scenario without\n-- one, and a trigger that lacks the key) have enrollment_key null and count as one key.\n\nalter table enrollments add column if not exists enrollment_key text;\ncomment on column enrollments.enrollment_key is 'The value of the scenario''s entry.key in the trigger (a reservation id, a shipment id); null without a key. One active enrollment per scenario, user and key.';\n\n-- At most one active enrollment per scenario, user and key (null: one key of its own).\ncreate unique index if not exists enrollments_one_active_per_key\n  on enrollments (scenario_id, line_user_id, enrollment_key) nulls not distinct\n  where status = 'active';\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261128000001_enrollment_keys.sql');\n" },
     { name: "20261129000001_report.sql", sql: "-- line-step-delivery: what the team sees.\n--\n-- * lsd_report: per scenario and step, for a period: entered, waiting at each step now,\n--   sent, expired, failed, exited (by reason, and at which step), goals reached, and sends\n--   and conversions per day in the scenario's zone. Counts only: never a user id or a text.\n-- * line_unit_statistics: LINE's statistics per aggregation unit and day (UTC+9), read back\n--   from LINE's insight API by the report (lsd_unit_stats_due says what to fetch,\n--   lsd_unit_stats_save stores it), shown as open and click rates beside \"sent\".\n-- * lsd_inspect: one user's enrollments, deliveries, batches and events, for the CLI's\n--   inspect command on the team's own machine (its answer holds user data: never call it\n--   from the action, whose logs and summaries are public).\n--\n-- Where the report's counts come from (and the indexes that keep it O(the period)):\n--   sent        outbox batches sent in the period (sent_at), their recipients counted;\n--   failed      batches LINE refused in the period (updated_at), plus steps that failed\n--               before sending (deliveries of kind fail, created_at);\n--   expired     deliveries of kind expire decided in the period (created_at);\n--   entered, exited, finished, goal reached, waiting now: one pass over the enrollments\n--               of the scenarios asked for (a sequential scan: \"waiting now\" needs every\n--               active enrollment anyway).\n-- The new indexes are partial on columns that do not change after the row qualifies, so\n-- the engine's hot updates (a delivery marked sent, an enrollment leased) stay HOT.\n\ncreate index if not exists outbox_sent on outbox_batches (sent_at) where status = 'sent';\ncreate index if not exists outbox_failed on outbox_batches (updated_at) where status = 'failed';\ncreate index if not exists deliveries_decided on deliveries (created_at) where kind <> 'send';\n\ncreate table if not exists line_unit_statistics (\n  aggregation_unit text not null,\n  day date not null,\n  unique_impression bigint,\n  unique_click bigint,\n  impression bigint,\n  click bigint,\n  unique_media_played bigint,\n  fetched_at timestamptz not null,\n  primary key (aggregation_unit, day)\n);\nalter table line_unit_statistics enable row level security;\ncomment on table line_unit_statistics is 'LINE''s statistics per aggregation unit (one per scenario step) for the messages sent on one day (UTC+9, LINE''s days). Null: LINE hides counts under 20. Refreshed by the report until a few days after the day.';\ncomment on column line_unit_statistics.unique_impression is 'Users who opened the message (displayed at least one bubble).';\ncomment on column line_unit_statistics.unique_click is 'Users who opened any URL in the message.';\n\n-- An exit reason as a category a report can group by. Reasons name events and step ids,\n-- never user data, but \"failed: ...\" carries an error text: only its kind is kept.\ncreate or replace function lsd_exit_category(reason text) returns text\nlanguage sql immutable as $$\n  select case\n    when reason is null then 'unknown'\n    when reason = 'unfollowed' then 'unfollowed'\n    when reason ~ '^(exit|goal): [a-z][a-z0-9_]*$' then reason\n    when reason = 'restarted by a new trigger' then 'restarted by a new trigger'\n    when reason like 'failed: %' or reason like 'step \"%\": %' then 'failed'\n    when reason like 'step \"%\" was removed from the scenario' then 'step removed'\n    when reason in ('the scenario was retired', 'the scenario was removed') then 'scenario retired'\n    else 'other' end\n$$;\n\n-- The report for a period, a page of scenarios at a time.\n--   p: from, to (epoch ms; from inclusive, to exclusive); scenario_id (optional: only that\n--      one); after (a scenario id: the page after it); limit (scenarios a page, default 50).\n--   returns: {known: [every scenario id], unknown_scenario: true when scenario_id is not\n--      known, scenarios: [...], next: the id to pass as after, or null}.\ncreate or replace function lsd_report(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  only_ text := nullif(p->>'scenario_id', '');\n  lim integer := coalesce((p->>'limit')::integer, 50);\n  known jsonb;\n  ids text[];\n  zones text[];\n  tz text;\n  more boolean;\n  result jsonb;\nbegin\n  if f is null or t is null or f >= t then\n    raise exception 'lsd_report: from must be before to (epoch milliseconds)' using errcode = '22023';\n  end if;\n  select coalesce(jsonb_agg(scenario_id order by scenario_id), '[]'::jsonb) into known from scenarios;\n  if only_ is not null and not known ? only_ then\n    return jsonb_build_object('known', known, 'unknown_scenario', true, 'scenarios', '[]'::jsonb, 'next', null);\n  end if;\n  ids := array(\n    select scenario_id from scenarios\n    where (only_ is null or scenario_id = only_) and (p->>'after' is null or scenario_id > p->>'after')\n    order by scenario_id limit lim + 1);\n  more := cardinality(ids) > lim;\n  if more then ids := ids[1:lim]; end if;\n\n  -- Each scenario's zone (its definition's, else Asia/Tokyo); one PostgreSQL does not know\n  -- falls back to Asia/Tokyo instead of failing the report.\n  zones := '{}';\n  for i in 1 .. coalesce(cardinality(ids), 0) loop\n    select coalesce(v.definition->>'timezone', 'Asia/Tokyo') into tz\n    from scenarios sc left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash\n    where sc.scenario_id = ids[i];\n    begin\n      perform now() at time zone tz;\n    exception when others then\n      tz := 'Asia/Tokyo';\n    end;\n    zones := zones || coalesce(tz, 'Asia/Tokyo');\n  end loop;\n\n  with scope as materialized (\n    select x.id as scenario_id, x.tz, v.definition\n    from unnest(ids, zones) as x(id, tz)\n    join scenarios sc on sc.scenario_id = x.id\n    left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash),\n  defined as (\n    select s.scenario_id, st.value->>'id' as step_id, st.value->>'type' as step_type, st.ord::integer as ord\n    from scope s cross join lateral jsonb_array_elements(coalesce(s.definition->'steps', '[]'::jsonb)) with ordinality as st(value, ord)),\n  -- One pass over the enrollments, grouped finely enough to roll up every figure below.\n  e as (\n    select e.scenario_id, e.step_id,\n           case when e.status = 'exited' and e.ended_at >= f and e.ended_at < t then lsd_exit_category(e.exit_reason) end as exit_reason,\n           case when e.converted_at >= f and e.converted_at < t then (e.converted_at at time zone s.tz)::date end as converted_day,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t) as entered,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t and e.converted_at is not null) as goal_reached,\n           count(*) filter (where e.status = 'active') as waiting,\n           count(*) filter (where e.status = 'finished' and e.ended_at >= f and e.ended_at < t) as finished,\n           count(*) filter (where e.status = 'exited' and e.ended_at >= f and e.ended_at < t) as exited,\n           count(*) filter (where e.converted_at >= f and e.converted_at < t) as conversions\n    from enrollments e join scope s on s.scenario_id = e.scenario_id\n    group by 1, 2, 3, 4),\n  sent as (\n    select b.scenario_id, b.step_id, b.aggregation_unit, (b.sent_at at time zone s.tz)::date as day,\n           (b.sent_at at time zone 'Asia/Tokyo')::date as line_day, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b join scope s on s.scenario_id = b.scenario_id\n    where b.status = 'sent' and b.sent_at >= f and b.sent_at < t\n    group by 1, 2, 3, 4, 5),\n  refused as (\n    select b.scenario_id, b.step_id, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b\n    where b.status = 'failed' and b.updated_at >= f and b.updated_at < t and b.scenario_id = any(ids)\n    group by 1, 2),\n  decided as (\n    select d.scenario_id, d.step_id,\n           count(*) filter (where d.kind = 'expire') as expired,\n           count(*) filter (where d.kind = 'fail') as failed\n    from deliveries d\n    where d.kind <> 'send' and d.created_at >= f and d.created_at < t and d.scenario_id = any(ids)\n    group by 1, 2),\n  review as (\n    select b.scenario_id, b.step_id, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b where b.status = 'needs_review' and b.scenario_id = any(ids)\n    group by 1, 2),\n  -- LINE's statistics of the units sent in the period, over the UTC+9 days they were sent on.\n  unit_days as (\n    select scenario_id, step_id, aggregation_unit, line_day, sum(n) as n\n    from sent where aggregation_unit is not null group by 1, 2, 3, 4),\n  units as (\n    select u.scenario_id, u.step_id, u.aggregation_unit,\n           sum(u.n)::bigint as sent,\n           count(*) as days_sent,\n           count(st.day) as days_fetched,\n           count(*) filter (where st.day is not null and st.unique_impression is null) as days_hidden,\n           sum(u.n) filter (where st.unique_impression is not null)::bigint as sent_with_opens,\n           sum(st.unique_impression)::bigint as unique_impression,\n           sum(u.n) filter (where st.unique_click is not null)::bigint as sent_with_clicks,\n           sum(st.unique_click)::bigint as unique_click,\n           sum(st.impression)::bigint as impression,\n           sum(st.click)::bigint as click\n    from unit_days u\n    left join line_unit_statistics st on st.aggregation_unit = u.aggregation_unit and st.day = u.line_day\n    group by 1, 2, 3),\n  e_step as (\n    select scenario_id, step_id, sum(waiting)::bigint as waiting, sum(exited)::bigint as exited from e group by 1, 2),\n  sent_step as (\n    select scenario_id, step_id, sum(n)::bigint as n from sent group by 1, 2),\n  units_step as (\n    select u.scenario_id, u.step_id, jsonb_agg(jsonb_build_object(\n             'unit', u.aggregation_unit, 'sent', u.sent, 'days_sent', u.days_sent, 'days_fetched', u.days_fetched,\n             'days_hidden', u.days_hidden, 'sent_with_opens', u.sent_with_opens, 'unique_impression', u.unique_impression,\n             'sent_with_clicks', u.sent_with_clicks, 'unique_click', u.unique_click, 'impression', u.impression, 'click', u.click)\n             order by u.aggregation_unit) as units\n    from units u group by 1, 2),\n  step_keys as (\n    select scenario_id, step_id from defined\n    union select scenario_id, step_id from e_step where waiting > 0 or exited > 0\n    union select scenario_id, step_id from sent_step\n    union select scenario_id, step_id from refused\n    union select scenario_id, step_id from decided\n    union select scenario_id, step_id from review),\n  steps as (\n    select k.scenario_id, jsonb_agg(jsonb_build_object(\n             'id', k.step_id,\n             'type', d.step_type,\n             'in_definition', d.ord is not null,\n             'sent', coalesce(ss.n, 0),\n             'failed', coalesce(rf.n, 0) + coalesce(dc.failed, 0),\n             'expired', coalesce(dc.expired, 0),\n             'needs_review', coalesce(rv.n, 0),\n             'waiting', coalesce(es.waiting, 0),\n             'exited', coalesce(es.exited, 0),\n             'units', coalesce(us.units, '[]'::jsonb))\n             order by d.ord nulls last, k.step_id) as steps\n    from step_keys k\n    left join defined d on d.scenario_id = k.scenario_id and d.step_id = k.step_id\n    left join sent_step ss on ss.scenario_id = k.scenario_id and ss.step_id = k.step_id\n    left join refused rf on rf.scenario_id = k.scenario_id and rf.step_id = k.step_id\n    left join decided dc on dc.scenario_id = k.scenario_id and dc.step_id = k.step_id\n    left join review rv on rv.scenario_id = k.scenario_id and rv.step_id = k.step_id\n    left join e_step es on es.scenario_id = k.scenario_id and es.step_id = k.step_id\n    left join units_step us on us.scenario_id = k.scenario_id and us.step_id = k.step_id\n    group by k.scenario_id),\n  days as (\n    select scenario_id, jsonb_agg(jsonb_build_object('day', to_char(day, 'YYYY-MM-DD'), 'sent', sent, 'conversions', conversions) order by day) as days\n    from (\n      select scenario_id, day, sum(sent)::bigint as sent, sum(conversions)::bigint as conversions from (\n        select scenario_id, day, n as sent, 0 as conversions from sent\n        union all\n        select scenario_id, converted_day, 0, conversions from e where converted_day is not null) x\n      group by 1, 2) y\n    group by scenario_id),\n  exits as (\n    select scenario_id, jsonb_agg(jsonb_build_object('reason', exit_reason, 'count', n) order by n desc, exit_reason) as exits\n    from (select scenario_id, exit_reason, sum(exited)::bigint as n from e where exit_reason is not null group by 1, 2) x\n    group by scenario_id),\n  totals as (\n    select scenario_id, sum(entered)::bigint as entered, sum(goal_reached)::bigint as goal_reached, sum(waiting)::bigint as waiting,\n           sum(finished)::bigint as finished, sum(exited)::bigint as exited, sum(conversions)::bigint as conversions\n    from e group by scenario_id)\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', s.scenario_id,\n           'name', s.definition->>'name',\n           'timezone', s.tz,\n           'status', coalesce(s.definition->>'status', 'active'),\n           'goal', s.definition->'goal'->>'event',\n           'entered', coalesce(tt.entered, 0),\n           'goal_reached', coalesce(tt.goal_reached, 0),\n           'waiting', coalesce(tt.waiting, 0),\n           'finished', coalesce(tt.finished, 0),\n           'exited', coalesce(tt.exited, 0),\n           'conversions', coalesce(tt.conversions, 0),\n           'exits', coalesce(x.exits, '[]'::jsonb),\n           'steps', coalesce(st.steps, '[]'::jsonb),\n           'days', coalesce(dy.days, '[]'::jsonb)) order by s.scenario_id), '[]'::jsonb)\n    into result\n  from scope s\n  left join totals tt on tt.scenario_id = s.scenario_id\n  left join exits x on x.scenario_id = s.scenario_id\n  left join steps st on st.scenario_id = s.scenario_id\n  left join days dy on dy.scenario_id = s.scenario_id;\n\n  return jsonb_build_object('known', known, 'scenarios', result, 'next', case when more then ids[lim] end);\nend $$;\n\n-- Which units and days to read back from LINE: the units sent on each UTC+9 day of the\n-- period, not fetched yet, or fetched before the day was settle_days old and not in the\n-- last refresh_hours (users open messages for days after they arrive).\n--   p: from, to, now (epoch ms); limit (default 200); settle_days (3); refresh_hours (6).\n--   returns: {due: [{unit, day: \"yyyyMMdd\"}], more: whether the limit cut the list}.\ncreate or replace function lsd_unit_stats_due(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  settle interval := make_interval(days => coalesce((p->>'settle_days')::integer, 3));\n  refresh interval := make_interval(hours => coalesce((p->>'refresh_hours')::integer, 6));\n  due jsonb;\n  n integer;\nbegin\n  with sent_days as (\n    select distinct b.aggregation_unit as unit, (b.sent_at at time zone 'Asia/Tokyo')::date as day\n    from outbox_batches b\n    where b.status = 'sent' and b.sent_at >= f and b.sent_at < t and b.aggregation_unit is not null),\n  wanted as (\n    select s.unit, s.day, st.fetched_at\n    from sent_days s left join line_unit_statistics st on st.aggregation_unit = s.unit and st.day = s.day\n    where st.fetched_at is null\n       or (st.fetched_at < ((s.day + 1)::timestamp at time zone 'Asia/Tokyo') + settle and st.fetched_at < now_ts - refresh)\n    order by st.fetched_at nulls first, s.day desc, s.unit\n    limit lim + 1)\n  select coalesce(jsonb_agg(jsonb_build_object('unit', unit, 'day', to_char(day, 'YYYYMMDD'))), '[]'::jsonb), count(*)\n    into due, n from wanted;\n  if n > lim then due := due - lim; end if;\n  return jsonb_build_object('due', due, 'more', n > lim);\nend $$;\n\n-- Stores what LINE answered for units and days.\n--   p: now (epoch ms); rows: [{unit, day: \"yyyyMMdd\", unique_impression, unique_click,\n--      impression, click, unique_media_played}] (null: LINE hides counts under 20).\ncreate or replace function lsd_unit_stats_save(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  n integer;\nbegin\n  insert into line_unit_statistics (aggregation_unit, day, unique_impression, unique_click, impression, click, unique_media_played, fetched_at)\n  select x.unit, to_date(x.day, 'YYYYMMDD'), x.unique_impression, x.unique_click, x.impression, x.click, x.unique_media_played, lsd_ts(p->'now')\n  from jsonb_to_recordset(coalesce(p->'rows', '[]'::jsonb))\n    as x(unit text, day text, unique_impression bigint, unique_click bigint, impression bigint, click bigint, unique_media_played bigint)\n  where x.unit ~ '^[A-Za-z0-9_]{1,30}$' and x.day ~ '^[0-9]{8}$'\n  on conflict (aggregation_unit, day) do update set\n    unique_impression = excluded.unique_impression, unique_click = excluded.unique_click, impression = excluded.impression,\n    click = excluded.click, unique_media_played = excluded.unique_media_played, fetched_at = excluded.fetched_at;\n  get diagnostics n = row_count;\n  return jsonb_build_object('saved', n);\nend $$;\n\n-- One user's story, for the CLI's inspect command (local only: this answer holds the\n-- user's ids, attributes and events).\n--   p: user: a LINE user id (U + 32 hex digits) or the shop's member id; events_limit\n--      (default 200, newest first).\n--   returns: {found: false, waiting_link: events waiting for this member id} or {found:\n--      true, user, enrollments, deliveries (with their batch), events, events_total}.\ncreate or replace function lsd_inspect(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  who text := btrim(coalesce(p->>'user', ''));\n  lim integer := coalesce((p->>'events_limit')::integer, 200);\n  uid text;\n  u line_users;\nbegin\n  if who ~ '^U[0-9a-f]{32}$' then\n    uid := who;\n  else\n    select line_user_id into uid from line_users where member_id = who;\n  end if;\n  select * into u from line_users where line_user_id = uid;\n  if uid is null or (u.line_user_id is null and not exists (select 1 from enrollments where line_user_id = uid)\n                     and not exists (select 1 from events where line_user_id = uid)) then\n    return jsonb_build_object('found', false,\n      'waiting_link', (select count(*) from events where status = 'waiting_link' and member_id = who));\n  end if;\n  return jsonb_build_object(\n    'found', true,\n    'user', jsonb_build_object('line_user_id', uid, 'member_id', u.member_id, 'following', u.following,\n              'followed_at', lsd_ms(u.followed_at), 'unfollowed_at', lsd_ms(u.unfollowed_at), 'follow_route', u.follow_route,\n              'attributes', coalesce(u.attributes, '{}'::jsonb), 'answers', coalesce(u.answers, '{}'::jsonb)),\n    'enrollments', coalesce((\n      select jsonb_agg(jsonb_build_object('id', e.id, 'scenario_id', e.scenario_id, 'status', e.status, 'step_id', e.step_id,\n               'entered_at', lsd_ms(e.entered_at), 'previous_at', lsd_ms(e.previous_at), 'due_at', lsd_ms(e.due_at),\n               'due_never', e.due_at = 'infinity'::timestamptz, 'waiting_for', e.waiting_for,\n               'wait_started_at', lsd_ms(e.wait_started_at), 'converted_at', lsd_ms(e.converted_at), 'exit_reason', e.exit_reason,\n               'ended_at', lsd_ms(e.ended_at), 'trigger_event_id', e.trigger_event_id::text, 'scenario_hash', e.scenario_hash)\n             order by e.entered_at, e.created_at)\n      from enrollments e where e.line_user_id = uid), '[]'::jsonb),\n    'deliveries', coalesce((\n      select jsonb_agg(jsonb_build_object('enrollment_id', d.enrollment_id, 'scenario_id', d.scenario_id, 'step_id', d.step_id,\n               'kind', d.kind, 'status', d.status, 'reason', d.reason, 'due_at', lsd_ms(d.due_at), 'created_at', lsd_ms(d.created_at),\n               'sent_at', lsd_ms(d.sent_at), 'batch_id', d.batch_id,\n               'batch', case when b.id is null then null else jsonb_build_object('kind', b.kind, 'status', b.status, 'attempts', b.attempts,\n                          'recipients', cardinality(b.recipients), 'line_request_id', b.line_request_id, 'error', b.error,\n                          'aggregation_unit', b.aggregation_unit, 'sent_at', lsd_ms(b.sent_at)) end)\n             order by d.due_at, d.id)\n      from deliveries d left join outbox_batches b on b.id = d.batch_id\n      where d.line_user_id = uid), '[]'::jsonb),\n    'events', coalesce((\n      select jsonb_agg(jsonb_build_object('id', ev.id::text, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at),\n               'status', ev.status, 'status_reason', ev.status_reason, 'source', ev.source, 'properties', ev.properties)\n             order by ev.occurred_at, ev.id)\n      from (select * from events where line_user_id = uid or (u.member_id is not null and member_id = u.member_id and line_user_id is null)\n            order by occurred_at desc, id desc limit lim) ev), '[]'::jsonb),\n    'events_total', (select count(*) from events where line_user_id = uid));\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_secure_tables(array['line_unit_statistics']);\nselect lsd_migration_applied('20261129000001_report.sql');\n" },
+    { name: "20261129000002_report_rollup.sql", sql: "-- line-step-delivery: the report within its time on a large database.\n--\n-- Measured on 1,000,000 enrollments with a month of history (1.5 million push batches),\n-- lsd_report spent most of its time adding up the sent batches of the period one by one,\n-- and called an exit-reason helper once per enrollment (a function with a pinned\n-- search_path is never inlined). Now:\n-- * report_sent keeps the recipients sent and refused per scenario, step, aggregation unit\n--   and 15-minute bucket (UTC; every zone's offset is a multiple of 15 minutes, so a bucket\n--   falls in one local day). Statement triggers on outbox_batches add each statement's\n--   batches that became sent (by sent_at) or failed (by updated_at), in key order so that\n--   two ticks recording at once wait for each other rather than deadlock; the rows already\n--   there are added up once, below. Counts are history: deleting a batch changes nothing.\n-- * lsd_report reads the whole buckets of the period from report_sent and only the\n--   batches of its partial first and last bucket; the exit reason's category is inline;\n--   the pass over the enrollments is one hash aggregation in memory, without JIT.\n-- * lsd_unit_stats_due finds the units and UTC+9 days sent on from report_sent too.\n\ncreate table if not exists report_sent (\n  scenario_id text not null,\n  step_id text not null,\n  aggregation_unit text not null default '',\n  bucket timestamptz not null,\n  sent bigint not null default 0,\n  failed bigint not null default 0,\n  primary key (scenario_id, step_id, aggregation_unit, bucket)\n);\nalter table report_sent enable row level security;\ncomment on table report_sent is 'Recipients sent (by sent_at) and refused by LINE (by the time it answered) per scenario, step, aggregation unit (empty for none) and 15-minute bucket: what the report adds up instead of the batches. Kept by triggers on outbox_batches.';\ncreate index if not exists report_sent_bucket on report_sent (bucket);\n\n-- The 15-minute bucket of an instant (UTC-aligned). No SET clause, so it is inlined\n-- (lsd_secure_functions leaves lsd_ts, lsd_ms and lsd_shard_key alone; this one takes a\n-- pinned search_path, so it is used only where it runs once a statement or a group).\ncreate or replace function lsd_bucket(at_ timestamptz) returns timestamptz\nlanguage sql immutable as $$ select date_bin('15 minutes', at_, timestamptz '2000-01-01 00:00:00+00') $$;\n\n-- Adds the batches a statement sent or that LINE refused; one upsert per key, in key order.\ncreate or replace function lsd_count_sent() returns trigger\nlanguage plpgsql as $$\nbegin\n  if tg_op = 'INSERT' then\n    insert into report_sent as r (scenario_id, step_id, aggregation_unit, bucket, sent, failed)\n    select n.scenario_id, n.step_id, coalesce(n.aggregation_unit, ''),\n           date_bin('15 minutes', case when n.status = 'sent' then coalesce(n.sent_at, n.updated_at) else n.updated_at end,\n                    timestamptz '2000-01-01 00:00:00+00'),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'sent'), 0),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'failed'), 0)\n    from new_rows n where n.status in ('sent', 'failed')\n    group by 1, 2, 3, 4 order by 1, 2, 3, 4\n    on conflict (scenario_id, step_id, aggregation_unit, bucket) do update\n      set sent = r.sent + excluded.sent, failed = r.failed + excluded.failed;\n  else\n    insert into report_sent as r (scenario_id, step_id, aggregation_unit, bucket, sent, failed)\n    select n.scenario_id, n.step_id, coalesce(n.aggregation_unit, ''),\n           date_bin('15 minutes', case when n.status = 'sent' then coalesce(n.sent_at, n.updated_at) else n.updated_at end,\n                    timestamptz '2000-01-01 00:00:00+00'),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'sent'), 0),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'failed'), 0)\n    from new_rows n join old_rows o on o.id = n.id\n    where n.status in ('sent', 'failed') and o.status is distinct from n.status\n    group by 1, 2, 3, 4 order by 1, 2, 3, 4\n    on conflict (scenario_id, step_id, aggregation_unit, bucket) do update\n      set sent = r.sent + excluded.sent, failed = r.failed + excluded.failed;\n  end if;\n  return null;\nend $$;\n\n-- Created before the rows already there are added up: create trigger's lock holds other\n-- writers of outbox_batches until this migration commits, so nothing is counted twice or missed.\ndrop trigger if exists outbox_batches_count_sent_insert on outbox_batches;\ncreate trigger outbox_batches_count_sent_insert after insert on outbox_batches referencing new table as new_rows\n  for each statement execute function lsd_count_sent();\ndrop trigger if exists outbox_batches_count_sent_update on outbox_batches;\ncreate trigger outbox_batches_count_sent_update after update on outbox_batches referencing old table as old_rows new table as new_rows\n  for each statement execute function lsd_count_sent();\n\ninsert into report_sent as r (scenario_id, step_id, aggregation_unit, bucket, sent, failed)\nselect scenario_id, step_id, coalesce(aggregation_unit, ''),\n       date_bin('15 minutes', case when status = 'sent' then coalesce(sent_at, updated_at) else updated_at end,\n                timestamptz '2000-01-01 00:00:00+00'),\n       coalesce(sum(cardinality(recipients)) filter (where status = 'sent'), 0),\n       coalesce(sum(cardinality(recipients)) filter (where status = 'failed'), 0)\nfrom outbox_batches where status in ('sent', 'failed')\n  -- Once: a database this file is applied to again (the benchmarks re-run every file) keeps its counts.\n  and not exists (select 1 from report_sent)\ngroup by 1, 2, 3, 4\non conflict (scenario_id, step_id, aggregation_unit, bucket) do update\n  set sent = r.sent + excluded.sent, failed = r.failed + excluded.failed;\n\ndrop function if exists lsd_exit_category(text);\n\n-- The report for a period (p and the answer: see 20261129000001_report.sql).\ncreate or replace function lsd_report(p jsonb) returns jsonb\n-- Hash aggregation only (enable_sort off): the planner cannot know that a million\n-- enrollments fall into a few hundred groups, and sorted them all on disk instead. No JIT:\n-- compiling this statement's expressions took 13 of its 17 seconds.\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan set work_mem = '64MB' set enable_sort = off set jit = off as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  -- The whole 15-minute buckets of the period come from report_sent, its partial edges from the batches.\n  f_bucket timestamptz;\n  t_bucket timestamptz;\n  only_ text := nullif(p->>'scenario_id', '');\n  lim integer := coalesce((p->>'limit')::integer, 50);\n  known jsonb;\n  ids text[];\n  zones text[];\n  tz text;\n  more boolean;\n  e_rows jsonb;\n  every_scenario boolean;\n  result jsonb;\nbegin\n  if f is null or t is null or f >= t then\n    raise exception 'lsd_report: from must be before to (epoch milliseconds)' using errcode = '22023';\n  end if;\n  f_bucket := lsd_bucket(f + interval '15 minutes' - interval '1 microsecond');\n  t_bucket := greatest(lsd_bucket(t), f_bucket);\n  select coalesce(jsonb_agg(scenario_id order by scenario_id), '[]'::jsonb) into known from scenarios;\n  if only_ is not null and not known ? only_ then\n    return jsonb_build_object('known', known, 'unknown_scenario', true, 'scenarios', '[]'::jsonb, 'next', null);\n  end if;\n  ids := array(\n    select scenario_id from scenarios\n    where (only_ is null or scenario_id = only_) and (p->>'after' is null or scenario_id > p->>'after')\n    order by scenario_id limit lim + 1);\n  more := cardinality(ids) > lim;\n  if more then ids := ids[1:lim]; end if;\n  every_scenario := only_ is null and p->>'after' is null and not more;\n\n  -- Each scenario's zone (its definition's, else Asia/Tokyo); one PostgreSQL does not know\n  -- falls back to Asia/Tokyo instead of failing the report.\n  zones := '{}';\n  for i in 1 .. coalesce(cardinality(ids), 0) loop\n    select coalesce(v.definition->>'timezone', 'Asia/Tokyo') into tz\n    from scenarios sc left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash\n    where sc.scenario_id = ids[i];\n    begin\n      perform now() at time zone tz;\n    exception when others then\n      tz := 'Asia/Tokyo';\n    end;\n    zones := zones || coalesce(tz, 'Asia/Tokyo');\n  end loop;\n\n  -- One pass over the enrollments, grouped finely enough to roll up every figure below: a\n  -- statement of its own, so that it runs in parallel (a part of the big one below would not).\n  select coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) into e_rows from (\n    select e.scenario_id, e.step_id,\n           -- The reason's category: event and step ids, never an error text (it may quote data).\n           case when e.status = 'exited' and e.ended_at >= f and e.ended_at < t then\n             case when e.exit_reason is null then 'unknown'\n                  when e.exit_reason = 'unfollowed' or e.exit_reason = 'restarted by a new trigger'\n                    or e.exit_reason ~ '^(exit|goal): [a-z][a-z0-9_]*$' then e.exit_reason\n                  when e.exit_reason like 'failed: %' or e.exit_reason like 'step \"%\": %' then 'failed'\n                  when e.exit_reason like 'step \"%\" was removed from the scenario' then 'step removed'\n                  when e.exit_reason in ('the scenario was retired', 'the scenario was removed') then 'scenario retired'\n                  else 'other' end end as exit_reason,\n           case when e.converted_at >= f and e.converted_at < t\n                then date_bin('15 minutes', e.converted_at, timestamptz '2000-01-01 00:00:00+00') end as converted_bucket,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t) as entered,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t and e.converted_at is not null) as goal_reached,\n           count(*) filter (where e.status = 'active') as waiting,\n           count(*) filter (where e.status = 'finished' and e.ended_at >= f and e.ended_at < t) as finished,\n           count(*) filter (where e.status = 'exited' and e.ended_at >= f and e.ended_at < t) as exited,\n           count(*) filter (where e.converted_at >= f and e.converted_at < t) as conversions\n    from enrollments e\n    where every_scenario or e.scenario_id = any(ids)\n    group by 1, 2, 3, 4) x;\n\n  with scope as materialized (\n    select x.id as scenario_id, x.tz, v.definition\n    from unnest(ids, zones) as x(id, tz)\n    join scenarios sc on sc.scenario_id = x.id\n    left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash),\n  defined as (\n    select s.scenario_id, st.value->>'id' as step_id, st.value->>'type' as step_type, st.ord::integer as ord\n    from scope s cross join lateral jsonb_array_elements(coalesce(s.definition->'steps', '[]'::jsonb)) with ordinality as st(value, ord)),\n  -- The pass over the enrollments (above), with the goals' buckets as days of the scenario's zone.\n  e as (\n    select x.scenario_id, x.step_id, x.exit_reason, (x.converted_bucket at time zone s.tz)::date as converted_day,\n           x.entered, x.goal_reached, x.waiting, x.finished, x.exited, x.conversions\n    from jsonb_to_recordset(e_rows) as x(scenario_id text, step_id text, exit_reason text, converted_bucket timestamptz,\n           entered bigint, goal_reached bigint, waiting bigint, finished bigint, exited bigint, conversions bigint)\n    join scope s on s.scenario_id = x.scenario_id),\n  -- Sent and refused: report_sent's buckets inside the period, and the batches of its edges.\n  rolled as materialized (\n    select r.scenario_id, r.step_id, nullif(r.aggregation_unit, '') as aggregation_unit, r.bucket as at, r.sent, r.failed\n    from report_sent r\n    where r.bucket >= f_bucket and r.bucket < t_bucket and r.scenario_id = any(ids)\n    union all\n    -- (Each edge its own range, so each is one short index scan.)\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.sent_at, cardinality(b.recipients), 0\n    from outbox_batches b\n    where b.status = 'sent' and b.sent_at >= f and b.sent_at < least(f_bucket, t) and b.scenario_id = any(ids)\n    union all\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.sent_at, cardinality(b.recipients), 0\n    from outbox_batches b\n    where b.status = 'sent' and b.sent_at >= t_bucket and b.sent_at < t and b.scenario_id = any(ids)\n    union all\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.updated_at, 0, cardinality(b.recipients)\n    from outbox_batches b\n    where b.status = 'failed' and b.updated_at >= f and b.updated_at < least(f_bucket, t) and b.scenario_id = any(ids)\n    union all\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.updated_at, 0, cardinality(b.recipients)\n    from outbox_batches b\n    where b.status = 'failed' and b.updated_at >= t_bucket and b.updated_at < t and b.scenario_id = any(ids)),\n  sent as (\n    select r.scenario_id, r.step_id, r.aggregation_unit, (r.at at time zone s.tz)::date as day,\n           (r.at at time zone 'Asia/Tokyo')::date as line_day, sum(r.sent)::bigint as n\n    from rolled r join scope s on s.scenario_id = r.scenario_id\n    where r.sent > 0\n    group by 1, 2, 3, 4, 5),\n  refused as (\n    select r.scenario_id, r.step_id, sum(r.failed)::bigint as n\n    from rolled r where r.failed > 0\n    group by 1, 2),\n  decided as (\n    select d.scenario_id, d.step_id,\n           count(*) filter (where d.kind = 'expire') as expired,\n           count(*) filter (where d.kind = 'fail') as failed\n    from deliveries d\n    where d.kind <> 'send' and d.created_at >= f and d.created_at < t and d.scenario_id = any(ids)\n    group by 1, 2),\n  review as (\n    select b.scenario_id, b.step_id, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b where b.status = 'needs_review' and b.scenario_id = any(ids)\n    group by 1, 2),\n  -- LINE's statistics of the units sent in the period, over the UTC+9 days they were sent on.\n  unit_days as (\n    select scenario_id, step_id, aggregation_unit, line_day, sum(n) as n\n    from sent where aggregation_unit is not null group by 1, 2, 3, 4),\n  units as (\n    select u.scenario_id, u.step_id, u.aggregation_unit,\n           sum(u.n)::bigint as sent,\n           count(*) as days_sent,\n           count(st.day) as days_fetched,\n           count(*) filter (where st.day is not null and st.unique_impression is null) as days_hidden,\n           sum(u.n) filter (where st.unique_impression is not null)::bigint as sent_with_opens,\n           sum(st.unique_impression)::bigint as unique_impression,\n           sum(u.n) filter (where st.unique_click is not null)::bigint as sent_with_clicks,\n           sum(st.unique_click)::bigint as unique_click,\n           sum(st.impression)::bigint as impression,\n           sum(st.click)::bigint as click\n    from unit_days u\n    left join line_unit_statistics st on st.aggregation_unit = u.aggregation_unit and st.day = u.line_day\n    group by 1, 2, 3),\n  e_step as (\n    select scenario_id, step_id, sum(waiting)::bigint as waiting, sum(exited)::bigint as exited from e group by 1, 2),\n  sent_step as (\n    select scenario_id, step_id, sum(n)::bigint as n from sent group by 1, 2),\n  units_step as (\n    select u.scenario_id, u.step_id, jsonb_agg(jsonb_build_object(\n             'unit', u.aggregation_unit, 'sent', u.sent, 'days_sent', u.days_sent, 'days_fetched', u.days_fetched,\n             'days_hidden', u.days_hidden, 'sent_with_opens', u.sent_with_opens, 'unique_impression', u.unique_impression,\n             'sent_with_clicks', u.sent_with_clicks, 'unique_click', u.unique_click, 'impression', u.impression, 'click', u.click)\n             order by u.aggregation_unit) as units\n    from units u group by 1, 2),\n  step_keys as (\n    select scenario_id, step_id from defined\n    union select scenario_id, step_id from e_step where waiting > 0 or exited > 0\n    union select scenario_id, step_id from sent_step\n    union select scenario_id, step_id from refused\n    union select scenario_id, step_id from decided\n    union select scenario_id, step_id from review),\n  steps as (\n    select k.scenario_id, jsonb_agg(jsonb_build_object(\n             'id', k.step_id,\n             'type', d.step_type,\n             'in_definition', d.ord is not null,\n             'sent', coalesce(ss.n, 0),\n             'failed', coalesce(rf.n, 0) + coalesce(dc.failed, 0),\n             'expired', coalesce(dc.expired, 0),\n             'needs_review', coalesce(rv.n, 0),\n             'waiting', coalesce(es.waiting, 0),\n             'exited', coalesce(es.exited, 0),\n             'units', coalesce(us.units, '[]'::jsonb))\n             order by d.ord nulls last, k.step_id) as steps\n    from step_keys k\n    left join defined d on d.scenario_id = k.scenario_id and d.step_id = k.step_id\n    left join sent_step ss on ss.scenario_id = k.scenario_id and ss.step_id = k.step_id\n    left join refused rf on rf.scenario_id = k.scenario_id and rf.step_id = k.step_id\n    left join decided dc on dc.scenario_id = k.scenario_id and dc.step_id = k.step_id\n    left join review rv on rv.scenario_id = k.scenario_id and rv.step_id = k.step_id\n    left join e_step es on es.scenario_id = k.scenario_id and es.step_id = k.step_id\n    left join units_step us on us.scenario_id = k.scenario_id and us.step_id = k.step_id\n    group by k.scenario_id),\n  days as (\n    select scenario_id, jsonb_agg(jsonb_build_object('day', to_char(day, 'YYYY-MM-DD'), 'sent', sent, 'conversions', conversions) order by day) as days\n    from (\n      select scenario_id, day, sum(sent)::bigint as sent, sum(conversions)::bigint as conversions from (\n        select scenario_id, day, n as sent, 0 as conversions from sent\n        union all\n        select scenario_id, converted_day, 0, conversions from e where converted_day is not null) x\n      group by 1, 2) y\n    group by scenario_id),\n  exits as (\n    select scenario_id, jsonb_agg(jsonb_build_object('reason', exit_reason, 'count', n) order by n desc, exit_reason) as exits\n    from (select scenario_id, exit_reason, sum(exited)::bigint as n from e where exit_reason is not null group by 1, 2) x\n    group by scenario_id),\n  totals as (\n    select scenario_id, sum(entered)::bigint as entered, sum(goal_reached)::bigint as goal_reached, sum(waiting)::bigint as waiting,\n           sum(finished)::bigint as finished, sum(exited)::bigint as exited, sum(conversions)::bigint as conversions\n    from e group by scenario_id)\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', s.scenario_id,\n           'name', s.definition->>'name',\n           'timezone', s.tz,\n           'status', coalesce(s.definition->>'status', 'active'),\n           'goal', s.definition->'goal'->>'event',\n           'entered', coalesce(tt.entered, 0),\n           'goal_reached', coalesce(tt.goal_reached, 0),\n           'waiting', coalesce(tt.waiting, 0),\n           'finished', coalesce(tt.finished, 0),\n           'exited', coalesce(tt.exited, 0),\n           'conversions', coalesce(tt.conversions, 0),\n           'exits', coalesce(x.exits, '[]'::jsonb),\n           'steps', coalesce(st.steps, '[]'::jsonb),\n           'days', coalesce(dy.days, '[]'::jsonb)) order by s.scenario_id), '[]'::jsonb)\n    into result\n  from scope s\n  left join totals tt on tt.scenario_id = s.scenario_id\n  left join exits x on x.scenario_id = s.scenario_id\n  left join steps st on st.scenario_id = s.scenario_id\n  left join days dy on dy.scenario_id = s.scenario_id;\n\n  return jsonb_build_object('known', known, 'scenarios', result, 'next', case when more then ids[lim] end);\nend $$;\n\n-- Which units and UTC+9 days to read back from LINE (see 20261129000001_report.sql).\ncreate or replace function lsd_unit_stats_due(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  settle interval := make_interval(days => coalesce((p->>'settle_days')::integer, 3));\n  refresh interval := make_interval(hours => coalesce((p->>'refresh_hours')::integer, 6));\n  due jsonb;\n  n integer;\nbegin\n  with sent_days as (\n    select distinct r.aggregation_unit as unit, (r.bucket at time zone 'Asia/Tokyo')::date as day\n    from report_sent r\n    where r.sent > 0 and r.aggregation_unit <> '' and r.bucket >= lsd_bucket(f) and r.bucket < t),\n  wanted as (\n    select s.unit, s.day, st.fetched_at\n    from sent_days s left join line_unit_statistics st on st.aggregation_unit = s.unit and st.day = s.day\n    where st.fetched_at is null\n       or (st.fetched_at < ((s.day + 1)::timestamp at time zone 'Asia/Tokyo') + settle and st.fetched_at < now_ts - refresh)\n    order by st.fetched_at nulls first, s.day desc, s.unit\n    limit lim + 1)\n  select coalesce(jsonb_agg(jsonb_build_object('unit', unit, 'day', to_char(day, 'YYYYMMDD'))), '[]'::jsonb), count(*)\n    into due, n from wanted;\n  if n > lim then due := due - lim; end if;\n  return jsonb_build_object('due', due, 'more', n > lim);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_secure_tables(array['report_sent']);\nselect lsd_migration_applied('20261129000002_report_rollup.sql');\n" },
+    { name: "20261130000001_enrollment_keys_ingest.sql", sql: "-- Enrollment keys in ingest (the schema came in 20261128000001): lsd_ingest_claim returns\n-- each enrollment's key (every active one per scenario and key, and the latest ended one per\n-- scenario and key for re-entry rules); lsd_ingest_commit inserts with the key, one active\n-- enrollment per scenario, user and key, and re-times a keyed enrollment whose key came\n-- again; lsd_claim_batches gives the key with exit events, so the cancellation of one\n-- booking does not drop another's step. The index of one active enrollment per scenario and\n-- user goes: two bookings are two enrollments.\n--\n-- Also: an exit on the goal's own event records the conversion (converted_at), and a\n-- survey_answered without a question is taken in (it routes; it records no answer) instead\n-- of being set aside.\n--\n-- Each function starts from its latest version: lsd_ingest_claim from 20261126000002,\n-- lsd_ingest_commit and lsd_fact_problem from 20261126000001, lsd_claim_batches from\n-- 20261126000051.\n\ndrop index if exists enrollments_one_active;\n\ncreate or replace function lsd_fact_problem(type_ text, props jsonb) returns text\nlanguage plpgsql immutable as $$\ndeclare\n  attrs jsonb;\n  prefix text;\n  bad record;\n  container constant jsonpath := 'strict $ ? (@.type() == \"object\" || (@.type() == \"array\" && exists(@[*] ? (@.type() == \"object\" || @.type() == \"array\"))))';\nbegin\n  case type_\n    when 'follow' then\n      if jsonb_typeof(props->'route') not in ('string', 'number', 'null') then\n        return format('follow: route must be a string, got %s', lsd_json_kind(props->'route'));\n      elsif jsonb_typeof(props->'unblocked') not in ('boolean', 'null') then\n        return format('follow: unblocked must be true or false, got %s', lsd_json_kind(props->'unblocked'));\n      end if;\n    when 'account_linked' then\n      if coalesce(jsonb_typeof(props->'memberId'), 'null') = 'null' then\n        return 'account_linked: memberId is missing';\n      elsif jsonb_typeof(props->'memberId') not in ('string', 'number') or (jsonb_typeof(props->'memberId') = 'number' and props->>'memberId' !~ '^-?[0-9]{1,15}$') then\n        return format('account_linked: memberId must be a string or a whole number, got %s', lsd_json_kind(props->'memberId'));\n      elsif btrim(props->>'memberId') = '' then\n        return 'account_linked: memberId is empty';\n      elsif length(props->>'memberId') > 200 then\n        return 'account_linked: memberId is longer than 200 characters';\n      end if;\n    when 'profile_updated' then\n      -- The attributes object, or (without one) the properties themselves.\n      if props ? 'attributes' then\n        if jsonb_typeof(props->'attributes') <> 'object' then\n          return format('profile_updated: attributes must be a JSON object, got %s', lsd_json_kind(props->'attributes'));\n        end if;\n        attrs := props->'attributes';\n        prefix := 'attributes.';\n      else\n        attrs := props;\n        prefix := '';\n      end if;\n      if jsonb_typeof(attrs->'linked') not in ('boolean', 'null') then\n        return format('profile_updated: %slinked must be true or false, got %s', prefix, lsd_json_kind(attrs->'linked'));\n      elsif jsonb_typeof(attrs->'timezone') not in ('string', 'null') then\n        return format('profile_updated: %stimezone must be a string (an IANA zone like Asia/Tokyo), got %s', prefix, lsd_json_kind(attrs->'timezone'));\n      end if;\n      if jsonb_path_exists(attrs, 'strict $.* ? (@.type() == \"object\" || (@.type() == \"array\" && exists(@[*] ? (@.type() == \"object\" || @.type() == \"array\"))))') then\n        select a.key, a.value into bad from jsonb_each(attrs) a where jsonb_path_exists(a.value, container) order by a.key limit 1;\n        return format('profile_updated: %s must be a string, a number, true/false, null or a list of those, got %s',\n                      lsd_key_label(prefix, bad.key), case when jsonb_typeof(bad.value) = 'array' then 'a list holding a list or an object' else lsd_json_kind(bad.value) end);\n      end if;\n    when 'survey_answered' then\n      -- Without a question it records no answer and only routes (a shop's own survey).\n      if coalesce(jsonb_typeof(props->'question'), 'null') = 'null' then\n        null;\n      elsif jsonb_typeof(props->'question') not in ('string', 'number') then\n        return format('survey_answered: question must be a string, got %s', lsd_json_kind(props->'question'));\n      elsif btrim(props->>'question') = '' then\n        return 'survey_answered: question is empty';\n      elsif props ? 'answer' and jsonb_path_exists(props->'answer', container) then\n        return format('survey_answered: answer must be a string, a number, true/false or a list of those, got %s',\n                      case when jsonb_typeof(props->'answer') = 'array' then 'a list holding a list or an object' else lsd_json_kind(props->'answer') end);\n      elsif jsonb_typeof(props->'survey') not in ('string', 'number', 'null') then\n        return format('survey_answered: survey must be a string, got %s', lsd_json_kind(props->'survey'));\n      end if;\n    when 'list_added' then\n      if coalesce(jsonb_typeof(props->'list'), 'null') = 'null' then\n        return 'list_added: list is missing';\n      elsif jsonb_typeof(props->'list') not in ('string', 'number') then\n        return format('list_added: list must be a string, got %s', lsd_json_kind(props->'list'));\n      end if;\n    else null;\n  end case;\n  return null;\nend $$;\n\ncreate or replace function lsd_ingest_claim(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 500);\n  page_bytes bigint := coalesce((p->>'page_bytes')::bigint, 8 * 1024 * 1024);\n  -- The database's clock too: a tick run with a clock set in the past (a test, a replay)\n  -- must not set aside events inserted now.\n  latest timestamptz := greatest(now_ts, now()) + interval '1 day';\n  e record;\n  resolved text;\n  reason text;\n  taken bigint[] := '{}';\n  users_ text[] := '{}';\n  aside_ids bigint[] := '{}';\n  aside_reasons text[] := '{}';\n  picked integer := 0;\n  waiting_count integer := 0;\n  fact_types constant text[] := lsd_fact_types();\n  -- Types that change the user record (follow state, link, attributes, answers).\n  changing constant text[] := array['follow', 'unfollow', 'account_linked', 'profile_updated', 'survey_answered'];\n  changed_users text[] := '{}';\n  before_ids bigint[] := '{}';\n  before_facts jsonb[] := '{}';\n  after_ids bigint[] := '{}';\n  after_facts jsonb[] := '{}';\n  facts_before jsonb;\nbegin\n  -- Member-id events whose link never came: set aside after 30 days, with the reason.\n  update events set status = 'set_aside', status_reason = 'member_id was never linked to a LINE user within 30 days', processed_at = now_ts\n  where id in (select id from events where status = 'waiting_link' and inserted_at < now_ts - interval '30 days' limit 1000);\n\n  for e in\n    with candidates as (\n      select id, octet_length(properties::text) as text_bytes from events\n      where status = 'new' and (lease_until is null or lease_until < now_ts)\n      order by id limit lim for update skip locked),\n    -- Bytes of properties this page returns: an event too large to take in is set aside\n    -- without its properties being returned, so it counts for nothing.\n    budget as (\n      select id, text_bytes, sum(case when text_bytes > 2 * 65536 then 0 else text_bytes end) over (order by id) as running\n      from candidates),\n    chosen as (\n      select id, text_bytes from budget where running <= page_bytes or id = (select min(id) from budget)),\n    leased as (\n      update events set lease_owner = owner_, lease_until = now_ts + lease\n      from chosen where events.id = chosen.id\n      returning events.id, events.line_user_id, events.member_id, events.type, events.properties, events.occurred_at, chosen.text_bytes)\n    select * from leased order by id\n  loop\n    picked := picked + 1;\n    -- Checked before a member id is looked up (a malformed event does not wait 30 days for\n    -- a link), then on the LINE user id the event ends up with.\n    reason := case\n      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'\n      when e.occurred_at < timestamptz '2000-01-01 00:00:00+00' then 'occurred_at is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)'\n      when e.occurred_at > latest then 'occurred_at is more than a day after now: check the clock, the time zone or the unit'\n    end;\n    if reason is null then reason := lsd_properties_problem(e.properties, e.text_bytes); end if;\n    if reason is null and e.type = any(fact_types) then reason := lsd_fact_problem(e.type, e.properties); end if;\n    resolved := e.line_user_id;\n    if reason is null and resolved is null and e.member_id is not null then\n      select line_user_id into resolved from line_users where member_id = e.member_id;\n      if resolved is null then\n        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;\n        waiting_count := waiting_count + 1; continue;\n      end if;\n      update events set line_user_id = resolved where id = e.id;\n    end if;\n    reason := coalesce(reason, case\n      when resolved is null then 'neither line_user_id nor member_id is given'\n      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.\n      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: \"U\" and 32 lowercase hex digits'\n      when e.type = 'account_linked' and exists (\n          select 1 from line_users where member_id = e.properties->>'memberId' and line_user_id <> resolved)\n        then 'account_linked: this memberId is already linked to another LINE user (a link nonce used twice?); the first link stands'\n    end);\n\n    facts_before := null;\n    if reason is null and e.type = any(changing) and not resolved = any(changed_users) then\n      facts_before := lsd_user_facts(array[resolved])->0;\n    end if;\n    if reason is null then\n      -- A block of its own: whatever still fails here (a concurrent tick linking the same\n      -- member id, say) sets this event aside and undoes only what it did.\n      begin\n        insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)\n        on conflict (line_user_id) do nothing;\n        case e.type\n          when 'follow' then\n            update line_users set following = true, followed_at = e.occurred_at, follow_route = coalesce(e.properties->>'route', follow_route), updated_at = now_ts\n            where line_user_id = resolved and (unfollowed_at is null or unfollowed_at <= e.occurred_at);\n          when 'unfollow' then\n            update line_users set following = false, unfollowed_at = e.occurred_at, updated_at = now_ts\n            where line_user_id = resolved and (followed_at is null or followed_at <= e.occurred_at);\n          when 'account_linked' then\n            update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{\"linked\": true}'::jsonb, updated_at = now_ts\n            where line_user_id = resolved;\n            -- Events that waited for this link are taken in now.\n            update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null\n            where status = 'waiting_link' and member_id = e.properties->>'memberId';\n          when 'profile_updated' then\n            update line_users set attributes = attributes || case when e.properties ? 'attributes' then e.properties->'attributes' else e.properties end, updated_at = now_ts\n            where line_user_id = resolved;\n          when 'survey_answered' then\n            -- Without a question (a shop's survey with its own properties) it only routes.\n            update line_users set answers = answers || jsonb_build_object(e.properties->>'question', coalesce(e.properties->'answer', 'null'::jsonb)), updated_at = now_ts\n            where line_user_id = resolved and e.properties->>'question' is not null;\n          else null;\n        end case;\n      exception when others then\n        -- The SQLSTATE only: an error's message can quote the values.\n        reason := format('%s: could not be applied to the user record (SQLSTATE %s); nothing of it was applied', e.type, sqlstate);\n      end;\n    end if;\n\n    if reason is null and e.type = any(changing) then\n      if not resolved = any(changed_users) then\n        -- (null when the user had no row yet: routing then starts from a new user's facts)\n        before_ids := before_ids || e.id;\n        before_facts := before_facts || facts_before;\n        changed_users := changed_users || resolved;\n      end if;\n      after_ids := after_ids || e.id;\n      after_facts := after_facts || (lsd_user_facts(array[resolved])->0);\n    end if;\n    if reason is not null then\n      aside_ids := aside_ids || e.id;\n      aside_reasons := aside_reasons || reason;\n      continue;\n    end if;\n    taken := taken || e.id;\n    users_ := users_ || resolved;\n  end loop;\n\n  update events set status = 'set_aside', status_reason = x.reason, processed_at = now_ts, lease_owner = null, lease_until = null\n  from unnest(aside_ids, aside_reasons) as x(id, reason) where events.id = x.id;\n\n  return jsonb_build_object(\n    -- Built once at the end (appending in the loop copied the page once per event).\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties)\n                                         || case when b.f is null then '{}'::jsonb else jsonb_build_object('facts_before', b.f) end\n                                         || case when a.f is null then '{}'::jsonb else jsonb_build_object('facts_after', a.f) end order by ev.id)\n                        from events ev\n                        left join unnest(before_ids, before_facts) as b(id, f) on b.id = ev.id\n                        left join unnest(after_ids, after_facts) as a(id, f) on a.id = ev.id\n                        where ev.id = any(taken)), '[]'::jsonb),\n    'set_aside', cardinality(aside_ids),\n    'set_aside_reasons', coalesce((select jsonb_object_agg(r.reason, r.n) from (select x as reason, count(*) as n from unnest(aside_reasons) x group by x) r), '{}'::jsonb),\n    'waiting_link', waiting_count,\n    -- A full page, or one cut short by its byte bound: there may be more.\n    'more', picked > 0 and (picked >= lim or exists (\n      select 1 from events where status = 'new' and (lease_until is null or lease_until < now_ts))),\n    'users', lsd_user_facts(users_),\n    'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for, 'enrollment_key', x.enrollment_key))\n                             from (select distinct on (line_user_id, scenario_id, enrollment_key, status = 'active') *\n                                   from enrollments where line_user_id = any(users_)\n                                   order by line_user_id, scenario_id, enrollment_key, status = 'active', entered_at desc) x\n                             -- every active one (one per scenario and key), and the latest ended one per scenario and key for re-entry rules\n                            ), '[]'::jsonb));\nend $$;\n\ncreate or replace function lsd_ingest_commit(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  n_exit integer; n_enroll integer; n_wake integer; n_done integer; n_aside integer; n_update integer;\nbegin\n  -- An exit on the goal's own event (a purchase that ends a cart scenario) is a conversion too.\n  update enrollments set status = 'exited', exit_reason = x.reason, ended_at = now_ts, due_at = null, lease_owner = null, lease_until = null, updated_at = now_ts,\n         converted_at = coalesce(enrollments.converted_at, lsd_ts(x.converted_at))\n  from jsonb_to_recordset(coalesce(p->'exit', '[]')) as x(enrollment_id uuid, reason text, converted_at jsonb)\n  where enrollments.id = x.enrollment_id and enrollments.status = 'active';\n  get diagnostics n_exit = row_count;\n\n  -- An enrollment that a later event of the same page already ended is stored as ended\n  -- (re-entry rules still see it).\n  insert into enrollments (scenario_id, line_user_id, enrollment_key, status, exit_reason, converted_at, ended_at, step_id, entered_at, previous_at, due_at, trigger, trigger_event_id, scenario_hash, shard_key, created_at, updated_at)\n  select x.scenario_id, x.line_user_id, x.enrollment_key, coalesce(x.status, 'active'), x.exit_reason, lsd_ts(x.converted_at), case when x.status = 'exited' then now_ts end,\n         x.step_id, lsd_ts(x.entered_at), lsd_ts(x.entered_at), case when coalesce(x.status, 'active') = 'active' then lsd_ts(x.entered_at) end,\n         coalesce(x.trigger, '{}'), x.trigger_event_id, x.scenario_hash, lsd_shard_key(x.line_user_id), now_ts, now_ts\n  from jsonb_to_recordset(coalesce(p->'enroll', '[]')) as x(scenario_id text, line_user_id text, enrollment_key text, status text, exit_reason text, converted_at jsonb, step_id text, entered_at jsonb, trigger jsonb, trigger_event_id bigint, scenario_hash text)\n  on conflict (scenario_id, line_user_id, enrollment_key) where status = 'active' do nothing;\n  get diagnostics n_enroll = row_count;\n\n  -- A keyed enrollment whose key came again (a moved booking): its trigger is replaced and\n  -- it is planned again now. Its lease is cleared, so a plan made on the old trigger by a\n  -- tick running at the same moment is dropped at its commit.\n  update enrollments set trigger = coalesce(x.trigger, '{}'), trigger_event_id = x.trigger_event_id, due_at = least(due_at, now_ts),\n         lease_owner = null, lease_until = null, updated_at = now_ts\n  from jsonb_to_recordset(coalesce(p->'update', '[]')) as x(enrollment_id uuid, trigger jsonb, trigger_event_id bigint)\n  where enrollments.id = x.enrollment_id and enrollments.status = 'active';\n  get diagnostics n_update = row_count;\n\n  update enrollments set due_at = least(due_at, now_ts), updated_at = now_ts\n  where id in (select x::uuid from jsonb_array_elements_text(coalesce(p->'wake', '[]'::jsonb)) x) and status = 'active';\n  get diagnostics n_wake = row_count;\n\n  update events set status = 'set_aside', status_reason = left(x.reason, 500), processed_at = now_ts, lease_owner = null, lease_until = null\n  from jsonb_to_recordset(coalesce(p->'set_aside', '[]')) as x(id bigint, reason text)\n  where events.id = x.id and events.lease_owner = owner_ and events.status = 'new';\n  get diagnostics n_aside = row_count;\n\n  update events set status = 'done', processed_at = now_ts, lease_owner = null, lease_until = null\n  where id in (select x::bigint from jsonb_array_elements_text(coalesce(p->'done', '[]'::jsonb)) x) and lease_owner = owner_ and status = 'new';\n  get diagnostics n_done = row_count;\n\n  return jsonb_build_object('exited', n_exit, 'enrolled', n_enroll, 'woken', n_wake, 'updated', n_update, 'done', n_done, 'set_aside', n_aside);\nend $$;\n\ncreate or replace function lsd_claim_batches(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  win interval := make_interval(secs => coalesce((p->>'retry_window_seconds')::integer, 23 * 3600));\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  checked_before timestamptz := lsd_ts(p->'checked_before');\n  exit_types jsonb := case when jsonb_typeof(p->'exit_types') = 'object' then p->'exit_types' else '{}'::jsonb end;\n  check_limit integer := 20000;\n  picked_ids uuid[];\n  checked uuid[];\n  reviewed integer;\n  drops jsonb;\n  dropped jsonb := '{\"skipped\": []}'::jsonb;\n  claimed jsonb;\nbegin\n  -- An attempt that never recorded its result (the process died) counts as uncertain.\n  -- (A join on the primary key: a semi-join here was planned as two sequential scans while\n  -- the table's statistics said it was empty, quadratic once it filled within one tick.)\n  with stuck as (\n    select id from outbox_batches\n    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts\n    limit 1000 for update skip locked)\n  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null\n  from stuck where b.id = stuck.id;\n\n  with old as (\n    select id from outbox_batches\n    where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)\n    limit 1000 for update skip locked),\n  marked as (\n    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),\n  flagged as (\n    update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)\n  select count(*) into reviewed from marked;\n\n  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).\n  picked_ids := array(\n    select id from outbox_batches\n    where status = 'pending' and (lease_until is null or lease_until < now_ts)\n      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))\n      and (only_ is null or scenario_id = any(only_))\n    order by created_at limit lim for update skip locked);\n\n  if checked_before is not null then\n    -- Batches to check: planned before checked_before, and no attempt of them may have\n    -- reached LINE (never uncertain, no attempt in progress). The page ends where the\n    -- recipients to check pass check_limit (the rest is claimed by the next call).\n    with load as (\n      select id, created_at,\n             case when created_at <= checked_before and uncertain_since is null and attempt_started_at is null\n                  then cardinality(recipients) else 0 end as n\n      from outbox_batches where id = any(picked_ids)),\n    running as (\n      select id, n, sum(n) over (order by created_at, id) - n as before from load)\n    select array(select id from running where before < check_limit),\n           array(select id from running where before < check_limit and n > 0)\n      into picked_ids, checked;\n\n    if cardinality(checked) > 0 then\n      -- Only leaving on the user's account counts: an unfollow, an exit event, a new\n      -- trigger that restarted the scenario, or a retired scenario. (An enrollment the\n      -- engine ended at a later step, say for a date that is not a date, still gets this one.)\n      select coalesce(jsonb_agg(jsonb_build_object('batch_id', g.batch_id, 'line_user_id', g.line_user_id, 'reason', g.reason)), '[]'::jsonb)\n        into drops\n      from (\n        select d.batch_id, d.line_user_id,\n               case\n                 when u.following is false or (e.status = 'exited' and e.exit_reason = 'unfollowed') then 'unfollowed'\n                 when sc.retired_at is not null then 'exited before sending: the scenario was retired'\n                 when e.status <> 'exited' then null\n                 when e.exit_reason like 'exit: %' then 'exited before sending: ' || substr(e.exit_reason, 7)\n                 when e.exit_reason like 'goal: %' or e.exit_reason = 'restarted by a new trigger' then 'exited before sending: ' || e.exit_reason\n               end as reason\n        from outbox_batches b\n        join deliveries d on d.batch_id = b.id and d.status = 'pending'\n        join enrollments e on e.id = d.enrollment_id\n        left join line_users u on u.line_user_id = d.line_user_id\n        left join scenarios sc on sc.scenario_id = b.scenario_id\n        where b.id = any(checked)) g\n      where g.reason is not null;\n      if jsonb_array_length(drops) > 0 then\n        dropped := lsd_skip_recipients(drops, now_ts);\n      end if;\n    end if;\n  end if;\n\n  with leased as (\n    update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,\n      first_attempt_at = coalesce(first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts\n    where id = any(picked_ids) and status = 'pending'\n    returning outbox_batches.*)\n  select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,\n           'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at), '[]'::jsonb)\n    into claimed from leased;\n\n  return jsonb_build_object(\n    'batches', claimed,\n    'needs_review', reviewed,\n    'skipped', dropped->'skipped',\n    -- Events taken in since the entry, of the types the batch's scenario exits on, for the\n    -- recipients whose enrollment finished (an active one is ended by the event itself).\n    'exit_events', case when cardinality(checked) > 0 then coalesce((\n      with types as (\n        select key as scenario_id, array(select jsonb_array_elements_text(value)) as names\n        from jsonb_each(exit_types) where jsonb_typeof(value) = 'array')\n      select jsonb_agg(jsonb_build_object('batch_id', d.batch_id, 'line_user_id', d.line_user_id, 'type', ev.type,\n               'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties, 'enrollment_key', e.enrollment_key))\n      from outbox_batches b\n      join types t on t.scenario_id = b.scenario_id\n      join deliveries d on d.batch_id = b.id and d.status = 'pending'\n      join enrollments e on e.id = d.enrollment_id and e.status = 'finished'\n      join events ev on ev.line_user_id = d.line_user_id and ev.occurred_at > e.entered_at and ev.status = 'done' and ev.type = any(t.names)\n      where b.id = any(checked) and b.status = 'pending'), '[]'::jsonb) else '[]'::jsonb end);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261130000001_enrollment_keys_ingest.sql');\n" },
 ];
 
 ;// CONCATENATED MODULE: ./src/store/migrate.ts
@@ -75048,7 +75058,11 @@ function toScenario(s) {
         conversions: num(s.conversions),
         exits: (s.exits ?? []).map((x) => ({ reason: String(x.reason), count: num(x.count) })),
         steps: (s.steps ?? []).map(toStep),
-        days: (s.days ?? []).map((d) => ({ day: String(d.day), sent: num(d.sent), conversions: num(d.conversions) })),
+        days: (s.days ?? []).map((d) => ({
+            day: String(d.day),
+            sent: num(d.sent),
+            conversions: num(d.conversions),
+        })),
     };
 }
 function toReportPage(r) {
@@ -75098,9 +75112,17 @@ class Store {
     async ingestClaim(args) {
         const r = await this.rpc.call('lsd_ingest_claim', { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) });
         return {
-            events: r.events.map((e) => ({ id: e.id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
+            events: r.events.map((e) => ({
+                id: e.id,
+                userId: e.line_user_id,
+                type: e.type,
+                occurredAt: Number(e.occurred_at),
+                properties: e.properties ?? {},
+                ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
+                ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
+            })),
             users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-            enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined })),
+            enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
             setAside: r.set_aside,
             setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
             waitingLink: r.waiting_link,
@@ -75110,7 +75132,7 @@ class Store {
     }
     ingestCommit(args) {
         const { setAside, ...rest } = args;
-        return this.rpc.call('lsd_ingest_commit', { ...rest, set_aside: setAside ?? [] });
+        return this.rpc.call('lsd_ingest_commit', { ...rest, update: rest.update ?? [], set_aside: setAside ?? [] });
     }
     /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
     async claimDue(args) {
@@ -75177,7 +75199,7 @@ class Store {
             batches: r.batches,
             needs_review: r.needs_review,
             skipped: r.skipped ?? [],
-            exitEvents: (r.exit_events ?? []).map((e) => ({ batchId: e.batch_id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} })),
+            exitEvents: (r.exit_events ?? []).map((e) => ({ batchId: e.batch_id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {}, enrollmentKey: e.enrollment_key ?? undefined })),
         };
     }
     /** Drops recipients of batches this owner just claimed; a batch left with nobody is skipped. */
@@ -75236,7 +75258,7 @@ class Store {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@line/bot-sdk/dist/utils.js
+;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/utils.js
 
 // Mirrors retrofit's PATH_TRAVERSAL: matches when any path segment is purely
 // "." / ".." (or their percent-encoded forms), after the parameters have been
@@ -75280,7 +75302,7 @@ function buildPath(pathTemplate, params) {
 var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@line/bot-sdk/dist/exceptions.js
+;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/exceptions.js
 class SignatureValidationFailed extends Error {
     signature;
     constructor(message, { signature } = {}) {
@@ -75312,11 +75334,11 @@ class HTTPFetchError extends Error {
     }
 }
 //# sourceMappingURL=exceptions.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@line/bot-sdk/dist/version.js
+;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/version.js
 const LINE_BOT_SDK_VERSION = "11.2.0";
 const USER_AGENT = `@line/bot-sdk/${LINE_BOT_SDK_VERSION}`;
 //# sourceMappingURL=version.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@line/bot-sdk/dist/http-fetch.js
+;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/http-fetch.js
 
 
 
@@ -75483,7 +75505,7 @@ class HTTPFetchClient {
     }
 }
 //# sourceMappingURL=http-fetch.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@line/bot-sdk/dist/messaging-api/api/messagingApiClient.js
+;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/messaging-api/api/messagingApiClient.js
 /**
  * LINE Messaging API
  * This document describes LINE Messaging API.
@@ -77469,6 +77491,7 @@ class TransportError extends Error {
 }
 const MAX_HEAD_BYTES = 64 * 1024;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS_CODE = /^[1-9]\d\d$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Refuses a header that would break the request's framing (a token with a newline, say). */
 function checkHeader(name, value) {
@@ -77537,30 +77560,41 @@ class AnswerParser {
                 throw new TransportError('LINE answered with a header section over 64 KiB');
             return false;
         }
-        const lines = buffer.toString('latin1', 0, end).split('\r\n');
+        // Scanned with indexOf rather than split and regular expressions: this runs for every
+        // answer, and fewer short-lived strings keep the young generation small.
+        const head = buffer.toString('latin1', 0, end);
         this.buffer = buffer.subarray(end + 4);
-        const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
-        if (!statusLine)
+        const firstEnd = head.indexOf('\r\n');
+        const statusLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+        const code = statusLine.slice(9, 12);
+        const status = Number(code);
+        if (!statusLine.startsWith('HTTP/1.') || statusLine[8] !== ' ' || !STATUS_CODE.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) {
             throw new TransportError('LINE answered with something that is not HTTP/1.1');
-        const status = Number(statusLine[2]);
+        }
+        const minor = statusLine[7];
+        if (minor !== '0' && minor !== '1')
+            throw new TransportError('LINE answered with something that is not HTTP/1.1');
         const headers = {};
-        for (let i = 1; i < lines.length; i++) {
-            const line = lines[i];
-            const colon = line.indexOf(':');
-            if (colon <= 0)
+        for (let start = firstEnd < 0 ? head.length : firstEnd + 2; start < head.length;) {
+            let lineEnd = head.indexOf('\r\n', start);
+            if (lineEnd < 0)
+                lineEnd = head.length;
+            const colon = head.indexOf(':', start);
+            if (colon <= start || colon > lineEnd)
                 throw new TransportError('LINE answered with a malformed header line');
-            const name = line.slice(0, colon).trim().toLowerCase();
-            const value = line.slice(colon + 1).trim();
+            const name = head.slice(start, colon).trim().toLowerCase();
+            const value = head.slice(colon + 1, lineEnd).trim();
             headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+            start = lineEnd + 2;
         }
         // 1xx answers are interim (100 Continue, 103 Early Hints): the real one follows.
         if (status >= 100 && status < 200)
             return true;
         this.status = status;
-        this.statusText = statusLine[3] ?? '';
+        this.statusText = statusLine.slice(13);
         this.headers = headers;
         const connection = headers.connection?.toLowerCase() ?? '';
-        this.keepAlive = statusLine[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+        this.keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
         const length = headers['content-length'];
         if (this.method === 'HEAD' || status === 204 || status === 304)
             this.phase = 'length';
@@ -77702,9 +77736,11 @@ class HttpPool {
     hostHeader;
     constructor(baseURL, options) {
         this.options = options;
-        this.url = new URL(baseURL);
-        if (this.url.protocol !== 'https:' && this.url.protocol !== 'http:')
-            throw new TypeError(`LINE's base URL must be http or https, got ${this.url.protocol}`);
+        const url = URL.parse(baseURL);
+        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+            throw new TypeError(`LINE's base URL (LINE_API_BASE_URL) must be an http or https URL such as https://api.line.me, got "${baseURL}"`);
+        }
+        this.url = url;
         this.hostHeader = this.url.host;
     }
     /**
@@ -77712,8 +77748,13 @@ class HttpPool {
      * checkHeader; Host and Content-Length are added here.
      */
     request(method, path, headerLines, body = '') {
-        const length = body === '' && method === 'GET' ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-        const text = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headerLines}${length}\r\n${body}`;
+        // One buffer: the head in latin1 (header bytes, as fetch sends them), the body in UTF-8.
+        const bodyBytes = Buffer.byteLength(body);
+        const length = body === '' && method === 'GET' ? '' : `Content-Length: ${bodyBytes}\r\n`;
+        const head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n${headerLines}${length}\r\n`;
+        const text = Buffer.allocUnsafe(head.length + bodyBytes);
+        text.write(head, 0, 'latin1');
+        text.write(body, head.length, 'utf8');
         return new Promise((resolve, reject) => {
             const pending = { method, deadline: performance.now() + this.options.timeoutMs, resolve, reject };
             const connection = this.connection();
@@ -77947,7 +77988,8 @@ class RateLimiter {
             this.waiting.length = 0;
             this.head = 0;
         }
-        else if (this.head > 1024) {
+        else if (this.head >= 64) {
+            // Drop the released waiters, which would otherwise stay reachable.
             this.waiting.splice(0, this.head);
             this.head = 0;
         }
@@ -77972,6 +78014,11 @@ const MONTHLY_LIMIT_MESSAGE = 'You have reached your monthly limit.';
  */
 function defaultRate(kind, shardCount = 1) {
     return (LINE_RATE_LIMITS[kind] * 0.95) / Math.max(1, shardCount);
+}
+/** Node 24 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1 or --use-env-proxy. */
+function defaultTransport() {
+    const useProxy = process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes('--use-env-proxy') || /--use-env-proxy\b/.test(process.env.NODE_OPTIONS ?? '');
+    return useProxy ? 'sdk' : 'pool';
 }
 /** LINE's error body: {"message": "...", "details": [{"message", "property"}]}. */
 function lineError(answer) {
@@ -78008,7 +78055,7 @@ class LineSender {
         this.concurrency = options.concurrency ?? 256;
         this.timeoutMs = options.timeoutMs ?? 10_000;
         this.call =
-            options.transport === 'sdk'
+            (options.transport ?? defaultTransport()) === 'sdk'
                 ? sdkCaller(this.client, this.timeoutMs)
                 : poolCaller(this.client, {
                     channelAccessToken: options.channelAccessToken,
@@ -78422,14 +78469,14 @@ async function testSend(options) {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "stream"
 var external_stream_ = __nccwpck_require__(2203);
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/utils/is_object.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/is_object.js
 const is_object = function (obj) {
   return typeof obj === "object" && obj !== null && !Array.isArray(obj);
 };
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/api/CsvError.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
 class CsvError extends Error {
   constructor(code, message, options, ...contexts) {
     if (Array.isArray(message)) message = message.join(" ").trim();
@@ -78453,7 +78500,7 @@ class CsvError extends Error {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/api/normalize_columns_array.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_columns_array.js
 
 
 
@@ -78487,7 +78534,7 @@ const normalize_columns_array = function (columns) {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/utils/ResizeableBuffer.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/ResizeableBuffer.js
 class ResizeableBuffer {
   constructor(size = 100) {
     this.size = size;
@@ -78552,7 +78599,7 @@ class ResizeableBuffer {
 
 /* harmony default export */ const utils_ResizeableBuffer = (ResizeableBuffer);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/api/init_state.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/init_state.js
 
 
 const init_state = function (options) {
@@ -78668,7 +78715,7 @@ const init_state = function (options) {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/utils/underscore.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/underscore.js
 const underscore = function (str) {
   return str.replace(/([A-Z])/g, function (_, match) {
     return "_" + match.toLowerCase();
@@ -78677,7 +78724,7 @@ const underscore = function (str) {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/api/normalize_options.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_options.js
 
 
 
@@ -79441,7 +79488,7 @@ const normalize_options = function (opts) {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/utils/delimiter_discover.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/delimiter_discover.js
 
 
 
@@ -79508,7 +79555,7 @@ const std = function (array) {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/api/index.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/index.js
 
 
 
@@ -80478,7 +80525,7 @@ const api_transform = function (original_options = {}) {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/csv-parse/lib/index.js
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/index.js
 /*
 CSV Parse
 
@@ -80740,6 +80787,7 @@ function concernsKey(keyPath, key, properties) {
 ;// CONCATENATED MODULE: ./src/planner/route.ts
 
 
+
 const UNFOLLOW = 'unfollow';
 const FOLLOW = 'follow';
 const LIST_ADDED = 'list_added';
@@ -80783,8 +80831,12 @@ function routeEvent({ event, user, scenarios, enrollments }) {
                 continue;
             // With a key, a cancellation of one booking ends that booking's enrollment only.
             const rule = scenario.exit?.find((r) => r.event === event.type && matchesFilter(event.properties, r.where) && concernsKey(keyPath, e.key, event.properties));
-            if (rule)
-                result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}` });
+            if (rule) {
+                // The exit ends the enrollment before the planner sees the event: the goal is counted here.
+                const goal = scenario.goal;
+                const converts = goal !== undefined && goal.event === event.type && matchesFilter(event.properties, goal.where) && (!goal.within || event.occurredAt <= e.enteredAt + durationMs(goal.within));
+                result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}`, ...(converts ? { convertedAt: event.occurredAt } : {}) });
+            }
             else if (e.waitingFor === event.type || scenario.goal?.event === event.type)
                 result.wake.push(e.id);
         }
@@ -81211,8 +81263,9 @@ function scenariosToRegister(all, onlyScenario) {
     if (onlyScenario === undefined)
         return all;
     const only = all.filter((c) => c.id === onlyScenario);
-    if (!only.length)
+    if (!only.length) {
         throw new Error(`only-scenario: there is no scenario "${onlyScenario}" among this run's scenario files`);
+    }
     return only;
 }
 function tickScenarios(args) {
@@ -81223,7 +81276,9 @@ function tickScenarios(args) {
     let ingestHeld;
     if (limited) {
         // An event can matter to several scenarios: a run limited to one takes in none.
-        ingestHeld = `limited to scenario "${args.onlyScenario}": no events were taken in (an event can matter to several scenarios); the next full tick takes them in`;
+        ingestHeld =
+            `limited to scenario "${args.onlyScenario}": no events were taken in ` +
+                '(an event can matter to several scenarios); the next full tick takes them in';
     }
     else {
         for (const c of registered)
@@ -81232,7 +81287,9 @@ function tickScenarios(args) {
         for (const m of registration.missing) {
             const parsed = ScenarioSchema.safeParse(m.definition);
             if (!parsed.success) {
-                ingestHeld = `the last definition of the missing scenario "${m.id}" cannot be read, so events that may matter to it are held: restore its file`;
+                ingestHeld =
+                    `the last definition of the missing scenario "${m.id}" cannot be read, ` +
+                        'so events that may matter to it are held: restore its file';
                 break;
             }
             // The registered hash, so enrollments made meanwhile count as made by that definition.
@@ -81257,6 +81314,7 @@ function tickScenarios(args) {
 
 ;// CONCATENATED MODULE: ./src/outbox-exits.ts
 
+
 /** Scenario id to the event types its exit rules name (only scenarios that have any). */
 function exitTypesOf(scenarios) {
     const types = {};
@@ -81275,7 +81333,9 @@ function recipientsWhoLeft(events, batches, scenarios) {
         const key = `${e.batchId}\u0000${e.userId}`;
         if (drops.has(key))
             continue;
-        const rule = scenarioOf.get(e.batchId)?.scenario.exit?.find((r) => r.event === e.type && matchesFilter(e.properties, r.where));
+        const scenario = scenarioOf.get(e.batchId)?.scenario;
+        // With an enrollment key, the cancellation of another booking is not this one's exit.
+        const rule = scenario?.exit?.find((r) => r.event === e.type && matchesFilter(e.properties, r.where) && concernsKey(scenario.entry.key, e.enrollmentKey, e.properties));
         if (rule)
             drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
     }
@@ -81422,11 +81482,23 @@ async function runTick(options) {
         }
         const enroll = [];
         const pendingById = new Map();
+        // The last trigger of a key wins: one update per enrollment.
+        const updates = new Map();
         const exit = [];
         const wake = [];
         const setAside = [];
+        // Each event is routed with its user as of that event, as if events came one at a time:
+        // a user's facts start from before their first change in this page and follow each
+        // change. (With the page's final facts, a follow and a later unfollow in one page
+        // enrolled no one, and in two pages enrolled then exited: where a page split decided.)
+        const asOf = new Map();
+        for (const e of page.events)
+            if (e.factsBefore && !asOf.has(e.userId))
+                asOf.set(e.userId, e.factsBefore);
         for (const event of page.events) {
-            const user = factsOf(page.users, event.userId);
+            if (event.factsAfter)
+                asOf.set(event.userId, event.factsAfter);
+            const user = asOf.get(event.userId) ?? factsOf(page.users, event.userId);
             const mine = enrollmentsByUser.get(event.userId) ?? [];
             let routed;
             try {
@@ -81442,28 +81514,38 @@ async function runTick(options) {
                 if (summary)
                     summary.status = 'exited';
                 const pending = pendingById.get(x.enrollmentId);
+                const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
                 if (pending)
-                    Object.assign(pending, { status: 'exited', exit_reason: x.reason });
+                    Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
                 else
-                    exit.push({ enrollment_id: x.enrollmentId, reason: x.reason });
+                    exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
                 counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'exited');
+                if (x.convertedAt !== undefined)
+                    counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'conversions');
             }
             wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
+            for (const u of routed.update) {
+                const pending = pendingById.get(u.enrollmentId);
+                if (pending)
+                    Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
+                else
+                    updates.set(u.enrollmentId, { enrollment_id: u.enrollmentId, trigger: u.trigger, trigger_event_id: event.id });
+            }
             for (const n of routed.enroll) {
                 const compiled = byId.get(n.scenarioId);
                 const tempId = `new-${(0,external_node_crypto_.randomUUID)()}`;
-                const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash };
+                const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash, enrollment_key: n.key ?? null };
                 enroll.push(row);
                 pendingById.set(tempId, row);
                 // Later events of this page see it (an exit in the same page ends it).
-                mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt });
+                mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
                 enrollmentsByUser.set(event.userId, mine);
                 counts.add(n.scenarioId, undefined, 'enrolled');
             }
         }
         const asideIds = new Set(setAside.map((x) => x.id));
         const done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
-        await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, setAside });
+        await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, update: [...updates.values()], setAside });
         for (const x of setAside)
             counts.noteSetAside(x.reason);
         counts.eventsTaken += done.length;
@@ -81653,6 +81735,9 @@ function toCommit(plan) {
 function toBatches(sends) {
     const batches = [];
     const groups = new Map();
+    // Two keyed enrollments of one user (two bookings) may send the same step in one tick:
+    // a user appears at most once in a multicast, so the second goes into another batch.
+    const usersOf = new Map();
     for (const s of sends) {
         const d = s.decision;
         const member = { enrollment_id: s.enrollmentId, line_user_id: s.userId, due_at: d.dueAt };
@@ -81661,13 +81746,19 @@ function toBatches(sends) {
             continue;
         }
         const key = `${s.scenarioId}\u0000${d.stepId}\u0000${canonicalJson(d.messages)}`;
-        let batch = groups.get(key);
-        if (!batch || batch.members.length >= LINE_LIMITS.multicastRecipients) {
+        const open = groups.get(key) ?? [];
+        groups.set(key, open);
+        const fits = (b) => b.members.length < LINE_LIMITS.multicastRecipients && !usersOf.get(b).has(s.userId);
+        // The newest batch of the group, else (a user met twice) any earlier one with room.
+        let batch = open.length && fits(open[open.length - 1]) ? open[open.length - 1] : open.find(fits);
+        if (!batch) {
             batch = { id: (0,external_node_crypto_.randomUUID)(), scenario_id: s.scenarioId, step_id: d.stepId, kind: 'multicast', messages: d.messages, aggregation_unit: d.aggregationUnit, members: [] };
-            groups.set(key, batch);
+            open.push(batch);
+            usersOf.set(batch, new Set());
             batches.push(batch);
         }
         batch.members.push(member);
+        usersOf.get(batch).add(s.userId);
     }
     for (const b of batches)
         if (b.members.length === 1)
@@ -81701,7 +81792,8 @@ async function sendOutbox(args) {
         .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes, checkedBefore: args.checkedBefore })
         .then(async (claimed) => {
         counts.needsReview += claimed.needs_review;
-        if (!claimed.batches.length)
+        // (A page whose every batch was skipped, everyone having left, is not the last one.)
+        if (!claimed.batches.length && !claimed.skipped.length)
             exhausted = true;
         // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
         const skipped = [...claimed.skipped];
@@ -81818,7 +81910,9 @@ function needsAPerson(result) {
     if (result.attention.needs_review > 0)
         reasons.push(`${result.attention.needs_review} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`);
     for (const m of result.missingScenarios ?? []) {
-        reasons.push(`scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and nobody leaves) and events are still taken in for them by its last definition. Restore the file; to end the scenario, restore it with "status": "retired" (its users leave at the next tick), after which the file may be removed.`);
+        reasons.push(`scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and ` +
+            'nobody leaves) and events are still taken in for them by its last definition. Restore the file; to end the ' +
+            'scenario, restore it with "status": "retired" (its users leave at the next tick), after which the file may be removed.');
     }
     const failed = result.counts.total('failed');
     if (failed > 0)
@@ -81941,7 +82035,7 @@ function parseNow(value, name) {
     return t;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/context.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
 class Context {
@@ -81994,9 +82088,9 @@ class Context {
     }
 }
 //# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ../../work/main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var http_client_lib = __nccwpck_require__(2827);
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var http_client_lib = __nccwpck_require__(9659);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -82049,7 +82143,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -82064,7 +82158,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -82093,7 +82187,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -82141,7 +82235,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -82162,7 +82256,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -82209,7 +82303,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -82555,7 +82649,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -82847,7 +82941,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -83448,7 +83542,7 @@ const JSONParse = (text, reviver) => {
 
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/request-error/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
   /**
@@ -83489,7 +83583,7 @@ class RequestError extends Error {
 }
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/request/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -83696,7 +83790,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -83827,7 +83921,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -83882,11 +83976,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -84027,12 +84121,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -86326,7 +86420,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -86452,7 +86546,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -86473,7 +86567,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -86885,7 +86979,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -86924,7 +87018,7 @@ function getOctokitOptions(token, options) {
     return opts;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/@actions/github/lib/github.js
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
 
 
 const github_context = new Context();
@@ -87383,7 +87477,12 @@ function shapeScenario(s, period) {
         });
         before = st.sent;
     }
-    return { ...s, conversionRate: s.entered > 0 ? s.goalReached / s.entered : null, funnel, days: fillDays(s.days, period, s.timezone) };
+    return {
+        ...s,
+        conversionRate: s.entered > 0 ? s.goalReached / s.entered : null,
+        funnel,
+        days: fillDays(s.days, period, s.timezone),
+    };
 }
 function shapeReport(period, scenarios) {
     const shaped = scenarios.map((s) => shapeScenario(s, period));
@@ -87415,9 +87514,17 @@ async function fetchPeriodReport(store, period, options = {}) {
     const scenarios = [];
     let after;
     for (;;) {
-        const page = await store.reportPage({ from: period.from, to: period.to, scenarioId: options.scenarioId, after, limit: options.pageSize ?? 50 });
+        const page = await store.reportPage({
+            from: period.from,
+            to: period.to,
+            scenarioId: options.scenarioId,
+            after,
+            limit: options.pageSize ?? 50,
+        });
         if (page.unknownScenario) {
-            const known = page.known.length ? `the database knows ${page.known.join(', ')}` : 'the database has no scenario yet (run a tick first)';
+            const known = page.known.length
+                ? `the database knows ${page.known.join(', ')}`
+                : 'the database has no scenario yet (run a tick first)';
             throw new period_report_ReportInputError(`there is no scenario "${options.scenarioId}": ${known}`);
         }
         scenarios.push(...page.scenarios);
@@ -87428,7 +87535,7 @@ async function fetchPeriodReport(store, period, options = {}) {
     return shapeReport(period, scenarios);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/@line/bot-sdk/dist/insight/api/insightClient.js
+;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/insight/api/insightClient.js
 /**
  * LINE Messaging API(Insight)
  * This document describes LINE Messaging API(Insight).
@@ -87725,7 +87832,10 @@ const sum = (values) => {
 };
 /** The statistics source over LINE's API (LINE_API_BASE_URL in tests: the loopback server). */
 function lineStatisticsSource(options) {
-    const config = { channelAccessToken: options.channelAccessToken, ...(options.baseURL ? { baseURL: options.baseURL } : {}) };
+    const config = {
+        channelAccessToken: options.channelAccessToken,
+        ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    };
     const insightClient = new InsightClient(config);
     const messaging = new MessagingApiClient(config);
     const timeoutMs = options.timeoutMs ?? 10_000;
@@ -87853,17 +87963,34 @@ function daysChart(days, title) {
 }
 function stepRow(f) {
     const id = f.inDefinition ? f.id : `${f.id} (removed)`;
-    const cells = [id, count(f.sent), rateText(f.openRate), rateText(f.clickRate), percent(f.dropOff), count(f.expired), count(f.failed), count(f.exited), count(f.waiting)];
+    const cells = [
+        id,
+        count(f.sent),
+        rateText(f.openRate),
+        rateText(f.clickRate),
+        percent(f.dropOff),
+        count(f.expired),
+        count(f.failed),
+        count(f.exited),
+        count(f.waiting),
+    ];
     return `| ${cells.map(report_markdown_cell).join(' | ')} |`;
 }
 function scenarioSection(s) {
     const title = s.name ? `${s.name} (\`${s.id}\`)` : `\`${s.id}\``;
+    const reached = `reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)})`;
     const goal = s.goal
-        ? `goal (${s.goal}) reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)}); ${count(s.conversions)} goal(s) reached in the period`
+        ? `goal (${s.goal}) ${reached}; ${count(s.conversions)} goal(s) reached in the period`
         : 'no goal';
     const exits = s.exits.length ? `: ${s.exits.map((x) => `${x.reason} ${count(x.count)}`).join(', ')}` : '';
     const out = [`### ${title}${s.status !== 'active' ? ` · ${s.status}` : ''}`, ''];
-    out.push(`Entered ${count(s.entered)} · ${goal} · waiting now ${count(s.waiting)} · finished ${count(s.finished)} · left ${count(s.exited)}${exits}`);
+    const figures = [
+        `Entered ${count(s.entered)}`,
+        goal,
+        `waiting now ${count(s.waiting)}`,
+        `finished ${count(s.finished)}`,
+    ];
+    out.push(`${figures.join(' · ')} · left ${count(s.exited)}${exits}`);
     if (!s.funnel.length)
         return [...out, '', 'No message steps.'];
     out.push('', funnelChart(s), '');
@@ -87871,18 +87998,25 @@ function scenarioSection(s) {
     for (const f of s.funnel)
         out.push(stepRow(f));
     const others = s.steps.filter((st) => st.type !== 'message' && st.inDefinition && (st.waiting || st.exited));
+    const other = (st) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`;
     if (others.length)
-        out.push('', `Waiting or leaving at other steps: ${others.map((st) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`).join('; ')}.`);
-    const review = s.funnel.filter((f) => f.needsReview);
-    if (review.length)
-        out.push('', `⚠️ Needs review: ${review.map((f) => `${f.id} ${count(f.needsReview)}`).join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
+        out.push('', `Waiting or leaving at other steps: ${others.map(other).join('; ')}.`);
+    const review = s.funnel.filter((f) => f.needsReview).map((f) => `${f.id} ${count(f.needsReview)}`);
+    if (review.length) {
+        out.push('', `⚠️ Needs review: ${review.join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
+    }
     return out;
 }
 function periodSection(r) {
     const t = r.totals;
     const out = [`## ${r.period.label[0].toUpperCase()}${r.period.label.slice(1)}`, ''];
     const rate = t.entered ? ` (${percent(t.goalReached / t.entered)} of entered)` : '';
-    out.push(`Entered ${count(t.entered)} · sent ${count(t.sent)} · goal reached ${count(t.goalReached)}${rate} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
+    const figures = [
+        `Entered ${count(t.entered)}`,
+        `sent ${count(t.sent)}`,
+        `goal reached ${count(t.goalReached)}${rate}`,
+    ];
+    out.push(`${figures.join(' · ')} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
     if (!r.scenarios.length)
         return [...out, '', 'No scenario has run yet.'];
     for (const s of r.scenarios)
@@ -87910,16 +88044,26 @@ function shortFunnelMarkdown(r) {
     for (const s of r.scenarios) {
         if (!s.funnel.length)
             continue;
-        lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ')}; goal ${percent(s.conversionRate)}`);
+        const steps = s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ');
+        lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${steps}; goal ${percent(s.conversionRate)}`);
     }
     return `${lines.join('\n')}\n`;
 }
 const HOW_TO_READ = `<details><summary>How to read this report</summary>
 
-- **entered**: enrollments that started in the period. **goal reached**: of those, how many reached the scenario's goal within its window; the conversion rate is goal reached ÷ entered. **goals reached in the period** counts goals by the day they were reached, whoever entered when.
-- **sent**: recipients of the step's LINE requests accepted in the period. **opened** / **clicked**: LINE's statistics for the step's aggregation unit (users who opened the message / opened a URL in it), divided by the recipients of the days LINE gave figures for; LINE hides counts under 20, publishes them with a delay, and a \\* marks a rate over part of the sends.
-- **drop-off**: the share of the bar before (for the first step, of those who entered) that did not get this step. A branch splits users between steps, so compare steps of one arm.
-- **expired**: steps skipped because they could no longer go out on time. **failed**: LINE refused the request, or the message could not be made. **left here**: enrollments that ended in the period while at this step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**: enrollments at this step at the time of the report.
+- **entered**: enrollments that started in the period. **goal reached**: of those, how many reached the
+  scenario's goal within its window; the conversion rate is goal reached ÷ entered. **goals reached in the
+  period** counts goals by the day they were reached, whoever entered when.
+- **sent**: recipients of the step's LINE requests accepted in the period. **opened** / **clicked**: LINE's
+  statistics for the step's aggregation unit (users who opened the message / opened a URL in it), divided by
+  the recipients of the days LINE gave figures for; LINE hides counts under 20, publishes them with a delay,
+  and a \\* marks a rate over part of the sends.
+- **drop-off**: the share of the bar before (for the first step, of those who entered) that did not get this
+  step. A branch splits users between steps, so compare steps of one arm.
+- **expired**: steps skipped because they could no longer go out on time. **failed**: LINE refused the
+  request, or the message could not be made. **left here**: enrollments that ended in the period while at this
+  step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**:
+  enrollments at this step at the time of the report.
 </details>`;
 
 ;// CONCATENATED MODULE: ./src/report/report-html.ts
@@ -87933,6 +88077,20 @@ function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 const e = escapeHtml;
+const fixed = (n) => n.toFixed(1);
+/** An element: attribute values escaped; the content is markup already (escape text with e()). */
+function el(name, attributes, content) {
+    const attrs = Object.entries(attributes)
+        .map(([k, v]) => ` ${k}="${e(String(v))}"`)
+        .join('');
+    return content === undefined ? `<${name}${attrs}/>` : `<${name}${attrs}>${content}</${name}>`;
+}
+/** An inline SVG chart with a title (a tooltip and the accessible name). */
+function svg(attributes, width, height, label, parts) {
+    const size = { viewBox: `0 0 ${width} ${height}`, width, height, xmlns: 'http://www.w3.org/2000/svg' };
+    const all = { class: 'chart', role: 'img', 'aria-label': label, ...attributes, ...size };
+    return el('svg', all, el('title', {}, e(label)) + parts.join(''));
+}
 const PAD = { top: 24, right: 12, bottom: 44, left: 44 };
 function axisMax(values) {
     const max = Math.max(1, ...values);
@@ -87944,8 +88102,9 @@ function grid(max, width, height) {
     const lines = [];
     for (const share of [0, 0.5, 1]) {
         const y = PAD.top + (height - PAD.top - PAD.bottom) * (1 - share);
-        lines.push(`<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${y}" y2="${y}" stroke="#e3e7ee"/>`);
-        lines.push(`<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${e(count(Math.round(max * share)))}</text>`);
+        lines.push(el('line', { x1: PAD.left, x2: width - PAD.right, y1: y, y2: y, stroke: '#e3e7ee' }));
+        const tick = { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' };
+        lines.push(el('text', tick, e(count(Math.round(max * share)))));
     }
     return lines.join('');
 }
@@ -87967,14 +88126,20 @@ function barChart(options) {
             const h = (bar.value / max) * inner;
             const x = x0 + barWidth * k;
             const y = PAD.top + inner - h;
-            parts.push(`<rect class="bar" data-series="${e(s.name)}" data-step="${e(group)}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${Math.max(h, 0).toFixed(1)}" fill="${s.color}" rx="2"><title>${e(bar.title)}</title></rect>`, `<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="value">${e(bar.label)}</text>`);
+            const box = { x: fixed(x), y: fixed(y), width: fixed(barWidth - 2), height: fixed(Math.max(h, 0)) };
+            const rect = { class: 'bar', 'data-series': s.name, 'data-step': group, ...box, fill: s.color, rx: 2 };
+            parts.push(el('rect', rect, el('title', {}, e(bar.title))));
+            const value = { x: fixed(x + barWidth / 2 - 1), y: fixed(y - 4), 'text-anchor': 'middle', class: 'value' };
+            parts.push(el('text', value, e(bar.label)));
         });
-        parts.push(`<text x="${(PAD.left + slot * i + slot / 2).toFixed(1)}" y="${height - PAD.bottom + 16}" text-anchor="middle" class="label">${e(group)}</text>`);
+        const under = { x: fixed(PAD.left + slot * i + slot / 2), y: height - PAD.bottom + 16, 'text-anchor': 'middle' };
+        parts.push(el('text', { ...under, class: 'label' }, e(group)));
     });
-    return `<svg class="chart" role="img" aria-label="${e(options.label)}" data-chart="${e(options.chart)}" data-scenario="${e(options.scenario)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title>${e(options.label)}</title>${parts.join('')}</svg>`;
+    return svg({ 'data-chart': options.chart, 'data-scenario': options.scenario }, width, height, options.label, parts);
 }
 function legend(items) {
-    return `<p class="legend">${items.map(([name, color]) => `<span><i style="background:${color}"></i>${e(name)}</span>`).join('')}</p>`;
+    const item = ([name, color]) => el('span', {}, el('i', { style: `background:${color}` }, '') + e(name));
+    return el('p', { class: 'legend' }, items.map(item).join(''));
 }
 function funnelSvg(s) {
     return barChart({
@@ -87982,11 +88147,17 @@ function funnelSvg(s) {
         scenario: s.id,
         label: `${s.id}: sent per step`,
         groups: s.funnel.map((f) => f.id),
-        series: [{
+        series: [
+            {
                 name: 'sent',
                 color: GREEN,
-                bars: s.funnel.map((f) => ({ label: count(f.sent), value: f.sent, title: `${f.id}: sent ${count(f.sent)}; drop-off ${percent(f.dropOff)}` })),
-            }],
+                bars: s.funnel.map((f) => ({
+                    label: count(f.sent),
+                    value: f.sent,
+                    title: `${f.id}: sent ${count(f.sent)}; drop-off ${percent(f.dropOff)}`,
+                })),
+            },
+        ],
     });
 }
 /** Sent, opened and clicked per step: opened and clicked are LINE's rates applied to what was sent. */
@@ -87998,9 +88169,29 @@ function engagementSvg(s) {
         label: `${s.id}: sent, opened and clicked per step`,
         groups: s.funnel.map((f) => f.id),
         series: [
-            { name: 'sent', color: GREEN, bars: s.funnel.map((f) => ({ label: count(f.sent), value: f.sent, title: `${f.id}: sent ${count(f.sent)}` })) },
-            { name: 'opened', color: BLUE, bars: s.funnel.map((f) => ({ label: rateText(f.openRate), value: estimate(f, f.openRate.value), title: `${f.id}: opened ${rateText(f.openRate)}${f.openRate.note ? ` (${f.openRate.note})` : ''}` })) },
-            { name: 'clicked', color: ORANGE, bars: s.funnel.map((f) => ({ label: rateText(f.clickRate), value: estimate(f, f.clickRate.value), title: `${f.id}: clicked ${rateText(f.clickRate)}${f.clickRate.note ? ` (${f.clickRate.note})` : ''}` })) },
+            {
+                name: 'sent',
+                color: GREEN,
+                bars: s.funnel.map((f) => ({ label: count(f.sent), value: f.sent, title: `${f.id}: sent ${count(f.sent)}` })),
+            },
+            {
+                name: 'opened',
+                color: BLUE,
+                bars: s.funnel.map((f) => ({
+                    label: rateText(f.openRate),
+                    value: estimate(f, f.openRate.value),
+                    title: `${f.id}: opened ${rateText(f.openRate)}${f.openRate.note ? ` (${f.openRate.note})` : ''}`,
+                })),
+            },
+            {
+                name: 'clicked',
+                color: ORANGE,
+                bars: s.funnel.map((f) => ({
+                    label: rateText(f.clickRate),
+                    value: estimate(f, f.clickRate.value),
+                    title: `${f.id}: clicked ${rateText(f.clickRate)}${f.clickRate.note ? ` (${f.clickRate.note})` : ''}`,
+                })),
+            },
         ],
     });
 }
@@ -88018,87 +88209,149 @@ function daysSvg(days, label) {
     const parts = [grid(max, right + PAD.right, height)];
     for (const share of [0, 0.5, 1]) {
         const at = PAD.top + inner * (1 - share);
-        parts.push(`<text x="${right + 6}" y="${at + 4}" class="tick goals">${e(count(Math.round(maxGoals * share)))}</text>`);
+        parts.push(el('text', { x: right + 6, y: at + 4, class: 'tick goals' }, e(count(Math.round(maxGoals * share)))));
     }
     const points = [];
     days.forEach((d, i) => {
         const x = PAD.left + slot * i;
-        parts.push(`<rect class="day" x="${(x + 2).toFixed(1)}" y="${y(d.sent).toFixed(1)}" width="${(slot - 4).toFixed(1)}" height="${(PAD.top + inner - y(d.sent)).toFixed(1)}" fill="${GREEN}" rx="2"><title>${e(`${d.day}: sent ${count(d.sent)}, goals reached ${count(d.conversions)}`)}</title></rect>`);
-        points.push(`${(x + slot / 2).toFixed(1)},${yGoals(d.conversions).toFixed(1)}`);
-        if (i % Math.ceil(days.length / 10) === 0)
-            parts.push(`<text x="${(x + slot / 2).toFixed(1)}" y="${height - PAD.bottom + 16}" text-anchor="middle" class="label">${e(d.day.slice(5))}</text>`);
+        const box = {
+            x: fixed(x + 2),
+            y: fixed(y(d.sent)),
+            width: fixed(slot - 4),
+            height: fixed(PAD.top + inner - y(d.sent)),
+        };
+        const title = `${d.day}: sent ${count(d.sent)}, goals reached ${count(d.conversions)}`;
+        parts.push(el('rect', { class: 'day', ...box, fill: GREEN, rx: 2 }, el('title', {}, e(title))));
+        points.push([x + slot / 2, yGoals(d.conversions)]);
+        if (i % Math.ceil(days.length / 10) === 0) {
+            const under = { x: fixed(x + slot / 2), y: height - PAD.bottom + 16, 'text-anchor': 'middle', class: 'label' };
+            parts.push(el('text', under, e(d.day.slice(5))));
+        }
     });
-    parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${ORANGE}" stroke-width="2.5"/>`);
-    for (const p of points)
-        parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${ORANGE}"/>`);
-    return `<svg class="chart" role="img" aria-label="${e(label)}" data-chart="days" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title>${e(label)}</title>${parts.join('')}</svg>`;
+    const line = points.map(([x, y]) => `${fixed(x)},${fixed(y)}`).join(' ');
+    parts.push(el('polyline', { points: line, fill: 'none', stroke: ORANGE, 'stroke-width': 2.5 }));
+    for (const [x, y] of points)
+        parts.push(el('circle', { cx: fixed(x), cy: fixed(y), r: 3, fill: ORANGE }));
+    return svg({ 'data-chart': 'days' }, width, height, label, parts);
 }
 function stepTable(s) {
     const head = ['step', 'sent', 'opened', 'clicked', 'drop-off', 'expired', 'failed', 'left here', 'waiting now'];
     const rows = s.funnel.map((f) => {
-        const cells = [f.inDefinition ? f.id : `${f.id} (removed)`, count(f.sent), rateText(f.openRate), rateText(f.clickRate), percent(f.dropOff), count(f.expired), count(f.failed), count(f.exited), count(f.waiting)];
-        return `<tr>${cells.map((c, i) => (i === 0 ? `<th scope="row">${e(c)}</th>` : `<td>${e(c)}</td>`)).join('')}</tr>`;
+        const cells = [
+            f.inDefinition ? f.id : `${f.id} (removed)`,
+            count(f.sent),
+            rateText(f.openRate),
+            rateText(f.clickRate),
+            percent(f.dropOff),
+            count(f.expired),
+            count(f.failed),
+            count(f.exited),
+            count(f.waiting),
+        ];
+        return el('tr', {}, cells.map((c, i) => (i === 0 ? el('th', { scope: 'row' }, e(c)) : el('td', {}, e(c)))).join(''));
     });
-    return `<table><thead><tr>${head.map((h) => `<th scope="col">${e(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    const thead = el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, e(h))).join('')));
+    return el('table', {}, thead + el('tbody', {}, rows.join('')));
 }
+/** Name and value pairs as a row of figures. */
+function figures(pairs, extra = '') {
+    const items = pairs.map(([k, v]) => el('div', {}, el('dt', {}, e(k)) + el('dd', {}, e(v))));
+    return el('dl', { class: `figures${extra}` }, items.join(''));
+}
+const figure = (caption, content) => el('figure', {}, el('figcaption', {}, e(caption)) + content);
 function scenarioCard(s) {
-    const figures = [
+    const pairs = [
         ['entered', count(s.entered)],
         [s.goal ? `goal (${s.goal})` : 'goal', s.goal ? `${count(s.goalReached)} · ${percent(s.conversionRate)}` : '—'],
         ['waiting now', count(s.waiting)],
         ['finished', count(s.finished)],
         ['left', count(s.exited)],
     ];
-    const exits = s.exits.length ? `<p class="exits">Left, by reason: ${s.exits.map((x) => `<span>${e(x.reason)} <b>${e(count(x.count))}</b></span>`).join(' ')}</p>` : '';
-    const body = s.funnel.length
-        ? `<div class="charts"><figure><figcaption>Funnel: sent per step</figcaption>${funnelSvg(s)}</figure><figure><figcaption>Opened and clicked per step (LINE's statistics)</figcaption>${engagementSvg(s)}${legend([['sent', GREEN], ['opened', BLUE], ['clicked', ORANGE]])}</figure></div>${stepTable(s)}`
-        : '<p>No message steps.</p>';
-    return `<section class="scenario" data-scenario="${e(s.id)}"><h3>${e(s.name ?? s.id)} <code>${e(s.id)}</code>${s.status !== 'active' ? ` <em>${e(s.status)}</em>` : ''}</h3>
-<dl class="figures">${figures.map(([k, v]) => `<div><dt>${e(k)}</dt><dd>${e(v)}</dd></div>`).join('')}</dl>${exits}${body}</section>`;
+    const reasons = s.exits.map((x) => el('span', {}, `${e(x.reason)} ${el('b', {}, e(count(x.count)))}`));
+    const exits = s.exits.length ? el('p', { class: 'exits' }, `Left, by reason: ${reasons.join(' ')}`) : '';
+    const engagementLegend = legend([
+        ['sent', GREEN],
+        ['opened', BLUE],
+        ['clicked', ORANGE],
+    ]);
+    const charts = el('div', { class: 'charts' }, figure('Funnel: sent per step', funnelSvg(s)) +
+        figure("Opened and clicked per step (LINE's statistics)", engagementSvg(s) + engagementLegend));
+    const body = s.funnel.length ? charts + stepTable(s) : el('p', {}, 'No message steps.');
+    const status = s.status !== 'active' ? ` ${el('em', {}, e(s.status))}` : '';
+    const title = el('h3', {}, `${e(s.name ?? s.id)} ${el('code', {}, e(s.id))}${status}`);
+    return el('section', { class: 'scenario', 'data-scenario': s.id }, `${title}\n${figures(pairs)}${exits}${body}`);
 }
 function report_html_periodSection(r, withDays) {
     const t = r.totals;
+    const share = t.entered ? ` · ${percent(t.goalReached / t.entered)}` : '';
     const totals = [
         ['entered', count(t.entered)],
         ['sent', count(t.sent)],
-        ['goal reached', `${count(t.goalReached)}${t.entered ? ` · ${percent(t.goalReached / t.entered)}` : ''}`],
+        ['goal reached', `${count(t.goalReached)}${share}`],
         ['goals reached in the period', count(t.conversions)],
         ['left', count(t.exited)],
     ];
-    const days = withDays && r.days.length
-        ? `<figure class="wide"><figcaption>Sent per day (bars, left scale) and goals reached (line, right scale)</figcaption>${daysSvg(r.days, `sent and goals reached per day, ${r.period.label}`)}${legend([['sent', GREEN], ['goals reached', ORANGE]])}</figure>`
-        : '';
-    const scenarios = r.scenarios.length ? r.scenarios.map(scenarioCard).join('\n') : '<p>No scenario has run yet.</p>';
-    return `<section class="period"><h2>${e(r.period.label)}</h2><dl class="figures totals">${totals.map(([k, v]) => `<div><dt>${e(k)}</dt><dd>${e(v)}</dd></div>`).join('')}</dl>${days}\n${scenarios}</section>`;
+    const chart = () => daysSvg(r.days, `sent and goals reached per day, ${r.period.label}`) +
+        legend([
+            ['sent', GREEN],
+            ['goals reached', ORANGE],
+        ]);
+    const caption = 'Sent per day (bars, left scale) and goals reached (line, right scale)';
+    const days = withDays && r.days.length ? el('figure', { class: 'wide' }, el('figcaption', {}, e(caption)) + chart()) : '';
+    const scenarios = r.scenarios.length
+        ? r.scenarios.map(scenarioCard).join('\n')
+        : el('p', {}, 'No scenario has run yet.');
+    return el('section', { class: 'period' }, `${el('h2', {}, e(r.period.label))}${figures(totals, ' totals')}${days}\n${scenarios}`);
 }
 const CSS = `
 :root{color-scheme:light;--ink:#1d2533;--muted:${GREY};--line:#e3e7ee}
-*{box-sizing:border-box}body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP",sans-serif;color:var(--ink);background:#f6f8fb}
-header{background:${GREEN};color:#fff;padding:20px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;opacity:.9}
+*{box-sizing:border-box}
+body{margin:0;color:var(--ink);background:#f6f8fb;
+  font:14px/1.5 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP",sans-serif}
+header{background:${GREEN};color:#fff;padding:20px 28px}
+header h1{margin:0;font-size:22px}
+header p{margin:4px 0 0;opacity:.9}
 main{max-width:1180px;margin:0 auto;padding:8px 20px 40px}
 .notes p{background:#fff6e5;border:1px solid #f3d19c;border-radius:8px;padding:8px 12px}
 section.period>h2{margin:28px 0 8px;font-size:20px;text-transform:capitalize}
 .scenario{background:#fff;border:1px solid var(--line);border-radius:12px;padding:16px 20px;margin:16px 0}
-.scenario h3{margin:0 0 8px;font-size:17px}.scenario h3 code{font-size:13px;color:var(--muted);font-weight:400}
-.figures{display:flex;flex-wrap:wrap;gap:8px 24px;margin:0 0 8px}.figures div{min-width:110px}
-.figures dt{color:var(--muted);font-size:12px}.figures dd{margin:0;font-size:18px;font-weight:600}
+.scenario h3{margin:0 0 8px;font-size:17px}
+.scenario h3 code{font-size:13px;color:var(--muted);font-weight:400}
+.figures{display:flex;flex-wrap:wrap;gap:8px 24px;margin:0 0 8px}
+.figures div{min-width:110px}
+.figures dt{color:var(--muted);font-size:12px}
+.figures dd{margin:0;font-size:18px;font-weight:600}
 .totals{background:#fff;border:1px solid var(--line);border-radius:12px;padding:12px 20px}
 .exits span{display:inline-block;background:#f0f2f6;border-radius:10px;padding:1px 8px;margin:2px 4px 2px 0}
-.charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:8px 0;overflow-x:auto}figure.wide{background:#fff;border:1px solid var(--line);border-radius:12px;padding:12px 16px}
+.charts{display:flex;flex-wrap:wrap;gap:16px}
+figure{margin:8px 0;overflow-x:auto}
+figure.wide{background:#fff;border:1px solid var(--line);border-radius:12px;padding:12px 16px}
 figcaption{color:var(--muted);font-size:12px;margin-bottom:4px}
-svg .tick,svg .value,svg .label{font:11px system-ui,sans-serif;fill:#4a5568}svg .value{font-weight:600;font-size:10px}
+svg .tick,svg .value,svg .label{font:11px system-ui,sans-serif;fill:#4a5568}
+svg .value{font-weight:600;font-size:10px}
 svg .tick.goals{fill:${ORANGE}}
-.legend span{margin-right:14px;font-size:12px;color:var(--muted)}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.legend span{margin-right:14px;font-size:12px;color:var(--muted)}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
 table{border-collapse:collapse;width:100%;margin-top:8px;font-variant-numeric:tabular-nums}
 th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
-thead th{color:var(--muted);font-weight:500;font-size:12px}th[scope=row],thead th:first-child{text-align:left}
-details{margin-top:28px;color:#4a5568}footer{color:var(--muted);font-size:12px;margin-top:24px}
+thead th{color:var(--muted);font-weight:500;font-size:12px}
+th[scope=row],thead th:first-child{text-align:left}
+details{margin-top:28px;color:#4a5568}
+footer{color:var(--muted);font-size:12px;margin-top:24px}
 `;
 const report_html_HOW_TO_READ = `<details><summary>How to read this report</summary><ul>
-<li><b>entered</b>: enrollments that started in the period; <b>goal reached</b>: of those, how many reached the scenario's goal within its window (the conversion rate is goal reached ÷ entered); <b>goals reached in the period</b> counts goals by the day they were reached.</li>
-<li><b>sent</b>: recipients of LINE requests accepted in the period. <b>opened</b> / <b>clicked</b>: LINE's statistics for the step's aggregation unit divided by the recipients of the days LINE gave figures for (LINE hides counts under 20 and publishes them with a delay; * marks a rate over part of the sends). In the chart, opened and clicked are those rates applied to what was sent.</li>
-<li><b>drop-off</b>: the share of the bar before (for the first step, of those who entered) that did not get this step; a branch splits users between steps, so compare the steps of one arm.</li>
-<li><b>expired</b>: skipped because it could not go out on time; <b>failed</b>: LINE refused it, or the message could not be made; <b>left here</b>: enrollments that ended in the period at this step; <b>waiting now</b>: enrollments at this step when the report was made.</li>
+<li><b>entered</b>: enrollments that started in the period; <b>goal reached</b>: of those, how many reached
+the scenario's goal within its window (the conversion rate is goal reached ÷ entered); <b>goals reached in the
+period</b> counts goals by the day they were reached.</li>
+<li><b>sent</b>: recipients of LINE requests accepted in the period. <b>opened</b> / <b>clicked</b>: LINE's
+statistics for the step's aggregation unit divided by the recipients of the days LINE gave figures for (LINE
+hides counts under 20 and publishes them with a delay; * marks a rate over part of the sends). In the chart,
+opened and clicked are those rates applied to what was sent.</li>
+<li><b>drop-off</b>: the share of the bar before (for the first step, of those who entered) that did not get
+this step; a branch splits users between steps, so compare the steps of one arm.</li>
+<li><b>expired</b>: skipped because it could not go out on time; <b>failed</b>: LINE refused it, or the
+message could not be made; <b>left here</b>: enrollments that ended in the period at this step; <b>waiting
+now</b>: enrollments at this step when the report was made.</li>
 </ul></details>`;
 /** The page. The longest period also gets the chart of sends and goals reached per day. */
 function reportHtml(reports, meta) {
@@ -88108,7 +88361,8 @@ function reportHtml(reports, meta) {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>LINE step delivery: report</title><style>${CSS}</style></head>
-<body><header><h1>LINE step delivery: report</h1><p>Made ${e(new Date(meta.now).toISOString())} · state: ${e(meta.store)}</p></header>
+<body><header><h1>LINE step delivery: report</h1>
+<p>Made ${e(new Date(meta.now).toISOString())} · state: ${e(meta.store)}</p></header>
 <main>${notes}
 ${reports.map((r) => report_html_periodSection(r, r === longest)).join('\n')}
 ${report_html_HOW_TO_READ}
@@ -88130,7 +88384,9 @@ ${report_html_HOW_TO_READ}
 
 /** The periods asked for: --from/--to, else the last 7 and 30 days. Checked before any I/O. */
 function reportPeriods(options) {
-    return options.from || options.to ? [periodFromText(options.from, options.to, options.now)] : defaultPeriods(options.now);
+    return options.from || options.to
+        ? [periodFromText(options.from, options.to, options.now)]
+        : defaultPeriods(options.now);
 }
 function statisticsSource(options) {
     if (options.statistics !== undefined)
@@ -88145,7 +88401,12 @@ async function refreshStatistics(store, source, periods, options) {
     const notes = [];
     const from = Math.min(...periods.map((p) => p.from));
     const to = Math.max(...periods.map((p) => p.to));
-    const refresh = await refreshUnitStatistics(store, source, { from, to, now: options.now, limit: options.statisticsLimit ?? 100 });
+    const refresh = await refreshUnitStatistics(store, source, {
+        from,
+        to,
+        now: options.now,
+        limit: options.statisticsLimit ?? 100,
+    });
     if (refresh.stopped)
         notes.push(`⚠️ LINE's statistics: ${refresh.stopped}. ${refresh.fetched} unit-day(s) read in this report.`);
     else if (refresh.left > 0)
@@ -88412,6 +88673,9 @@ async function validateMode() {
     setOutput('problems', outcome.result.issues.length);
     if (outcome.result.issues.length)
         setFailed(`${outcome.result.issues.length} problem(s) in the scenarios: see the annotations and the job summary.`);
+    // A check that found nothing to check must not pass: the scenarios input points elsewhere.
+    else if (!outcome.result.scenarios.length)
+        setFailed(`no scenario files (*.json) in "${dir}": check the scenarios input (the folder, from the repository's root).`);
 }
 async function main_run() {
     const mode = getInput('mode') || 'run';
@@ -88449,7 +88713,7 @@ async function main_run() {
 
 /***/ }),
 
-/***/ 523:
+/***/ 4390:
 /***/ ((module) => {
 
 module.exports = eval("require")("pg-native");
@@ -88834,6 +89098,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(1741);
+/******/ var __webpack_exports__ = __nccwpck_require__(218);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
