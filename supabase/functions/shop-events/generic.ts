@@ -3,6 +3,7 @@
 import type { EventRow } from '../_shared/events.ts';
 import {
   EVENT_TYPE,
+  factProblem,
   jsonSizeProblem,
   LINE_USER_ID,
   LINE_WEBHOOK_ONLY_TYPES,
@@ -47,6 +48,9 @@ export function toRow(value: unknown, at: string, now: number): EventRow | strin
   const properties = e.properties ?? {};
   const propertiesWrong = propertiesProblem(properties, propertiesAt);
   if (propertiesWrong) return propertiesWrong;
+  // What ingest would set aside for the properties it reads (list_added without a list...).
+  const factWrong = factProblem(e.type, properties as Record<string, unknown>);
+  if (factWrong) return `${at}: ${factWrong}`;
   const occurred = e.occurred_at === undefined ? now : parseOccurredAt(e.occurred_at, now, `${at}.occurred_at`);
   if (typeof occurred === 'string') return occurred;
   const key = e.idempotency_key;

@@ -211,6 +211,29 @@ Deno.test('shop events: account_linked, follow and unfollow come from the LINE w
   assertEquals((await rows()).map((r) => r.type), ['profile_updated']);
 });
 
+Deno.test('shop events: the properties ingest reads for a type are checked as ingest checks them', async () => {
+  await fresh();
+  const body = JSON.stringify({
+    events: [
+      { type: 'list_added', member_id: 'M-1', properties: { list: 'vip' } },
+      { type: 'list_added', member_id: 'M-2', properties: { name: 'vip' } },
+      { type: 'profile_updated', member_id: 'M-3', properties: { attributes: { address: { city: 'secret-value' } } } },
+      { type: 'survey_answered', member_id: 'M-4', properties: { question: 'size', answer: [['secret-value']] } },
+      { type: 'survey_answered', member_id: 'M-5', properties: { survey: 'shop-own' } },
+    ],
+  });
+  const res = await handleShopEvents(await shopRequest(body), shopDeps);
+  assertEquals(res.status, 207);
+  const text = await res.text();
+  assertEquals(JSON.parse(text).refused, [
+    { index: 1, reason: 'events[1]: list_added: list is missing' },
+    { index: 2, reason: 'events[2]: profile_updated: attributes.address must be a string, a number, true/false, null or a list of those, got an object' },
+    { index: 3, reason: 'events[3]: survey_answered: answer must be a string, a number, true/false or a list of those, got a list holding a list or an object' },
+  ]);
+  assertEquals(await recordedMembers(), ['M-1', 'M-5']);
+  if (text.includes('secret-value')) throw new Error('the answer quotes a property value');
+});
+
 const nest = (levels: number): unknown => (levels === 0 ? 1 : { a: nest(levels - 1) });
 const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
 
