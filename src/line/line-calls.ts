@@ -28,11 +28,8 @@ function requestOf(batch: OutboxBatch): messagingApi.PushMessageRequest | messag
   return batch.kind === 'multicast' ? { to: batch.recipients, messages, ...units } : { to: batch.recipients[0]!, messages, ...units };
 }
 
-function headersOf(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  headers.forEach((value, name) => (out[name] = value));
-  return out;
-}
+/** fetch's Headers as LineAnswer's lookup (fetch joins a repeated header's values with ", "). */
+const headerOf = (headers: Headers) => (name: string) => headers.get(name) ?? undefined;
 
 /** Through the SDK's client: its HTTPFetchError (any status but 2xx) becomes the answer. */
 export function sdkCaller(client: messagingApi.MessagingApiClient, timeoutMs: number): LineCaller {
@@ -46,10 +43,10 @@ export function sdkCaller(client: messagingApi.MessagingApiClient, timeoutMs: nu
             : client.pushMessageWithHttpInfo(request as messagingApi.PushMessageRequest, batch.id),
           timeoutMs,
         );
-        return { status: httpResponse.status, statusText: httpResponse.statusText, headers: headersOf(httpResponse.headers), body: '' };
+        return { status: httpResponse.status, statusText: httpResponse.statusText, header: headerOf(httpResponse.headers), body: '' };
       } catch (error) {
         if (error instanceof HTTPFetchError) {
-          return { status: error.status, statusText: error.statusText, headers: headersOf(error.headers), body: error.body };
+          return { status: error.status, statusText: error.statusText, header: headerOf(error.headers), body: error.body };
         }
         throw error;
       }

@@ -126,10 +126,10 @@ export class LineSender implements Sender {
         mayHaveGone = true;
         continue;
       }
-      if (answer.status >= 200 && answer.status < 300) return { outcome: 'sent', requestId: answer.headers['x-line-request-id'] };
+      if (answer.status >= 200 && answer.status < 300) return { outcome: 'sent', requestId: answer.header('x-line-request-id') };
       if (answer.status === 409) {
         // Accepted before (a resend after a timeout or a crash): it was sent, once.
-        return { outcome: 'sent', requestId: answer.headers['x-line-accepted-request-id'] ?? answer.headers['x-line-request-id'] };
+        return { outcome: 'sent', requestId: answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id') };
       }
       const e = lineError(answer);
       lastError = e;

@@ -12,8 +12,8 @@ export interface LineAnswer {
   status: number;
   /** The reason phrase ("Bad Request"); HTTP/2 and some servers send none. */
   statusText: string;
-  /** Header names in lower case; a repeated header's values joined with ", ". */
-  headers: Record<string, string>;
+  /** A header's value, by name in any case; a repeated header's values joined with ", ". */
+  header(name: string): string | undefined;
   body: string;
 }
 
@@ -34,6 +34,9 @@ export interface PoolOptions {
 const MAX_HEAD_BYTES = 64 * 1024;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_CODE = /^[1-9]\d\d$/;
+const DIGITS = /^\d+$/;
+const CRLF = Buffer.from('\r\n');
+const CRLF2 = Buffer.from('\r\n\r\n');
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Refuses a header that would break the request's framing (a token with a newline, say). */
@@ -55,12 +58,57 @@ interface Queued {
   text: Buffer;
 }
 
+/**
+ * An answer's header section, searched by name when asked: an answer is read for three or
+ * four of its headers, so they are not all split into strings (this runs for every request).
+ */
+class AnswerHead {
+  private readonly lower: string;
+
+  constructor(private readonly text: string) {
+    this.lower = text.toLowerCase();
+  }
+
+  get(name: string): string | undefined {
+    const key = `\r\n${name.toLowerCase()}:`;
+    let value: string | undefined;
+    for (let at = this.lower.indexOf(key); at >= 0; at = this.lower.indexOf(key, at + key.length)) {
+      const start = at + key.length;
+      const end = this.lower.indexOf('\r\n', start);
+      const one = this.text.slice(start, end < 0 ? this.text.length : end).trim();
+      value = value === undefined ? one : `${value}, ${one}`;
+    }
+    return value;
+  }
+}
+
+class Answer implements LineAnswer {
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    private readonly head: AnswerHead,
+    readonly body: string,
+  ) {}
+
+  header(name: string): string | undefined {
+    return this.head.get(name);
+  }
+}
+
+/** The value of a hexadecimal digit's byte, or -1. */
+function hexValue(byte: number): number {
+  if (byte >= 48 && byte <= 57) return byte - 48;
+  if (byte >= 97 && byte <= 102) return byte - 87;
+  if (byte >= 65 && byte <= 70) return byte - 55;
+  return -1;
+}
+
 /** Parses one answer from the bytes of a connection. */
 class AnswerParser {
   private buffer: Buffer | undefined;
   private status = 0;
   private statusText = '';
-  private headers: Record<string, string> = {};
+  private head: AnswerHead | undefined;
   /** 'head', then the body by content-length, by chunks, or until the connection closes. */
   private phase: 'head' | 'length' | 'chunks' | 'close' = 'head';
   private remaining = 0;
@@ -104,17 +152,16 @@ class AnswerParser {
 
   private readHead(): boolean {
     const buffer = this.buffer!;
-    const end = buffer.indexOf('\r\n\r\n');
+    const end = buffer.indexOf(CRLF2);
     if (end < 0) {
       if (buffer.length > MAX_HEAD_BYTES) throw new TransportError('LINE answered with a header section over 64 KiB');
       return false;
     }
-    // Scanned with indexOf rather than split and regular expressions: this runs for every
-    // answer, and fewer short-lived strings keep the young generation small.
-    const head = buffer.toString('latin1', 0, end);
+    // The status line, then the headers, which are looked up by name (AnswerHead).
+    const text = buffer.toString('latin1', 0, end);
     this.buffer = buffer.subarray(end + 4);
-    const firstEnd = head.indexOf('\r\n');
-    const statusLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+    const firstEnd = text.indexOf('\r\n');
+    const statusLine = firstEnd < 0 ? text : text.slice(0, firstEnd);
     const code = statusLine.slice(9, 12);
     const status = Number(code);
     if (!statusLine.startsWith('HTTP/1.') || statusLine[8] !== ' ' || !STATUS_CODE.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) {
@@ -122,29 +169,19 @@ class AnswerParser {
     }
     const minor = statusLine[7];
     if (minor !== '0' && minor !== '1') throw new TransportError('LINE answered with something that is not HTTP/1.1');
-    const headers: Record<string, string> = {};
-    for (let start = firstEnd < 0 ? head.length : firstEnd + 2; start < head.length; ) {
-      let lineEnd = head.indexOf('\r\n', start);
-      if (lineEnd < 0) lineEnd = head.length;
-      const colon = head.indexOf(':', start);
-      if (colon <= start || colon > lineEnd) throw new TransportError('LINE answered with a malformed header line');
-      const name = head.slice(start, colon).trim().toLowerCase();
-      const value = head.slice(colon + 1, lineEnd).trim();
-      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-      start = lineEnd + 2;
-    }
     // 1xx answers are interim (100 Continue, 103 Early Hints): the real one follows.
     if (status >= 100 && status < 200) return true;
+    const head = new AnswerHead(text);
     this.status = status;
     this.statusText = statusLine.slice(13);
-    this.headers = headers;
-    const connection = headers.connection?.toLowerCase() ?? '';
+    this.head = head;
+    const connection = head.get('connection')?.toLowerCase() ?? '';
     this.keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-    const length = headers['content-length'];
+    const length = head.get('content-length');
     if (this.method === 'HEAD' || status === 204 || status === 304) this.phase = 'length';
-    else if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) this.phase = 'chunks';
+    else if (head.get('transfer-encoding')?.toLowerCase().includes('chunked')) this.phase = 'chunks';
     else if (length !== undefined) {
-      if (!/^\d+$/.test(length)) throw new TransportError('LINE answered with an invalid Content-Length');
+      if (!DIGITS.test(length)) throw new TransportError('LINE answered with an invalid Content-Length');
       this.phase = 'length';
       this.remaining = Number(length);
     } else {
@@ -157,17 +194,22 @@ class AnswerParser {
   /** One chunk (or the last one with its trailers); false when more bytes are needed. */
   private readChunk(): boolean {
     const buffer = this.buffer!;
-    const lineEnd = buffer.indexOf('\r\n');
+    const lineEnd = buffer.indexOf(CRLF);
     if (lineEnd < 0) {
       if (buffer.length > MAX_HEAD_BYTES) throw new TransportError('LINE answered with a malformed chunk');
       return false;
     }
-    const sizeText = buffer.toString('latin1', 0, lineEnd).split(';')[0]!.trim();
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new TransportError('LINE answered with a malformed chunk size');
-    const size = parseInt(sizeText, 16);
+    // The size in hexadecimal, then optionally ";extensions" (or spaces) up to the line's end.
+    let size = 0;
+    let digits = 0;
+    for (let value = hexValue(buffer[0]!); digits < lineEnd && value >= 0; value = hexValue(buffer[++digits]!)) size = size * 16 + value;
+    const next = buffer[digits];
+    if (digits === 0 || digits > 8 || (digits < lineEnd && next !== 59 && next !== 32 && next !== 9)) {
+      throw new TransportError('LINE answered with a malformed chunk size');
+    }
     if (size === 0) {
       // Trailers end with an empty line; "0\r\n\r\n" has none.
-      const trailersEnd = buffer.indexOf('\r\n\r\n', lineEnd);
+      const trailersEnd = buffer.indexOf(CRLF2, lineEnd);
       if (trailersEnd < 0) return false;
       this.buffer = buffer.subarray(trailersEnd + 4);
       this.phase = 'length';
@@ -183,7 +225,7 @@ class AnswerParser {
 
   private finish(): LineAnswer {
     const body = this.body.length === 1 ? this.body[0]!.toString('utf8') : Buffer.concat(this.body).toString('utf8');
-    return { status: this.status, statusText: this.statusText, headers: this.headers, body };
+    return new Answer(this.status, this.statusText, this.head!, body);
   }
 }
 
