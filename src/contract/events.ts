@@ -76,7 +76,7 @@ const Attributes = z.object(AttributeFields).catchall(FactValue);
 /** Attributes in an `attributes` object, or (without one) the properties themselves. */
 export const ProfileUpdatedProperties = z.union([
   z.looseObject({ attributes: Attributes }),
-  z.object({ ...AttributeFields, attributes: z.undefined() }).catchall(FactValue),
+  z.object({ ...AttributeFields, attributes: z.never().optional() }).catchall(FactValue),
 ]);
 export const SurveyAnsweredProperties = z.union([
   z.looseObject({
