@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse';
 import type { Store } from '../store/store.js';
+import { checkEvent } from '../contract/events.js';
 
 export interface ImportOptions {
   file: string;
@@ -14,6 +15,8 @@ export interface ImportOptions {
   store: Store;
   pageSize?: number;
   progress?: ((rows: number) => void) | undefined;
+  /** The moment occurred_at is checked against (at most a day ahead); default now. */
+  now?: number | undefined;
 }
 
 export interface ImportResult {
@@ -24,28 +27,11 @@ export interface ImportResult {
   errors: { line: number; message: string }[];
 }
 
-const USER_ID = /^U[0-9a-f]{32}$/;
-const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
-
 type Row = Record<string, string>;
 type EventRow = Parameters<Store['insertEvents']>[0][number];
 
-function parseRow(row: Row, list: string | undefined): EventRow | string {
-  const lineUserId = row.line_user_id?.trim() || undefined;
-  const memberId = row.member_id?.trim() || undefined;
-  if (!lineUserId && !memberId) return 'needs a line_user_id or a member_id';
-  if (lineUserId && !USER_ID.test(lineUserId)) return `line_user_id must be "U" and 32 hex digits`;
-  const who = lineUserId ?? `member:${memberId}`;
-  if (list !== undefined) {
-    return { line_user_id: lineUserId, member_id: memberId, type: 'list_added', properties: { list }, source: 'csv-import', idempotency_key: `list:${list}:${who}` };
-  }
-  const type = row.type?.trim() ?? '';
-  if (!EVENT_TYPE.test(type)) return `type "${type}" must be lower snake case, like cart_abandoned`;
-  let occurredAt: number | undefined;
-  if (row.occurred_at?.trim()) {
-    occurredAt = Date.parse(row.occurred_at.trim());
-    if (Number.isNaN(occurredAt) || !/(Z|[+-]\d\d:?\d\d)$/.test(row.occurred_at.trim())) return `occurred_at "${row.occurred_at}" must be an ISO date with a time zone, like 2026-11-25T10:00:00+09:00`;
-  }
+/** The properties of an events row: the properties column as a JSON object, plus prop_<name> columns. */
+function rowProperties(row: Row): Record<string, unknown> | string {
   let properties: Record<string, unknown> = {};
   if (row.properties?.trim()) {
     try {
@@ -57,7 +43,32 @@ function parseRow(row: Row, list: string | undefined): EventRow | string {
     }
   }
   for (const [k, v] of Object.entries(row)) if (k.startsWith('prop_') && v !== '') properties[k.slice(5)] = v;
-  const key = row.idempotency_key?.trim() || `csv:${createHash('sha256').update(JSON.stringify([who, type, occurredAt ?? null, properties])).digest('hex').slice(0, 32)}`;
+  return properties;
+}
+
+/** One CSV row as an event, checked against the event contract (src/contract), or what is wrong with it. */
+function parseRow(row: Row, list: string | undefined, now: number): EventRow | string {
+  const lineUserId = row.line_user_id?.trim() || undefined;
+  const memberId = row.member_id?.trim() || undefined;
+  if (!lineUserId && !memberId) return 'needs a line_user_id or a member_id';
+  const properties = list !== undefined ? { list } : rowProperties(row);
+  if (typeof properties === 'string') return properties;
+  const givenKey = list !== undefined ? undefined : row.idempotency_key?.trim() || undefined;
+  const checked = checkEvent({
+    line_user_id: lineUserId,
+    member_id: memberId,
+    type: list !== undefined ? 'list_added' : (row.type?.trim() ?? ''),
+    properties,
+    occurred_at: list !== undefined ? undefined : row.occurred_at?.trim() || undefined,
+    idempotency_key: givenKey,
+  }, now);
+  if ('problem' in checked) return checked.problem;
+  const { type, occurred_at: occurredAt } = checked.event;
+  const who = lineUserId ?? `member:${memberId}`;
+  // Every row gets a key, so a second import of the same file adds nothing.
+  const key = list !== undefined
+    ? `list:${list}:${who}`
+    : givenKey ?? `csv:${createHash('sha256').update(JSON.stringify([who, type, occurredAt ?? null, properties])).digest('hex').slice(0, 32)}`;
   return { line_user_id: lineUserId, member_id: memberId, type, properties, occurred_at: occurredAt, source: 'csv-import', idempotency_key: key };
 }
 
@@ -69,6 +80,7 @@ function columnName(header: string): string {
 
 export async function importCsv(options: ImportOptions): Promise<ImportResult> {
   const pageSize = options.pageSize ?? 1000;
+  const now = options.now ?? Date.now();
   const result: ImportResult = { rows: 0, inserted: 0, unchanged: 0, errors: [] };
   const parser = createReadStream(options.file).pipe(parse({ columns: (header: string[]) => header.map(columnName), bom: true, skip_empty_lines: true, trim: false, info: true }));
   let page: EventRow[] = [];
@@ -82,7 +94,7 @@ export async function importCsv(options: ImportOptions): Promise<ImportResult> {
   };
   for await (const { record, info } of parser as AsyncIterable<{ record: Row; info: { lines: number } }>) {
     result.rows++;
-    const parsed = parseRow(record, options.list);
+    const parsed = parseRow(record, options.list, now);
     if (typeof parsed === 'string') {
       if (result.errors.length < 1000) result.errors.push({ line: info.lines, message: parsed });
       continue;

@@ -8,6 +8,7 @@ import { LINE_LIMITS } from '../scenario/messages.js';
 import { renderMessages } from '../planner/render.js';
 import { findPlaceholders, forEachString } from '../scenario/placeholders.js';
 import type { Sender, SendReport } from '../line/sender.js';
+import { LINE_USER_ID } from '../contract/event-rules.js';
 
 export interface TestSendOptions {
   compiled: CompiledScenario;
@@ -22,8 +23,6 @@ export interface TestSendResult {
   steps: { stepId: string; outcome: SendReport['outcome'] | 'not rendered'; error?: string | undefined }[];
 }
 
-const USER_ID = /^U[0-9a-f]{32}$/;
-
 /** Every placeholder of the messages that has no sample value shows its own name, so nothing fails. */
 function samples(messages: Message[]): Record<string, string> {
   const names: Record<string, string> = {};
@@ -34,8 +33,8 @@ function samples(messages: Message[]): Record<string, string> {
 }
 
 export async function testSend(options: TestSendOptions): Promise<TestSendResult> {
-  const bad = options.recipients.filter((r) => !USER_ID.test(r));
-  if (bad.length) throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 hex digits)`);
+  const bad = options.recipients.filter((r) => !LINE_USER_ID.test(r));
+  if (bad.length) throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 lowercase hex digits)`);
   if (!options.recipients.length) throw new Error('no test recipients: list the staff LINE user ids');
   const steps = [...options.compiled.steps.values()].filter((s) => s.step.type === 'message' && (!options.stepId || s.step.id === options.stepId));
   if (!steps.length) throw new Error(options.stepId ? `scenario "${options.compiled.id}" has no message step "${options.stepId}"` : `scenario "${options.compiled.id}" has no message steps`);

@@ -3,13 +3,14 @@
 // Rules that span several fields (graph checks, placeholders) live in graph.ts.
 import { z } from 'zod';
 import { MessageSchema } from './messages.js';
+import { EVENT_TYPE } from '../contract/event-rules.js';
 
 export const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 export const END = 'end';
 
 const EventName = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,63}$/, {
+  .regex(EVENT_TYPE, {
     message: 'an event name is lower snake case, like "cart_abandoned"',
   })
   .describe('An event type, in lower snake case: friend_added, cart_abandoned, purchased, ...');

@@ -19,6 +19,8 @@ test('test-send pushes every message step, rendered with sample data and marked 
   assert.match(inbox[0]![1]!.text, /「サンプル商品」/);
   assert.match(inbox[2]![1]!.text, /https:\/\/shop\.example\.com\/cart/, 'the fallback fills a missing sample');
   await assert.rejects(testSend({ compiled: cart, recipients: ['someone'], sender }), /not LINE user ids/);
+  // LINE's ids are lowercase: one in capitals would make LINE refuse the request.
+  await assert.rejects(testSend({ compiled: cart, recipients: [`U${'F'.repeat(32)}`], sender }), /1 test recipient\(s\) are not LINE user ids/);
   await assert.rejects(testSend({ compiled: cart, stepId: 'nope', recipients: [staff], sender }), /no message step "nope"/);
   await server.stop();
 });
