@@ -91,7 +91,7 @@ test('many concurrent claimers race for batches: each batch goes to one of them'
   await seedEnrollments(db, 1);
   const [enrollment] = await db.query<{ id: string }>('select id from enrollments');
   for (let i = 0; i < 400; i++) {
-    await db.query(`insert into outbox_batches (id, scenario_id, step_id, kind, messages, recipients) values ($1, 's', 'a', 'push', '[]', array[$2])`, [randomUUID(), U(i)]);
+    await db.query(`insert into outbox_batches (id, scenario_id, step_id, kind, messages, recipients) values ($1, 's', 'a', 'push', $3, array[$2])`, [randomUUID(), U(i), JSON.stringify([{ type: 'text', text: `message ${i}` }])]);
   }
   void enrollment;
   const got = new Map<string, number>();
