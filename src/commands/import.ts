@@ -28,6 +28,7 @@ export interface ImportResult {
 }
 
 type Row = Record<string, string>;
+const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 type EventRow = Parameters<Store['insertEvents']>[0][number];
 
 /** The properties of an events row: the properties column as a JSON object, plus prop_<name> columns. */
@@ -68,8 +69,16 @@ function parseRow(row: Row, list: string | undefined, now: number): EventRow | s
   // Every row gets a key, so a second import of the same file adds nothing.
   const key = list !== undefined
     ? `list:${list}:${who}`
-    : givenKey ?? `csv:${createHash('sha256').update(JSON.stringify([who, type, occurredAt ?? null, properties])).digest('hex').slice(0, 32)}`;
-  return { line_user_id: lineUserId, member_id: memberId, type, properties, occurred_at: occurredAt, source: 'csv-import', idempotency_key: key };
+    : givenKey ?? `csv:${sha256([who, type, occurredAt ?? null, properties]).slice(0, 32)}`;
+  return {
+    line_user_id: lineUserId,
+    member_id: memberId,
+    type,
+    properties,
+    occurred_at: occurredAt,
+    source: 'csv-import',
+    idempotency_key: key,
+  };
 }
 
 /** Known columns in any case; prop_<name> keeps the property name's case. */

@@ -35,7 +35,10 @@ export const MemberId = z.union([
     .max(MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE }),
 ], { error: MEMBER_ID_RULE });
 const KEY_RULE = `must be a string of 1 to ${MAX_ID_CHARS} characters`;
-export const IdempotencyKey = z.string({ error: KEY_RULE }).min(1, { error: KEY_RULE }).max(MAX_ID_CHARS, { error: KEY_RULE })
+export const IdempotencyKey = z
+  .string({ error: KEY_RULE })
+  .min(1, { error: KEY_RULE })
+  .max(MAX_ID_CHARS, { error: KEY_RULE })
   .superRefine(stringFit);
 
 /** occurred_at: an ISO date string with a time zone, from 2000-01-01 to a day after `now`; parsed to ms. */
@@ -104,10 +107,12 @@ export type SurveyAnsweredProperties = z.infer<typeof SurveyAnsweredProperties>;
 export type ListAddedProperties = z.infer<typeof ListAddedProperties>;
 
 /** Properties: a JSON object within the bounds of one event (depth, keys, strings, bytes). */
-export const Properties = z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }).superRefine((value, ctx) => {
-  const problem = propertiesProblem(value, 'properties') ?? jsonSizeProblem(value, 'properties');
-  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [], params: { whole: true } });
-});
+export const Properties = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .superRefine((value, ctx) => {
+    const problem = propertiesProblem(value, 'properties') ?? jsonSizeProblem(value, 'properties');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [], params: { whole: true } });
+  });
 
 /** One row for public.events, checked as ingest will check it; occurred_at parsed to ms. */
 export function eventSchema(now: number) {
@@ -134,7 +139,9 @@ function describe(issue: z.core.$ZodIssue, at: string): string {
   const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
   const where = `${at}${path}`.replace(/^\./, '');
   const whole = issue.code === 'custom' && (issue as { params?: { whole?: boolean } }).params?.whole;
-  if (whole) return !at ? issue.message : issue.message.startsWith('properties') ? `${at}.${issue.message}` : `${at}: ${issue.message}`;
+  // A message that names its own path ("properties.x ...") or the whole event ("list_added: ...").
+  if (whole && at) return issue.message.startsWith('properties') ? `${at}.${issue.message}` : `${at}: ${issue.message}`;
+  if (whole) return issue.message;
   return where ? `${where} ${issue.message}` : issue.message;
 }
 

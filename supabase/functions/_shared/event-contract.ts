@@ -33,7 +33,10 @@ export const MAX_STRING_CHARS = 4000;
 export const MAX_ID_CHARS = 200;
 /** 2000-01-01T00:00:00Z: the earliest occurred_at (a year 1 or 1970 date is an empty or zero date). */
 export const EARLIEST_OCCURRED_AT_MS = Date.UTC(2000, 0, 1);
-/** 86,400,000 ms (one day): how far after now occurred_at may be (a follow dated 2030 would hide every later unfollow). */
+/**
+ * 86,400,000 ms (one day): how far after now occurred_at may be (a follow dated 2030 would
+ * hide every later unfollow).
+ */
 export const MAX_OCCURRED_AT_AHEAD_MS = 24 * 60 * 60 * 1000;
 /** The largest whole number taken as a member id: 15 digits, exact in a double and in SQL's check. */
 export const MAX_NUMERIC_MEMBER_ID = 999_999_999_999_999;
@@ -192,12 +195,15 @@ const isBlank = (value: string | number) => /^ *$/.test(String(value));
 /** A value user facts may hold: not an object, and not a list holding a list or an object. */
 const isContainer = (value: unknown) =>
   isObject(value) || (Array.isArray(value) && value.some((item) => typeof item === 'object' && item !== null));
-const containerKind = (value: unknown) => (Array.isArray(value) ? 'a list holding a list or an object' : jsonKind(value));
+const containerKind = (value: unknown) =>
+  Array.isArray(value) ? 'a list holding a list or an object' : jsonKind(value);
 /** A present value whose kind is not one of these (a missing key passes, as SQL's `not in` on null). */
 const notOneOf = (value: unknown, ...kinds: string[]) => value !== undefined && !kinds.includes(jsonKind(value));
 
 function followProblem(p: Props): string | undefined {
-  if (notOneOf(p.route, 'a string', 'a number', 'null')) return `follow: route must be a string, got ${jsonKind(p.route)}`;
+  if (notOneOf(p.route, 'a string', 'a number', 'null')) {
+    return `follow: route must be a string, got ${jsonKind(p.route)}`;
+  }
   if (notOneOf(p.unblocked, 'true/false', 'null')) {
     return `follow: unblocked must be true or false, got ${jsonKind(p.unblocked)}`;
   }
