@@ -8,7 +8,7 @@ import { Store } from '../store/store.js';
 import { DryRunSender } from '../line/sender.js';
 import { runTick } from '../tick.js';
 import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
-import { summarizeMessage } from '../planner/timeline.js';
+import { clipText, summarizeMessage } from '../planner/timeline.js';
 import type { Message } from '../scenario/messages.js';
 
 interface DemoEvent {
@@ -79,12 +79,15 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
         properties.reservationAt = new Date(start + (properties.reservationAtDay as number) * DAY + 6 * HOUR).toISOString();
         delete properties.reservationAtDay;
       }
-      await db.query(`insert into events (line_user_id, member_id, type, properties, occurred_at, source) values ($1, $2, $3, $4, to_timestamp($5 / 1000.0), 'demo')`, [
-        e.member ? null : demoUserId(e.who),
-        e.member ?? null,
-        e.type,
-        JSON.stringify(properties),
-        when(e),
+      await store.insertEvents([
+        {
+          ...(e.member ? { member_id: e.member } : { line_user_id: demoUserId(e.who) }),
+          type: e.type,
+          properties,
+          occurred_at: when(e),
+          source: 'demo',
+          idempotency_key: `demo-${pending.length}-${e.type}`,
+        },
       ]);
     }
     const before = sender.sent.length;
@@ -93,21 +96,54 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
     ticks++;
   }
   const seconds = (performance.now() - started) / 1000;
-  const byUser = new Map<string, string[]>();
+  // Each user's story: what happened (←) beside what they received (→), in order, then why
+  // the rest did not come.
+  const story = new Map<string, { at: number; order: number; line: string }[]>();
+  const tell = (user: string, at: number, order: number, line: string) => {
+    const list = story.get(user) ?? [];
+    list.push({ at, order, line: `${formatLocal(at, tz)}  ${line}` });
+    story.set(user, list);
+  };
+  for (const e of DEMO_EVENTS) tell(demoUserId(e.who), when(e), 0, `← ${e.type}${describeProperties(e)}`);
   for (const b of sender.sent) {
-    for (const to of b.recipients) {
-      const list = byUser.get(to) ?? [];
-      list.push(`${formatLocal(sentAt.get(b.id)!, tz)}  ${`${b.scenario_id}/${b.step_id}`.padEnd(38)} ${(b.messages as Message[]).map((m) => summarizeMessage(m, 36)).join(' + ')}`);
-      byUser.set(to, list);
-    }
+    const what = (b.messages as Message[]).map((m) => summarizeMessage(m, 40)).join(' + ');
+    for (const to of b.recipients) tell(to, sentAt.get(b.id)!, 1, `→ ${`${b.scenario_id}/${b.step_id}`.padEnd(36)} ${what}`);
   }
   for (const who of new Set(DEMO_EVENTS.map((e) => e.who))) {
+    const user = demoUserId(who);
     out('');
     out(who);
-    for (const line of byUser.get(demoUserId(who)) ?? ['(nothing)']) out(`  ${line}`);
+    const lines = (story.get(user) ?? []).sort((a, b) => a.at - b.at || a.order - b.order);
+    for (const l of lines) out(`  ${l.line}`);
+    for (const why of await whyNot(store, user, tz)) out(`  ✗ ${why}`);
   }
   out('');
   out(`${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages).`);
   await store.close();
   return 0;
+}
+
+/** The trigger's properties, short: what a person reading the demo needs to follow the story. */
+function describeProperties(e: DemoEvent): string {
+  const shown = Object.entries(e.properties ?? {}).filter(([k]) => k !== 'reservationAtDay');
+  if (e.properties?.reservationAtDay !== undefined) shown.push(['reservationAt', `day ${e.properties.reservationAtDay as number} 15:00`]);
+  const text = shown.map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ');
+  return text ? `  (${clipText(text, 60)})` : '';
+}
+
+/** Why steps did not come: enrollments that ended early, steps skipped or expired. */
+async function whyNot(store: Store, user: string, tz: string): Promise<string[]> {
+  const answer = await store.inspect(user, 0);
+  const reasons: string[] = [];
+  for (const e of answer.enrollments ?? []) {
+    if (e.status !== 'exited') continue;
+    const conversion = e.converted_at !== null ? ' (a conversion)' : '';
+    reasons.push(`${e.scenario_id} ended at ${formatLocal(e.ended_at ?? e.previous_at, tz)}: ${e.exit_reason ?? 'exited'}${conversion}`);
+  }
+  for (const d of answer.deliveries ?? []) {
+    if (d.kind === 'send' && d.status !== 'skipped') continue;
+    const what = d.kind === 'expire' ? 'expired' : d.kind === 'fail' ? 'failed' : 'not sent';
+    reasons.push(`${d.scenario_id}/${d.step_id} ${what}: ${d.reason ?? ''}`.trimEnd());
+  }
+  return reasons;
 }

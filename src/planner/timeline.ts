@@ -27,8 +27,21 @@ export interface TimelineOptions {
 
 export function summarizeMessage(m: Message, max = 40): string {
   const text = m.type === 'text' ? m.text : 'altText' in m ? `[${m.type}] ${m.altText}` : `[${m.type}]`;
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return clipText(text.replace(/\s+/g, ' ').trim(), max);
+}
+
+/**
+ * At most max characters, with … when cut; never inside a URL (half a URL reads as a
+ * working link to a wrong page): a URL the cut would split is left out whole.
+ */
+export function clipText(flat: string, max: number): string {
+  if (flat.length <= max) return flat;
+  let cut = max - 1;
+  for (const url of flat.matchAll(/https?:\/\/\S+/g)) {
+    const start = url.index;
+    if (start < cut && start + url[0].length > cut) cut = start;
+  }
+  return `${flat.slice(0, cut).trimEnd()}…`;
 }
 
 function localDayIndex(at: number, tz: string): number {
