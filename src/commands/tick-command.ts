@@ -4,6 +4,10 @@ import { formatIssue } from '../scenario/issues.js';
 import { openLinkSigner, openSender, openStore, type LocalStoreOpener, type Settings } from '../config.js';
 import { runTick, type TickResult } from '../tick.js';
 import { tickSummary } from '../report/summary.js';
+import { defaultPeriods, fetchPeriodReport } from '../report/period-report.js';
+import { shortFunnelMarkdown } from '../report/report-markdown.js';
+import { atLocalTime } from '../time/zoned.js';
+import type { Store } from '../store/store.js';
 
 export interface TickCommandOptions {
   settings: Settings;
@@ -56,9 +60,30 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       progress: options.progress,
       pageSize: options.planOnly ? 5000 : 500,
     });
-    const summary = tickSummary(result, { now: options.now(), store: store.label, sender: sender.label, planOnly: options.planOnly, intervalMinutes: options.intervalMinutes ?? 5 });
+    let summary = tickSummary(result, { now: options.now(), store: store.label, sender: sender.label, planOnly: options.planOnly, intervalMinutes: options.intervalMinutes ?? 5 });
+    // Once a day (the first tick after midnight in Tokyo, shard 0), the week's funnels at the
+    // foot: the report costs about a second on a large database, too much for every tick.
+    if (!options.planOnly && (options.shardIndex ?? 0) === 0 && firstTickOfDay(result.previousRunAt, options.now())) {
+      summary += await weekFunnels(store, options.now());
+    }
     return { result, summary };
   } finally {
     await store.close();
+  }
+}
+
+const FUNNEL_ZONE = 'Asia/Tokyo';
+
+/** True when no tick ran yet today (local day in Tokyo, the report's zone). */
+export function firstTickOfDay(previousRunAt: number | null, now: number): boolean {
+  return previousRunAt === null || previousRunAt < atLocalTime(now, 0, 0, FUNNEL_ZONE);
+}
+
+async function weekFunnels(store: Store, now: number): Promise<string> {
+  try {
+    const [week] = defaultPeriods(now);
+    return `\n${shortFunnelMarkdown(await fetchPeriodReport(store, week!))}`;
+  } catch (error) {
+    return `\n> The week's funnels could not be read (${error instanceof Error ? error.name : 'error'}); \`mode: report\` shows them.\n`;
   }
 }

@@ -75,6 +75,7 @@ test('a simulated week through the bundled action: every user gets their steps, 
   const pending = [...EVENTS].sort((a, b) => a.at - b.at);
   let runs = 0;
   let lastSummary = '';
+  const summaries: { now: number; summary: string }[] = [];
   for (; now <= T0 + 8 * DAY; now += 3 * HOUR) {
     while (pending.length && pending[0]!.at <= now) {
       const e = pending.shift()!;
@@ -87,6 +88,7 @@ test('a simulated week through the bundled action: every user gets their steps, 
     runs++;
     assert.equal(run.code, 0, `tick at ${new Date(now).toISOString()} failed:\n${run.stdout}\n${run.stderr}`);
     lastSummary = run.summary;
+    summaries.push({ now, summary: run.summary });
   }
   assert.ok(runs >= 64);
   for (const [name, expected] of Object.entries(EXPECTED)) {
@@ -102,6 +104,10 @@ test('a simulated week through the bundled action: every user gets their steps, 
   const pairs = line.received.map((r) => `${r.to} ${r.aggregationUnits?.[0]}`);
   assert.equal(new Set(pairs).size, pairs.length, 'no user got a step twice');
   assert.match(lastSummary, /Nothing needs a person/);
+  // The week's funnels at the foot of the first tick of each day (in Tokyo), not of the others.
+  const withFunnels = summaries.filter((r) => r.summary.includes('### Funnels, last 7 days'));
+  assert.equal(withFunnels.length, 9, withFunnels.map((r) => new Date(r.now).toISOString()).join(', '));
+  assert.match(withFunnels[1]!.summary, /- `cart-abandoned`: entered 1 → reminder 1/);
   assert.doesNotMatch(lastSummary, /U[0-9a-f]{32}/, 'the summary never shows a LINE user id');
   const cartText = line.received.find((r) => r.to === U('cart'))!.messages[0] as { text: string };
   assert.match(cartText.text, /「白いスニーカー」/);
