@@ -11,14 +11,15 @@ import { applyWindow } from './planner/timing.js';
 import type { Decision, Plan, UserFacts } from './planner/types.js';
 import { LINE_LIMITS } from './scenario/messages.js';
 import { canonicalJson } from './scenario/compile.js';
-import type { BatchDraft, OutboxBatch, PlanCommit, SendResult, SetAsideEvent, SkippedStep, Store, Attention } from './store/store.js';
+import type { BatchDraft, PlanCommit, SetAsideEvent, SkippedStep, Store, Attention } from './store/store.js';
 import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
 import { TickCounts } from './report/counts.js';
 import { failureReason } from './report/public-error.js';
 import { RETIRED_REASON, scenariosToRegister, tickScenarios, type MissingScenario } from './tick-scenarios.js';
-import { exitTypesOf, recipientsWhoLeft } from './outbox-exits.js';
+import { OutboxSender } from './send/outbox-sender.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { assertSchemaCurrent } from './store/schema-version.js';
 
 export interface TickOptions {
@@ -212,6 +213,8 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       const now = options.now();
       const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined, scenarioIds: sets.claimIds });
       if (!page.enrollments.length) break;
+      const claimedIds = page.enrollments.map((e) => e.id);
+      leases.holdEnrollments(claimedIds);
       for (const d of page.previousDefinitions) {
         if (!previous.has(d.hash)) previous.set(d.hash, compileScenario(d.definition as Scenario));
       }
@@ -270,20 +273,29 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
         break;
       }
       const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
+      leases.releaseEnrollments(claimedIds);
       counts.lostLeases += committed.lost;
       planned += page.enrollments.length;
       options.progress?.('enrollments planned', planned);
       if (page.enrollments.length < pageSize) break;
     }
   };
-  await Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
+  // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
+  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
+  const lanesDone = Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
+  await lanesDone.catch(async (error: unknown) => {
+    await leases.stop();
+    throw error;
+  });
   if (options.stopAfter === 'commit' || options.planOnly) {
+    await leases.stop();
     const attention = options.planOnly ? await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: 'plan only' }) : emptyAttention();
     return { counts, attention, previousRunAt: run.previous_started_at, runId: run.id, ...held };
   }
 
   // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-  const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
+  const outbox = new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
+  const stoppedBy = await outbox.run().finally(() => leases.stop());
 
   const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id, ...held };
@@ -403,116 +415,4 @@ export function toBatches(sends: { enrollmentId: string; userId: string; scenari
   }
   for (const b of batches) if (b.members.length === 1) b.kind = 'push';
   return batches;
-}
-
-async function sendOutbox(args: { store: Store; sender: Sender; owner: string; now: () => number; counts: TickCounts; leaseSeconds: number; quotaReserve: number; scenarioIds: string[]; scenarios: Map<string, CompiledScenario>; checkedBefore: number }): Promise<'monthly_limit' | 'unauthorized' | undefined> {
-  const { store, sender, owner, counts } = args;
-  const exitTypes = exitTypesOf(args.scenarios.values());
-  // The quota guard: never start a batch that would eat into the reserve.
-  const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
-  let allowance = quota && quota.limit !== null ? quota.limit - quota.used - args.quotaReserve : Infinity;
-  if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };
-  // Batches this tick already tried are not claimed again in it: a deferred one waits.
-  const triedSince = args.now();
-  let stop: 'monthly_limit' | 'unauthorized' | undefined;
-
-  // A pipeline, so that requests stay in flight without pause: the next page of batches
-  // is claimed while the last ones of this page are still being sent, and answers are
-  // recorded in the background. (Sending a page, waiting for its slowest answer, then
-  // recording and claiming would idle the connection for a round trip per page: over the
-  // ~100 ms between a runner and LINE that is half the rate.) A crash before an answer is
-  // recorded leaves the batch marked as attempted, so the next tick resends it with the
-  // same retry key and LINE answers 409.
-  const pageSize = 200;
-  const queue: OutboxBatch[] = [];
-  let head = 0;
-  let exhausted = false;
-  let claiming: Promise<void> | undefined;
-  const claim = (): Promise<void> =>
-    (claiming ??= store
-      .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes, checkedBefore: args.checkedBefore })
-      .then(async (claimed) => {
-        counts.needsReview += claimed.needs_review;
-        // (A page whose every batch was skipped, everyone having left, is not the last one.)
-        if (!claimed.batches.length && !claimed.skipped.length) exhausted = true;
-        // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
-        const skipped = [...claimed.skipped];
-        let batches = claimed.batches;
-        const drops = recipientsWhoLeft(claimed.exitEvents, batches, args.scenarios);
-        if (drops.length) {
-          const dropped = await store.dropRecipients({ now: args.now(), owner, drops });
-          skipped.push(...dropped.skipped);
-          const changed = new Map(dropped.batches.map((b) => [b.id, b]));
-          batches = batches.flatMap((b) => {
-            const c = changed.get(b.id);
-            if (!c) return [b];
-            return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind }] : [];
-          });
-        }
-        for (const s of skipped) counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
-        queue.push(...batches);
-      })
-      .finally(() => (claiming = undefined)));
-
-  let results: SendResult[] = [];
-  let recording: Promise<unknown> = Promise.resolve();
-  const record = (): Promise<unknown> => {
-    if (!results.length) return recording;
-    const chunk = results;
-    results = [];
-    // One write at a time, in order; a failed write fails the tick (after the others).
-    recording = recording.then(() => store.recordResults({ now: args.now(), owner, results: chunk }));
-    return recording;
-  };
-
-  /** Not sent in this tick: left pending for the next one, with why. */
-  const giveBack = (batch: OutboxBatch, message: string) => {
-    results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
-    counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
-  };
-
-  const concurrency = Math.max(1, sender.concurrency ?? 1);
-  const worker = async () => {
-    for (;;) {
-      // Claim the next page once half of this one has started (an error here is met again
-      // by the worker that next waits for a claim).
-      if (!exhausted && !stop && queue.length - head <= pageSize / 2) void claim().catch(() => {});
-      if (head >= queue.length) {
-        if (exhausted || stop) return;
-        await claim();
-        continue;
-      }
-      const batch = queue[head++]!;
-      if (head >= 1000) {
-        // Let what was sent be collected.
-        queue.splice(0, head);
-        head = 0;
-      }
-      const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
-      if (held) {
-        giveBack(batch, held);
-        if (!stop) counts.heldBackByQuota += batch.recipients.length;
-        continue;
-      }
-      allowance -= batch.recipients.length;
-      const report = await sender.send(batch);
-      results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
-      const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-      counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
-      if (report.outcome !== 'sent') allowance += batch.recipients.length;
-      if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
-      if (report.outcome === 'uncertain') counts.uncertain += 1;
-      if (report.stop) stop = report.stop;
-      if (results.length >= pageSize) void record().catch(() => {});
-    }
-  };
-  const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
-  await claiming?.catch(() => {});
-  // Batches claimed but not started (a stop, or a worker that failed): given back as
-  // deferred, for the next tick.
-  for (const batch of queue.slice(head)) giveBack(batch, stop ? `not sent: ${stop}` : 'not sent: the tick failed');
-  await record();
-  const failed = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-  if (failed) throw failed.reason;
-  return stop;
 }

@@ -351,6 +351,17 @@ export class Store {
     return this.rpc.call<{ inserted: number }>('lsd_insert_events', { events });
   }
 
+  /** Extends the leases this owner still holds on these enrollments and pending batches (a long tick). */
+  renewLeases(args: { now: number; owner: string; leaseSeconds: number; enrollmentIds: string[]; batchIds: string[] }) {
+    return this.rpc.call<{ enrollments: number; batches: number }>('lsd_renew_leases', {
+      now: args.now,
+      owner: args.owner,
+      lease_seconds: args.leaseSeconds,
+      enrollment_ids: args.enrollmentIds,
+      batch_ids: args.batchIds,
+    });
+  }
+
   release(owner: string, ids: string[]) {
     return this.rpc.call<{ released: number }>('lsd_release', { owner, ids });
   }

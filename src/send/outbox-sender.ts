@@ -1,0 +1,206 @@
+// The send phase of a tick: claims pending outbox batches page by page, sends each to LINE
+// and records what LINE answered.
+//
+// A pipeline, so that requests stay in flight without pause: the next page of batches is
+// claimed while the last ones of this page are still being sent, and answers are recorded
+// in the background. (Sending a page, waiting for its slowest answer, then recording and
+// claiming would idle the connection for a round trip per page: over the ~100 ms between a
+// runner and LINE that is half the rate.) It can start while planning still commits pages
+// (plannerRunning / planned()): an empty claim then waits for the next committed page
+// instead of ending the phase. A crash before an answer is recorded leaves the batch
+// marked as attempted, so the next tick resends it with the same retry key and LINE
+// answers 409.
+import type { CompiledScenario } from '../scenario/compile.js';
+import type { OutboxBatch, SendResult, Store } from '../store/store.js';
+import type { Sender } from '../line/sender.js';
+import type { TickCounts } from '../report/counts.js';
+import type { LeaseKeeper } from '../lease-keeper.js';
+import { exitTypesOf, recipientsWhoLeft } from '../outbox-exits.js';
+
+export type SendStop = 'monthly_limit' | 'unauthorized';
+
+export interface OutboxSenderOptions {
+  store: Store;
+  sender: Sender;
+  owner: string;
+  now: () => number;
+  counts: TickCounts;
+  leaseSeconds: number;
+  leases: LeaseKeeper;
+  /** Messages (recipients) of the monthly quota to keep unused. */
+  quotaReserve: number;
+  /** Only batches of these scenarios. */
+  scenarioIds: string[];
+  scenarios: Map<string, CompiledScenario>;
+  /** Batches planned before this moment are checked for recipients who left. */
+  checkedBefore: number;
+  /** Batches claimed per call. */
+  pageSize?: number;
+}
+
+export class OutboxSender {
+  private readonly pageSize: number;
+  private readonly exitTypes: Record<string, string[]>;
+  private readonly queue: OutboxBatch[] = [];
+  private head = 0;
+  private exhausted = false;
+  private claiming: Promise<void> | undefined;
+  private results: SendResult[] = [];
+  private recording: Promise<unknown> = Promise.resolve();
+  private allowance = Infinity;
+  private triedSince = 0;
+  private stop: SendStop | undefined;
+  /** While the planner still commits pages, an empty claim is not the end. */
+  private plannerRunning = false;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(private readonly o: OutboxSenderOptions) {
+    this.pageSize = o.pageSize ?? 200;
+    this.exitTypes = exitTypesOf(o.scenarios.values());
+  }
+
+  /** Planning is under way: claims that find nothing wait for planned() or plannerDone(). */
+  plannerStarted(): void {
+    this.plannerRunning = true;
+  }
+
+  /** A planning page committed batches: a waiting claim tries again. */
+  planned(): void {
+    this.wakeUp?.();
+  }
+
+  plannerDone(): void {
+    this.plannerRunning = false;
+    this.wakeUp?.();
+  }
+
+  /** Sends until the outbox is empty (and planning done), or a stop; returns the stop, if any. */
+  async run(): Promise<SendStop | undefined> {
+    const { sender, counts } = this.o;
+    // The quota guard: never start a batch that would eat into the reserve.
+    const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
+    this.allowance = quota && quota.limit !== null ? quota.limit - quota.used - this.o.quotaReserve : Infinity;
+    if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };
+    // Batches this tick already tried are not claimed again in it: a deferred one waits.
+    this.triedSince = this.o.now();
+
+    const concurrency = Math.max(1, sender.concurrency ?? 1);
+    const workers = await Promise.allSettled(Array.from({ length: concurrency }, () => this.work()));
+    await this.claiming?.catch(() => {});
+    // Batches claimed but not started (a stop, or a worker that failed): given back as
+    // deferred, for the next tick.
+    const why = this.stop ? `not sent: ${this.stop}` : 'not sent: the tick failed';
+    for (const batch of this.queue.slice(this.head)) this.giveBack(batch, why);
+    await this.record();
+    const failed = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    return this.stop;
+  }
+
+  /** One of `concurrency` workers: takes the next claimed batch and sends it. */
+  private async work(): Promise<void> {
+    for (;;) {
+      // Claim the next page once half of this one has started (an error here is met again
+      // by the worker that next waits for a claim).
+      if (!this.exhausted && !this.stop && this.queue.length - this.head <= this.pageSize / 2) void this.claim().catch(() => {});
+      if (this.head >= this.queue.length) {
+        if (this.exhausted || this.stop) return;
+        await this.claim();
+        continue;
+      }
+      const batch = this.queue[this.head++]!;
+      if (this.head >= 1000) {
+        // Let what was sent be collected.
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      await this.sendOne(batch);
+    }
+  }
+
+  private async sendOne(batch: OutboxBatch): Promise<void> {
+    const { counts } = this.o;
+    const n = batch.recipients.length;
+    const held = this.stop ? `not sent: ${this.stop}` : n > this.allowance ? 'held back: it would cross the quota reserve' : undefined;
+    if (held) {
+      this.giveBack(batch, held);
+      if (!this.stop) counts.heldBackByQuota += n;
+      return;
+    }
+    this.allowance -= n;
+    const report = await this.o.sender.send(batch);
+    this.results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
+    const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
+    counts.add(batch.scenario_id, batch.step_id, what, n);
+    if (report.outcome !== 'sent') this.allowance += n;
+    if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+    if (report.outcome === 'uncertain') counts.uncertain += 1;
+    if (report.stop) this.stop = report.stop;
+    if (this.results.length >= this.pageSize) void this.record().catch(() => {});
+  }
+
+  /** One claim at a time; its batches join the queue. */
+  private claim(): Promise<void> {
+    return (this.claiming ??= this.claimPage().finally(() => (this.claiming = undefined)));
+  }
+
+  private async claimPage(): Promise<void> {
+    const { store, owner, counts } = this.o;
+    // Woken by a planned page (or the end of planning) if this claim finds nothing.
+    const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+    const plannerRunning = this.plannerRunning;
+    const claimed = await store.claimBatches({
+      now: this.o.now(),
+      owner,
+      limit: this.pageSize,
+      leaseSeconds: this.o.leaseSeconds,
+      triedSince: this.triedSince,
+      scenarioIds: this.o.scenarioIds,
+      exitTypes: this.exitTypes,
+      checkedBefore: this.o.checkedBefore,
+    });
+    counts.needsReview += claimed.needs_review;
+    this.o.leases.holdBatches(claimed.batches.map((b) => b.id));
+    // (A page whose every batch was skipped, everyone having left, is not the last one.)
+    if (!claimed.batches.length && !claimed.skipped.length) {
+      if (plannerRunning) await woken;
+      else this.exhausted = true;
+      return;
+    }
+    // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
+    const skipped = [...claimed.skipped];
+    let batches = claimed.batches;
+    const drops = recipientsWhoLeft(claimed.exitEvents, batches, this.o.scenarios);
+    if (drops.length) {
+      const dropped = await store.dropRecipients({ now: this.o.now(), owner, drops });
+      skipped.push(...dropped.skipped);
+      const changed = new Map(dropped.batches.map((b) => [b.id, b]));
+      batches = batches.flatMap((b) => {
+        const c = changed.get(b.id);
+        if (!c) return [b];
+        if (c.status !== 'pending') this.o.leases.releaseBatches([b.id]);
+        return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind }] : [];
+      });
+    }
+    for (const s of skipped) counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
+    this.queue.push(...batches);
+  }
+
+  /** Writes the answers gathered so far: one write at a time, in order; a failed write fails the tick. */
+  private record(): Promise<unknown> {
+    if (!this.results.length) return this.recording;
+    const chunk = this.results;
+    this.results = [];
+    const { store, owner, now, leases } = this.o;
+    this.recording = this.recording
+      .then(() => store.recordResults({ now: now(), owner, results: chunk }))
+      .then(() => leases.releaseBatches(chunk.map((r) => r.batch_id)));
+    return this.recording;
+  }
+
+  /** Not sent in this tick: left pending for the next one, with why. */
+  private giveBack(batch: OutboxBatch, message: string): void {
+    this.results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
+    this.o.counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+  }
+}
