@@ -47,8 +47,9 @@ export interface LineSenderOptions {
 
 /** Node 24 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1 or --use-env-proxy. */
 function defaultTransport(): LineTransport {
-  const useProxy = process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes('--use-env-proxy') || /--use-env-proxy\b/.test(process.env.NODE_OPTIONS ?? '');
-  return useProxy ? 'sdk' : 'pool';
+  const flag = '--use-env-proxy';
+  const viaOptions = (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(flag);
+  return process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes(flag) || viaOptions ? 'sdk' : 'pool';
 }
 
 /** LINE's error body: {"message": "...", "details": [{"message", "property"}]}. */
@@ -79,7 +80,10 @@ export class LineSender implements Sender {
     this.client = new messagingApi.MessagingApiClient({ channelAccessToken: options.channelAccessToken, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
     this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.rates = { push: options.pushPerSecond ?? defaultRate('push'), multicast: options.multicastPerSecond ?? defaultRate('multicast') };
+    this.rates = {
+      push: options.pushPerSecond ?? defaultRate('push'),
+      multicast: options.multicastPerSecond ?? defaultRate('multicast'),
+    };
     this.limiters = {
       push: new RateLimiter(this.rates.push, undefined, this.sleep),
       multicast: new RateLimiter(this.rates.multicast, undefined, this.sleep),
@@ -117,6 +121,8 @@ export class LineSender implements Sender {
       if (attempt > 0) await this.sleep(this.backoff(attempt));
       const slot = limiter.acquire();
       if (slot) await slot;
+      // The window check and the request in one synchronous step (RateLimiter.startNow).
+      for (let full = limiter.startNow(); full; full = limiter.startNow()) await full;
       let answer: LineAnswer;
       try {
         answer = await request();
@@ -126,10 +132,13 @@ export class LineSender implements Sender {
         mayHaveGone = true;
         continue;
       }
-      if (answer.status >= 200 && answer.status < 300) return { outcome: 'sent', requestId: answer.header('x-line-request-id') };
+      if (answer.status >= 200 && answer.status < 300) {
+        return { outcome: 'sent', requestId: answer.header('x-line-request-id') };
+      }
       if (answer.status === 409) {
         // Accepted before (a resend after a timeout or a crash): it was sent, once.
-        return { outcome: 'sent', requestId: answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id') };
+        const accepted = answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id');
+        return { outcome: 'sent', requestId: accepted };
       }
       const e = lineError(answer);
       lastError = e;

@@ -1,15 +1,22 @@
-// Paces requests evenly at `perSecond` (a token bucket of one token): any one-second
-// window holds at most perSecond + 1 starts, so a tick runs close to LINE's per-channel
-// limits without crossing them. Each caller gets its own slot, so concurrent callers
-// share the rate. Callers whose slot is later wait in one queue behind one timer (slots
-// are handed out in order, so the queue is in order too): at 1,900 a second that is one
-// wake-up a millisecond, not a timer per request.
+// Paces requests evenly at `perSecond`, and holds any one-second window (sliding) to at
+// most ceil(perSecond) starts, so a tick runs close to LINE's per-channel limits without
+// crossing them. Each caller gets its own slot, so concurrent callers share the rate.
+//
+// acquire() hands out slots: callers whose slot is later wait in one queue behind one timer
+// (slots are handed out in order, so the queue is in order too): at 1,900 a second that is
+// one wake-up a millisecond, not a timer per request. startNow() is called right before the
+// request goes out, in the same synchronous step: after a stall (a long GC pause, a busy
+// event loop) the slots that passed meanwhile are all due at once, and the window check
+// spreads them out again instead of sending them as one burst over LINE's limit.
 export class RateLimiter {
   private nextFree = 0;
   private readonly intervalMs: number;
   private readonly waiting: { at: number; go: () => void }[] = [];
   private head = 0;
   private timerArmed = false;
+  /** The last ceil(perSecond) start times, oldest at `oldest`; empty when the rate is too high to track. */
+  private readonly starts: Float64Array;
+  private oldest = 0;
 
   constructor(
     perSecond: number,
@@ -18,6 +25,8 @@ export class RateLimiter {
   ) {
     if (!(perSecond > 0)) throw new Error(`a rate must be above zero, got ${perSecond}`);
     this.intervalMs = 1000 / perSecond;
+    const window = Math.ceil(perSecond);
+    this.starts = new Float64Array(window <= 100_000 ? window : 0).fill(-Infinity);
   }
 
   /** Takes the next slot: undefined when it is now, else a promise that resolves at it. */
@@ -30,6 +39,27 @@ export class RateLimiter {
       this.waiting.push({ at: start, go });
       this.arm(now);
     });
+  }
+
+  /**
+   * Right before a request starts: undefined when it may start now (recorded as started),
+   * else a promise to wait on before asking again, because the last second is full.
+   */
+  startNow(): Promise<void> | undefined {
+    if (this.starts.length === 0) return undefined;
+    const now = this.clock();
+    const freeAt = this.starts[this.oldest]! + 1000;
+    if (freeAt > now) return this.sleep(freeAt - now);
+    this.starts[this.oldest] = now;
+    this.oldest = (this.oldest + 1) % this.starts.length;
+    return undefined;
+  }
+
+  /** A slot, then the window: resolves when a request may start (tests; the sender inlines it). */
+  async take(): Promise<void> {
+    const slot = this.acquire();
+    if (slot) await slot;
+    for (let full = this.startNow(); full; full = this.startNow()) await full;
   }
 
   /** After a rate-limit answer: leave a gap before the next request. */
