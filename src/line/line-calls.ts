@@ -25,7 +25,9 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function requestOf(batch: OutboxBatch): messagingApi.PushMessageRequest | messagingApi.MulticastRequest {
   const messages = batch.messages as messagingApi.Message[];
   const units = batch.aggregation_unit ? { customAggregationUnits: [batch.aggregation_unit] } : {};
-  return batch.kind === 'multicast' ? { to: batch.recipients, messages, ...units } : { to: batch.recipients[0]!, messages, ...units };
+  return batch.kind === 'multicast'
+    ? { to: batch.recipients, messages, ...units }
+    : { to: batch.recipients[0]!, messages, ...units };
 }
 
 /** fetch's Headers as LineAnswer's lookup (fetch joins a repeated header's values with ", "). */
@@ -43,10 +45,12 @@ export function sdkCaller(client: messagingApi.MessagingApiClient, timeoutMs: nu
             : client.pushMessageWithHttpInfo(request as messagingApi.PushMessageRequest, batch.id),
           timeoutMs,
         );
-        return { status: httpResponse.status, statusText: httpResponse.statusText, header: headerOf(httpResponse.headers), body: '' };
+        const { status, statusText, headers } = httpResponse;
+        return { status, statusText, header: headerOf(headers), body: '' };
       } catch (error) {
         if (error instanceof HTTPFetchError) {
-          return { status: error.status, statusText: error.statusText, header: headerOf(error.headers), body: error.body };
+          const { status, statusText, headers, body } = error;
+          return { status, statusText, header: headerOf(headers), body };
         }
         throw error;
       }
@@ -58,11 +62,13 @@ export function sdkCaller(client: messagingApi.MessagingApiClient, timeoutMs: nu
  * The headers the SDK's client sends with every request (authorization and user-agent),
  * read from the client itself so both transports stay the same; a test compares them.
  */
-function sdkDefaultHeaders(client: messagingApi.MessagingApiClient, channelAccessToken: string): Record<string, string> {
+function sdkDefaultHeaders(client: messagingApi.MessagingApiClient, token: string): Record<string, string> {
   const fromSdk = (client as unknown as { httpClient?: { defaultHeaders?: unknown } }).httpClient?.defaultHeaders;
-  const headers: Record<string, string> = { 'user-agent': '@line/bot-sdk', authorization: `Bearer ${channelAccessToken}` };
+  const headers: Record<string, string> = { 'user-agent': '@line/bot-sdk', authorization: `Bearer ${token}` };
   if (fromSdk && typeof fromSdk === 'object') {
-    for (const [name, value] of Object.entries(fromSdk)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    for (const [name, value] of Object.entries(fromSdk)) {
+      if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    }
   }
   return headers;
 }
@@ -80,7 +86,9 @@ export function poolCaller(
       checkHeader(name, value);
     } catch (error) {
       if (name !== 'authorization') throw error;
-      throw new Error('the LINE channel access token holds a line break or a control character: set the secret again without them');
+      throw new Error(
+        'the LINE channel access token holds a line break or a control character: set the secret again without them',
+      );
     }
     lines += `${name}: ${value}\r\n`;
   }

@@ -42,7 +42,9 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Refuses a header that would break the request's framing (a token with a newline, say). */
 export function checkHeader(name: string, value: string): void {
   if (!HEADER_NAME.test(name)) throw new TypeError(`invalid HTTP header name "${name}"`);
-  if (!HEADER_VALUE.test(value)) throw new TypeError(`the HTTP header ${name} holds a line break or a control character`);
+  if (!HEADER_VALUE.test(value)) {
+    throw new TypeError(`the HTTP header ${name} holds a line break or a control character`);
+  }
 }
 
 interface Pending {
@@ -164,7 +166,8 @@ class AnswerParser {
     const statusLine = firstEnd < 0 ? text : text.slice(0, firstEnd);
     const code = statusLine.slice(9, 12);
     const status = Number(code);
-    if (!statusLine.startsWith('HTTP/1.') || statusLine[8] !== ' ' || !STATUS_CODE.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) {
+    const shaped = statusLine.startsWith('HTTP/1.') && statusLine[8] === ' ' && STATUS_CODE.test(code);
+    if (!shaped || (statusLine.length > 12 && statusLine[12] !== ' ')) {
       throw new TransportError('LINE answered with something that is not HTTP/1.1');
     }
     const minor = statusLine[7];
@@ -202,7 +205,9 @@ class AnswerParser {
     // The size in hexadecimal, then optionally ";extensions" (or spaces) up to the line's end.
     let size = 0;
     let digits = 0;
-    for (let value = hexValue(buffer[0]!); digits < lineEnd && value >= 0; value = hexValue(buffer[++digits]!)) size = size * 16 + value;
+    for (let value = hexValue(buffer[0]!); digits < lineEnd && value >= 0; value = hexValue(buffer[++digits]!)) {
+      size = size * 16 + value;
+    }
     const next = buffer[digits];
     if (digits === 0 || digits > 8 || (digits < lineEnd && next !== 59 && next !== 32 && next !== 9)) {
       throw new TransportError('LINE answered with a malformed chunk size');
@@ -217,7 +222,9 @@ class AnswerParser {
     }
     const dataStart = lineEnd + 2;
     if (buffer.length < dataStart + size + 2) return false;
-    if (buffer[dataStart + size] !== 13 || buffer[dataStart + size + 1] !== 10) throw new TransportError('LINE answered with a malformed chunk');
+    if (buffer[dataStart + size] !== 13 || buffer[dataStart + size + 1] !== 10) {
+      throw new TransportError('LINE answered with a malformed chunk');
+    }
     this.body.push(buffer.subarray(dataStart, dataStart + size));
     this.buffer = buffer.subarray(dataStart + size + 2);
     return true;
@@ -321,7 +328,9 @@ export class HttpPool {
   ) {
     const url = URL.parse(baseURL);
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      throw new TypeError(`LINE's base URL (LINE_API_BASE_URL) must be an http or https URL such as https://api.line.me, got "${baseURL}"`);
+      throw new TypeError(
+        `LINE's base URL (LINE_API_BASE_URL) must be an http or https URL such as https://api.line.me, got "${baseURL}"`,
+      );
     }
     this.url = url;
     this.hostHeader = this.url.host;
@@ -378,7 +387,8 @@ export class HttpPool {
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
     if (this.url.protocol === 'http:') return net.connect({ host, port });
     const servername = net.isIP(host) ? undefined : host;
-    return tls.connect({ host, port, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'], ...this.options.tls });
+    const name = servername ? { servername } : {};
+    return tls.connect({ host, port, ...name, ALPNProtocols: ['http/1.1'], ...this.options.tls });
   }
 
   private dispatch(connection: Connection, pending: Pending, text: Buffer): void {
@@ -418,7 +428,9 @@ export class HttpPool {
     const now = performance.now();
     const message = `no answer from LINE within ${this.options.timeoutMs} ms`;
     for (const c of this.busy) if (c.pending && c.pending.deadline <= now) c.fail(new TransportError(message));
-    while (this.queue.length && this.queue[0]!.pending.deadline <= now) this.queue.shift()!.pending.reject(new TransportError(message));
+    while (this.queue.length && this.queue[0]!.pending.deadline <= now) {
+      this.queue.shift()!.pending.reject(new TransportError(message));
+    }
     if (this.busy.size === 0 && this.queue.length === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
