@@ -168,6 +168,73 @@ export interface DeliveryRow {
   reason: string | null;
 }
 
+interface IngestAnswer {
+  events: EventRow[];
+  users: UserRow[];
+  enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null; enrollment_key?: string | null }[];
+  set_aside: number;
+  set_aside_reasons?: Record<string, number>;
+  waiting_link: number;
+  more?: boolean;
+  last_id?: string | null;
+}
+
+function toIngestPage(r: IngestAnswer, limit: number): IngestPage {
+  return {
+    events: r.events.map((e) => ({
+      id: e.id,
+      userId: e.line_user_id,
+      type: e.type,
+      occurredAt: Number(e.occurred_at),
+      properties: e.properties ?? {},
+      ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
+      ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
+    })),
+    users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
+    enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
+    setAside: r.set_aside,
+    setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
+    waitingLink: r.waiting_link,
+    // (A database without migration 20261126000001 has no byte bound: a short page was the last.)
+    more: r.more ?? r.events.length + r.set_aside + r.waiting_link >= limit,
+  };
+}
+
+interface DueAnswer {
+  enrollments: { id: string; scenario_id: string; line_user_id: string; step_id: string; entered_at: number; previous_at: number; wait_started_at: number | null; trigger: Record<string, unknown>; scenario_hash: string; converted: boolean; due_at?: number }[];
+  users: UserRow[];
+  events: EventRow[];
+  previous_definitions: { scenario_id: string; hash: string; definition: unknown }[];
+  sent_counts: Record<string, number>;
+}
+
+function toDuePage(r: DueAnswer): DuePage {
+  const eventsByUser = new Map<string, EventFact[]>();
+  for (const e of r.events) {
+    let list = eventsByUser.get(e.line_user_id);
+    if (!list) eventsByUser.set(e.line_user_id, (list = []));
+    list.push({ id: e.id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} });
+  }
+  return {
+    enrollments: r.enrollments.map((e) => ({
+      id: e.id,
+      userId: e.line_user_id,
+      scenarioId: e.scenario_id,
+      scenarioHash: e.scenario_hash,
+      enteredAt: Number(e.entered_at),
+      trigger: e.trigger ?? {},
+      stepId: e.step_id,
+      previousAt: Number(e.previous_at),
+      waitStartedAt: e.wait_started_at === null ? undefined : Number(e.wait_started_at),
+      converted: e.converted,
+    })),
+    users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
+    eventsByUser,
+    previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
+    sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
+  };
+}
+
 const toUser = (u: UserRow): UserFacts => ({ userId: u.line_user_id, following: u.following, attributes: u.attributes ?? {}, answers: u.answers ?? {} });
 
 export class Store {
@@ -209,28 +276,20 @@ export class Store {
 
   /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
   async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number; pageBytes?: number | undefined }): Promise<IngestPage> {
-    const r = await this.rpc.call<{ events: EventRow[]; users: UserRow[]; enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null; enrollment_key?: string | null }[]; set_aside: number; set_aside_reasons?: Record<string, number>; waiting_link: number; more?: boolean }>(
+    const r = await this.rpc.call<IngestAnswer>(
       'lsd_ingest_claim',
       { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) },
     );
-    return {
-      events: r.events.map((e) => ({
-        id: e.id,
-        userId: e.line_user_id,
-        type: e.type,
-        occurredAt: Number(e.occurred_at),
-        properties: e.properties ?? {},
-        ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
-        ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
-      })),
-      users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-      enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
-      setAside: r.set_aside,
-      setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
-      waitingLink: r.waiting_link,
-      // (A database without migration 20261126000001 has no byte bound: a short page was the last.)
-      more: r.more ?? r.events.length + r.set_aside + r.waiting_link >= args.limit,
-    };
+    return toIngestPage(r, args.limit);
+  }
+
+  /**
+   * What ingestClaim would return for the new events after afterId, with nothing written (no
+   * lease, no status, no user row): a what-if. lastId: where the next page starts.
+   */
+  async ingestPeek(args: { now: number; limit: number; afterId?: string | undefined }): Promise<IngestPage & { lastId: string | undefined }> {
+    const r = await this.rpc.call<IngestAnswer>('lsd_ingest_peek', { now: args.now, limit: args.limit, after_id: args.afterId ?? '0' });
+    return { ...toIngestPage(r, args.limit), lastId: r.last_id ?? undefined };
   }
 
   ingestCommit(args: {
@@ -250,13 +309,7 @@ export class Store {
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
   async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined; scenarioIds?: string[] | undefined }): Promise<DuePage> {
-    const r = await this.rpc.call<{
-      enrollments: { id: string; scenario_id: string; line_user_id: string; step_id: string; entered_at: number; previous_at: number; wait_started_at: number | null; trigger: Record<string, unknown>; scenario_hash: string; converted: boolean }[];
-      users: UserRow[];
-      events: EventRow[];
-      previous_definitions: { scenario_id: string; hash: string; definition: unknown }[];
-      sent_counts: Record<string, number>;
-    }>('lsd_claim_due', {
+    const r = await this.rpc.call<DueAnswer>('lsd_claim_due', {
       now: args.now,
       owner: args.owner,
       limit: args.limit,
@@ -267,30 +320,29 @@ export class Store {
       ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
       ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
     });
-    const eventsByUser = new Map<string, EventFact[]>();
-    for (const e of r.events) {
-      let list = eventsByUser.get(e.line_user_id);
-      if (!list) eventsByUser.set(e.line_user_id, (list = []));
-      list.push({ id: e.id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} });
-    }
-    return {
-      enrollments: r.enrollments.map((e) => ({
-        id: e.id,
-        userId: e.line_user_id,
-        scenarioId: e.scenario_id,
-        scenarioHash: e.scenario_hash,
-        enteredAt: Number(e.entered_at),
-        trigger: e.trigger ?? {},
-        stepId: e.step_id,
-        previousAt: Number(e.previous_at),
-        waitStartedAt: e.wait_started_at === null ? undefined : Number(e.wait_started_at),
-        converted: e.converted,
-      })),
-      users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-      eventsByUser,
-      previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
-      sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
-    };
+    return toDuePage(r);
+  }
+
+  /**
+   * What claimDue would claim, without leasing it (a what-if): a page in (due_at, id) order
+   * after the cursor; or the given enrollments (ids) and the facts and events of more users.
+   */
+  async peekDue(args: { now: number; limit: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined; scenarioIds?: string[] | undefined; after?: { dueAt: number; id: string } | undefined; ids?: string[] | undefined; userIds?: string[] | undefined; since?: number | undefined }): Promise<DuePage & { last: { dueAt: number; id: string } | undefined }> {
+    const r = await this.rpc.call<DueAnswer>('lsd_peek_due', {
+      now: args.now,
+      limit: args.limit,
+      shard_index: args.shardIndex,
+      shard_count: args.shardCount,
+      event_types: args.eventTypes,
+      ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
+      ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
+      ...(args.after ? { after_due: args.after.dueAt, after_id: args.after.id } : {}),
+      ...(args.ids ? { ids: args.ids } : {}),
+      ...(args.userIds ? { user_ids: args.userIds } : {}),
+      ...(args.since !== undefined ? { since: args.since } : {}),
+    });
+    const lastRow = r.enrollments[r.enrollments.length - 1];
+    return { ...toDuePage(r), last: lastRow ? { dueAt: Number(lastRow.due_at), id: lastRow.id } : undefined };
   }
 
   commitPlans(args: { now: number; owner: string; plans: PlanCommit[]; skipped: SkippedStep[]; batches: BatchDraft[] }) {

@@ -114,9 +114,11 @@ test('a 400 fails only its own batch, with LINE\'s message', async () => {
   await addList(1, 600); // a multicast of 500 and one of 100
   server.faultsFor.set(U(550), { kind: 'status', status: 400, body: { message: 'The request body has 1 error(s)', details: [{ message: 'invalid', property: 'to[49]' }] } });
   const r = await runTick({ store, sender, scenarios: vip, now: clock.now });
-  assert.equal(r.counts.total('sent'), 500);
-  assert.equal(r.counts.total('failed'), 100);
+  // Users due at the same moment are claimed in no particular order: U(550) is in either batch.
+  const failed = r.counts.total('failed');
+  assert.ok(failed === 100 || failed === 500, `one whole batch failed (${failed})`);
+  assert.equal(r.counts.total('sent'), 600 - failed, 'the other was sent');
   assert.deepEqual(r.counts.failures.map((f) => f.reason), ['The request body has 1 error(s)']);
   const statuses = await db.query<{ status: string; n: string }>(`select status, count(*)::text as n from deliveries group by status order by status`);
-  assert.deepEqual(statuses.map((s) => `${s.status} ${s.n}`), ['failed 100', 'sent 500']);
+  assert.deepEqual(statuses.map((s) => `${s.status} ${s.n}`), [`failed ${failed}`, `sent ${600 - failed}`]);
 });

@@ -1,0 +1,113 @@
+// Routing one page of new events: who enters, who leaves, who wakes, whose keyed enrollment
+// is re-timed. The tick commits the result (lsd_ingest_commit); a what-if keeps it in memory
+// (RoutingMemory), so that its later pages and its planning see what the earlier pages did.
+import { randomUUID } from 'node:crypto';
+import type { CompiledScenario } from './scenario/compile.js';
+import { routeEvent, type EnrollmentSummary, type RouteResult, type RoutingScenario } from './planner/route.js';
+import type { UserFacts } from './planner/types.js';
+import type { IngestPage, SetAsideEvent, Store } from './store/store.js';
+import type { TickCounts } from './report/counts.js';
+import { failureReason } from './report/public-error.js';
+
+export type EnrollRow = Parameters<Store['ingestCommit']>[0]['enroll'][number];
+
+export interface RoutedPage {
+  enroll: EnrollRow[];
+  /** The temporary id of each new enrollment (a what-if plans them under it). */
+  tempIds: Map<EnrollRow, string>;
+  exit: { enrollment_id: string; reason: string; converted_at?: number }[];
+  wake: string[];
+  /** The last trigger of a key wins: one update per enrollment. */
+  update: Map<string, { enrollment_id: string; trigger: Record<string, unknown>; trigger_event_id: string }>;
+  setAside: SetAsideEvent[];
+  done: string[];
+}
+
+/**
+ * What routing knows of users between events: each user's facts as of the last event seen,
+ * and their enrollments. A tick starts it afresh for each page (the earlier pages are
+ * committed, so the store answers); a what-if keeps one for the whole run.
+ */
+export class RoutingMemory {
+  readonly facts = new Map<string, UserFacts>();
+  readonly enrollments = new Map<string, EnrollmentSummary[]>();
+}
+
+export function routePage(args: {
+  page: IngestPage;
+  memory: RoutingMemory;
+  routing: RoutingScenario[];
+  byId: Map<string, CompiledScenario>;
+  counts: TickCounts;
+}): RoutedPage {
+  const { page, memory, routing, byId, counts } = args;
+  const enrollmentsByUser = memory.enrollments;
+  // Users met in an earlier page of a what-if keep what routing made of them.
+  const known = new Set(enrollmentsByUser.keys());
+  for (const e of page.enrollments) {
+    if (known.has(e.userId)) continue;
+    const list = enrollmentsByUser.get(e.userId) ?? [];
+    list.push(e);
+    enrollmentsByUser.set(e.userId, list);
+  }
+  const out: RoutedPage = { enroll: [], tempIds: new Map(), exit: [], wake: [], update: new Map(), setAside: [], done: [] };
+  const pendingById = new Map<string, EnrollRow>();
+  // Each event is routed with its user as of that event, as if events came one at a time:
+  // a user's facts start from before their first change and follow each change. (With the
+  // page's final facts, a follow and a later unfollow in one page enrolled no one, and in two
+  // pages enrolled then exited: where a page split decided.)
+  const asOf = memory.facts;
+  for (const e of page.events) if (e.factsBefore && !asOf.has(e.userId)) asOf.set(e.userId, e.factsBefore);
+  for (const event of page.events) {
+    if (event.factsAfter) asOf.set(event.userId, event.factsAfter);
+    const user = asOf.get(event.userId) ?? page.users.get(event.userId) ?? newUser(event.userId);
+    const mine = enrollmentsByUser.get(event.userId) ?? [];
+    let routed: RouteResult;
+    try {
+      routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
+    } catch (error) {
+      // One event routing cannot handle (a property it cannot compare) stops only itself.
+      out.setAside.push({ id: event.id, reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one` });
+      continue;
+    }
+    for (const x of routed.exit) {
+      const summary = mine.find((e) => e.id === x.enrollmentId);
+      if (summary) summary.status = 'exited';
+      const pending = pendingById.get(x.enrollmentId);
+      const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
+      if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
+      else out.exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
+      const scenarioId = summary?.scenarioId ?? pending?.scenario_id ?? '?';
+      counts.add(scenarioId, undefined, 'exited');
+      if (x.convertedAt !== undefined) counts.add(scenarioId, undefined, 'conversions');
+    }
+    out.wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
+    for (const u of routed.update) {
+      const pending = pendingById.get(u.enrollmentId);
+      if (pending) Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
+      else out.update.set(u.enrollmentId, { enrollment_id: u.enrollmentId, trigger: u.trigger, trigger_event_id: event.id });
+    }
+    for (const n of routed.enroll) {
+      const compiled = byId.get(n.scenarioId)!;
+      const tempId = `new-${randomUUID()}`;
+      const row: EnrollRow = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash, enrollment_key: n.key ?? null };
+      out.enroll.push(row);
+      out.tempIds.set(row, tempId);
+      pendingById.set(tempId, row);
+      // Later events see it (an exit in the same page ends it).
+      mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
+      enrollmentsByUser.set(event.userId, mine);
+      counts.add(n.scenarioId, undefined, 'enrolled');
+    }
+  }
+  const asideIds = new Set(out.setAside.map((x) => x.id));
+  out.done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
+  for (const x of out.setAside) counts.noteSetAside(x.reason);
+  counts.eventsTaken += out.done.length;
+  return out;
+}
+
+/** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
+export function newUser(userId: string): UserFacts {
+  return { userId, following: true, attributes: {}, answers: {} };
+}

@@ -1,0 +1,163 @@
+// A what-if run (dry-run, with or without as-of): what a tick would do at this moment,
+// with nothing written at all (no runs row, no lease, no event touched, nothing sent).
+//
+// It reads as the tick does, but never claims: the new events page by page (lsd_ingest_peek
+// answers as the claim would and undoes what the claim wrote), routed in memory, so that
+// their new enrollments, exits, wake-ups and re-timed keys count; then the enrollments this
+// made due (new, woken, re-keyed), then every enrollment due in the store, page by page from
+// a cursor (lsd_peek_due), each planned as the tick would and counted as "planned".
+import type { ClaimedEnrollment, DuePage, IngestPage, Store } from './store/store.js';
+import type { UserFacts } from './planner/types.js';
+import type { TickCounts } from './report/counts.js';
+import type { TickOptions } from './tick.js';
+import { localMidnight } from './tick.js';
+import { RoutingMemory, type RoutedPage } from './tick-ingest.js';
+import { planPage, type PlanContext } from './tick-plan.js';
+
+interface WhatIfArgs {
+  options: TickOptions;
+  store: Store;
+  counts: TickCounts;
+  pageSize: number;
+  shardIndex: number;
+  shardCount: number;
+  eventTypes: string[];
+  ctx: PlanContext;
+  route: (page: IngestPage, memory: RoutingMemory) => RoutedPage;
+  /** Why events are not taken in (a run limited to one scenario), if so. */
+  ingestHeld: string | undefined;
+}
+
+/** What the events taken in would change, kept in memory. */
+class WhatIfState {
+  readonly memory = new RoutingMemory();
+  /** Enrollments that would end (store ids and new ones' temporary ids). */
+  readonly exited = new Set<string>();
+  /** Store enrollments that would be due now: woken by an event, or re-keyed. */
+  readonly dueNow = new Set<string>();
+  /** New triggers of keyed enrollments whose key came again. */
+  readonly triggers = new Map<string, Record<string, unknown>>();
+  readonly fresh: ClaimedEnrollment[] = [];
+  /** Sends planned per user in this what-if (the frequency cap counts them, as commits would). */
+  readonly sentInTick = new Map<string, number>();
+  /** Enrollments planned, for the progress line. */
+  planned = 0;
+
+  take(routed: RoutedPage): void {
+    for (const x of routed.exit) this.exited.add(x.enrollment_id);
+    for (const id of routed.wake) this.dueNow.add(id);
+    for (const u of routed.update.values()) {
+      this.triggers.set(u.enrollment_id, u.trigger);
+      this.dueNow.add(u.enrollment_id);
+    }
+    for (const row of routed.enroll) {
+      if (row.status === 'exited') continue;
+      const id = routed.tempIds.get(row)!;
+      this.fresh.push({
+        id,
+        userId: row.line_user_id,
+        scenarioId: row.scenario_id,
+        scenarioHash: row.scenario_hash,
+        enteredAt: row.entered_at,
+        trigger: row.trigger,
+        stepId: row.step_id,
+        previousAt: row.entered_at,
+        waitStartedAt: undefined,
+        converted: row.converted_at !== undefined,
+      });
+    }
+  }
+
+  /** The enrollment as it would be after the events: its new trigger, if re-keyed. */
+  current(e: ClaimedEnrollment): ClaimedEnrollment {
+    const trigger = this.triggers.get(e.id);
+    return trigger ? { ...e, trigger } : e;
+  }
+
+  get facts(): Map<string, UserFacts> {
+    return this.memory.facts;
+  }
+}
+
+export async function whatIfTick(args: WhatIfArgs): Promise<void> {
+  const state = new WhatIfState();
+  if (!args.ingestHeld) await readEvents(args, state);
+  await planInMemory(args, state);
+  await planDue(args, state);
+}
+
+/** Every new event, page after page from a cursor, routed in memory. */
+async function readEvents(args: WhatIfArgs, state: WhatIfState): Promise<void> {
+  const { store, counts, options } = args;
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await store.ingestPeek({ now: options.now(), limit: args.pageSize, afterId });
+    for (const [reason, n] of page.setAsideReasons) counts.noteSetAside(reason, n);
+    counts.eventsWaitingLink += page.waitingLink;
+    if (page.events.length) {
+      state.take(args.route(page, state.memory));
+      options.progress?.('events (what-if)', counts.eventsTaken);
+    }
+    if (!page.more || page.lastId === undefined) break;
+    afterId = page.lastId;
+  }
+}
+
+/** The enrollments the events would make due now: new ones, woken ones, re-keyed ones. */
+async function planInMemory(args: WhatIfArgs, state: WhatIfState): Promise<void> {
+  const { store, options } = args;
+  const now = options.now();
+  const ids = [...state.dueNow].filter((id) => !state.exited.has(id) && !id.startsWith('new-'));
+  const fresh = state.fresh.filter((e) => !state.exited.has(e.id) && e.enteredAt <= now).map((e) => state.current(e));
+  for (let i = 0; i < Math.max(ids.length, fresh.length); i += args.pageSize) {
+    const chunk = fresh.slice(i, i + args.pageSize);
+    const read = await store.peekDue({
+      ...peekArgs(args, now),
+      ids: ids.slice(i, i + args.pageSize),
+      userIds: [...new Set(chunk.map((e) => e.userId))],
+      ...(chunk.length ? { since: Math.min(...chunk.map((e) => e.enteredAt)) } : {}),
+    });
+    plan(args, state, { ...read, enrollments: [...read.enrollments.map((e) => state.current(e)), ...chunk] }, now);
+  }
+}
+
+/** Every enrollment due in the store, page after page from a cursor. */
+async function planDue(args: WhatIfArgs, state: WhatIfState): Promise<void> {
+  const { store, options, counts } = args;
+  let after: { dueAt: number; id: string } | undefined;
+  for (;;) {
+    if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
+      counts.heldBackByMaxMessages = true;
+      return;
+    }
+    const now = options.now();
+    const read = await store.peekDue({ ...peekArgs(args, now), limit: args.pageSize, after });
+    if (!read.last) return;
+    after = read.last;
+    // Already planned above (woken, re-keyed), or ended by an event.
+    const enrollments = read.enrollments.filter((e) => !state.dueNow.has(e.id) && !state.exited.has(e.id));
+    plan(args, state, { ...read, enrollments }, now);
+    if (read.enrollments.length < args.pageSize) return;
+  }
+}
+
+function peekArgs(args: WhatIfArgs, now: number) {
+  const cap = args.ctx.cap;
+  return {
+    now,
+    limit: args.pageSize,
+    shardIndex: args.shardIndex,
+    shardCount: args.shardCount,
+    eventTypes: args.eventTypes,
+    capSince: cap ? localMidnight(now, cap.timezone) : undefined,
+    scenarioIds: args.ctx.sets.claimIds,
+  };
+}
+
+function plan(args: WhatIfArgs, state: WhatIfState, page: DuePage, now: number): void {
+  if (!page.enrollments.length) return;
+  const { batches } = planPage(page, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
+  for (const b of batches) args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
+  state.planned += page.enrollments.length;
+  args.options.progress?.('enrollments planned (what-if)', state.planned);
+}
