@@ -51564,7 +51564,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1844);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8607);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -51573,7 +51573,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1844:
+/***/ 8607:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63435,7 +63435,7 @@ function object(shape, params) {
     const def = {
         type: "object",
         shape: shape ?? {},
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     };
     return new ZodObject(def);
 }
@@ -64240,16 +64240,300 @@ const MessageSchema = discriminatedUnion('type', [
     ImagemapMessageSchema,
 ]).meta({ id: 'Message' });
 
+;// CONCATENATED MODULE: ./src/contract/event-rules.ts
+// The event contract as plain constants and checking functions: the LINE user id and event
+// type patterns, the bounds on one event, the occurred_at range, and the properties the
+// engine reads for the types that change a user record. This file is the source of truth:
+// src/contract/events.ts wraps it in zod for Node, and scripts/generate-edge-contract.mjs
+// copies it for the Deno edge functions (supabase/functions/_shared/event-contract.ts), so
+// it imports nothing and uses no Node or Deno API. The engine's SQL checks the same rules
+// (lsd_properties_problem, lsd_fact_problem, lsd_ingest_claim; test/contract/sql-agrees.test.ts).
+// Refusal reasons name the JSON path and never carry a value.
+/** A LINE user id: "U" and 32 lowercase hex digits (one malformed id makes LINE refuse a whole multicast). */
+const LINE_USER_ID = /^U[0-9a-f]{32}$/;
+/** An event type: lower snake case, 1 to 64 characters. */
+const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
+/** An ISO 8601 date-time with a time zone (Z or an offset): "2026-11-25T10:00:00+09:00". */
+const ISO_DATE_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+/** 1,048,576 bytes (1 MiB): one request body, whatever Content-Length says. */
+const MAX_BODY_BYTES = (/* unused pure expression or super */ null && (1024 * 1024));
+/** 500 events in one shop-events request. */
+const MAX_EVENTS_PER_REQUEST = 500;
+/** 65,536 bytes (64 KiB): one event's JSON as UTF-8 (at ingest: its properties' JSON). */
+const MAX_EVENT_BYTES = 64 * 1024;
+/** 8 levels: the properties object is level 1, an object or array directly inside it level 2, and so on. */
+const MAX_PROPERTY_DEPTH = 8;
+/** 100 keys in all, counted at every level of properties (array items are not keys). */
+const MAX_PROPERTY_KEYS = 100;
+/** 4,000 characters (Unicode code points) in one string of properties, keys included. */
+const MAX_STRING_CHARS = 4000;
+/** 200 characters: a member id or an idempotency key. */
+const MAX_ID_CHARS = 200;
+/** 2000-01-01T00:00:00Z: the earliest occurred_at (a year 1 or 1970 date is an empty or zero date). */
+const EARLIEST_OCCURRED_AT_MS = Date.UTC(2000, 0, 1);
+/**
+ * 86,400,000 ms (one day): how far after now occurred_at may be (a follow dated 2030 would
+ * hide every later unfollow).
+ */
+const MAX_OCCURRED_AT_AHEAD_MS = 24 * 60 * 60 * 1000;
+/** The largest whole number taken as a member id: 15 digits, exact in a double and in SQL's check. */
+const MAX_NUMERIC_MEMBER_ID = 999_999_999_999_999;
+/**
+ * Types that say who a LINE user is or whether they follow: only the LINE webhook records
+ * them (it has LINE's signature for the user id). From a shop, an account_linked would tie
+ * any member id to any LINE user, and an unfollow would stop anyone's steps.
+ */
+const LINE_WEBHOOK_ONLY_TYPES = new Set(['follow', 'unfollow', 'account_linked']);
+/** Types whose properties change the user record, checked by factProblem (SQL: lsd_fact_types). */
+const FACT_TYPES = (/* unused pure expression or super */ null && (['follow', 'account_linked', 'profile_updated', 'survey_answered', 'list_added']));
+const SHOWN_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/;
+// A UTF-16 surrogate without its pair: PostgreSQL's text and jsonb cannot hold it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const encoder = new TextEncoder();
+/** A key as it appears in a reason: a plain name is shown, anything that might be data is not. */
+function keyPath(path, key) {
+    return SHOWN_KEY.test(key) && !LINE_USER_ID.test(key) ? `${path}.${key}` : `${path}[a key not shown]`;
+}
+/** Characters as PostgreSQL counts them (Unicode code points). */
+function codePoints(s) {
+    return s.length <= MAX_STRING_CHARS ? s.length : [...s].length;
+}
+/** What is wrong with one string for PostgreSQL's jsonb and text, or undefined. */
+function stringProblem(s) {
+    if (s.length > MAX_STRING_CHARS && (s.length > 2 * MAX_STRING_CHARS || codePoints(s) > MAX_STRING_CHARS)) {
+        return `is longer than ${MAX_STRING_CHARS} characters`;
+    }
+    if (s.includes('\u0000'))
+        return 'contains a NUL character (\\u0000), which PostgreSQL cannot store';
+    if (LONE_SURROGATE.test(s))
+        return 'contains a lone UTF-16 surrogate, which PostgreSQL cannot store';
+    return undefined;
+}
+/**
+ * Checks properties against the depth, key count and string bounds. Walks with its own
+ * stack, so a value nested thousands of levels deep is refused, never a stack overflow.
+ */
+function propertiesProblem(properties, path = 'properties') {
+    if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
+        return `${path} must be a JSON object`;
+    }
+    const stack = [{ value: properties, path, depth: 1 }];
+    let keys = 0;
+    while (stack.length) {
+        const { value, path: at, depth } = stack.pop();
+        if (typeof value === 'string') {
+            const problem = stringProblem(value);
+            if (problem)
+                return `${at} ${problem}`;
+            continue;
+        }
+        if (typeof value !== 'object' || value === null)
+            continue;
+        if (depth > MAX_PROPERTY_DEPTH) {
+            return `${at} nests deeper than ${MAX_PROPERTY_DEPTH} levels (counting ${path} as level 1)`;
+        }
+        if (Array.isArray(value)) {
+            value.forEach((item, i) => stack.push({ value: item, path: `${at}[${i}]`, depth: depth + 1 }));
+            continue;
+        }
+        for (const [key, item] of Object.entries(value)) {
+            keys++;
+            if (keys > MAX_PROPERTY_KEYS)
+                return `${path} has more than ${MAX_PROPERTY_KEYS} keys (counted at every level)`;
+            const keyProblem = stringProblem(key);
+            if (keyProblem)
+                return `a key in ${at} ${keyProblem}`;
+            stack.push({ value: item, path: keyPath(at, key), depth: depth + 1 });
+        }
+    }
+    return undefined;
+}
+/** The size of a value's JSON in UTF-8 bytes, or a reason (only after propertiesProblem or a bounded value). */
+function jsonSizeProblem(value, path) {
+    let text;
+    try {
+        text = JSON.stringify(value);
+    }
+    catch {
+        return `${path} cannot be written as JSON`;
+    }
+    const bytes = encoder.encode(text).length;
+    return bytes > MAX_EVENT_BYTES
+        ? `${path} is ${bytes} bytes of JSON; at most ${MAX_EVENT_BYTES} bytes per event`
+        : undefined;
+}
+/** Checks a moment against the occurred_at range: from 2000-01-01 to a day after now. */
+function timeProblem(ms, now, path) {
+    if (!Number.isFinite(ms))
+        return `${path} is not a date`;
+    if (ms < EARLIEST_OCCURRED_AT_MS) {
+        return `${path} is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)`;
+    }
+    if (ms > now + MAX_OCCURRED_AT_AHEAD_MS) {
+        return `${path} is more than a day after now: check the clock, the time zone or the unit`;
+    }
+    return undefined;
+}
+/** Parses an ISO date string with a time zone within the occurred_at range: the moment, or a reason. */
+function parseOccurredAt(value, now, path) {
+    const shape = `${path} must be an ISO date string with a time zone, like "2026-11-25T10:00:00+09:00"`;
+    if (typeof value === 'number') {
+        return `${shape} (numbers are not taken: seconds, milliseconds and nanoseconds look alike)`;
+    }
+    if (typeof value !== 'string' || !ISO_DATE_WITH_ZONE.test(value))
+        return shape;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms))
+        return shape;
+    return timeProblem(ms, now, path) ?? ms;
+}
+/** A member id: a non-empty string of at most 200 characters, or a whole number. */
+function memberIdOf(value) {
+    if (value === undefined || value === null || value === '')
+        return undefined;
+    if (typeof value === 'number') {
+        return Number.isSafeInteger(value) ? String(value) : { problem: 'must be a string or a whole number' };
+    }
+    if (typeof value !== 'string')
+        return { problem: 'must be a string or a whole number' };
+    if (value.length > MAX_ID_CHARS)
+        return { problem: `is longer than ${MAX_ID_CHARS} characters` };
+    const problem = stringProblem(value);
+    return problem ? { problem } : value;
+}
+/** What a JSON value is, in words for a reason ("got an object"); as SQL's lsd_json_kind. */
+function jsonKind(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    switch (typeof value) {
+        case 'object':
+            return 'an object';
+        case 'string':
+            return 'a string';
+        case 'number':
+            return 'a number';
+        case 'boolean':
+            return 'true/false';
+        default:
+            return 'nothing';
+    }
+}
+/** A key in a reason, as SQL's lsd_key_label: a plain name is shown, anything else is not. */
+function keyLabel(prefix, key) {
+    return SHOWN_KEY.test(key) && !LINE_USER_ID.test(key) ? prefix + key : `${prefix}[a key not shown]`;
+}
+const isPresent = (value) => value !== undefined && value !== null;
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Blank as SQL's btrim sees it: nothing but spaces. */
+const isBlank = (value) => /^ *$/.test(String(value));
+/** A value user facts may hold: not an object, and not a list holding a list or an object. */
+const isContainer = (value) => isObject(value) || (Array.isArray(value) && value.some((item) => typeof item === 'object' && item !== null));
+const containerKind = (value) => Array.isArray(value) ? 'a list holding a list or an object' : jsonKind(value);
+/** A present value whose kind is not one of these (a missing key passes, as SQL's `not in` on null). */
+const notOneOf = (value, ...kinds) => value !== undefined && !kinds.includes(jsonKind(value));
+function followProblem(p) {
+    if (notOneOf(p.route, 'a string', 'a number', 'null')) {
+        return `follow: route must be a string, got ${jsonKind(p.route)}`;
+    }
+    if (notOneOf(p.unblocked, 'true/false', 'null')) {
+        return `follow: unblocked must be true or false, got ${jsonKind(p.unblocked)}`;
+    }
+    return undefined;
+}
+function accountLinkedProblem(p) {
+    const id = p.memberId;
+    if (!isPresent(id))
+        return 'account_linked: memberId is missing';
+    const whole = typeof id === 'number' && Number.isInteger(id) && Math.abs(id) <= MAX_NUMERIC_MEMBER_ID;
+    if (typeof id !== 'string' && !whole) {
+        return `account_linked: memberId must be a string or a whole number, got ${jsonKind(id)}`;
+    }
+    if (isBlank(id))
+        return 'account_linked: memberId is empty';
+    if (typeof id === 'string' && [...id].length > MAX_ID_CHARS) {
+        return `account_linked: memberId is longer than ${MAX_ID_CHARS} characters`;
+    }
+    return undefined;
+}
+function profileUpdatedProblem(p) {
+    // The attributes object, or (without one) the properties themselves.
+    const nested = 'attributes' in p;
+    if (nested && !isObject(p.attributes)) {
+        return `profile_updated: attributes must be a JSON object, got ${jsonKind(p.attributes)}`;
+    }
+    const attributes = (nested ? p.attributes : p);
+    const prefix = nested ? 'attributes.' : '';
+    if (notOneOf(attributes.linked, 'true/false', 'null')) {
+        return `profile_updated: ${prefix}linked must be true or false, got ${jsonKind(attributes.linked)}`;
+    }
+    if (notOneOf(attributes.timezone, 'a string', 'null')) {
+        return `profile_updated: ${prefix}timezone must be a string (an IANA zone like Asia/Tokyo), ` +
+            `got ${jsonKind(attributes.timezone)}`;
+    }
+    // The first offending key in key order, as SQL's `order by key`.
+    const bad = Object.keys(attributes).sort().find((key) => isContainer(attributes[key]));
+    if (bad === undefined)
+        return undefined;
+    return `profile_updated: ${keyLabel(prefix, bad)} must be a string, a number, true/false, null or a list of those, ` +
+        `got ${containerKind(attributes[bad])}`;
+}
+function surveyAnsweredProblem(p) {
+    const question = p.question;
+    // Without a question it records no answer and only routes (a shop's own survey).
+    if (!isPresent(question))
+        return undefined;
+    if (typeof question !== 'string' && typeof question !== 'number') {
+        return `survey_answered: question must be a string, got ${jsonKind(question)}`;
+    }
+    if (isBlank(question))
+        return 'survey_answered: question is empty';
+    if ('answer' in p && isContainer(p.answer)) {
+        return 'survey_answered: answer must be a string, a number, true/false or a list of those, ' +
+            `got ${containerKind(p.answer)}`;
+    }
+    if (notOneOf(p.survey, 'a string', 'a number', 'null')) {
+        return `survey_answered: survey must be a string, got ${jsonKind(p.survey)}`;
+    }
+    return undefined;
+}
+function listAddedProblem(p) {
+    if (!isPresent(p.list))
+        return 'list_added: list is missing';
+    if (typeof p.list !== 'string' && typeof p.list !== 'number') {
+        return `list_added: list must be a string, got ${jsonKind(p.list)}`;
+    }
+    return undefined;
+}
+const FACT_CHECKS = {
+    follow: followProblem,
+    account_linked: accountLinkedProblem,
+    profile_updated: profileUpdatedProblem,
+    survey_answered: surveyAnsweredProblem,
+    list_added: listAddedProblem,
+};
+/**
+ * What is wrong with the properties the engine reads for this event type, or undefined
+ * (other types read nothing). Worded as SQL's lsd_fact_problem, which sets such an event
+ * aside at ingest: user attributes and survey answers hold what conditions and placeholders
+ * read (a string, a number, true/false, null, or a list of those), never an object.
+ */
+function factProblem(type, properties) {
+    return Object.hasOwn(FACT_CHECKS, type) ? FACT_CHECKS[type](properties) : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/scenario/schema.ts
 // The scenario language: one zod schema is the source of the TypeScript types,
 // the validation and the generated JSON Schema (scenarios/scenario.schema.json).
 // Rules that span several fields (graph checks, placeholders) live in graph.ts.
 
 
+
 const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 const END = 'end';
 const EventName = schemas_string()
-    .regex(/^[a-z][a-z0-9_]{0,63}$/, {
+    .regex(EVENT_TYPE, {
     message: 'an event name is lower snake case, like "cart_abandoned"',
 })
     .describe('An event type, in lower snake case: friend_added, cart_abandoned, purchased, ...');
@@ -65692,8 +65976,22 @@ function inWindow(at, window, tz) {
 
 function summarizeMessage(m, max = 40) {
     const text = m.type === 'text' ? m.text : 'altText' in m ? `[${m.type}] ${m.altText}` : `[${m.type}]`;
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+    return clipText(text.replace(/\s+/g, ' ').trim(), max);
+}
+/**
+ * At most max characters, with … when cut; never inside a URL (half a URL reads as a
+ * working link to a wrong page): a URL the cut would split is left out whole.
+ */
+function clipText(flat, max) {
+    if (flat.length <= max)
+        return flat;
+    let cut = max - 1;
+    for (const url of flat.matchAll(/https?:\/\/\S+/g)) {
+        const start = url.index;
+        if (start < cut && start + url[0].length > cut)
+            cut = start;
+    }
+    return `${flat.slice(0, cut).trimEnd()}…`;
 }
 function localDayIndex(at, tz) {
     const p = localParts(at, tz);
@@ -74980,6 +75278,9 @@ const MIGRATIONS = [
     { name: "20261129000001_report.sql", sql: "-- line-step-delivery: what the team sees.\n--\n-- * lsd_report: per scenario and step, for a period: entered, waiting at each step now,\n--   sent, expired, failed, exited (by reason, and at which step), goals reached, and sends\n--   and conversions per day in the scenario's zone. Counts only: never a user id or a text.\n-- * line_unit_statistics: LINE's statistics per aggregation unit and day (UTC+9), read back\n--   from LINE's insight API by the report (lsd_unit_stats_due says what to fetch,\n--   lsd_unit_stats_save stores it), shown as open and click rates beside \"sent\".\n-- * lsd_inspect: one user's enrollments, deliveries, batches and events, for the CLI's\n--   inspect command on the team's own machine (its answer holds user data: never call it\n--   from the action, whose logs and summaries are public).\n--\n-- Where the report's counts come from (and the indexes that keep it O(the period)):\n--   sent        outbox batches sent in the period (sent_at), their recipients counted;\n--   failed      batches LINE refused in the period (updated_at), plus steps that failed\n--               before sending (deliveries of kind fail, created_at);\n--   expired     deliveries of kind expire decided in the period (created_at);\n--   entered, exited, finished, goal reached, waiting now: one pass over the enrollments\n--               of the scenarios asked for (a sequential scan: \"waiting now\" needs every\n--               active enrollment anyway).\n-- The new indexes are partial on columns that do not change after the row qualifies, so\n-- the engine's hot updates (a delivery marked sent, an enrollment leased) stay HOT.\n\ncreate index if not exists outbox_sent on outbox_batches (sent_at) where status = 'sent';\ncreate index if not exists outbox_failed on outbox_batches (updated_at) where status = 'failed';\ncreate index if not exists deliveries_decided on deliveries (created_at) where kind <> 'send';\n\ncreate table if not exists line_unit_statistics (\n  aggregation_unit text not null,\n  day date not null,\n  unique_impression bigint,\n  unique_click bigint,\n  impression bigint,\n  click bigint,\n  unique_media_played bigint,\n  fetched_at timestamptz not null,\n  primary key (aggregation_unit, day)\n);\nalter table line_unit_statistics enable row level security;\ncomment on table line_unit_statistics is 'LINE''s statistics per aggregation unit (one per scenario step) for the messages sent on one day (UTC+9, LINE''s days). Null: LINE hides counts under 20. Refreshed by the report until a few days after the day.';\ncomment on column line_unit_statistics.unique_impression is 'Users who opened the message (displayed at least one bubble).';\ncomment on column line_unit_statistics.unique_click is 'Users who opened any URL in the message.';\n\n-- An exit reason as a category a report can group by. Reasons name events and step ids,\n-- never user data, but \"failed: ...\" carries an error text: only its kind is kept.\ncreate or replace function lsd_exit_category(reason text) returns text\nlanguage sql immutable as $$\n  select case\n    when reason is null then 'unknown'\n    when reason = 'unfollowed' then 'unfollowed'\n    when reason ~ '^(exit|goal): [a-z][a-z0-9_]*$' then reason\n    when reason = 'restarted by a new trigger' then 'restarted by a new trigger'\n    when reason like 'failed: %' or reason like 'step \"%\": %' then 'failed'\n    when reason like 'step \"%\" was removed from the scenario' then 'step removed'\n    when reason in ('the scenario was retired', 'the scenario was removed') then 'scenario retired'\n    else 'other' end\n$$;\n\n-- The report for a period, a page of scenarios at a time.\n--   p: from, to (epoch ms; from inclusive, to exclusive); scenario_id (optional: only that\n--      one); after (a scenario id: the page after it); limit (scenarios a page, default 50).\n--   returns: {known: [every scenario id], unknown_scenario: true when scenario_id is not\n--      known, scenarios: [...], next: the id to pass as after, or null}.\ncreate or replace function lsd_report(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  only_ text := nullif(p->>'scenario_id', '');\n  lim integer := coalesce((p->>'limit')::integer, 50);\n  known jsonb;\n  ids text[];\n  zones text[];\n  tz text;\n  more boolean;\n  result jsonb;\nbegin\n  if f is null or t is null or f >= t then\n    raise exception 'lsd_report: from must be before to (epoch milliseconds)' using errcode = '22023';\n  end if;\n  select coalesce(jsonb_agg(scenario_id order by scenario_id), '[]'::jsonb) into known from scenarios;\n  if only_ is not null and not known ? only_ then\n    return jsonb_build_object('known', known, 'unknown_scenario', true, 'scenarios', '[]'::jsonb, 'next', null);\n  end if;\n  ids := array(\n    select scenario_id from scenarios\n    where (only_ is null or scenario_id = only_) and (p->>'after' is null or scenario_id > p->>'after')\n    order by scenario_id limit lim + 1);\n  more := cardinality(ids) > lim;\n  if more then ids := ids[1:lim]; end if;\n\n  -- Each scenario's zone (its definition's, else Asia/Tokyo); one PostgreSQL does not know\n  -- falls back to Asia/Tokyo instead of failing the report.\n  zones := '{}';\n  for i in 1 .. coalesce(cardinality(ids), 0) loop\n    select coalesce(v.definition->>'timezone', 'Asia/Tokyo') into tz\n    from scenarios sc left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash\n    where sc.scenario_id = ids[i];\n    begin\n      perform now() at time zone tz;\n    exception when others then\n      tz := 'Asia/Tokyo';\n    end;\n    zones := zones || coalesce(tz, 'Asia/Tokyo');\n  end loop;\n\n  with scope as materialized (\n    select x.id as scenario_id, x.tz, v.definition\n    from unnest(ids, zones) as x(id, tz)\n    join scenarios sc on sc.scenario_id = x.id\n    left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash),\n  defined as (\n    select s.scenario_id, st.value->>'id' as step_id, st.value->>'type' as step_type, st.ord::integer as ord\n    from scope s cross join lateral jsonb_array_elements(coalesce(s.definition->'steps', '[]'::jsonb)) with ordinality as st(value, ord)),\n  -- One pass over the enrollments, grouped finely enough to roll up every figure below.\n  e as (\n    select e.scenario_id, e.step_id,\n           case when e.status = 'exited' and e.ended_at >= f and e.ended_at < t then lsd_exit_category(e.exit_reason) end as exit_reason,\n           case when e.converted_at >= f and e.converted_at < t then (e.converted_at at time zone s.tz)::date end as converted_day,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t) as entered,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t and e.converted_at is not null) as goal_reached,\n           count(*) filter (where e.status = 'active') as waiting,\n           count(*) filter (where e.status = 'finished' and e.ended_at >= f and e.ended_at < t) as finished,\n           count(*) filter (where e.status = 'exited' and e.ended_at >= f and e.ended_at < t) as exited,\n           count(*) filter (where e.converted_at >= f and e.converted_at < t) as conversions\n    from enrollments e join scope s on s.scenario_id = e.scenario_id\n    group by 1, 2, 3, 4),\n  sent as (\n    select b.scenario_id, b.step_id, b.aggregation_unit, (b.sent_at at time zone s.tz)::date as day,\n           (b.sent_at at time zone 'Asia/Tokyo')::date as line_day, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b join scope s on s.scenario_id = b.scenario_id\n    where b.status = 'sent' and b.sent_at >= f and b.sent_at < t\n    group by 1, 2, 3, 4, 5),\n  refused as (\n    select b.scenario_id, b.step_id, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b\n    where b.status = 'failed' and b.updated_at >= f and b.updated_at < t and b.scenario_id = any(ids)\n    group by 1, 2),\n  decided as (\n    select d.scenario_id, d.step_id,\n           count(*) filter (where d.kind = 'expire') as expired,\n           count(*) filter (where d.kind = 'fail') as failed\n    from deliveries d\n    where d.kind <> 'send' and d.created_at >= f and d.created_at < t and d.scenario_id = any(ids)\n    group by 1, 2),\n  review as (\n    select b.scenario_id, b.step_id, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b where b.status = 'needs_review' and b.scenario_id = any(ids)\n    group by 1, 2),\n  -- LINE's statistics of the units sent in the period, over the UTC+9 days they were sent on.\n  unit_days as (\n    select scenario_id, step_id, aggregation_unit, line_day, sum(n) as n\n    from sent where aggregation_unit is not null group by 1, 2, 3, 4),\n  units as (\n    select u.scenario_id, u.step_id, u.aggregation_unit,\n           sum(u.n)::bigint as sent,\n           count(*) as days_sent,\n           count(st.day) as days_fetched,\n           count(*) filter (where st.day is not null and st.unique_impression is null) as days_hidden,\n           sum(u.n) filter (where st.unique_impression is not null)::bigint as sent_with_opens,\n           sum(st.unique_impression)::bigint as unique_impression,\n           sum(u.n) filter (where st.unique_click is not null)::bigint as sent_with_clicks,\n           sum(st.unique_click)::bigint as unique_click,\n           sum(st.impression)::bigint as impression,\n           sum(st.click)::bigint as click\n    from unit_days u\n    left join line_unit_statistics st on st.aggregation_unit = u.aggregation_unit and st.day = u.line_day\n    group by 1, 2, 3),\n  e_step as (\n    select scenario_id, step_id, sum(waiting)::bigint as waiting, sum(exited)::bigint as exited from e group by 1, 2),\n  sent_step as (\n    select scenario_id, step_id, sum(n)::bigint as n from sent group by 1, 2),\n  units_step as (\n    select u.scenario_id, u.step_id, jsonb_agg(jsonb_build_object(\n             'unit', u.aggregation_unit, 'sent', u.sent, 'days_sent', u.days_sent, 'days_fetched', u.days_fetched,\n             'days_hidden', u.days_hidden, 'sent_with_opens', u.sent_with_opens, 'unique_impression', u.unique_impression,\n             'sent_with_clicks', u.sent_with_clicks, 'unique_click', u.unique_click, 'impression', u.impression, 'click', u.click)\n             order by u.aggregation_unit) as units\n    from units u group by 1, 2),\n  step_keys as (\n    select scenario_id, step_id from defined\n    union select scenario_id, step_id from e_step where waiting > 0 or exited > 0\n    union select scenario_id, step_id from sent_step\n    union select scenario_id, step_id from refused\n    union select scenario_id, step_id from decided\n    union select scenario_id, step_id from review),\n  steps as (\n    select k.scenario_id, jsonb_agg(jsonb_build_object(\n             'id', k.step_id,\n             'type', d.step_type,\n             'in_definition', d.ord is not null,\n             'sent', coalesce(ss.n, 0),\n             'failed', coalesce(rf.n, 0) + coalesce(dc.failed, 0),\n             'expired', coalesce(dc.expired, 0),\n             'needs_review', coalesce(rv.n, 0),\n             'waiting', coalesce(es.waiting, 0),\n             'exited', coalesce(es.exited, 0),\n             'units', coalesce(us.units, '[]'::jsonb))\n             order by d.ord nulls last, k.step_id) as steps\n    from step_keys k\n    left join defined d on d.scenario_id = k.scenario_id and d.step_id = k.step_id\n    left join sent_step ss on ss.scenario_id = k.scenario_id and ss.step_id = k.step_id\n    left join refused rf on rf.scenario_id = k.scenario_id and rf.step_id = k.step_id\n    left join decided dc on dc.scenario_id = k.scenario_id and dc.step_id = k.step_id\n    left join review rv on rv.scenario_id = k.scenario_id and rv.step_id = k.step_id\n    left join e_step es on es.scenario_id = k.scenario_id and es.step_id = k.step_id\n    left join units_step us on us.scenario_id = k.scenario_id and us.step_id = k.step_id\n    group by k.scenario_id),\n  days as (\n    select scenario_id, jsonb_agg(jsonb_build_object('day', to_char(day, 'YYYY-MM-DD'), 'sent', sent, 'conversions', conversions) order by day) as days\n    from (\n      select scenario_id, day, sum(sent)::bigint as sent, sum(conversions)::bigint as conversions from (\n        select scenario_id, day, n as sent, 0 as conversions from sent\n        union all\n        select scenario_id, converted_day, 0, conversions from e where converted_day is not null) x\n      group by 1, 2) y\n    group by scenario_id),\n  exits as (\n    select scenario_id, jsonb_agg(jsonb_build_object('reason', exit_reason, 'count', n) order by n desc, exit_reason) as exits\n    from (select scenario_id, exit_reason, sum(exited)::bigint as n from e where exit_reason is not null group by 1, 2) x\n    group by scenario_id),\n  totals as (\n    select scenario_id, sum(entered)::bigint as entered, sum(goal_reached)::bigint as goal_reached, sum(waiting)::bigint as waiting,\n           sum(finished)::bigint as finished, sum(exited)::bigint as exited, sum(conversions)::bigint as conversions\n    from e group by scenario_id)\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', s.scenario_id,\n           'name', s.definition->>'name',\n           'timezone', s.tz,\n           'status', coalesce(s.definition->>'status', 'active'),\n           'goal', s.definition->'goal'->>'event',\n           'entered', coalesce(tt.entered, 0),\n           'goal_reached', coalesce(tt.goal_reached, 0),\n           'waiting', coalesce(tt.waiting, 0),\n           'finished', coalesce(tt.finished, 0),\n           'exited', coalesce(tt.exited, 0),\n           'conversions', coalesce(tt.conversions, 0),\n           'exits', coalesce(x.exits, '[]'::jsonb),\n           'steps', coalesce(st.steps, '[]'::jsonb),\n           'days', coalesce(dy.days, '[]'::jsonb)) order by s.scenario_id), '[]'::jsonb)\n    into result\n  from scope s\n  left join totals tt on tt.scenario_id = s.scenario_id\n  left join exits x on x.scenario_id = s.scenario_id\n  left join steps st on st.scenario_id = s.scenario_id\n  left join days dy on dy.scenario_id = s.scenario_id;\n\n  return jsonb_build_object('known', known, 'scenarios', result, 'next', case when more then ids[lim] end);\nend $$;\n\n-- Which units and days to read back from LINE: the units sent on each UTC+9 day of the\n-- period, not fetched yet, or fetched before the day was settle_days old and not in the\n-- last refresh_hours (users open messages for days after they arrive).\n--   p: from, to, now (epoch ms); limit (default 200); settle_days (3); refresh_hours (6).\n--   returns: {due: [{unit, day: \"yyyyMMdd\"}], more: whether the limit cut the list}.\ncreate or replace function lsd_unit_stats_due(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  settle interval := make_interval(days => coalesce((p->>'settle_days')::integer, 3));\n  refresh interval := make_interval(hours => coalesce((p->>'refresh_hours')::integer, 6));\n  due jsonb;\n  n integer;\nbegin\n  with sent_days as (\n    select distinct b.aggregation_unit as unit, (b.sent_at at time zone 'Asia/Tokyo')::date as day\n    from outbox_batches b\n    where b.status = 'sent' and b.sent_at >= f and b.sent_at < t and b.aggregation_unit is not null),\n  wanted as (\n    select s.unit, s.day, st.fetched_at\n    from sent_days s left join line_unit_statistics st on st.aggregation_unit = s.unit and st.day = s.day\n    where st.fetched_at is null\n       or (st.fetched_at < ((s.day + 1)::timestamp at time zone 'Asia/Tokyo') + settle and st.fetched_at < now_ts - refresh)\n    order by st.fetched_at nulls first, s.day desc, s.unit\n    limit lim + 1)\n  select coalesce(jsonb_agg(jsonb_build_object('unit', unit, 'day', to_char(day, 'YYYYMMDD'))), '[]'::jsonb), count(*)\n    into due, n from wanted;\n  if n > lim then due := due - lim; end if;\n  return jsonb_build_object('due', due, 'more', n > lim);\nend $$;\n\n-- Stores what LINE answered for units and days.\n--   p: now (epoch ms); rows: [{unit, day: \"yyyyMMdd\", unique_impression, unique_click,\n--      impression, click, unique_media_played}] (null: LINE hides counts under 20).\ncreate or replace function lsd_unit_stats_save(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  n integer;\nbegin\n  insert into line_unit_statistics (aggregation_unit, day, unique_impression, unique_click, impression, click, unique_media_played, fetched_at)\n  select x.unit, to_date(x.day, 'YYYYMMDD'), x.unique_impression, x.unique_click, x.impression, x.click, x.unique_media_played, lsd_ts(p->'now')\n  from jsonb_to_recordset(coalesce(p->'rows', '[]'::jsonb))\n    as x(unit text, day text, unique_impression bigint, unique_click bigint, impression bigint, click bigint, unique_media_played bigint)\n  where x.unit ~ '^[A-Za-z0-9_]{1,30}$' and x.day ~ '^[0-9]{8}$'\n  on conflict (aggregation_unit, day) do update set\n    unique_impression = excluded.unique_impression, unique_click = excluded.unique_click, impression = excluded.impression,\n    click = excluded.click, unique_media_played = excluded.unique_media_played, fetched_at = excluded.fetched_at;\n  get diagnostics n = row_count;\n  return jsonb_build_object('saved', n);\nend $$;\n\n-- One user's story, for the CLI's inspect command (local only: this answer holds the\n-- user's ids, attributes and events).\n--   p: user: a LINE user id (U + 32 hex digits) or the shop's member id; events_limit\n--      (default 200, newest first).\n--   returns: {found: false, waiting_link: events waiting for this member id} or {found:\n--      true, user, enrollments, deliveries (with their batch), events, events_total}.\ncreate or replace function lsd_inspect(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  who text := btrim(coalesce(p->>'user', ''));\n  lim integer := coalesce((p->>'events_limit')::integer, 200);\n  uid text;\n  u line_users;\nbegin\n  if who ~ '^U[0-9a-f]{32}$' then\n    uid := who;\n  else\n    select line_user_id into uid from line_users where member_id = who;\n  end if;\n  select * into u from line_users where line_user_id = uid;\n  if uid is null or (u.line_user_id is null and not exists (select 1 from enrollments where line_user_id = uid)\n                     and not exists (select 1 from events where line_user_id = uid)) then\n    return jsonb_build_object('found', false,\n      'waiting_link', (select count(*) from events where status = 'waiting_link' and member_id = who));\n  end if;\n  return jsonb_build_object(\n    'found', true,\n    'user', jsonb_build_object('line_user_id', uid, 'member_id', u.member_id, 'following', u.following,\n              'followed_at', lsd_ms(u.followed_at), 'unfollowed_at', lsd_ms(u.unfollowed_at), 'follow_route', u.follow_route,\n              'attributes', coalesce(u.attributes, '{}'::jsonb), 'answers', coalesce(u.answers, '{}'::jsonb)),\n    'enrollments', coalesce((\n      select jsonb_agg(jsonb_build_object('id', e.id, 'scenario_id', e.scenario_id, 'status', e.status, 'step_id', e.step_id,\n               'entered_at', lsd_ms(e.entered_at), 'previous_at', lsd_ms(e.previous_at), 'due_at', lsd_ms(e.due_at),\n               'due_never', e.due_at = 'infinity'::timestamptz, 'waiting_for', e.waiting_for,\n               'wait_started_at', lsd_ms(e.wait_started_at), 'converted_at', lsd_ms(e.converted_at), 'exit_reason', e.exit_reason,\n               'ended_at', lsd_ms(e.ended_at), 'trigger_event_id', e.trigger_event_id::text, 'scenario_hash', e.scenario_hash)\n             order by e.entered_at, e.created_at)\n      from enrollments e where e.line_user_id = uid), '[]'::jsonb),\n    'deliveries', coalesce((\n      select jsonb_agg(jsonb_build_object('enrollment_id', d.enrollment_id, 'scenario_id', d.scenario_id, 'step_id', d.step_id,\n               'kind', d.kind, 'status', d.status, 'reason', d.reason, 'due_at', lsd_ms(d.due_at), 'created_at', lsd_ms(d.created_at),\n               'sent_at', lsd_ms(d.sent_at), 'batch_id', d.batch_id,\n               'batch', case when b.id is null then null else jsonb_build_object('kind', b.kind, 'status', b.status, 'attempts', b.attempts,\n                          'recipients', cardinality(b.recipients), 'line_request_id', b.line_request_id, 'error', b.error,\n                          'aggregation_unit', b.aggregation_unit, 'sent_at', lsd_ms(b.sent_at)) end)\n             order by d.due_at, d.id)\n      from deliveries d left join outbox_batches b on b.id = d.batch_id\n      where d.line_user_id = uid), '[]'::jsonb),\n    'events', coalesce((\n      select jsonb_agg(jsonb_build_object('id', ev.id::text, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at),\n               'status', ev.status, 'status_reason', ev.status_reason, 'source', ev.source, 'properties', ev.properties)\n             order by ev.occurred_at, ev.id)\n      from (select * from events where line_user_id = uid or (u.member_id is not null and member_id = u.member_id and line_user_id is null)\n            order by occurred_at desc, id desc limit lim) ev), '[]'::jsonb),\n    'events_total', (select count(*) from events where line_user_id = uid));\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_secure_tables(array['line_unit_statistics']);\nselect lsd_migration_applied('20261129000001_report.sql');\n" },
     { name: "20261129000002_report_rollup.sql", sql: "-- line-step-delivery: the report within its time on a large database.\n--\n-- Measured on 1,000,000 enrollments with a month of history (1.5 million push batches),\n-- lsd_report spent most of its time adding up the sent batches of the period one by one,\n-- and called an exit-reason helper once per enrollment (a function with a pinned\n-- search_path is never inlined). Now:\n-- * report_sent keeps the recipients sent and refused per scenario, step, aggregation unit\n--   and 15-minute bucket (UTC; every zone's offset is a multiple of 15 minutes, so a bucket\n--   falls in one local day). Statement triggers on outbox_batches add each statement's\n--   batches that became sent (by sent_at) or failed (by updated_at), in key order so that\n--   two ticks recording at once wait for each other rather than deadlock; the rows already\n--   there are added up once, below. Counts are history: deleting a batch changes nothing.\n-- * lsd_report reads the whole buckets of the period from report_sent and only the\n--   batches of its partial first and last bucket; the exit reason's category is inline;\n--   the pass over the enrollments is one hash aggregation in memory, without JIT.\n-- * lsd_unit_stats_due finds the units and UTC+9 days sent on from report_sent too.\n\ncreate table if not exists report_sent (\n  scenario_id text not null,\n  step_id text not null,\n  aggregation_unit text not null default '',\n  bucket timestamptz not null,\n  sent bigint not null default 0,\n  failed bigint not null default 0,\n  primary key (scenario_id, step_id, aggregation_unit, bucket)\n);\nalter table report_sent enable row level security;\ncomment on table report_sent is 'Recipients sent (by sent_at) and refused by LINE (by the time it answered) per scenario, step, aggregation unit (empty for none) and 15-minute bucket: what the report adds up instead of the batches. Kept by triggers on outbox_batches.';\ncreate index if not exists report_sent_bucket on report_sent (bucket);\n\n-- The 15-minute bucket of an instant (UTC-aligned). No SET clause, so it is inlined\n-- (lsd_secure_functions leaves lsd_ts, lsd_ms and lsd_shard_key alone; this one takes a\n-- pinned search_path, so it is used only where it runs once a statement or a group).\ncreate or replace function lsd_bucket(at_ timestamptz) returns timestamptz\nlanguage sql immutable as $$ select date_bin('15 minutes', at_, timestamptz '2000-01-01 00:00:00+00') $$;\n\n-- Adds the batches a statement sent or that LINE refused; one upsert per key, in key order.\ncreate or replace function lsd_count_sent() returns trigger\nlanguage plpgsql as $$\nbegin\n  if tg_op = 'INSERT' then\n    insert into report_sent as r (scenario_id, step_id, aggregation_unit, bucket, sent, failed)\n    select n.scenario_id, n.step_id, coalesce(n.aggregation_unit, ''),\n           date_bin('15 minutes', case when n.status = 'sent' then coalesce(n.sent_at, n.updated_at) else n.updated_at end,\n                    timestamptz '2000-01-01 00:00:00+00'),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'sent'), 0),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'failed'), 0)\n    from new_rows n where n.status in ('sent', 'failed')\n    group by 1, 2, 3, 4 order by 1, 2, 3, 4\n    on conflict (scenario_id, step_id, aggregation_unit, bucket) do update\n      set sent = r.sent + excluded.sent, failed = r.failed + excluded.failed;\n  else\n    insert into report_sent as r (scenario_id, step_id, aggregation_unit, bucket, sent, failed)\n    select n.scenario_id, n.step_id, coalesce(n.aggregation_unit, ''),\n           date_bin('15 minutes', case when n.status = 'sent' then coalesce(n.sent_at, n.updated_at) else n.updated_at end,\n                    timestamptz '2000-01-01 00:00:00+00'),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'sent'), 0),\n           coalesce(sum(cardinality(n.recipients)) filter (where n.status = 'failed'), 0)\n    from new_rows n join old_rows o on o.id = n.id\n    where n.status in ('sent', 'failed') and o.status is distinct from n.status\n    group by 1, 2, 3, 4 order by 1, 2, 3, 4\n    on conflict (scenario_id, step_id, aggregation_unit, bucket) do update\n      set sent = r.sent + excluded.sent, failed = r.failed + excluded.failed;\n  end if;\n  return null;\nend $$;\n\n-- Created before the rows already there are added up: create trigger's lock holds other\n-- writers of outbox_batches until this migration commits, so nothing is counted twice or missed.\ndrop trigger if exists outbox_batches_count_sent_insert on outbox_batches;\ncreate trigger outbox_batches_count_sent_insert after insert on outbox_batches referencing new table as new_rows\n  for each statement execute function lsd_count_sent();\ndrop trigger if exists outbox_batches_count_sent_update on outbox_batches;\ncreate trigger outbox_batches_count_sent_update after update on outbox_batches referencing old table as old_rows new table as new_rows\n  for each statement execute function lsd_count_sent();\n\ninsert into report_sent as r (scenario_id, step_id, aggregation_unit, bucket, sent, failed)\nselect scenario_id, step_id, coalesce(aggregation_unit, ''),\n       date_bin('15 minutes', case when status = 'sent' then coalesce(sent_at, updated_at) else updated_at end,\n                timestamptz '2000-01-01 00:00:00+00'),\n       coalesce(sum(cardinality(recipients)) filter (where status = 'sent'), 0),\n       coalesce(sum(cardinality(recipients)) filter (where status = 'failed'), 0)\nfrom outbox_batches where status in ('sent', 'failed')\n  -- Once: a database this file is applied to again (the benchmarks re-run every file) keeps its counts.\n  and not exists (select 1 from report_sent)\ngroup by 1, 2, 3, 4\non conflict (scenario_id, step_id, aggregation_unit, bucket) do update\n  set sent = r.sent + excluded.sent, failed = r.failed + excluded.failed;\n\ndrop function if exists lsd_exit_category(text);\n\n-- The report for a period (p and the answer: see 20261129000001_report.sql).\ncreate or replace function lsd_report(p jsonb) returns jsonb\n-- Hash aggregation only (enable_sort off): the planner cannot know that a million\n-- enrollments fall into a few hundred groups, and sorted them all on disk instead. No JIT:\n-- compiling this statement's expressions took 13 of its 17 seconds.\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan set work_mem = '64MB' set enable_sort = off set jit = off as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  -- The whole 15-minute buckets of the period come from report_sent, its partial edges from the batches.\n  f_bucket timestamptz;\n  t_bucket timestamptz;\n  only_ text := nullif(p->>'scenario_id', '');\n  lim integer := coalesce((p->>'limit')::integer, 50);\n  known jsonb;\n  ids text[];\n  zones text[];\n  tz text;\n  more boolean;\n  e_rows jsonb;\n  every_scenario boolean;\n  result jsonb;\nbegin\n  if f is null or t is null or f >= t then\n    raise exception 'lsd_report: from must be before to (epoch milliseconds)' using errcode = '22023';\n  end if;\n  f_bucket := lsd_bucket(f + interval '15 minutes' - interval '1 microsecond');\n  t_bucket := greatest(lsd_bucket(t), f_bucket);\n  select coalesce(jsonb_agg(scenario_id order by scenario_id), '[]'::jsonb) into known from scenarios;\n  if only_ is not null and not known ? only_ then\n    return jsonb_build_object('known', known, 'unknown_scenario', true, 'scenarios', '[]'::jsonb, 'next', null);\n  end if;\n  ids := array(\n    select scenario_id from scenarios\n    where (only_ is null or scenario_id = only_) and (p->>'after' is null or scenario_id > p->>'after')\n    order by scenario_id limit lim + 1);\n  more := cardinality(ids) > lim;\n  if more then ids := ids[1:lim]; end if;\n  every_scenario := only_ is null and p->>'after' is null and not more;\n\n  -- Each scenario's zone (its definition's, else Asia/Tokyo); one PostgreSQL does not know\n  -- falls back to Asia/Tokyo instead of failing the report.\n  zones := '{}';\n  for i in 1 .. coalesce(cardinality(ids), 0) loop\n    select coalesce(v.definition->>'timezone', 'Asia/Tokyo') into tz\n    from scenarios sc left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash\n    where sc.scenario_id = ids[i];\n    begin\n      perform now() at time zone tz;\n    exception when others then\n      tz := 'Asia/Tokyo';\n    end;\n    zones := zones || coalesce(tz, 'Asia/Tokyo');\n  end loop;\n\n  -- One pass over the enrollments, grouped finely enough to roll up every figure below: a\n  -- statement of its own, so that it runs in parallel (a part of the big one below would not).\n  select coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) into e_rows from (\n    select e.scenario_id, e.step_id,\n           -- The reason's category: event and step ids, never an error text (it may quote data).\n           case when e.status = 'exited' and e.ended_at >= f and e.ended_at < t then\n             case when e.exit_reason is null then 'unknown'\n                  when e.exit_reason = 'unfollowed' or e.exit_reason = 'restarted by a new trigger'\n                    or e.exit_reason ~ '^(exit|goal): [a-z][a-z0-9_]*$' then e.exit_reason\n                  when e.exit_reason like 'failed: %' or e.exit_reason like 'step \"%\": %' then 'failed'\n                  when e.exit_reason like 'step \"%\" was removed from the scenario' then 'step removed'\n                  when e.exit_reason in ('the scenario was retired', 'the scenario was removed') then 'scenario retired'\n                  else 'other' end end as exit_reason,\n           case when e.converted_at >= f and e.converted_at < t\n                then date_bin('15 minutes', e.converted_at, timestamptz '2000-01-01 00:00:00+00') end as converted_bucket,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t) as entered,\n           count(*) filter (where e.entered_at >= f and e.entered_at < t and e.converted_at is not null) as goal_reached,\n           count(*) filter (where e.status = 'active') as waiting,\n           count(*) filter (where e.status = 'finished' and e.ended_at >= f and e.ended_at < t) as finished,\n           count(*) filter (where e.status = 'exited' and e.ended_at >= f and e.ended_at < t) as exited,\n           count(*) filter (where e.converted_at >= f and e.converted_at < t) as conversions\n    from enrollments e\n    where every_scenario or e.scenario_id = any(ids)\n    group by 1, 2, 3, 4) x;\n\n  with scope as materialized (\n    select x.id as scenario_id, x.tz, v.definition\n    from unnest(ids, zones) as x(id, tz)\n    join scenarios sc on sc.scenario_id = x.id\n    left join scenario_versions v on v.scenario_id = sc.scenario_id and v.hash = sc.current_hash),\n  defined as (\n    select s.scenario_id, st.value->>'id' as step_id, st.value->>'type' as step_type, st.ord::integer as ord\n    from scope s cross join lateral jsonb_array_elements(coalesce(s.definition->'steps', '[]'::jsonb)) with ordinality as st(value, ord)),\n  -- The pass over the enrollments (above), with the goals' buckets as days of the scenario's zone.\n  e as (\n    select x.scenario_id, x.step_id, x.exit_reason, (x.converted_bucket at time zone s.tz)::date as converted_day,\n           x.entered, x.goal_reached, x.waiting, x.finished, x.exited, x.conversions\n    from jsonb_to_recordset(e_rows) as x(scenario_id text, step_id text, exit_reason text, converted_bucket timestamptz,\n           entered bigint, goal_reached bigint, waiting bigint, finished bigint, exited bigint, conversions bigint)\n    join scope s on s.scenario_id = x.scenario_id),\n  -- Sent and refused: report_sent's buckets inside the period, and the batches of its edges.\n  rolled as materialized (\n    select r.scenario_id, r.step_id, nullif(r.aggregation_unit, '') as aggregation_unit, r.bucket as at, r.sent, r.failed\n    from report_sent r\n    where r.bucket >= f_bucket and r.bucket < t_bucket and r.scenario_id = any(ids)\n    union all\n    -- (Each edge its own range, so each is one short index scan.)\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.sent_at, cardinality(b.recipients), 0\n    from outbox_batches b\n    where b.status = 'sent' and b.sent_at >= f and b.sent_at < least(f_bucket, t) and b.scenario_id = any(ids)\n    union all\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.sent_at, cardinality(b.recipients), 0\n    from outbox_batches b\n    where b.status = 'sent' and b.sent_at >= t_bucket and b.sent_at < t and b.scenario_id = any(ids)\n    union all\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.updated_at, 0, cardinality(b.recipients)\n    from outbox_batches b\n    where b.status = 'failed' and b.updated_at >= f and b.updated_at < least(f_bucket, t) and b.scenario_id = any(ids)\n    union all\n    select b.scenario_id, b.step_id, b.aggregation_unit, b.updated_at, 0, cardinality(b.recipients)\n    from outbox_batches b\n    where b.status = 'failed' and b.updated_at >= t_bucket and b.updated_at < t and b.scenario_id = any(ids)),\n  sent as (\n    select r.scenario_id, r.step_id, r.aggregation_unit, (r.at at time zone s.tz)::date as day,\n           (r.at at time zone 'Asia/Tokyo')::date as line_day, sum(r.sent)::bigint as n\n    from rolled r join scope s on s.scenario_id = r.scenario_id\n    where r.sent > 0\n    group by 1, 2, 3, 4, 5),\n  refused as (\n    select r.scenario_id, r.step_id, sum(r.failed)::bigint as n\n    from rolled r where r.failed > 0\n    group by 1, 2),\n  decided as (\n    select d.scenario_id, d.step_id,\n           count(*) filter (where d.kind = 'expire') as expired,\n           count(*) filter (where d.kind = 'fail') as failed\n    from deliveries d\n    where d.kind <> 'send' and d.created_at >= f and d.created_at < t and d.scenario_id = any(ids)\n    group by 1, 2),\n  review as (\n    select b.scenario_id, b.step_id, sum(cardinality(b.recipients))::bigint as n\n    from outbox_batches b where b.status = 'needs_review' and b.scenario_id = any(ids)\n    group by 1, 2),\n  -- LINE's statistics of the units sent in the period, over the UTC+9 days they were sent on.\n  unit_days as (\n    select scenario_id, step_id, aggregation_unit, line_day, sum(n) as n\n    from sent where aggregation_unit is not null group by 1, 2, 3, 4),\n  units as (\n    select u.scenario_id, u.step_id, u.aggregation_unit,\n           sum(u.n)::bigint as sent,\n           count(*) as days_sent,\n           count(st.day) as days_fetched,\n           count(*) filter (where st.day is not null and st.unique_impression is null) as days_hidden,\n           sum(u.n) filter (where st.unique_impression is not null)::bigint as sent_with_opens,\n           sum(st.unique_impression)::bigint as unique_impression,\n           sum(u.n) filter (where st.unique_click is not null)::bigint as sent_with_clicks,\n           sum(st.unique_click)::bigint as unique_click,\n           sum(st.impression)::bigint as impression,\n           sum(st.click)::bigint as click\n    from unit_days u\n    left join line_unit_statistics st on st.aggregation_unit = u.aggregation_unit and st.day = u.line_day\n    group by 1, 2, 3),\n  e_step as (\n    select scenario_id, step_id, sum(waiting)::bigint as waiting, sum(exited)::bigint as exited from e group by 1, 2),\n  sent_step as (\n    select scenario_id, step_id, sum(n)::bigint as n from sent group by 1, 2),\n  units_step as (\n    select u.scenario_id, u.step_id, jsonb_agg(jsonb_build_object(\n             'unit', u.aggregation_unit, 'sent', u.sent, 'days_sent', u.days_sent, 'days_fetched', u.days_fetched,\n             'days_hidden', u.days_hidden, 'sent_with_opens', u.sent_with_opens, 'unique_impression', u.unique_impression,\n             'sent_with_clicks', u.sent_with_clicks, 'unique_click', u.unique_click, 'impression', u.impression, 'click', u.click)\n             order by u.aggregation_unit) as units\n    from units u group by 1, 2),\n  step_keys as (\n    select scenario_id, step_id from defined\n    union select scenario_id, step_id from e_step where waiting > 0 or exited > 0\n    union select scenario_id, step_id from sent_step\n    union select scenario_id, step_id from refused\n    union select scenario_id, step_id from decided\n    union select scenario_id, step_id from review),\n  steps as (\n    select k.scenario_id, jsonb_agg(jsonb_build_object(\n             'id', k.step_id,\n             'type', d.step_type,\n             'in_definition', d.ord is not null,\n             'sent', coalesce(ss.n, 0),\n             'failed', coalesce(rf.n, 0) + coalesce(dc.failed, 0),\n             'expired', coalesce(dc.expired, 0),\n             'needs_review', coalesce(rv.n, 0),\n             'waiting', coalesce(es.waiting, 0),\n             'exited', coalesce(es.exited, 0),\n             'units', coalesce(us.units, '[]'::jsonb))\n             order by d.ord nulls last, k.step_id) as steps\n    from step_keys k\n    left join defined d on d.scenario_id = k.scenario_id and d.step_id = k.step_id\n    left join sent_step ss on ss.scenario_id = k.scenario_id and ss.step_id = k.step_id\n    left join refused rf on rf.scenario_id = k.scenario_id and rf.step_id = k.step_id\n    left join decided dc on dc.scenario_id = k.scenario_id and dc.step_id = k.step_id\n    left join review rv on rv.scenario_id = k.scenario_id and rv.step_id = k.step_id\n    left join e_step es on es.scenario_id = k.scenario_id and es.step_id = k.step_id\n    left join units_step us on us.scenario_id = k.scenario_id and us.step_id = k.step_id\n    group by k.scenario_id),\n  days as (\n    select scenario_id, jsonb_agg(jsonb_build_object('day', to_char(day, 'YYYY-MM-DD'), 'sent', sent, 'conversions', conversions) order by day) as days\n    from (\n      select scenario_id, day, sum(sent)::bigint as sent, sum(conversions)::bigint as conversions from (\n        select scenario_id, day, n as sent, 0 as conversions from sent\n        union all\n        select scenario_id, converted_day, 0, conversions from e where converted_day is not null) x\n      group by 1, 2) y\n    group by scenario_id),\n  exits as (\n    select scenario_id, jsonb_agg(jsonb_build_object('reason', exit_reason, 'count', n) order by n desc, exit_reason) as exits\n    from (select scenario_id, exit_reason, sum(exited)::bigint as n from e where exit_reason is not null group by 1, 2) x\n    group by scenario_id),\n  totals as (\n    select scenario_id, sum(entered)::bigint as entered, sum(goal_reached)::bigint as goal_reached, sum(waiting)::bigint as waiting,\n           sum(finished)::bigint as finished, sum(exited)::bigint as exited, sum(conversions)::bigint as conversions\n    from e group by scenario_id)\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', s.scenario_id,\n           'name', s.definition->>'name',\n           'timezone', s.tz,\n           'status', coalesce(s.definition->>'status', 'active'),\n           'goal', s.definition->'goal'->>'event',\n           'entered', coalesce(tt.entered, 0),\n           'goal_reached', coalesce(tt.goal_reached, 0),\n           'waiting', coalesce(tt.waiting, 0),\n           'finished', coalesce(tt.finished, 0),\n           'exited', coalesce(tt.exited, 0),\n           'conversions', coalesce(tt.conversions, 0),\n           'exits', coalesce(x.exits, '[]'::jsonb),\n           'steps', coalesce(st.steps, '[]'::jsonb),\n           'days', coalesce(dy.days, '[]'::jsonb)) order by s.scenario_id), '[]'::jsonb)\n    into result\n  from scope s\n  left join totals tt on tt.scenario_id = s.scenario_id\n  left join exits x on x.scenario_id = s.scenario_id\n  left join steps st on st.scenario_id = s.scenario_id\n  left join days dy on dy.scenario_id = s.scenario_id;\n\n  return jsonb_build_object('known', known, 'scenarios', result, 'next', case when more then ids[lim] end);\nend $$;\n\n-- Which units and UTC+9 days to read back from LINE (see 20261129000001_report.sql).\ncreate or replace function lsd_unit_stats_due(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  f timestamptz := lsd_ts(p->'from');\n  t timestamptz := lsd_ts(p->'to');\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  settle interval := make_interval(days => coalesce((p->>'settle_days')::integer, 3));\n  refresh interval := make_interval(hours => coalesce((p->>'refresh_hours')::integer, 6));\n  due jsonb;\n  n integer;\nbegin\n  with sent_days as (\n    select distinct r.aggregation_unit as unit, (r.bucket at time zone 'Asia/Tokyo')::date as day\n    from report_sent r\n    where r.sent > 0 and r.aggregation_unit <> '' and r.bucket >= lsd_bucket(f) and r.bucket < t),\n  wanted as (\n    select s.unit, s.day, st.fetched_at\n    from sent_days s left join line_unit_statistics st on st.aggregation_unit = s.unit and st.day = s.day\n    where st.fetched_at is null\n       or (st.fetched_at < ((s.day + 1)::timestamp at time zone 'Asia/Tokyo') + settle and st.fetched_at < now_ts - refresh)\n    order by st.fetched_at nulls first, s.day desc, s.unit\n    limit lim + 1)\n  select coalesce(jsonb_agg(jsonb_build_object('unit', unit, 'day', to_char(day, 'YYYYMMDD'))), '[]'::jsonb), count(*)\n    into due, n from wanted;\n  if n > lim then due := due - lim; end if;\n  return jsonb_build_object('due', due, 'more', n > lim);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_secure_tables(array['report_sent']);\nselect lsd_migration_applied('20261129000002_report_rollup.sql');\n" },
     { name: "20261130000001_enrollment_keys_ingest.sql", sql: "-- Enrollment keys in ingest (the schema came in 20261128000001): lsd_ingest_claim returns\n-- each enrollment's key (every active one per scenario and key, and the latest ended one per\n-- scenario and key for re-entry rules); lsd_ingest_commit inserts with the key, one active\n-- enrollment per scenario, user and key, and re-times a keyed enrollment whose key came\n-- again; lsd_claim_batches gives the key with exit events, so the cancellation of one\n-- booking does not drop another's step. The index of one active enrollment per scenario and\n-- user goes: two bookings are two enrollments.\n--\n-- Also: an exit on the goal's own event records the conversion (converted_at), and a\n-- survey_answered without a question is taken in (it routes; it records no answer) instead\n-- of being set aside.\n--\n-- Each function starts from its latest version: lsd_ingest_claim from 20261126000002,\n-- lsd_ingest_commit and lsd_fact_problem from 20261126000001, lsd_claim_batches from\n-- 20261126000051.\n\ndrop index if exists enrollments_one_active;\n\ncreate or replace function lsd_fact_problem(type_ text, props jsonb) returns text\nlanguage plpgsql immutable as $$\ndeclare\n  attrs jsonb;\n  prefix text;\n  bad record;\n  container constant jsonpath := 'strict $ ? (@.type() == \"object\" || (@.type() == \"array\" && exists(@[*] ? (@.type() == \"object\" || @.type() == \"array\"))))';\nbegin\n  case type_\n    when 'follow' then\n      if jsonb_typeof(props->'route') not in ('string', 'number', 'null') then\n        return format('follow: route must be a string, got %s', lsd_json_kind(props->'route'));\n      elsif jsonb_typeof(props->'unblocked') not in ('boolean', 'null') then\n        return format('follow: unblocked must be true or false, got %s', lsd_json_kind(props->'unblocked'));\n      end if;\n    when 'account_linked' then\n      if coalesce(jsonb_typeof(props->'memberId'), 'null') = 'null' then\n        return 'account_linked: memberId is missing';\n      elsif jsonb_typeof(props->'memberId') not in ('string', 'number') or (jsonb_typeof(props->'memberId') = 'number' and props->>'memberId' !~ '^-?[0-9]{1,15}$') then\n        return format('account_linked: memberId must be a string or a whole number, got %s', lsd_json_kind(props->'memberId'));\n      elsif btrim(props->>'memberId') = '' then\n        return 'account_linked: memberId is empty';\n      elsif length(props->>'memberId') > 200 then\n        return 'account_linked: memberId is longer than 200 characters';\n      end if;\n    when 'profile_updated' then\n      -- The attributes object, or (without one) the properties themselves.\n      if props ? 'attributes' then\n        if jsonb_typeof(props->'attributes') <> 'object' then\n          return format('profile_updated: attributes must be a JSON object, got %s', lsd_json_kind(props->'attributes'));\n        end if;\n        attrs := props->'attributes';\n        prefix := 'attributes.';\n      else\n        attrs := props;\n        prefix := '';\n      end if;\n      if jsonb_typeof(attrs->'linked') not in ('boolean', 'null') then\n        return format('profile_updated: %slinked must be true or false, got %s', prefix, lsd_json_kind(attrs->'linked'));\n      elsif jsonb_typeof(attrs->'timezone') not in ('string', 'null') then\n        return format('profile_updated: %stimezone must be a string (an IANA zone like Asia/Tokyo), got %s', prefix, lsd_json_kind(attrs->'timezone'));\n      end if;\n      if jsonb_path_exists(attrs, 'strict $.* ? (@.type() == \"object\" || (@.type() == \"array\" && exists(@[*] ? (@.type() == \"object\" || @.type() == \"array\"))))') then\n        select a.key, a.value into bad from jsonb_each(attrs) a where jsonb_path_exists(a.value, container) order by a.key limit 1;\n        return format('profile_updated: %s must be a string, a number, true/false, null or a list of those, got %s',\n                      lsd_key_label(prefix, bad.key), case when jsonb_typeof(bad.value) = 'array' then 'a list holding a list or an object' else lsd_json_kind(bad.value) end);\n      end if;\n    when 'survey_answered' then\n      -- Without a question it records no answer and only routes (a shop's own survey).\n      if coalesce(jsonb_typeof(props->'question'), 'null') = 'null' then\n        null;\n      elsif jsonb_typeof(props->'question') not in ('string', 'number') then\n        return format('survey_answered: question must be a string, got %s', lsd_json_kind(props->'question'));\n      elsif btrim(props->>'question') = '' then\n        return 'survey_answered: question is empty';\n      elsif props ? 'answer' and jsonb_path_exists(props->'answer', container) then\n        return format('survey_answered: answer must be a string, a number, true/false or a list of those, got %s',\n                      case when jsonb_typeof(props->'answer') = 'array' then 'a list holding a list or an object' else lsd_json_kind(props->'answer') end);\n      elsif jsonb_typeof(props->'survey') not in ('string', 'number', 'null') then\n        return format('survey_answered: survey must be a string, got %s', lsd_json_kind(props->'survey'));\n      end if;\n    when 'list_added' then\n      if coalesce(jsonb_typeof(props->'list'), 'null') = 'null' then\n        return 'list_added: list is missing';\n      elsif jsonb_typeof(props->'list') not in ('string', 'number') then\n        return format('list_added: list must be a string, got %s', lsd_json_kind(props->'list'));\n      end if;\n    else null;\n  end case;\n  return null;\nend $$;\n\ncreate or replace function lsd_ingest_claim(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 500);\n  page_bytes bigint := coalesce((p->>'page_bytes')::bigint, 8 * 1024 * 1024);\n  -- The database's clock too: a tick run with a clock set in the past (a test, a replay)\n  -- must not set aside events inserted now.\n  latest timestamptz := greatest(now_ts, now()) + interval '1 day';\n  e record;\n  resolved text;\n  reason text;\n  taken bigint[] := '{}';\n  users_ text[] := '{}';\n  aside_ids bigint[] := '{}';\n  aside_reasons text[] := '{}';\n  picked integer := 0;\n  waiting_count integer := 0;\n  fact_types constant text[] := lsd_fact_types();\n  -- Types that change the user record (follow state, link, attributes, answers).\n  changing constant text[] := array['follow', 'unfollow', 'account_linked', 'profile_updated', 'survey_answered'];\n  changed_users text[] := '{}';\n  before_ids bigint[] := '{}';\n  before_facts jsonb[] := '{}';\n  after_ids bigint[] := '{}';\n  after_facts jsonb[] := '{}';\n  facts_before jsonb;\nbegin\n  -- Member-id events whose link never came: set aside after 30 days, with the reason.\n  update events set status = 'set_aside', status_reason = 'member_id was never linked to a LINE user within 30 days', processed_at = now_ts\n  where id in (select id from events where status = 'waiting_link' and inserted_at < now_ts - interval '30 days' limit 1000);\n\n  for e in\n    with candidates as (\n      select id, octet_length(properties::text) as text_bytes from events\n      where status = 'new' and (lease_until is null or lease_until < now_ts)\n      order by id limit lim for update skip locked),\n    -- Bytes of properties this page returns: an event too large to take in is set aside\n    -- without its properties being returned, so it counts for nothing.\n    budget as (\n      select id, text_bytes, sum(case when text_bytes > 2 * 65536 then 0 else text_bytes end) over (order by id) as running\n      from candidates),\n    chosen as (\n      select id, text_bytes from budget where running <= page_bytes or id = (select min(id) from budget)),\n    leased as (\n      update events set lease_owner = owner_, lease_until = now_ts + lease\n      from chosen where events.id = chosen.id\n      returning events.id, events.line_user_id, events.member_id, events.type, events.properties, events.occurred_at, chosen.text_bytes)\n    select * from leased order by id\n  loop\n    picked := picked + 1;\n    -- Checked before a member id is looked up (a malformed event does not wait 30 days for\n    -- a link), then on the LINE user id the event ends up with.\n    reason := case\n      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'\n      when e.occurred_at < timestamptz '2000-01-01 00:00:00+00' then 'occurred_at is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)'\n      when e.occurred_at > latest then 'occurred_at is more than a day after now: check the clock, the time zone or the unit'\n    end;\n    if reason is null then reason := lsd_properties_problem(e.properties, e.text_bytes); end if;\n    if reason is null and e.type = any(fact_types) then reason := lsd_fact_problem(e.type, e.properties); end if;\n    resolved := e.line_user_id;\n    if reason is null and resolved is null and e.member_id is not null then\n      select line_user_id into resolved from line_users where member_id = e.member_id;\n      if resolved is null then\n        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;\n        waiting_count := waiting_count + 1; continue;\n      end if;\n      update events set line_user_id = resolved where id = e.id;\n    end if;\n    reason := coalesce(reason, case\n      when resolved is null then 'neither line_user_id nor member_id is given'\n      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.\n      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: \"U\" and 32 lowercase hex digits'\n      when e.type = 'account_linked' and exists (\n          select 1 from line_users where member_id = e.properties->>'memberId' and line_user_id <> resolved)\n        then 'account_linked: this memberId is already linked to another LINE user (a link nonce used twice?); the first link stands'\n    end);\n\n    facts_before := null;\n    if reason is null and e.type = any(changing) and not resolved = any(changed_users) then\n      facts_before := lsd_user_facts(array[resolved])->0;\n    end if;\n    if reason is null then\n      -- A block of its own: whatever still fails here (a concurrent tick linking the same\n      -- member id, say) sets this event aside and undoes only what it did.\n      begin\n        insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)\n        on conflict (line_user_id) do nothing;\n        case e.type\n          when 'follow' then\n            update line_users set following = true, followed_at = e.occurred_at, follow_route = coalesce(e.properties->>'route', follow_route), updated_at = now_ts\n            where line_user_id = resolved and (unfollowed_at is null or unfollowed_at <= e.occurred_at);\n          when 'unfollow' then\n            update line_users set following = false, unfollowed_at = e.occurred_at, updated_at = now_ts\n            where line_user_id = resolved and (followed_at is null or followed_at <= e.occurred_at);\n          when 'account_linked' then\n            update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{\"linked\": true}'::jsonb, updated_at = now_ts\n            where line_user_id = resolved;\n            -- Events that waited for this link are taken in now.\n            update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null\n            where status = 'waiting_link' and member_id = e.properties->>'memberId';\n          when 'profile_updated' then\n            update line_users set attributes = attributes || case when e.properties ? 'attributes' then e.properties->'attributes' else e.properties end, updated_at = now_ts\n            where line_user_id = resolved;\n          when 'survey_answered' then\n            -- Without a question (a shop's survey with its own properties) it only routes.\n            update line_users set answers = answers || jsonb_build_object(e.properties->>'question', coalesce(e.properties->'answer', 'null'::jsonb)), updated_at = now_ts\n            where line_user_id = resolved and e.properties->>'question' is not null;\n          else null;\n        end case;\n      exception when others then\n        -- The SQLSTATE only: an error's message can quote the values.\n        reason := format('%s: could not be applied to the user record (SQLSTATE %s); nothing of it was applied', e.type, sqlstate);\n      end;\n    end if;\n\n    if reason is null and e.type = any(changing) then\n      if not resolved = any(changed_users) then\n        -- (null when the user had no row yet: routing then starts from a new user's facts)\n        before_ids := before_ids || e.id;\n        before_facts := before_facts || facts_before;\n        changed_users := changed_users || resolved;\n      end if;\n      after_ids := after_ids || e.id;\n      after_facts := after_facts || (lsd_user_facts(array[resolved])->0);\n    end if;\n    if reason is not null then\n      aside_ids := aside_ids || e.id;\n      aside_reasons := aside_reasons || reason;\n      continue;\n    end if;\n    taken := taken || e.id;\n    users_ := users_ || resolved;\n  end loop;\n\n  update events set status = 'set_aside', status_reason = x.reason, processed_at = now_ts, lease_owner = null, lease_until = null\n  from unnest(aside_ids, aside_reasons) as x(id, reason) where events.id = x.id;\n\n  return jsonb_build_object(\n    -- Built once at the end (appending in the loop copied the page once per event).\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties)\n                                         || case when b.f is null then '{}'::jsonb else jsonb_build_object('facts_before', b.f) end\n                                         || case when a.f is null then '{}'::jsonb else jsonb_build_object('facts_after', a.f) end order by ev.id)\n                        from events ev\n                        left join unnest(before_ids, before_facts) as b(id, f) on b.id = ev.id\n                        left join unnest(after_ids, after_facts) as a(id, f) on a.id = ev.id\n                        where ev.id = any(taken)), '[]'::jsonb),\n    'set_aside', cardinality(aside_ids),\n    'set_aside_reasons', coalesce((select jsonb_object_agg(r.reason, r.n) from (select x as reason, count(*) as n from unnest(aside_reasons) x group by x) r), '{}'::jsonb),\n    'waiting_link', waiting_count,\n    -- A full page, or one cut short by its byte bound: there may be more.\n    'more', picked > 0 and (picked >= lim or exists (\n      select 1 from events where status = 'new' and (lease_until is null or lease_until < now_ts))),\n    'users', lsd_user_facts(users_),\n    'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for, 'enrollment_key', x.enrollment_key))\n                             from (select distinct on (line_user_id, scenario_id, enrollment_key, status = 'active') *\n                                   from enrollments where line_user_id = any(users_)\n                                   order by line_user_id, scenario_id, enrollment_key, status = 'active', entered_at desc) x\n                             -- every active one (one per scenario and key), and the latest ended one per scenario and key for re-entry rules\n                            ), '[]'::jsonb));\nend $$;\n\ncreate or replace function lsd_ingest_commit(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  n_exit integer; n_enroll integer; n_wake integer; n_done integer; n_aside integer; n_update integer;\nbegin\n  -- An exit on the goal's own event (a purchase that ends a cart scenario) is a conversion too.\n  update enrollments set status = 'exited', exit_reason = x.reason, ended_at = now_ts, due_at = null, lease_owner = null, lease_until = null, updated_at = now_ts,\n         converted_at = coalesce(enrollments.converted_at, lsd_ts(x.converted_at))\n  from jsonb_to_recordset(coalesce(p->'exit', '[]')) as x(enrollment_id uuid, reason text, converted_at jsonb)\n  where enrollments.id = x.enrollment_id and enrollments.status = 'active';\n  get diagnostics n_exit = row_count;\n\n  -- An enrollment that a later event of the same page already ended is stored as ended\n  -- (re-entry rules still see it).\n  insert into enrollments (scenario_id, line_user_id, enrollment_key, status, exit_reason, converted_at, ended_at, step_id, entered_at, previous_at, due_at, trigger, trigger_event_id, scenario_hash, shard_key, created_at, updated_at)\n  select x.scenario_id, x.line_user_id, x.enrollment_key, coalesce(x.status, 'active'), x.exit_reason, lsd_ts(x.converted_at), case when x.status = 'exited' then now_ts end,\n         x.step_id, lsd_ts(x.entered_at), lsd_ts(x.entered_at), case when coalesce(x.status, 'active') = 'active' then lsd_ts(x.entered_at) end,\n         coalesce(x.trigger, '{}'), x.trigger_event_id, x.scenario_hash, lsd_shard_key(x.line_user_id), now_ts, now_ts\n  from jsonb_to_recordset(coalesce(p->'enroll', '[]')) as x(scenario_id text, line_user_id text, enrollment_key text, status text, exit_reason text, converted_at jsonb, step_id text, entered_at jsonb, trigger jsonb, trigger_event_id bigint, scenario_hash text)\n  on conflict (scenario_id, line_user_id, enrollment_key) where status = 'active' do nothing;\n  get diagnostics n_enroll = row_count;\n\n  -- A keyed enrollment whose key came again (a moved booking): its trigger is replaced and\n  -- it is planned again now. Its lease is cleared, so a plan made on the old trigger by a\n  -- tick running at the same moment is dropped at its commit.\n  update enrollments set trigger = coalesce(x.trigger, '{}'), trigger_event_id = x.trigger_event_id, due_at = least(due_at, now_ts),\n         lease_owner = null, lease_until = null, updated_at = now_ts\n  from jsonb_to_recordset(coalesce(p->'update', '[]')) as x(enrollment_id uuid, trigger jsonb, trigger_event_id bigint)\n  where enrollments.id = x.enrollment_id and enrollments.status = 'active';\n  get diagnostics n_update = row_count;\n\n  update enrollments set due_at = least(due_at, now_ts), updated_at = now_ts\n  where id in (select x::uuid from jsonb_array_elements_text(coalesce(p->'wake', '[]'::jsonb)) x) and status = 'active';\n  get diagnostics n_wake = row_count;\n\n  update events set status = 'set_aside', status_reason = left(x.reason, 500), processed_at = now_ts, lease_owner = null, lease_until = null\n  from jsonb_to_recordset(coalesce(p->'set_aside', '[]')) as x(id bigint, reason text)\n  where events.id = x.id and events.lease_owner = owner_ and events.status = 'new';\n  get diagnostics n_aside = row_count;\n\n  update events set status = 'done', processed_at = now_ts, lease_owner = null, lease_until = null\n  where id in (select x::bigint from jsonb_array_elements_text(coalesce(p->'done', '[]'::jsonb)) x) and lease_owner = owner_ and status = 'new';\n  get diagnostics n_done = row_count;\n\n  return jsonb_build_object('exited', n_exit, 'enrolled', n_enroll, 'woken', n_wake, 'updated', n_update, 'done', n_done, 'set_aside', n_aside);\nend $$;\n\ncreate or replace function lsd_claim_batches(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  win interval := make_interval(secs => coalesce((p->>'retry_window_seconds')::integer, 23 * 3600));\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  checked_before timestamptz := lsd_ts(p->'checked_before');\n  exit_types jsonb := case when jsonb_typeof(p->'exit_types') = 'object' then p->'exit_types' else '{}'::jsonb end;\n  check_limit integer := 20000;\n  picked_ids uuid[];\n  checked uuid[];\n  reviewed integer;\n  drops jsonb;\n  dropped jsonb := '{\"skipped\": []}'::jsonb;\n  claimed jsonb;\nbegin\n  -- An attempt that never recorded its result (the process died) counts as uncertain.\n  -- (A join on the primary key: a semi-join here was planned as two sequential scans while\n  -- the table's statistics said it was empty, quadratic once it filled within one tick.)\n  with stuck as (\n    select id from outbox_batches\n    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts\n    limit 1000 for update skip locked)\n  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null\n  from stuck where b.id = stuck.id;\n\n  with old as (\n    select id from outbox_batches\n    where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)\n    limit 1000 for update skip locked),\n  marked as (\n    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),\n  flagged as (\n    update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)\n  select count(*) into reviewed from marked;\n\n  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).\n  picked_ids := array(\n    select id from outbox_batches\n    where status = 'pending' and (lease_until is null or lease_until < now_ts)\n      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))\n      and (only_ is null or scenario_id = any(only_))\n    order by created_at limit lim for update skip locked);\n\n  if checked_before is not null then\n    -- Batches to check: planned before checked_before, and no attempt of them may have\n    -- reached LINE (never uncertain, no attempt in progress). The page ends where the\n    -- recipients to check pass check_limit (the rest is claimed by the next call).\n    with load as (\n      select id, created_at,\n             case when created_at <= checked_before and uncertain_since is null and attempt_started_at is null\n                  then cardinality(recipients) else 0 end as n\n      from outbox_batches where id = any(picked_ids)),\n    running as (\n      select id, n, sum(n) over (order by created_at, id) - n as before from load)\n    select array(select id from running where before < check_limit),\n           array(select id from running where before < check_limit and n > 0)\n      into picked_ids, checked;\n\n    if cardinality(checked) > 0 then\n      -- Only leaving on the user's account counts: an unfollow, an exit event, a new\n      -- trigger that restarted the scenario, or a retired scenario. (An enrollment the\n      -- engine ended at a later step, say for a date that is not a date, still gets this one.)\n      select coalesce(jsonb_agg(jsonb_build_object('batch_id', g.batch_id, 'line_user_id', g.line_user_id, 'reason', g.reason)), '[]'::jsonb)\n        into drops\n      from (\n        select d.batch_id, d.line_user_id,\n               case\n                 when u.following is false or (e.status = 'exited' and e.exit_reason = 'unfollowed') then 'unfollowed'\n                 when sc.retired_at is not null then 'exited before sending: the scenario was retired'\n                 when e.status <> 'exited' then null\n                 when e.exit_reason like 'exit: %' then 'exited before sending: ' || substr(e.exit_reason, 7)\n                 when e.exit_reason like 'goal: %' or e.exit_reason = 'restarted by a new trigger' then 'exited before sending: ' || e.exit_reason\n               end as reason\n        from outbox_batches b\n        join deliveries d on d.batch_id = b.id and d.status = 'pending'\n        join enrollments e on e.id = d.enrollment_id\n        left join line_users u on u.line_user_id = d.line_user_id\n        left join scenarios sc on sc.scenario_id = b.scenario_id\n        where b.id = any(checked)) g\n      where g.reason is not null;\n      if jsonb_array_length(drops) > 0 then\n        dropped := lsd_skip_recipients(drops, now_ts);\n      end if;\n    end if;\n  end if;\n\n  with leased as (\n    update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,\n      first_attempt_at = coalesce(first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts\n    where id = any(picked_ids) and status = 'pending'\n    returning outbox_batches.*)\n  select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,\n           'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at), '[]'::jsonb)\n    into claimed from leased;\n\n  return jsonb_build_object(\n    'batches', claimed,\n    'needs_review', reviewed,\n    'skipped', dropped->'skipped',\n    -- Events taken in since the entry, of the types the batch's scenario exits on, for the\n    -- recipients whose enrollment finished (an active one is ended by the event itself).\n    'exit_events', case when cardinality(checked) > 0 then coalesce((\n      with types as (\n        select key as scenario_id, array(select jsonb_array_elements_text(value)) as names\n        from jsonb_each(exit_types) where jsonb_typeof(value) = 'array')\n      select jsonb_agg(jsonb_build_object('batch_id', d.batch_id, 'line_user_id', d.line_user_id, 'type', ev.type,\n               'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties, 'enrollment_key', e.enrollment_key))\n      from outbox_batches b\n      join types t on t.scenario_id = b.scenario_id\n      join deliveries d on d.batch_id = b.id and d.status = 'pending'\n      join enrollments e on e.id = d.enrollment_id and e.status = 'finished'\n      join events ev on ev.line_user_id = d.line_user_id and ev.occurred_at > e.entered_at and ev.status = 'done' and ev.type = any(t.names)\n      where b.id = any(checked) and b.status = 'pending'), '[]'::jsonb) else '[]'::jsonb end);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261130000001_enrollment_keys_ingest.sql');\n" },
+    { name: "20261201000001_merge_identical_batches.sql", sql: "-- line-step-delivery: one step's identical message is one set of multicasts, whatever the\n-- lanes or pages that planned it.\n--\n-- Each planning page groups its own sends into batches, so two lanes (or two pages) that\n-- planned the same step with the same message wrote two multicasts (3 + 2 recipients).\n-- When the sender claims a page of batches, the never-attempted ones of that page with the\n-- same scenario, step, aggregation unit and messages are packed again into as few batches\n-- of at most 500 recipients as hold them (lsd_merge_batches). Only a batch no attempt of\n-- which was ever made may change (its id, the retry key, was never sent to LINE); the\n-- earliest batches of a group keep their ids and receive the recipients, the emptied ones\n-- are deleted, and each delivery follows its recipient to the batch that is sent.\n\n-- Merges the never-attempted batches among ids (already locked by the caller) that carry the\n-- same message of the same step; returns ids without the batches it emptied and deleted.\n-- A group in which a user appears twice (two keyed enrollments) is left as it is: a user\n-- is at most once in a multicast.\ncreate or replace function lsd_merge_batches(ids uuid[], now_ts timestamptz) returns uuid[]\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  from_ids uuid[];\n  to_ids uuid[];\n  users text[];\n  places bigint[];\n  emptied uuid[];\n  emptied_to uuid[];\nbegin\n  with cand as materialized (\n    select b.id, b.created_at, b.recipients,\n           dense_rank() over (order by b.scenario_id, b.step_id, coalesce(b.aggregation_unit, ''), b.messages) as g\n    from outbox_batches b\n    where b.id = any(ids) and b.status = 'pending' and b.attempts = 0 and b.first_attempt_at is null\n      and b.uncertain_since is null and b.attempt_started_at is null),\n  -- Groups that fit in fewer batches than they have.\n  fewer as (\n    select g from cand group by g having count(*) > ceil(sum(cardinality(recipients)) / 500.0)),\n  members as (\n    select c.g, c.id, c.created_at, r.user_id, r.ord\n    from cand c cross join lateral unnest(c.recipients) with ordinality as r(user_id, ord)\n    where c.g in (select g from fewer)),\n  mergeable as (\n    select g from members group by g having count(distinct user_id) = count(*)),\n  targets as (\n    select c.g, c.id, row_number() over (partition by c.g order by c.created_at, c.id) as k\n    from cand c where c.g in (select g from mergeable)),\n  placed as (\n    select m.g, m.id as from_id, m.user_id,\n           row_number() over (partition by m.g order by m.created_at, m.id, m.ord) as n\n    from members m where m.g in (select g from mergeable))\n  select array_agg(p.from_id order by p.g, p.n), array_agg(t.id order by p.g, p.n),\n         array_agg(p.user_id order by p.g, p.n), array_agg(p.n order by p.g, p.n)\n    into from_ids, to_ids, users, places\n  from placed p join targets t on t.g = p.g and t.k = (p.n - 1) / 500 + 1;\n\n  if from_ids is null then\n    return ids;\n  end if;\n\n  -- Each recipient's delivery points at the batch that will carry it.\n  update deliveries d set batch_id = m.to_id\n  from unnest(from_ids, to_ids, users) as m(from_id, to_id, user_id)\n  where m.from_id <> m.to_id and d.batch_id = m.from_id and d.line_user_id = m.user_id;\n\n  update outbox_batches b set recipients = x.recipients,\n    kind = case when cardinality(x.recipients) > 1 then 'multicast' else 'push' end, updated_at = now_ts\n  from (select m.to_id, array_agg(m.user_id order by m.n) as recipients\n        from unnest(to_ids, users, places) as m(to_id, user_id, n) group by m.to_id) x\n  where b.id = x.to_id and b.recipients is distinct from x.recipients;\n\n  -- The batches no recipient is left in: any other delivery of theirs goes to the first\n  -- batch of their group (none is expected: a never-attempted batch has only pending ones).\n  select array_agg(e.id), array_agg(e.first_id) into emptied, emptied_to\n  from (select distinct m.from_id as id, first_value(m.to_id) over (partition by m.from_id order by m.n) as first_id\n        from unnest(from_ids, to_ids, places) as m(from_id, to_id, n)\n        where m.from_id <> all(to_ids)) e;\n  if emptied is null then\n    return ids;\n  end if;\n  update deliveries d set batch_id = m.to_id\n  from unnest(emptied, emptied_to) as m(from_id, to_id) where d.batch_id = m.from_id;\n  delete from outbox_batches where id = any(emptied);\n  return array(select i from unnest(ids) i where i <> all(emptied));\nend $$;\n\n-- Claims a page of pending batches (as in 20261130000001), merging identical ones first.\ncreate or replace function lsd_claim_batches(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  lim integer := coalesce((p->>'limit')::integer, 200);\n  win interval := make_interval(secs => coalesce((p->>'retry_window_seconds')::integer, 23 * 3600));\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  checked_before timestamptz := lsd_ts(p->'checked_before');\n  exit_types jsonb := case when jsonb_typeof(p->'exit_types') = 'object' then p->'exit_types' else '{}'::jsonb end;\n  check_limit integer := 20000;\n  picked_ids uuid[];\n  checked uuid[];\n  reviewed integer;\n  drops jsonb;\n  dropped jsonb := '{\"skipped\": []}'::jsonb;\n  claimed jsonb;\nbegin\n  -- An attempt that never recorded its result (the process died) counts as uncertain.\n  -- (A join on the primary key: a semi-join here was planned as two sequential scans while\n  -- the table's statistics said it was empty, quadratic once it filled within one tick.)\n  with stuck as (\n    select id from outbox_batches\n    where status = 'pending' and attempt_started_at is not null and lease_until < now_ts\n    limit 1000 for update skip locked)\n  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null\n  from stuck where b.id = stuck.id;\n\n  with old as (\n    select id from outbox_batches\n    where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)\n    limit 1000 for update skip locked),\n  marked as (\n    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),\n  flagged as (\n    update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)\n  select count(*) into reviewed from marked;\n\n  -- tried_since: batches this tick already tried (deferred ones wait for the next tick).\n  picked_ids := array(\n    select id from outbox_batches\n    where status = 'pending' and (lease_until is null or lease_until < now_ts)\n      and (p->'tried_since' is null or last_attempt_at is null or last_attempt_at < lsd_ts(p->'tried_since'))\n      and (only_ is null or scenario_id = any(only_))\n    order by created_at limit lim for update skip locked);\n  -- The same step's identical message planned by several pages or lanes goes as one set of\n  -- multicasts: the never-attempted batches of this page are packed again (see above).\n  picked_ids := lsd_merge_batches(picked_ids, now_ts);\n\n  if checked_before is not null then\n    -- Batches to check: planned before checked_before, and no attempt of them may have\n    -- reached LINE (never uncertain, no attempt in progress). The page ends where the\n    -- recipients to check pass check_limit (the rest is claimed by the next call).\n    with load as (\n      select id, created_at,\n             case when created_at <= checked_before and uncertain_since is null and attempt_started_at is null\n                  then cardinality(recipients) else 0 end as n\n      from outbox_batches where id = any(picked_ids)),\n    running as (\n      select id, n, sum(n) over (order by created_at, id) - n as before from load)\n    select array(select id from running where before < check_limit),\n           array(select id from running where before < check_limit and n > 0)\n      into picked_ids, checked;\n\n    if cardinality(checked) > 0 then\n      -- Only leaving on the user's account counts: an unfollow, an exit event, a new\n      -- trigger that restarted the scenario, or a retired scenario. (An enrollment the\n      -- engine ended at a later step, say for a date that is not a date, still gets this one.)\n      select coalesce(jsonb_agg(jsonb_build_object('batch_id', g.batch_id, 'line_user_id', g.line_user_id, 'reason', g.reason)), '[]'::jsonb)\n        into drops\n      from (\n        select d.batch_id, d.line_user_id,\n               case\n                 when u.following is false or (e.status = 'exited' and e.exit_reason = 'unfollowed') then 'unfollowed'\n                 when sc.retired_at is not null then 'exited before sending: the scenario was retired'\n                 when e.status <> 'exited' then null\n                 when e.exit_reason like 'exit: %' then 'exited before sending: ' || substr(e.exit_reason, 7)\n                 when e.exit_reason like 'goal: %' or e.exit_reason = 'restarted by a new trigger' then 'exited before sending: ' || e.exit_reason\n               end as reason\n        from outbox_batches b\n        join deliveries d on d.batch_id = b.id and d.status = 'pending'\n        join enrollments e on e.id = d.enrollment_id\n        left join line_users u on u.line_user_id = d.line_user_id\n        left join scenarios sc on sc.scenario_id = b.scenario_id\n        where b.id = any(checked)) g\n      where g.reason is not null;\n      if jsonb_array_length(drops) > 0 then\n        dropped := lsd_skip_recipients(drops, now_ts);\n      end if;\n    end if;\n  end if;\n\n  with leased as (\n    update outbox_batches set lease_owner = owner_, lease_until = now_ts + lease, attempts = attempts + 1,\n      first_attempt_at = coalesce(first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts\n    where id = any(picked_ids) and status = 'pending'\n    returning outbox_batches.*)\n  select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,\n           'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at), '[]'::jsonb)\n    into claimed from leased;\n\n  return jsonb_build_object(\n    'batches', claimed,\n    'needs_review', reviewed,\n    'skipped', dropped->'skipped',\n    -- Events taken in since the entry, of the types the batch's scenario exits on, for the\n    -- recipients whose enrollment finished (an active one is ended by the event itself).\n    'exit_events', case when cardinality(checked) > 0 then coalesce((\n      with types as (\n        select key as scenario_id, array(select jsonb_array_elements_text(value)) as names\n        from jsonb_each(exit_types) where jsonb_typeof(value) = 'array')\n      select jsonb_agg(jsonb_build_object('batch_id', d.batch_id, 'line_user_id', d.line_user_id, 'type', ev.type,\n               'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties, 'enrollment_key', e.enrollment_key))\n      from outbox_batches b\n      join types t on t.scenario_id = b.scenario_id\n      join deliveries d on d.batch_id = b.id and d.status = 'pending'\n      join enrollments e on e.id = d.enrollment_id and e.status = 'finished'\n      join events ev on ev.line_user_id = d.line_user_id and ev.occurred_at > e.entered_at and ev.status = 'done' and ev.type = any(t.names)\n      where b.id = any(checked) and b.status = 'pending'), '[]'::jsonb) else '[]'::jsonb end);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261201000001_merge_identical_batches.sql');\n" },
+    { name: "20261201000002_renew_leases.sql", sql: "-- line-step-delivery: leases fit long ticks.\n--\n-- A tick leases the enrollments it plans and the outbox batches it sends for lease_seconds\n-- (300 by default). A tick that sends for longer (a million due at LINE's limit, a slow\n-- answer, rate-limit waits) renews the leases it still holds, so that another tick started\n-- meanwhile takes over nothing that is in flight (it would mark an attempt in progress as\n-- uncertain and send it again).\n--   p: {now, owner, lease_seconds, enrollment_ids: [uuid], batch_ids: [uuid]}\n-- Only rows this owner still holds are renewed; a row locked right now (being committed or\n-- recorded, which gives its lease back) is skipped.\ncreate or replace function lsd_renew_leases(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  until_ timestamptz := now_ts + make_interval(secs => coalesce((p->>'lease_seconds')::integer, 300));\n  enrollment_ids uuid[] := array(select x::uuid from jsonb_array_elements_text(coalesce(p->'enrollment_ids', '[]'::jsonb)) x);\n  batch_ids uuid[] := array(select x::uuid from jsonb_array_elements_text(coalesce(p->'batch_ids', '[]'::jsonb)) x);\n  n_enrollments integer;\n  n_batches integer;\nbegin\n  with mine as (\n    select id from enrollments where id = any(enrollment_ids) and lease_owner = owner_\n    order by id for update skip locked)\n  update enrollments e set lease_until = until_ from mine where e.id = mine.id;\n  get diagnostics n_enrollments = row_count;\n\n  with mine as (\n    select id from outbox_batches where id = any(batch_ids) and lease_owner = owner_ and status = 'pending'\n    order by id for update skip locked)\n  update outbox_batches b set lease_until = until_ from mine where b.id = mine.id;\n  get diagnostics n_batches = row_count;\n\n  return jsonb_build_object('enrollments', n_enrollments, 'batches', n_batches);\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261201000002_renew_leases.sql');\n" },
+    { name: "20261201000003_what_if.sql", sql: "-- line-step-delivery: a what-if run (dry-run, with or without as-of) shows what would\n-- really happen, and writes nothing.\n--\n-- * lsd_ingest_claim takes after_id (only events after it) and returns last_id (the last\n--   event it looked at), so that a reader that leases nothing can page through new events.\n-- * lsd_ingest_peek runs lsd_ingest_claim inside a block that is then undone: the events\n--   come back routed-ready (member ids resolved, each user-changing event with the user's\n--   facts before and after it) and nothing of what the claim wrote stays (no lease, no\n--   status, no user row): the block's writes are rolled back before the function returns.\n-- * lsd_peek_due reads what lsd_claim_due would claim, without leasing it, a page at a time\n--   in (due_at, id) order from a cursor; or given enrollments by id (woken or re-keyed by\n--   events the what-if took in), and the facts and events of further users (enrolled by them).\n-- * enrollments_due becomes (due_at, id): the what-if's pages start where the last one\n--   ended, also among 100,000 enrollments due at the same minute (a campaign at 10:00).\n\ndo $$\nbegin\n  if not exists (select 1 from pg_indexes where schemaname = current_schema() and indexname = 'enrollments_due'\n                 and indexdef like '%(due_at, id)%') then\n    create index if not exists enrollments_due_id on enrollments (due_at, id) where status = 'active';\n    drop index if exists enrollments_due;\n    alter index enrollments_due_id rename to enrollments_due;\n  end if;\nend $$;\n\n-- As in 20261130000001, with after_id and last_id.\ncreate or replace function lsd_ingest_claim(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  owner_ text := p->>'owner';\n  lease interval := make_interval(secs => coalesce((p->>'lease_seconds')::integer, 120));\n  lim integer := coalesce((p->>'limit')::integer, 500);\n  page_bytes bigint := coalesce((p->>'page_bytes')::bigint, 8 * 1024 * 1024);\n  -- The database's clock too: a tick run with a clock set in the past (a test, a replay)\n  -- must not set aside events inserted now.\n  latest timestamptz := greatest(now_ts, now()) + interval '1 day';\n  e record;\n  resolved text;\n  reason text;\n  taken bigint[] := '{}';\n  users_ text[] := '{}';\n  aside_ids bigint[] := '{}';\n  aside_reasons text[] := '{}';\n  picked integer := 0;\n  waiting_count integer := 0;\n  fact_types constant text[] := lsd_fact_types();\n  -- Types that change the user record (follow state, link, attributes, answers).\n  changing constant text[] := array['follow', 'unfollow', 'account_linked', 'profile_updated', 'survey_answered'];\n  changed_users text[] := '{}';\n  before_ids bigint[] := '{}';\n  before_facts jsonb[] := '{}';\n  after_ids bigint[] := '{}';\n  after_facts jsonb[] := '{}';\n  facts_before jsonb;\n  -- Only events after this id (a what-if pages on without leasing); last_id: the page's last.\n  after_id bigint := coalesce((p->>'after_id')::bigint, 0);\n  last_id bigint;\nbegin\n  -- Member-id events whose link never came: set aside after 30 days, with the reason.\n  update events set status = 'set_aside', status_reason = 'member_id was never linked to a LINE user within 30 days', processed_at = now_ts\n  where id in (select id from events where status = 'waiting_link' and inserted_at < now_ts - interval '30 days' limit 1000);\n\n  for e in\n    with candidates as (\n      select id, octet_length(properties::text) as text_bytes from events\n      where status = 'new' and (lease_until is null or lease_until < now_ts) and id > after_id\n      order by id limit lim for update skip locked),\n    -- Bytes of properties this page returns: an event too large to take in is set aside\n    -- without its properties being returned, so it counts for nothing.\n    budget as (\n      select id, text_bytes, sum(case when text_bytes > 2 * 65536 then 0 else text_bytes end) over (order by id) as running\n      from candidates),\n    chosen as (\n      select id, text_bytes from budget where running <= page_bytes or id = (select min(id) from budget)),\n    leased as (\n      update events set lease_owner = owner_, lease_until = now_ts + lease\n      from chosen where events.id = chosen.id\n      returning events.id, events.line_user_id, events.member_id, events.type, events.properties, events.occurred_at, chosen.text_bytes)\n    select * from leased order by id\n  loop\n    picked := picked + 1;\n    last_id := e.id;\n    -- Checked before a member id is looked up (a malformed event does not wait 30 days for\n    -- a link), then on the LINE user id the event ends up with.\n    reason := case\n      when e.type !~ '^[a-z][a-z0-9_]{0,63}$' then 'type must be lower snake case, like cart_abandoned'\n      when e.occurred_at < timestamptz '2000-01-01 00:00:00+00' then 'occurred_at is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)'\n      when e.occurred_at > latest then 'occurred_at is more than a day after now: check the clock, the time zone or the unit'\n    end;\n    if reason is null then reason := lsd_properties_problem(e.properties, e.text_bytes); end if;\n    if reason is null and e.type = any(fact_types) then reason := lsd_fact_problem(e.type, e.properties); end if;\n    resolved := e.line_user_id;\n    if reason is null and resolved is null and e.member_id is not null then\n      select line_user_id into resolved from line_users where member_id = e.member_id;\n      if resolved is null then\n        update events set status = 'waiting_link', status_reason = 'no LINE user is linked to this member_id yet', lease_owner = null, lease_until = null where id = e.id;\n        waiting_count := waiting_count + 1; continue;\n      end if;\n      update events set line_user_id = resolved where id = e.id;\n    end if;\n    reason := coalesce(reason, case\n      when resolved is null then 'neither line_user_id nor member_id is given'\n      -- One malformed id in a multicast makes LINE refuse it for all 500 recipients.\n      when resolved !~ '^U[0-9a-f]{32}$' then 'line_user_id must be a LINE user id: \"U\" and 32 lowercase hex digits'\n      when e.type = 'account_linked' and exists (\n          select 1 from line_users where member_id = e.properties->>'memberId' and line_user_id <> resolved)\n        then 'account_linked: this memberId is already linked to another LINE user (a link nonce used twice?); the first link stands'\n    end);\n\n    facts_before := null;\n    if reason is null and e.type = any(changing) and not resolved = any(changed_users) then\n      facts_before := lsd_user_facts(array[resolved])->0;\n    end if;\n    if reason is null then\n      -- A block of its own: whatever still fails here (a concurrent tick linking the same\n      -- member id, say) sets this event aside and undoes only what it did.\n      begin\n        insert into line_users (line_user_id, following, created_at, updated_at) values (resolved, true, now_ts, now_ts)\n        on conflict (line_user_id) do nothing;\n        case e.type\n          when 'follow' then\n            update line_users set following = true, followed_at = e.occurred_at, follow_route = coalesce(e.properties->>'route', follow_route), updated_at = now_ts\n            where line_user_id = resolved and (unfollowed_at is null or unfollowed_at <= e.occurred_at);\n          when 'unfollow' then\n            update line_users set following = false, unfollowed_at = e.occurred_at, updated_at = now_ts\n            where line_user_id = resolved and (followed_at is null or followed_at <= e.occurred_at);\n          when 'account_linked' then\n            update line_users set member_id = e.properties->>'memberId', attributes = attributes || '{\"linked\": true}'::jsonb, updated_at = now_ts\n            where line_user_id = resolved;\n            -- Events that waited for this link are taken in now.\n            update events set status = 'new', line_user_id = resolved, status_reason = null, lease_owner = null, lease_until = null\n            where status = 'waiting_link' and member_id = e.properties->>'memberId';\n          when 'profile_updated' then\n            update line_users set attributes = attributes || case when e.properties ? 'attributes' then e.properties->'attributes' else e.properties end, updated_at = now_ts\n            where line_user_id = resolved;\n          when 'survey_answered' then\n            -- Without a question (a shop's survey with its own properties) it only routes.\n            update line_users set answers = answers || jsonb_build_object(e.properties->>'question', coalesce(e.properties->'answer', 'null'::jsonb)), updated_at = now_ts\n            where line_user_id = resolved and e.properties->>'question' is not null;\n          else null;\n        end case;\n      exception when others then\n        -- The SQLSTATE only: an error's message can quote the values.\n        reason := format('%s: could not be applied to the user record (SQLSTATE %s); nothing of it was applied', e.type, sqlstate);\n      end;\n    end if;\n\n    if reason is null and e.type = any(changing) then\n      if not resolved = any(changed_users) then\n        -- (null when the user had no row yet: routing then starts from a new user's facts)\n        before_ids := before_ids || e.id;\n        before_facts := before_facts || facts_before;\n        changed_users := changed_users || resolved;\n      end if;\n      after_ids := after_ids || e.id;\n      after_facts := after_facts || (lsd_user_facts(array[resolved])->0);\n    end if;\n    if reason is not null then\n      aside_ids := aside_ids || e.id;\n      aside_reasons := aside_reasons || reason;\n      continue;\n    end if;\n    taken := taken || e.id;\n    users_ := users_ || resolved;\n  end loop;\n\n  update events set status = 'set_aside', status_reason = x.reason, processed_at = now_ts, lease_owner = null, lease_until = null\n  from unnest(aside_ids, aside_reasons) as x(id, reason) where events.id = x.id;\n\n  return jsonb_build_object(\n    -- Built once at the end (appending in the loop copied the page once per event).\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties)\n                                         || case when b.f is null then '{}'::jsonb else jsonb_build_object('facts_before', b.f) end\n                                         || case when a.f is null then '{}'::jsonb else jsonb_build_object('facts_after', a.f) end order by ev.id)\n                        from events ev\n                        left join unnest(before_ids, before_facts) as b(id, f) on b.id = ev.id\n                        left join unnest(after_ids, after_facts) as a(id, f) on a.id = ev.id\n                        where ev.id = any(taken)), '[]'::jsonb),\n    'set_aside', cardinality(aside_ids),\n    'set_aside_reasons', coalesce((select jsonb_object_agg(r.reason, r.n) from (select x as reason, count(*) as n from unnest(aside_reasons) x group by x) r), '{}'::jsonb),\n    'waiting_link', waiting_count,\n    'last_id', last_id::text,\n    -- A full page, or one cut short by its byte bound: there may be more.\n    'more', picked > 0 and (picked >= lim or exists (\n      select 1 from events where status = 'new' and (lease_until is null or lease_until < now_ts) and id > after_id)),\n    'users', lsd_user_facts(users_),\n    'enrollments', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'scenario_id', x.scenario_id, 'line_user_id', x.line_user_id, 'status', x.status, 'entered_at', lsd_ms(x.entered_at), 'waiting_for', x.waiting_for, 'enrollment_key', x.enrollment_key))\n                             from (select distinct on (line_user_id, scenario_id, enrollment_key, status = 'active') *\n                                   from enrollments where line_user_id = any(users_)\n                                   order by line_user_id, scenario_id, enrollment_key, status = 'active', entered_at desc) x\n                             -- every active one (one per scenario and key), and the latest ended one per scenario and key for re-entry rules\n                            ), '[]'::jsonb));\nend $$;\n\n-- What a tick would take in next, with nothing written: p as lsd_ingest_claim's (after_id to page on).\ncreate or replace function lsd_ingest_peek(p jsonb) returns jsonb\nlanguage plpgsql set plan_cache_mode = force_custom_plan as $$\ndeclare\n  seen jsonb;\nbegin\n  begin\n    seen := lsd_ingest_claim(p || '{\"owner\": \"what-if\", \"lease_seconds\": 1}'::jsonb);\n    -- Undoes every write of the block; the answer, held in a variable, stays.\n    raise exception using errcode = 'LSDWI', message = 'what-if: undo the claim';\n  exception when sqlstate 'LSDWI' then\n    null;\n  end;\n  return seen;\nend $$;\n\n-- What lsd_claim_due would claim, without leasing it (a what-if):\n--   p: {now, limit, shard_index, shard_count, event_types, cap_since, scenario_ids,\n--       after_due, after_id (the cursor: the last enrollment of the previous page)}\n--   or p: {ids: [enrollment ids], user_ids: [more users], since: ms, event_types, cap_since}\n-- Answers as lsd_claim_due, each enrollment with its due_at.\ncreate or replace function lsd_peek_due(p jsonb) returns jsonb\nlanguage plpgsql stable set plan_cache_mode = force_custom_plan as $$\ndeclare\n  now_ts timestamptz := lsd_ts(p->'now');\n  lim integer := coalesce((p->>'limit')::integer, 1000);\n  shard_count integer := coalesce((p->>'shard_count')::integer, 1);\n  shard_index integer := coalesce((p->>'shard_index')::integer, 0);\n  types_ text[] := coalesce((select array_agg(t) from jsonb_array_elements_text(p->'event_types') t), '{}');\n  only_ text[] := case when jsonb_typeof(p->'scenario_ids') = 'array'\n                       then coalesce((select array_agg(t) from jsonb_array_elements_text(p->'scenario_ids') t), '{}') end;\n  after_due timestamptz := lsd_ts(p->'after_due');\n  after_id uuid := nullif(p->>'after_id', '')::uuid;\n  more_users text[] := array(select jsonb_array_elements_text(coalesce(p->'user_ids', '[]'::jsonb)));\n  picked uuid[];\n  claimed jsonb;\n  users_ text[];\n  since timestamptz;\nbegin\n  if jsonb_typeof(p->'ids') = 'array' then\n    picked := array(select e.id from enrollments e\n                    where e.id in (select x::uuid from jsonb_array_elements_text(p->'ids') x) and e.status = 'active');\n  else\n    picked := array(\n      select e.id from enrollments e\n      where e.status = 'active' and e.due_at <= now_ts\n        and (after_due is null or (e.due_at, e.id) > (after_due, after_id))\n        and (shard_count <= 1 or e.shard_key % shard_count = shard_index)\n        and (only_ is null or e.scenario_id = any(only_))\n      order by e.due_at, e.id limit lim);\n  end if;\n\n  select coalesce(jsonb_agg(jsonb_build_object(\n           'id', id, 'scenario_id', scenario_id, 'line_user_id', line_user_id, 'step_id', step_id,\n           'entered_at', lsd_ms(entered_at), 'previous_at', lsd_ms(previous_at), 'wait_started_at', lsd_ms(wait_started_at),\n           'trigger', trigger, 'scenario_hash', scenario_hash, 'converted', converted_at is not null,\n           'due_at', lsd_ms(due_at)) order by due_at, id), '[]'::jsonb),\n         coalesce(array_agg(distinct line_user_id), '{}'), min(entered_at)\n    into claimed, users_, since\n  from enrollments where id = any(picked);\n  users_ := array(select distinct u from unnest(users_ || more_users) u);\n  since := least(since, lsd_ts(p->'since'));\n\n  return jsonb_build_object(\n    'enrollments', claimed,\n    'users', lsd_user_facts(users_),\n    'events', coalesce((select jsonb_agg(jsonb_build_object('id', ev.id::text, 'line_user_id', ev.line_user_id, 'type', ev.type, 'occurred_at', lsd_ms(ev.occurred_at), 'properties', ev.properties) order by ev.occurred_at)\n                        from events ev where ev.line_user_id = any(users_) and ev.occurred_at >= since and ev.type = any(types_) and ev.status <> 'set_aside'), '[]'::jsonb),\n    'sent_counts', case when p ? 'cap_since' then coalesce((\n      select jsonb_object_agg(d.line_user_id, d.n) from (\n        select line_user_id, count(*) as n from deliveries\n        where line_user_id = any(users_) and kind = 'send' and created_at >= lsd_ts(p->'cap_since')\n        group by line_user_id) d), '{}'::jsonb) else '{}'::jsonb end,\n    'previous_definitions', coalesce((select jsonb_agg(jsonb_build_object('scenario_id', v.scenario_id, 'hash', v.hash, 'definition', v.definition))\n                                      from scenario_versions v\n                                      where (v.scenario_id, v.hash) in (select x->>'scenario_id', x->>'scenario_hash' from jsonb_array_elements(claimed) x)\n                                        and v.hash <> (select current_hash from scenarios s where s.scenario_id = v.scenario_id)), '[]'::jsonb));\nend $$;\n\nselect lsd_secure_functions();\nselect lsd_migration_applied('20261201000003_what_if.sql');\n" },
 ];
 
 ;// CONCATENATED MODULE: ./src/store/migrate.ts
@@ -75076,6 +75377,53 @@ function toReportPage(r) {
 
 ;// CONCATENATED MODULE: ./src/store/store.ts
 
+function toIngestPage(r, limit) {
+    return {
+        events: r.events.map((e) => ({
+            id: e.id,
+            userId: e.line_user_id,
+            type: e.type,
+            occurredAt: Number(e.occurred_at),
+            properties: e.properties ?? {},
+            ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
+            ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
+        })),
+        users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
+        enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
+        setAside: r.set_aside,
+        setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
+        waitingLink: r.waiting_link,
+        // (A database without migration 20261126000001 has no byte bound: a short page was the last.)
+        more: r.more ?? r.events.length + r.set_aside + r.waiting_link >= limit,
+    };
+}
+function toDuePage(r) {
+    const eventsByUser = new Map();
+    for (const e of r.events) {
+        let list = eventsByUser.get(e.line_user_id);
+        if (!list)
+            eventsByUser.set(e.line_user_id, (list = []));
+        list.push({ id: e.id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} });
+    }
+    return {
+        enrollments: r.enrollments.map((e) => ({
+            id: e.id,
+            userId: e.line_user_id,
+            scenarioId: e.scenario_id,
+            scenarioHash: e.scenario_hash,
+            enteredAt: Number(e.entered_at),
+            trigger: e.trigger ?? {},
+            stepId: e.step_id,
+            previousAt: Number(e.previous_at),
+            waitStartedAt: e.wait_started_at === null ? undefined : Number(e.wait_started_at),
+            converted: e.converted,
+        })),
+        users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
+        eventsByUser,
+        previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
+        sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
+    };
+}
 const toUser = (u) => ({ userId: u.line_user_id, following: u.following, attributes: u.attributes ?? {}, answers: u.answers ?? {} });
 class Store {
     rpc;
@@ -75111,24 +75459,15 @@ class Store {
     /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
     async ingestClaim(args) {
         const r = await this.rpc.call('lsd_ingest_claim', { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) });
-        return {
-            events: r.events.map((e) => ({
-                id: e.id,
-                userId: e.line_user_id,
-                type: e.type,
-                occurredAt: Number(e.occurred_at),
-                properties: e.properties ?? {},
-                ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
-                ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
-            })),
-            users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-            enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
-            setAside: r.set_aside,
-            setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
-            waitingLink: r.waiting_link,
-            // (A database without migration 20261126000001 has no byte bound: a short page was the last.)
-            more: r.more ?? r.events.length + r.set_aside + r.waiting_link >= args.limit,
-        };
+        return toIngestPage(r, args.limit);
+    }
+    /**
+     * What ingestClaim would return for the new events after afterId, with nothing written (no
+     * lease, no status, no user row): a what-if. lastId: where the next page starts.
+     */
+    async ingestPeek(args) {
+        const r = await this.rpc.call('lsd_ingest_peek', { now: args.now, limit: args.limit, after_id: args.afterId ?? '0' });
+        return { ...toIngestPage(r, args.limit), lastId: r.last_id ?? undefined };
     }
     ingestCommit(args) {
         const { setAside, ...rest } = args;
@@ -75147,31 +75486,28 @@ class Store {
             ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
             ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
         });
-        const eventsByUser = new Map();
-        for (const e of r.events) {
-            let list = eventsByUser.get(e.line_user_id);
-            if (!list)
-                eventsByUser.set(e.line_user_id, (list = []));
-            list.push({ id: e.id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} });
-        }
-        return {
-            enrollments: r.enrollments.map((e) => ({
-                id: e.id,
-                userId: e.line_user_id,
-                scenarioId: e.scenario_id,
-                scenarioHash: e.scenario_hash,
-                enteredAt: Number(e.entered_at),
-                trigger: e.trigger ?? {},
-                stepId: e.step_id,
-                previousAt: Number(e.previous_at),
-                waitStartedAt: e.wait_started_at === null ? undefined : Number(e.wait_started_at),
-                converted: e.converted,
-            })),
-            users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-            eventsByUser,
-            previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
-            sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
-        };
+        return toDuePage(r);
+    }
+    /**
+     * What claimDue would claim, without leasing it (a what-if): a page in (due_at, id) order
+     * after the cursor; or the given enrollments (ids) and the facts and events of more users.
+     */
+    async peekDue(args) {
+        const r = await this.rpc.call('lsd_peek_due', {
+            now: args.now,
+            limit: args.limit,
+            shard_index: args.shardIndex,
+            shard_count: args.shardCount,
+            event_types: args.eventTypes,
+            ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
+            ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
+            ...(args.after ? { after_due: args.after.dueAt, after_id: args.after.id } : {}),
+            ...(args.ids ? { ids: args.ids } : {}),
+            ...(args.userIds ? { user_ids: args.userIds } : {}),
+            ...(args.since !== undefined ? { since: args.since } : {}),
+        });
+        const lastRow = r.enrollments[r.enrollments.length - 1];
+        return { ...toDuePage(r), last: lastRow ? { dueAt: Number(lastRow.due_at), id: lastRow.id } : undefined };
     }
     commitPlans(args) {
         return this.rpc.call('lsd_commit_plans', args);
@@ -75223,6 +75559,16 @@ class Store {
     }
     insertEvents(events) {
         return this.rpc.call('lsd_insert_events', { events });
+    }
+    /** Extends the leases this owner still holds on these enrollments and pending batches (a long tick). */
+    renewLeases(args) {
+        return this.rpc.call('lsd_renew_leases', {
+            now: args.now,
+            owner: args.owner,
+            lease_seconds: args.leaseSeconds,
+            enrollment_ids: args.enrollmentIds,
+            batch_ids: args.batchIds,
+        });
     }
     release(owner, ids) {
         return this.rpc.call('lsd_release', { owner, ids });
@@ -77492,13 +77838,65 @@ class TransportError extends Error {
 const MAX_HEAD_BYTES = 64 * 1024;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_CODE = /^[1-9]\d\d$/;
+const DIGITS = /^\d+$/;
+const CRLF = Buffer.from('\r\n');
+const CRLF2 = Buffer.from('\r\n\r\n');
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Refuses a header that would break the request's framing (a token with a newline, say). */
 function checkHeader(name, value) {
     if (!HEADER_NAME.test(name))
         throw new TypeError(`invalid HTTP header name "${name}"`);
-    if (!HEADER_VALUE.test(value))
+    if (!HEADER_VALUE.test(value)) {
         throw new TypeError(`the HTTP header ${name} holds a line break or a control character`);
+    }
+}
+/**
+ * An answer's header section, searched by name when asked: an answer is read for three or
+ * four of its headers, so they are not all split into strings (this runs for every request).
+ */
+class AnswerHead {
+    text;
+    lower;
+    constructor(text) {
+        this.text = text;
+        this.lower = text.toLowerCase();
+    }
+    get(name) {
+        const key = `\r\n${name.toLowerCase()}:`;
+        let value;
+        for (let at = this.lower.indexOf(key); at >= 0; at = this.lower.indexOf(key, at + key.length)) {
+            const start = at + key.length;
+            const end = this.lower.indexOf('\r\n', start);
+            const one = this.text.slice(start, end < 0 ? this.text.length : end).trim();
+            value = value === undefined ? one : `${value}, ${one}`;
+        }
+        return value;
+    }
+}
+class Answer {
+    status;
+    statusText;
+    head;
+    body;
+    constructor(status, statusText, head, body) {
+        this.status = status;
+        this.statusText = statusText;
+        this.head = head;
+        this.body = body;
+    }
+    header(name) {
+        return this.head.get(name);
+    }
+}
+/** The value of a hexadecimal digit's byte, or -1. */
+function hexValue(byte) {
+    if (byte >= 48 && byte <= 57)
+        return byte - 48;
+    if (byte >= 97 && byte <= 102)
+        return byte - 87;
+    if (byte >= 65 && byte <= 70)
+        return byte - 55;
+    return -1;
 }
 /** Parses one answer from the bytes of a connection. */
 class AnswerParser {
@@ -77506,7 +77904,7 @@ class AnswerParser {
     buffer;
     status = 0;
     statusText = '';
-    headers = {};
+    head;
     /** 'head', then the body by content-length, by chunks, or until the connection closes. */
     phase = 'head';
     remaining = 0;
@@ -77554,54 +77952,42 @@ class AnswerParser {
     }
     readHead() {
         const buffer = this.buffer;
-        const end = buffer.indexOf('\r\n\r\n');
+        const end = buffer.indexOf(CRLF2);
         if (end < 0) {
             if (buffer.length > MAX_HEAD_BYTES)
                 throw new TransportError('LINE answered with a header section over 64 KiB');
             return false;
         }
-        // Scanned with indexOf rather than split and regular expressions: this runs for every
-        // answer, and fewer short-lived strings keep the young generation small.
-        const head = buffer.toString('latin1', 0, end);
+        // The status line, then the headers, which are looked up by name (AnswerHead).
+        const text = buffer.toString('latin1', 0, end);
         this.buffer = buffer.subarray(end + 4);
-        const firstEnd = head.indexOf('\r\n');
-        const statusLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+        const firstEnd = text.indexOf('\r\n');
+        const statusLine = firstEnd < 0 ? text : text.slice(0, firstEnd);
         const code = statusLine.slice(9, 12);
         const status = Number(code);
-        if (!statusLine.startsWith('HTTP/1.') || statusLine[8] !== ' ' || !STATUS_CODE.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) {
+        const shaped = statusLine.startsWith('HTTP/1.') && statusLine[8] === ' ' && STATUS_CODE.test(code);
+        if (!shaped || (statusLine.length > 12 && statusLine[12] !== ' ')) {
             throw new TransportError('LINE answered with something that is not HTTP/1.1');
         }
         const minor = statusLine[7];
         if (minor !== '0' && minor !== '1')
             throw new TransportError('LINE answered with something that is not HTTP/1.1');
-        const headers = {};
-        for (let start = firstEnd < 0 ? head.length : firstEnd + 2; start < head.length;) {
-            let lineEnd = head.indexOf('\r\n', start);
-            if (lineEnd < 0)
-                lineEnd = head.length;
-            const colon = head.indexOf(':', start);
-            if (colon <= start || colon > lineEnd)
-                throw new TransportError('LINE answered with a malformed header line');
-            const name = head.slice(start, colon).trim().toLowerCase();
-            const value = head.slice(colon + 1, lineEnd).trim();
-            headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-            start = lineEnd + 2;
-        }
         // 1xx answers are interim (100 Continue, 103 Early Hints): the real one follows.
         if (status >= 100 && status < 200)
             return true;
+        const head = new AnswerHead(text);
         this.status = status;
         this.statusText = statusLine.slice(13);
-        this.headers = headers;
-        const connection = headers.connection?.toLowerCase() ?? '';
+        this.head = head;
+        const connection = head.get('connection')?.toLowerCase() ?? '';
         this.keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-        const length = headers['content-length'];
+        const length = head.get('content-length');
         if (this.method === 'HEAD' || status === 204 || status === 304)
             this.phase = 'length';
-        else if (headers['transfer-encoding']?.toLowerCase().includes('chunked'))
+        else if (head.get('transfer-encoding')?.toLowerCase().includes('chunked'))
             this.phase = 'chunks';
         else if (length !== undefined) {
-            if (!/^\d+$/.test(length))
+            if (!DIGITS.test(length))
                 throw new TransportError('LINE answered with an invalid Content-Length');
             this.phase = 'length';
             this.remaining = Number(length);
@@ -77615,19 +78001,25 @@ class AnswerParser {
     /** One chunk (or the last one with its trailers); false when more bytes are needed. */
     readChunk() {
         const buffer = this.buffer;
-        const lineEnd = buffer.indexOf('\r\n');
+        const lineEnd = buffer.indexOf(CRLF);
         if (lineEnd < 0) {
             if (buffer.length > MAX_HEAD_BYTES)
                 throw new TransportError('LINE answered with a malformed chunk');
             return false;
         }
-        const sizeText = buffer.toString('latin1', 0, lineEnd).split(';')[0].trim();
-        if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+        // The size in hexadecimal, then optionally ";extensions" (or spaces) up to the line's end.
+        let size = 0;
+        let digits = 0;
+        for (let value = hexValue(buffer[0]); digits < lineEnd && value >= 0; value = hexValue(buffer[++digits])) {
+            size = size * 16 + value;
+        }
+        const next = buffer[digits];
+        if (digits === 0 || digits > 8 || (digits < lineEnd && next !== 59 && next !== 32 && next !== 9)) {
             throw new TransportError('LINE answered with a malformed chunk size');
-        const size = parseInt(sizeText, 16);
+        }
         if (size === 0) {
             // Trailers end with an empty line; "0\r\n\r\n" has none.
-            const trailersEnd = buffer.indexOf('\r\n\r\n', lineEnd);
+            const trailersEnd = buffer.indexOf(CRLF2, lineEnd);
             if (trailersEnd < 0)
                 return false;
             this.buffer = buffer.subarray(trailersEnd + 4);
@@ -77637,15 +78029,16 @@ class AnswerParser {
         const dataStart = lineEnd + 2;
         if (buffer.length < dataStart + size + 2)
             return false;
-        if (buffer[dataStart + size] !== 13 || buffer[dataStart + size + 1] !== 10)
+        if (buffer[dataStart + size] !== 13 || buffer[dataStart + size + 1] !== 10) {
             throw new TransportError('LINE answered with a malformed chunk');
+        }
         this.body.push(buffer.subarray(dataStart, dataStart + size));
         this.buffer = buffer.subarray(dataStart + size + 2);
         return true;
     }
     finish() {
         const body = this.body.length === 1 ? this.body[0].toString('utf8') : Buffer.concat(this.body).toString('utf8');
-        return { status: this.status, statusText: this.statusText, headers: this.headers, body };
+        return new Answer(this.status, this.statusText, this.head, body);
     }
 }
 /** One keep-alive connection: one request at a time (no pipelining). */
@@ -77797,7 +78190,8 @@ class HttpPool {
         if (this.url.protocol === 'http:')
             return external_node_net_default().connect({ host, port });
         const servername = external_node_net_default().isIP(host) ? undefined : host;
-        return external_node_tls_default().connect({ host, port, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'], ...this.options.tls });
+        const name = servername ? { servername } : {};
+        return external_node_tls_default().connect({ host, port, ...name, ALPNProtocols: ['http/1.1'], ...this.options.tls });
     }
     dispatch(connection, pending, text) {
         this.busy.add(connection);
@@ -77839,8 +78233,9 @@ class HttpPool {
         for (const c of this.busy)
             if (c.pending && c.pending.deadline <= now)
                 c.fail(new TransportError(message));
-        while (this.queue.length && this.queue[0].pending.deadline <= now)
+        while (this.queue.length && this.queue[0].pending.deadline <= now) {
             this.queue.shift().pending.reject(new TransportError(message));
+        }
         if (this.busy.size === 0 && this.queue.length === 0) {
             clearInterval(this.sweeper);
             this.sweeper = undefined;
@@ -77868,13 +78263,12 @@ function line_calls_withTimeout(promise, ms) {
 function requestOf(batch) {
     const messages = batch.messages;
     const units = batch.aggregation_unit ? { customAggregationUnits: [batch.aggregation_unit] } : {};
-    return batch.kind === 'multicast' ? { to: batch.recipients, messages, ...units } : { to: batch.recipients[0], messages, ...units };
+    return batch.kind === 'multicast'
+        ? { to: batch.recipients, messages, ...units }
+        : { to: batch.recipients[0], messages, ...units };
 }
-function headersOf(headers) {
-    const out = {};
-    headers.forEach((value, name) => (out[name] = value));
-    return out;
-}
+/** fetch's Headers as LineAnswer's lookup (fetch joins a repeated header's values with ", "). */
+const headerOf = (headers) => (name) => headers.get(name) ?? undefined;
 /** Through the SDK's client: its HTTPFetchError (any status but 2xx) becomes the answer. */
 function sdkCaller(client, timeoutMs) {
     return (batch) => {
@@ -77884,11 +78278,13 @@ function sdkCaller(client, timeoutMs) {
                 const { httpResponse } = await line_calls_withTimeout(batch.kind === 'multicast'
                     ? client.multicastWithHttpInfo(request, batch.id)
                     : client.pushMessageWithHttpInfo(request, batch.id), timeoutMs);
-                return { status: httpResponse.status, statusText: httpResponse.statusText, headers: headersOf(httpResponse.headers), body: '' };
+                const { status, statusText, headers } = httpResponse;
+                return { status, statusText, header: headerOf(headers), body: '' };
             }
             catch (error) {
                 if (error instanceof HTTPFetchError) {
-                    return { status: error.status, statusText: error.statusText, headers: headersOf(error.headers), body: error.body };
+                    const { status, statusText, headers, body } = error;
+                    return { status, statusText, header: headerOf(headers), body };
                 }
                 throw error;
             }
@@ -77899,13 +78295,14 @@ function sdkCaller(client, timeoutMs) {
  * The headers the SDK's client sends with every request (authorization and user-agent),
  * read from the client itself so both transports stay the same; a test compares them.
  */
-function sdkDefaultHeaders(client, channelAccessToken) {
+function sdkDefaultHeaders(client, token) {
     const fromSdk = client.httpClient?.defaultHeaders;
-    const headers = { 'user-agent': '@line/bot-sdk', authorization: `Bearer ${channelAccessToken}` };
+    const headers = { 'user-agent': '@line/bot-sdk', authorization: `Bearer ${token}` };
     if (fromSdk && typeof fromSdk === 'object') {
-        for (const [name, value] of Object.entries(fromSdk))
+        for (const [name, value] of Object.entries(fromSdk)) {
             if (typeof value === 'string')
                 headers[name.toLowerCase()] = value;
+        }
     }
     return headers;
 }
@@ -77935,12 +78332,16 @@ function poolCaller(client, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/line/rate-limiter.ts
-// Paces requests evenly at `perSecond` (a token bucket of one token): any one-second
-// window holds at most perSecond + 1 starts, so a tick runs close to LINE's per-channel
-// limits without crossing them. Each caller gets its own slot, so concurrent callers
-// share the rate. Callers whose slot is later wait in one queue behind one timer (slots
-// are handed out in order, so the queue is in order too): at 1,900 a second that is one
-// wake-up a millisecond, not a timer per request.
+// Paces requests evenly at `perSecond`, and holds any one-second window (sliding) to at
+// most ceil(perSecond) starts, so a tick runs close to LINE's per-channel limits without
+// crossing them. Each caller gets its own slot, so concurrent callers share the rate.
+//
+// acquire() hands out slots: callers whose slot is later wait in one queue behind one timer
+// (slots are handed out in order, so the queue is in order too): at 1,900 a second that is
+// one wake-up a millisecond, not a timer per request. startNow() is called right before the
+// request goes out, in the same synchronous step: after a stall (a long GC pause, a busy
+// event loop) the slots that passed meanwhile are all due at once, and the window check
+// spreads them out again instead of sending them as one burst over LINE's limit.
 class RateLimiter {
     clock;
     sleep;
@@ -77949,12 +78350,17 @@ class RateLimiter {
     waiting = [];
     head = 0;
     timerArmed = false;
+    /** The last ceil(perSecond) start times, oldest at `oldest`; empty when the rate is too high to track. */
+    starts;
+    oldest = 0;
     constructor(perSecond, clock = () => performance.now(), sleep = (ms) => new Promise((r) => setTimeout(r, ms))) {
         this.clock = clock;
         this.sleep = sleep;
         if (!(perSecond > 0))
             throw new Error(`a rate must be above zero, got ${perSecond}`);
         this.intervalMs = 1000 / perSecond;
+        const window = Math.ceil(perSecond);
+        this.starts = new Float64Array(window <= 100_000 ? window : 0).fill(-Infinity);
     }
     /** Takes the next slot: undefined when it is now, else a promise that resolves at it. */
     acquire() {
@@ -77967,6 +78373,29 @@ class RateLimiter {
             this.waiting.push({ at: start, go });
             this.arm(now);
         });
+    }
+    /**
+     * Right before a request starts: undefined when it may start now (recorded as started),
+     * else a promise to wait on before asking again, because the last second is full.
+     */
+    startNow() {
+        if (this.starts.length === 0)
+            return undefined;
+        const now = this.clock();
+        const freeAt = this.starts[this.oldest] + 1000;
+        if (freeAt > now)
+            return this.sleep(freeAt - now);
+        this.starts[this.oldest] = now;
+        this.oldest = (this.oldest + 1) % this.starts.length;
+        return undefined;
+    }
+    /** A slot, then the window: resolves when a request may start (tests; the sender inlines it). */
+    async take() {
+        const slot = this.acquire();
+        if (slot)
+            await slot;
+        for (let full = this.startNow(); full; full = this.startNow())
+            await full;
     }
     /** After a rate-limit answer: leave a gap before the next request. */
     pause(ms) {
@@ -78017,8 +78446,9 @@ function defaultRate(kind, shardCount = 1) {
 }
 /** Node 24 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1 or --use-env-proxy. */
 function defaultTransport() {
-    const useProxy = process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes('--use-env-proxy') || /--use-env-proxy\b/.test(process.env.NODE_OPTIONS ?? '');
-    return useProxy ? 'sdk' : 'pool';
+    const flag = '--use-env-proxy';
+    const viaOptions = (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(flag);
+    return process.env.NODE_USE_ENV_PROXY === '1' || process.execArgv.includes(flag) || viaOptions ? 'sdk' : 'pool';
 }
 /** LINE's error body: {"message": "...", "details": [{"message", "property"}]}. */
 function lineError(answer) {
@@ -78047,7 +78477,10 @@ class LineSender {
         this.client = new MessagingApiClient({ channelAccessToken: options.channelAccessToken, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
         this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
         this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-        this.rates = { push: options.pushPerSecond ?? defaultRate('push'), multicast: options.multicastPerSecond ?? defaultRate('multicast') };
+        this.rates = {
+            push: options.pushPerSecond ?? defaultRate('push'),
+            multicast: options.multicastPerSecond ?? defaultRate('multicast'),
+        };
         this.limiters = {
             push: new RateLimiter(this.rates.push, undefined, this.sleep),
             multicast: new RateLimiter(this.rates.multicast, undefined, this.sleep),
@@ -78085,6 +78518,9 @@ class LineSender {
             const slot = limiter.acquire();
             if (slot)
                 await slot;
+            // The window check and the request in one synchronous step (RateLimiter.startNow).
+            for (let full = limiter.startNow(); full; full = limiter.startNow())
+                await full;
             let answer;
             try {
                 answer = await request();
@@ -78095,11 +78531,13 @@ class LineSender {
                 mayHaveGone = true;
                 continue;
             }
-            if (answer.status >= 200 && answer.status < 300)
-                return { outcome: 'sent', requestId: answer.headers['x-line-request-id'] };
+            if (answer.status >= 200 && answer.status < 300) {
+                return { outcome: 'sent', requestId: answer.header('x-line-request-id') };
+            }
             if (answer.status === 409) {
                 // Accepted before (a resend after a timeout or a crash): it was sent, once.
-                return { outcome: 'sent', requestId: answer.headers['x-line-accepted-request-id'] ?? answer.headers['x-line-request-id'] };
+                const accepted = answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id');
+                return { outcome: 'sent', requestId: accepted };
             }
             const e = lineError(answer);
             lastError = e;
@@ -78426,7 +78864,7 @@ function renderMessages(compiled, input) {
 
 
 
-const USER_ID = /^U[0-9a-f]{32}$/;
+
 /** Every placeholder of the messages that has no sample value shows its own name, so nothing fails. */
 function samples(messages) {
     const names = {};
@@ -78437,9 +78875,9 @@ function samples(messages) {
     return names;
 }
 async function testSend(options) {
-    const bad = options.recipients.filter((r) => !USER_ID.test(r));
+    const bad = options.recipients.filter((r) => !LINE_USER_ID.test(r));
     if (bad.length)
-        throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 hex digits)`);
+        throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 lowercase hex digits)`);
     if (!options.recipients.length)
         throw new Error('no test recipients: list the staff LINE user ids');
     const steps = [...options.compiled.steps.values()].filter((s) => s.step.type === 'message' && (!options.stepId || s.step.id === options.stepId));
@@ -80671,6 +81109,137 @@ const lib_parse = function () {
 
 
 
+;// CONCATENATED MODULE: ./src/contract/events.ts
+// One event contract for Node (the CLI import, test-send, anything that writes or reads
+// public.events): zod schemas over the rules of ./event-rules.ts, which the Deno edge
+// functions get as a generated copy. The schemas give the types the engine reads; every
+// verdict comes from the rules, so the two cannot drift (test/contract/sql-agrees.test.ts
+// also holds them to the engine's SQL).
+
+
+
+const stringFit = (value, ctx) => {
+    const problem = stringProblem(value);
+    if (problem)
+        ctx.addIssue({ code: 'custom', message: problem });
+};
+const USER_ID_RULE = 'must be "U" and 32 lowercase hex digits';
+const TYPE_RULE = 'must be lower snake case, like cart_abandoned';
+const LineUserId = schemas_string({ error: USER_ID_RULE }).regex(LINE_USER_ID, { error: USER_ID_RULE });
+const EventType = schemas_string({ error: TYPE_RULE }).regex(EVENT_TYPE, { error: TYPE_RULE });
+/** The shop's member id: a string of 1 to 200 characters, or a whole number. */
+const MEMBER_ID_RULE = `must be a string of 1 to ${MAX_ID_CHARS} characters or a whole number`;
+const MemberId = union([
+    schemas_string().min(1, { error: MEMBER_ID_RULE }).max(MAX_ID_CHARS, { error: MEMBER_ID_RULE }).superRefine(stringFit),
+    schemas_int({ error: MEMBER_ID_RULE }).min(-MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE })
+        .max(MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE }),
+], { error: MEMBER_ID_RULE });
+const KEY_RULE = `must be a string of 1 to ${MAX_ID_CHARS} characters`;
+const IdempotencyKey = schemas_string({ error: KEY_RULE })
+    .min(1, { error: KEY_RULE })
+    .max(MAX_ID_CHARS, { error: KEY_RULE })
+    .superRefine(stringFit);
+/** occurred_at: an ISO date string with a time zone, from 2000-01-01 to a day after `now`; parsed to ms. */
+function occurredAt(now) {
+    return unknown().transform((value, ctx) => {
+        const parsed = parseOccurredAt(value, now, '');
+        if (typeof parsed === 'number')
+            return parsed;
+        ctx.addIssue({ code: 'custom', message: parsed.trimStart() });
+        return NEVER;
+    });
+}
+/** What a user fact holds: a string, a number, true/false, null, or a list of those (tags). */
+const events_Scalar = union([schemas_string(), schemas_number(), schemas_boolean(), schemas_null()]);
+const FactValue = union([events_Scalar, array(events_Scalar)]);
+// The properties the engine reads for each type that changes a user record (other keys
+// pass through: scenarios filter on them and fill placeholders from them).
+const FollowProperties = looseObject({
+    /** The follow route (a LINE ad, a QR code) that scenarios can filter on. */
+    route: union([schemas_string(), schemas_number()]).nullish(),
+    /** true when the user unblocked the account rather than added it. */
+    unblocked: schemas_boolean().nullish(),
+});
+const AccountLinkedProperties = looseObject({
+    memberId: union([
+        schemas_string().max(MAX_ID_CHARS).refine((id) => !/^ *$/.test(id)),
+        schemas_int().min(-MAX_NUMERIC_MEMBER_ID).max(MAX_NUMERIC_MEMBER_ID),
+    ]),
+});
+const AttributeFields = {
+    linked: schemas_boolean().nullish(),
+    /** An IANA zone like Asia/Tokyo: the user's own time for windows and local times. */
+    timezone: schemas_string().nullish(),
+};
+const Attributes = object(AttributeFields).catchall(FactValue);
+/** Attributes in an `attributes` object, or (without one) the properties themselves. */
+const ProfileUpdatedProperties = union([
+    looseObject({ attributes: Attributes }),
+    object({ ...AttributeFields, attributes: never().optional() }).catchall(FactValue),
+]);
+const SurveyAnsweredProperties = union([
+    looseObject({
+        question: union([schemas_string().refine((q) => !/^ *$/.test(q)), schemas_number()]),
+        answer: FactValue.optional(),
+        survey: union([schemas_string(), schemas_number()]).nullish(),
+    }),
+    /** Without a question it records no answer and only routes (a shop's own survey). */
+    looseObject({ question: schemas_null().optional() }),
+]);
+const ListAddedProperties = looseObject({ list: union([schemas_string(), schemas_number()]) });
+/** The schema of the properties of each type the engine folds into the user record. */
+const FACT_PROPERTIES = {
+    follow: FollowProperties,
+    account_linked: AccountLinkedProperties,
+    profile_updated: ProfileUpdatedProperties,
+    survey_answered: SurveyAnsweredProperties,
+    list_added: ListAddedProperties,
+};
+/** Properties: a JSON object within the bounds of one event (depth, keys, strings, bytes). */
+const Properties = record(schemas_string(), unknown(), { error: 'must be a JSON object' })
+    .superRefine((value, ctx) => {
+    const problem = propertiesProblem(value, 'properties') ?? jsonSizeProblem(value, 'properties');
+    if (problem)
+        ctx.addIssue({ code: 'custom', message: problem, path: [], params: { whole: true } });
+});
+/** One row for public.events, checked as ingest will check it; occurred_at parsed to ms. */
+function eventSchema(now) {
+    return object({
+        type: EventType,
+        line_user_id: LineUserId.nullish(),
+        member_id: MemberId.nullish(),
+        occurred_at: occurredAt(now).optional(),
+        properties: Properties.default({}),
+        idempotency_key: IdempotencyKey.optional(),
+    }).superRefine((event, ctx) => {
+        if (!event.line_user_id && (event.member_id === undefined || event.member_id === null)) {
+            ctx.addIssue({ code: 'custom', message: 'give line_user_id or member_id', path: [], params: { whole: true } });
+        }
+        const fact = factProblem(event.type, event.properties);
+        if (fact)
+            ctx.addIssue({ code: 'custom', message: fact, path: [], params: { whole: true } });
+    });
+}
+/** An issue as one sentence: its JSON path (under `at`, like "events[3]"), then what is wrong. */
+function events_describe(issue, at) {
+    const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+    const where = `${at}${path}`.replace(/^\./, '');
+    const whole = issue.code === 'custom' && issue.params?.whole;
+    // A message that names its own path ("properties.x ...") or the whole event ("list_added: ...").
+    if (whole && at)
+        return issue.message.startsWith('properties') ? `${at}.${issue.message}` : `${at}: ${issue.message}`;
+    if (whole)
+        return issue.message;
+    return where ? `${where} ${issue.message}` : issue.message;
+}
+/** Checks one event: the event with occurred_at in ms, or the first problem (naming its path, never a value). */
+function checkEvent(value, now, at = '') {
+    const result = eventSchema(now).safeParse(value);
+    if (result.success)
+        return { event: result.data };
+    return { problem: events_describe(result.error.issues[0], at) };
+}
+
 ;// CONCATENATED MODULE: ./src/commands/import.ts
 // import: a CSV file into events, streamed. Either a list of users (line_user_id or
 // member_id per row, with --list NAME: one list_added event each) or events (columns
@@ -80679,28 +81248,10 @@ const lib_parse = function () {
 
 
 
-const import_USER_ID = /^U[0-9a-f]{32}$/;
-const EVENT_TYPE = /^[a-z][a-z0-9_]{0,63}$/;
-function parseRow(row, list) {
-    const lineUserId = row.line_user_id?.trim() || undefined;
-    const memberId = row.member_id?.trim() || undefined;
-    if (!lineUserId && !memberId)
-        return 'needs a line_user_id or a member_id';
-    if (lineUserId && !import_USER_ID.test(lineUserId))
-        return `line_user_id must be "U" and 32 hex digits`;
-    const who = lineUserId ?? `member:${memberId}`;
-    if (list !== undefined) {
-        return { line_user_id: lineUserId, member_id: memberId, type: 'list_added', properties: { list }, source: 'csv-import', idempotency_key: `list:${list}:${who}` };
-    }
-    const type = row.type?.trim() ?? '';
-    if (!EVENT_TYPE.test(type))
-        return `type "${type}" must be lower snake case, like cart_abandoned`;
-    let occurredAt;
-    if (row.occurred_at?.trim()) {
-        occurredAt = Date.parse(row.occurred_at.trim());
-        if (Number.isNaN(occurredAt) || !/(Z|[+-]\d\d:?\d\d)$/.test(row.occurred_at.trim()))
-            return `occurred_at "${row.occurred_at}" must be an ISO date with a time zone, like 2026-11-25T10:00:00+09:00`;
-    }
+
+const sha256 = (value) => (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(value)).digest('hex');
+/** The properties of an events row: the properties column as a JSON object, plus prop_<name> columns. */
+function rowProperties(row) {
     let properties = {};
     if (row.properties?.trim()) {
         try {
@@ -80716,8 +81267,43 @@ function parseRow(row, list) {
     for (const [k, v] of Object.entries(row))
         if (k.startsWith('prop_') && v !== '')
             properties[k.slice(5)] = v;
-    const key = row.idempotency_key?.trim() || `csv:${(0,external_node_crypto_.createHash)('sha256').update(JSON.stringify([who, type, occurredAt ?? null, properties])).digest('hex').slice(0, 32)}`;
-    return { line_user_id: lineUserId, member_id: memberId, type, properties, occurred_at: occurredAt, source: 'csv-import', idempotency_key: key };
+    return properties;
+}
+/** One CSV row as an event, checked against the event contract (src/contract), or what is wrong with it. */
+function parseRow(row, list, now) {
+    const lineUserId = row.line_user_id?.trim() || undefined;
+    const memberId = row.member_id?.trim() || undefined;
+    if (!lineUserId && !memberId)
+        return 'needs a line_user_id or a member_id';
+    const properties = list !== undefined ? { list } : rowProperties(row);
+    if (typeof properties === 'string')
+        return properties;
+    const givenKey = list !== undefined ? undefined : row.idempotency_key?.trim() || undefined;
+    const checked = checkEvent({
+        line_user_id: lineUserId,
+        member_id: memberId,
+        type: list !== undefined ? 'list_added' : (row.type?.trim() ?? ''),
+        properties,
+        occurred_at: list !== undefined ? undefined : row.occurred_at?.trim() || undefined,
+        idempotency_key: givenKey,
+    }, now);
+    if ('problem' in checked)
+        return checked.problem;
+    const { type, occurred_at: occurredAt } = checked.event;
+    const who = lineUserId ?? `member:${memberId}`;
+    // Every row gets a key, so a second import of the same file adds nothing.
+    const key = list !== undefined
+        ? `list:${list}:${who}`
+        : givenKey ?? `csv:${sha256([who, type, occurredAt ?? null, properties]).slice(0, 32)}`;
+    return {
+        line_user_id: lineUserId,
+        member_id: memberId,
+        type,
+        properties,
+        occurred_at: occurredAt,
+        source: 'csv-import',
+        idempotency_key: key,
+    };
 }
 /** Known columns in any case; prop_<name> keeps the property name's case. */
 function columnName(header) {
@@ -80726,6 +81312,7 @@ function columnName(header) {
 }
 async function importCsv(options) {
     const pageSize = options.pageSize ?? 1000;
+    const now = options.now ?? Date.now();
     const result = { rows: 0, inserted: 0, unchanged: 0, errors: [] };
     const parser = (0,external_node_fs_namespaceObject.createReadStream)(options.file).pipe(lib_parse({ columns: (header) => header.map(columnName), bom: true, skip_empty_lines: true, trim: false, info: true }));
     let page = [];
@@ -80740,7 +81327,7 @@ async function importCsv(options) {
     };
     for await (const { record, info } of parser) {
         result.rows++;
-        const parsed = parseRow(record, options.list);
+        const parsed = parseRow(record, options.list, now);
         if (typeof parsed === 'string') {
             if (result.errors.length < 1000)
                 result.errors.push({ line: info.lines, message: parsed });
@@ -80752,6 +81339,148 @@ async function importCsv(options) {
     }
     await flush();
     return result;
+}
+
+;// CONCATENATED MODULE: ./src/report/counts.ts
+class TickCounts {
+    byScenario = new Map();
+    failures = [];
+    /** Recipients dropped from the outbox because they left before it was sent, by reason. */
+    skips = [];
+    /** Events set aside in this tick, by reason (reasons name keys and types, never a value). */
+    setAsideReasons = new Map();
+    eventsTaken = 0;
+    eventsSetAside = 0;
+    eventsWaitingLink = 0;
+    recipientsPlanned = 0;
+    lostLeases = 0;
+    needsReview = 0;
+    heldBackByMaxMessages = false;
+    heldBackByQuota = 0;
+    uncertain = 0;
+    quota;
+    add(scenarioId, stepId, what, n = 1) {
+        let steps = this.byScenario.get(scenarioId);
+        if (!steps)
+            this.byScenario.set(scenarioId, (steps = new Map()));
+        const key = stepId ?? '';
+        const row = steps.get(key) ?? {};
+        row[what] = (row[what] ?? 0) + n;
+        steps.set(key, row);
+    }
+    /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
+    noteFailure(scenarioId, stepId, reason) {
+        const known = this.failures.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
+        if (known)
+            known.count++;
+        else if (this.failures.length < 100)
+            this.failures.push({ scenarioId, stepId, reason, count: 1 });
+    }
+    /** Reasons are "unfollowed" or "exited before sending: <exit>": event types and step ids, no one's data. */
+    noteSkip(scenarioId, stepId, reason, n) {
+        this.add(scenarioId, stepId, 'skipped', n);
+        const known = this.skips.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
+        if (known)
+            known.count += n;
+        else if (this.skips.length < 100)
+            this.skips.push({ scenarioId, stepId, reason, count: n });
+    }
+    /** Counts events set aside for one reason (at most 100 reasons are kept; the count covers all). */
+    noteSetAside(reason, n = 1) {
+        this.eventsSetAside += n;
+        if (this.setAsideReasons.has(reason) || this.setAsideReasons.size < 100)
+            this.setAsideReasons.set(reason, (this.setAsideReasons.get(reason) ?? 0) + n);
+    }
+    total(what) {
+        let sum = 0;
+        for (const steps of this.byScenario.values())
+            for (const row of steps.values())
+                sum += row[what] ?? 0;
+        return sum;
+    }
+    toJSON() {
+        const scenarios = {};
+        for (const [id, steps] of this.byScenario)
+            scenarios[id] = Object.fromEntries([...steps].map(([k, v]) => [k || '(scenario)', v]));
+        return {
+            events: { taken: this.eventsTaken, setAside: this.eventsSetAside, waitingLink: this.eventsWaitingLink, setAsideReasons: Object.fromEntries(this.setAsideReasons) },
+            recipientsPlanned: this.recipientsPlanned,
+            sent: this.total('sent'),
+            failed: this.total('failed'),
+            deferred: this.total('deferred'),
+            skipped: this.total('skipped'),
+            lostLeases: this.lostLeases,
+            scenarios,
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/tick-scenarios.ts
+// Which scenarios a tick routes events by, plans, and sends for: the files of this run,
+// limited to one scenario on request, and the registered scenarios whose file is missing
+// (held: never planned, never sent, never ended; events are still routed by their last
+// definition, so that nothing that happens meanwhile is lost when the file comes back).
+
+
+const RETIRED_REASON = 'the scenario was retired';
+function isRetired(c) {
+    return c.scenario.status === 'retired';
+}
+/**
+ * The scenarios to register: all files, or only the one a limited run names (the others'
+ * definitions and enrollments are left for the next full tick).
+ */
+function scenariosToRegister(all, onlyScenario) {
+    if (onlyScenario === undefined)
+        return all;
+    const only = all.filter((c) => c.id === onlyScenario);
+    if (!only.length) {
+        throw new Error(`only-scenario: there is no scenario "${onlyScenario}" among this run's scenario files`);
+    }
+    return only;
+}
+function tickScenarios(args) {
+    const { registered, registration } = args;
+    const limited = args.onlyScenario !== undefined;
+    const activatedAt = new Map(registration.scenarios.map((s) => [s.id, Number(s.activated_at)]));
+    const routing = [];
+    let ingestHeld;
+    if (limited) {
+        // An event can matter to several scenarios: a run limited to one takes in none.
+        ingestHeld =
+            `limited to scenario "${args.onlyScenario}": no events were taken in ` +
+                '(an event can matter to several scenarios); the next full tick takes them in';
+    }
+    else {
+        for (const c of registered)
+            if (!isRetired(c))
+                routing.push({ compiled: c, activatedAt: activatedAt.get(c.id) });
+        for (const m of registration.missing) {
+            const parsed = ScenarioSchema.safeParse(m.definition);
+            if (!parsed.success) {
+                ingestHeld =
+                    `the last definition of the missing scenario "${m.id}" cannot be read, ` +
+                        'so events that may matter to it are held: restore its file';
+                break;
+            }
+            // The registered hash, so enrollments made meanwhile count as made by that definition.
+            routing.push({ compiled: { ...compileScenario(parsed.data), hash: m.hash }, activatedAt: m.activatedAt });
+        }
+    }
+    const retired = new Set(registered.filter(isRetired).map((c) => c.id));
+    if (!limited)
+        for (const r of registration.retiredAbsent)
+            retired.add(r.id);
+    const plannable = new Map(registered.map((c) => [c.id, c]));
+    return {
+        routing: ingestHeld ? [] : routing,
+        routedById: new Map(routing.map((r) => [r.compiled.id, r.compiled])),
+        plannable,
+        retired,
+        claimIds: [...new Set([...plannable.keys(), ...retired])],
+        missing: registration.missing.map((m) => ({ id: m.id, usersInside: m.usersInside })),
+        ingestHeld,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/planner/keys.ts
@@ -80782,6 +81511,212 @@ function concernsKey(keyPath, key, properties) {
         return true;
     const carried = enrollmentKey(keyPath, properties);
     return carried === undefined || carried === key;
+}
+
+;// CONCATENATED MODULE: ./src/outbox-exits.ts
+
+
+/** Scenario id to the event types its exit rules name (only scenarios that have any). */
+function exitTypesOf(scenarios) {
+    const types = {};
+    for (const c of scenarios) {
+        const names = [...new Set((c.scenario.exit ?? []).map((rule) => rule.event))];
+        if (names.length)
+            types[c.id] = names;
+    }
+    return types;
+}
+/** The recipients an exit rule of their batch's scenario removes, with the reason. */
+function recipientsWhoLeft(events, batches, scenarios) {
+    const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenario_id)]));
+    const drops = new Map();
+    for (const e of events) {
+        const key = `${e.batchId}\u0000${e.userId}`;
+        if (drops.has(key))
+            continue;
+        const scenario = scenarioOf.get(e.batchId)?.scenario;
+        // With an enrollment key, the cancellation of another booking is not this one's exit.
+        const rule = scenario?.exit?.find((r) => r.event === e.type && matchesFilter(e.properties, r.where) && concernsKey(scenario.entry.key, e.enrollmentKey, e.properties));
+        if (rule)
+            drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
+    }
+    return [...drops.values()];
+}
+
+;// CONCATENATED MODULE: ./src/send/outbox-sender.ts
+
+class OutboxSender {
+    o;
+    pageSize;
+    exitTypes;
+    queue = [];
+    head = 0;
+    exhausted = false;
+    claiming;
+    results = [];
+    recording = Promise.resolve();
+    allowance = Infinity;
+    triedSince = 0;
+    stop;
+    /** While the planner still commits pages, an empty claim is not the end. */
+    plannerRunning = false;
+    wakeUp;
+    constructor(o) {
+        this.o = o;
+        this.pageSize = o.pageSize ?? 200;
+        this.exitTypes = exitTypesOf(o.scenarios.values());
+    }
+    /** Planning is under way: claims that find nothing wait for planned() or plannerDone(). */
+    plannerStarted() {
+        this.plannerRunning = true;
+    }
+    /** A planning page committed batches: a waiting claim tries again. */
+    planned() {
+        this.wakeUp?.();
+    }
+    plannerDone() {
+        this.plannerRunning = false;
+        this.wakeUp?.();
+    }
+    /** Sends until the outbox is empty (and planning done), or a stop; returns the stop, if any. */
+    async run() {
+        const { sender, counts } = this.o;
+        // The quota guard: never start a batch that would eat into the reserve.
+        const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
+        this.allowance = quota && quota.limit !== null ? quota.limit - quota.used - this.o.quotaReserve : Infinity;
+        if (quota)
+            counts.quota = { limit: quota.limit, usedBefore: quota.used };
+        // Batches this tick already tried are not claimed again in it: a deferred one waits.
+        this.triedSince = this.o.now();
+        const concurrency = Math.max(1, sender.concurrency ?? 1);
+        const workers = await Promise.allSettled(Array.from({ length: concurrency }, () => this.work()));
+        await this.claiming?.catch(() => { });
+        // Batches claimed but not started (a stop, or a worker that failed): given back as
+        // deferred, for the next tick.
+        const why = this.stop ? `not sent: ${this.stop}` : 'not sent: the tick failed';
+        for (const batch of this.queue.slice(this.head))
+            this.giveBack(batch, why);
+        await this.record();
+        const failed = workers.find((w) => w.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+        return this.stop;
+    }
+    /** One of `concurrency` workers: takes the next claimed batch and sends it. */
+    async work() {
+        for (;;) {
+            // Claim the next page once half of this one has started (an error here is met again
+            // by the worker that next waits for a claim).
+            if (!this.exhausted && !this.stop && this.queue.length - this.head <= this.pageSize / 2)
+                void this.claim().catch(() => { });
+            if (this.head >= this.queue.length) {
+                if (this.exhausted || this.stop)
+                    return;
+                await this.claim();
+                continue;
+            }
+            const batch = this.queue[this.head++];
+            if (this.head >= 1000) {
+                // Let what was sent be collected.
+                this.queue.splice(0, this.head);
+                this.head = 0;
+            }
+            await this.sendOne(batch);
+        }
+    }
+    async sendOne(batch) {
+        const { counts } = this.o;
+        const n = batch.recipients.length;
+        const held = this.stop ? `not sent: ${this.stop}` : n > this.allowance ? 'held back: it would cross the quota reserve' : undefined;
+        if (held) {
+            this.giveBack(batch, held);
+            if (!this.stop)
+                counts.heldBackByQuota += n;
+            return;
+        }
+        this.allowance -= n;
+        const report = await this.o.sender.send(batch);
+        this.results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
+        const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
+        counts.add(batch.scenario_id, batch.step_id, what, n);
+        if (report.outcome !== 'sent')
+            this.allowance += n;
+        if (report.outcome === 'failed' && report.error)
+            counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+        if (report.outcome === 'uncertain')
+            counts.uncertain += 1;
+        if (report.stop)
+            this.stop = report.stop;
+        if (this.results.length >= this.pageSize)
+            void this.record().catch(() => { });
+    }
+    /** One claim at a time; its batches join the queue. */
+    claim() {
+        return (this.claiming ??= this.claimPage().finally(() => (this.claiming = undefined)));
+    }
+    async claimPage() {
+        const { store, owner, counts } = this.o;
+        // Woken by a planned page (or the end of planning) if this claim finds nothing.
+        const woken = new Promise((resolve) => (this.wakeUp = resolve));
+        const plannerRunning = this.plannerRunning;
+        const claimed = await store.claimBatches({
+            now: this.o.now(),
+            owner,
+            limit: this.pageSize,
+            leaseSeconds: this.o.leaseSeconds,
+            triedSince: this.triedSince,
+            scenarioIds: this.o.scenarioIds,
+            exitTypes: this.exitTypes,
+            checkedBefore: this.o.checkedBefore,
+        });
+        counts.needsReview += claimed.needs_review;
+        this.o.leases.holdBatches(claimed.batches.map((b) => b.id));
+        // (A page whose every batch was skipped, everyone having left, is not the last one.)
+        if (!claimed.batches.length && !claimed.skipped.length) {
+            if (plannerRunning)
+                await woken;
+            else
+                this.exhausted = true;
+            return;
+        }
+        // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
+        const skipped = [...claimed.skipped];
+        let batches = claimed.batches;
+        const drops = recipientsWhoLeft(claimed.exitEvents, batches, this.o.scenarios);
+        if (drops.length) {
+            const dropped = await store.dropRecipients({ now: this.o.now(), owner, drops });
+            skipped.push(...dropped.skipped);
+            const changed = new Map(dropped.batches.map((b) => [b.id, b]));
+            batches = batches.flatMap((b) => {
+                const c = changed.get(b.id);
+                if (!c)
+                    return [b];
+                if (c.status !== 'pending')
+                    this.o.leases.releaseBatches([b.id]);
+                return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind }] : [];
+            });
+        }
+        for (const s of skipped)
+            counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
+        this.queue.push(...batches);
+    }
+    /** Writes the answers gathered so far: one write at a time, in order; a failed write fails the tick. */
+    record() {
+        if (!this.results.length)
+            return this.recording;
+        const chunk = this.results;
+        this.results = [];
+        const { store, owner, now, leases } = this.o;
+        this.recording = this.recording
+            .then(() => store.recordResults({ now: now(), owner, results: chunk }))
+            .then(() => leases.releaseBatches(chunk.map((r) => r.batch_id)));
+        return this.recording;
+    }
+    /** Not sent in this tick: left pending for the next one, with why. */
+    giveBack(batch, message) {
+        this.results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
+        this.o.counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/planner/route.ts
@@ -80871,6 +81806,143 @@ function routeEvent({ event, user, scenarios, enrollments }) {
         result.enroll.push({ scenarioId: compiled.id, enteredAt: event.occurredAt, trigger: event.properties, ...(key !== undefined ? { key } : {}) });
     }
     return result;
+}
+
+;// CONCATENATED MODULE: ./src/report/public-error.ts
+// Error texts for public places (the Actions log, the job summary, an alert issue, a
+// status_reason): they say what went wrong, never with whose data. PostgreSQL quotes the
+// offending value in its messages (invalid input syntax for type boolean: "yes"), and a
+// runtime error raised while handling one user's data can quote it too: quoted parts go.
+/** An error the database raised: it has a SQLSTATE (pg, PGlite and PostgREST all give one). */
+function sqlState(error) {
+    const code = error?.code;
+    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+/** The text with every quoted part ("…", '…', `…`) replaced by an ellipsis, on one line, at most `max` characters. */
+function withoutQuotedValues(text, max = 300) {
+    const oneLine = text.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, (q) => `${q[0]}…${q[0]}`).replace(/\s+/g, ' ').trim();
+    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+/**
+ * What to print when a whole run fails. The engine's own errors (a scenario problem, a
+ * configuration to fix) are kept as written; a database error loses its quoted values.
+ */
+function publicErrorMessage(error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const state = sqlState(error);
+    if (state === undefined)
+        return message;
+    return `${withoutQuotedValues(message)} (SQLSTATE ${state}; values in the database's message are not shown)`;
+}
+/**
+ * Why handling one event or one enrollment threw, for its record and the summary: the kind
+ * of error and its message without quoted parts (a message can quote the data it choked on).
+ */
+function failureReason(error) {
+    if (!(error instanceof Error))
+        return 'an unexpected error';
+    const state = sqlState(error);
+    return `${error.name}: ${withoutQuotedValues(error.message, 200)}${state ? ` (SQLSTATE ${state})` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/tick-ingest.ts
+// Routing one page of new events: who enters, who leaves, who wakes, whose keyed enrollment
+// is re-timed. The tick commits the result (lsd_ingest_commit); a what-if keeps it in memory
+// (RoutingMemory), so that its later pages and its planning see what the earlier pages did.
+
+
+
+/**
+ * What routing knows of users between events: each user's facts as of the last event seen,
+ * and their enrollments. A tick starts it afresh for each page (the earlier pages are
+ * committed, so the store answers); a what-if keeps one for the whole run.
+ */
+class RoutingMemory {
+    facts = new Map();
+    enrollments = new Map();
+}
+function routePage(args) {
+    const { page, memory, routing, byId, counts } = args;
+    const enrollmentsByUser = memory.enrollments;
+    // Users met in an earlier page of a what-if keep what routing made of them.
+    const known = new Set(enrollmentsByUser.keys());
+    for (const e of page.enrollments) {
+        if (known.has(e.userId))
+            continue;
+        const list = enrollmentsByUser.get(e.userId) ?? [];
+        list.push(e);
+        enrollmentsByUser.set(e.userId, list);
+    }
+    const out = { enroll: [], tempIds: new Map(), exit: [], wake: [], update: new Map(), setAside: [], done: [] };
+    const pendingById = new Map();
+    // Each event is routed with its user as of that event, as if events came one at a time:
+    // a user's facts start from before their first change and follow each change. (With the
+    // page's final facts, a follow and a later unfollow in one page enrolled no one, and in two
+    // pages enrolled then exited: where a page split decided.)
+    const asOf = memory.facts;
+    for (const e of page.events)
+        if (e.factsBefore && !asOf.has(e.userId))
+            asOf.set(e.userId, e.factsBefore);
+    for (const event of page.events) {
+        if (event.factsAfter)
+            asOf.set(event.userId, event.factsAfter);
+        const user = asOf.get(event.userId) ?? page.users.get(event.userId) ?? newUser(event.userId);
+        const mine = enrollmentsByUser.get(event.userId) ?? [];
+        let routed;
+        try {
+            routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
+        }
+        catch (error) {
+            // One event routing cannot handle (a property it cannot compare) stops only itself.
+            out.setAside.push({ id: event.id, reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one` });
+            continue;
+        }
+        for (const x of routed.exit) {
+            const summary = mine.find((e) => e.id === x.enrollmentId);
+            if (summary)
+                summary.status = 'exited';
+            const pending = pendingById.get(x.enrollmentId);
+            const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
+            if (pending)
+                Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
+            else
+                out.exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
+            const scenarioId = summary?.scenarioId ?? pending?.scenario_id ?? '?';
+            counts.add(scenarioId, undefined, 'exited');
+            if (x.convertedAt !== undefined)
+                counts.add(scenarioId, undefined, 'conversions');
+        }
+        out.wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
+        for (const u of routed.update) {
+            const pending = pendingById.get(u.enrollmentId);
+            if (pending)
+                Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
+            else
+                out.update.set(u.enrollmentId, { enrollment_id: u.enrollmentId, trigger: u.trigger, trigger_event_id: event.id });
+        }
+        for (const n of routed.enroll) {
+            const compiled = byId.get(n.scenarioId);
+            const tempId = `new-${(0,external_node_crypto_.randomUUID)()}`;
+            const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash, enrollment_key: n.key ?? null };
+            out.enroll.push(row);
+            out.tempIds.set(row, tempId);
+            pendingById.set(tempId, row);
+            // Later events see it (an exit in the same page ends it).
+            mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
+            enrollmentsByUser.set(event.userId, mine);
+            counts.add(n.scenarioId, undefined, 'enrolled');
+        }
+    }
+    const asideIds = new Set(out.setAside.map((x) => x.id));
+    out.done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
+    for (const x of out.setAside)
+        counts.noteSetAside(x.reason);
+    counts.eventsTaken += out.done.length;
+    return out;
+}
+/** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
+function newUser(userId) {
+    return { userId, following: true, attributes: {}, answers: {} };
 }
 
 ;// CONCATENATED MODULE: ./src/planner/split.ts
@@ -81133,213 +82205,312 @@ function exitReasonBefore(scenario, events, enteredAt, goalExitAt, moment) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/report/counts.ts
-class TickCounts {
-    byScenario = new Map();
-    failures = [];
-    /** Recipients dropped from the outbox because they left before it was sent, by reason. */
-    skips = [];
-    /** Events set aside in this tick, by reason (reasons name keys and types, never a value). */
-    setAsideReasons = new Map();
-    eventsTaken = 0;
-    eventsSetAside = 0;
-    eventsWaitingLink = 0;
-    recipientsPlanned = 0;
-    lostLeases = 0;
-    needsReview = 0;
-    heldBackByMaxMessages = false;
-    heldBackByQuota = 0;
-    uncertain = 0;
-    quota;
-    add(scenarioId, stepId, what, n = 1) {
-        let steps = this.byScenario.get(scenarioId);
-        if (!steps)
-            this.byScenario.set(scenarioId, (steps = new Map()));
-        const key = stepId ?? '';
-        const row = steps.get(key) ?? {};
-        row[what] = (row[what] ?? 0) + n;
-        steps.set(key, row);
-    }
-    /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
-    noteFailure(scenarioId, stepId, reason) {
-        const known = this.failures.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
-        if (known)
-            known.count++;
-        else if (this.failures.length < 100)
-            this.failures.push({ scenarioId, stepId, reason, count: 1 });
-    }
-    /** Reasons are "unfollowed" or "exited before sending: <exit>": event types and step ids, no one's data. */
-    noteSkip(scenarioId, stepId, reason, n) {
-        this.add(scenarioId, stepId, 'skipped', n);
-        const known = this.skips.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
-        if (known)
-            known.count += n;
-        else if (this.skips.length < 100)
-            this.skips.push({ scenarioId, stepId, reason, count: n });
-    }
-    /** Counts events set aside for one reason (at most 100 reasons are kept; the count covers all). */
-    noteSetAside(reason, n = 1) {
-        this.eventsSetAside += n;
-        if (this.setAsideReasons.has(reason) || this.setAsideReasons.size < 100)
-            this.setAsideReasons.set(reason, (this.setAsideReasons.get(reason) ?? 0) + n);
-    }
-    total(what) {
-        let sum = 0;
-        for (const steps of this.byScenario.values())
-            for (const row of steps.values())
-                sum += row[what] ?? 0;
-        return sum;
-    }
-    toJSON() {
-        const scenarios = {};
-        for (const [id, steps] of this.byScenario)
-            scenarios[id] = Object.fromEntries([...steps].map(([k, v]) => [k || '(scenario)', v]));
-        return {
-            events: { taken: this.eventsTaken, setAside: this.eventsSetAside, waitingLink: this.eventsWaitingLink, setAsideReasons: Object.fromEntries(this.setAsideReasons) },
-            recipientsPlanned: this.recipientsPlanned,
-            sent: this.total('sent'),
-            failed: this.total('failed'),
-            deferred: this.total('deferred'),
-            skipped: this.total('skipped'),
-            lostLeases: this.lostLeases,
-            scenarios,
-        };
-    }
-}
+;// CONCATENATED MODULE: ./src/tick-plan.ts
+// Planning one page of due enrollments, with no I/O: each enrollment's plan, the frequency
+// cap's deferrals, the steps skipped, and the sends grouped into outbox batches. The tick
+// commits the result; a what-if only counts it.
 
-;// CONCATENATED MODULE: ./src/report/public-error.ts
-// Error texts for public places (the Actions log, the job summary, an alert issue, a
-// status_reason): they say what went wrong, never with whose data. PostgreSQL quotes the
-// offending value in its messages (invalid input syntax for type boolean: "yes"), and a
-// runtime error raised while handling one user's data can quote it too: quoted parts go.
-/** An error the database raised: it has a SQLSTATE (pg, PGlite and PostgREST all give one). */
-function sqlState(error) {
-    const code = error?.code;
-    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-/** The text with every quoted part ("…", '…', `…`) replaced by an ellipsis, on one line, at most `max` characters. */
-function withoutQuotedValues(text, max = 300) {
-    const oneLine = text.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, (q) => `${q[0]}…${q[0]}`).replace(/\s+/g, ' ').trim();
-    return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-}
+
+
+
+
+
+
 /**
- * What to print when a whole run fails. The engine's own errors (a scenario problem, a
- * configuration to fix) are kept as written; a database error loses its quoted values.
+ * Plans a claimed (or, in a what-if, read) page. sentInTick: what earlier pages of this tick
+ * sent per user and have not committed (a what-if; a tick's committed pages are counted by
+ * the store). users: facts that override the page's (a what-if's in-memory ones).
  */
-function publicErrorMessage(error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const state = sqlState(error);
-    if (state === undefined)
-        return message;
-    return `${withoutQuotedValues(message)} (SQLSTATE ${state}; values in the database's message are not shown)`;
-}
-/**
- * Why handling one event or one enrollment threw, for its record and the summary: the kind
- * of error and its message without quoted parts (a message can quote the data it choked on).
- */
-function failureReason(error) {
-    if (!(error instanceof Error))
-        return 'an unexpected error';
-    const state = sqlState(error);
-    return `${error.name}: ${withoutQuotedValues(error.message, 200)}${state ? ` (SQLSTATE ${state})` : ''}`;
-}
-
-;// CONCATENATED MODULE: ./src/tick-scenarios.ts
-// Which scenarios a tick routes events by, plans, and sends for: the files of this run,
-// limited to one scenario on request, and the registered scenarios whose file is missing
-// (held: never planned, never sent, never ended; events are still routed by their last
-// definition, so that nothing that happens meanwhile is lost when the file comes back).
-
-
-const RETIRED_REASON = 'the scenario was retired';
-function isRetired(c) {
-    return c.scenario.status === 'retired';
-}
-/**
- * The scenarios to register: all files, or only the one a limited run names (the others'
- * definitions and enrollments are left for the next full tick).
- */
-function scenariosToRegister(all, onlyScenario) {
-    if (onlyScenario === undefined)
-        return all;
-    const only = all.filter((c) => c.id === onlyScenario);
-    if (!only.length) {
-        throw new Error(`only-scenario: there is no scenario "${onlyScenario}" among this run's scenario files`);
+function planPage(page, now, ctx, options = {}) {
+    const { sets, counts, cap } = ctx;
+    for (const d of page.previousDefinitions) {
+        if (!ctx.previous.has(d.hash))
+            ctx.previous.set(d.hash, compileScenario(d.definition));
     }
-    return only;
-}
-function tickScenarios(args) {
-    const { registered, registration } = args;
-    const limited = args.onlyScenario !== undefined;
-    const activatedAt = new Map(registration.scenarios.map((s) => [s.id, Number(s.activated_at)]));
-    const routing = [];
-    let ingestHeld;
-    if (limited) {
-        // An event can matter to several scenarios: a run limited to one takes in none.
-        ingestHeld =
-            `limited to scenario "${args.onlyScenario}": no events were taken in ` +
-                '(an event can matter to several scenarios); the next full tick takes them in';
+    const factsOf = (userId) => options.users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
+    // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
+    const planned = [];
+    const plans = [];
+    for (const enrollment of page.enrollments) {
+        const compiled = sets.plannable.get(enrollment.scenarioId);
+        if (sets.retired.has(enrollment.scenarioId)) {
+            // Retired on purpose: its users leave, and receive nothing more from it.
+            plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: RETIRED_REASON });
+            counts.add(enrollment.scenarioId, undefined, 'exited');
+            continue;
+        }
+        // Not claimed for a scenario this tick does not plan; were it, it stays leased and
+        // unchanged (held) until the lease runs out: a missing file never ends anyone.
+        if (!compiled)
+            continue;
+        const runtime = { compiled, activatedAt: ctx.activatedAt.get(compiled.id), previous: ctx.previous, linkSigner: ctx.linkSigner };
+        const user = factsOf(enrollment.userId);
+        planned.push({ enrollment, compiled, plan: planAlone({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
     }
-    else {
-        for (const c of registered)
-            if (!isRetired(c))
-                routing.push({ compiled: c, activatedAt: activatedAt.get(c.id) });
-        for (const m of registration.missing) {
-            const parsed = ScenarioSchema.safeParse(m.definition);
-            if (!parsed.success) {
-                ingestHeld =
-                    `the last definition of the missing scenario "${m.id}" cannot be read, ` +
-                        'so events that may matter to it are held: restore its file';
-                break;
+    const capped = cap ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map(), page.sentCounts) : new Set();
+    const skipped = [];
+    const sends = [];
+    for (const { enrollment, compiled, plan } of planned) {
+        if (capped.has(enrollment.id)) {
+            // Deferred, never dropped: the same plan is made again tomorrow, with the same moments,
+            // from the scenario's opening (a step sent at any hour, like a welcome, not at midnight).
+            const zone = userTimeZone(factsOf(enrollment.userId), compiled.timezone);
+            plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: applyWindow(nextLocalMidnight(now, cap.timezone), compiled.scenario.sendWindow, zone), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
+            for (const d of plan.decisions)
+                if (d.kind === 'send')
+                    counts.add(compiled.id, d.stepId, 'capped');
+            continue;
+        }
+        plans.push(toCommit(plan));
+        if (plan.conversionAt !== undefined)
+            counts.add(compiled.id, undefined, 'conversions');
+        if (plan.outcome.kind === 'exit')
+            counts.add(compiled.id, undefined, 'exited');
+        if (plan.outcome.kind === 'finish')
+            counts.add(compiled.id, undefined, 'finished');
+        for (const d of plan.decisions) {
+            if (d.kind === 'send') {
+                sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
+                counts.recipientsPlanned++;
             }
-            // The registered hash, so enrollments made meanwhile count as made by that definition.
-            routing.push({ compiled: { ...compileScenario(parsed.data), hash: m.hash }, activatedAt: m.activatedAt });
+            else if (d.kind === 'expire' || d.kind === 'fail') {
+                skipped.push({ enrollment_id: enrollment.id, scenario_id: compiled.id, step_id: d.stepId, line_user_id: enrollment.userId, kind: d.kind, due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt, reason: d.reason });
+                counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
+                if (d.kind === 'fail')
+                    counts.noteFailure(compiled.id, d.stepId, d.reason);
+            }
+            else {
+                counts.add(compiled.id, d.stepId, 'branched');
+            }
         }
     }
-    const retired = new Set(registered.filter(isRetired).map((c) => c.id));
-    if (!limited)
-        for (const r of registration.retiredAbsent)
-            retired.add(r.id);
-    const plannable = new Map(registered.map((c) => [c.id, c]));
+    return { plans, skipped, batches: toBatches(sends) };
+}
+/**
+ * Plans one enrollment; if the planner throws on it (data it cannot handle), that enrollment
+ * fails alone: its step is recorded as failed with the reason (counted, shown in the summary)
+ * and it ends, exited with "failed: …", instead of crashing the tick and being claimed
+ * again after every lease.
+ */
+function planAlone(input) {
+    try {
+        return planEnrollment(input);
+    }
+    catch (error) {
+        const { stepId } = input.enrollment;
+        const reason = `the planner failed on this enrollment (${failureReason(error)})`;
+        return { decisions: [{ kind: 'fail', stepId, reason }], outcome: { kind: 'exit', reason: `failed: step "${stepId}": ${reason}` }, state: { ...input.enrollment } };
+    }
+}
+function toCommit(plan) {
+    const { state, outcome } = plan;
+    const status = outcome.kind === 'wait' ? 'active' : outcome.kind === 'finish' ? 'finished' : 'exited';
     return {
-        routing: ingestHeld ? [] : routing,
-        routedById: new Map(routing.map((r) => [r.compiled.id, r.compiled])),
-        plannable,
-        retired,
-        claimIds: [...new Set([...plannable.keys(), ...retired])],
-        missing: registration.missing.map((m) => ({ id: m.id, usersInside: m.usersInside })),
-        ingestHeld,
+        id: state.id,
+        status,
+        step_id: state.stepId,
+        previous_at: state.previousAt,
+        wait_started_at: state.waitStartedAt ?? null,
+        waiting_for: outcome.kind === 'wait' ? (outcome.waitingFor ?? null) : null,
+        due_at: outcome.kind === 'wait' && Number.isFinite(outcome.until) ? outcome.until : null,
+        scenario_hash: state.scenarioHash,
+        converted_at: plan.conversionAt ?? null,
+        exit_reason: outcome.kind === 'exit' ? outcome.reason : null,
     };
 }
 
-;// CONCATENATED MODULE: ./src/outbox-exits.ts
+;// CONCATENATED MODULE: ./src/tick-what-if.ts
 
 
-/** Scenario id to the event types its exit rules name (only scenarios that have any). */
-function exitTypesOf(scenarios) {
-    const types = {};
-    for (const c of scenarios) {
-        const names = [...new Set((c.scenario.exit ?? []).map((rule) => rule.event))];
-        if (names.length)
-            types[c.id] = names;
+
+/** What the events taken in would change, kept in memory. */
+class WhatIfState {
+    memory = new RoutingMemory();
+    /** Enrollments that would end (store ids and new ones' temporary ids). */
+    exited = new Set();
+    /** Store enrollments that would be due now: woken by an event, or re-keyed. */
+    dueNow = new Set();
+    /** New triggers of keyed enrollments whose key came again. */
+    triggers = new Map();
+    fresh = [];
+    /** Sends planned per user in this what-if (the frequency cap counts them, as commits would). */
+    sentInTick = new Map();
+    /** Enrollments planned, for the progress line. */
+    planned = 0;
+    take(routed) {
+        for (const x of routed.exit)
+            this.exited.add(x.enrollment_id);
+        for (const id of routed.wake)
+            this.dueNow.add(id);
+        for (const u of routed.update.values()) {
+            this.triggers.set(u.enrollment_id, u.trigger);
+            this.dueNow.add(u.enrollment_id);
+        }
+        for (const row of routed.enroll) {
+            if (row.status === 'exited')
+                continue;
+            const id = routed.tempIds.get(row);
+            this.fresh.push({
+                id,
+                userId: row.line_user_id,
+                scenarioId: row.scenario_id,
+                scenarioHash: row.scenario_hash,
+                enteredAt: row.entered_at,
+                trigger: row.trigger,
+                stepId: row.step_id,
+                previousAt: row.entered_at,
+                waitStartedAt: undefined,
+                converted: row.converted_at !== undefined,
+            });
+        }
     }
-    return types;
+    /** The enrollment as it would be after the events: its new trigger, if re-keyed. */
+    current(e) {
+        const trigger = this.triggers.get(e.id);
+        return trigger ? { ...e, trigger } : e;
+    }
+    get facts() {
+        return this.memory.facts;
+    }
 }
-/** The recipients an exit rule of their batch's scenario removes, with the reason. */
-function recipientsWhoLeft(events, batches, scenarios) {
-    const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenario_id)]));
-    const drops = new Map();
-    for (const e of events) {
-        const key = `${e.batchId}\u0000${e.userId}`;
-        if (drops.has(key))
-            continue;
-        const scenario = scenarioOf.get(e.batchId)?.scenario;
-        // With an enrollment key, the cancellation of another booking is not this one's exit.
-        const rule = scenario?.exit?.find((r) => r.event === e.type && matchesFilter(e.properties, r.where) && concernsKey(scenario.entry.key, e.enrollmentKey, e.properties));
-        if (rule)
-            drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
+async function whatIfTick(args) {
+    const state = new WhatIfState();
+    if (!args.ingestHeld)
+        await readEvents(args, state);
+    await planInMemory(args, state);
+    await planDue(args, state);
+}
+/** Every new event, page after page from a cursor, routed in memory. */
+async function readEvents(args, state) {
+    const { store, counts, options } = args;
+    let afterId;
+    for (;;) {
+        const page = await store.ingestPeek({ now: options.now(), limit: args.pageSize, afterId });
+        for (const [reason, n] of page.setAsideReasons)
+            counts.noteSetAside(reason, n);
+        counts.eventsWaitingLink += page.waitingLink;
+        if (page.events.length) {
+            state.take(args.route(page, state.memory));
+            options.progress?.('events (what-if)', counts.eventsTaken);
+        }
+        if (!page.more || page.lastId === undefined)
+            break;
+        afterId = page.lastId;
     }
-    return [...drops.values()];
+}
+/** The enrollments the events would make due now: new ones, woken ones, re-keyed ones. */
+async function planInMemory(args, state) {
+    const { store, options } = args;
+    const now = options.now();
+    const ids = [...state.dueNow].filter((id) => !state.exited.has(id) && !id.startsWith('new-'));
+    const fresh = state.fresh.filter((e) => !state.exited.has(e.id) && e.enteredAt <= now).map((e) => state.current(e));
+    for (let i = 0; i < Math.max(ids.length, fresh.length); i += args.pageSize) {
+        const chunk = fresh.slice(i, i + args.pageSize);
+        const read = await store.peekDue({
+            ...peekArgs(args, now),
+            ids: ids.slice(i, i + args.pageSize),
+            userIds: [...new Set(chunk.map((e) => e.userId))],
+            ...(chunk.length ? { since: Math.min(...chunk.map((e) => e.enteredAt)) } : {}),
+        });
+        plan(args, state, { ...read, enrollments: [...read.enrollments.map((e) => state.current(e)), ...chunk] }, now);
+    }
+}
+/** Every enrollment due in the store, page after page from a cursor. */
+async function planDue(args, state) {
+    const { store, options, counts } = args;
+    let after;
+    for (;;) {
+        if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
+            counts.heldBackByMaxMessages = true;
+            return;
+        }
+        const now = options.now();
+        const read = await store.peekDue({ ...peekArgs(args, now), limit: args.pageSize, after });
+        if (!read.last)
+            return;
+        after = read.last;
+        // Already planned above (woken, re-keyed), or ended by an event.
+        const enrollments = read.enrollments.filter((e) => !state.dueNow.has(e.id) && !state.exited.has(e.id));
+        plan(args, state, { ...read, enrollments }, now);
+        if (read.enrollments.length < args.pageSize)
+            return;
+    }
+}
+function peekArgs(args, now) {
+    const cap = args.ctx.cap;
+    return {
+        now,
+        limit: args.pageSize,
+        shardIndex: args.shardIndex,
+        shardCount: args.shardCount,
+        eventTypes: args.eventTypes,
+        capSince: cap ? localMidnight(now, cap.timezone) : undefined,
+        scenarioIds: args.ctx.sets.claimIds,
+    };
+}
+function plan(args, state, page, now) {
+    if (!page.enrollments.length)
+        return;
+    const { batches } = planPage(page, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
+    for (const b of batches)
+        args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
+    state.planned += page.enrollments.length;
+    args.options.progress?.('enrollments planned (what-if)', state.planned);
+}
+
+;// CONCATENATED MODULE: ./src/lease-keeper.ts
+class LeaseKeeper {
+    args;
+    enrollments = new Set();
+    batches = new Set();
+    timer;
+    renewing = Promise.resolve();
+    /** Renewals made (each renews every lease held at that moment). */
+    renewals = 0;
+    constructor(args) {
+        this.args = args;
+    }
+    holdEnrollments(ids) {
+        for (const id of ids)
+            this.enrollments.add(id);
+    }
+    releaseEnrollments(ids) {
+        for (const id of ids)
+            this.enrollments.delete(id);
+    }
+    holdBatches(ids) {
+        for (const id of ids)
+            this.batches.add(id);
+    }
+    releaseBatches(ids) {
+        for (const id of ids)
+            this.batches.delete(id);
+    }
+    start() {
+        const everyMs = this.args.everyMs ?? (this.args.leaseSeconds * 1000) / 3;
+        this.timer = setInterval(() => void this.renew(), everyMs);
+        // A renewal never keeps the process alive by itself.
+        this.timer.unref();
+        return this;
+    }
+    async stop() {
+        clearInterval(this.timer);
+        await this.renewing;
+    }
+    /**
+     * One renewal at a time. A failed one is not fatal: the next comes a third of a lease
+     * later, before the lease runs out.
+     */
+    renew() {
+        if (!this.enrollments.size && !this.batches.size)
+            return this.renewing;
+        const { store, owner, leaseSeconds, now } = this.args;
+        this.renewing = this.renewing
+            .then(() => store.renewLeases({ now: now(), owner, leaseSeconds, enrollmentIds: [...this.enrollments], batchIds: [...this.batches] }))
+            .then(() => this.renewals++)
+            .catch(() => { });
+        return this.renewing;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/store/schema-version.ts
@@ -81419,6 +82590,7 @@ async function assertSchemaCurrent(rpc) {
 
 
 
+/** Event types the planner may need for conditions, waits, exits and goals. */
 
 /** Event types the planner may need for conditions, waits, exits and goals. */
 function relevantEventTypes(scenarios) {
@@ -81446,23 +82618,32 @@ async function runTick(options) {
     const leaseSeconds = options.leaseSeconds ?? 300;
     const shardIndex = options.shardIndex ?? 0;
     const shardCount = options.shardCount ?? 1;
+    const whatIf = options.planOnly ?? false;
     const counts = new TickCounts();
     // A run limited to one scenario registers, plans and sends only that one; the others'
     // files still count as present (a file not here is missing, never "removed").
     const scenarios = scenariosToRegister(options.scenarios, options.onlyScenario);
     // Before anything is read or written: the database has the schema this release needs.
     await assertSchemaCurrent(store.rpc);
-    const run = await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: options.planOnly ?? false, trigger: options.trigger ?? 'schedule' });
+    // A what-if writes nothing at all, not even its runs row (the next tick's lateness counts real ticks only).
+    const run = whatIf ? undefined : await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: false, trigger: options.trigger ?? 'schedule' });
+    const previousRunAt = run?.previous_started_at ?? null;
+    const runId = run?.id ?? 'what-if';
     // 1. Scenarios: the definitions in force, and when each first ran.
-    const registered = await store.registerScenarios(options.now(), scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })), { dry: options.planOnly ?? false, present: options.scenarios.map((c) => c.id) });
+    const registered = await store.registerScenarios(options.now(), scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })), { dry: whatIf, present: options.scenarios.map((c) => c.id) });
     const activatedAt = new Map(registered.scenarios.map((s) => [s.id, Number(s.activated_at)]));
     const sets = tickScenarios({ registered: scenarios, registration: registered, onlyScenario: options.onlyScenario });
-    const routing = sets.routing;
-    const byId = sets.routedById;
-    const held = { missingScenarios: sets.missing, ingestHeld: options.planOnly ? undefined : sets.ingestHeld };
+    const held = { missingScenarios: sets.missing, ingestHeld: sets.ingestHeld };
+    const route = (page, memory) => routePage({ page, memory, routing: sets.routing, byId: sets.routedById, counts });
+    const ctx = { sets, activatedAt, previous: new Map(), linkSigner: options.linkSigner, cap: options.frequencyCap, counts };
+    const eventTypes = relevantEventTypes(scenarios);
+    if (whatIf) {
+        await whatIfTick({ options, store, counts, pageSize, shardIndex, shardCount, eventTypes, ctx, route, ingestHeld: sets.ingestHeld });
+        return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
+    }
     // 2. Ingest: a page of events at a time, routed in order.
     for (;;) {
-        if (options.planOnly || sets.ingestHeld)
+        if (sets.ingestHeld)
             break;
         const page = await store.ingestClaim({ now: options.now(), owner, limit: pageSize, leaseSeconds });
         for (const [reason, n] of page.setAsideReasons)
@@ -81474,98 +82655,23 @@ async function runTick(options) {
                 continue;
             break;
         }
-        const enrollmentsByUser = new Map();
-        for (const e of page.enrollments) {
-            const list = enrollmentsByUser.get(e.userId) ?? [];
-            list.push(e);
-            enrollmentsByUser.set(e.userId, list);
-        }
-        const enroll = [];
-        const pendingById = new Map();
-        // The last trigger of a key wins: one update per enrollment.
-        const updates = new Map();
-        const exit = [];
-        const wake = [];
-        const setAside = [];
-        // Each event is routed with its user as of that event, as if events came one at a time:
-        // a user's facts start from before their first change in this page and follow each
-        // change. (With the page's final facts, a follow and a later unfollow in one page
-        // enrolled no one, and in two pages enrolled then exited: where a page split decided.)
-        const asOf = new Map();
-        for (const e of page.events)
-            if (e.factsBefore && !asOf.has(e.userId))
-                asOf.set(e.userId, e.factsBefore);
-        for (const event of page.events) {
-            if (event.factsAfter)
-                asOf.set(event.userId, event.factsAfter);
-            const user = asOf.get(event.userId) ?? factsOf(page.users, event.userId);
-            const mine = enrollmentsByUser.get(event.userId) ?? [];
-            let routed;
-            try {
-                routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
-            }
-            catch (error) {
-                // One event routing cannot handle (a property it cannot compare) stops only itself.
-                setAside.push({ id: event.id, reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one` });
-                continue;
-            }
-            for (const x of routed.exit) {
-                const summary = mine.find((e) => e.id === x.enrollmentId);
-                if (summary)
-                    summary.status = 'exited';
-                const pending = pendingById.get(x.enrollmentId);
-                const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
-                if (pending)
-                    Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
-                else
-                    exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
-                counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'exited');
-                if (x.convertedAt !== undefined)
-                    counts.add(summary?.scenarioId ?? pending?.scenario_id ?? '?', undefined, 'conversions');
-            }
-            wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
-            for (const u of routed.update) {
-                const pending = pendingById.get(u.enrollmentId);
-                if (pending)
-                    Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
-                else
-                    updates.set(u.enrollmentId, { enrollment_id: u.enrollmentId, trigger: u.trigger, trigger_event_id: event.id });
-            }
-            for (const n of routed.enroll) {
-                const compiled = byId.get(n.scenarioId);
-                const tempId = `new-${(0,external_node_crypto_.randomUUID)()}`;
-                const row = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash, enrollment_key: n.key ?? null };
-                enroll.push(row);
-                pendingById.set(tempId, row);
-                // Later events of this page see it (an exit in the same page ends it).
-                mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
-                enrollmentsByUser.set(event.userId, mine);
-                counts.add(n.scenarioId, undefined, 'enrolled');
-            }
-        }
-        const asideIds = new Set(setAside.map((x) => x.id));
-        const done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
-        await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, update: [...updates.values()], setAside });
-        for (const x of setAside)
-            counts.noteSetAside(x.reason);
-        counts.eventsTaken += done.length;
+        const routed = route(page, new RoutingMemory());
+        const { enroll, exit, wake, setAside, done } = routed;
+        await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, update: [...routed.update.values()], setAside });
         options.progress?.('events', counts.eventsTaken);
         if (!page.more)
             break;
     }
     if (options.stopAfter === 'ingest')
-        return { counts, attention: emptyAttention(), previousRunAt: run.previous_started_at, runId: run.id, ...held };
+        return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
     // Batches planned from here on know all this tick took in; older ones are checked before sending.
     const planningFrom = options.now();
     // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
-    const eventTypes = relevantEventTypes(scenarios);
-    const previous = new Map();
-    const cap = options.frequencyCap;
     let planned = 0;
     // Lanes: pages claimed and committed side by side over separate connections. Each lane
     // takes its own share of users (a finer shard of this tick's shard), so a user's pages
     // stay in order in one lane and the frequency cap sees every earlier page's sends.
-    const lanes = options.planOnly ? 1 : Math.max(1, Math.min(8, options.lanes ?? store.lanes));
+    const lanes = Math.max(1, Math.min(8, options.lanes ?? store.lanes));
     const planLane = async (laneShardIndex, laneShardCount) => {
         for (;;) {
             if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
@@ -81573,78 +82679,15 @@ async function runTick(options) {
                 break;
             }
             const now = options.now();
-            const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince: cap ? localMidnight(now, cap.timezone) : undefined, scenarioIds: sets.claimIds });
+            const capSince = ctx.cap ? localMidnight(now, ctx.cap.timezone) : undefined;
+            const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince, scenarioIds: sets.claimIds });
             if (!page.enrollments.length)
                 break;
-            for (const d of page.previousDefinitions) {
-                if (!previous.has(d.hash))
-                    previous.set(d.hash, compileScenario(d.definition));
-            }
-            // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
-            const planned_ = [];
-            const plans = [];
-            for (const enrollment of page.enrollments) {
-                const compiled = sets.plannable.get(enrollment.scenarioId);
-                if (sets.retired.has(enrollment.scenarioId)) {
-                    // Retired on purpose: its users leave, and receive nothing more from it.
-                    plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: RETIRED_REASON });
-                    counts.add(enrollment.scenarioId, undefined, 'exited');
-                    continue;
-                }
-                // Not claimed for a scenario this tick does not plan; were it, it stays leased and
-                // unchanged (held) until the lease runs out: a missing file never ends anyone.
-                if (!compiled)
-                    continue;
-                const runtime = { compiled, activatedAt: activatedAt.get(compiled.id), previous, linkSigner: options.linkSigner };
-                const user = factsOf(page.users, enrollment.userId);
-                planned_.push({ enrollment, compiled, plan: planAlone({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
-            }
-            const capped = cap ? applyFrequencyCap(planned_, cap, new Map(), page.sentCounts) : new Set();
-            const skipped = [];
-            const sends = [];
-            for (const { enrollment, compiled, plan } of planned_) {
-                if (capped.has(enrollment.id)) {
-                    // Deferred, never dropped: the same plan is made again tomorrow, with the same moments,
-                    // from the scenario's opening (a step sent at any hour, like a welcome, not at midnight).
-                    plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: applyWindow(nextLocalMidnight(now, cap.timezone), compiled.scenario.sendWindow, userTimeZone(factsOf(page.users, enrollment.userId), compiled.timezone)), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
-                    for (const d of plan.decisions)
-                        if (d.kind === 'send')
-                            counts.add(compiled.id, d.stepId, 'capped');
-                    continue;
-                }
-                plans.push(toCommit(plan));
-                if (plan.conversionAt !== undefined)
-                    counts.add(compiled.id, undefined, 'conversions');
-                if (plan.outcome.kind === 'exit')
-                    counts.add(compiled.id, undefined, 'exited');
-                if (plan.outcome.kind === 'finish')
-                    counts.add(compiled.id, undefined, 'finished');
-                for (const d of plan.decisions) {
-                    if (d.kind === 'send') {
-                        sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
-                        counts.recipientsPlanned++;
-                    }
-                    else if (d.kind === 'expire' || d.kind === 'fail') {
-                        skipped.push({ enrollment_id: enrollment.id, scenario_id: compiled.id, step_id: d.stepId, line_user_id: enrollment.userId, kind: d.kind, due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt, reason: d.reason });
-                        counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
-                        if (d.kind === 'fail')
-                            counts.noteFailure(compiled.id, d.stepId, d.reason);
-                    }
-                    else {
-                        counts.add(compiled.id, d.stepId, 'branched');
-                    }
-                }
-            }
-            const batches = toBatches(sends);
-            if (options.planOnly) {
-                for (const b of batches)
-                    counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
-                await store.release(owner, page.enrollments.map((e) => e.id));
-                planned += page.enrollments.length;
-                // Released rows are due again: one page is what a plan-only run can show without looping.
-                break;
-            }
+            const claimedIds = page.enrollments.map((e) => e.id);
+            leases.holdEnrollments(claimedIds);
+            const { plans, skipped, batches } = planPage(page, now, ctx);
             const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
+            leases.releaseEnrollments(claimedIds);
             counts.lostLeases += committed.lost;
             planned += page.enrollments.length;
             options.progress?.('enrollments planned', planned);
@@ -81652,35 +82695,22 @@ async function runTick(options) {
                 break;
         }
     };
-    await Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
-    if (options.stopAfter === 'commit' || options.planOnly) {
-        const attention = options.planOnly ? await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: 'plan only' }) : emptyAttention();
-        return { counts, attention, previousRunAt: run.previous_started_at, runId: run.id, ...held };
+    // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
+    const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
+    const lanesDone = Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
+    await lanesDone.catch(async (error) => {
+        await leases.stop();
+        throw error;
+    });
+    if (options.stopAfter === 'commit') {
+        await leases.stop();
+        return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
     }
     // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-    const stoppedBy = await sendOutbox({ store, sender, owner, now: options.now, counts, leaseSeconds, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
-    const attention = await store.runFinish({ now: options.now(), id: run.id, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
-    return { counts, attention, previousRunAt: run.previous_started_at, stoppedBy, runId: run.id, ...held };
-}
-/**
- * Plans one enrollment; if the planner throws on it (data it cannot handle), that enrollment
- * fails alone: its step is recorded as failed with the reason (counted, shown in the summary)
- * and it ends, exited with "failed: …", instead of crashing the tick and being claimed
- * again after every lease.
- */
-function planAlone(input) {
-    try {
-        return planEnrollment(input);
-    }
-    catch (error) {
-        const { stepId } = input.enrollment;
-        const reason = `the planner failed on this enrollment (${failureReason(error)})`;
-        return { decisions: [{ kind: 'fail', stepId, reason }], outcome: { kind: 'exit', reason: `failed: step "${stepId}": ${reason}` }, state: { ...input.enrollment } };
-    }
-}
-/** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */
-function factsOf(users, userId) {
-    return users.get(userId) ?? { userId, following: true, attributes: {}, answers: {} };
+    const outbox = new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
+    const stoppedBy = await outbox.run().finally(() => leases.stop());
+    const attention = await store.runFinish({ now: options.now(), id: runId, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
+    return { counts, attention, previousRunAt, stoppedBy, runId, ...held };
 }
 function localMidnight(now, tz) {
     return atLocalTime(now, 0, 0, tz);
@@ -81711,22 +82741,6 @@ function applyFrequencyCap(plans, cap, sentInTick, sentBefore) {
 }
 function emptyAttention() {
     return { needs_review: 0, set_aside_recent: 0, waiting_link: 0, pending_batches: 0 };
-}
-function toCommit(plan) {
-    const { state, outcome } = plan;
-    const status = outcome.kind === 'wait' ? 'active' : outcome.kind === 'finish' ? 'finished' : 'exited';
-    return {
-        id: state.id,
-        status,
-        step_id: state.stepId,
-        previous_at: state.previousAt,
-        wait_started_at: state.waitStartedAt ?? null,
-        waiting_for: outcome.kind === 'wait' ? (outcome.waitingFor ?? null) : null,
-        due_at: outcome.kind === 'wait' && Number.isFinite(outcome.until) ? outcome.until : null,
-        scenario_hash: state.scenarioHash,
-        converted_at: plan.conversionAt ?? null,
-        exit_reason: outcome.kind === 'exit' ? outcome.reason : null,
-    };
 }
 /**
  * Groups sends into LINE requests: identical messages of one step go together by
@@ -81764,127 +82778,6 @@ function toBatches(sends) {
         if (b.members.length === 1)
             b.kind = 'push';
     return batches;
-}
-async function sendOutbox(args) {
-    const { store, sender, owner, counts } = args;
-    const exitTypes = exitTypesOf(args.scenarios.values());
-    // The quota guard: never start a batch that would eat into the reserve.
-    const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
-    let allowance = quota && quota.limit !== null ? quota.limit - quota.used - args.quotaReserve : Infinity;
-    if (quota)
-        counts.quota = { limit: quota.limit, usedBefore: quota.used };
-    // Batches this tick already tried are not claimed again in it: a deferred one waits.
-    const triedSince = args.now();
-    let stop;
-    // A pipeline, so that requests stay in flight without pause: the next page of batches
-    // is claimed while the last ones of this page are still being sent, and answers are
-    // recorded in the background. (Sending a page, waiting for its slowest answer, then
-    // recording and claiming would idle the connection for a round trip per page: over the
-    // ~100 ms between a runner and LINE that is half the rate.) A crash before an answer is
-    // recorded leaves the batch marked as attempted, so the next tick resends it with the
-    // same retry key and LINE answers 409.
-    const pageSize = 200;
-    const queue = [];
-    let head = 0;
-    let exhausted = false;
-    let claiming;
-    const claim = () => (claiming ??= store
-        .claimBatches({ now: args.now(), owner, limit: pageSize, leaseSeconds: args.leaseSeconds, triedSince, scenarioIds: args.scenarioIds, exitTypes, checkedBefore: args.checkedBefore })
-        .then(async (claimed) => {
-        counts.needsReview += claimed.needs_review;
-        // (A page whose every batch was skipped, everyone having left, is not the last one.)
-        if (!claimed.batches.length && !claimed.skipped.length)
-            exhausted = true;
-        // Recipients who left (an exit, an unfollow) after the batch was planned are not sent it.
-        const skipped = [...claimed.skipped];
-        let batches = claimed.batches;
-        const drops = recipientsWhoLeft(claimed.exitEvents, batches, args.scenarios);
-        if (drops.length) {
-            const dropped = await store.dropRecipients({ now: args.now(), owner, drops });
-            skipped.push(...dropped.skipped);
-            const changed = new Map(dropped.batches.map((b) => [b.id, b]));
-            batches = batches.flatMap((b) => {
-                const c = changed.get(b.id);
-                if (!c)
-                    return [b];
-                return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind }] : [];
-            });
-        }
-        for (const s of skipped)
-            counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
-        queue.push(...batches);
-    })
-        .finally(() => (claiming = undefined)));
-    let results = [];
-    let recording = Promise.resolve();
-    const record = () => {
-        if (!results.length)
-            return recording;
-        const chunk = results;
-        results = [];
-        // One write at a time, in order; a failed write fails the tick (after the others).
-        recording = recording.then(() => store.recordResults({ now: args.now(), owner, results: chunk }));
-        return recording;
-    };
-    /** Not sent in this tick: left pending for the next one, with why. */
-    const giveBack = (batch, message) => {
-        results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
-        counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
-    };
-    const concurrency = Math.max(1, sender.concurrency ?? 1);
-    const worker = async () => {
-        for (;;) {
-            // Claim the next page once half of this one has started (an error here is met again
-            // by the worker that next waits for a claim).
-            if (!exhausted && !stop && queue.length - head <= pageSize / 2)
-                void claim().catch(() => { });
-            if (head >= queue.length) {
-                if (exhausted || stop)
-                    return;
-                await claim();
-                continue;
-            }
-            const batch = queue[head++];
-            if (head >= 1000) {
-                // Let what was sent be collected.
-                queue.splice(0, head);
-                head = 0;
-            }
-            const held = stop ? `not sent: ${stop}` : batch.recipients.length > allowance ? 'held back: it would cross the quota reserve' : undefined;
-            if (held) {
-                giveBack(batch, held);
-                if (!stop)
-                    counts.heldBackByQuota += batch.recipients.length;
-                continue;
-            }
-            allowance -= batch.recipients.length;
-            const report = await sender.send(batch);
-            results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
-            const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-            counts.add(batch.scenario_id, batch.step_id, what, batch.recipients.length);
-            if (report.outcome !== 'sent')
-                allowance += batch.recipients.length;
-            if (report.outcome === 'failed' && report.error)
-                counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
-            if (report.outcome === 'uncertain')
-                counts.uncertain += 1;
-            if (report.stop)
-                stop = report.stop;
-            if (results.length >= pageSize)
-                void record().catch(() => { });
-        }
-    };
-    const workers = await Promise.allSettled(Array.from({ length: concurrency }, worker));
-    await claiming?.catch(() => { });
-    // Batches claimed but not started (a stop, or a worker that failed): given back as
-    // deferred, for the next tick.
-    for (const batch of queue.slice(head))
-        giveBack(batch, stop ? `not sent: ${stop}` : 'not sent: the tick failed');
-    await record();
-    const failed = workers.find((w) => w.status === 'rejected');
-    if (failed)
-        throw failed.reason;
-    return stop;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -81977,8 +82870,314 @@ function tickSummary(result, ctx) {
     return `${out.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/report/period-report.ts
+// The report of a period: its bounds checked, the engine's counts fetched page by page
+// (lsd_report), and shaped into funnels: per scenario the message steps in order, each
+// with what was sent, LINE's open and click rates, and how many dropped off since the bar
+// before. Counts only: nothing here holds a user id or a message text.
+
+
+/** LINE gives statistics per unit for a start day and up to 30 days after it (UTC+9). */
+const MAX_PERIOD_DAYS = 30;
+/** The zone of dates given without one, and of LINE's statistics days. */
+const REPORT_ZONE = 'Asia/Tokyo';
+/** Bad report input (a period, a scenario id): the message says what to write instead. */
+class period_report_ReportInputError extends Error {
+}
+const fmtDay = (ms, tz) => formatLocal(ms, tz).slice(0, 10);
+/** The last 7 and the last 30 days up to now. */
+function defaultPeriods(now) {
+    return [
+        { from: now - 7 * DAY, to: now, label: 'last 7 days' },
+        { from: now - MAX_PERIOD_DAYS * DAY, to: now, label: `last ${MAX_PERIOD_DAYS} days` },
+    ];
+}
+/** "2026-11-16" (a whole day in Asia/Tokyo), "2026-11-16T09:00+09:00", or epoch ms. */
+function parseBound(text, name, end) {
+    const v = text.trim();
+    const parsed = /^\d{10,}$/.test(v) ? { at: Number(v) } : parseTriggerDate(v, REPORT_ZONE);
+    if ('problem' in parsed) {
+        throw new period_report_ReportInputError(`${name} "${v}" is not a date: ${parsed.problem}; write 2026-11-16 (a day in ${REPORT_ZONE}), 2026-11-16T09:00:00+09:00 or epoch milliseconds`);
+    }
+    // A day alone as the end means the whole of that day.
+    return end && /^\d{4}-\d{2}-\d{2}$/.test(v) ? addLocalDays(parsed.at, 1, REPORT_ZONE) : parsed.at;
+}
+/** The UTC+9 calendar days from..to-1ms span, counted as LINE counts them (a day and 30 after it). */
+function lineDaysApart(from, to) {
+    const a = localParts(from, REPORT_ZONE);
+    const b = localParts(to - 1, REPORT_ZONE);
+    return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / DAY);
+}
+/** Checks a period: from before to, at most what LINE gives statistics for. */
+function checkPeriod(from, to, label) {
+    const shown = `${formatLocal(from, REPORT_ZONE)} → ${formatLocal(to, REPORT_ZONE)} (${REPORT_ZONE})`;
+    if (!(from < to))
+        throw new period_report_ReportInputError(`the period ${shown} is empty: from must be before to`);
+    const apart = lineDaysApart(from, to);
+    if (apart > MAX_PERIOD_DAYS) {
+        throw new period_report_ReportInputError(`the period ${shown} spans ${apart + 1} days: LINE gives statistics per unit for at most ${MAX_PERIOD_DAYS + 1} ` +
+            `(a start day and ${MAX_PERIOD_DAYS} days after it, in UTC+9); report a shorter period, e.g. one month at a time`);
+    }
+    return { from, to, label };
+}
+/** The period of --from / --to (either may be left out: to defaults to now, from to 7 days before to). */
+function periodFromText(fromText, toText, now) {
+    const to = toText ? parseBound(toText, 'to', true) : now;
+    const from = fromText ? parseBound(fromText, 'from', false) : to - 7 * DAY;
+    return checkPeriod(from, to, `${fmtDay(from, REPORT_ZONE)} → ${fmtDay(to - 1, REPORT_ZONE)}`);
+}
+/** Opens (or clicks) per recipient over the days whose figures LINE gave. */
+function rateOf(units, kind) {
+    if (!units.length)
+        return { value: null, note: 'nothing sent' };
+    const fetched = units.reduce((n, u) => n + u.daysFetched, 0);
+    if (!fetched)
+        return { value: null, note: 'not read from LINE yet' };
+    const base = units.reduce((n, u) => n + ((kind === 'open' ? u.sentWithOpens : u.sentWithClicks) ?? 0), 0);
+    const count = units.reduce((n, u) => n + ((kind === 'open' ? u.uniqueImpression : u.uniqueClick) ?? 0), 0);
+    if (!base)
+        return { value: null, note: 'LINE hides counts under 20' };
+    const daysSent = units.reduce((n, u) => n + u.daysSent, 0);
+    const sent = units.reduce((n, u) => n + u.sent, 0);
+    const note = base < sent ? `over ${base} of ${sent} sent (${daysSent - fetched} day(s) not read yet, or under 20)` : undefined;
+    return { value: count / base, ...(note ? { note } : {}) };
+}
+/** Every day of the period in the zone, with the scenario's counts (zero where none). */
+function fillDays(days, period, tz) {
+    const byDay = new Map(days.map((d) => [d.day, d]));
+    const out = [];
+    const first = localParts(period.from, tz);
+    for (let i = 0;; i++) {
+        const start = localToInstant(tz, first.year, first.month, first.day + i, 0, 0);
+        if (start >= period.to)
+            break;
+        const day = fmtDay(start, tz);
+        out.push(byDay.get(day) ?? { day, sent: 0, conversions: 0 });
+        if (i > 400)
+            break;
+    }
+    return out;
+}
+function shapeScenario(s, period) {
+    const messages = s.steps.filter((st) => st.type === 'message' || (!st.inDefinition && st.sent > 0));
+    const funnel = [];
+    let before = s.entered;
+    for (const st of messages) {
+        funnel.push({
+            ...st,
+            openRate: rateOf(st.units, 'open'),
+            clickRate: rateOf(st.units, 'click'),
+            dropOff: before > 0 ? Math.max(0, (before - st.sent) / before) : null,
+        });
+        before = st.sent;
+    }
+    return {
+        ...s,
+        conversionRate: s.entered > 0 ? s.goalReached / s.entered : null,
+        funnel,
+        days: fillDays(s.days, period, s.timezone),
+    };
+}
+function shapeReport(period, scenarios) {
+    const shaped = scenarios.map((s) => shapeScenario(s, period));
+    const days = new Map();
+    for (const s of shaped) {
+        for (const d of s.days) {
+            const total = days.get(d.day) ?? { day: d.day, sent: 0, conversions: 0 };
+            total.sent += d.sent;
+            total.conversions += d.conversions;
+            days.set(d.day, total);
+        }
+    }
+    const add = (f) => shaped.reduce((n, s) => n + f(s), 0);
+    return {
+        period,
+        scenarios: shaped,
+        totals: {
+            entered: add((s) => s.entered),
+            sent: add((s) => s.steps.reduce((n, st) => n + st.sent, 0)),
+            goalReached: add((s) => s.goalReached),
+            conversions: add((s) => s.conversions),
+            exited: add((s) => s.exited),
+        },
+        days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)),
+    };
+}
+/** The engine's counts for the period, every page, shaped; an unknown scenario id is refused. */
+async function fetchPeriodReport(store, period, options = {}) {
+    const scenarios = [];
+    let after;
+    for (;;) {
+        const page = await store.reportPage({
+            from: period.from,
+            to: period.to,
+            scenarioId: options.scenarioId,
+            after,
+            limit: options.pageSize ?? 50,
+        });
+        if (page.unknownScenario) {
+            const known = page.known.length
+                ? `the database knows ${page.known.join(', ')}`
+                : 'the database has no scenario yet (run a tick first)';
+            throw new period_report_ReportInputError(`there is no scenario "${options.scenarioId}": ${known}`);
+        }
+        scenarios.push(...page.scenarios);
+        if (!page.next)
+            break;
+        after = page.next;
+    }
+    return shapeReport(period, scenarios);
+}
+
+;// CONCATENATED MODULE: ./src/report/report-markdown.ts
+const count = (n) => n.toLocaleString('en');
+const percent = (share) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
+const rateText = (r) => (r.value === null ? '—' : `${percent(r.value)}${r.note ? '*' : ''}`);
+/** A table cell: no pipe or line break from a name breaks the table. */
+const cell = (text) => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+/** A Mermaid string in double quotes. */
+const quoted = (text) => `"${text.replace(/"/g, "'").replace(/[\r\n]+/g, ' ')}"`;
+function niceMax(values) {
+    const max = Math.max(1, ...values);
+    const step = 10 ** Math.floor(Math.log10(max));
+    return Math.ceil(max / step) * step;
+}
+/** The funnel of one scenario: a bar per message step, sent in the period. */
+function funnelChart(s) {
+    const bars = s.funnel.map((f) => f.sent);
+    return [
+        '```mermaid',
+        'xychart-beta',
+        `  title ${quoted(`${s.id}: sent per step (entered ${count(s.entered)})`)}`,
+        `  x-axis [${s.funnel.map((f) => quoted(f.id)).join(', ')}]`,
+        `  y-axis "recipients" 0 --> ${niceMax(bars)}`,
+        `  bar [${bars.join(', ')}]`,
+        '```',
+    ].join('\n');
+}
+/** Sends (bars) and conversions (line) per day. */
+function daysChart(days, title) {
+    return [
+        '```mermaid',
+        'xychart-beta',
+        `  title ${quoted(title)}`,
+        `  x-axis [${days.map((d) => quoted(d.day.slice(5))).join(', ')}]`,
+        `  y-axis "per day" 0 --> ${niceMax(days.flatMap((d) => [d.sent, d.conversions]))}`,
+        `  bar [${days.map((d) => d.sent).join(', ')}]`,
+        `  line [${days.map((d) => d.conversions).join(', ')}]`,
+        '```',
+    ].join('\n');
+}
+function stepRow(f) {
+    const id = f.inDefinition ? f.id : `${f.id} (removed)`;
+    const cells = [
+        id,
+        count(f.sent),
+        rateText(f.openRate),
+        rateText(f.clickRate),
+        percent(f.dropOff),
+        count(f.expired),
+        count(f.failed),
+        count(f.exited),
+        count(f.waiting),
+    ];
+    return `| ${cells.map(cell).join(' | ')} |`;
+}
+function scenarioSection(s) {
+    const title = s.name ? `${s.name} (\`${s.id}\`)` : `\`${s.id}\``;
+    const reached = `reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)})`;
+    const goal = s.goal
+        ? `goal (${s.goal}) ${reached}; ${count(s.conversions)} goal(s) reached in the period`
+        : 'no goal';
+    const exits = s.exits.length ? `: ${s.exits.map((x) => `${x.reason} ${count(x.count)}`).join(', ')}` : '';
+    const out = [`### ${title}${s.status !== 'active' ? ` · ${s.status}` : ''}`, ''];
+    const figures = [
+        `Entered ${count(s.entered)}`,
+        goal,
+        `waiting now ${count(s.waiting)}`,
+        `finished ${count(s.finished)}`,
+    ];
+    out.push(`${figures.join(' · ')} · left ${count(s.exited)}${exits}`);
+    if (!s.funnel.length)
+        return [...out, '', 'No message steps.'];
+    out.push('', funnelChart(s), '');
+    out.push('| step | sent | opened | clicked | drop-off | expired | failed | left here | waiting now |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const f of s.funnel)
+        out.push(stepRow(f));
+    const others = s.steps.filter((st) => st.type !== 'message' && st.inDefinition && (st.waiting || st.exited));
+    const other = (st) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`;
+    if (others.length)
+        out.push('', `Waiting or leaving at other steps: ${others.map(other).join('; ')}.`);
+    const review = s.funnel.filter((f) => f.needsReview).map((f) => `${f.id} ${count(f.needsReview)}`);
+    if (review.length) {
+        out.push('', `⚠️ Needs review: ${review.join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
+    }
+    return out;
+}
+function periodSection(r) {
+    const t = r.totals;
+    const out = [`## ${r.period.label[0].toUpperCase()}${r.period.label.slice(1)}`, ''];
+    const rate = t.entered ? ` (${percent(t.goalReached / t.entered)} of entered)` : '';
+    const figures = [
+        `Entered ${count(t.entered)}`,
+        `sent ${count(t.sent)}`,
+        `goal reached ${count(t.goalReached)}${rate}`,
+    ];
+    out.push(`${figures.join(' · ')} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
+    if (!r.scenarios.length)
+        return [...out, '', 'No scenario has run yet.'];
+    for (const s of r.scenarios)
+        out.push('', ...scenarioSection(s));
+    return out;
+}
+/** The whole report: each period, then the days of the longest one. */
+function reportMarkdown(reports, meta) {
+    const out = ['# LINE step delivery: report', ''];
+    out.push(`Made ${new Date(meta.now).toISOString()} · state: ${meta.store}`);
+    for (const n of meta.notes)
+        out.push('', n);
+    for (const r of reports)
+        out.push('', ...periodSection(r));
+    const longest = [...reports].sort((a, b) => b.period.to - b.period.from - (a.period.to - a.period.from))[0];
+    if (longest && longest.days.length) {
+        out.push('', `## Sends and goals reached per day (${longest.period.label})`, '', daysChart(longest.days, 'sent (bars) and goals reached (line) per day'));
+    }
+    out.push('', HOW_TO_READ);
+    return `${out.join('\n')}\n`;
+}
+/** A few lines for the foot of a tick's summary: each scenario's funnel over the period. */
+function shortFunnelMarkdown(r) {
+    const lines = [`### Funnels, ${r.period.label}`, ''];
+    for (const s of r.scenarios) {
+        if (!s.funnel.length)
+            continue;
+        const steps = s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ');
+        lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${steps}; goal ${percent(s.conversionRate)}`);
+    }
+    return `${lines.join('\n')}\n`;
+}
+const HOW_TO_READ = `<details><summary>How to read this report</summary>
+
+- **entered**: enrollments that started in the period. **goal reached**: of those, how many reached the
+  scenario's goal within its window; the conversion rate is goal reached ÷ entered. **goals reached in the
+  period** counts goals by the day they were reached, whoever entered when.
+- **sent**: recipients of the step's LINE requests accepted in the period. **opened** / **clicked**: LINE's
+  statistics for the step's aggregation unit (users who opened the message / opened a URL in it), divided by
+  the recipients of the days LINE gave figures for; LINE hides counts under 20, publishes them with a delay,
+  and a \\* marks a rate over part of the sends.
+- **drop-off**: the share of the bar before (for the first step, of those who entered) that did not get this
+  step. A branch splits users between steps, so compare steps of one arm.
+- **expired**: steps skipped because they could no longer go out on time. **failed**: LINE refused the
+  request, or the message could not be made. **left here**: enrollments that ended in the period while at this
+  step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**:
+  enrollments at this step at the time of the report.
+</details>`;
+
 ;// CONCATENATED MODULE: ./src/commands/tick-command.ts
 // run: one tick with the configured store and sender, shared by the action and the CLI.
+
+
+
 
 
 
@@ -82014,11 +83213,30 @@ async function tickCommand(options) {
             progress: options.progress,
             pageSize: options.planOnly ? 5000 : 500,
         });
-        const summary = tickSummary(result, { now: options.now(), store: store.label, sender: sender.label, planOnly: options.planOnly, intervalMinutes: options.intervalMinutes ?? 5 });
+        let summary = tickSummary(result, { now: options.now(), store: store.label, sender: sender.label, planOnly: options.planOnly, intervalMinutes: options.intervalMinutes ?? 5 });
+        // Once a day (the first tick after midnight in Tokyo, shard 0), the week's funnels at the
+        // foot: the report costs about a second on a large database, too much for every tick.
+        if (!options.planOnly && (options.shardIndex ?? 0) === 0 && firstTickOfDay(result.previousRunAt, options.now())) {
+            summary += await weekFunnels(store, options.now());
+        }
         return { result, summary };
     }
     finally {
         await store.close();
+    }
+}
+const FUNNEL_ZONE = 'Asia/Tokyo';
+/** True when no tick ran yet today (local day in Tokyo, the report's zone). */
+function firstTickOfDay(previousRunAt, now) {
+    return previousRunAt === null || previousRunAt < atLocalTime(now, 0, 0, FUNNEL_ZONE);
+}
+async function weekFunnels(store, now) {
+    try {
+        const [week] = defaultPeriods(now);
+        return `\n${shortFunnelMarkdown(await fetchPeriodReport(store, week))}`;
+    }
+    catch (error) {
+        return `\n> The week's funnels could not be read (${error instanceof Error ? error.name : 'error'}); \`mode: report\` shows them.\n`;
     }
 }
 
@@ -87157,12 +88375,12 @@ function alertMarker(target) {
 function alertTitle(target) {
     return `LINE step delivery needs a person${shardText(target) ? ` (${shardText(target).trim()})` : ''}`;
 }
-const LINE_USER_ID = /U[0-9a-f]{32}/g;
+const alert_issue_LINE_USER_ID = /U[0-9a-f]{32}/g;
 /** A reason may quote an error from elsewhere (a database, say): LINE user ids are blanked out. */
 function redact(text) {
-    return text.replace(LINE_USER_ID, 'U…');
+    return text.replace(alert_issue_LINE_USER_ID, 'U…');
 }
-function cell(text) {
+function alert_issue_cell(text) {
     return redact(text).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').slice(0, 500);
 }
 function reasonItem(reason) {
@@ -87184,7 +88402,7 @@ function alertIssueBody(report, target, at) {
     if (report.failures.length) {
         out.push('', '## Failed messages', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
         for (const f of report.failures) {
-            out.push(`| ${cell(f.scenarioId)} | ${cell(f.stepId)} | ${f.count} | ${cell(f.reason)} |`);
+            out.push(`| ${alert_issue_cell(f.scenarioId)} | ${alert_issue_cell(f.stepId)} | ${f.count} | ${alert_issue_cell(f.reason)} |`);
         }
     }
     out.push('', '<sub>Opened and closed by line-step-delivery (input `alert-issue`). Counts and ids only: no LINE user id or message text.</sub>');
@@ -87374,165 +88592,6 @@ async function alertIssueAfterTick(tick, ctx = github_context) {
         const hint = statusOf(error) === 403 ? ' Grant `issues: write` in the workflow.' : '';
         warning(`The alert issue could not be updated (${reason(error)}).${hint}`);
     }
-}
-
-;// CONCATENATED MODULE: ./src/report/period-report.ts
-// The report of a period: its bounds checked, the engine's counts fetched page by page
-// (lsd_report), and shaped into funnels: per scenario the message steps in order, each
-// with what was sent, LINE's open and click rates, and how many dropped off since the bar
-// before. Counts only: nothing here holds a user id or a message text.
-
-
-/** LINE gives statistics per unit for a start day and up to 30 days after it (UTC+9). */
-const MAX_PERIOD_DAYS = 30;
-/** The zone of dates given without one, and of LINE's statistics days. */
-const REPORT_ZONE = 'Asia/Tokyo';
-/** Bad report input (a period, a scenario id): the message says what to write instead. */
-class period_report_ReportInputError extends Error {
-}
-const fmtDay = (ms, tz) => formatLocal(ms, tz).slice(0, 10);
-/** The last 7 and the last 30 days up to now. */
-function defaultPeriods(now) {
-    return [
-        { from: now - 7 * DAY, to: now, label: 'last 7 days' },
-        { from: now - MAX_PERIOD_DAYS * DAY, to: now, label: `last ${MAX_PERIOD_DAYS} days` },
-    ];
-}
-/** "2026-11-16" (a whole day in Asia/Tokyo), "2026-11-16T09:00+09:00", or epoch ms. */
-function parseBound(text, name, end) {
-    const v = text.trim();
-    const parsed = /^\d{10,}$/.test(v) ? { at: Number(v) } : parseTriggerDate(v, REPORT_ZONE);
-    if ('problem' in parsed) {
-        throw new period_report_ReportInputError(`${name} "${v}" is not a date: ${parsed.problem}; write 2026-11-16 (a day in ${REPORT_ZONE}), 2026-11-16T09:00:00+09:00 or epoch milliseconds`);
-    }
-    // A day alone as the end means the whole of that day.
-    return end && /^\d{4}-\d{2}-\d{2}$/.test(v) ? addLocalDays(parsed.at, 1, REPORT_ZONE) : parsed.at;
-}
-/** The UTC+9 calendar days from..to-1ms span, counted as LINE counts them (a day and 30 after it). */
-function lineDaysApart(from, to) {
-    const a = localParts(from, REPORT_ZONE);
-    const b = localParts(to - 1, REPORT_ZONE);
-    return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / DAY);
-}
-/** Checks a period: from before to, at most what LINE gives statistics for. */
-function checkPeriod(from, to, label) {
-    const shown = `${formatLocal(from, REPORT_ZONE)} → ${formatLocal(to, REPORT_ZONE)} (${REPORT_ZONE})`;
-    if (!(from < to))
-        throw new period_report_ReportInputError(`the period ${shown} is empty: from must be before to`);
-    const apart = lineDaysApart(from, to);
-    if (apart > MAX_PERIOD_DAYS) {
-        throw new period_report_ReportInputError(`the period ${shown} spans ${apart + 1} days: LINE gives statistics per unit for at most ${MAX_PERIOD_DAYS + 1} ` +
-            `(a start day and ${MAX_PERIOD_DAYS} days after it, in UTC+9); report a shorter period, e.g. one month at a time`);
-    }
-    return { from, to, label };
-}
-/** The period of --from / --to (either may be left out: to defaults to now, from to 7 days before to). */
-function periodFromText(fromText, toText, now) {
-    const to = toText ? parseBound(toText, 'to', true) : now;
-    const from = fromText ? parseBound(fromText, 'from', false) : to - 7 * DAY;
-    return checkPeriod(from, to, `${fmtDay(from, REPORT_ZONE)} → ${fmtDay(to - 1, REPORT_ZONE)}`);
-}
-/** Opens (or clicks) per recipient over the days whose figures LINE gave. */
-function rateOf(units, kind) {
-    if (!units.length)
-        return { value: null, note: 'nothing sent' };
-    const fetched = units.reduce((n, u) => n + u.daysFetched, 0);
-    if (!fetched)
-        return { value: null, note: 'not read from LINE yet' };
-    const base = units.reduce((n, u) => n + ((kind === 'open' ? u.sentWithOpens : u.sentWithClicks) ?? 0), 0);
-    const count = units.reduce((n, u) => n + ((kind === 'open' ? u.uniqueImpression : u.uniqueClick) ?? 0), 0);
-    if (!base)
-        return { value: null, note: 'LINE hides counts under 20' };
-    const daysSent = units.reduce((n, u) => n + u.daysSent, 0);
-    const sent = units.reduce((n, u) => n + u.sent, 0);
-    const note = base < sent ? `over ${base} of ${sent} sent (${daysSent - fetched} day(s) not read yet, or under 20)` : undefined;
-    return { value: count / base, ...(note ? { note } : {}) };
-}
-/** Every day of the period in the zone, with the scenario's counts (zero where none). */
-function fillDays(days, period, tz) {
-    const byDay = new Map(days.map((d) => [d.day, d]));
-    const out = [];
-    const first = localParts(period.from, tz);
-    for (let i = 0;; i++) {
-        const start = localToInstant(tz, first.year, first.month, first.day + i, 0, 0);
-        if (start >= period.to)
-            break;
-        const day = fmtDay(start, tz);
-        out.push(byDay.get(day) ?? { day, sent: 0, conversions: 0 });
-        if (i > 400)
-            break;
-    }
-    return out;
-}
-function shapeScenario(s, period) {
-    const messages = s.steps.filter((st) => st.type === 'message' || (!st.inDefinition && st.sent > 0));
-    const funnel = [];
-    let before = s.entered;
-    for (const st of messages) {
-        funnel.push({
-            ...st,
-            openRate: rateOf(st.units, 'open'),
-            clickRate: rateOf(st.units, 'click'),
-            dropOff: before > 0 ? Math.max(0, (before - st.sent) / before) : null,
-        });
-        before = st.sent;
-    }
-    return {
-        ...s,
-        conversionRate: s.entered > 0 ? s.goalReached / s.entered : null,
-        funnel,
-        days: fillDays(s.days, period, s.timezone),
-    };
-}
-function shapeReport(period, scenarios) {
-    const shaped = scenarios.map((s) => shapeScenario(s, period));
-    const days = new Map();
-    for (const s of shaped) {
-        for (const d of s.days) {
-            const total = days.get(d.day) ?? { day: d.day, sent: 0, conversions: 0 };
-            total.sent += d.sent;
-            total.conversions += d.conversions;
-            days.set(d.day, total);
-        }
-    }
-    const add = (f) => shaped.reduce((n, s) => n + f(s), 0);
-    return {
-        period,
-        scenarios: shaped,
-        totals: {
-            entered: add((s) => s.entered),
-            sent: add((s) => s.steps.reduce((n, st) => n + st.sent, 0)),
-            goalReached: add((s) => s.goalReached),
-            conversions: add((s) => s.conversions),
-            exited: add((s) => s.exited),
-        },
-        days: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)),
-    };
-}
-/** The engine's counts for the period, every page, shaped; an unknown scenario id is refused. */
-async function fetchPeriodReport(store, period, options = {}) {
-    const scenarios = [];
-    let after;
-    for (;;) {
-        const page = await store.reportPage({
-            from: period.from,
-            to: period.to,
-            scenarioId: options.scenarioId,
-            after,
-            limit: options.pageSize ?? 50,
-        });
-        if (page.unknownScenario) {
-            const known = page.known.length
-                ? `the database knows ${page.known.join(', ')}`
-                : 'the database has no scenario yet (run a tick first)';
-            throw new period_report_ReportInputError(`there is no scenario "${options.scenarioId}": ${known}`);
-        }
-        scenarios.push(...page.scenarios);
-        if (!page.next)
-            break;
-        after = page.next;
-    }
-    return shapeReport(period, scenarios);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@line/bot-sdk/dist/insight/api/insightClient.js
@@ -87921,150 +88980,6 @@ function unitUsage(used, cap = LINE_UNIT_CAP) {
     }
     return { used, cap };
 }
-
-;// CONCATENATED MODULE: ./src/report/report-markdown.ts
-const count = (n) => n.toLocaleString('en');
-const percent = (share) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
-const rateText = (r) => (r.value === null ? '—' : `${percent(r.value)}${r.note ? '*' : ''}`);
-/** A table cell: no pipe or line break from a name breaks the table. */
-const report_markdown_cell = (text) => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
-/** A Mermaid string in double quotes. */
-const quoted = (text) => `"${text.replace(/"/g, "'").replace(/[\r\n]+/g, ' ')}"`;
-function niceMax(values) {
-    const max = Math.max(1, ...values);
-    const step = 10 ** Math.floor(Math.log10(max));
-    return Math.ceil(max / step) * step;
-}
-/** The funnel of one scenario: a bar per message step, sent in the period. */
-function funnelChart(s) {
-    const bars = s.funnel.map((f) => f.sent);
-    return [
-        '```mermaid',
-        'xychart-beta',
-        `  title ${quoted(`${s.id}: sent per step (entered ${count(s.entered)})`)}`,
-        `  x-axis [${s.funnel.map((f) => quoted(f.id)).join(', ')}]`,
-        `  y-axis "recipients" 0 --> ${niceMax(bars)}`,
-        `  bar [${bars.join(', ')}]`,
-        '```',
-    ].join('\n');
-}
-/** Sends (bars) and conversions (line) per day. */
-function daysChart(days, title) {
-    return [
-        '```mermaid',
-        'xychart-beta',
-        `  title ${quoted(title)}`,
-        `  x-axis [${days.map((d) => quoted(d.day.slice(5))).join(', ')}]`,
-        `  y-axis "per day" 0 --> ${niceMax(days.flatMap((d) => [d.sent, d.conversions]))}`,
-        `  bar [${days.map((d) => d.sent).join(', ')}]`,
-        `  line [${days.map((d) => d.conversions).join(', ')}]`,
-        '```',
-    ].join('\n');
-}
-function stepRow(f) {
-    const id = f.inDefinition ? f.id : `${f.id} (removed)`;
-    const cells = [
-        id,
-        count(f.sent),
-        rateText(f.openRate),
-        rateText(f.clickRate),
-        percent(f.dropOff),
-        count(f.expired),
-        count(f.failed),
-        count(f.exited),
-        count(f.waiting),
-    ];
-    return `| ${cells.map(report_markdown_cell).join(' | ')} |`;
-}
-function scenarioSection(s) {
-    const title = s.name ? `${s.name} (\`${s.id}\`)` : `\`${s.id}\``;
-    const reached = `reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)})`;
-    const goal = s.goal
-        ? `goal (${s.goal}) ${reached}; ${count(s.conversions)} goal(s) reached in the period`
-        : 'no goal';
-    const exits = s.exits.length ? `: ${s.exits.map((x) => `${x.reason} ${count(x.count)}`).join(', ')}` : '';
-    const out = [`### ${title}${s.status !== 'active' ? ` · ${s.status}` : ''}`, ''];
-    const figures = [
-        `Entered ${count(s.entered)}`,
-        goal,
-        `waiting now ${count(s.waiting)}`,
-        `finished ${count(s.finished)}`,
-    ];
-    out.push(`${figures.join(' · ')} · left ${count(s.exited)}${exits}`);
-    if (!s.funnel.length)
-        return [...out, '', 'No message steps.'];
-    out.push('', funnelChart(s), '');
-    out.push('| step | sent | opened | clicked | drop-off | expired | failed | left here | waiting now |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const f of s.funnel)
-        out.push(stepRow(f));
-    const others = s.steps.filter((st) => st.type !== 'message' && st.inDefinition && (st.waiting || st.exited));
-    const other = (st) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`;
-    if (others.length)
-        out.push('', `Waiting or leaving at other steps: ${others.map(other).join('; ')}.`);
-    const review = s.funnel.filter((f) => f.needsReview).map((f) => `${f.id} ${count(f.needsReview)}`);
-    if (review.length) {
-        out.push('', `⚠️ Needs review: ${review.join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
-    }
-    return out;
-}
-function periodSection(r) {
-    const t = r.totals;
-    const out = [`## ${r.period.label[0].toUpperCase()}${r.period.label.slice(1)}`, ''];
-    const rate = t.entered ? ` (${percent(t.goalReached / t.entered)} of entered)` : '';
-    const figures = [
-        `Entered ${count(t.entered)}`,
-        `sent ${count(t.sent)}`,
-        `goal reached ${count(t.goalReached)}${rate}`,
-    ];
-    out.push(`${figures.join(' · ')} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
-    if (!r.scenarios.length)
-        return [...out, '', 'No scenario has run yet.'];
-    for (const s of r.scenarios)
-        out.push('', ...scenarioSection(s));
-    return out;
-}
-/** The whole report: each period, then the days of the longest one. */
-function reportMarkdown(reports, meta) {
-    const out = ['# LINE step delivery: report', ''];
-    out.push(`Made ${new Date(meta.now).toISOString()} · state: ${meta.store}`);
-    for (const n of meta.notes)
-        out.push('', n);
-    for (const r of reports)
-        out.push('', ...periodSection(r));
-    const longest = [...reports].sort((a, b) => b.period.to - b.period.from - (a.period.to - a.period.from))[0];
-    if (longest && longest.days.length) {
-        out.push('', `## Sends and goals reached per day (${longest.period.label})`, '', daysChart(longest.days, 'sent (bars) and goals reached (line) per day'));
-    }
-    out.push('', HOW_TO_READ);
-    return `${out.join('\n')}\n`;
-}
-/** A few lines for the foot of a tick's summary: each scenario's funnel over the period. */
-function shortFunnelMarkdown(r) {
-    const lines = [`### Funnels, ${r.period.label}`, ''];
-    for (const s of r.scenarios) {
-        if (!s.funnel.length)
-            continue;
-        const steps = s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ');
-        lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${steps}; goal ${percent(s.conversionRate)}`);
-    }
-    return `${lines.join('\n')}\n`;
-}
-const HOW_TO_READ = `<details><summary>How to read this report</summary>
-
-- **entered**: enrollments that started in the period. **goal reached**: of those, how many reached the
-  scenario's goal within its window; the conversion rate is goal reached ÷ entered. **goals reached in the
-  period** counts goals by the day they were reached, whoever entered when.
-- **sent**: recipients of the step's LINE requests accepted in the period. **opened** / **clicked**: LINE's
-  statistics for the step's aggregation unit (users who opened the message / opened a URL in it), divided by
-  the recipients of the days LINE gave figures for; LINE hides counts under 20, publishes them with a delay,
-  and a \\* marks a rate over part of the sends.
-- **drop-off**: the share of the bar before (for the first step, of those who entered) that did not get this
-  step. A branch splits users between steps, so compare steps of one arm.
-- **expired**: steps skipped because they could no longer go out on time. **failed**: LINE refused the
-  request, or the message could not be made. **left here**: enrollments that ended in the period while at this
-  step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**:
-  enrollments at this step at the time of the report.
-</details>`;
 
 ;// CONCATENATED MODULE: ./src/report/report-html.ts
 
