@@ -1,11 +1,12 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default), store, line, tick, fuzz, report.
+// Names: planner (default), store, line, tick, fuzz, report, whatif.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, serveLine } from './line.js';
 import { benchTick } from './tick.js';
 import { benchReport } from './report.js';
 import { benchFuzz } from './fuzz.js';
+import { benchWhatIf } from './whatif.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -26,6 +27,9 @@ switch (name) {
     break;
   case 'report':
     await benchReport(args);
+    break;
+  case 'whatif':
+    await benchWhatIf(args);
     break;
   case 'fuzz':
     await benchFuzz(args);

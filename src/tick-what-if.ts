@@ -136,7 +136,7 @@ async function planDue(args: WhatIfArgs, state: WhatIfState): Promise<void> {
     after = read.last;
     // Already planned above (woken, re-keyed), or ended by an event.
     const enrollments = read.enrollments.filter((e) => !state.dueNow.has(e.id) && !state.exited.has(e.id));
-    plan(args, state, { ...read, enrollments }, now);
+    plan(args, state, { ...read, enrollments }, now, read.enrollments.length === args.pageSize);
     if (read.enrollments.length < args.pageSize) return;
   }
 }
@@ -154,10 +154,26 @@ function peekArgs(args: WhatIfArgs, now: number) {
   };
 }
 
-function plan(args: WhatIfArgs, state: WhatIfState, page: DuePage, now: number): void {
-  if (!page.enrollments.length) return;
-  const { batches } = planPage(page, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
-  for (const b of batches) args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
-  state.planned += page.enrollments.length;
-  args.options.progress?.('enrollments planned (what-if)', state.planned);
+/**
+ * Plans a page and counts its sends as planned. again: as a tick's lane goes on after a full
+ * page and claims what its commit left due at once (the next step of a catch-up), the plans
+ * still due now are planned again, in memory.
+ */
+function plan(args: WhatIfArgs, state: WhatIfState, page: DuePage, now: number, again = false): void {
+  let enrollments = page.enrollments;
+  for (let round = 0; enrollments.length && round < 100; round++) {
+    const { plans, batches } = planPage({ ...page, enrollments }, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
+    for (const b of batches) args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
+    state.planned += enrollments.length;
+    args.options.progress?.('enrollments planned (what-if)', state.planned);
+    if (!again) return;
+    const byId = new Map(enrollments.map((e) => [e.id, e]));
+    enrollments = plans
+      .filter((p) => p.status === 'active' && p.due_at !== null && p.due_at <= now)
+      .map((p): ClaimedEnrollment => {
+        const e = byId.get(p.id)!;
+        const waitStartedAt = p.wait_started_at ?? undefined;
+        return { ...e, stepId: p.step_id, previousAt: p.previous_at, waitStartedAt, scenarioHash: p.scenario_hash, converted: e.converted || p.converted_at !== null };
+      });
+  }
 }
