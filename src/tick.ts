@@ -146,7 +146,16 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   // Batches planned from here on know all this tick took in; older ones are checked before sending.
   const planningFrom = options.now();
 
-  // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
+  // 3 and 4. Plan a page of due enrollments at a time, each page committed in one transaction;
+  // meanwhile the sender sends what the outbox holds (this tick's batches as they are
+  // committed, and any left by an earlier one), so the first goes out seconds after the start.
+  // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
+  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
+  const outbox = options.stopAfter === 'commit' ? undefined : new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
+  outbox?.plannerStarted();
+  const sending = outbox?.run();
+  // Awaited after planning; a failure meanwhile must not count as unhandled.
+  sending?.catch(() => {});
   let planned = 0;
   // Lanes: pages claimed and committed side by side over separate connections. Each lane
   // takes its own share of users (a finer shard of this tick's shard), so a user's pages
@@ -167,27 +176,20 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       const { plans, skipped, batches } = planPage(page, now, ctx);
       const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
       leases.releaseEnrollments(claimedIds);
+      outbox?.planned(batches.length);
       counts.lostLeases += committed.lost;
       planned += page.enrollments.length;
       options.progress?.('enrollments planned', planned);
       if (page.enrollments.length < pageSize) break;
     }
   };
-  // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
-  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
   const lanesDone = Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
-  await lanesDone.catch(async (error: unknown) => {
-    await leases.stop();
-    throw error;
-  });
-  if (options.stopAfter === 'commit') {
-    await leases.stop();
-    return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
-  }
-
-  // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-  const outbox = new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
-  const stoppedBy = await outbox.run().finally(() => leases.stop());
+  const planningFailed = await lanesDone.then(() => undefined, (error: unknown) => ({ error }));
+  outbox?.plannerDone();
+  // (When planning failed, what was committed is still sent; then the tick fails.)
+  const stoppedBy = await (sending ?? Promise.resolve(undefined)).finally(() => leases.stop());
+  if (planningFailed) throw planningFailed.error;
+  if (options.stopAfter === 'commit') return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
 
   const attention = await store.runFinish({ now: options.now(), id: runId, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
   return { counts, attention, previousRunAt, stoppedBy, runId, ...held };

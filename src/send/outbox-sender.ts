@@ -5,11 +5,11 @@
 // claimed while the last ones of this page are still being sent, and answers are recorded
 // in the background. (Sending a page, waiting for its slowest answer, then recording and
 // claiming would idle the connection for a round trip per page: over the ~100 ms between a
-// runner and LINE that is half the rate.) It can start while planning still commits pages
-// (plannerRunning / planned()): an empty claim then waits for the next committed page
-// instead of ending the phase. A crash before an answer is recorded leaves the batch
-// marked as attempted, so the next tick resends it with the same retry key and LINE
-// answers 409.
+// runner and LINE that is half the rate.) It starts while planning still commits pages
+// (plannerStarted, planned, plannerDone): its first claim waits for a page's worth of
+// batches, and an empty claim waits for the next committed page instead of ending the
+// phase. A crash before an answer is recorded leaves the batch marked as attempted, so the
+// next tick resends it with the same retry key and LINE answers 409.
 import type { CompiledScenario } from '../scenario/compile.js';
 import type { OutboxBatch, SendResult, Store } from '../store/store.js';
 import type { Sender } from '../line/sender.js';
@@ -52,6 +52,11 @@ export class OutboxSender {
   private stop: SendStop | undefined;
   /** While the planner still commits pages, an empty claim is not the end. */
   private plannerRunning = false;
+  /** Batches the planner committed since the last claim. */
+  private plannedSinceClaim = 0;
+  /** What a waiting claim waits for: batches planned since the last claim. */
+  private awaited = 1;
+  private firstClaim = true;
   private wakeUp: (() => void) | undefined;
 
   constructor(private readonly o: OutboxSenderOptions) {
@@ -64,9 +69,10 @@ export class OutboxSender {
     this.plannerRunning = true;
   }
 
-  /** A planning page committed batches: a waiting claim tries again. */
-  planned(): void {
-    this.wakeUp?.();
+  /** A planning page committed this many batches: a claim waiting for a page's worth goes on. */
+  planned(batches: number): void {
+    this.plannedSinceClaim += batches;
+    if (this.plannedSinceClaim >= this.awaited) this.wakeUp?.();
   }
 
   plannerDone(): void {
@@ -146,8 +152,13 @@ export class OutboxSender {
 
   private async claimPage(): Promise<void> {
     const { store, owner, counts } = this.o;
-    // Woken by a planned page (or the end of planning) if this claim finds nothing.
-    const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+    // While planning goes on, a claim waits for a page's worth of batches (or the end of
+    // planning): the claim merges a step's identical batches of the pages it takes, so a
+    // claim after every planning page would send a step as many small multicasts.
+    // (Later claims take what is there: the sender is slower than the planner, so a backlog builds.)
+    if (this.firstClaim) await this.nextPlanned(this.pageSize);
+    this.firstClaim = false;
+    this.plannedSinceClaim = 0;
     const plannerRunning = this.plannerRunning;
     const claimed = await store.claimBatches({
       now: this.o.now(),
@@ -163,7 +174,8 @@ export class OutboxSender {
     this.o.leases.holdBatches(claimed.batches.map((b) => b.id));
     // (A page whose every batch was skipped, everyone having left, is not the last one.)
     if (!claimed.batches.length && !claimed.skipped.length) {
-      if (plannerRunning) await woken;
+      // Nothing yet: the next committed page, or the end of planning.
+      if (plannerRunning) await this.nextPlanned(1);
       else this.exhausted = true;
       return;
     }
@@ -184,6 +196,18 @@ export class OutboxSender {
     }
     for (const s of skipped) counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
     this.queue.push(...batches);
+  }
+
+  /** Resolves once `batches` were planned since the last claim, or planning ended. */
+  private nextPlanned(batches: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.awaited = batches;
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        resolve();
+      };
+      if (!this.plannerRunning || this.plannedSinceClaim >= batches) this.wakeUp();
+    });
   }
 
   /** Writes the answers gathered so far: one write at a time, in order; a failed write fails the tick. */
