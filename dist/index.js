@@ -81560,6 +81560,11 @@ class OutboxSender {
     stop;
     /** While the planner still commits pages, an empty claim is not the end. */
     plannerRunning = false;
+    /** Batches the planner committed since the last claim. */
+    plannedSinceClaim = 0;
+    /** What a waiting claim waits for: batches planned since the last claim. */
+    awaited = 1;
+    firstClaim = true;
     wakeUp;
     constructor(o) {
         this.o = o;
@@ -81570,9 +81575,11 @@ class OutboxSender {
     plannerStarted() {
         this.plannerRunning = true;
     }
-    /** A planning page committed batches: a waiting claim tries again. */
-    planned() {
-        this.wakeUp?.();
+    /** A planning page committed this many batches: a claim waiting for a page's worth goes on. */
+    planned(batches) {
+        this.plannedSinceClaim += batches;
+        if (this.plannedSinceClaim >= this.awaited)
+            this.wakeUp?.();
     }
     plannerDone() {
         this.plannerRunning = false;
@@ -81656,8 +81663,14 @@ class OutboxSender {
     }
     async claimPage() {
         const { store, owner, counts } = this.o;
-        // Woken by a planned page (or the end of planning) if this claim finds nothing.
-        const woken = new Promise((resolve) => (this.wakeUp = resolve));
+        // While planning goes on, a claim waits for a page's worth of batches (or the end of
+        // planning): the claim merges a step's identical batches of the pages it takes, so a
+        // claim after every planning page would send a step as many small multicasts.
+        // (Later claims take what is there: the sender is slower than the planner, so a backlog builds.)
+        if (this.firstClaim)
+            await this.nextPlanned(this.pageSize);
+        this.firstClaim = false;
+        this.plannedSinceClaim = 0;
         const plannerRunning = this.plannerRunning;
         const claimed = await store.claimBatches({
             now: this.o.now(),
@@ -81673,8 +81686,9 @@ class OutboxSender {
         this.o.leases.holdBatches(claimed.batches.map((b) => b.id));
         // (A page whose every batch was skipped, everyone having left, is not the last one.)
         if (!claimed.batches.length && !claimed.skipped.length) {
+            // Nothing yet: the next committed page, or the end of planning.
             if (plannerRunning)
-                await woken;
+                await this.nextPlanned(1);
             else
                 this.exhausted = true;
             return;
@@ -81699,6 +81713,18 @@ class OutboxSender {
         for (const s of skipped)
             counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
         this.queue.push(...batches);
+    }
+    /** Resolves once `batches` were planned since the last claim, or planning ended. */
+    nextPlanned(batches) {
+        return new Promise((resolve) => {
+            this.awaited = batches;
+            this.wakeUp = () => {
+                this.wakeUp = undefined;
+                resolve();
+            };
+            if (!this.plannerRunning || this.plannedSinceClaim >= batches)
+                this.wakeUp();
+        });
     }
     /** Writes the answers gathered so far: one write at a time, in order; a failed write fails the tick. */
     record() {
@@ -82431,7 +82457,7 @@ async function planDue(args, state) {
         after = read.last;
         // Already planned above (woken, re-keyed), or ended by an event.
         const enrollments = read.enrollments.filter((e) => !state.dueNow.has(e.id) && !state.exited.has(e.id));
-        plan(args, state, { ...read, enrollments }, now);
+        plan(args, state, { ...read, enrollments }, now, read.enrollments.length === args.pageSize);
         if (read.enrollments.length < args.pageSize)
             return;
     }
@@ -82448,14 +82474,30 @@ function peekArgs(args, now) {
         scenarioIds: args.ctx.sets.claimIds,
     };
 }
-function plan(args, state, page, now) {
-    if (!page.enrollments.length)
-        return;
-    const { batches } = planPage(page, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
-    for (const b of batches)
-        args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
-    state.planned += page.enrollments.length;
-    args.options.progress?.('enrollments planned (what-if)', state.planned);
+/**
+ * Plans a page and counts its sends as planned. again: as a tick's lane goes on after a full
+ * page and claims what its commit left due at once (the next step of a catch-up), the plans
+ * still due now are planned again, in memory.
+ */
+function plan(args, state, page, now, again = false) {
+    let enrollments = page.enrollments;
+    for (let round = 0; enrollments.length && round < 100; round++) {
+        const { plans, batches } = planPage({ ...page, enrollments }, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
+        for (const b of batches)
+            args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
+        state.planned += enrollments.length;
+        args.options.progress?.('enrollments planned (what-if)', state.planned);
+        if (!again)
+            return;
+        const byId = new Map(enrollments.map((e) => [e.id, e]));
+        enrollments = plans
+            .filter((p) => p.status === 'active' && p.due_at !== null && p.due_at <= now)
+            .map((p) => {
+            const e = byId.get(p.id);
+            const waitStartedAt = p.wait_started_at ?? undefined;
+            return { ...e, stepId: p.step_id, previousAt: p.previous_at, waitStartedAt, scenarioHash: p.scenario_hash, converted: e.converted || p.converted_at !== null };
+        });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/lease-keeper.ts
@@ -82666,7 +82708,16 @@ async function runTick(options) {
         return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
     // Batches planned from here on know all this tick took in; older ones are checked before sending.
     const planningFrom = options.now();
-    // 3. Plan: a page of due enrollments at a time; each page commits in one transaction.
+    // 3 and 4. Plan a page of due enrollments at a time, each page committed in one transaction;
+    // meanwhile the sender sends what the outbox holds (this tick's batches as they are
+    // committed, and any left by an earlier one), so the first goes out seconds after the start.
+    // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
+    const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
+    const outbox = options.stopAfter === 'commit' ? undefined : new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
+    outbox?.plannerStarted();
+    const sending = outbox?.run();
+    // Awaited after planning; a failure meanwhile must not count as unhandled.
+    sending?.catch(() => { });
     let planned = 0;
     // Lanes: pages claimed and committed side by side over separate connections. Each lane
     // takes its own share of users (a finer shard of this tick's shard), so a user's pages
@@ -82688,6 +82739,7 @@ async function runTick(options) {
             const { plans, skipped, batches } = planPage(page, now, ctx);
             const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
             leases.releaseEnrollments(claimedIds);
+            outbox?.planned(batches.length);
             counts.lostLeases += committed.lost;
             planned += page.enrollments.length;
             options.progress?.('enrollments planned', planned);
@@ -82695,20 +82747,15 @@ async function runTick(options) {
                 break;
         }
     };
-    // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
-    const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
     const lanesDone = Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
-    await lanesDone.catch(async (error) => {
-        await leases.stop();
-        throw error;
-    });
-    if (options.stopAfter === 'commit') {
-        await leases.stop();
+    const planningFailed = await lanesDone.then(() => undefined, (error) => ({ error }));
+    outbox?.plannerDone();
+    // (When planning failed, what was committed is still sent; then the tick fails.)
+    const stoppedBy = await (sending ?? Promise.resolve(undefined)).finally(() => leases.stop());
+    if (planningFailed)
+        throw planningFailed.error;
+    if (options.stopAfter === 'commit')
         return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
-    }
-    // 4. Send what the outbox holds (this tick's batches and any left by an earlier one).
-    const outbox = new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
-    const stoppedBy = await outbox.run().finally(() => leases.stop());
     const attention = await store.runFinish({ now: options.now(), id: runId, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
     return { counts, attention, previousRunAt, stoppedBy, runId, ...held };
 }
