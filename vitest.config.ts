@@ -12,7 +12,7 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary'],
       // The floor is what the suite reached when coverage was introduced; raise it, never lower it.
-      thresholds: { lines: 82, statements: 79, functions: 81, branches: 72 },
+      thresholds: { lines: 90, statements: 87, functions: 90, branches: 78 },
     },
   },
 });
