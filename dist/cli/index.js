@@ -48864,10 +48864,10 @@ function daysChart(days, title) {
         '```',
     ].join('\n');
 }
-function stepRow(f) {
-    const id = f.inDefinition ? f.id : `${f.id} (removed)`;
-    const cells = [
-        id,
+/** One step's row of the funnel table, as text: the Markdown and the HTML page show the same cells. */
+function stepCells(f) {
+    return [
+        f.inDefinition ? f.id : `${f.id} (removed)`,
         count(f.sent),
         rateText(f.openRate),
         rateText(f.clickRate),
@@ -48877,7 +48877,9 @@ function stepRow(f) {
         count(f.exited),
         count(f.waiting),
     ];
-    return `| ${cells.map(cell).join(' | ')} |`;
+}
+function stepRow(f) {
+    return `| ${stepCells(f).map(cell).join(' | ')} |`;
 }
 function scenarioSection(s) {
     const title = s.name ? `${s.name} (\`${s.id}\`)` : `\`${s.id}\``;
@@ -52045,17 +52047,7 @@ function daysSvg(days, label) {
 function stepTable(s) {
     const head = ['step', 'sent', 'opened', 'clicked', 'drop-off', 'expired', 'failed', 'left here', 'waiting now'];
     const rows = s.funnel.map((f) => {
-        const cells = [
-            f.inDefinition ? f.id : `${f.id} (removed)`,
-            count(f.sent),
-            rateText(f.openRate),
-            rateText(f.clickRate),
-            percent(f.dropOff),
-            count(f.expired),
-            count(f.failed),
-            count(f.exited),
-            count(f.waiting),
-        ];
+        const cells = stepCells(f);
         return el('tr', {}, cells.map((c, i) => (i === 0 ? el('th', { scope: 'row' }, e(c)) : el('td', {}, e(c)))).join(''));
     });
     const thead = el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, e(h))).join('')));

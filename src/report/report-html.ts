@@ -5,7 +5,7 @@
 // own scenario names only: never a user id, a member id or a message text.
 import type { DayCount } from './report-data.js';
 import type { FunnelStep, PeriodReport, ScenarioFunnel } from './period-report.js';
-import { count, percent, rateText, type ReportMeta } from './report-markdown.js';
+import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
 
 const GREEN = '#06c755';
 const BLUE = '#2f6fd6';
@@ -203,17 +203,7 @@ export function daysSvg(days: DayCount[], label: string): string {
 function stepTable(s: ScenarioFunnel): string {
   const head = ['step', 'sent', 'opened', 'clicked', 'drop-off', 'expired', 'failed', 'left here', 'waiting now'];
   const rows = s.funnel.map((f) => {
-    const cells = [
-      f.inDefinition ? f.id : `${f.id} (removed)`,
-      count(f.sent),
-      rateText(f.openRate),
-      rateText(f.clickRate),
-      percent(f.dropOff),
-      count(f.expired),
-      count(f.failed),
-      count(f.exited),
-      count(f.waiting),
-    ];
+    const cells = stepCells(f);
     return el(
       'tr',
       {},

@@ -57,10 +57,10 @@ export function daysChart(days: DayCount[], title: string): string {
   ].join('\n');
 }
 
-function stepRow(f: FunnelStep): string {
-  const id = f.inDefinition ? f.id : `${f.id} (removed)`;
-  const cells = [
-    id,
+/** One step's row of the funnel table, as text: the Markdown and the HTML page show the same cells. */
+export function stepCells(f: FunnelStep): string[] {
+  return [
+    f.inDefinition ? f.id : `${f.id} (removed)`,
     count(f.sent),
     rateText(f.openRate),
     rateText(f.clickRate),
@@ -70,7 +70,10 @@ function stepRow(f: FunnelStep): string {
     count(f.exited),
     count(f.waiting),
   ];
-  return `| ${cells.map(cell).join(' | ')} |`;
+}
+
+function stepRow(f: FunnelStep): string {
+  return `| ${stepCells(f).map(cell).join(' | ')} |`;
 }
 
 function scenarioSection(s: ScenarioFunnel): string[] {
