@@ -3,6 +3,7 @@
 // fails opens the issue, a tick whose token LINE refuses updates it, a healthy tick closes it.
 import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
+import { runInProcess } from '../support/run-action.js';
 import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,17 +78,8 @@ async function tick(at: number, lineToken: string, cartOf?: number): Promise<{ e
     LINE_STEP_DELIVERY_NOW: String(at),
     'INPUT_LINE-CHANNEL-ACCESS-TOKEN': lineToken,
   });
-  const write = process.stdout.write.bind(process.stdout);
-  const out: string[] = [];
-  process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
-  try {
-    await run();
-  } finally {
-    process.stdout.write = write;
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0; // core.setFailed's, not this test process's
-  return { exitCode, log: `${await readFile(summaryFile, 'utf8')}\n${out.join('')}` };
+  const { exitCode, stdout } = await runInProcess(run);
+  return { exitCode, log: `${await readFile(summaryFile, 'utf8')}\n${stdout}` };
 }
 
 test('alert-issue: opened by a tick that needs a person, updated by the next, closed by a healthy one', async () => {

@@ -3,6 +3,7 @@
 // The checkout is shallow (actions/checkout's default), so the base commit is fetched.
 import { afterAll, beforeAll, test, vi } from 'vitest';
 import assert from 'node:assert/strict';
+import { runInProcess } from '../support/run-action.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, copyFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,17 +55,8 @@ async function validateInProcess(env: Record<string, string>): Promise<{ summary
   Object.assign(process.env, { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: join(files, 'output.txt'), ...env });
   vi.resetModules(); // @actions/github reads the event once, when it is imported
   const { run } = await import('../../src/action/main.js');
-  const out: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  try {
-    await run();
-  } finally {
-    process.stdout.write = write;
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0; // core.setFailed's, not this test process's
-  return { summary: await readFile(summaryFile, 'utf8'), stdout: out.join(''), exitCode };
+  const { exitCode, stdout } = await runInProcess(run);
+  return { summary: await readFile(summaryFile, 'utf8'), stdout, exitCode };
 }
 
 test('validate mode on a pull request: the preview against the base commit goes to one comment, updated on the next push', async () => {

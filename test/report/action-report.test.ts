@@ -4,6 +4,7 @@
 // the summary, the log nor the page holds a user id or a message text.
 import { afterAll, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
+import { runInProcess } from '../support/run-action.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,20 +55,11 @@ async function report(
   for (const name of ['REPORT-FROM', 'REPORT-TO', 'ONLY-SCENARIO']) delete process.env[`INPUT_${name}`];
   Object.assign(process.env, { GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: `${summaryFile}.out` });
   for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
-  const write = process.stdout.write.bind(process.stdout);
-  const out: string[] = [];
-  process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
-  try {
-    await run();
-  } finally {
-    process.stdout.write = write;
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0; // core.setFailed's, not this test process's
+  const { exitCode, stdout } = await runInProcess(run);
   return {
     exitCode,
     summary: await readFile(summaryFile, 'utf8'),
-    log: out.join(''),
+    log: stdout,
     outputs: await readFile(`${summaryFile}.out`, 'utf8'),
   };
 }

@@ -77,3 +77,22 @@ export async function bareCheckout(root = process.cwd()): Promise<{ dir: string;
   }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * Runs the action's entry in this process (for tests whose loopback servers live here),
+ * capturing what it prints; returns core.setFailed's exit code and gives this test process
+ * back its own.
+ */
+export async function runInProcess(run: () => Promise<void>): Promise<{ exitCode: number; stdout: string }> {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    await run();
+  } finally {
+    process.stdout.write = write;
+  }
+  const exitCode = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { exitCode, stdout: out.join('') };
+}
