@@ -58,13 +58,13 @@ export async function serveLine(latencyMs = 0): Promise<void> {
 /** The loopback LINE server in a child process; stop() returns what it received. */
 export async function startLineServer(latencyMs = 0): Promise<{ url: string; stop: () => Promise<{ received: number; distinct: number; limited: number }> }> {
   const child = spawn(process.execPath, [process.argv[1]!, 'line-server', String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const iterator = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const iterator = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const url = (await iterator.next()).value as string;
   return {
     url,
     stop: async () => {
-      child.stdin!.end();
-      return JSON.parse((await iterator.next()).value as string);
+      child.stdin.end();
+      return JSON.parse((await iterator.next()).value as string) as { received: number; distinct: number; limited: number };
     },
   };
 }

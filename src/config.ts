@@ -29,7 +29,7 @@ export interface Settings {
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
-  const pick = (name: keyof Settings) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : undefined);
+  const pick = (name: keyof Settings) => (env[name] && env[name].trim() !== '' ? env[name].trim() : undefined);
   return {
     SUPABASE_URL: pick('SUPABASE_URL'),
     SUPABASE_SECRET_KEY: pick('SUPABASE_SECRET_KEY'),

@@ -64,7 +64,7 @@ export function planPage(
     const user = factsOf(enrollment.userId);
     planned.push({ enrollment, compiled, plan: planAlone({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
   }
-  const capped = cap ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map(), page.sentCounts) : new Set<string>();
+  const capped = cap ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map<string, number>(), page.sentCounts) : new Set<string>();
   const skipped: SkippedStep[] = [];
   const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
   for (const { enrollment, compiled, plan } of planned) {

@@ -221,7 +221,7 @@ export function applyFrequencyCap(
 ): Set<string> {
   const deferred = new Set<string>();
   const withSends = plans
-    .map((p) => ({ ...p, sends: p.plan.decisions.filter((d) => d.kind === 'send') as Extract<Decision, { kind: 'send' }>[] }))
+    .map((p) => ({ ...p, sends: p.plan.decisions.filter((d): d is Extract<Decision, { kind: 'send' }> => d.kind === 'send') }))
     .filter((p) => p.sends.length > 0)
     .sort((a, b) => b.compiled.priority - a.compiled.priority || a.sends[0]!.dueAt - b.sends[0]!.dueAt);
   for (const p of withSends) {

@@ -214,7 +214,7 @@ function accountLinkedProblem(p: Props): string | undefined {
   if (typeof id !== 'string' && !whole) {
     return `account_linked: memberId must be a string or a whole number, got ${jsonKind(id)}`;
   }
-  if (isBlank(id as string | number)) return 'account_linked: memberId is empty';
+  if (isBlank(id)) return 'account_linked: memberId is empty';
   if (typeof id === 'string' && [...id].length > MAX_ID_CHARS) {
     return `account_linked: memberId is longer than ${MAX_ID_CHARS} characters`;
   }

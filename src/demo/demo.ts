@@ -9,7 +9,6 @@ import { DryRunSender } from '../line/sender.js';
 import { runTick } from '../tick.js';
 import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
 import { clipText, summarizeMessage } from '../planner/timeline.js';
-import type { Message } from '../scenario/messages.js';
 
 interface DemoEvent {
   day: number;
@@ -76,7 +75,7 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
       const e = pending.shift()!;
       const properties = { ...e.properties };
       if (typeof properties.reservationAtDay === 'number') {
-        properties.reservationAt = new Date(start + (properties.reservationAtDay as number) * DAY + 6 * HOUR).toISOString();
+        properties.reservationAt = new Date(start + (properties.reservationAtDay) * DAY + 6 * HOUR).toISOString();
         delete properties.reservationAtDay;
       }
       await store.insertEvents([
@@ -106,7 +105,7 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
   };
   for (const e of DEMO_EVENTS) tell(demoUserId(e.who), when(e), 0, `← ${e.type}${describeProperties(e)}`);
   for (const b of sender.sent) {
-    const what = (b.messages as Message[]).map((m) => summarizeMessage(m, 40)).join(' + ');
+    const what = (b.messages).map((m) => summarizeMessage(m, 40)).join(' + ');
     for (const to of b.recipients) tell(to, sentAt.get(b.id)!, 1, `→ ${`${b.scenario_id}/${b.step_id}`.padEnd(36)} ${what}`);
   }
   for (const who of new Set(DEMO_EVENTS.map((e) => e.who))) {
@@ -127,7 +126,7 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
 function describeProperties(e: DemoEvent): string {
   const shown = Object.entries(e.properties ?? {}).filter(([k]) => k !== 'reservationAtDay');
   if (e.properties?.reservationAtDay !== undefined) shown.push(['reservationAt', `day ${e.properties.reservationAtDay as number} 15:00`]);
-  const text = shown.map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ');
+  const text = shown.map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`).join(', ');
   return text ? `  (${clipText(text, 60)})` : '';
 }
 

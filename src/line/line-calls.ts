@@ -88,6 +88,7 @@ export function poolCaller(
       if (name !== 'authorization') throw error;
       throw new Error(
         'the LINE channel access token holds a line break or a control character: set the secret again without them',
+        { cause: error },
       );
     }
     lines += `${name}: ${value}\r\n`;

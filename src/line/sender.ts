@@ -29,8 +29,8 @@ export class DryRunSender implements Sender {
   readonly label = 'dry run (LINE not called)';
   readonly sent: OutboxBatch[] = [];
 
-  async send(batch: OutboxBatch): Promise<SendReport> {
+  send(batch: OutboxBatch): Promise<SendReport> {
     this.sent.push(batch);
-    return { outcome: 'sent', requestId: `dry-run-${batch.id}` };
+    return Promise.resolve({ outcome: 'sent', requestId: `dry-run-${batch.id}` });
   }
 }

@@ -20,13 +20,16 @@ export interface ConditionContext {
 const numeric = (v: unknown): number | undefined =>
   typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined;
 
+/** A value as conditions compare it: scalars by their text, anything else by its JSON. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined || a === null || b === undefined || b === null) return false;
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) return na === nb;
-  return String(a) === String(b);
+  return text(a) === text(b);
 }
 
 function order(a: unknown, b: unknown): number | undefined {
@@ -34,8 +37,8 @@ function order(a: unknown, b: unknown): number | undefined {
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) return na - nb;
-  const sa = String(a);
-  const sb = String(b);
+  const sa = text(a);
+  const sb = text(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
@@ -63,7 +66,7 @@ export function matchesFilter(properties: Record<string, unknown>, filter: Prope
   for (const key in filter) {
     const expected = filter[key];
     const value = readPath(properties, key);
-    if (expected !== null && typeof expected === 'object' ? !compare(value, expected as Comparison) : !equal(value, expected)) return false;
+    if (expected !== null && typeof expected === 'object' ? !compare(value, expected) : !equal(value, expected)) return false;
   }
   return true;
 }

@@ -22,9 +22,9 @@ export type RenderResult = { messages: Message[] } | { error: string };
 
 function display(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value.map(String).join(', ');
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v as string))).join(', ');
   if (typeof value === 'object') return undefined;
-  return String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? undefined);
 }
 
 function fillDeep(value: unknown, lookup: (key: string) => string | undefined, fallbacks: Record<string, string> | undefined, missing: string[]): unknown {

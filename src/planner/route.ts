@@ -59,7 +59,8 @@ export function triggerMatches(trigger: Trigger, event: EventFact, user: UserFac
       if (event.properties.unblocked === true && !trigger.includeUnblocked) return false;
       if (trigger.route === undefined) return true;
       const routes = Array.isArray(trigger.route) ? trigger.route : [trigger.route];
-      return routes.includes(String(event.properties.route ?? ''));
+      const route = event.properties.route;
+      return (typeof route === 'string' || typeof route === 'number') && routes.includes(String(route));
     }
     case 'event':
       return event.type === trigger.event && matchesFilter(event.properties, trigger.where);

@@ -22,7 +22,7 @@ export class TickCounts {
 
   add(scenarioId: string, stepId: string | undefined, what: Counted, n = 1): void {
     let steps = this.byScenario.get(scenarioId);
-    if (!steps) this.byScenario.set(scenarioId, (steps = new Map()));
+    if (!steps) this.byScenario.set(scenarioId, (steps = new Map<string, Partial<Record<Counted, number>>>()));
     const key = stepId ?? '';
     const row = steps.get(key) ?? {};
     row[what] = (row[what] ?? 0) + n;

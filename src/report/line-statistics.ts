@@ -6,7 +6,7 @@
 // LINE's answer also lists the URLs opened, and a tracked link's URL names its user.
 import { HTTPFetchError, insight, messagingApi } from '@line/bot-sdk';
 import type { Store } from '../store/store.js';
-import type { UnitDay, UnitDayStatistics } from './report-data.js';
+import type { UnitDayStatistics } from './report-data.js';
 
 /** LINE: up to 1,000 different unit names per channel a month, counted again from the 1st. */
 export const LINE_UNIT_CAP = 1000;
@@ -80,9 +80,10 @@ export interface RefreshOutcome {
 /** What LINE's refusal means, in words for the summary (LINE's status and message: no user data). */
 export function describeLineFailure(error: unknown): string {
   if (error instanceof HTTPFetchError) {
-    let message = '';
+    let message: string;
     try {
-      message = String((JSON.parse(error.body) as { message?: unknown }).message ?? '');
+      const said = (JSON.parse(error.body) as { message?: unknown }).message;
+      message = typeof said === 'string' ? said : '';
     } catch {
       message = '';
     }
@@ -110,7 +111,7 @@ export async function refreshUnitStatistics(
   const { due, more } = await store.unitStatsDue({ from: args.from, to: args.to, now: args.now, limit });
   let fetched = 0;
   const left = (): number => due.length - fetched + (more ? 1 : 0);
-  for (const item of due as UnitDay[]) {
+  for (const item of due) {
     try {
       const stats = await source.unitDay(item.unit, item.day);
       await store.saveUnitStats(args.now, [{ unit: item.unit, day: item.day, ...stats }]);

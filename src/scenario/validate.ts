@@ -127,7 +127,7 @@ function checkComparison(list: IssueList, c: Record<string, unknown>, path: Json
 
 function checkFilter(list: IssueList, filter: PropertyFilter | undefined, path: JsonPath): void {
   for (const [key, value] of Object.entries(filter ?? {})) {
-    if (value !== null && typeof value === 'object') checkComparison(list, value as Record<string, unknown>, [...path, key]);
+    if (value !== null && typeof value === 'object') checkComparison(list, value, [...path, key]);
   }
 }
 
@@ -135,7 +135,7 @@ function checkCondition(list: IssueList, c: Condition, path: JsonPath): void {
   if ('all' in c) c.all.forEach((x, i) => checkCondition(list, x, [...path, 'all', i]));
   else if ('any' in c) c.any.forEach((x, i) => checkCondition(list, x, [...path, 'any', i]));
   else if ('not' in c) checkCondition(list, c.not, [...path, 'not']);
-  else if ('field' in c) checkComparison(list, c as Record<string, unknown>, path);
+  else if ('field' in c) checkComparison(list, c, path);
   else checkFilter(list, c.where, [...path, 'where']);
 }
 

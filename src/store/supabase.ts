@@ -2,7 +2,7 @@
 // the only code here that CI cannot run against the real service (PostgREST does not run
 // on the test machine); it is exercised through supabase-js against a stand-in of the
 // RPC endpoint, and for real by the opt-in test when SUPABASE_URL is set.
-import { createClient } from '@supabase/supabase-js';
+import { createClient, type PostgrestError } from '@supabase/supabase-js';
 import { rpcStatement, type Rpc } from './rpc.js';
 
 export class SupabaseRpcError extends Error {
@@ -28,7 +28,7 @@ export function openSupabase(url: string, secretKey: string, options: { fetch?: 
     lanes: 2,
     async call<T>(fn: string, payload: unknown): Promise<T> {
       rpcStatement(fn); // the same name check as the SQL adapters
-      const { data, error } = await client.rpc(fn, { p: payload });
+      const { data, error } = (await client.rpc(fn, { p: payload })) as { data: unknown; error: PostgrestError | null };
       if (error) {
         const hint = error.code === 'PGRST202' ? 'apply the migrations: supabase db push' : error.code === '' ? 'the Supabase project could not be reached' : error.hint ?? undefined;
         throw new SupabaseRpcError(fn, error.code, error.message, hint ?? undefined);

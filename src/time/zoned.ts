@@ -61,7 +61,7 @@ function formatter(tz: string): Intl.DateTimeFormat {
 function intlOffset(tz: string, at: number): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(tz).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second);
   return Math.round((wall - at) / MINUTE);
 }
 

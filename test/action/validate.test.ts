@@ -24,7 +24,7 @@ async function repoWithScenario(): Promise<string> {
 test('validate mode: a valid change passes and the summary shows what it does', async () => {
   const dir = await repoWithScenario();
   const retimed = baseScenario();
-  retimed.steps[1] = { ...retimed.steps[1]!, wait: { after: { days: 2 }, at: '10:00' } } as never;
+  retimed.steps[1] = { ...retimed.steps[1]!, wait: { after: { days: 2 }, at: '10:00' } };
   await writeFile(join(dir, 'scenarios/cart.json'), toText(retimed));
   const run = await runAction({ mode: 'validate', scenarios: 'scenarios', 'base-ref': 'HEAD' }, { cwd: dir });
   assert.equal(run.code, 0, run.stdout + run.stderr);

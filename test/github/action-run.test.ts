@@ -137,7 +137,7 @@ test('alert-issue: a tick that cannot run (an invalid scenario on the default br
     `PATCH /repos/shop/line/issues/${issue.number}`,
   ]);
   const opened = github.requests[calls + 2]!.body!.body as string;
-  assert.match(opened, /- the scenarios have 1 problem\(s\); nothing was sent:\n\n  ```\n  scenarios\/cart\.json:\d+:\d+ .*"nowhere"/);
+  assert.match(opened, /- the scenarios have 1 problem\(s\); nothing was sent:\n\n {2}```\n {2}scenarios\/cart\.json:\d+:\d+ .*"nowhere"/);
   assert.equal(github.requests[calls + 1]!.status, 422, 'the label is there from the first issue');
   assert.equal(issue.state, 'closed');
 });

@@ -28,7 +28,7 @@ async function shallowPullRequestClone(): Promise<{ clone: string; baseSha: stri
   git(origin, 'commit', '-qm', 'base');
   const baseSha = git(origin, 'rev-parse', 'HEAD');
   const retimed = baseScenario();
-  retimed.steps[1] = { ...retimed.steps[1]!, wait: { after: { days: 2 }, at: '10:00' } } as never;
+  retimed.steps[1] = { ...retimed.steps[1]!, wait: { after: { days: 2 }, at: '10:00' } };
   await writeFile(join(origin, 'scenarios/cart.json'), toText(retimed));
   git(origin, 'commit', '-qam', 'retime the second step');
   const headSha = git(origin, 'rev-parse', 'HEAD');

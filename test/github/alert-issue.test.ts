@@ -123,7 +123,7 @@ test('through the action: opt-in, nothing for a plan-only tick, a warning naming
   servers.push(readOnly);
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true));
   try {
     await alertIssueAfterTick({ ...failing, at: AT }, contextFor(readOnly));
   } finally {

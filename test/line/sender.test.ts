@@ -81,7 +81,7 @@ test('400 fails the batch with LINE\'s message and details; 401 stops the tick; 
   const bad = await sender(server).send(batch({ recipients: [U(1), 'not-a-user'] }));
   assert.equal(bad.outcome, 'failed');
   assert.equal(bad.error?.status, 400);
-  assert.match(bad.error!.message, /1 error/);
+  assert.match(bad.error.message, /1 error/);
   assert.deepEqual((bad.error?.details as { property: string }[])[0]?.property, 'to');
   const unauthorized = await new LineSender({ channelAccessToken: 'wrong', baseURL: server.url }).send(batch());
   assert.deepEqual([unauthorized.outcome, unauthorized.stop], ['deferred', 'unauthorized']);

@@ -48,7 +48,7 @@ test('a crash between send and record: the next tick resends with the same retry
   clock.advance(2 * 60_000); // the lease runs out
   const r = await runTick({ store, sender, scenarios: vip, now: clock.now });
   assert.equal(r.counts.total('sent'), 3);
-  assert.deepEqual(server.requests.filter((q) => q.path.endsWith('multicast')).map((q) => [q.status, q.retryKey]), [[200, pending!.id], [409, pending!.id]]);
+  assert.deepEqual(server.requests.filter((q) => q.path.endsWith('multicast')).map((q) => [q.status, q.retryKey]), [[200, pending.id], [409, pending.id]]);
   assert.equal(server.received.length, 3, 'nobody got it twice');
   const [done] = await db.query<{ status: string }>(`select status from outbox_batches`);
   assert.equal(done?.status, 'sent');
@@ -64,7 +64,7 @@ test('a tick killed between commit and send: the next tick sends the pending bat
   clock.advance(5 * 60_000);
   const r = await runTick({ store, sender, scenarios: vip, now: clock.now });
   assert.equal(r.counts.total('sent'), 2);
-  assert.deepEqual([...new Set(server.received.map((x) => x.retryKey))], [pending!.id]);
+  assert.deepEqual([...new Set(server.received.map((x) => x.retryKey))], [pending.id]);
   assert.equal(server.received.length, 2);
 });
 

@@ -37,7 +37,7 @@ async function rawServer(answer: (n: number, socket: net.Socket) => string | Buf
     socket.on('close', () => sockets.delete(socket));
     let buffered = Buffer.alloc(0);
     socket.on('error', () => {});
-    socket.on('data', async (chunk) => {
+    const onData = async (chunk: Buffer): Promise<void> => {
       buffered = Buffer.concat([buffered, chunk]);
       for (;;) {
         const end = buffered.indexOf('\r\n\r\n');
@@ -49,7 +49,8 @@ async function rawServer(answer: (n: number, socket: net.Socket) => string | Buf
         if (typeof reply === 'string') socket.write(reply);
         else if (reply) for (const piece of reply) await new Promise<void>((r) => socket.write(piece, () => setTimeout(r, 2)));
       }
-    });
+    };
+    socket.on('data', (chunk: Buffer) => void onData(chunk));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise<void>((r) => {

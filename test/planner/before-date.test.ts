@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import type { Scenario, Step } from '../../src/scenario/schema.js';
+import type { Step } from '../../src/scenario/schema.js';
 import { formatLocal, localToInstant, DAY, HOUR, MINUTE } from '../../src/time/zoned.js';
 import { every, simulate, user } from '../support/simulate.js';
 
@@ -29,7 +29,7 @@ const dayBefore10 = compileScenario({
     { id: 'thanks', type: 'message', messages: [{ type: 'text', text: 'ご予約ありがとうございます' }] },
     { id: 'reminder', type: 'message', wait: { before: { days: 1 }, from: 'trigger.reservationAt', at: '10:00' }, messages: [{ type: 'text', text: '明日はご予約日です' }] },
   ],
-} as Scenario);
+});
 
 test('booked at 08:30 for 09:00 the same day: the day-before reminder is not sent at 10:00, after the visit', () => {
   const booked = at(2026, 12, 4, 8, 30);
@@ -83,7 +83,7 @@ test('with expireAfter too, the earlier limit applies', () => {
   const run = (tickAt: number) => trace(simulate({ compiled, user: user(), events: [], enteredAt: booked, trigger, ticks: [booked, tickAt] }));
   assert.deepEqual(run(at(2026, 12, 4, 12, 30)), ['send reminder 2026-12-04 12:30']);
   assert.deepEqual(run(at(2026, 12, 4, 12, 35)), ['expire reminder'], 'expireAfter is the earlier limit here');
-  const long = compileScenario({ ...compiled.scenario, steps: [{ ...(compiled.scenario.steps[0] as Step), expireAfter: { days: 2 } } as Step] });
+  const long = compileScenario({ ...compiled.scenario, steps: [{ ...(compiled.scenario.steps[0] as Step), expireAfter: { days: 2 } }] });
   const late = (tickAt: number) => trace(simulate({ compiled: long, user: user(), events: [], enteredAt: booked, trigger, ticks: [booked, tickAt] }));
   assert.deepEqual(late(at(2026, 12, 4, 14, 55)), ['send reminder 2026-12-04 14:55']);
   assert.deepEqual(late(at(2026, 12, 4, 15, 0)), ['expire reminder'], 'the date is the earlier limit here');
@@ -175,7 +175,7 @@ propTest.prop([
     })),
     { id: 'after', type: 'message', wait: { after: { hours: 1 }, from: 'trigger.date' }, messages: [{ type: 'text', text: 'after' }] },
   ];
-  const compiled = compileScenario({ id: 'p', version: 1, timezone: TZ, entry: { trigger: { type: 'event', event: 'reservation_made' } }, ...(window ? { sendWindow: window } : {}), steps } as Scenario);
+  const compiled = compileScenario({ id: 'p', version: 1, timezone: TZ, entry: { trigger: { type: 'event', event: 'reservation_made' } }, ...(window ? { sendWindow: window } : {}), steps });
   const start = booked + schedule.firstDelay * MINUTE;
   const stall = schedule.stall ? { from: start + schedule.stall.after * MINUTE, to: start + (schedule.stall.after + schedule.stall.minutes) * MINUTE } : undefined;
   const ticks = [...every(start, schedule.period * MINUTE, Math.max(date, booked) + 8 * DAY)].filter((t) => !stall || t < stall.from || t >= stall.to);

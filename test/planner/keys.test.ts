@@ -173,7 +173,7 @@ test('a wait step counts only the event of its own key', () => {
       { id: 'thanks', type: 'message', next: 'end', messages: [{ type: 'text', text: 'delivered' }] },
       { id: 'late', type: 'message', messages: [{ type: 'text', text: 'late' }] },
     ],
-  } as Scenario);
+  });
   const shipped: EventFact = { id: 's', type: 'shipped', occurredAt: at(2026, 12, 1, 9), properties: { shipmentId: 'S1' } };
   const other: EventFact = { id: 'd2', type: 'delivered', occurredAt: at(2026, 12, 2, 9), properties: { shipmentId: 'S2' } };
   const own: EventFact = { ...other, id: 'd1', properties: { shipmentId: 'S1' } };

@@ -230,7 +230,7 @@ test('edits: a retimed step applies to those who have not reached it; a removed 
   const v1 = compile({});
   const entered = at(2026, 11, 25, 12, 0);
   const state: EnrollmentState = { id: 'e', scenarioId: v1.id, scenarioHash: v1.hash, enteredAt: entered, trigger: {}, stepId: 'second', previousAt: entered + HOUR, converted: false };
-  const retimed = compile({ steps: [v1.scenario.steps[0]!, { ...v1.scenario.steps[1]!, wait: { after: { days: 3 }, at: '10:00' } } as never] });
+  const retimed = compile({ steps: [v1.scenario.steps[0]!, { ...v1.scenario.steps[1]!, wait: { after: { days: 3 }, at: '10:00' } }] });
   const p1 = planEnrollment({ scenario: { compiled: retimed, activatedAt: 0 }, enrollment: state, user: user(), events: [], now: entered + 2 * HOUR });
   assert.equal(p1.outcome.kind === 'wait' && formatLocal(p1.outcome.until, TZ), '2026-11-28 10:00');
 

@@ -44,10 +44,10 @@ test('the PR diff says what each change does to enrolled users', () => {
       { ...base.steps[0]!, wait: { after: { hours: 2 } } },
       { id: 'third', type: 'message', messages: [{ type: 'text', text: 'new' }] },
     ],
-  } as Scenario;
+  };
   const [change] = diffScenarioSets([base], [head]);
   assert.equal(change?.kind, 'changed');
-  const text = change!.details.join('\n');
+  const text = change.details.join('\n');
   assert.match(text, /step \*\*first\*\* retimed: users who have not reached it follow the new timing/);
   assert.match(text, /step \*\*second\*\* removed: users waiting for it continue at the next remaining step/);
   assert.match(text, /step \*\*third\*\* added/);

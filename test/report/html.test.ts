@@ -71,11 +71,11 @@ async function open(html: string, screenshot?: string) {
   const visibleText = await page.innerText('body');
   // The styles apply (a rule left open would drop every rule after it).
   // (A string, evaluated in the page: this project's TypeScript has no DOM types.)
-  const styled = (await page.evaluate(`({
+  const styled = await page.evaluate<{ swatch: string; table: string; footer: string }>(`({
     swatch: getComputedStyle(document.querySelector('.legend i')).width,
     table: getComputedStyle(document.querySelector('table')).borderCollapse,
     footer: getComputedStyle(document.querySelector('footer')).fontSize,
-  })`)) as { swatch: string; table: string; footer: string };
+  })`);
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   await page.close();
   return { errors, requests, funnels, engagement, days, visibleText, styled };

@@ -69,17 +69,17 @@ test('an issue names the line and column of the offending value', () => {
   const line = text.split('\n').findIndex((l) => l.includes('"next": "nowhere"')) + 1;
   assert.equal(issue?.line, line);
   assert.equal(issue?.column, text.split('\n')[line - 1]!.indexOf('"next"') + 1);
-  assert.match(formatIssue(issue!), new RegExp(`^scenarios/x.json:${line}:\\d+ \\$\\.steps\\[0\\]\\.next: there is no step "nowhere"`));
+  assert.match(formatIssue(issue), new RegExp(`^scenarios/x.json:${line}:\\d+ \\$\\.steps\\[0\\]\\.next: there is no step "nowhere"`));
 });
 
 test('JSON syntax errors name the line and say what to do', () => {
   const [trailing] = validateScenarioText('a.json', '{\n  "id": "x",\n  "version": 1,\n}\n').issues;
   assert.equal(trailing?.rule, 'json-syntax');
   assert.equal(trailing?.line, 4);
-  assert.match(trailing!.message, /trailing comma/);
+  assert.match(trailing.message, /trailing comma/);
   const [missing] = validateScenarioText('a.json', '{\n  "id": "x"\n  "version": 1\n}').issues;
   assert.equal(missing?.line, 3);
-  assert.match(missing!.message, /comma missing/);
+  assert.match(missing.message, /comma missing/);
   const [duplicate] = validateScenarioText('a.json', '{"id": "x", "id": "y"}').issues;
   assert.match(duplicate!.message, /duplicate property "id"/);
 });
@@ -90,7 +90,7 @@ test('two files with the same scenario id: the second is reported', () => {
   assert.equal(result.scenarios.length, 1);
   assert.equal(result.issues[0]?.rule, 'duplicate-scenario');
   assert.equal(result.issues[0]?.file, 'b.json');
-  assert.match(result.issues[0]!.message, /also used by a.json/);
+  assert.match(result.issues[0].message, /also used by a.json/);
 });
 
 test('every problem in a file is reported at once, not just the first', () => {

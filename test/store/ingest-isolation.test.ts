@@ -184,7 +184,7 @@ test('an event routing cannot compare, and an enrollment the planner throws on, 
   assert.deepEqual(await sentTo(db, 'cart-abandoned/reminder', [U(4)]), [U(4)]);
   const [bad] = await db.query<{ status: string; exit_reason: string }>(`select status, exit_reason from enrollments where line_user_id = $1`, [U(2)]);
   assert.equal(bad?.status, 'exited');
-  assert.match(bad!.exit_reason, /^failed: step "by-category": the planner failed on this enrollment \(TypeError: Cannot convert object to primitive value\)$/);
+  assert.match(bad.exit_reason, /^failed: step "by-category": the planner failed on this enrollment \(TypeError: Cannot convert object to primitive value\)$/);
   const [fail] = await db.query<{ step_id: string; status: string }>(`select step_id, status from deliveries where kind = 'fail' and line_user_id = $1`, [U(2)]);
   assert.deepEqual(fail, { step_id: 'by-category', status: 'skipped' });
   assert.equal(results.reduce((n, r) => n + r.counts.total('failed'), 0), 1);
@@ -354,7 +354,7 @@ test('the action: a tick that fails in the database prints ::error:: without the
   Object.assign(process.env, env);
   const written: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
   try {
     await run();
   } finally {

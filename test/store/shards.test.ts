@@ -21,6 +21,6 @@ test('shards of a matrix share the users: disjoint, and together everyone', asyn
   const all = got.flat();
   assert.equal(all.length, 300, 'everyone once');
   assert.equal(new Set(all).size, 300);
-  assert.ok(got.every((g) => g.length > 60), `each shard got a share: ${got.map((g) => g.length)}`);
+  assert.ok(got.every((g) => g.length > 60), `each shard got a share: ${got.map((g) => g.length).join(', ')}`);
   await db.close();
 });

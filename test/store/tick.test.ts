@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';
 import { DryRunSender } from '../../src/line/sender.js';
-import { localToInstant, MINUTE, DAY, formatLocal } from '../../src/time/zoned.js';
+import { localToInstant, MINUTE, formatLocal } from '../../src/time/zoned.js';
 import { pgliteStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
 

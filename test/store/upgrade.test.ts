@@ -61,7 +61,7 @@ function previousRelease(): string {
   try {
     execFileSync('sh', ['-c', `git archive ${PREVIOUS_RELEASE} dist scenarios | tar -x -C "$0"`, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
-    throw new Error(`the previous release ${PREVIOUS_RELEASE} must be in the clone's history (git fetch --unshallow): ${String(e)}`);
+    throw new Error(`the previous release ${PREVIOUS_RELEASE} must be in the clone's history (git fetch --unshallow): ${String(e)}`, { cause: e });
   }
   return dir;
 }

@@ -76,5 +76,5 @@ export function scenarioArb(options: { maxSteps?: number; kinds?: StepKind[] } =
     sendWindow: fc.option(fc.constantFrom({ start: '09:00', end: '21:00' }, { start: '00:00', end: '23:59' }, { start: '10:00', end: '18:00', days: ['mon', 'wed', 'fri'] as ('mon' | 'wed' | 'fri')[] }), { nil: undefined }),
     exit: fc.option(fc.constant([{ event: 'purchased' }]), { nil: undefined }),
     steps: stepsArb(options),
-  }, { requiredKeys: ['id', 'version', 'timezone', 'entry', 'steps'] }) as fc.Arbitrary<Scenario>;
+  }, { requiredKeys: ['id', 'version', 'timezone', 'entry', 'steps'] });
 }

@@ -88,7 +88,7 @@ export class GitHubServer {
       const issueNumber = Number(m[1]);
       if (method === 'GET') return [200, this.comments.filter((c) => c.issue_number === issueNumber)];
       if (method === 'POST') {
-        const comment = { id: this.nextId++, issue_number: issueNumber, body: String(body?.body ?? ''), user: BOT };
+        const comment = { id: this.nextId++, issue_number: issueNumber, body: textOf(body?.body), user: BOT };
         this.comments.push(comment);
         return [201, comment];
       }
@@ -96,7 +96,7 @@ export class GitHubServer {
     if ((m = path.match(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/)) && method === 'PATCH') {
       const comment = this.comments.find((c) => c.id === Number(m![1]));
       if (!comment) return [404, { message: 'Not Found' }];
-      comment.body = String(body?.body ?? '');
+      comment.body = textOf(body?.body);
       return [200, comment];
     }
     if (path.match(/^\/repos\/[^/]+\/[^/]+\/issues$/)) {
@@ -110,7 +110,7 @@ export class GitHubServer {
         const issue: StoredIssue = {
           number: this.nextId++,
           title: String(body?.title),
-          body: String(body?.body ?? ''),
+          body: textOf(body?.body),
           state: 'open',
           state_reason: null,
           labels,
@@ -139,4 +139,9 @@ export class GitHubServer {
     }
     return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
   }
+}
+
+
+function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }

@@ -86,7 +86,7 @@ export async function bareCheckout(root = process.cwd()): Promise<{ dir: string;
 export async function runInProcess(run: () => Promise<void>): Promise<{ exitCode: number; stdout: string }> {
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true));
   try {
     await run();
   } finally {

@@ -11,7 +11,7 @@ export function baseScenario(overrides: Partial<Scenario> = {}): Scenario {
       { id: 'second', type: 'message', wait: { after: { days: 1 }, at: '10:00' }, messages: [{ type: 'text', text: 'again' }] },
     ],
     ...overrides,
-  } as Scenario;
+  };
 }
 
 export function toText(value: unknown): string {
