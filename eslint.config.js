@@ -5,7 +5,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', '.bench/**', '.dist-build/**', 'node_modules/**', 'supabase/**', 'src/store/migrations.ts'] },
+  {
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      '.bench/**',
+      '.dist-build/**',
+      'node_modules/**',
+      'supabase/**',
+      'src/store/migrations.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,7 +6,11 @@ import type { SqlRpc } from '../src/store/rpc.js';
 
 /** The server: a postgres:// argument, else LSD_TEST_DATABASE_URL, else the local one. */
 export function serverUrl(args: string[]): string {
-  return args.find((a) => a.startsWith('postgres')) ?? process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  return (
+    args.find((a) => a.startsWith('postgres')) ??
+    process.env.LSD_TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres'
+  );
 }
 
 /** The URL of database `name` on the server of `baseUrl`. */

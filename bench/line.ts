@@ -45,32 +45,52 @@ async function sendAll(
 
 /** The loopback LINE server in its own process, so it does not share the sender's CPU. */
 export async function serveLine(latencyMs = 0): Promise<void> {
-  const server = await new LineServer({ rateLimits: { push: LINE_RATE_LIMITS.push, multicast: LINE_RATE_LIMITS.multicast }, latencyMs }).start();
+  const server = await new LineServer({
+    rateLimits: { push: LINE_RATE_LIMITS.push, multicast: LINE_RATE_LIMITS.multicast },
+    latencyMs,
+  }).start();
   process.stdout.write(`${server.url}\n`);
   process.stdin.resume();
   process.stdin.on('end', () => {
     const limited = server.requests.filter((r) => r.status === 429).length;
-    process.stdout.write(`${JSON.stringify({ received: server.received.length, distinct: new Set(server.received.map((r) => r.to)).size, limited })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ received: server.received.length, distinct: new Set(server.received.map((r) => r.to)).size, limited })}\n`,
+    );
     void server.stop().then(() => process.exit(0));
   });
 }
 
 /** The loopback LINE server in a child process; stop() returns what it received. */
-export async function startLineServer(latencyMs = 0): Promise<{ url: string; stop: () => Promise<{ received: number; distinct: number; limited: number }> }> {
-  const child = spawn(process.execPath, [process.argv[1]!, 'line-server', String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startLineServer(
+  latencyMs = 0,
+): Promise<{ url: string; stop: () => Promise<{ received: number; distinct: number; limited: number }> }> {
+  const child = spawn(process.execPath, [process.argv[1]!, 'line-server', String(latencyMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const iterator = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const url = (await iterator.next()).value as string;
   return {
     url,
     stop: async () => {
       child.stdin.end();
-      return JSON.parse((await iterator.next()).value as string) as { received: number; distinct: number; limited: number };
+      return JSON.parse((await iterator.next()).value as string) as {
+        received: number;
+        distinct: number;
+        limited: number;
+      };
     },
   };
 }
 
 const pushBatch = (i: number): OutboxBatch => ({
-  id: randomUUID(), scenario_id: 'bench', step_id: 'named', kind: 'push', messages: [{ type: 'text' as const, text: `お客様${i}さん、カートに商品が残っています` }], aggregation_unit: 'bench__named', attempts: 1, created_at: 0,
+  id: randomUUID(),
+  scenario_id: 'bench',
+  step_id: 'named',
+  kind: 'push',
+  messages: [{ type: 'text' as const, text: `お客様${i}さん、カートに商品が残っています` }],
+  aggregation_unit: 'bench__named',
+  attempts: 1,
+  created_at: 0,
   recipients: [U(i)],
 });
 
@@ -94,15 +114,29 @@ function cpuPer(from: NodeJS.CpuUsage, requests: number, seconds: number): strin
 }
 
 /** N pushes by one sender at LINE's limit: rate, CPU a request, and peak RSS at 10,000 and at N. */
-async function pushRun(sender: LineSender, label: string, count: number, from: number, rss: { peak: () => number }): Promise<void> {
+async function pushRun(
+  sender: LineSender,
+  label: string,
+  count: number,
+  from: number,
+  rss: { peak: () => number },
+): Promise<void> {
   const checkpoint = 10_000;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   const line = (n: number, seconds: number, failed: number) =>
     `  ${label}: ${n.toLocaleString('en')} personalized pushes in ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(0)} req/s, ${pct(n / seconds, LINE_RATE_LIMITS.push)} (target ≥ 90%); ${failed} not sent; ${cpuPer(cpu0, n, seconds)}; peak RSS ${mib(rss.peak())} (target < ${RSS_TARGET_MIB} MiB)`;
-  const run = await sendAll(sender, count, (i) => pushBatch(from + i), (done) => {
-    if (done === checkpoint && count > checkpoint) console.log(`${line(checkpoint, (performance.now() - start) / 1000, 0)}, the first of ${count.toLocaleString('en')}`);
-  });
+  const run = await sendAll(
+    sender,
+    count,
+    (i) => pushBatch(from + i),
+    (done) => {
+      if (done === checkpoint && count > checkpoint)
+        console.log(
+          `${line(checkpoint, (performance.now() - start) / 1000, 0)}, the first of ${count.toLocaleString('en')}`,
+        );
+    },
+  );
   console.log(line(count, run.seconds, run.failed));
 }
 
@@ -118,25 +152,38 @@ export async function benchLine(args: string[] = []): Promise<void> {
   const messages = [{ type: 'text' as const, text: '友だち限定クーポンです' }];
 
   const multicast = (i: number): OutboxBatch => ({
-    id: randomUUID(), scenario_id: 'bench', step_id: 'coupon', kind: 'multicast', messages, aggregation_unit: 'bench__coupon', attempts: 1, created_at: 0,
+    id: randomUUID(),
+    scenario_id: 'bench',
+    step_id: 'coupon',
+    kind: 'multicast',
+    messages,
+    aggregation_unit: 'bench__coupon',
+    attempts: 1,
+    created_at: 0,
     recipients: Array.from({ length: 500 }, (_, j) => U(i * 500 + j + 1)),
   });
   const m = await sendAll(sender, 200, multicast);
   const mRate = 200 / m.seconds;
-  console.log(`  100,000 recipients of one step: 200 multicasts in ${m.seconds.toFixed(2)} s = ${mRate.toFixed(0)} req/s, ${pct(mRate, LINE_RATE_LIMITS.multicast)} (target ≥ 90%); ${m.failed} not sent; peak RSS ${mib(rss.peak())}`);
+  console.log(
+    `  100,000 recipients of one step: 200 multicasts in ${m.seconds.toFixed(2)} s = ${mRate.toFixed(0)} req/s, ${pct(mRate, LINE_RATE_LIMITS.multicast)} (target ≥ 90%); ${m.failed} not sent; peak RSS ${mib(rss.peak())}`,
+  );
 
   const sdk = new LineSender({ channelAccessToken: 'test-token', baseURL: server.url, transport: 'sdk' });
   await pushRun(sdk, '@line/bot-sdk over fetch', 10_000, 2_000_000, rss);
   rss.stop();
   const stats = await server.stop();
-  console.log(`  LINE received ${stats.received.toLocaleString('en')} messages and answered ${stats.limited} rate-limit 429s`);
+  console.log(
+    `  LINE received ${stats.received.toLocaleString('en')} messages and answered ${stats.limited} rate-limit 429s`,
+  );
 
   // The same pushes over a real round trip: throughput then depends on requests in flight.
   const far = await startLineServer(ROUND_TRIP_MS);
   const farSender = new LineSender({ channelAccessToken: 'test-token', baseURL: far.url });
   const f = await sendAll(farSender, 10_000, (i) => pushBatch(3_000_000 + i));
   const fRate = 10_000 / f.seconds;
-  console.log(`  with a ${ROUND_TRIP_MS} ms round trip, ${farSender.concurrency} in flight: 10,000 pushes in ${f.seconds.toFixed(2)} s = ${fRate.toFixed(0)} req/s, ${pct(fRate, LINE_RATE_LIMITS.push)}; ${f.failed} not sent`);
+  console.log(
+    `  with a ${ROUND_TRIP_MS} ms round trip, ${farSender.concurrency} in flight: 10,000 pushes in ${f.seconds.toFixed(2)} s = ${fRate.toFixed(0)} req/s, ${pct(fRate, LINE_RATE_LIMITS.push)}; ${f.failed} not sent`,
+  );
 
   // And through a tick: claimed from the outbox, sent, answers recorded, in a pipeline.
   const db = await freshDatabase(serverUrl(args), 'lsd_bench_line');
@@ -147,14 +194,20 @@ export async function benchLine(args: string[] = []): Promise<void> {
     from generate_series(1, 10000) g; analyze outbox_batches;`);
   const t = performance.now();
   // The outbox's scenario must be loaded: a tick holds the batches of a missing scenario file.
-  const scenario = compileScenario(baseScenario({ id: 'bench', steps: [{ id: 'named', type: 'message', messages: [{ type: 'text', text: 'x' }] }] }));
+  const scenario = compileScenario(
+    baseScenario({ id: 'bench', steps: [{ id: 'named', type: 'message', messages: [{ type: 'text', text: 'x' }] }] }),
+  );
   const tick = await runTick({ store: new Store(db), sender: farSender, scenarios: [scenario], now: () => Date.now() });
   const seconds = (performance.now() - t) / 1000;
   const sent = tick.counts.total('sent');
   const tRate = sent / seconds;
   const recorded = await db.query<{ n: number }>(`select count(*)::int as n from outbox_batches where status = 'sent'`);
-  console.log(`  through a whole tick (Postgres outbox, ${ROUND_TRIP_MS} ms round trip): ${sent.toLocaleString('en')} pushes in ${seconds.toFixed(2)} s = ${tRate.toFixed(0)} req/s, ${pct(tRate, LINE_RATE_LIMITS.push)}; ${recorded[0]!.n.toLocaleString('en')} recorded as sent`);
+  console.log(
+    `  through a whole tick (Postgres outbox, ${ROUND_TRIP_MS} ms round trip): ${sent.toLocaleString('en')} pushes in ${seconds.toFixed(2)} s = ${tRate.toFixed(0)} req/s, ${pct(tRate, LINE_RATE_LIMITS.push)}; ${recorded[0]!.n.toLocaleString('en')} recorded as sent`,
+  );
   await db.close();
   const farStats = await far.stop();
-  console.log(`  LINE received ${farStats.received.toLocaleString('en')} pushes for ${farStats.distinct.toLocaleString('en')} users and answered ${farStats.limited} rate-limit 429s`);
+  console.log(
+    `  LINE received ${farStats.received.toLocaleString('en')} pushes for ${farStats.distinct.toLocaleString('en')} users and answered ${farStats.limited} rate-limit 429s`,
+  );
 }

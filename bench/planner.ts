@@ -16,11 +16,27 @@ export async function benchPlanner(count = 1_000_000): Promise<void> {
   const users: UserFacts[] = Array.from({ length: 1000 }, (_, i) => ({
     userId: `U${(i * 2654435761).toString(16)}`,
     following: i % 50 !== 0,
-    attributes: { gender: i % 2 ? 'female' : 'male', ageBand: ['10s', '20s', '30s'][i % 3], region: 'tokyo', linked: i % 3 === 0, timezone: zones[i % zones.length], displayName: `User ${i}` },
+    attributes: {
+      gender: i % 2 ? 'female' : 'male',
+      ageBand: ['10s', '20s', '30s'][i % 3],
+      region: 'tokyo',
+      linked: i % 3 === 0,
+      timezone: zones[i % zones.length],
+      displayName: `User ${i}`,
+    },
     answers: { satisfaction: i % 4 ? 'yes' : 'no' },
   }));
   const eventLists: EventFact[][] = Array.from({ length: 100 }, (_, i) =>
-    i % 3 ? [] : [{ id: `e${i}`, type: ['purchased', 'survey_answered', 'price_dropped'][i % 3]!, occurredAt: now - (i % 48) * HOUR, properties: { survey: 'after-purchase' } }],
+    i % 3
+      ? []
+      : [
+          {
+            id: `e${i}`,
+            type: ['purchased', 'survey_answered', 'price_dropped'][i % 3]!,
+            occurredAt: now - (i % 48) * HOUR,
+            properties: { survey: 'after-purchase' },
+          },
+        ],
   );
   const pool: { runtime: ScenarioRuntime; enrollment: EnrollmentState }[] = [];
   for (let i = 0; i < 10_007; i++) {
@@ -34,7 +50,13 @@ export async function benchPlanner(count = 1_000_000): Promise<void> {
         scenarioId: runtime.compiled.id,
         scenarioHash: runtime.compiled.hash,
         enteredAt,
-        trigger: { productName: 'item', category: i % 2 ? 'skincare' : 'haircare', total: 3000, reservationAt: new Date(enteredAt + 5 * DAY).toISOString(), survey: 'interests' },
+        trigger: {
+          productName: 'item',
+          category: i % 2 ? 'skincare' : 'haircare',
+          total: 3000,
+          reservationAt: new Date(enteredAt + 5 * DAY).toISOString(),
+          survey: 'interests',
+        },
         stepId: order[i % order.length]!,
         previousAt: enteredAt + (i % 5) * HOUR,
         converted: false,
@@ -49,15 +71,28 @@ export async function benchPlanner(count = 1_000_000): Promise<void> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
     const { runtime, enrollment } = pool[i % pool.length]!;
-    const plan = planEnrollment({ scenario: runtime, enrollment, user: users[i % users.length]!, events: eventLists[i % eventLists.length]!, now });
+    const plan = planEnrollment({
+      scenario: runtime,
+      enrollment,
+      user: users[i % users.length]!,
+      events: eventLists[i % eventLists.length]!,
+      now,
+    });
     decisions += plan.decisions.length;
     if (plan.decisions.length) sent += plan.decisions[0]!.kind === 'send' ? 1 : 0;
     if (plan.outcome.kind === 'wait') waiting++;
-    if ((i + 1) % (count / 4) === 0) heap.push(`${((i + 1) / 1e6).toFixed(2)}M: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`);
+    if ((i + 1) % (count / 4) === 0)
+      heap.push(`${((i + 1) / 1e6).toFixed(2)}M: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`planner: ${count.toLocaleString('en')} enrollments over ${runtimes.length} sample scenarios in ${seconds.toFixed(2)} s on one core`);
-  console.log(`  ${Math.round(count / seconds).toLocaleString('en')} enrollments planned/s (target 500,000/s); ${Math.round(decisions / seconds).toLocaleString('en')} step decisions/s`);
-  console.log(`  ${sent.toLocaleString('en')} plans began with a send (personalized or not), ${waiting.toLocaleString('en')} ended waiting`);
+  console.log(
+    `planner: ${count.toLocaleString('en')} enrollments over ${runtimes.length} sample scenarios in ${seconds.toFixed(2)} s on one core`,
+  );
+  console.log(
+    `  ${Math.round(count / seconds).toLocaleString('en')} enrollments planned/s (target 500,000/s); ${Math.round(decisions / seconds).toLocaleString('en')} step decisions/s`,
+  );
+  console.log(
+    `  ${sent.toLocaleString('en')} plans began with a send (personalized or not), ${waiting.toLocaleString('en')} ended waiting`,
+  );
   console.log(`  heap used: ${heap.join(', ')}`);
 }

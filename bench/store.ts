@@ -66,7 +66,10 @@ export async function benchStore(args: string[] = []): Promise<void> {
   const db = await freshDatabase(baseUrl, 'lsd_bench');
   const t0 = performance.now();
   // The scenarios first, so the enrollments carry the current hashes.
-  await new Store(db).registerScenarios(now - 90 * 86_400_000, compiled.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })));
+  await new Store(db).registerScenarios(
+    now - 90 * 86_400_000,
+    compiled.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+  );
   const arr = (f: (c: (typeof compiled)[number]) => string) => `array[${compiled.map((c) => `'${f(c)}'`).join(',')}]`;
   const k = compiled.length;
   await db.exec(`insert into line_users (line_user_id, following, attributes)
@@ -78,7 +81,9 @@ export async function benchStore(args: string[] = []): Promise<void> {
            to_timestamp(${now / 1000}) + (g % 43200) * interval '1 minute' + interval '1 minute', (${arr((c) => c.hash)})[1 + g % ${k}],
            lsd_shard_key('U' || lpad(to_hex(g), 32, '0'))
     from generate_series(1, ${ENROLLMENTS}) g`);
-  console.log(`store: ${ENROLLMENTS.toLocaleString('en')} users and enrollments in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `store: ${ENROLLMENTS.toLocaleString('en')} users and enrollments in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
   const t1 = performance.now();
   for (let chunk = 0; chunk < EVENTS / 1_000_000; chunk++) {
     await db.exec(`insert into events (line_user_id, type, properties, occurred_at, source, status, processed_at)
@@ -96,8 +101,12 @@ export async function benchStore(args: string[] = []): Promise<void> {
 async function measure(url: string, compiled: CompiledScenario[], now: number): Promise<void> {
   const db = await openPostgres(url);
   const size = await db.query<{ s: string }>(`select pg_size_pretty(pg_database_size('lsd_bench')) as s`);
-  const counts = await db.query<{ e: string; v: string }>(`select (select count(*) from enrollments)::text as e, (select count(*) from events)::text as v`);
-  console.log(`  database: ${Number(counts[0]?.e).toLocaleString('en')} enrollments, ${Number(counts[0]?.v).toLocaleString('en')} events, ${size[0]?.s}`);
+  const counts = await db.query<{ e: string; v: string }>(
+    `select (select count(*) from enrollments)::text as e, (select count(*) from events)::text as v`,
+  );
+  console.log(
+    `  database: ${Number(counts[0]?.e).toLocaleString('en')} enrollments, ${Number(counts[0]?.v).toLocaleString('en')} events, ${size[0]?.s}`,
+  );
 
   const rpc = timed(db);
   const store = new Store(rpc);
@@ -110,12 +119,16 @@ async function measure(url: string, compiled: CompiledScenario[], now: number): 
     idle.push([...rpc.spent.values()].reduce((a, b) => a + b, 0));
   }
   idle.sort((a, b) => a - b);
-  console.log(`  tick with nothing due: ${ms(idle[10]!)} database time (median of 20; target under 50 ms); by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`);
+  console.log(
+    `  tick with nothing due: ${ms(idle[10]!)} database time (median of 20; target under 50 ms); by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`,
+  );
 
   // 10,000 enrollments fall due: claim, plan, commit (and send, dry run). First as a tick
   // runs (two lanes on a server), then, for comparison, another 10,000 in one lane.
   const dueBatch = async (offset: number, lanes: number | undefined) => {
-    await db.exec(`update enrollments set due_at = to_timestamp(${now / 1000}) - interval '1 minute' where id in (select id from enrollments order by id offset ${offset} limit 10000)`);
+    await db.exec(
+      `update enrollments set due_at = to_timestamp(${now / 1000}) - interval '1 minute' where id in (select id from enrollments order by id offset ${offset} limit 10000)`,
+    );
     await db.exec('analyze enrollments');
     rpc.reset();
     const t2 = performance.now();
@@ -125,25 +138,46 @@ async function measure(url: string, compiled: CompiledScenario[], now: number): 
     const cpu = process.cpuUsage(cpu0);
     const claimCommit = (rpc.spent.get('lsd_claim_due') ?? 0) + (rpc.spent.get('lsd_commit_plans') ?? 0);
     const n = lanes ?? store.lanes;
-    console.log(`  10,000 due: claimed, planned and committed in ${ms(wall)} wall${lanes === undefined ? ' (target under 1 s)' : ''} in ${n} lane${n > 1 ? 's' : ''}; database ${ms(claimCommit)}${n > 1 ? ' summed over the lanes' : ''} (claim ${ms(rpc.spent.get('lsd_claim_due') ?? 0)}, commit ${ms(rpc.spent.get('lsd_commit_plans') ?? 0)}); this process ${ms((cpu.user + cpu.system) / 1000)} of CPU; ${result.counts.recipientsPlanned} sends planned`);
+    console.log(
+      `  10,000 due: claimed, planned and committed in ${ms(wall)} wall${lanes === undefined ? ' (target under 1 s)' : ''} in ${n} lane${n > 1 ? 's' : ''}; database ${ms(claimCommit)}${n > 1 ? ' summed over the lanes' : ''} (claim ${ms(rpc.spent.get('lsd_claim_due') ?? 0)}, commit ${ms(rpc.spent.get('lsd_commit_plans') ?? 0)}); this process ${ms((cpu.user + cpu.system) / 1000)} of CPU; ${result.counts.recipientsPlanned} sends planned`,
+    );
   };
   await dueBatch(0, undefined);
   rpc.reset();
   const t3 = performance.now();
   const sent = await runTick({ store, sender, scenarios: compiled, now: () => now });
-  console.log(`  then sending the outbox (dry run): ${sent.counts.total('sent').toLocaleString('en')} recipients in ${ms(performance.now() - t3)}; by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)} (${rpc.calls.get(k)}×)`).join(', ')}`);
+  console.log(
+    `  then sending the outbox (dry run): ${sent.counts.total('sent').toLocaleString('en')} recipients in ${ms(performance.now() - t3)}; by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)} (${rpc.calls.get(k)}×)`).join(', ')}`,
+  );
   await dueBatch(10_000, 1);
 
   // Index use of the tick's queries.
   const explain = async (label: string, sql: string) => {
-    const rows = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, costs off, timing off, summary off) ${sql}`);
+    const rows = await db.query<{ 'QUERY PLAN': string }>(
+      `explain (analyze, costs off, timing off, summary off) ${sql}`,
+    );
     console.log(`  EXPLAIN ${label}:\n${rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
   };
   const at = `to_timestamp(${now / 1000})`;
-  await explain('claim due', `select id from enrollments where status = 'active' and due_at <= ${at} and (lease_until is null or lease_until < ${at}) order by due_at limit 500 for update skip locked`);
-  await explain('new events', `select id from events where status = 'new' and (lease_until is null or lease_until < ${at}) order by id limit 500 for update skip locked`);
-  await explain("a user's events", `select * from events where line_user_id = any(array['U${'0'.repeat(31)}1']) and occurred_at >= ${at} - interval '30 days' and type = any(array['purchased'])`);
-  await explain('pending batches', `select id from outbox_batches where status = 'pending' and (lease_until is null or lease_until < ${at}) order by created_at limit 200 for update skip locked`);
-  await explain("a user's enrollments", `select * from enrollments where line_user_id = any(array['U${'0'.repeat(31)}1'])`);
+  await explain(
+    'claim due',
+    `select id from enrollments where status = 'active' and due_at <= ${at} and (lease_until is null or lease_until < ${at}) order by due_at limit 500 for update skip locked`,
+  );
+  await explain(
+    'new events',
+    `select id from events where status = 'new' and (lease_until is null or lease_until < ${at}) order by id limit 500 for update skip locked`,
+  );
+  await explain(
+    "a user's events",
+    `select * from events where line_user_id = any(array['U${'0'.repeat(31)}1']) and occurred_at >= ${at} - interval '30 days' and type = any(array['purchased'])`,
+  );
+  await explain(
+    'pending batches',
+    `select id from outbox_batches where status = 'pending' and (lease_until is null or lease_until < ${at}) order by created_at limit 200 for update skip locked`,
+  );
+  await explain(
+    "a user's enrollments",
+    `select * from enrollments where line_user_id = any(array['U${'0'.repeat(31)}1'])`,
+  );
   await db.close();
 }

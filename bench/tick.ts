@@ -16,7 +16,13 @@ async function tickProcess(env: Record<string, string>): Promise<{ ms: number; c
   await writeFile(summary, '');
   const start = performance.now();
   const child = spawn(process.execPath, [resolve('dist/index.js')], {
-    env: { PATH: process.env.PATH ?? '', GITHUB_STEP_SUMMARY: summary, INPUT_MODE: 'run', INPUT_SCENARIOS: 'scenarios', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      GITHUB_STEP_SUMMARY: summary,
+      INPUT_MODE: 'run',
+      INPUT_SCENARIOS: 'scenarios',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
@@ -24,23 +30,40 @@ async function tickProcess(env: Record<string, string>): Promise<{ ms: number; c
   return { ms: performance.now() - start, code, summary: await readFile(summary, 'utf8') };
 }
 
-export async function benchTick(baseUrl = process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'): Promise<void> {
+export async function benchTick(
+  baseUrl = process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+): Promise<void> {
   const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench');
   const db = await openPostgres(url);
   const now = Date.parse('2026-11-25T03:00:00Z'); // the store benchmark's clock
   const line = await startLineServer();
-  const env = { DATABASE_URL: url, LINE_CHANNEL_ACCESS_TOKEN: 'test-token', LINE_API_BASE_URL: line.url, LINE_STEP_DELIVERY_NOW: String(now) };
-  await db.exec(`update enrollments set due_at = to_timestamp(${now / 1000}) + interval '1 day' where status = 'active' and due_at <= to_timestamp(${now / 1000})`);
+  const env = {
+    DATABASE_URL: url,
+    LINE_CHANNEL_ACCESS_TOKEN: 'test-token',
+    LINE_API_BASE_URL: line.url,
+    LINE_STEP_DELIVERY_NOW: String(now),
+  };
+  await db.exec(
+    `update enrollments set due_at = to_timestamp(${now / 1000}) + interval '1 day' where status = 'active' and due_at <= to_timestamp(${now / 1000})`,
+  );
   const idle: number[] = [];
   for (let i = 0; i < 5; i++) idle.push((await tickProcess(env)).ms);
   idle.sort((a, b) => a - b);
-  console.log(`tick process, nothing due, 1M enrollments: ${idle[2]!.toFixed(0)} ms from start to exit (median of 5; target under 1 s)`);
-  await db.exec(`update enrollments set due_at = to_timestamp(${now / 1000}) - interval '1 minute', lease_owner = null, lease_until = null where id in (select id from enrollments where status = 'active' order by id limit 100000)`);
+  console.log(
+    `tick process, nothing due, 1M enrollments: ${idle[2]!.toFixed(0)} ms from start to exit (median of 5; target under 1 s)`,
+  );
+  await db.exec(
+    `update enrollments set due_at = to_timestamp(${now / 1000}) - interval '1 minute', lease_owner = null, lease_until = null where id in (select id from enrollments where status = 'active' order by id limit 100000)`,
+  );
   await db.exec('analyze enrollments');
   const busy = await tickProcess(env);
   const sent = /\| (\d+) \|/.exec(busy.summary);
-  console.log(`tick process, 100,000 due: ${(busy.ms / 1000).toFixed(1)} s from start to exit (exit ${busy.code}); summary: ${busy.summary.split('\n').find((l) => l.startsWith('Events taken'))}${sent ? '' : ''}`);
-  const counts = await db.query<{ status: string; n: string }>(`select status, count(*)::text as n from deliveries group by status order by status`);
+  console.log(
+    `tick process, 100,000 due: ${(busy.ms / 1000).toFixed(1)} s from start to exit (exit ${busy.code}); summary: ${busy.summary.split('\n').find((l) => l.startsWith('Events taken'))}${sent ? '' : ''}`,
+  );
+  const counts = await db.query<{ status: string; n: string }>(
+    `select status, count(*)::text as n from deliveries group by status order by status`,
+  );
   console.log(`  deliveries: ${counts.map((c) => `${c.status} ${c.n}`).join(', ')}`);
   await line.stop();
   await db.close();

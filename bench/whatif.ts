@@ -36,17 +36,35 @@ export async function benchWhatIf(args: string[] = []): Promise<void> {
   const store = new Store(db);
 
   const t0 = performance.now();
-  const whatIf = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: () => now, planOnly: true });
+  const whatIf = await runTick({
+    store,
+    sender: new DryRunSender(),
+    scenarios: compiled,
+    now: () => now,
+    planOnly: true,
+  });
   const whatIfMs = performance.now() - t0;
-  const leased = await db.query<{ n: number }>(`select count(*)::int as n from enrollments where lease_owner is not null`);
+  const leased = await db.query<{ n: number }>(
+    `select count(*)::int as n from enrollments where lease_owner is not null`,
+  );
 
   const t1 = performance.now();
-  const real = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: () => now, stopAfter: 'commit' });
+  const real = await runTick({
+    store,
+    sender: new DryRunSender(),
+    scenarios: compiled,
+    now: () => now,
+    stopAfter: 'commit',
+  });
   const realMs = performance.now() - t1;
 
   const s = (n: number) => `${(n / 1000).toFixed(1)} s`;
-  console.log(`what-if over ${DUE.toLocaleString('en')} due (1M enrollments): ${s(whatIfMs)}, ${whatIf.counts.recipientsPlanned.toLocaleString('en')} sends planned, nothing written (${leased[0]!.n} leases left)`);
-  console.log(`the real tick's planning of them (claim, plan, commit; ${store.lanes} lanes): ${s(realMs)}, ${real.counts.recipientsPlanned.toLocaleString('en')} sends planned`);
+  console.log(
+    `what-if over ${DUE.toLocaleString('en')} due (1M enrollments): ${s(whatIfMs)}, ${whatIf.counts.recipientsPlanned.toLocaleString('en')} sends planned, nothing written (${leased[0]!.n} leases left)`,
+  );
+  console.log(
+    `the real tick's planning of them (claim, plan, commit; ${store.lanes} lanes): ${s(realMs)}, ${real.counts.recipientsPlanned.toLocaleString('en')} sends planned`,
+  );
   console.log(`  what-if / real planning: ${(whatIfMs / realMs).toFixed(2)}× (target at most 2×)`);
   await reset(db, now);
   await db.close();

@@ -6,6 +6,13 @@ export const OLDEST_NODE = 22;
 export function nodeVersionProblem(version) {
   const major = Number(String(version).split('.')[0]);
   if (major >= OLDEST_NODE) return undefined;
-  return 'line-step-delivery needs Node.js ' + OLDEST_NODE + ' or newer; this is Node.js ' + version +
-    ': install Node.js ' + OLDEST_NODE + ' or newer (https://nodejs.org) and run it again.';
+  return (
+    'line-step-delivery needs Node.js ' +
+    OLDEST_NODE +
+    ' or newer; this is Node.js ' +
+    version +
+    ': install Node.js ' +
+    OLDEST_NODE +
+    ' or newer (https://nodejs.org) and run it again.'
+  );
 }

@@ -39,7 +39,10 @@ const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/</g, '&lt;');
 
 export function actionTables(yml) {
   const { inputs, outputs } = parseActionYml(yml);
-  const inputRows = inputs.map((i) => `| \`${i.name}\` | ${cell(i.description ?? '')} | ${i.default !== undefined && i.default !== '' ? `\`${cell(i.default)}\`` : ''} |`);
+  const inputRows = inputs.map(
+    (i) =>
+      `| \`${i.name}\` | ${cell(i.description ?? '')} | ${i.default !== undefined && i.default !== '' ? `\`${cell(i.default)}\`` : ''} |`,
+  );
   const outputRows = outputs.map((o) => `| \`${o.name}\` | ${cell(o.description ?? '')} |`);
   return {
     inputs: ['| input | meaning | default |', '|---|---|---|', ...inputRows].join('\n'),
@@ -63,5 +66,8 @@ export function readmeWithActionTables(readme, yml) {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {
-  writeFileSync('README.md', readmeWithActionTables(readFileSync('README.md', 'utf8'), readFileSync('action.yml', 'utf8')));
+  writeFileSync(
+    'README.md',
+    readmeWithActionTables(readFileSync('README.md', 'utf8'), readFileSync('action.yml', 'utf8')),
+  );
 }

@@ -14,14 +14,26 @@ const git = (...args) => execFileSync('git', args, { encoding: 'utf8', maxBuffer
 try {
   git('cat-file', '-e', `${SINCE}^{commit}`);
 } catch {
-  console.error(`check-migrations: commit ${SINCE} is not in this clone; fetch the history (git fetch --unshallow) to check migrations.`);
+  console.error(
+    `check-migrations: commit ${SINCE} is not in this clone; fetch the history (git fetch --unshallow) to check migrations.`,
+  );
   process.exit(1);
 }
 
 /** Every migration file ever committed since SINCE (or present at SINCE), with its first commit. */
 const firstCommit = new Map();
-for (const name of git('ls-tree', '--name-only', `${SINCE}:${DIR}`).split('\n').filter(Boolean)) firstCommit.set(`${DIR}/${name}`, SINCE);
-const log = git('log', '--reverse', '--format=commit %H', '--name-status', '--diff-filter=A', `${SINCE}..HEAD`, '--', DIR);
+for (const name of git('ls-tree', '--name-only', `${SINCE}:${DIR}`).split('\n').filter(Boolean))
+  firstCommit.set(`${DIR}/${name}`, SINCE);
+const log = git(
+  'log',
+  '--reverse',
+  '--format=commit %H',
+  '--name-status',
+  '--diff-filter=A',
+  `${SINCE}..HEAD`,
+  '--',
+  DIR,
+);
 let commit;
 for (const line of log.split('\n')) {
   if (line.startsWith('commit ')) commit = line.slice(7);
@@ -33,10 +45,12 @@ const problems = [];
 for (const [file, first] of firstCommit) {
   const original = git('show', `${first}:${file}`);
   if (!existsSync(file)) problems.push(`${file}: deleted (first committed in ${first.slice(0, 7)}).`);
-  else if (readFileSync(file, 'utf8') !== original) problems.push(`${file}: changed since it was first committed in ${first.slice(0, 7)}.`);
+  else if (readFileSync(file, 'utf8') !== original)
+    problems.push(`${file}: changed since it was first committed in ${first.slice(0, 7)}.`);
 }
 if (problems.length) {
-  for (const p of problems) console.error(`${p} Migrations are append-only: restore it and put the change in a new file.`);
+  for (const p of problems)
+    console.error(`${p} Migrations are append-only: restore it and put the change in a new file.`);
   process.exit(1);
 }
 console.log(`check-migrations: ${firstCommit.size} committed migration file(s), none changed.`);

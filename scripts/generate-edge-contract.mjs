@@ -10,8 +10,10 @@ export const TARGET = 'supabase/functions/_shared/event-contract.ts';
 export function edgeContractModule() {
   const rules = readFileSync(SOURCE, 'utf8');
   if (/^\s*import\s/m.test(rules)) throw new Error(`${SOURCE} must import nothing: Deno runs a copy of it as it is`);
-  return `// generated: do not edit. Copied from ${SOURCE} by scripts/generate-edge-contract.mjs;\n` +
-    `// change the rules there, then run \`node scripts/generate-edge-contract.mjs\`.\n\n${rules}`;
+  return (
+    `// generated: do not edit. Copied from ${SOURCE} by scripts/generate-edge-contract.mjs;\n` +
+    `// change the rules there, then run \`node scripts/generate-edge-contract.mjs\`.\n\n${rules}`
+  );
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {

@@ -56,7 +56,10 @@ export type LocalStoreOpener = (dir: string) => Promise<SqlRpc>;
  * Supabase is migrated by `supabase db push`. The action passes no openLocal, so its bundle
  * never contains PGlite.
  */
-export async function openStore(settings: Settings, options: { openLocal?: LocalStoreOpener | undefined } = {}): Promise<Store> {
+export async function openStore(
+  settings: Settings,
+  options: { openLocal?: LocalStoreOpener | undefined } = {},
+): Promise<Store> {
   if (settings.DATABASE_URL) {
     const db = await openPostgres(settings.DATABASE_URL);
     await migrate(db);
@@ -64,7 +67,9 @@ export async function openStore(settings: Settings, options: { openLocal?: Local
   }
   if (settings.SUPABASE_URL || settings.SUPABASE_SECRET_KEY) {
     if (!settings.SUPABASE_URL || !settings.SUPABASE_SECRET_KEY) {
-      throw new ConfigError(`set both SUPABASE_URL and SUPABASE_SECRET_KEY (only ${settings.SUPABASE_URL ? 'SUPABASE_URL' : 'SUPABASE_SECRET_KEY'} is set)`);
+      throw new ConfigError(
+        `set both SUPABASE_URL and SUPABASE_SECRET_KEY (only ${settings.SUPABASE_URL ? 'SUPABASE_URL' : 'SUPABASE_SECRET_KEY'} is set)`,
+      );
     }
     return new Store(openSupabase(settings.SUPABASE_URL, settings.SUPABASE_SECRET_KEY));
   }
@@ -82,7 +87,8 @@ export async function openStore(settings: Settings, options: { openLocal?: Local
 /** Signs tracked links when both the click URL and its secret are set. */
 export function openLinkSigner(settings: Settings): LinkSigner | undefined {
   if (!settings.CLICK_BASE_URL && !settings.CLICK_SIGNING_SECRET) return undefined;
-  if (!settings.CLICK_BASE_URL || !settings.CLICK_SIGNING_SECRET) throw new ConfigError('set both CLICK_BASE_URL and CLICK_SIGNING_SECRET to track link clicks');
+  if (!settings.CLICK_BASE_URL || !settings.CLICK_SIGNING_SECRET)
+    throw new ConfigError('set both CLICK_BASE_URL and CLICK_SIGNING_SECRET to track link clicks');
   return makeLinkSigner(settings.CLICK_BASE_URL, settings.CLICK_SIGNING_SECRET);
 }
 
@@ -91,10 +97,14 @@ export function openLinkSigner(settings: Settings): LinkSigner | undefined {
  * The jobs of a matrix (shardCount) send on one channel at once: each paces at its share
  * of LINE's limit, so together they never ask for more than LINE allows.
  */
-export function openSender(settings: Settings, options: { dryRun: boolean; requireToken: boolean; shardCount?: number | undefined }): Sender {
+export function openSender(
+  settings: Settings,
+  options: { dryRun: boolean; requireToken: boolean; shardCount?: number | undefined },
+): Sender {
   if (options.dryRun) return new DryRunSender();
   if (!settings.LINE_CHANNEL_ACCESS_TOKEN) {
-    if (options.requireToken) throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
+    if (options.requireToken)
+      throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
     return new DryRunSender();
   }
   const shards = Math.max(1, options.shardCount ?? 1);
@@ -105,8 +115,11 @@ export function openSender(settings: Settings, options: { dryRun: boolean; requi
   return new LineSender({
     channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN,
     baseURL: settings.LINE_API_BASE_URL,
-    pushPerSecond: positive('LINE_PUSH_PER_SECOND', settings.LINE_PUSH_PER_SECOND, share('push')) ?? defaultRate('push', shards),
-    multicastPerSecond: positive('LINE_MULTICAST_PER_SECOND', settings.LINE_MULTICAST_PER_SECOND, share('multicast')) ?? defaultRate('multicast', shards),
+    pushPerSecond:
+      positive('LINE_PUSH_PER_SECOND', settings.LINE_PUSH_PER_SECOND, share('push')) ?? defaultRate('push', shards),
+    multicastPerSecond:
+      positive('LINE_MULTICAST_PER_SECOND', settings.LINE_MULTICAST_PER_SECOND, share('multicast')) ??
+      defaultRate('multicast', shards),
     concurrency: positive('LINE_REQUESTS_IN_FLIGHT', settings.LINE_REQUESTS_IN_FLIGHT, { max: 2000, why: '' }),
   });
 }
@@ -115,6 +128,9 @@ export function openSender(settings: Settings, options: { dryRun: boolean; requi
 function positive(name: string, value: string | undefined, limit: { max: number; why: string }): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n > 0) || n > limit.max) throw new ConfigError(`${name} must be a number above 0 and at most ${+limit.max.toFixed(2)}${limit.why}, got "${value}"`);
+  if (!(n > 0) || n > limit.max)
+    throw new ConfigError(
+      `${name} must be a number above 0 and at most ${+limit.max.toFixed(2)}${limit.why}, got "${value}"`,
+    );
   return n;
 }

@@ -55,7 +55,13 @@ export class LeaseKeeper {
     const { store, owner, leaseSeconds, now } = this.args;
     this.renewing = this.renewing
       .then(() =>
-        store.renewLeases({ now: now(), owner, leaseSeconds, enrollmentIds: [...this.enrollments], batchIds: [...this.batches] }),
+        store.renewLeases({
+          now: now(),
+          owner,
+          leaseSeconds,
+          enrollmentIds: [...this.enrollments],
+          batchIds: [...this.batches],
+        }),
       )
       .then(() => this.renewals++)
       .catch(() => {});

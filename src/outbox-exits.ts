@@ -38,9 +38,13 @@ export function recipientsWhoLeft(
     const scenario = scenarioOf.get(e.batchId)?.scenario;
     // With an enrollment key, the cancellation of another booking is not this one's exit.
     const rule = scenario?.exit?.find(
-      (r) => r.event === e.type && matchesFilter(e.properties, r.where) && concernsKey(scenario.entry.key, e.enrollmentKey, e.properties),
+      (r) =>
+        r.event === e.type &&
+        matchesFilter(e.properties, r.where) &&
+        concernsKey(scenario.entry.key, e.enrollmentKey, e.properties),
     );
-    if (rule) drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
+    if (rule)
+      drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
   }
   return [...drops.values()];
 }

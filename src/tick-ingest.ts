@@ -50,7 +50,15 @@ export function routePage(args: {
     list.push(e);
     enrollmentsByUser.set(e.userId, list);
   }
-  const out: RoutedPage = { enroll: [], tempIds: new Map(), exit: [], wake: [], update: new Map(), setAside: [], done: [] };
+  const out: RoutedPage = {
+    enroll: [],
+    tempIds: new Map(),
+    exit: [],
+    wake: [],
+    update: new Map(),
+    setAside: [],
+    done: [],
+  };
   const pendingById = new Map<string, EnrollRow>();
   // Each event is routed with its user as of that event, as if events came one at a time:
   // a user's facts start from before their first change and follow each change. (With the
@@ -67,7 +75,10 @@ export function routePage(args: {
       routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
     } catch (error) {
       // One event routing cannot handle (a property it cannot compare) stops only itself.
-      out.setAside.push({ id: event.id, reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one` });
+      out.setAside.push({
+        id: event.id,
+        reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one`,
+      });
       continue;
     }
     for (const x of routed.exit) {
@@ -85,12 +96,26 @@ export function routePage(args: {
     for (const u of routed.update) {
       const pending = pendingById.get(u.enrollmentId);
       if (pending) Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
-      else out.update.set(u.enrollmentId, { enrollment_id: u.enrollmentId, trigger: u.trigger, trigger_event_id: event.id });
+      else
+        out.update.set(u.enrollmentId, {
+          enrollment_id: u.enrollmentId,
+          trigger: u.trigger,
+          trigger_event_id: event.id,
+        });
     }
     for (const n of routed.enroll) {
       const compiled = byId.get(n.scenarioId)!;
       const tempId = `new-${randomUUID()}`;
-      const row: EnrollRow = { scenario_id: n.scenarioId, line_user_id: event.userId, step_id: compiled.first, entered_at: n.enteredAt, trigger: n.trigger, trigger_event_id: event.id, scenario_hash: compiled.hash, enrollment_key: n.key ?? null };
+      const row: EnrollRow = {
+        scenario_id: n.scenarioId,
+        line_user_id: event.userId,
+        step_id: compiled.first,
+        entered_at: n.enteredAt,
+        trigger: n.trigger,
+        trigger_event_id: event.id,
+        scenario_hash: compiled.hash,
+        enrollment_key: n.key ?? null,
+      };
       out.enroll.push(row);
       out.tempIds.set(row, tempId);
       pendingById.set(tempId, row);

@@ -45,7 +45,8 @@ export function planPage(
   for (const d of page.previousDefinitions) {
     if (!ctx.previous.has(d.hash)) ctx.previous.set(d.hash, compileScenario(d.definition as Scenario));
   }
-  const factsOf = (userId: string): UserFacts => options.users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
+  const factsOf = (userId: string): UserFacts =>
+    options.users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
   // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
   const planned: { enrollment: ClaimedEnrollment; compiled: CompiledScenario; plan: Plan }[] = [];
   const plans: PlanCommit[] = [];
@@ -53,26 +54,70 @@ export function planPage(
     const compiled = sets.plannable.get(enrollment.scenarioId);
     if (sets.retired.has(enrollment.scenarioId)) {
       // Retired on purpose: its users leave, and receive nothing more from it.
-      plans.push({ id: enrollment.id, status: 'exited', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: null, waiting_for: null, due_at: null, scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: RETIRED_REASON });
+      plans.push({
+        id: enrollment.id,
+        status: 'exited',
+        step_id: enrollment.stepId,
+        previous_at: enrollment.previousAt,
+        wait_started_at: null,
+        waiting_for: null,
+        due_at: null,
+        scenario_hash: enrollment.scenarioHash,
+        converted_at: null,
+        exit_reason: RETIRED_REASON,
+      });
       counts.add(enrollment.scenarioId, undefined, 'exited');
       continue;
     }
     // Not claimed for a scenario this tick does not plan; were it, it stays leased and
     // unchanged (held) until the lease runs out: a missing file never ends anyone.
     if (!compiled) continue;
-    const runtime: ScenarioRuntime = { compiled, activatedAt: ctx.activatedAt.get(compiled.id)!, previous: ctx.previous, linkSigner: ctx.linkSigner };
+    const runtime: ScenarioRuntime = {
+      compiled,
+      activatedAt: ctx.activatedAt.get(compiled.id)!,
+      previous: ctx.previous,
+      linkSigner: ctx.linkSigner,
+    };
     const user = factsOf(enrollment.userId);
-    planned.push({ enrollment, compiled, plan: planAlone({ scenario: runtime, enrollment, user, events: page.eventsByUser.get(enrollment.userId) ?? [], now }) });
+    planned.push({
+      enrollment,
+      compiled,
+      plan: planAlone({
+        scenario: runtime,
+        enrollment,
+        user,
+        events: page.eventsByUser.get(enrollment.userId) ?? [],
+        now,
+      }),
+    });
   }
-  const capped = cap ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map<string, number>(), page.sentCounts) : new Set<string>();
+  const capped = cap
+    ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map<string, number>(), page.sentCounts)
+    : new Set<string>();
   const skipped: SkippedStep[] = [];
-  const sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[] = [];
+  const sends: {
+    enrollmentId: string;
+    userId: string;
+    scenarioId: string;
+    decision: Extract<Decision, { kind: 'send' }>;
+  }[] = [];
   for (const { enrollment, compiled, plan } of planned) {
     if (capped.has(enrollment.id)) {
       // Deferred, never dropped: the same plan is made again tomorrow, with the same moments,
       // from the scenario's opening (a step sent at any hour, like a welcome, not at midnight).
       const zone = userTimeZone(factsOf(enrollment.userId), compiled.timezone);
-      plans.push({ id: enrollment.id, status: 'active', step_id: enrollment.stepId, previous_at: enrollment.previousAt, wait_started_at: enrollment.waitStartedAt ?? null, waiting_for: null, due_at: applyWindow(nextLocalMidnight(now, cap!.timezone), compiled.scenario.sendWindow, zone), scenario_hash: enrollment.scenarioHash, converted_at: null, exit_reason: null });
+      plans.push({
+        id: enrollment.id,
+        status: 'active',
+        step_id: enrollment.stepId,
+        previous_at: enrollment.previousAt,
+        wait_started_at: enrollment.waitStartedAt ?? null,
+        waiting_for: null,
+        due_at: applyWindow(nextLocalMidnight(now, cap!.timezone), compiled.scenario.sendWindow, zone),
+        scenario_hash: enrollment.scenarioHash,
+        converted_at: null,
+        exit_reason: null,
+      });
       for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
       continue;
     }
@@ -85,7 +130,15 @@ export function planPage(
         sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
         counts.recipientsPlanned++;
       } else if (d.kind === 'expire' || d.kind === 'fail') {
-        skipped.push({ enrollment_id: enrollment.id, scenario_id: compiled.id, step_id: d.stepId, line_user_id: enrollment.userId, kind: d.kind, due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt, reason: d.reason });
+        skipped.push({
+          enrollment_id: enrollment.id,
+          scenario_id: compiled.id,
+          step_id: d.stepId,
+          line_user_id: enrollment.userId,
+          kind: d.kind,
+          due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt,
+          reason: d.reason,
+        });
         counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
         if (d.kind === 'fail') counts.noteFailure(compiled.id, d.stepId, d.reason);
       } else {
@@ -108,7 +161,11 @@ export function planAlone(input: PlanInput): Plan {
   } catch (error) {
     const { stepId } = input.enrollment;
     const reason = `the planner failed on this enrollment (${failureReason(error)})`;
-    return { decisions: [{ kind: 'fail', stepId, reason }], outcome: { kind: 'exit', reason: `failed: step "${stepId}": ${reason}` }, state: { ...input.enrollment } };
+    return {
+      decisions: [{ kind: 'fail', stepId, reason }],
+      outcome: { kind: 'exit', reason: `failed: step "${stepId}": ${reason}` },
+      state: { ...input.enrollment },
+    };
   }
 }
 

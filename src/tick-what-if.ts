@@ -162,7 +162,10 @@ function peekArgs(args: WhatIfArgs, now: number) {
 function plan(args: WhatIfArgs, state: WhatIfState, page: DuePage, now: number, again = false): void {
   let enrollments = page.enrollments;
   for (let round = 0; enrollments.length && round < 100; round++) {
-    const { plans, batches } = planPage({ ...page, enrollments }, now, args.ctx, { sentInTick: state.sentInTick, users: state.facts });
+    const { plans, batches } = planPage({ ...page, enrollments }, now, args.ctx, {
+      sentInTick: state.sentInTick,
+      users: state.facts,
+    });
     for (const b of batches) args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
     state.planned += enrollments.length;
     args.options.progress?.('enrollments planned (what-if)', state.planned);
@@ -173,7 +176,14 @@ function plan(args: WhatIfArgs, state: WhatIfState, page: DuePage, now: number, 
       .map((p): ClaimedEnrollment => {
         const e = byId.get(p.id)!;
         const waitStartedAt = p.wait_started_at ?? undefined;
-        return { ...e, stepId: p.step_id, previousAt: p.previous_at, waitStartedAt, scenarioHash: p.scenario_hash, converted: e.converted || p.converted_at !== null };
+        return {
+          ...e,
+          stepId: p.step_id,
+          previousAt: p.previous_at,
+          waitStartedAt,
+          scenarioHash: p.scenario_hash,
+          converted: e.converted || p.converted_at !== null,
+        };
       });
   }
 }

@@ -103,7 +103,15 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   await assertSchemaCurrent(store.rpc);
 
   // A what-if writes nothing at all, not even its runs row (the next tick's lateness counts real ticks only).
-  const run = whatIf ? undefined : await store.runStart({ now: options.now(), shardIndex, shardCount, dryRun: false, trigger: options.trigger ?? 'schedule' });
+  const run = whatIf
+    ? undefined
+    : await store.runStart({
+        now: options.now(),
+        shardIndex,
+        shardCount,
+        dryRun: false,
+        trigger: options.trigger ?? 'schedule',
+      });
   const previousRunAt = run?.previous_started_at ?? null;
   const runId = run?.id ?? 'what-if';
 
@@ -116,12 +124,31 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const activatedAt = new Map(registered.scenarios.map((s) => [s.id, Number(s.activated_at)]));
   const sets = tickScenarios({ registered: scenarios, registration: registered, onlyScenario: options.onlyScenario });
   const held = { missingScenarios: sets.missing, ingestHeld: sets.ingestHeld };
-  const route = (page: IngestPage, memory: RoutingMemory) => routePage({ page, memory, routing: sets.routing, byId: sets.routedById, counts });
-  const ctx: PlanContext = { sets, activatedAt, previous: new Map(), linkSigner: options.linkSigner, cap: options.frequencyCap, counts };
+  const route = (page: IngestPage, memory: RoutingMemory) =>
+    routePage({ page, memory, routing: sets.routing, byId: sets.routedById, counts });
+  const ctx: PlanContext = {
+    sets,
+    activatedAt,
+    previous: new Map(),
+    linkSigner: options.linkSigner,
+    cap: options.frequencyCap,
+    counts,
+  };
   const eventTypes = relevantEventTypes(scenarios);
 
   if (whatIf) {
-    await whatIfTick({ options, store, counts, pageSize, shardIndex, shardCount, eventTypes, ctx, route, ingestHeld: sets.ingestHeld });
+    await whatIfTick({
+      options,
+      store,
+      counts,
+      pageSize,
+      shardIndex,
+      shardCount,
+      eventTypes,
+      ctx,
+      route,
+      ingestHeld: sets.ingestHeld,
+    });
     return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
   }
 
@@ -138,7 +165,16 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     }
     const routed = route(page, new RoutingMemory());
     const { enroll, exit, wake, setAside, done } = routed;
-    await store.ingestCommit({ now: options.now(), owner, done, enroll, exit, wake, update: [...routed.update.values()], setAside });
+    await store.ingestCommit({
+      now: options.now(),
+      owner,
+      done,
+      enroll,
+      exit,
+      wake,
+      update: [...routed.update.values()],
+      setAside,
+    });
     options.progress?.('events', counts.eventsTaken);
     if (!page.more) break;
   }
@@ -151,7 +187,22 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   // committed, and any left by an earlier one), so the first goes out seconds after the start.
   // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
   const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
-  const outbox = options.stopAfter === 'commit' ? undefined : new OutboxSender({ store, sender, owner, now: options.now, counts, leaseSeconds, leases, quotaReserve: options.quotaReserve ?? 0, scenarioIds: sets.claimIds, scenarios: sets.plannable, checkedBefore: planningFrom });
+  const outbox =
+    options.stopAfter === 'commit'
+      ? undefined
+      : new OutboxSender({
+          store,
+          sender,
+          owner,
+          now: options.now,
+          counts,
+          leaseSeconds,
+          leases,
+          quotaReserve: options.quotaReserve ?? 0,
+          scenarioIds: sets.claimIds,
+          scenarios: sets.plannable,
+          checkedBefore: planningFrom,
+        });
   outbox?.plannerStarted();
   const sending = outbox?.run();
   // Awaited after planning; a failure meanwhile must not count as unhandled.
@@ -169,7 +220,17 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       }
       const now = options.now();
       const capSince = ctx.cap ? localMidnight(now, ctx.cap.timezone) : undefined;
-      const page = await store.claimDue({ now, owner, limit: pageSize, leaseSeconds, shardIndex: laneShardIndex, shardCount: laneShardCount, eventTypes, capSince, scenarioIds: sets.claimIds });
+      const page = await store.claimDue({
+        now,
+        owner,
+        limit: pageSize,
+        leaseSeconds,
+        shardIndex: laneShardIndex,
+        shardCount: laneShardCount,
+        eventTypes,
+        capSince,
+        scenarioIds: sets.claimIds,
+      });
       if (!page.enrollments.length) break;
       const claimedIds = page.enrollments.map((e) => e.id);
       leases.holdEnrollments(claimedIds);
@@ -183,15 +244,25 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
       if (page.enrollments.length < pageSize) break;
     }
   };
-  const lanesDone = Promise.all(Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)));
-  const planningFailed = await lanesDone.then(() => undefined, (error: unknown) => ({ error }));
+  const lanesDone = Promise.all(
+    Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)),
+  );
+  const planningFailed = await lanesDone.then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
   outbox?.plannerDone();
   // (When planning failed, what was committed is still sent; then the tick fails.)
   const stoppedBy = await (sending ?? Promise.resolve(undefined)).finally(() => leases.stop());
   if (planningFailed) throw planningFailed.error;
   if (options.stopAfter === 'commit') return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
 
-  const attention = await store.runFinish({ now: options.now(), id: runId, counts: counts.toJSON(), status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok' });
+  const attention = await store.runFinish({
+    now: options.now(),
+    id: runId,
+    counts: counts.toJSON(),
+    status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok',
+  });
   return { counts, attention, previousRunAt, stoppedBy, runId, ...held };
 }
 
@@ -221,7 +292,10 @@ export function applyFrequencyCap(
 ): Set<string> {
   const deferred = new Set<string>();
   const withSends = plans
-    .map((p) => ({ ...p, sends: p.plan.decisions.filter((d): d is Extract<Decision, { kind: 'send' }> => d.kind === 'send') }))
+    .map((p) => ({
+      ...p,
+      sends: p.plan.decisions.filter((d): d is Extract<Decision, { kind: 'send' }> => d.kind === 'send'),
+    }))
     .filter((p) => p.sends.length > 0)
     .sort((a, b) => b.compiled.priority - a.compiled.priority || a.sends[0]!.dueAt - b.sends[0]!.dueAt);
   for (const p of withSends) {
@@ -241,7 +315,9 @@ function emptyAttention(): Attention {
  * Groups sends into LINE requests: identical messages of one step go together by
  * multicast, 500 recipients at most; personalized ones go by push, one per recipient.
  */
-export function toBatches(sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[]): BatchDraft[] {
+export function toBatches(
+  sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[],
+): BatchDraft[] {
   const batches: BatchDraft[] = [];
   const groups = new Map<string, BatchDraft[]>();
   // Two keyed enrollments of one user (two bookings) may send the same step in one tick:
@@ -251,17 +327,34 @@ export function toBatches(sends: { enrollmentId: string; userId: string; scenari
     const d = s.decision;
     const member = { enrollment_id: s.enrollmentId, line_user_id: s.userId, due_at: d.dueAt };
     if (!d.uniform) {
-      batches.push({ id: randomUUID(), scenario_id: s.scenarioId, step_id: d.stepId, kind: 'push', messages: d.messages, aggregation_unit: d.aggregationUnit, members: [member] });
+      batches.push({
+        id: randomUUID(),
+        scenario_id: s.scenarioId,
+        step_id: d.stepId,
+        kind: 'push',
+        messages: d.messages,
+        aggregation_unit: d.aggregationUnit,
+        members: [member],
+      });
       continue;
     }
     const key = `${s.scenarioId}\u0000${d.stepId}\u0000${canonicalJson(d.messages)}`;
     const open = groups.get(key) ?? [];
     groups.set(key, open);
-    const fits = (b: BatchDraft) => b.members.length < LINE_LIMITS.multicastRecipients && !usersOf.get(b)!.has(s.userId);
+    const fits = (b: BatchDraft) =>
+      b.members.length < LINE_LIMITS.multicastRecipients && !usersOf.get(b)!.has(s.userId);
     // The newest batch of the group, else (a user met twice) any earlier one with room.
     let batch = open.length && fits(open[open.length - 1]!) ? open[open.length - 1] : open.find(fits);
     if (!batch) {
-      batch = { id: randomUUID(), scenario_id: s.scenarioId, step_id: d.stepId, kind: 'multicast', messages: d.messages, aggregation_unit: d.aggregationUnit, members: [] };
+      batch = {
+        id: randomUUID(),
+        scenario_id: s.scenarioId,
+        step_id: d.stepId,
+        kind: 'multicast',
+        messages: d.messages,
+        aggregation_unit: d.aggregationUnit,
+        members: [],
+      };
       open.push(batch);
       usersOf.set(batch, new Set());
       batches.push(batch);

@@ -36,7 +36,8 @@ function settings(): Settings {
     LINE_MULTICAST_PER_SECOND: input('line-multicast-per-second') ?? env.LINE_MULTICAST_PER_SECOND,
     LINE_REQUESTS_IN_FLIGHT: input('line-requests-in-flight') ?? env.LINE_REQUESTS_IN_FLIGHT,
   };
-  for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN, s.CLICK_SIGNING_SECRET]) if (secret) core.setSecret(secret);
+  for (const secret of [s.SUPABASE_SECRET_KEY, s.DATABASE_URL, s.LINE_CHANNEL_ACCESS_TOKEN, s.CLICK_SIGNING_SECRET])
+    if (secret) core.setSecret(secret);
   return s;
 }
 
@@ -61,7 +62,8 @@ function frequencyCap(): { perDay: number; timezone: string } | undefined {
   const perDay = numberInput('frequency-cap');
   if (perDay === undefined || perDay === 0) return undefined;
   const timezone = core.getInput('frequency-cap-timezone').trim() || 'Asia/Tokyo';
-  if (!isValidTimeZone(timezone)) throw new Error(`frequency-cap-timezone "${timezone}" is not an IANA time zone, like Asia/Tokyo`);
+  if (!isValidTimeZone(timezone))
+    throw new Error(`frequency-cap-timezone "${timezone}" is not an IANA time zone, like Asia/Tokyo`);
   return { perDay, timezone };
 }
 
@@ -71,16 +73,30 @@ async function testSendMode(): Promise<void> {
   const loaded = await loadScenarioDir(core.getInput('scenarios') || 'scenarios');
   const found = loaded.scenarios.find((s) => s.scenario.id === scenarioId);
   if (!found) throw new Error(`there is no valid scenario "${scenarioId}"`);
-  const recipients = core.getInput('test-recipients').split(/[\s,]+/).filter(Boolean);
+  const recipients = core
+    .getInput('test-recipients')
+    .split(/[\s,]+/)
+    .filter(Boolean);
   for (const r of recipients) core.setSecret(r);
   const sampleText = core.getInput('sample').trim();
   const sample = sampleText ? (JSON.parse(sampleText) as Parameters<typeof testSend>[0]['sample']) : undefined;
   const s = settings();
   const sender = openSender(s, { dryRun: false, requireToken: true });
-  const r = await testSend({ compiled: found.compiled, stepId: core.getInput('step').trim() || undefined, recipients, sample, sender });
+  const r = await testSend({
+    compiled: found.compiled,
+    stepId: core.getInput('step').trim() || undefined,
+    recipients,
+    sample,
+    sender,
+  });
   const lines = r.steps.map((x) => `| ${x.stepId} | ${x.outcome} | ${x.error ?? ''} |`);
-  await core.summary.addRaw(`# Test send: ${scenarioId}\n\nTo ${recipients.length} staff account(s); enrollments untouched.\n\n| step | outcome | error |\n|---|---|---|\n${lines.join('\n')}\n`).write();
-  if (r.steps.some((x) => x.outcome !== 'sent')) core.setFailed('some test messages were not sent: see the job summary');
+  await core.summary
+    .addRaw(
+      `# Test send: ${scenarioId}\n\nTo ${recipients.length} staff account(s); enrollments untouched.\n\n| step | outcome | error |\n|---|---|---|\n${lines.join('\n')}\n`,
+    )
+    .write();
+  if (r.steps.some((x) => x.outcome !== 'sent'))
+    core.setFailed('some test messages were not sent: see the job summary');
 }
 
 async function importMode(): Promise<void> {
@@ -90,7 +106,11 @@ async function importMode(): Promise<void> {
   try {
     const r = await importCsv({ file, list: core.getInput('list').trim() || undefined, store });
     for (const e of r.errors) core.error(e.message, { file, startLine: e.line, title: 'import' });
-    await core.summary.addRaw(`# Import\n\n${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`).write();
+    await core.summary
+      .addRaw(
+        `# Import\n\n${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`,
+      )
+      .write();
     core.setOutput('imported', r.inserted);
     if (r.errors.length) core.setFailed(`${r.errors.length} row(s) could not be imported: see the annotations.`);
   } finally {
@@ -127,8 +147,11 @@ async function runMode(): Promise<void> {
   core.setOutput('failed', c.total('failed'));
   core.setOutput('deferred', c.total('deferred'));
   core.setOutput('needs-review', result.attention.needs_review);
-  core.info(`events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${planOnly ? `, would send ${c.total('planned')}` : ''}`);
-  if (c.eventsSetAside) core.warning(`${c.eventsSetAside} event(s) were set aside as malformed: events.status_reason says why.`);
+  core.info(
+    `events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${planOnly ? `, would send ${c.total('planned')}` : ''}`,
+  );
+  if (c.eventsSetAside)
+    core.warning(`${c.eventsSetAside} event(s) were set aside as malformed: events.status_reason says why.`);
   const reasons = needsAPerson(result);
   await alertIssueAfterTick({ reasons, failures: c.failures, at: fixed ?? Date.now() });
   if (reasons.length) core.setFailed(reasons.join(' '));
@@ -150,7 +173,9 @@ async function reportMode(): Promise<void> {
   await core.summary.addRaw(outcome.markdown).write();
   core.setOutput('report-file', file);
   for (const r of outcome.reports) {
-    core.info(`${r.period.label}: entered ${r.totals.entered}, sent ${r.totals.sent}, goal reached ${r.totals.goalReached}`);
+    core.info(
+      `${r.period.label}: entered ${r.totals.entered}, sent ${r.totals.sent}, goal reached ${r.totals.goalReached}`,
+    );
   }
   for (const note of outcome.notes) if (note.startsWith('⚠️')) core.warning(note.replace(/^⚠️\s*/, ''));
   core.info(`the report page: ${file}`);
@@ -170,14 +195,23 @@ async function validateMode(): Promise<void> {
       startColumn: issue.column,
     });
   }
-  if (outcome.schemaStale) core.warning(`${dir}/scenario.schema.json is missing or out of date: run "npx line-step-delivery schema" and commit it.`);
+  if (outcome.schemaStale)
+    core.warning(
+      `${dir}/scenario.schema.json is missing or out of date: run "npx line-step-delivery schema" and commit it.`,
+    );
   const commentNotice = await commentPreview(outcome.markdown);
   await core.summary.addRaw(commentNotice + outcome.markdown).write();
   core.setOutput('scenarios', outcome.result.scenarios.length);
   core.setOutput('problems', outcome.result.issues.length);
-  if (outcome.result.issues.length) core.setFailed(`${outcome.result.issues.length} problem(s) in the scenarios: see the annotations and the job summary.`);
+  if (outcome.result.issues.length)
+    core.setFailed(
+      `${outcome.result.issues.length} problem(s) in the scenarios: see the annotations and the job summary.`,
+    );
   // A check that found nothing to check must not pass: the scenarios input points elsewhere.
-  else if (!outcome.result.scenarios.length) core.setFailed(`no scenario files (*.json) in "${dir}": check the scenarios input (the folder, from the repository's root).`);
+  else if (!outcome.result.scenarios.length)
+    core.setFailed(
+      `no scenario files (*.json) in "${dir}": check the scenarios input (the folder, from the repository's root).`,
+    );
 }
 
 export async function run(): Promise<void> {
@@ -200,7 +234,9 @@ export async function run(): Promise<void> {
         await reportMode();
         break;
       default:
-        core.setFailed(`mode "${mode}" is not available in this version: use run, validate, import, test-send or report.`);
+        core.setFailed(
+          `mode "${mode}" is not available in this version: use run, validate, import, test-send or report.`,
+        );
     }
   } catch (error) {
     // The log, the summary and an alert issue are public: a database error loses the values it quotes.

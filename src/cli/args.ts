@@ -58,7 +58,9 @@ function parseStrict(
     const all = { ...options, help: { type: 'boolean', short: 'h' } } as const;
     return parseArgs({ args, strict: true, allowPositionals: true, options: all });
   } catch (error) {
-    throw new UsageError(`line-step-delivery ${name}: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    throw new UsageError(
+      `line-step-delivery ${name}: ${error instanceof Error ? error.message : String(error)}\n${usage}`,
+    );
   }
 }
 
@@ -69,7 +71,9 @@ export function parseCommand(argv: string[], others: string[] = []): ParsedComma
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help') return undefined;
   if (name.startsWith('-')) {
-    throw new UsageError(`line-step-delivery: the command comes first, then its options: line-step-delivery <command> ${name} …`);
+    throw new UsageError(
+      `line-step-delivery: the command comes first, then its options: line-step-delivery <command> ${name} …`,
+    );
   }
   if (!isCommand(name)) {
     const known = [...Object.keys(COMMANDS), ...others].join(', ');

@@ -66,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
   // schema makes its folder: it is the first file of a new scenario folder.
   if (command !== 'schema' && !(await isKind(path, kind))) {
     const what = kind === 'file' ? 'the file' : 'the scenario folder';
-    process.stderr.write(`line-step-delivery ${command}: ${what} "${path}" does not exist (looked for ${resolve(path)}).\n`);
+    process.stderr.write(
+      `line-step-delivery ${command}: ${what} "${path}" does not exist (looked for ${resolve(path)}).\n`,
+    );
     return 1;
   }
   switch (command) {
@@ -75,9 +77,17 @@ export async function main(argv: string[]): Promise<number> {
       const outcome = await validateScenarios({ dir, ...(parsed.base ? { baseRef: parsed.base } : {}) });
       if (!outcome.result.files.length) return noScenarioFiles(command, dir);
       for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      if (outcome.schemaStale) process.stderr.write(`warning: ${join(dir, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`);
+      if (outcome.schemaStale)
+        process.stderr.write(
+          `warning: ${join(dir, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`,
+        );
       if (command === 'preview') process.stdout.write(outcome.markdown);
-      else process.stdout.write(outcome.result.issues.length ? `${outcome.result.issues.length} problem(s) found.\n` : `${outcome.result.scenarios.length} scenario(s) valid.\n`);
+      else
+        process.stdout.write(
+          outcome.result.issues.length
+            ? `${outcome.result.issues.length} problem(s) found.\n`
+            : `${outcome.result.scenarios.length} scenario(s) valid.\n`,
+        );
       return outcome.result.issues.length ? 1 : 0;
     }
     case 'demo':
@@ -90,7 +100,9 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
         const enteredAt = localToInstant(compiled.timezone, 2026, 1, 5, 14, 0);
         for (const e of timeline(compiled, { enteredAt, trigger: sampleTrigger(compiled, enteredAt) })) {
-          process.stdout.write(`  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`);
+          process.stdout.write(
+            `  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`,
+          );
         }
       }
       return outcome.result.issues.length ? 1 : 0;
@@ -99,10 +111,17 @@ export async function main(argv: string[]): Promise<number> {
       const file = parsed.file!;
       const store = await openStore(settingsFromEnv(), { openLocal: openPglite });
       try {
-        const r = await importCsv({ file, list: parsed.list, store, progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined });
+        const r = await importCsv({
+          file,
+          list: parsed.list,
+          store,
+          progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined,
+        });
         if (process.stderr.isTTY) process.stderr.write('\n');
         for (const e of r.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);
-        process.stdout.write(`${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`);
+        process.stdout.write(
+          `${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`,
+        );
         return r.errors.length ? 1 : 0;
       } finally {
         await store.close();

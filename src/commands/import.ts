@@ -55,21 +55,25 @@ function parseRow(row: Row, list: string | undefined, now: number): EventRow | s
   const properties = list !== undefined ? { list } : rowProperties(row);
   if (typeof properties === 'string') return properties;
   const givenKey = list !== undefined ? undefined : row.idempotency_key?.trim() || undefined;
-  const checked = checkEvent({
-    line_user_id: lineUserId,
-    member_id: memberId,
-    type: list !== undefined ? 'list_added' : (row.type?.trim() ?? ''),
-    properties,
-    occurred_at: list !== undefined ? undefined : row.occurred_at?.trim() || undefined,
-    idempotency_key: givenKey,
-  }, now);
+  const checked = checkEvent(
+    {
+      line_user_id: lineUserId,
+      member_id: memberId,
+      type: list !== undefined ? 'list_added' : (row.type?.trim() ?? ''),
+      properties,
+      occurred_at: list !== undefined ? undefined : row.occurred_at?.trim() || undefined,
+      idempotency_key: givenKey,
+    },
+    now,
+  );
   if ('problem' in checked) return checked.problem;
   const { type, occurred_at: occurredAt } = checked.event;
   const who = lineUserId ?? `member:${memberId}`;
   // Every row gets a key, so a second import of the same file adds nothing.
-  const key = list !== undefined
-    ? `list:${list}:${who}`
-    : givenKey ?? `csv:${sha256([who, type, occurredAt ?? null, properties]).slice(0, 32)}`;
+  const key =
+    list !== undefined
+      ? `list:${list}:${who}`
+      : (givenKey ?? `csv:${sha256([who, type, occurredAt ?? null, properties]).slice(0, 32)}`);
   return {
     line_user_id: lineUserId,
     member_id: memberId,
@@ -91,7 +95,15 @@ export async function importCsv(options: ImportOptions): Promise<ImportResult> {
   const pageSize = options.pageSize ?? 1000;
   const now = options.now ?? Date.now();
   const result: ImportResult = { rows: 0, inserted: 0, unchanged: 0, errors: [] };
-  const parser = createReadStream(options.file).pipe(parse({ columns: (header: string[]) => header.map(columnName), bom: true, skip_empty_lines: true, trim: false, info: true }));
+  const parser = createReadStream(options.file).pipe(
+    parse({
+      columns: (header: string[]) => header.map(columnName),
+      bom: true,
+      skip_empty_lines: true,
+      trim: false,
+      info: true,
+    }),
+  );
   let page: EventRow[] = [];
   const flush = async () => {
     if (!page.length) return;

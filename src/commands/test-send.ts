@@ -15,7 +15,9 @@ export interface TestSendOptions {
   stepId?: string | undefined;
   recipients: string[];
   /** Sample values: {"user": {...}, "trigger": {...}, "answers": {...}}. */
-  sample?: { user?: Record<string, unknown>; trigger?: Record<string, unknown>; answers?: Record<string, unknown> } | undefined;
+  sample?:
+    | { user?: Record<string, unknown>; trigger?: Record<string, unknown>; answers?: Record<string, unknown> }
+    | undefined;
   sender: Sender;
 }
 
@@ -34,23 +36,49 @@ function samples(messages: Message[]): Record<string, string> {
 
 export async function testSend(options: TestSendOptions): Promise<TestSendResult> {
   const bad = options.recipients.filter((r) => !LINE_USER_ID.test(r));
-  if (bad.length) throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 lowercase hex digits)`);
+  if (bad.length)
+    throw new Error(`${bad.length} test recipient(s) are not LINE user ids ("U" and 32 lowercase hex digits)`);
   if (!options.recipients.length) throw new Error('no test recipients: list the staff LINE user ids');
-  const steps = [...options.compiled.steps.values()].filter((s) => s.step.type === 'message' && (!options.stepId || s.step.id === options.stepId));
-  if (!steps.length) throw new Error(options.stepId ? `scenario "${options.compiled.id}" has no message step "${options.stepId}"` : `scenario "${options.compiled.id}" has no message steps`);
+  const steps = [...options.compiled.steps.values()].filter(
+    (s) => s.step.type === 'message' && (!options.stepId || s.step.id === options.stepId),
+  );
+  if (!steps.length)
+    throw new Error(
+      options.stepId
+        ? `scenario "${options.compiled.id}" has no message step "${options.stepId}"`
+        : `scenario "${options.compiled.id}" has no message steps`,
+    );
   const result: TestSendResult = { steps: [] };
   for (const cs of steps) {
     if (cs.step.type !== 'message') continue;
     const step = { ...cs.step, fallbacks: { ...samples(cs.step.messages), ...cs.step.fallbacks } };
-    const rendered = renderMessages({ ...cs, step, uniform: false }, { attributes: options.sample?.user ?? {}, trigger: options.sample?.trigger ?? {}, answers: options.sample?.answers ?? {} });
+    const rendered = renderMessages(
+      { ...cs, step, uniform: false },
+      {
+        attributes: options.sample?.user ?? {},
+        trigger: options.sample?.trigger ?? {},
+        answers: options.sample?.answers ?? {},
+      },
+    );
     if ('error' in rendered) {
       result.steps.push({ stepId: cs.step.id, outcome: 'not rendered', error: rendered.error });
       continue;
     }
     const label: Message = { type: 'text', text: `[TEST] ${options.compiled.id} / ${cs.step.id}` };
-    const messages = rendered.messages.length < LINE_LIMITS.messagesPerRequest ? [label, ...rendered.messages] : rendered.messages;
+    const messages =
+      rendered.messages.length < LINE_LIMITS.messagesPerRequest ? [label, ...rendered.messages] : rendered.messages;
     for (const to of options.recipients) {
-      const report = await options.sender.send({ id: randomUUID(), scenario_id: options.compiled.id, step_id: cs.step.id, kind: 'push', messages, recipients: [to], aggregation_unit: 'test_send', attempts: 1, created_at: Date.now() });
+      const report = await options.sender.send({
+        id: randomUUID(),
+        scenario_id: options.compiled.id,
+        step_id: cs.step.id,
+        kind: 'push',
+        messages,
+        recipients: [to],
+        aggregation_unit: 'test_send',
+        attempts: 1,
+        created_at: Date.now(),
+      });
       result.steps.push({ stepId: cs.step.id, outcome: report.outcome, error: report.error?.message });
     }
   }

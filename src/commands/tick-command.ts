@@ -36,13 +36,20 @@ export class ScenarioProblems extends Error {}
 export async function tickCommand(options: TickCommandOptions): Promise<{ result: TickResult; summary: string }> {
   // Fail fast, before any I/O: an invalid scenario stops the run before any send.
   const loaded = await loadScenarioDir(options.dir);
-  if (loaded.issues.length) throw new ScenarioProblems(`the scenarios have ${loaded.issues.length} problem(s); nothing was sent:\n${loaded.issues.map(formatIssue).join('\n')}`);
+  if (loaded.issues.length)
+    throw new ScenarioProblems(
+      `the scenarios have ${loaded.issues.length} problem(s); nothing was sent:\n${loaded.issues.map(formatIssue).join('\n')}`,
+    );
   if (options.onlyScenario && !loaded.scenarios.some((s) => s.scenario.id === options.onlyScenario)) {
     throw new ScenarioProblems(`only-scenario: there is no scenario "${options.onlyScenario}" in ${options.dir}`);
   }
   const store = await openStore(options.settings, { openLocal: options.openLocalStore });
   try {
-    const sender = openSender(options.settings, { dryRun: options.dryRunSender || options.planOnly, requireToken: options.requireToken, shardCount: options.shardCount });
+    const sender = openSender(options.settings, {
+      dryRun: options.dryRunSender || options.planOnly,
+      requireToken: options.requireToken,
+      shardCount: options.shardCount,
+    });
     const result = await runTick({
       store,
       sender,
@@ -60,7 +67,13 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       progress: options.progress,
       pageSize: options.planOnly ? 5000 : 500,
     });
-    let summary = tickSummary(result, { now: options.now(), store: store.label, sender: sender.label, planOnly: options.planOnly, intervalMinutes: options.intervalMinutes ?? 5 });
+    let summary = tickSummary(result, {
+      now: options.now(),
+      store: store.label,
+      sender: sender.label,
+      planOnly: options.planOnly,
+      intervalMinutes: options.intervalMinutes ?? 5,
+    });
     // Once a day (the first tick after midnight in Tokyo, shard 0), the week's funnels at the
     // foot: the report costs about a second on a large database, too much for every tick.
     if (!options.planOnly && (options.shardIndex ?? 0) === 0 && firstTickOfDay(result.previousRunAt, options.now())) {

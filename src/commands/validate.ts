@@ -39,5 +39,10 @@ export async function validateScenarios(options: ValidateOptions): Promise<Valid
   }
   const schemaOnDisk = await readFile(join(dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
   const schemaStale = schemaOnDisk !== scenarioJsonSchemaText();
-  return { result, ...(changes ? { changes } : {}), schemaStale, markdown: previewMarkdown({ result, ...(changes ? { changes } : {}) }) };
+  return {
+    result,
+    ...(changes ? { changes } : {}),
+    schemaStale,
+    markdown: previewMarkdown({ result, ...(changes ? { changes } : {}) }),
+  };
 }

@@ -29,11 +29,16 @@ export const LineUserId = z.string({ error: USER_ID_RULE }).regex(LINE_USER_ID, 
 export const EventType = z.string({ error: TYPE_RULE }).regex(EVENT_TYPE, { error: TYPE_RULE });
 /** The shop's member id: a string of 1 to 200 characters, or a whole number. */
 const MEMBER_ID_RULE = `must be a string of 1 to ${MAX_ID_CHARS} characters or a whole number`;
-export const MemberId = z.union([
-  z.string().min(1, { error: MEMBER_ID_RULE }).max(MAX_ID_CHARS, { error: MEMBER_ID_RULE }).superRefine(stringFit),
-  z.int({ error: MEMBER_ID_RULE }).min(-MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE })
-    .max(MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE }),
-], { error: MEMBER_ID_RULE });
+export const MemberId = z.union(
+  [
+    z.string().min(1, { error: MEMBER_ID_RULE }).max(MAX_ID_CHARS, { error: MEMBER_ID_RULE }).superRefine(stringFit),
+    z
+      .int({ error: MEMBER_ID_RULE })
+      .min(-MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE })
+      .max(MAX_NUMERIC_MEMBER_ID, { error: MEMBER_ID_RULE }),
+  ],
+  { error: MEMBER_ID_RULE },
+);
 const KEY_RULE = `must be a string of 1 to ${MAX_ID_CHARS} characters`;
 export const IdempotencyKey = z
   .string({ error: KEY_RULE })
@@ -66,7 +71,10 @@ export const FollowProperties = z.looseObject({
 });
 export const AccountLinkedProperties = z.looseObject({
   memberId: z.union([
-    z.string().max(MAX_ID_CHARS).refine((id) => !/^ *$/.test(id)),
+    z
+      .string()
+      .max(MAX_ID_CHARS)
+      .refine((id) => !/^ *$/.test(id)),
     z.int().min(-MAX_NUMERIC_MEMBER_ID).max(MAX_NUMERIC_MEMBER_ID),
   ]),
 });
@@ -116,20 +124,22 @@ export const Properties = z
 
 /** One row for public.events, checked as ingest will check it; occurred_at parsed to ms. */
 export function eventSchema(now: number) {
-  return z.object({
-    type: EventType,
-    line_user_id: LineUserId.nullish(),
-    member_id: MemberId.nullish(),
-    occurred_at: occurredAt(now).optional(),
-    properties: Properties.default({}),
-    idempotency_key: IdempotencyKey.optional(),
-  }).superRefine((event, ctx) => {
-    if (!event.line_user_id && (event.member_id === undefined || event.member_id === null)) {
-      ctx.addIssue({ code: 'custom', message: 'give line_user_id or member_id', path: [], params: { whole: true } });
-    }
-    const fact = factProblem(event.type, event.properties);
-    if (fact) ctx.addIssue({ code: 'custom', message: fact, path: [], params: { whole: true } });
-  });
+  return z
+    .object({
+      type: EventType,
+      line_user_id: LineUserId.nullish(),
+      member_id: MemberId.nullish(),
+      occurred_at: occurredAt(now).optional(),
+      properties: Properties.default({}),
+      idempotency_key: IdempotencyKey.optional(),
+    })
+    .superRefine((event, ctx) => {
+      if (!event.line_user_id && (event.member_id === undefined || event.member_id === null)) {
+        ctx.addIssue({ code: 'custom', message: 'give line_user_id or member_id', path: [], params: { whole: true } });
+      }
+      const fact = factProblem(event.type, event.properties);
+      if (fact) ctx.addIssue({ code: 'custom', message: fact, path: [], params: { whole: true } });
+    });
 }
 export type EventInput = z.input<ReturnType<typeof eventSchema>>;
 export type CheckedEvent = z.output<ReturnType<typeof eventSchema>>;

@@ -22,29 +22,98 @@ interface DemoEvent {
 /** A made-up customer base: one story per sample scenario. */
 export const DEMO_EVENTS: DemoEvent[] = [
   { day: 0, time: '10:00', who: 'Aoi (friend added)', type: 'follow' },
-  { day: 0, time: '10:05', who: 'Ren (friend added from an ad)', type: 'follow', properties: { route: 'ad-instagram' } },
-  { day: 0, time: '12:00', who: 'Sora (left a cart, bought next day)', type: 'cart_abandoned', properties: { productName: '白いスニーカー', total: 5000 } },
-  { day: 1, time: '08:00', who: 'Sora (left a cart, bought next day)', type: 'purchased', properties: { orderId: 'A-1', category: 'shoes' } },
-  { day: 0, time: '20:00', who: 'Yui (left a cart, never bought)', type: 'cart_abandoned', properties: { productName: 'トートバッグ', total: 3000 } },
+  {
+    day: 0,
+    time: '10:05',
+    who: 'Ren (friend added from an ad)',
+    type: 'follow',
+    properties: { route: 'ad-instagram' },
+  },
+  {
+    day: 0,
+    time: '12:00',
+    who: 'Sora (left a cart, bought next day)',
+    type: 'cart_abandoned',
+    properties: { productName: '白いスニーカー', total: 5000 },
+  },
+  {
+    day: 1,
+    time: '08:00',
+    who: 'Sora (left a cart, bought next day)',
+    type: 'purchased',
+    properties: { orderId: 'A-1', category: 'shoes' },
+  },
+  {
+    day: 0,
+    time: '20:00',
+    who: 'Yui (left a cart, never bought)',
+    type: 'cart_abandoned',
+    properties: { productName: 'トートバッグ', total: 3000 },
+  },
   { day: 0, time: '10:30', who: 'Haru (QR code at a seminar)', type: 'follow', properties: { route: 'qr-seminar' } },
   { day: 0, time: '11:00', who: 'Mei (VIP list import)', type: 'list_added', properties: { list: 'vip-2026' } },
-  { day: 0, time: '12:00', who: 'Rin (booked the salon)', type: 'reservation_made', properties: { reservationAtDay: 3, reservationLabel: '3日後 15:00' } },
-  { day: 0, time: '11:00', who: 'Kai (subscribed)', type: 'subscription_started', properties: { nextDelivery: '来月1日' } },
-  { day: 0, time: '13:00', who: 'Nao (answered the survey)', type: 'survey_answered', properties: { survey: 'interests', category: 'skincare' } },
-  { day: 0, time: '14:00', who: 'Riku (order shipped)', type: 'shipped', properties: { deliveryDate: '明後日', trackingNumber: 'T-123' } },
-  { day: 0, time: '15:00', who: 'Emi (added a favorite)', type: 'favorite_added', properties: { productName: '美容液', productId: 'p1' } },
+  {
+    day: 0,
+    time: '12:00',
+    who: 'Rin (booked the salon)',
+    type: 'reservation_made',
+    properties: { reservationAtDay: 3, reservationLabel: '3日後 15:00' },
+  },
+  {
+    day: 0,
+    time: '11:00',
+    who: 'Kai (subscribed)',
+    type: 'subscription_started',
+    properties: { nextDelivery: '来月1日' },
+  },
+  {
+    day: 0,
+    time: '13:00',
+    who: 'Nao (answered the survey)',
+    type: 'survey_answered',
+    properties: { survey: 'interests', category: 'skincare' },
+  },
+  {
+    day: 0,
+    time: '14:00',
+    who: 'Riku (order shipped)',
+    type: 'shipped',
+    properties: { deliveryDate: '明後日', trackingNumber: 'T-123' },
+  },
+  {
+    day: 0,
+    time: '15:00',
+    who: 'Emi (added a favorite)',
+    type: 'favorite_added',
+    properties: { productName: '美容液', productId: 'p1' },
+  },
   { day: 4, time: '09:00', who: 'Emi (added a favorite)', type: 'price_dropped', properties: { productId: 'p1' } },
   { day: 0, time: '16:00', who: 'Taku (trial set)', type: 'trial_purchased' },
-  { day: 0, time: '17:00', who: 'Hana (linked her account)', type: 'profile_updated', properties: { attributes: { region: 'tokyo', displayName: 'Hana' } } },
+  {
+    day: 0,
+    time: '17:00',
+    who: 'Hana (linked her account)',
+    type: 'profile_updated',
+    properties: { attributes: { region: 'tokyo', displayName: 'Hana' } },
+  },
   { day: 0, time: '17:30', who: 'Hana (linked her account)', type: 'account_linked', properties: { memberId: 'M-77' } },
-  { day: 0, time: '10:00', who: 'Hana (linked her account)', type: 'purchased', member: 'M-77', properties: { orderId: 'B-7', category: 'skincare' } },
+  {
+    day: 0,
+    time: '10:00',
+    who: 'Hana (linked her account)',
+    type: 'purchased',
+    member: 'M-77',
+    properties: { orderId: 'B-7', category: 'skincare' },
+  },
   { day: 0, time: '10:00', who: 'Jun (blocked the account on day 2)', type: 'follow' },
   { day: 2, time: '12:00', who: 'Jun (blocked the account on day 2)', type: 'unfollow' },
 ];
 
 export const demoUserId = (who: string) => `U${Buffer.from(who).toString('hex').padEnd(32, '0').slice(0, 32)}`;
 
-export async function runDemo(options: { dir: string; days?: number; out?: (line: string) => void } = { dir: 'scenarios' }): Promise<number> {
+export async function runDemo(
+  options: { dir: string; days?: number; out?: (line: string) => void } = { dir: 'scenarios' },
+): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const loaded = await loadScenarioDir(options.dir);
   if (loaded.issues.length) {
@@ -69,13 +138,15 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
   const sentAt = new Map<string, number>();
   const started = performance.now();
   let ticks = 0;
-  out(`Demo: ${scenarios.length} scenarios, ${new Set(DEMO_EVENTS.map((e) => e.who)).size} users, ticks every hour over ${days} days (embedded Postgres, LINE in dry run).`);
+  out(
+    `Demo: ${scenarios.length} scenarios, ${new Set(DEMO_EVENTS.map((e) => e.who)).size} users, ticks every hour over ${days} days (embedded Postgres, LINE in dry run).`,
+  );
   for (; now <= start + days * DAY; now += HOUR) {
     while (pending.length && when(pending[0]!) <= now) {
       const e = pending.shift()!;
       const properties = { ...e.properties };
       if (typeof properties.reservationAtDay === 'number') {
-        properties.reservationAt = new Date(start + (properties.reservationAtDay) * DAY + 6 * HOUR).toISOString();
+        properties.reservationAt = new Date(start + properties.reservationAtDay * DAY + 6 * HOUR).toISOString();
         delete properties.reservationAtDay;
       }
       await store.insertEvents([
@@ -105,8 +176,9 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
   };
   for (const e of DEMO_EVENTS) tell(demoUserId(e.who), when(e), 0, `← ${e.type}${describeProperties(e)}`);
   for (const b of sender.sent) {
-    const what = (b.messages).map((m) => summarizeMessage(m, 40)).join(' + ');
-    for (const to of b.recipients) tell(to, sentAt.get(b.id)!, 1, `→ ${`${b.scenario_id}/${b.step_id}`.padEnd(36)} ${what}`);
+    const what = b.messages.map((m) => summarizeMessage(m, 40)).join(' + ');
+    for (const to of b.recipients)
+      tell(to, sentAt.get(b.id)!, 1, `→ ${`${b.scenario_id}/${b.step_id}`.padEnd(36)} ${what}`);
   }
   for (const who of new Set(DEMO_EVENTS.map((e) => e.who))) {
     const user = demoUserId(who);
@@ -117,7 +189,9 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
     for (const why of await whyNot(store, user, tz)) out(`  ✗ ${why}`);
   }
   out('');
-  out(`${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages).`);
+  out(
+    `${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages).`,
+  );
   await store.close();
   return 0;
 }
@@ -125,8 +199,11 @@ export async function runDemo(options: { dir: string; days?: number; out?: (line
 /** The trigger's properties, short: what a person reading the demo needs to follow the story. */
 function describeProperties(e: DemoEvent): string {
   const shown = Object.entries(e.properties ?? {}).filter(([k]) => k !== 'reservationAtDay');
-  if (e.properties?.reservationAtDay !== undefined) shown.push(['reservationAt', `day ${e.properties.reservationAtDay as number} 15:00`]);
-  const text = shown.map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`).join(', ');
+  if (e.properties?.reservationAtDay !== undefined)
+    shown.push(['reservationAt', `day ${e.properties.reservationAtDay as number} 15:00`]);
+  const text = shown
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)}`)
+    .join(', ');
   return text ? `  (${clipText(text, 60)})` : '';
 }
 
@@ -137,7 +214,9 @@ async function whyNot(store: Store, user: string, tz: string): Promise<string[]>
   for (const e of answer.enrollments ?? []) {
     if (e.status !== 'exited') continue;
     const conversion = e.converted_at !== null ? ' (a conversion)' : '';
-    reasons.push(`${e.scenario_id} ended at ${formatLocal(e.ended_at ?? e.previous_at, tz)}: ${e.exit_reason ?? 'exited'}${conversion}`);
+    reasons.push(
+      `${e.scenario_id} ended at ${formatLocal(e.ended_at ?? e.previous_at, tz)}: ${e.exit_reason ?? 'exited'}${conversion}`,
+    );
   }
   for (const d of answer.deliveries ?? []) {
     if (d.kind === 'send' && d.status !== 'skipped') continue;

@@ -55,7 +55,10 @@ function redact(text: string): string {
 }
 
 function cell(text: string): string {
-  return redact(text).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').slice(0, 500);
+  return redact(text)
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .slice(0, 500);
 }
 
 function reasonItem(reason: string): string {

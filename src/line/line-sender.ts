@@ -57,7 +57,11 @@ function lineError(answer: LineAnswer): { status: number; message: string; detai
   const fallback = `${answer.status} - ${answer.statusText}`;
   try {
     const body = JSON.parse(answer.body) as { message?: string; details?: unknown };
-    return { status: answer.status, message: body.message ?? fallback, ...(body.details ? { details: body.details } : {}) };
+    return {
+      status: answer.status,
+      message: body.message ?? fallback,
+      ...(body.details ? { details: body.details } : {}),
+    };
   } catch {
     return { status: answer.status, message: answer.body || fallback };
   }
@@ -77,7 +81,10 @@ export class LineSender implements Sender {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: LineSenderOptions) {
-    this.client = new messagingApi.MessagingApiClient({ channelAccessToken: options.channelAccessToken, ...(options.baseURL ? { baseURL: options.baseURL } : {}) });
+    this.client = new messagingApi.MessagingApiClient({
+      channelAccessToken: options.channelAccessToken,
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    });
     this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.rates = {
@@ -115,7 +122,11 @@ export class LineSender implements Sender {
     // Once an attempt may have been accepted (a timeout, a dropped connection, a 5xx), only
     // LINE's 200 or 409 settles it: a later 429 or 401 says nothing about that attempt.
     let mayHaveGone = false;
-    const notSent = (stop?: SendReport['stop']): SendReport => ({ outcome: mayHaveGone ? 'uncertain' : 'deferred', error: lastError, ...(stop ? { stop } : {}) });
+    const notSent = (stop?: SendReport['stop']): SendReport => ({
+      outcome: mayHaveGone ? 'uncertain' : 'deferred',
+      error: lastError,
+      ...(stop ? { stop } : {}),
+    });
     // Every retry repeats the identical request with the same retry key.
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (attempt > 0) await this.sleep(this.backoff(attempt));

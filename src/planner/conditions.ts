@@ -18,7 +18,11 @@ export interface ConditionContext {
 }
 
 const numeric = (v: unknown): number | undefined =>
-  typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined;
+  typeof v === 'number'
+    ? v
+    : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))
+      ? Number(v)
+      : undefined;
 
 /** A value as conditions compare it: scalars by their text, anything else by its JSON. */
 const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
@@ -66,7 +70,8 @@ export function matchesFilter(properties: Record<string, unknown>, filter: Prope
   for (const key in filter) {
     const expected = filter[key];
     const value = readPath(properties, key);
-    if (expected !== null && typeof expected === 'object' ? !compare(value, expected) : !equal(value, expected)) return false;
+    if (expected !== null && typeof expected === 'object' ? !compare(value, expected) : !equal(value, expected))
+      return false;
   }
   return true;
 }
@@ -88,7 +93,12 @@ export function evaluate(condition: Condition, ctx: ConditionContext): boolean {
   const needed = condition.atLeast ?? 1;
   let count = 0;
   for (const e of ctx.events) {
-    if (e.type === condition.event && e.occurredAt >= from && e.occurredAt <= ctx.moment && matchesFilter(e.properties, condition.where)) {
+    if (
+      e.type === condition.event &&
+      e.occurredAt >= from &&
+      e.occurredAt <= ctx.moment &&
+      matchesFilter(e.properties, condition.where)
+    ) {
       if (++count >= needed) return true;
     }
   }

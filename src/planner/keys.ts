@@ -20,7 +20,11 @@ export function enrollmentKey(keyPath: string | undefined, properties: Record<st
 }
 
 /** Whether an event concerns the enrollment with this key: it carries the same value, or none. */
-export function concernsKey(keyPath: string | undefined, key: string | undefined, properties: Record<string, unknown>): boolean {
+export function concernsKey(
+  keyPath: string | undefined,
+  key: string | undefined,
+  properties: Record<string, unknown>,
+): boolean {
   if (key === undefined) return true;
   const carried = enrollmentKey(keyPath, properties);
   return carried === undefined || carried === key;

@@ -75,14 +75,18 @@ export function planEnrollment(input: PlanInput): Plan {
   const tz = userTimeZone(user, compiled.timezone);
   let conversionAt: number | undefined;
 
-  const done = (outcome: Outcome): Plan => (conversionAt === undefined ? { decisions, outcome, state } : { decisions, outcome, state, conversionAt });
+  const done = (outcome: Outcome): Plan =>
+    conversionAt === undefined ? { decisions, outcome, state } : { decisions, outcome, state, conversionAt };
   const exit = (reason: string): Plan => done({ kind: 'exit', reason });
 
   if (!user.following) return exit('unfollowed');
 
   // An edit removed the step this enrollment waits for.
   if (state.stepId !== END && !compiled.steps.has(state.stepId)) {
-    const moved = scenario.onStepRemoved === 'end' ? undefined : relocate(state.stepId, runtime.previous?.get(state.scenarioHash), compiled);
+    const moved =
+      scenario.onStepRemoved === 'end'
+        ? undefined
+        : relocate(state.stepId, runtime.previous?.get(state.scenarioHash), compiled);
     if (moved === undefined) return exit(`step "${state.stepId}" was removed from the scenario`);
     state.stepId = moved;
     state.waitStartedAt = undefined;
@@ -95,7 +99,17 @@ export function planEnrollment(input: PlanInput): Plan {
   let goalExitAt = Infinity;
   if (goal) {
     const until = goal.within ? state.enteredAt + durationMs(goal.within) : Infinity;
-    const reached = events.length === 0 ? undefined : events.find((e) => e.type === goal.event && e.occurredAt > state.enteredAt && e.occurredAt <= Math.min(until, now) && matchesFilter(e.properties, goal.where) && !isUpdate(scenario, state.trigger, e));
+    const reached =
+      events.length === 0
+        ? undefined
+        : events.find(
+            (e) =>
+              e.type === goal.event &&
+              e.occurredAt > state.enteredAt &&
+              e.occurredAt <= Math.min(until, now) &&
+              matchesFilter(e.properties, goal.where) &&
+              !isUpdate(scenario, state.trigger, e),
+          );
     if (reached) {
       if (!state.converted) {
         state.converted = true;
@@ -126,7 +140,14 @@ export function planEnrollment(input: PlanInput): Plan {
       const exitReason = exitBefore(start);
       if (exitReason) return exit(exitReason);
       const deadline = start + durationMs(step.timeout);
-      const seen = own.find((e) => e.type === step.for.event && e.occurredAt >= start && e.occurredAt <= deadline && e.occurredAt <= now && matchesFilter(e.properties, step.for.where));
+      const seen = own.find(
+        (e) =>
+          e.type === step.for.event &&
+          e.occurredAt >= start &&
+          e.occurredAt <= deadline &&
+          e.occurredAt <= now &&
+          matchesFilter(e.properties, step.for.where),
+      );
       if (seen) {
         const reason = exitBefore(seen.occurredAt);
         if (reason) return exit(reason);
@@ -155,20 +176,39 @@ export function planEnrollment(input: PlanInput): Plan {
     if (step.type === 'message') {
       // The earliest it can go out from now: a late tick outside the send window waits for the next opening.
       const opening = applyWindow(now, stepWindow(scenario, step), tz);
-      const expired = due < runtime.activatedAt ? 'it fell due before the scenario was switched on' : tooLate(step, due, moment.countedBackFrom, opening);
+      const expired =
+        due < runtime.activatedAt
+          ? 'it fell due before the scenario was switched on'
+          : tooLate(step, due, moment.countedBackFrom, opening);
       if (!expired && opening > now) return done({ kind: 'wait', until: opening });
       if (expired) {
         decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
       } else {
-        const rendered = renderMessages(cs, { attributes: user.attributes, answers: user.answers, trigger: state.trigger, userId: user.userId, linkSigner: runtime.linkSigner });
+        const rendered = renderMessages(cs, {
+          attributes: user.attributes,
+          answers: user.answers,
+          trigger: state.trigger,
+          userId: user.userId,
+          linkSigner: runtime.linkSigner,
+        });
         if ('error' in rendered) decisions.push({ kind: 'fail', stepId: step.id, reason: rendered.error });
-        else decisions.push({ kind: 'send', stepId: step.id, dueAt: due, messages: rendered.messages, uniform: cs.uniform, aggregationUnit: cs.aggregationUnit });
+        else
+          decisions.push({
+            kind: 'send',
+            stepId: step.id,
+            dueAt: due,
+            messages: rendered.messages,
+            uniform: cs.uniform,
+            aggregationUnit: cs.aggregationUnit,
+          });
       }
       state.previousAt = due;
       state.stepId = cs.next;
       if (!expired && scenario.catchUp !== 'together') {
         // One step per tick: the next one, even if already due, waits for the next tick.
-        return state.stepId === END ? done({ kind: 'finish' }) : done({ kind: 'wait', until: nextMoment(state, compiled, tz) ?? now });
+        return state.stepId === END
+          ? done({ kind: 'finish' })
+          : done({ kind: 'wait', until: nextMoment(state, compiled, tz) ?? now });
       }
       continue;
     }
@@ -176,7 +216,15 @@ export function planEnrollment(input: PlanInput): Plan {
     let to: string;
     let via: string;
     if (step.type === 'branch') {
-      const ctx: ConditionContext = { attributes: user.attributes, answers: user.answers, trigger: state.trigger, events, enteredAt: state.enteredAt, previousAt: state.previousAt, moment: due };
+      const ctx: ConditionContext = {
+        attributes: user.attributes,
+        answers: user.answers,
+        trigger: state.trigger,
+        events,
+        enteredAt: state.enteredAt,
+        previousAt: state.previousAt,
+        moment: due,
+      };
       const index = step.branches.findIndex((b) => evaluate(b.when, ctx));
       const hit = step.branches[index];
       to = hit ? hit.next : (step.default ?? END);
@@ -197,8 +245,14 @@ export function planEnrollment(input: PlanInput): Plan {
  * Why a message due at `due` cannot go out at `sendAt`, if so. A step counted back from a date
  * never goes out at or after that date; with expireAfter as well, the earlier limit applies.
  */
-function tooLate(step: MessageStep, due: number, countedBackFrom: number | undefined, sendAt: number): string | undefined {
-  if (countedBackFrom !== undefined && sendAt >= countedBackFrom) return 'it could not go out before the date it counts back from';
+function tooLate(
+  step: MessageStep,
+  due: number,
+  countedBackFrom: number | undefined,
+  sendAt: number,
+): string | undefined {
+  if (countedBackFrom !== undefined && sendAt >= countedBackFrom)
+    return 'it could not go out before the date it counts back from';
   if (step.expireAfter && sendAt > due + durationMs(step.expireAfter)) return 'it could not go out on time';
   return undefined;
 }
@@ -213,7 +267,12 @@ function nextMoment(state: EnrollmentState, compiled: CompiledScenario, tz: stri
 
 /** The step's moment, counted from where the enrollment is. */
 function momentOf(step: Step, state: EnrollmentState, tz: string) {
-  return stepMoment(step.wait, { previousAt: state.previousAt, enteredAt: state.enteredAt, trigger: state.trigger, tz });
+  return stepMoment(step.wait, {
+    previousAt: state.previousAt,
+    enteredAt: state.enteredAt,
+    trigger: state.trigger,
+    tz,
+  });
 }
 
 /** When the step falls due: a message at its moment moved into its send window. */
@@ -222,10 +281,16 @@ function dueAt(scenario: Scenario, step: Step, moment: number, tz: string): numb
 }
 
 /** The events that concern this enrollment: with an entry.key, those of its key value or of none. */
-function ownEvents(scenario: Scenario, trigger: Record<string, unknown>, events: readonly EventFact[]): readonly EventFact[] {
+function ownEvents(
+  scenario: Scenario,
+  trigger: Record<string, unknown>,
+  events: readonly EventFact[],
+): readonly EventFact[] {
   const keyPath = scenario.entry.key;
   const key = enrollmentKey(keyPath, trigger);
-  return key === undefined || events.length === 0 ? events : events.filter((e) => concernsKey(keyPath, key, e.properties));
+  return key === undefined || events.length === 0
+    ? events
+    : events.filter((e) => concernsKey(keyPath, key, e.properties));
 }
 
 /** A later trigger with this enrollment's own key: it updated the enrollment, it is no goal of it. */
@@ -237,13 +302,25 @@ function isUpdate(scenario: Scenario, trigger: Record<string, unknown>, e: Event
 }
 
 /** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */
-function exitReasonBefore(scenario: Scenario, events: readonly EventFact[], enteredAt: number, goalExitAt: number, moment: number): string | undefined {
+function exitReasonBefore(
+  scenario: Scenario,
+  events: readonly EventFact[],
+  enteredAt: number,
+  goalExitAt: number,
+  moment: number,
+): string | undefined {
   if (goalExitAt <= moment) return `goal: ${scenario.goal!.event}`;
   const rules = scenario.exit;
   if (!rules || events.length === 0) return undefined;
   for (const rule of rules) {
     for (const e of events) {
-      if (e.type === rule.event && e.occurredAt > enteredAt && e.occurredAt <= moment && matchesFilter(e.properties, rule.where)) return `exit: ${rule.event}`;
+      if (
+        e.type === rule.event &&
+        e.occurredAt > enteredAt &&
+        e.occurredAt <= moment &&
+        matchesFilter(e.properties, rule.where)
+      )
+        return `exit: ${rule.event}`;
     }
   }
   return undefined;

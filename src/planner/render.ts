@@ -22,12 +22,18 @@ export type RenderResult = { messages: Message[] } | { error: string };
 
 function display(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v as string))).join(', ');
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v as string))).join(', ');
   if (typeof value === 'object') return undefined;
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? undefined);
 }
 
-function fillDeep(value: unknown, lookup: (key: string) => string | undefined, fallbacks: Record<string, string> | undefined, missing: string[]): unknown {
+function fillDeep(
+  value: unknown,
+  lookup: (key: string) => string | undefined,
+  fallbacks: Record<string, string> | undefined,
+  missing: string[],
+): unknown {
   if (typeof value === 'string') return fillPlaceholders(value, lookup, fallbacks, missing);
   if (Array.isArray(value)) return value.map((v) => fillDeep(v, lookup, fallbacks, missing));
   if (value && typeof value === 'object') {
@@ -55,7 +61,9 @@ export function renderMessages(compiled: CompiledStep, input: RenderInput): Rend
   };
   const messages = fillDeep(step.messages, lookup, step.fallbacks, missing) as Message[];
   if (missing.length) {
-    return { error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}` };
+    return {
+      error: `no value for ${[...new Set(missing)].join(', ')} and no fallback: add one, e.g. {{${missing[0]}|…}}`,
+    };
   }
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
@@ -63,7 +71,9 @@ export function renderMessages(compiled: CompiledStep, input: RenderInput): Rend
     // have changed. Anything else is checked against the whole schema again.
     if (m.type === 'text' && textOnly[i]) {
       if (m.text.length === 0 || m.text.length > LINE_LIMITS.textLength) {
-        return { error: `message ${i + 1} after filling placeholders: text: ${m.text.length === 0 ? 'a text message cannot be empty' : `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units) in a text message, this has ${m.text.length}`}` };
+        return {
+          error: `message ${i + 1} after filling placeholders: text: ${m.text.length === 0 ? 'a text message cannot be empty' : `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units) in a text message, this has ${m.text.length}`}`,
+        };
       }
       continue;
     }

@@ -67,7 +67,18 @@ export function triggerMatches(trigger: Trigger, event: EventFact, user: UserFac
     case 'list':
       return event.type === LIST_ADDED && event.properties.list === trigger.list;
     case 'audience':
-      return ATTRIBUTE_EVENTS.has(event.type) && evaluate(trigger.condition, { attributes: user.attributes, answers: user.answers, trigger: {}, events: [], enteredAt: event.occurredAt, previousAt: event.occurredAt, moment: event.occurredAt });
+      return (
+        ATTRIBUTE_EVENTS.has(event.type) &&
+        evaluate(trigger.condition, {
+          attributes: user.attributes,
+          answers: user.answers,
+          trigger: {},
+          events: [],
+          enteredAt: event.occurredAt,
+          previousAt: event.occurredAt,
+          moment: event.occurredAt,
+        })
+      );
   }
 }
 
@@ -75,7 +86,8 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
   const result: RouteResult = { enroll: [], exit: [], wake: [], update: [] };
   const active = enrollments.filter((e) => e.status === 'active');
   if (event.type === UNFOLLOW) {
-    for (const e of active) if (e.enteredAt <= event.occurredAt) result.exit.push({ enrollmentId: e.id, reason: 'unfollowed' });
+    for (const e of active)
+      if (e.enteredAt <= event.occurredAt) result.exit.push({ enrollmentId: e.id, reason: 'unfollowed' });
     return result;
   }
   for (const { compiled, activatedAt } of scenarios) {
@@ -85,20 +97,44 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
     for (const e of mine) {
       if (event.occurredAt <= e.enteredAt) continue;
       // With a key, a cancellation of one booking ends that booking's enrollment only.
-      const rule = scenario.exit?.find((r) => r.event === event.type && matchesFilter(event.properties, r.where) && concernsKey(keyPath, e.key, event.properties));
+      const rule = scenario.exit?.find(
+        (r) =>
+          r.event === event.type &&
+          matchesFilter(event.properties, r.where) &&
+          concernsKey(keyPath, e.key, event.properties),
+      );
       if (rule) {
         // The exit ends the enrollment before the planner sees the event: the goal is counted here.
         const goal = scenario.goal;
-        const converts = goal !== undefined && goal.event === event.type && matchesFilter(event.properties, goal.where) && (!goal.within || event.occurredAt <= e.enteredAt + durationMs(goal.within));
-        result.exit.push({ enrollmentId: e.id, reason: `exit: ${rule.event}`, ...(converts ? { convertedAt: event.occurredAt } : {}) });
-      }
-      else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
+        const converts =
+          goal !== undefined &&
+          goal.event === event.type &&
+          matchesFilter(event.properties, goal.where) &&
+          (!goal.within || event.occurredAt <= e.enteredAt + durationMs(goal.within));
+        result.exit.push({
+          enrollmentId: e.id,
+          reason: `exit: ${rule.event}`,
+          ...(converts ? { convertedAt: event.occurredAt } : {}),
+        });
+      } else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
     }
     if (scenario.status === 'paused' || !user.following) continue;
     const startFrom = scenario.activation?.backfillFrom ? Date.parse(scenario.activation.backfillFrom) : activatedAt;
     if (event.occurredAt < startFrom) continue;
     if (!triggerMatches(scenario.entry.trigger, event, user)) continue;
-    if (scenario.entry.audience && !evaluate(scenario.entry.audience, { attributes: user.attributes, answers: user.answers, trigger: event.properties, events: [], enteredAt: event.occurredAt, previousAt: event.occurredAt, moment: event.occurredAt })) continue;
+    if (
+      scenario.entry.audience &&
+      !evaluate(scenario.entry.audience, {
+        attributes: user.attributes,
+        answers: user.answers,
+        trigger: event.properties,
+        events: [],
+        enteredAt: event.occurredAt,
+        previousAt: event.occurredAt,
+        moment: event.occurredAt,
+      })
+    )
+      continue;
     // Re-entry rules apply per key value (without a key: per user).
     const key = enrollmentKey(keyPath, event.properties);
     const reentry = scenario.reentry ?? 'once';
@@ -106,13 +142,20 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
     const stillActive = mine.filter((e) => !exiting.has(e.id) && e.key === key);
     if (reentry !== 'restart' && key !== undefined && stillActive.length) {
       // A trigger older than the enrollment (delivered late) does not undo a newer one.
-      for (const e of stillActive) if (event.occurredAt >= e.enteredAt) result.update.push({ enrollmentId: e.id, trigger: event.properties });
+      for (const e of stillActive)
+        if (event.occurredAt >= e.enteredAt) result.update.push({ enrollmentId: e.id, trigger: event.properties });
       continue;
     }
     if (reentry === 'once' && enrollments.some((e) => e.scenarioId === compiled.id && e.key === key)) continue;
     if (reentry === 'after_finish' && stillActive.length) continue;
-    if (reentry === 'restart') for (const e of stillActive) result.exit.push({ enrollmentId: e.id, reason: 'restarted by a new trigger' });
-    result.enroll.push({ scenarioId: compiled.id, enteredAt: event.occurredAt, trigger: event.properties, ...(key !== undefined ? { key } : {}) });
+    if (reentry === 'restart')
+      for (const e of stillActive) result.exit.push({ enrollmentId: e.id, reason: 'restarted by a new trigger' });
+    result.enroll.push({
+      scenarioId: compiled.id,
+      enteredAt: event.occurredAt,
+      trigger: event.properties,
+      ...(key !== undefined ? { key } : {}),
+    });
   }
   return result;
 }

@@ -70,7 +70,8 @@ export function timeline(compiled: CompiledScenario, options: TimelineOptions): 
         at = applyWindow(at, stepWindow(scenario, step), tz);
         label = step.messages.map((m) => summarizeMessage(m)).join(' + ');
         // A step counted back from a date never goes out at or after it.
-        if ('countedBackFrom' in moment && moment.countedBackFrom !== undefined && at >= moment.countedBackFrom) note = 'skipped: it would go out at or after the date it counts back from';
+        if ('countedBackFrom' in moment && moment.countedBackFrom !== undefined && at >= moment.countedBackFrom)
+          note = 'skipped: it would go out at or after the date it counts back from';
         next = compiledStep.next;
         break;
       case 'branch':
@@ -92,7 +93,14 @@ export function timeline(compiled: CompiledScenario, options: TimelineOptions): 
         id = next;
         continue;
     }
-    entries.push({ stepId: step.id, type: step.type, at, day: localDayIndex(at, tz) - firstDay, label, ...(note ? { note } : {}) });
+    entries.push({
+      stepId: step.id,
+      type: step.type,
+      at,
+      day: localDayIndex(at, tz) - firstDay,
+      label,
+      ...(note ? { note } : {}),
+    });
     previousAt = at;
     id = next;
   }

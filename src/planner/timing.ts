@@ -25,7 +25,8 @@ export function durationMs(d: Duration | undefined): number {
 
 /** Reads a dotted path (a.b.c) from an object. */
 export function readPath(obj: unknown, path: string): unknown {
-  if (!path.includes('.')) return obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[path] : undefined;
+  if (!path.includes('.'))
+    return obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[path] : undefined;
   let v = obj;
   for (const part of path.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -63,7 +64,10 @@ export function stepMoment(wait: Timing | undefined, ctx: TimingContext): Moment
   }
   if (wait.before) {
     const { before } = wait;
-    const at = wait.at === undefined ? shift(reference, before, -1, ctx.tz) : atLocalTime(reference, -(before.days ?? 0), parseHhMm(wait.at), ctx.tz);
+    const at =
+      wait.at === undefined
+        ? shift(reference, before, -1, ctx.tz)
+        : atLocalTime(reference, -(before.days ?? 0), parseHhMm(wait.at), ctx.tz);
     return { at, countedBackFrom: reference };
   }
   const d = wait.after;
@@ -91,7 +95,8 @@ export function applyWindow(at: number, window: SendWindow | null | undefined, t
   if (dayOk(p.weekday) && p.minuteOfDay >= start && p.minuteOfDay < end) return at;
   // Today's opening if it is still ahead, else the next allowed day's.
   for (let add = p.minuteOfDay < start ? 0 : 1; add <= 8; add++) {
-    if (dayOk((p.weekday + add) % 7)) return localToInstant(tz, p.year, p.month, p.day + add, Math.floor(start / 60), start % 60);
+    if (dayOk((p.weekday + add) % 7))
+      return localToInstant(tz, p.year, p.month, p.day + add, Math.floor(start / 60), start % 60);
   }
   return at; // unreachable: a window has at least one day
 }

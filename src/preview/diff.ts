@@ -14,7 +14,11 @@ export interface ScenarioChange {
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 function timingOf(step: Step): unknown {
-  return { wait: step.wait, expireAfter: step.expireAfter, window: step.type === 'message' ? step.sendWindow : undefined };
+  return {
+    wait: step.wait,
+    expireAfter: step.expireAfter,
+    window: step.type === 'message' ? step.sendWindow : undefined,
+  };
 }
 
 function routingOf(step: Step): unknown {
@@ -42,31 +46,54 @@ function diffOne(base: Scenario, head: Scenario): string[] {
       );
     } else {
       const next = headSteps.get(id)!;
-      if (step.type !== next.type) details.push(`step **${id}** changed from ${step.type} to ${next.type}: applies to users who have not reached it.`);
-      if (!same(timingOf(step), timingOf(next))) details.push(`step **${id}** retimed: users who have not reached it follow the new timing; those past it are not affected.`);
-      if (step.type === 'message' && next.type === 'message' && !same([step.messages, step.fallbacks], [next.messages, next.fallbacks])) {
+      if (step.type !== next.type)
+        details.push(
+          `step **${id}** changed from ${step.type} to ${next.type}: applies to users who have not reached it.`,
+        );
+      if (!same(timingOf(step), timingOf(next)))
+        details.push(
+          `step **${id}** retimed: users who have not reached it follow the new timing; those past it are not affected.`,
+        );
+      if (
+        step.type === 'message' &&
+        next.type === 'message' &&
+        !same([step.messages, step.fallbacks], [next.messages, next.fallbacks])
+      ) {
         details.push(`step **${id}** messages changed: users who have not received it get the new messages.`);
       }
-      if (!same(routingOf(step), routingOf(next))) details.push(`step **${id}** leads elsewhere now: applies from the next decision of each user.`);
+      if (!same(routingOf(step), routingOf(next)))
+        details.push(`step **${id}** leads elsewhere now: applies from the next decision of each user.`);
     }
   }
   head.steps.forEach((step, i) => {
     if (!baseSteps.has(step.id)) {
-      details.push(`step **${step.id}** added (position ${i + 1}): users reach it if their path leads there; users already past that point do not get it.`);
+      details.push(
+        `step **${step.id}** added (position ${i + 1}): users reach it if their path leads there; users already past that point do not get it.`,
+      );
     }
   });
-  if (base.steps.map((s) => s.id).join() !== head.steps.map((s) => s.id).filter((id) => baseSteps.has(id)).join() && base.steps.every((s) => headSteps.has(s.id))) {
+  if (
+    base.steps.map((s) => s.id).join() !==
+      head.steps
+        .map((s) => s.id)
+        .filter((id) => baseSteps.has(id))
+        .join() &&
+    base.steps.every((s) => headSteps.has(s.id))
+  ) {
     details.push('steps reordered: each user keeps the step they are at and continues from there in the new order.');
   }
   if (!same(base.entry, head.entry)) details.push('entry changed: applies to new events only; enrolled users stay in.');
-  if (!same(base.exit, head.exit) || !same(base.goal, head.goal)) details.push('exit or goal rules changed: apply to events from now on, for every enrolled user.');
-  if (!same(base.sendWindow, head.sendWindow) || base.timezone !== head.timezone) details.push('send window or time zone changed: applies to every step not yet sent.');
-  if (base.reentry !== head.reentry) details.push(`re-entry changed from ${base.reentry ?? 'once'} to ${head.reentry ?? 'once'}.`);
+  if (!same(base.exit, head.exit) || !same(base.goal, head.goal))
+    details.push('exit or goal rules changed: apply to events from now on, for every enrolled user.');
+  if (!same(base.sendWindow, head.sendWindow) || base.timezone !== head.timezone)
+    details.push('send window or time zone changed: applies to every step not yet sent.');
+  if (base.reentry !== head.reentry)
+    details.push(`re-entry changed from ${base.reentry ?? 'once'} to ${head.reentry ?? 'once'}.`);
   if ((base.status ?? 'active') !== (head.status ?? 'active')) {
     details.push(
       head.status === 'retired'
         ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the ' +
-          'outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
+            'outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
         : head.status === 'paused'
           ? 'paused: no one enters and nothing is sent until it is active again.'
           : base.status === 'retired'
@@ -74,7 +101,8 @@ function diffOne(base: Scenario, head: Scenario): string[] {
             : 'resumed: steps due while paused go out unless they expired.',
     );
   }
-  if (details.length && base.version === head.version) details.push(`note: "version" is still ${head.version}; raise it so reports tell the versions apart.`);
+  if (details.length && base.version === head.version)
+    details.push(`note: "version" is still ${head.version}; raise it so reports tell the versions apart.`);
   return details;
 }
 
@@ -84,7 +112,14 @@ export function diffScenarioSets(base: Scenario[], head: Scenario[]): ScenarioCh
   const changes: ScenarioChange[] = [];
   for (const s of head) {
     const old = baseById.get(s.id);
-    if (!old) changes.push({ id: s.id, kind: 'added', details: ['new scenario: enrolls from events after its first run (unless activation.backfillFrom says otherwise).'] });
+    if (!old)
+      changes.push({
+        id: s.id,
+        kind: 'added',
+        details: [
+          'new scenario: enrolls from events after its first run (unless activation.backfillFrom says otherwise).',
+        ],
+      });
     else if (!same(old, s)) changes.push({ id: s.id, kind: 'changed', details: diffOne(old, s) });
   }
   for (const s of base) {

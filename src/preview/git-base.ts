@@ -7,21 +7,32 @@ import { SCHEMA_FILE_NAME } from '../scenario/loader.js';
 
 const run = promisify(execFile);
 
-export async function scenarioTextsAtRef(ref: string, dir: string, cwd = process.cwd()): Promise<{ file: string; text: string }[]> {
+export async function scenarioTextsAtRef(
+  ref: string,
+  dir: string,
+  cwd = process.cwd(),
+): Promise<{ file: string; text: string }[]> {
   const folder = posix.normalize(dir.replace(/\\/g, '/')).replace(/\/$/, '');
   try {
     await run('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd });
   } catch {
-    throw new Error(`git revision "${ref}" is not in this clone: check out with fetch-depth: 0 (actions/checkout), or fetch the base branch first.`);
+    throw new Error(
+      `git revision "${ref}" is not in this clone: check out with fetch-depth: 0 (actions/checkout), or fetch the base branch first.`,
+    );
   }
-  const { stdout } = await run('git', ['ls-tree', '--name-only', `${ref}:${folder}`], { cwd }).catch(() => ({ stdout: '' }));
+  const { stdout } = await run('git', ['ls-tree', '--name-only', `${ref}:${folder}`], { cwd }).catch(() => ({
+    stdout: '',
+  }));
   const names = stdout
     .split('\n')
     .filter((n) => n.endsWith('.json') && n !== SCHEMA_FILE_NAME)
     .sort();
   return Promise.all(
     names.map(async (name) => {
-      const { stdout: text } = await run('git', ['show', `${ref}:${folder}/${name}`], { cwd, maxBuffer: 16 * 1024 * 1024 });
+      const { stdout: text } = await run('git', ['show', `${ref}:${folder}/${name}`], {
+        cwd,
+        maxBuffer: 16 * 1024 * 1024,
+      });
       return { file: `${folder}/${name}`, text };
     }),
   );

@@ -14,7 +14,8 @@ export function sampleTrigger(compiled: CompiledScenario, enteredAt: number): Re
   const p = localParts(enteredAt + 7 * DAY, compiled.timezone);
   for (const step of compiled.scenario.steps) {
     const from = step.wait?.from;
-    if (from?.startsWith('trigger.')) trigger[from.slice(8)] = new Date(localToInstant(compiled.timezone, p.year, p.month, p.day, 15, 0)).toISOString();
+    if (from?.startsWith('trigger.'))
+      trigger[from.slice(8)] = new Date(localToInstant(compiled.timezone, p.year, p.month, p.day, 15, 0)).toISOString();
   }
   return trigger;
 }
@@ -26,9 +27,14 @@ function escapeCell(text: string): string {
 export function timelineTable(compiled: CompiledScenario, enteredAt: number): string {
   const trigger = sampleTrigger(compiled, enteredAt);
   const rows = timeline(compiled, { enteredAt, trigger }).map(
-    (e) => `| day ${e.day} ${formatHhMm(localParts(e.at, compiled.timezone).minuteOfDay)} | ${e.stepId} | ${escapeCell(e.label)} | ${escapeCell(e.note ?? '')} |`,
+    (e) =>
+      `| day ${e.day} ${formatHhMm(localParts(e.at, compiled.timezone).minuteOfDay)} | ${e.stepId} | ${escapeCell(e.label)} | ${escapeCell(e.note ?? '')} |`,
   );
-  const assumed = Object.keys(trigger).length ? `\n\nAssuming ${Object.keys(trigger).map((k) => `trigger.${k} = day 7 15:00`).join(', ')}.` : '';
+  const assumed = Object.keys(trigger).length
+    ? `\n\nAssuming ${Object.keys(trigger)
+        .map((k) => `trigger.${k} = day 7 15:00`)
+        .join(', ')}.`
+    : '';
   return `Entering on day 0 at ${formatHhMm(localParts(enteredAt, compiled.timezone).minuteOfDay)} (${compiled.timezone}):\n\n| when | step | what | note |\n|---|---|---|---|\n${rows.join('\n')}${assumed}`;
 }
 
@@ -44,7 +50,13 @@ const mondayAfternoon = (c: CompiledScenario) => localToInstant(c.timezone, 2026
 export function previewMarkdown({ result, changes, enteredAt = mondayAfternoon }: PreviewInput): string {
   const out: string[] = ['# Scenarios'];
   if (result.issues.length) {
-    out.push(`❌ ${result.issues.length} problem(s) in ${new Set(result.issues.map((i) => i.file)).size} file(s): fix them before this can run.`, '', '```', ...result.issues.map(formatIssue), '```');
+    out.push(
+      `❌ ${result.issues.length} problem(s) in ${new Set(result.issues.map((i) => i.file)).size} file(s): fix them before this can run.`,
+      '',
+      '```',
+      ...result.issues.map(formatIssue),
+      '```',
+    );
   } else {
     out.push(`✅ ${result.scenarios.length} scenario(s) valid.`);
   }
@@ -62,7 +74,9 @@ export function previewMarkdown({ result, changes, enteredAt = mondayAfternoon }
       `## ${s.name ?? s.id} (\`${s.id}\` v${s.version}${s.status === 'paused' ? ', paused' : ''})`,
       '',
       `File \`${file}\` · enters on ${describeTrigger(s.entry.trigger)}${s.entry.audience ? ' (with an audience condition)' : ''} · re-entry: ${s.reentry ?? 'once'}${
-        s.sendWindow ? ` · sends ${s.sendWindow.start}-${s.sendWindow.end}${s.sendWindow.days ? ` on ${s.sendWindow.days.join(', ')}` : ''}` : ''
+        s.sendWindow
+          ? ` · sends ${s.sendWindow.start}-${s.sendWindow.end}${s.sendWindow.days ? ` on ${s.sendWindow.days.join(', ')}` : ''}`
+          : ''
       }`,
       '',
       '```mermaid',

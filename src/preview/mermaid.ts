@@ -7,7 +7,10 @@ import { durationMs } from '../planner/timing.js';
 
 /** Mermaid labels are quoted; a double quote or a bracket inside would end them. */
 function label(text: string): string {
-  return `"${text.replace(/"/g, '#quot;').replace(/[<>{}]/g, (c) => `#${c.charCodeAt(0)};`).replace(/\n/g, ' · ')}"`;
+  return `"${text
+    .replace(/"/g, '#quot;')
+    .replace(/[<>{}]/g, (c) => `#${c.charCodeAt(0)};`)
+    .replace(/\n/g, ' · ')}"`;
 }
 
 export function describeTrigger(t: Trigger): string {
@@ -29,7 +32,9 @@ export function scenarioFlowchart(scenario: Scenario): string {
   lines.push(`  entry([${label(`▶ ${describeTrigger(scenario.entry.trigger)}`)}]) --> ${node(scenario.steps[0]!.id)}`);
   scenario.steps.forEach((step, i) => {
     const w = step.wait;
-    const wait = w ? ` · ${w.before ? `${formatDuration(durationMs(w.before))} before` : formatDuration(durationMs(w.after))}${w.at ? ` at ${w.at}` : ''}${w.from && w.from !== 'previous' ? ` from ${w.from}` : ''}` : '';
+    const wait = w
+      ? ` · ${w.before ? `${formatDuration(durationMs(w.before))} before` : formatDuration(durationMs(w.after))}${w.at ? ` at ${w.at}` : ''}${w.from && w.from !== 'previous' ? ` from ${w.from}` : ''}`
+      : '';
     let shape: string;
     switch (step.type) {
       case 'message':

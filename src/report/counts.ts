@@ -1,6 +1,18 @@
 // What a tick did, counted per scenario and step: the job summary and the outputs read
 // these. Counts and reasons only: never a user id or a message text.
-export type Counted = 'enrolled' | 'planned' | 'capped' | 'sent' | 'deferred' | 'skipped' | 'expired' | 'failed' | 'exited' | 'finished' | 'conversions' | 'branched';
+export type Counted =
+  | 'enrolled'
+  | 'planned'
+  | 'capped'
+  | 'sent'
+  | 'deferred'
+  | 'skipped'
+  | 'expired'
+  | 'failed'
+  | 'exited'
+  | 'finished'
+  | 'conversions'
+  | 'branched';
 
 export class TickCounts {
   readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();
@@ -47,7 +59,8 @@ export class TickCounts {
   /** Counts events set aside for one reason (at most 100 reasons are kept; the count covers all). */
   noteSetAside(reason: string, n = 1): void {
     this.eventsSetAside += n;
-    if (this.setAsideReasons.has(reason) || this.setAsideReasons.size < 100) this.setAsideReasons.set(reason, (this.setAsideReasons.get(reason) ?? 0) + n);
+    if (this.setAsideReasons.has(reason) || this.setAsideReasons.size < 100)
+      this.setAsideReasons.set(reason, (this.setAsideReasons.get(reason) ?? 0) + n);
   }
 
   total(what: Counted): number {
@@ -58,9 +71,15 @@ export class TickCounts {
 
   toJSON(): Record<string, unknown> {
     const scenarios: Record<string, Record<string, Partial<Record<Counted, number>>>> = {};
-    for (const [id, steps] of this.byScenario) scenarios[id] = Object.fromEntries([...steps].map(([k, v]) => [k || '(scenario)', v]));
+    for (const [id, steps] of this.byScenario)
+      scenarios[id] = Object.fromEntries([...steps].map(([k, v]) => [k || '(scenario)', v]));
     return {
-      events: { taken: this.eventsTaken, setAside: this.eventsSetAside, waitingLink: this.eventsWaitingLink, setAsideReasons: Object.fromEntries(this.setAsideReasons) },
+      events: {
+        taken: this.eventsTaken,
+        setAside: this.eventsSetAside,
+        waitingLink: this.eventsWaitingLink,
+        setAsideReasons: Object.fromEntries(this.setAsideReasons),
+      },
       recipientsPlanned: this.recipientsPlanned,
       sent: this.total('sent'),
       failed: this.total('failed'),

@@ -11,7 +11,10 @@ function sqlState(error: unknown): string | undefined {
 
 /** The text with every quoted part ("…", '…', `…`) replaced by an ellipsis, on one line, at most `max` characters. */
 export function withoutQuotedValues(text: string, max = 300): string {
-  const oneLine = text.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, (q) => `${q[0]}…${q[0]}`).replace(/\s+/g, ' ').trim();
+  const oneLine = text
+    .replace(/"[^"]*"|'[^']*'|`[^`]*`/g, (q) => `${q[0]}…${q[0]}`)
+    .replace(/\s+/g, ' ')
+    .trim();
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 

@@ -28,9 +28,16 @@ export interface SummaryContext {
 
 export function needsAPerson(result: TickResult): string[] {
   const reasons: string[] = [];
-  if (result.stoppedBy === 'unauthorized') reasons.push('LINE refused the channel access token (401/403): check the LINE_CHANNEL_ACCESS_TOKEN secret.');
-  if (result.stoppedBy === 'monthly_limit') reasons.push('the LINE monthly message limit is reached: the rest stays pending until the quota allows (upgrade the plan or wait for the next month).');
-  if (result.attention.needs_review > 0) reasons.push(`${result.attention.needs_review} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`);
+  if (result.stoppedBy === 'unauthorized')
+    reasons.push('LINE refused the channel access token (401/403): check the LINE_CHANNEL_ACCESS_TOKEN secret.');
+  if (result.stoppedBy === 'monthly_limit')
+    reasons.push(
+      'the LINE monthly message limit is reached: the rest stays pending until the quota allows (upgrade the plan or wait for the next month).',
+    );
+  if (result.attention.needs_review > 0)
+    reasons.push(
+      `${result.attention.needs_review} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`,
+    );
   for (const m of result.missingScenarios ?? []) {
     reasons.push(
       `scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and ` +
@@ -50,24 +57,47 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   if (result.previousRunAt !== null) {
     const gapMinutes = (ctx.now - result.previousRunAt) / 60_000;
     const late = gapMinutes - ctx.intervalMinutes;
-    out.push('', `Previous tick ${gapMinutes.toFixed(1)} min ago (schedule: every ${ctx.intervalMinutes} min${late > 1 ? `; ${late.toFixed(1)} min late` : ''}).`);
-    if (gapMinutes > 3 * ctx.intervalMinutes) out.push('', `⚠️ About ${Math.floor(gapMinutes / ctx.intervalMinutes) - 1} scheduled tick(s) were missed: GitHub delays or drops scheduled runs under load. Steps that fell due were caught up now, inside their send windows.`);
+    out.push(
+      '',
+      `Previous tick ${gapMinutes.toFixed(1)} min ago (schedule: every ${ctx.intervalMinutes} min${late > 1 ? `; ${late.toFixed(1)} min late` : ''}).`,
+    );
+    if (gapMinutes > 3 * ctx.intervalMinutes)
+      out.push(
+        '',
+        `⚠️ About ${Math.floor(gapMinutes / ctx.intervalMinutes) - 1} scheduled tick(s) were missed: GitHub delays or drops scheduled runs under load. Steps that fell due were caught up now, inside their send windows.`,
+      );
   }
   const reasons = needsAPerson(result);
-  out.push('', reasons.length ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${r}`).join('\n')}` : '✅ Nothing needs a person.');
+  out.push(
+    '',
+    reasons.length
+      ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${r}`).join('\n')}`
+      : '✅ Nothing needs a person.',
+  );
   if (result.ingestHeld) out.push('', `ℹ️ No events taken in: ${result.ingestHeld}.`);
-  out.push('', `Events taken in: ${c.eventsTaken} · set aside (malformed): ${c.eventsSetAside} · waiting for a member link: ${c.eventsWaitingLink}`);
-  if (result.attention.set_aside_recent) out.push(`Set-aside events in the last 7 days: ${result.attention.set_aside_recent} (events.status_reason says why).`);
+  out.push(
+    '',
+    `Events taken in: ${c.eventsTaken} · set aside (malformed): ${c.eventsSetAside} · waiting for a member link: ${c.eventsWaitingLink}`,
+  );
+  if (result.attention.set_aside_recent)
+    out.push(
+      `Set-aside events in the last 7 days: ${result.attention.set_aside_recent} (events.status_reason says why).`,
+    );
   if (c.setAsideReasons.size) {
     // Each one stopped only itself: the other events of its page were taken in.
     out.push('', '## Events set aside in this tick', '', '| reason | count |', '|---|---:|');
-    for (const [reason, n] of [...c.setAsideReasons].sort(([, a], [, b]) => b - a)) out.push(`| ${reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${n} |`);
+    for (const [reason, n] of [...c.setAsideReasons].sort(([, a], [, b]) => b - a))
+      out.push(`| ${reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${n} |`);
   }
   if (c.quota) {
     const sentNow = c.total('sent');
-    out.push('', `Quota: ${c.quota.limit === null ? 'no monthly limit' : `${c.quota.usedBefore + sentNow} of ${c.quota.limit} used this month (${c.quota.limit - c.quota.usedBefore - sentNow} left)`}.`);
+    out.push(
+      '',
+      `Quota: ${c.quota.limit === null ? 'no monthly limit' : `${c.quota.usedBefore + sentNow} of ${c.quota.limit} used this month (${c.quota.limit - c.quota.usedBefore - sentNow} left)`}.`,
+    );
   }
-  if (c.heldBackByQuota) out.push('', `Held back by the quota reserve: ${c.heldBackByQuota} recipient(s), left pending.`);
+  if (c.heldBackByQuota)
+    out.push('', `Held back by the quota reserve: ${c.heldBackByQuota} recipient(s), left pending.`);
   if (c.heldBackByMaxMessages) out.push('', 'Stopped planning at max-messages: the rest is left for the next tick.');
   const rows: string[] = [];
   for (const [scenarioId, steps] of [...c.byScenario].sort(([a], [b]) => a.localeCompare(b))) {
@@ -77,15 +107,30 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     }
   }
   out.push('', '## Per scenario and step', '');
-  if (rows.length) out.push(`| scenario | step | ${COLUMNS.map(([, h]) => h).join(' | ')} |`, `|---|---|${COLUMNS.map(() => '---:').join('|')}|`, ...rows);
+  if (rows.length)
+    out.push(
+      `| scenario | step | ${COLUMNS.map(([, h]) => h).join(' | ')} |`,
+      `|---|---|${COLUMNS.map(() => '---:').join('|')}|`,
+      ...rows,
+    );
   else out.push('Nothing was due.');
   if (c.failures.length) {
     out.push('', '## Failures', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
-    for (const f of c.failures) out.push(`| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+    for (const f of c.failures)
+      out.push(
+        `| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+      );
   }
   if (c.skips.length) {
-    out.push('', '## Not sent: the user left before sending', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
-    for (const f of c.skips) out.push(`| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|')} |`);
+    out.push(
+      '',
+      '## Not sent: the user left before sending',
+      '',
+      '| scenario | step | count | reason |',
+      '|---|---|---:|---|',
+    );
+    for (const f of c.skips)
+      out.push(`| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|')} |`);
   }
   return `${out.join('\n')}\n`;
 }

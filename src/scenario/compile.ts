@@ -85,7 +85,10 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
       uniform: step.type === 'message' ? !hasPlaceholders(step.messages) : true,
       aggregationUnit:
         (step.type === 'message' ? step.aggregationUnit : undefined) ?? defaultAggregationUnit(scenario.id, step.id),
-      textOnlyPlaceholders: step.type === 'message' ? step.messages.map((m) => m.type === 'text' && !hasPlaceholders({ ...m, text: '' })) : [],
+      textOnlyPlaceholders:
+        step.type === 'message'
+          ? step.messages.map((m) => m.type === 'text' && !hasPlaceholders({ ...m, text: '' }))
+          : [],
     });
   });
   return {

@@ -75,7 +75,12 @@ export function parseJsonWithPositions(text: string): ParsedJson {
       }
       for (;;) {
         skipSpace();
-        if (text[i] !== '"') fail(text[i] === '}' ? 'trailing comma before }: remove the last ","' : 'expected a property name in double quotes');
+        if (text[i] !== '"')
+          fail(
+            text[i] === '}'
+              ? 'trailing comma before }: remove the last ","'
+              : 'expected a property name in double quotes',
+          );
         const keyPos = here();
         const key = parseString();
         if (Object.hasOwn(obj, key)) fail(`duplicate property "${key}": keep only one`);
@@ -122,7 +127,8 @@ export function parseJsonWithPositions(text: string): ParsedJson {
     }
     if (c === '"') return parseString();
     const literal = /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|null)/.exec(text.slice(i, i + 400));
-    if (!literal) return fail(i >= text.length ? 'unexpected end of file' : `unexpected character ${JSON.stringify(c)}`);
+    if (!literal)
+      return fail(i >= text.length ? 'unexpected end of file' : `unexpected character ${JSON.stringify(c)}`);
     i += literal[0].length;
     return JSON.parse(literal[0]);
   };
@@ -149,7 +155,12 @@ export function parseJsonWithPositions(text: string): ParsedJson {
 export function formatJsonPath(path: JsonPath): string {
   let out = '$';
   for (const part of path) {
-    out += typeof part === 'number' ? `[${part}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
+    out +=
+      typeof part === 'number'
+        ? `[${part}]`
+        : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(part)
+          ? `.${part}`
+          : `[${JSON.stringify(part)}]`;
   }
   return out;
 }

@@ -40,7 +40,14 @@ export function loadScenarioTexts(texts: { file: string; text: string }[]): Load
     if (!result.scenario) continue;
     const other = byId.get(result.scenario.id);
     if (other) {
-      issues.push({ file, path: ['id'], line: 1, column: 1, rule: 'duplicate-scenario', message: `scenario id "${result.scenario.id}" is also used by ${other}: each scenario needs its own id.` });
+      issues.push({
+        file,
+        path: ['id'],
+        line: 1,
+        column: 1,
+        rule: 'duplicate-scenario',
+        message: `scenario id "${result.scenario.id}" is also used by ${other}: each scenario needs its own id.`,
+      });
       continue;
     }
     byId.set(result.scenario.id, file);
@@ -51,6 +58,8 @@ export function loadScenarioTexts(texts: { file: string; text: string }[]): Load
 
 export async function loadScenarioDir(dir: string, cwd = process.cwd()): Promise<LoadResult> {
   const files = await scenarioFiles(dir);
-  const texts = await Promise.all(files.map(async (f) => ({ file: relative(cwd, f) || f, text: await readFile(f, 'utf8') })));
+  const texts = await Promise.all(
+    files.map(async (f) => ({ file: relative(cwd, f) || f, text: await readFile(f, 'utf8') })),
+  );
   return loadScenarioTexts(texts);
 }

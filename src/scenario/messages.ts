@@ -33,12 +33,28 @@ export function lineString(max: number, message: string) {
 }
 
 // A URL may hold placeholders ({{user.memberId}}); it must start as https:// once rendered.
-const HttpsUrl = lineString(LINE_LIMITS.urlLength, `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters`).regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
+const HttpsUrl = lineString(
+  LINE_LIMITS.urlLength,
+  `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters`,
+).regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
 
 const Action = z
   .looseObject({
-    type: z.enum(['postback', 'message', 'uri', 'datetimepicker', 'camera', 'cameraRoll', 'location', 'richmenuswitch', 'clipboard']),
-    label: lineString(LINE_LIMITS.actionLabel, `an action label is at most ${LINE_LIMITS.actionLabel} characters`).optional(),
+    type: z.enum([
+      'postback',
+      'message',
+      'uri',
+      'datetimepicker',
+      'camera',
+      'cameraRoll',
+      'location',
+      'richmenuswitch',
+      'clipboard',
+    ]),
+    label: lineString(
+      LINE_LIMITS.actionLabel,
+      `an action label is at most ${LINE_LIMITS.actionLabel} characters`,
+    ).optional(),
   })
   .describe('A LINE action object (postback, message, uri, ...).')
   .meta({ id: 'Action' });
@@ -47,14 +63,19 @@ const QuickReply = z.strictObject({
   items: z
     .array(z.strictObject({ type: z.literal('action'), imageUrl: HttpsUrl.optional(), action: Action }))
     .min(1)
-    .max(LINE_LIMITS.quickReplyItems, { message: `LINE shows at most ${LINE_LIMITS.quickReplyItems} quick reply buttons` }),
+    .max(LINE_LIMITS.quickReplyItems, {
+      message: `LINE shows at most ${LINE_LIMITS.quickReplyItems} quick reply buttons`,
+    }),
 });
 
 const Common = {
   quickReply: QuickReply.optional(),
   sender: z
     .strictObject({
-      name: lineString(LINE_LIMITS.senderName, `a sender name is at most ${LINE_LIMITS.senderName} characters`).optional(),
+      name: lineString(
+        LINE_LIMITS.senderName,
+        `a sender name is at most ${LINE_LIMITS.senderName} characters`,
+      ).optional(),
       iconUrl: HttpsUrl.optional(),
     })
     .optional(),
@@ -67,7 +88,10 @@ export const TextMessageSchema = z.strictObject({
     LINE_LIMITS.textLength,
     `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units; an emoji counts 2) in a text message: shorten it or split it into two messages`,
   ).min(1, { message: 'a text message cannot be empty' }),
-  emojis: z.array(z.looseObject({ index: z.int().min(0), productId: z.string(), emojiId: z.string() })).max(20).optional(),
+  emojis: z
+    .array(z.looseObject({ index: z.int().min(0), productId: z.string(), emojiId: z.string() }))
+    .max(20)
+    .optional(),
 });
 
 const ImageMessageSchema = z.strictObject({
@@ -82,7 +106,10 @@ const VideoMessageSchema = z.strictObject({
   type: z.literal('video'),
   originalContentUrl: HttpsUrl,
   previewImageUrl: HttpsUrl,
-  trackingId: z.string().regex(/^[A-Za-z0-9!#$%&'()*+,\-./:;<=>?@[\]^_`{|}~]{1,100}$/).optional(),
+  trackingId: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'()*+,\-./:;<=>?@[\]^_`{|}~]{1,100}$/)
+    .optional(),
 });
 
 const AudioMessageSchema = z.strictObject({
@@ -111,7 +138,9 @@ const LocationMessageSchema = z.strictObject({
 const FlexMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('flex'),
-  altText: lineString(LINE_LIMITS.flexAltText, `a flex altText is at most ${LINE_LIMITS.flexAltText} characters`).min(1),
+  altText: lineString(LINE_LIMITS.flexAltText, `a flex altText is at most ${LINE_LIMITS.flexAltText} characters`).min(
+    1,
+  ),
   contents: z.union([
     z.looseObject({ type: z.literal('bubble') }),
     z.looseObject({
@@ -119,7 +148,9 @@ const FlexMessageSchema = z.strictObject({
       contents: z
         .array(z.looseObject({ type: z.literal('bubble') }))
         .min(1)
-        .max(LINE_LIMITS.carouselBubbles, { message: `a flex carousel holds at most ${LINE_LIMITS.carouselBubbles} bubbles` }),
+        .max(LINE_LIMITS.carouselBubbles, {
+          message: `a flex carousel holds at most ${LINE_LIMITS.carouselBubbles} bubbles`,
+        }),
     }),
   ]),
 });
@@ -131,7 +162,10 @@ const TemplateSchema = z.discriminatedUnion('type', [
     thumbnailImageUrl: HttpsUrl.optional(),
     title: lineString(40, 'a buttons template title is at most 40 characters').optional(),
     text: lineString(160, 'buttons template text is at most 160 characters (60 with a title or image)').min(1),
-    actions: z.array(Action).min(1).max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
+    actions: z
+      .array(Action)
+      .min(1)
+      .max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
   }),
   z.looseObject({
     type: z.literal('confirm'),
@@ -140,18 +174,27 @@ const TemplateSchema = z.discriminatedUnion('type', [
   }),
   z.looseObject({
     type: z.literal('carousel'),
-    columns: z.array(Column).min(1).max(LINE_LIMITS.templateColumns, { message: 'a carousel template has at most 10 columns' }),
+    columns: z
+      .array(Column)
+      .min(1)
+      .max(LINE_LIMITS.templateColumns, { message: 'a carousel template has at most 10 columns' }),
   }),
   z.looseObject({
     type: z.literal('image_carousel'),
-    columns: z.array(Column).min(1).max(LINE_LIMITS.templateColumns, { message: 'an image carousel has at most 10 columns' }),
+    columns: z
+      .array(Column)
+      .min(1)
+      .max(LINE_LIMITS.templateColumns, { message: 'an image carousel has at most 10 columns' }),
   }),
 ]);
 
 const TemplateMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('template'),
-  altText: lineString(LINE_LIMITS.templateAltText, `a template altText is at most ${LINE_LIMITS.templateAltText} characters`).min(1),
+  altText: lineString(
+    LINE_LIMITS.templateAltText,
+    `a template altText is at most ${LINE_LIMITS.templateAltText} characters`,
+  ).min(1),
   template: TemplateSchema,
 });
 
@@ -159,23 +202,34 @@ const ImagemapMessageSchema = z.strictObject({
   ...Common,
   type: z.literal('imagemap'),
   baseUrl: HttpsUrl,
-  altText: lineString(LINE_LIMITS.imagemapAltText, `an imagemap altText is at most ${LINE_LIMITS.imagemapAltText} characters`).min(1),
-  baseSize: z.strictObject({ width: z.literal(1040, { message: 'an imagemap baseSize.width is 1040' }), height: z.int().positive() }),
-  actions: z.array(z.looseObject({ type: z.enum(['uri', 'message', 'clipboard']) })).min(1).max(LINE_LIMITS.imagemapActions),
+  altText: lineString(
+    LINE_LIMITS.imagemapAltText,
+    `an imagemap altText is at most ${LINE_LIMITS.imagemapAltText} characters`,
+  ).min(1),
+  baseSize: z.strictObject({
+    width: z.literal(1040, { message: 'an imagemap baseSize.width is 1040' }),
+    height: z.int().positive(),
+  }),
+  actions: z
+    .array(z.looseObject({ type: z.enum(['uri', 'message', 'clipboard']) }))
+    .min(1)
+    .max(LINE_LIMITS.imagemapActions),
   video: z.looseObject({}).optional(),
 });
 
-export const MessageSchema = z.discriminatedUnion('type', [
-  TextMessageSchema,
-  ImageMessageSchema,
-  VideoMessageSchema,
-  AudioMessageSchema,
-  StickerMessageSchema,
-  LocationMessageSchema,
-  FlexMessageSchema,
-  TemplateMessageSchema,
-  ImagemapMessageSchema,
-]).meta({ id: 'Message' });
+export const MessageSchema = z
+  .discriminatedUnion('type', [
+    TextMessageSchema,
+    ImageMessageSchema,
+    VideoMessageSchema,
+    AudioMessageSchema,
+    StickerMessageSchema,
+    LocationMessageSchema,
+    FlexMessageSchema,
+    TemplateMessageSchema,
+    ImagemapMessageSchema,
+  ])
+  .meta({ id: 'Message' });
 
 export type Message = z.infer<typeof MessageSchema>;
 export type TextMessage = z.infer<typeof TextMessageSchema>;

@@ -45,7 +45,11 @@ export function hasPlaceholders(value: unknown): boolean {
 }
 
 /** Calls visit for every string inside a JSON value, with its JSON path. */
-export function forEachString(value: unknown, path: (string | number)[], visit: (text: string, path: (string | number)[]) => void): void {
+export function forEachString(
+  value: unknown,
+  path: (string | number)[],
+  visit: (text: string, path: (string | number)[]) => void,
+): void {
   if (typeof value === 'string') visit(value, path);
   else if (Array.isArray(value)) value.forEach((item, i) => forEachString(item, [...path, i], visit));
   else if (value && typeof value === 'object') {

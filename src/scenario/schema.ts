@@ -50,7 +50,18 @@ export const ComparisonSchema = z.strictObject({
   exists: z.boolean().optional(),
   contains: Scalar.optional(),
 });
-export const COMPARISON_OPERATORS = ['eq', 'ne', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'exists', 'contains'] as const;
+export const COMPARISON_OPERATORS = [
+  'eq',
+  'ne',
+  'in',
+  'notIn',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'exists',
+  'contains',
+] as const;
 
 /** Property filter on an event: {"category": "shoes", "total": {"gte": 3000}}. A bare value means eq. */
 export const PropertyFilterSchema = z
@@ -68,7 +79,9 @@ export const FieldConditionSchema = ComparisonSchema.extend({
     .regex(FIELD_PATTERN, {
       message: 'a field is "user.<attribute>", "answers.<question>" or "trigger.<property>", e.g. "user.gender"',
     })
-    .describe('user.<attribute> (gender, ageBand, os, region, tags, linked, ...), answers.<question> or trigger.<property>.'),
+    .describe(
+      'user.<attribute> (gender, ageBand, os, region, tags, linked, ...), answers.<question> or trigger.<property>.',
+    ),
 });
 
 export const EventConditionSchema = z.strictObject({
@@ -78,7 +91,11 @@ export const EventConditionSchema = z.strictObject({
     .enum(['entry', 'previous'])
     .optional()
     .describe('Count events since the enrollment began (default) or since the previous step.'),
-  atLeast: z.int().min(1).optional().describe('How many matching events are needed (default 1). For "none", wrap it in "not".'),
+  atLeast: z
+    .int()
+    .min(1)
+    .optional()
+    .describe('How many matching events are needed (default 1). For "none", wrap it in "not".'),
 });
 
 export type Condition =
@@ -89,26 +106,32 @@ export type Condition =
   | z.infer<typeof EventConditionSchema>;
 
 export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(ConditionSchema).min(1) }),
-    z.strictObject({ any: z.array(ConditionSchema).min(1) }),
-    z.strictObject({ not: ConditionSchema }),
-    FieldConditionSchema,
-    EventConditionSchema,
-  ]).meta({ id: 'Condition' }),
+  z
+    .union([
+      z.strictObject({ all: z.array(ConditionSchema).min(1) }),
+      z.strictObject({ any: z.array(ConditionSchema).min(1) }),
+      z.strictObject({ not: ConditionSchema }),
+      FieldConditionSchema,
+      EventConditionSchema,
+    ])
+    .meta({ id: 'Condition' }),
 );
 
 export const TimingSchema = z
   .strictObject({
     after: DurationSchema.optional().describe('Wait this long after the reference moment.'),
-    before: DurationSchema.optional().describe('Go this long before the reference date (needs "from": "trigger.<date>").'),
+    before: DurationSchema.optional().describe(
+      'Go this long before the reference date (needs "from": "trigger.<date>").',
+    ),
     from: z
       .string()
       .regex(/^(previous|entry|trigger\.[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)$/, {
         message: 'from is "previous", "entry" or "trigger.<date property>"',
       })
       .optional()
-      .describe('The reference moment: the previous step (default), the entry, or a date carried by the trigger event.'),
+      .describe(
+        'The reference moment: the previous step (default), the entry, or a date carried by the trigger event.',
+      ),
     at: LocalTime.optional().describe('Then go at this local time of day, e.g. "3 days later at 10:00".'),
   })
   .describe('When the step happens, relative to the previous step, the entry or a date of the trigger.');
@@ -144,9 +167,17 @@ export const MessageStepSchema = z.strictObject({
     message: 'LINE accepts at most 5 message objects per request: split this step in two',
   }),
   links: z
-    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.string().regex(/^https:\/\//, { message: 'a tracked link goes to an https:// URL' }).max(1000))
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+      z
+        .string()
+        .regex(/^https:\/\//, { message: 'a tracked link goes to an https:// URL' })
+        .max(1000),
+    )
     .optional()
-    .describe('Tracked links: {"coupon": "https://..."}; write {{link.coupon}} in a message, and a click is recorded (event "clicked", link "coupon").'),
+    .describe(
+      'Tracked links: {"coupon": "https://..."}; write {{link.coupon}} in a message, and a click is recorded (event "clicked", link "coupon").',
+    ),
   fallbacks: z
     .record(z.string(), z.string())
     .optional()
@@ -155,8 +186,13 @@ export const MessageStepSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_]{1,30}$/, { message: 'an aggregation unit is 1-30 characters of A-Z, a-z, 0-9 and _' })
     .optional()
-    .describe("LINE's customAggregationUnits name for this step's statistics (default: derived from scenario and step ids)."),
-  sendWindow: z.union([SendWindowSchema, z.null()]).optional().describe('Overrides the scenario send window; null sends at any hour.'),
+    .describe(
+      "LINE's customAggregationUnits name for this step's statistics (default: derived from scenario and step ids).",
+    ),
+  sendWindow: z
+    .union([SendWindowSchema, z.null()])
+    .optional()
+    .describe('Overrides the scenario send window; null sends at any hour.'),
   next: StepRefSchema.optional(),
 });
 
@@ -193,7 +229,12 @@ export const WaitStepSchema = z.strictObject({
   onTimeout: StepRefSchema.describe('Where to go when the event did not happen within the timeout.'),
 });
 
-export const StepSchema = z.discriminatedUnion('type', [MessageStepSchema, BranchStepSchema, SplitStepSchema, WaitStepSchema]);
+export const StepSchema = z.discriminatedUnion('type', [
+  MessageStepSchema,
+  BranchStepSchema,
+  SplitStepSchema,
+  WaitStepSchema,
+]);
 
 export const TriggerSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -207,11 +248,16 @@ export const TriggerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('event'), event: EventName, where: PropertyFilterSchema.optional() }),
   z.strictObject({
     type: z.literal('list'),
-    list: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).describe('The list name given when the CSV was imported.'),
+    list: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .describe('The list name given when the CSV was imported.'),
   }),
   z.strictObject({
     type: z.literal('audience'),
-    condition: ConditionSchema.describe('Enrolls a user when their attributes come to match (checked on profile_updated events).'),
+    condition: ConditionSchema.describe(
+      'Enrolls a user when their attributes come to match (checked on profile_updated events).',
+    ),
   }),
 ]);
 
@@ -233,13 +279,20 @@ export const ScenarioSchema = z
         'paused: no one enters and nothing is sent until active again. retired: ends every enrollment ("the scenario was retired") and no one enters; retire a scenario before removing its file.',
       ),
     timezone: z.string().optional().describe('IANA time zone for times of day and send windows (default Asia/Tokyo).'),
-    priority: z.int().min(0).max(100).optional().describe('Under a frequency cap, higher priority goes first (default 50).'),
+    priority: z
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('Under a frequency cap, higher priority goes first (default 50).'),
     entry: z.strictObject({
       trigger: TriggerSchema,
       audience: ConditionSchema.optional().describe('Only users matching this condition enter.'),
       key: z
         .string()
-        .regex(ENTRY_KEY_PATTERN, { message: 'an enrollment key is "trigger.<property>", e.g. "trigger.reservationId"' })
+        .regex(ENTRY_KEY_PATTERN, {
+          message: 'an enrollment key is "trigger.<property>", e.g. "trigger.reservationId"',
+        })
         .optional()
         .describe(
           'One enrollment per user and value of this trigger property (a reservation or shipment id), each on its own clock. ' +
@@ -250,7 +303,9 @@ export const ScenarioSchema = z
     reentry: z
       .enum(['once', 'after_finish', 'restart'])
       .optional()
-      .describe('once (default): never again; after_finish: again once the last enrollment ended; restart: a new trigger starts over.'),
+      .describe(
+        'once (default): never again; after_finish: again once the last enrollment ended; restart: a new trigger starts over.',
+      ),
     sendWindow: SendWindowSchema.optional(),
     catchUp: z
       .enum(['one_per_tick', 'together'])
@@ -270,13 +325,17 @@ export const ScenarioSchema = z
         backfillFrom: z.iso
           .datetime({ offset: true })
           .optional()
-          .describe('Also enroll from events since this moment; by default only events after the scenario first runs count.'),
+          .describe(
+            'Also enroll from events since this moment; by default only events after the scenario first runs count.',
+          ),
       })
       .optional(),
     onStepRemoved: z
       .enum(['continue', 'end'])
       .optional()
-      .describe('When an edit removes the step a user waits for: continue at the next remaining step (default), or end.'),
+      .describe(
+        'When an edit removes the step a user waits for: continue at the next remaining step (default), or end.',
+      ),
     steps: z.array(StepSchema).min(1, { message: 'a scenario has at least one step' }),
   })
   .describe('A LINE step-delivery scenario.');

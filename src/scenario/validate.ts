@@ -2,7 +2,15 @@
 // say (the step graph, timing, placeholders, time zones). Every issue names the file,
 // the JSON path and line, and how to fix it.
 import type { z } from 'zod';
-import { ScenarioSchema, END, COMPARISON_OPERATORS, type Scenario, type Condition, type Duration, type PropertyFilter } from './schema.js';
+import {
+  ScenarioSchema,
+  END,
+  COMPARISON_OPERATORS,
+  type Scenario,
+  type Condition,
+  type Duration,
+  type PropertyFilter,
+} from './schema.js';
 import { parseJsonWithPositions, JsonSyntaxError, type JsonPath, type ParsedJson } from './json-source.js';
 import { successors } from './compile.js';
 import { didYouMean } from './suggest.js';
@@ -67,8 +75,12 @@ function describeZodIssue(issue: z.core.$ZodIssue, value: unknown): { rule: Rule
       };
     }
     case 'invalid_type':
-      if (value === undefined) return { rule: 'schema', message: `required property is missing: add it (${issue.expected}).` };
-      return { rule: 'schema', message: `expected ${issue.expected}, found ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}.` };
+      if (value === undefined)
+        return { rule: 'schema', message: `required property is missing: add it (${issue.expected}).` };
+      return {
+        rule: 'schema',
+        message: `expected ${issue.expected}, found ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}.`,
+      };
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v));
       return {
@@ -142,8 +154,18 @@ function checkCondition(list: IssueList, c: Condition, path: JsonPath): void {
 function checkGraph(list: IssueList, scenario: Scenario): void {
   const ids = new Map<string, number>();
   scenario.steps.forEach((step, i) => {
-    if (step.id === END) list.add(['steps', i, 'id'], 'reserved-step-id', '"end" means "finish the enrollment" and cannot be a step id: rename the step.');
-    else if (ids.has(step.id)) list.add(['steps', i, 'id'], 'duplicate-step', `step id "${step.id}" is already used by steps[${ids.get(step.id)}]: give each step its own id.`);
+    if (step.id === END)
+      list.add(
+        ['steps', i, 'id'],
+        'reserved-step-id',
+        '"end" means "finish the enrollment" and cannot be a step id: rename the step.',
+      );
+    else if (ids.has(step.id))
+      list.add(
+        ['steps', i, 'id'],
+        'duplicate-step',
+        `step id "${step.id}" is already used by steps[${ids.get(step.id)}]: give each step its own id.`,
+      );
     else ids.set(step.id, i);
   });
   const known = [...ids.keys()];
@@ -156,7 +178,10 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
       case 'message':
         return step.next !== undefined ? [{ path: [...base, 'next'], to: step.next }] : [];
       case 'wait':
-        return [...(step.next !== undefined ? [{ path: [...base, 'next'], to: step.next }] : []), { path: [...base, 'onTimeout'], to: step.onTimeout }];
+        return [
+          ...(step.next !== undefined ? [{ path: [...base, 'next'], to: step.next }] : []),
+          { path: [...base, 'onTimeout'], to: step.onTimeout },
+        ];
       case 'branch':
         return [
           ...step.branches.map((b, n) => ({ path: [...base, 'branches', n, 'next'], to: b.next })),
@@ -171,11 +196,19 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
     for (const ref of refPaths(i)) {
       if (ref.to !== END && !ids.has(ref.to)) {
         brokenRefs = true;
-        list.add(ref.path, 'unknown-step', `there is no step "${ref.to}".${didYouMean(ref.to, known)} Use a step id of this scenario or "end".`);
+        list.add(
+          ref.path,
+          'unknown-step',
+          `there is no step "${ref.to}".${didYouMean(ref.to, known)} Use a step id of this scenario or "end".`,
+        );
       }
     }
     if (step.type === 'branch' && step.default === undefined) {
-      list.add(['steps', i], 'branch-without-default', `branch "${step.id}" has no "default": add "default": "<step id>" or "end", for users no branch matches.`);
+      list.add(
+        ['steps', i],
+        'branch-without-default',
+        `branch "${step.id}" has no "default": add "default": "<step id>" or "end", for users no branch matches.`,
+      );
     }
   });
   if (brokenRefs || ids.size !== scenario.steps.length) return;
@@ -191,7 +224,11 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
   }
   scenario.steps.forEach((step, i) => {
     if (!reached.has(step.id)) {
-      list.add(['steps', i], 'unreachable-step', `no path leads to step "${step.id}": point a "next" (or a branch) at it, or remove it.`);
+      list.add(
+        ['steps', i],
+        'unreachable-step',
+        `no path leads to step "${step.id}": point a "next" (or a branch) at it, or remove it.`,
+      );
     }
   });
 
@@ -200,7 +237,13 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
     const step = scenario.steps[i]!;
     if (step.type === 'wait') return true;
     const w = step.wait;
-    return !!w && (w.at !== undefined || durationMinutes(w.after) > 0 || w.before !== undefined || (w.from ?? 'previous').startsWith('trigger.'));
+    return (
+      !!w &&
+      (w.at !== undefined ||
+        durationMinutes(w.after) > 0 ||
+        w.before !== undefined ||
+        (w.from ?? 'previous').startsWith('trigger.'))
+    );
   };
   const state = new Map<string, 'open' | 'done'>();
   const trail: string[] = [];
@@ -209,7 +252,11 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
     if (state.get(id) === 'done') return false;
     if (state.get(id) === 'open') {
       const cycle = trail.slice(trail.indexOf(id));
-      list.add(['steps', ids.get(id)!], 'loop-without-delay', `steps ${[...cycle, id].join(' → ')} form a loop with no delay: give one of them a "wait".`);
+      list.add(
+        ['steps', ids.get(id)!],
+        'loop-without-delay',
+        `steps ${[...cycle, id].join(' → ')} form a loop with no delay: give one of them a "wait".`,
+      );
       return true;
     }
     state.set(id, 'open');
@@ -231,10 +278,12 @@ function checkTiming(list: IssueList, scenario: Scenario): void {
     checkDuration(list, step.expireAfter, [...base, 'expireAfter']);
     if (step.type === 'wait') {
       checkDuration(list, step.timeout, [...base, 'timeout']);
-      if (durationMinutes(step.timeout) === 0) list.add([...base, 'timeout'], 'timing', 'a wait needs a timeout longer than zero.');
+      if (durationMinutes(step.timeout) === 0)
+        list.add([...base, 'timeout'], 'timing', 'a wait needs a timeout longer than zero.');
       checkFilter(list, step.for.where, [...base, 'for', 'where']);
     }
-    if (step.type === 'branch') step.branches.forEach((b, n) => checkCondition(list, b.when, [...base, 'branches', n, 'when']));
+    if (step.type === 'branch')
+      step.branches.forEach((b, n) => checkCondition(list, b.when, [...base, 'branches', n, 'when']));
     const w = step.wait;
     if (!w) return;
     const wp: JsonPath = [...base, 'wait'];
@@ -243,15 +292,27 @@ function checkTiming(list: IssueList, scenario: Scenario): void {
     if (w.after && w.before) list.add(wp, 'timing', 'give "after" or "before", not both.');
     const from = w.from ?? 'previous';
     if (w.before && !from.startsWith('trigger.')) {
-      list.add([...wp, 'before'], 'timing', '"before" counts back from a date: add "from": "trigger.<date property>", e.g. "trigger.reservationAt".');
+      list.add(
+        [...wp, 'before'],
+        'timing',
+        '"before" counts back from a date: add "from": "trigger.<date property>", e.g. "trigger.reservationAt".',
+      );
     }
     if (from.startsWith('trigger.') && !triggerHasProperties) {
-      list.add([...wp, 'from'], 'trigger-date', `a ${scenario.entry.trigger.type} trigger carries no dates: use "previous" or "entry", or enter on an event that has the date.`);
+      list.add(
+        [...wp, 'from'],
+        'trigger-date',
+        `a ${scenario.entry.trigger.type} trigger carries no dates: use "previous" or "entry", or enter on an event that has the date.`,
+      );
     }
     if (w.at !== undefined) {
       const d = w.after ?? w.before;
       if (d && (d.hours || d.minutes)) {
-        list.add([...wp, 'at'], 'timing', '"at" sets the time of day, so count the delay in days only (e.g. {"days": 3}, "at": "10:00").');
+        list.add(
+          [...wp, 'at'],
+          'timing',
+          '"at" sets the time of day, so count the delay in days only (e.g. {"days": 3}, "at": "10:00").',
+        );
       }
     }
   });
@@ -259,7 +320,11 @@ function checkTiming(list: IssueList, scenario: Scenario): void {
 
 function checkWindow(list: IssueList, window: { start: string; end: string } | null | undefined, path: JsonPath): void {
   if (window && parseHhMm(window.start) >= parseHhMm(window.end)) {
-    list.add(path, 'send-window', `the send window starts at ${window.start} and ends at ${window.end}: "start" must come before "end" on the same day (for example 09:00 to 21:00).`);
+    list.add(
+      path,
+      'send-window',
+      `the send window starts at ${window.start} and ends at ${window.end}: "start" must come before "end" on the same day (for example 09:00 to 21:00).`,
+    );
   }
 }
 
@@ -268,19 +333,37 @@ function checkMessages(list: IssueList, scenario: Scenario): void {
     if (step.type !== 'message') return;
     checkWindow(list, step.sendWindow, ['steps', i, 'sendWindow']);
     for (const key of Object.keys(step.fallbacks ?? {})) {
-      if (!isValidPlaceholderKey(key)) list.add(['steps', i, 'fallbacks', key], 'placeholder', `"${key}" is not a placeholder name: write "user.<attribute>", "trigger.<property>" or "answers.<question>".`);
+      if (!isValidPlaceholderKey(key))
+        list.add(
+          ['steps', i, 'fallbacks', key],
+          'placeholder',
+          `"${key}" is not a placeholder name: write "user.<attribute>", "trigger.<property>" or "answers.<question>".`,
+        );
     }
     forEachString(step.messages, ['steps', i, 'messages'], (text, path) => {
       const opened = text.split('{{').length - 1;
       const found = findPlaceholders(text);
-      if (found.length !== opened) list.add(path, 'placeholder', 'a "{{" is not closed: write placeholders as {{user.displayName}}.');
+      if (found.length !== opened)
+        list.add(path, 'placeholder', 'a "{{" is not closed: write placeholders as {{user.displayName}}.');
       for (const p of found) {
         if (!isValidPlaceholderKey(p.key)) {
-          list.add(path, 'placeholder', `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}}, {{answers.<question>}} or {{link.<id>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers', 'link'])}`);
+          list.add(
+            path,
+            'placeholder',
+            `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}}, {{answers.<question>}} or {{link.<id>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers', 'link'])}`,
+          );
         } else if (p.namespace === 'link' && !step.links?.[p.path]) {
-          list.add(path, 'placeholder', `${p.token}: this step has no link "${p.path}": add "links": {"${p.path}": "https://..."} to the step.`);
+          list.add(
+            path,
+            'placeholder',
+            `${p.token}: this step has no link "${p.path}": add "links": {"${p.path}": "https://..."} to the step.`,
+          );
         } else if (p.namespace === 'trigger' && scenario.entry.trigger.type !== 'event') {
-          list.add(path, 'placeholder', `${p.token}: a ${scenario.entry.trigger.type} trigger has no properties; use {{user.…}} or enter on an event.`);
+          list.add(
+            path,
+            'placeholder',
+            `${p.token}: a ${scenario.entry.trigger.type} trigger has no properties; use {{user.…}} or enter on an event.`,
+          );
         }
       }
     });
@@ -301,11 +384,17 @@ export function validateScenarioObject(file: string, source: ParsedJson): FileRe
   const scenario = parsed.data;
   const tz = scenario.timezone;
   if (tz !== undefined && !isValidTimeZone(tz)) {
-    list.add(['timezone'], 'timezone', `"${tz}" is not an IANA time zone.${didYouMean(tz, knownTimeZones())} Examples: "Asia/Tokyo", "America/New_York".`);
+    list.add(
+      ['timezone'],
+      'timezone',
+      `"${tz}" is not an IANA time zone.${didYouMean(tz, knownTimeZones())} Examples: "Asia/Tokyo", "America/New_York".`,
+    );
   }
   checkWindow(list, scenario.sendWindow, ['sendWindow']);
-  if (scenario.entry.trigger.type === 'event') checkFilter(list, scenario.entry.trigger.where, ['entry', 'trigger', 'where']);
-  if (scenario.entry.trigger.type === 'audience') checkCondition(list, scenario.entry.trigger.condition, ['entry', 'trigger', 'condition']);
+  if (scenario.entry.trigger.type === 'event')
+    checkFilter(list, scenario.entry.trigger.where, ['entry', 'trigger', 'where']);
+  if (scenario.entry.trigger.type === 'audience')
+    checkCondition(list, scenario.entry.trigger.condition, ['entry', 'trigger', 'condition']);
   if (scenario.entry.audience) checkCondition(list, scenario.entry.audience, ['entry', 'audience']);
   scenario.exit?.forEach((rule, i) => checkFilter(list, rule.where, ['exit', i, 'where']));
   checkDuration(list, scenario.goal?.within, ['goal', 'within']);
@@ -322,7 +411,10 @@ export function validateScenarioText(file: string, text: string): FileResult {
     source = parseJsonWithPositions(text);
   } catch (e) {
     if (e instanceof JsonSyntaxError) {
-      return { file, issues: [{ file, path: [], ...e.position, rule: 'json-syntax', message: `invalid JSON: ${e.message}.` }] };
+      return {
+        file,
+        issues: [{ file, path: [], ...e.position, rule: 'json-syntax', message: `invalid JSON: ${e.message}.` }],
+      };
     }
     throw e;
   }

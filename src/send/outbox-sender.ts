@@ -108,7 +108,8 @@ export class OutboxSender {
     for (;;) {
       // Claim the next page once half of this one has started (an error here is met again
       // by the worker that next waits for a claim).
-      if (!this.exhausted && !this.stop && this.queue.length - this.head <= this.pageSize / 2) void this.claim().catch(() => {});
+      if (!this.exhausted && !this.stop && this.queue.length - this.head <= this.pageSize / 2)
+        void this.claim().catch(() => {});
       if (this.head >= this.queue.length) {
         if (this.exhausted || this.stop) return;
         await this.claim();
@@ -127,7 +128,11 @@ export class OutboxSender {
   private async sendOne(batch: OutboxBatch): Promise<void> {
     const { counts } = this.o;
     const n = batch.recipients.length;
-    const held = this.stop ? `not sent: ${this.stop}` : n > this.allowance ? 'held back: it would cross the quota reserve' : undefined;
+    const held = this.stop
+      ? `not sent: ${this.stop}`
+      : n > this.allowance
+        ? 'held back: it would cross the quota reserve'
+        : undefined;
     if (held) {
       this.giveBack(batch, held);
       if (!this.stop) counts.heldBackByQuota += n;
@@ -135,11 +140,17 @@ export class OutboxSender {
     }
     this.allowance -= n;
     const report = await this.o.sender.send(batch);
-    this.results.push({ batch_id: batch.id, outcome: report.outcome, request_id: report.requestId, error: report.error });
+    this.results.push({
+      batch_id: batch.id,
+      outcome: report.outcome,
+      request_id: report.requestId,
+      error: report.error,
+    });
     const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
     counts.add(batch.scenario_id, batch.step_id, what, n);
     if (report.outcome !== 'sent') this.allowance += n;
-    if (report.outcome === 'failed' && report.error) counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+    if (report.outcome === 'failed' && report.error)
+      counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
     if (report.outcome === 'uncertain') counts.uncertain += 1;
     if (report.stop) this.stop = report.stop;
     if (this.results.length >= this.pageSize) void this.record().catch(() => {});

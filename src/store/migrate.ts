@@ -7,7 +7,10 @@ import type { SqlRpc } from './rpc.js';
 const LOCK = 7_310_552_410; // any constant, shared by every migrator of this project
 
 /** Applies the given migrations (by default every one this release carries) that are not yet applied. */
-export async function migrate(db: SqlRpc, migrations: readonly { name: string; sql: string }[] = MIGRATIONS): Promise<string[]> {
+export async function migrate(
+  db: SqlRpc,
+  migrations: readonly { name: string; sql: string }[] = MIGRATIONS,
+): Promise<string[]> {
   await db.exec(`create table if not exists lsd_schema_migrations (name text primary key, applied_at timestamptz not null default now());
     alter table lsd_schema_migrations enable row level security;`);
   const applied: string[] = [];

@@ -22,7 +22,11 @@ export const KNOWN_MIGRATIONS: readonly string[] = MIGRATIONS.map((m) => m.name)
 /** True when the error says the function lsd_schema_info does not exist (SQL or PostgREST). */
 function isMissingFunction(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
-  return e?.code === '42883' || e?.code === 'PGRST202' || /lsd_schema_info.*(does not exist|could not find)|PGRST202/i.test(String(e?.message ?? error));
+  return (
+    e?.code === '42883' ||
+    e?.code === 'PGRST202' ||
+    /lsd_schema_info.*(does not exist|could not find)|PGRST202/i.test(String(e?.message ?? error))
+  );
 }
 
 /** The migration files the database records as applied; null when it predates the record. */
@@ -37,7 +41,10 @@ export async function appliedMigrations(rpc: Rpc): Promise<string[] | null> {
 }
 
 /** What is wrong between this release and the database, or undefined when they agree. */
-export function compareSchema(applied: string[] | null, known: readonly string[] = KNOWN_MIGRATIONS): SchemaMismatch | undefined {
+export function compareSchema(
+  applied: string[] | null,
+  known: readonly string[] = KNOWN_MIGRATIONS,
+): SchemaMismatch | undefined {
   // Before the record existed (migration 3), the first two files are all a database can have.
   const have = new Set(applied ?? []);
   const missing = known.filter((name) => !have.has(name) && !(applied === null && name < '20261125000003'));

@@ -171,7 +171,15 @@ export interface DeliveryRow {
 interface IngestAnswer {
   events: EventRow[];
   users: UserRow[];
-  enrollments: { id: string; scenario_id: string; line_user_id: string; status: EnrollmentSummary['status']; entered_at: number; waiting_for: string | null; enrollment_key?: string | null }[];
+  enrollments: {
+    id: string;
+    scenario_id: string;
+    line_user_id: string;
+    status: EnrollmentSummary['status'];
+    entered_at: number;
+    waiting_for: string | null;
+    enrollment_key?: string | null;
+  }[];
   set_aside: number;
   set_aside_reasons?: Record<string, number>;
   waiting_link: number;
@@ -191,7 +199,15 @@ function toIngestPage(r: IngestAnswer, limit: number): IngestPage {
       ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
     })),
     users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-    enrollments: r.enrollments.map((e) => ({ id: e.id, userId: e.line_user_id, scenarioId: e.scenario_id, status: e.status, enteredAt: Number(e.entered_at), waitingFor: e.waiting_for ?? undefined, key: e.enrollment_key ?? undefined })),
+    enrollments: r.enrollments.map((e) => ({
+      id: e.id,
+      userId: e.line_user_id,
+      scenarioId: e.scenario_id,
+      status: e.status,
+      enteredAt: Number(e.entered_at),
+      waitingFor: e.waiting_for ?? undefined,
+      key: e.enrollment_key ?? undefined,
+    })),
     setAside: r.set_aside,
     setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
     waitingLink: r.waiting_link,
@@ -201,7 +217,19 @@ function toIngestPage(r: IngestAnswer, limit: number): IngestPage {
 }
 
 interface DueAnswer {
-  enrollments: { id: string; scenario_id: string; line_user_id: string; step_id: string; entered_at: number; previous_at: number; wait_started_at: number | null; trigger: Record<string, unknown>; scenario_hash: string; converted: boolean; due_at?: number }[];
+  enrollments: {
+    id: string;
+    scenario_id: string;
+    line_user_id: string;
+    step_id: string;
+    entered_at: number;
+    previous_at: number;
+    wait_started_at: number | null;
+    trigger: Record<string, unknown>;
+    scenario_hash: string;
+    converted: boolean;
+    due_at?: number;
+  }[];
   users: UserRow[];
   events: EventRow[];
   previous_definitions: { scenario_id: string; hash: string; definition: unknown }[];
@@ -230,12 +258,21 @@ function toDuePage(r: DueAnswer): DuePage {
     })),
     users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
     eventsByUser,
-    previousDefinitions: r.previous_definitions.map((d) => ({ scenarioId: d.scenario_id, hash: d.hash, definition: d.definition })),
+    previousDefinitions: r.previous_definitions.map((d) => ({
+      scenarioId: d.scenario_id,
+      hash: d.hash,
+      definition: d.definition,
+    })),
     sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
   };
 }
 
-const toUser = (u: UserRow): UserFacts => ({ userId: u.line_user_id, following: u.following, attributes: u.attributes ?? {}, answers: u.answers ?? {} });
+const toUser = (u: UserRow): UserFacts => ({
+  userId: u.line_user_id,
+  following: u.following,
+  attributes: u.attributes ?? {},
+  answers: u.answers ?? {},
+});
 
 export class Store {
   constructor(readonly rpc: Rpc) {}
@@ -253,11 +290,21 @@ export class Store {
    * (default: the ones registered); a registered scenario outside it is missing (held, with
    * its last definition) unless it was retired.
    */
-  async registerScenarios(now: number, scenarios: ScenarioRegistration[], options: { rescheduleLimit?: number; dry?: boolean; present?: string[] } = {}): Promise<Registration> {
+  async registerScenarios(
+    now: number,
+    scenarios: ScenarioRegistration[],
+    options: { rescheduleLimit?: number; dry?: boolean; present?: string[] } = {},
+  ): Promise<Registration> {
     const r = await this.rpc.call<{
       scenarios: { id: string; activated_at: number }[];
       rescheduled: number;
-      missing?: { id: string; hash: string; definition: unknown; activated_at: number; users_inside: number | string }[];
+      missing?: {
+        id: string;
+        hash: string;
+        definition: unknown;
+        activated_at: number;
+        users_inside: number | string;
+      }[];
       retired_absent?: { id: string; users_inside: number | string }[];
     }>('lsd_register_scenarios', {
       now,
@@ -269,17 +316,32 @@ export class Store {
     return {
       scenarios: r.scenarios,
       rescheduled: r.rescheduled,
-      missing: (r.missing ?? []).map((m) => ({ id: m.id, hash: m.hash, definition: m.definition, activatedAt: Number(m.activated_at), usersInside: Number(m.users_inside) })),
+      missing: (r.missing ?? []).map((m) => ({
+        id: m.id,
+        hash: m.hash,
+        definition: m.definition,
+        activatedAt: Number(m.activated_at),
+        usersInside: Number(m.users_inside),
+      })),
       retiredAbsent: (r.retired_absent ?? []).map((m) => ({ id: m.id, usersInside: Number(m.users_inside) })),
     };
   }
 
   /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
-  async ingestClaim(args: { now: number; owner: string; limit: number; leaseSeconds: number; pageBytes?: number | undefined }): Promise<IngestPage> {
-    const r = await this.rpc.call<IngestAnswer>(
-      'lsd_ingest_claim',
-      { now: args.now, owner: args.owner, limit: args.limit, lease_seconds: args.leaseSeconds, ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}) },
-    );
+  async ingestClaim(args: {
+    now: number;
+    owner: string;
+    limit: number;
+    leaseSeconds: number;
+    pageBytes?: number | undefined;
+  }): Promise<IngestPage> {
+    const r = await this.rpc.call<IngestAnswer>('lsd_ingest_claim', {
+      now: args.now,
+      owner: args.owner,
+      limit: args.limit,
+      lease_seconds: args.leaseSeconds,
+      ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}),
+    });
     return toIngestPage(r, args.limit);
   }
 
@@ -287,8 +349,16 @@ export class Store {
    * What ingestClaim would return for the new events after afterId, with nothing written (no
    * lease, no status, no user row): a what-if. lastId: where the next page starts.
    */
-  async ingestPeek(args: { now: number; limit: number; afterId?: string | undefined }): Promise<IngestPage & { lastId: string | undefined }> {
-    const r = await this.rpc.call<IngestAnswer>('lsd_ingest_peek', { now: args.now, limit: args.limit, after_id: args.afterId ?? '0' });
+  async ingestPeek(args: {
+    now: number;
+    limit: number;
+    afterId?: string | undefined;
+  }): Promise<IngestPage & { lastId: string | undefined }> {
+    const r = await this.rpc.call<IngestAnswer>('lsd_ingest_peek', {
+      now: args.now,
+      limit: args.limit,
+      after_id: args.afterId ?? '0',
+    });
     return { ...toIngestPage(r, args.limit), lastId: r.last_id ?? undefined };
   }
 
@@ -296,7 +366,19 @@ export class Store {
     now: number;
     owner: string;
     done: string[];
-    enroll: { scenario_id: string; line_user_id: string; step_id: string; entered_at: number; trigger: Record<string, unknown>; trigger_event_id: string; scenario_hash: string; enrollment_key?: string | null; status?: 'exited'; exit_reason?: string; converted_at?: number }[];
+    enroll: {
+      scenario_id: string;
+      line_user_id: string;
+      step_id: string;
+      entered_at: number;
+      trigger: Record<string, unknown>;
+      trigger_event_id: string;
+      scenario_hash: string;
+      enrollment_key?: string | null;
+      status?: 'exited';
+      exit_reason?: string;
+      converted_at?: number;
+    }[];
     exit: { enrollment_id: string; reason: string; converted_at?: number }[];
     wake: string[];
     /** Active keyed enrollments whose key came again: their trigger is replaced, and they are planned again now. */
@@ -304,11 +386,28 @@ export class Store {
     setAside?: SetAsideEvent[] | undefined;
   }) {
     const { setAside, ...rest } = args;
-    return this.rpc.call<{ exited: number; enrolled: number; woken: number; updated?: number; done: number; set_aside?: number }>('lsd_ingest_commit', { ...rest, update: rest.update ?? [], set_aside: setAside ?? [] });
+    return this.rpc.call<{
+      exited: number;
+      enrolled: number;
+      woken: number;
+      updated?: number;
+      done: number;
+      set_aside?: number;
+    }>('lsd_ingest_commit', { ...rest, update: rest.update ?? [], set_aside: setAside ?? [] });
   }
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
-  async claimDue(args: { now: number; owner: string; limit: number; leaseSeconds: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined; scenarioIds?: string[] | undefined }): Promise<DuePage> {
+  async claimDue(args: {
+    now: number;
+    owner: string;
+    limit: number;
+    leaseSeconds: number;
+    shardIndex: number;
+    shardCount: number;
+    eventTypes: string[];
+    capSince?: number | undefined;
+    scenarioIds?: string[] | undefined;
+  }): Promise<DuePage> {
     const r = await this.rpc.call<DueAnswer>('lsd_claim_due', {
       now: args.now,
       owner: args.owner,
@@ -327,7 +426,19 @@ export class Store {
    * What claimDue would claim, without leasing it (a what-if): a page in (due_at, id) order
    * after the cursor; or the given enrollments (ids) and the facts and events of more users.
    */
-  async peekDue(args: { now: number; limit: number; shardIndex: number; shardCount: number; eventTypes: string[]; capSince?: number | undefined; scenarioIds?: string[] | undefined; after?: { dueAt: number; id: string } | undefined; ids?: string[] | undefined; userIds?: string[] | undefined; since?: number | undefined }): Promise<DuePage & { last: { dueAt: number; id: string } | undefined }> {
+  async peekDue(args: {
+    now: number;
+    limit: number;
+    shardIndex: number;
+    shardCount: number;
+    eventTypes: string[];
+    capSince?: number | undefined;
+    scenarioIds?: string[] | undefined;
+    after?: { dueAt: number; id: string } | undefined;
+    ids?: string[] | undefined;
+    userIds?: string[] | undefined;
+    since?: number | undefined;
+  }): Promise<DuePage & { last: { dueAt: number; id: string } | undefined }> {
     const r = await this.rpc.call<DueAnswer>('lsd_peek_due', {
       now: args.now,
       limit: args.limit,
@@ -345,7 +456,13 @@ export class Store {
     return { ...toDuePage(r), last: lastRow ? { dueAt: Number(lastRow.due_at), id: lastRow.id } : undefined };
   }
 
-  commitPlans(args: { now: number; owner: string; plans: PlanCommit[]; skipped: SkippedStep[]; batches: BatchDraft[] }) {
+  commitPlans(args: {
+    now: number;
+    owner: string;
+    plans: PlanCommit[];
+    skipped: SkippedStep[];
+    batches: BatchDraft[];
+  }) {
     return this.rpc.call<{ committed: number; lost: number; batches: number }>('lsd_commit_plans', args);
   }
 
@@ -356,8 +473,23 @@ export class Store {
    * for the exit events of recipients whose enrollment finished, for the tick to judge (then
    * dropRecipients).
    */
-  async claimBatches(args: { now: number; owner: string; limit: number; leaseSeconds: number; retryWindowSeconds?: number; triedSince?: number; scenarioIds?: string[] | undefined; exitTypes?: Record<string, string[]> | undefined; checkedBefore?: number | undefined }) {
-    const r = await this.rpc.call<{ batches: OutboxBatch[]; needs_review: number; skipped?: SkippedRecipients[]; exit_events?: (Omit<EventRow, 'id'> & { batch_id: string; enrollment_key?: string | null })[] }>('lsd_claim_batches', {
+  async claimBatches(args: {
+    now: number;
+    owner: string;
+    limit: number;
+    leaseSeconds: number;
+    retryWindowSeconds?: number;
+    triedSince?: number;
+    scenarioIds?: string[] | undefined;
+    exitTypes?: Record<string, string[]> | undefined;
+    checkedBefore?: number | undefined;
+  }) {
+    const r = await this.rpc.call<{
+      batches: OutboxBatch[];
+      needs_review: number;
+      skipped?: SkippedRecipients[];
+      exit_events?: (Omit<EventRow, 'id'> & { batch_id: string; enrollment_key?: string | null })[];
+    }>('lsd_claim_batches', {
       now: args.now,
       ...(args.triedSince !== undefined ? { tried_since: args.triedSince } : {}),
       owner: args.owner,
@@ -372,13 +504,27 @@ export class Store {
       batches: r.batches,
       needs_review: r.needs_review,
       skipped: r.skipped ?? [],
-      exitEvents: (r.exit_events ?? []).map((e): ExitEvent => ({ batchId: e.batch_id, userId: e.line_user_id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {}, enrollmentKey: e.enrollment_key ?? undefined })),
+      exitEvents: (r.exit_events ?? []).map((e): ExitEvent => ({
+        batchId: e.batch_id,
+        userId: e.line_user_id,
+        type: e.type,
+        occurredAt: Number(e.occurred_at),
+        properties: e.properties ?? {},
+        enrollmentKey: e.enrollment_key ?? undefined,
+      })),
     };
   }
 
   /** Drops recipients of batches this owner just claimed; a batch left with nobody is skipped. */
-  dropRecipients(args: { now: number; owner: string; drops: { batch_id: string; line_user_id: string; reason: string }[] }) {
-    return this.rpc.call<{ batches: { id: string; recipients: string[]; kind: 'push' | 'multicast'; status: string }[]; skipped: SkippedRecipients[] }>('lsd_drop_recipients', args);
+  dropRecipients(args: {
+    now: number;
+    owner: string;
+    drops: { batch_id: string; line_user_id: string; reason: string }[];
+  }) {
+    return this.rpc.call<{
+      batches: { id: string; recipients: string[]; kind: 'push' | 'multicast'; status: string }[];
+      skipped: SkippedRecipients[];
+    }>('lsd_drop_recipients', args);
   }
 
   recordResults(args: { now: number; owner: string; results: SendResult[] }) {
@@ -386,20 +532,33 @@ export class Store {
   }
 
   runStart(args: { now: number; shardIndex: number; shardCount: number; dryRun: boolean; trigger: string }) {
-    return this.rpc.call<{ id: string; previous_started_at: number | null; previous_status: string | null }>('lsd_run_start', {
-      now: args.now,
-      shard_index: args.shardIndex,
-      shard_count: args.shardCount,
-      dry_run: args.dryRun,
-      trigger: args.trigger,
-    });
+    return this.rpc.call<{ id: string; previous_started_at: number | null; previous_status: string | null }>(
+      'lsd_run_start',
+      {
+        now: args.now,
+        shard_index: args.shardIndex,
+        shard_count: args.shardCount,
+        dry_run: args.dryRun,
+        trigger: args.trigger,
+      },
+    );
   }
 
   runFinish(args: { now: number; id: string; counts: unknown; status: string }) {
     return this.rpc.call<Attention>('lsd_run_finish', args);
   }
 
-  insertEvents(events: { line_user_id?: string | undefined; member_id?: string | undefined; type: string; properties: Record<string, unknown>; occurred_at?: number | undefined; source: string; idempotency_key: string }[]) {
+  insertEvents(
+    events: {
+      line_user_id?: string | undefined;
+      member_id?: string | undefined;
+      type: string;
+      properties: Record<string, unknown>;
+      occurred_at?: number | undefined;
+      source: string;
+      idempotency_key: string;
+    }[],
+  ) {
     return this.rpc.call<{ inserted: number }>('lsd_insert_events', { events });
   }
 

@@ -30,7 +30,12 @@ export function openSupabase(url: string, secretKey: string, options: { fetch?: 
       rpcStatement(fn); // the same name check as the SQL adapters
       const { data, error } = (await client.rpc(fn, { p: payload })) as { data: unknown; error: PostgrestError | null };
       if (error) {
-        const hint = error.code === 'PGRST202' ? 'apply the migrations: supabase db push' : error.code === '' ? 'the Supabase project could not be reached' : error.hint ?? undefined;
+        const hint =
+          error.code === 'PGRST202'
+            ? 'apply the migrations: supabase db push'
+            : error.code === ''
+              ? 'the Supabase project could not be reached'
+              : (error.hint ?? undefined);
         throw new SupabaseRpcError(fn, error.code, error.message, hint ?? undefined);
       }
       return data as T;

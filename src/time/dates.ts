@@ -17,10 +17,17 @@ const MAX_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const MIN_YEAR = 1900;
 
 // date, then optionally [T or space] hh:mm[:ss[.fraction]] and an offset (Z, ±hh, ±hhmm, ±hh:mm).
-const ISO = /^([+-]?\d{4,6})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const ISO =
+  /^([+-]?\d{4,6})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 function daysInMonth(year: number, month: number): number {
-  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 2
+    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+      ? 29
+      : 28
+    : [4, 6, 9, 11].includes(month)
+      ? 30
+      : 31;
 }
 
 /** Minutes east of UTC written as Z, ±hh, ±hhmm or ±hh:mm; undefined when out of range. */
@@ -36,7 +43,8 @@ function offsetOf(text: string): number | undefined {
 function parseNumber(value: number): ParsedDate {
   if (!Number.isFinite(value)) return { problem: 'a number that is not finite' };
   if (value < MIN_EPOCH_MS) return { problem: 'a number before 1973 as epoch milliseconds: seconds?' };
-  if (value > MAX_EPOCH_MS) return { problem: 'a number beyond the year 9999 as epoch milliseconds: micro- or nanoseconds?' };
+  if (value > MAX_EPOCH_MS)
+    return { problem: 'a number beyond the year 9999 as epoch milliseconds: micro- or nanoseconds?' };
   return { at: Math.floor(value) };
 }
 
@@ -45,7 +53,8 @@ function parseText(text: string, zone: string): ParsedDate {
   if (!m) return { problem: 'text that is not an ISO 8601 date' };
   const [, y, mo, d, h, mi, s, fraction, offset] = m;
   const year = Number(y);
-  if (y!.length !== 4) return { problem: Math.abs(year) > 9999 ? 'a year beyond 9999' : 'a signed year: write four digits' };
+  if (y!.length !== 4)
+    return { problem: Math.abs(year) > 9999 ? 'a year beyond 9999' : 'a signed year: write four digits' };
   if (year < MIN_YEAR) return { problem: `a year before ${MIN_YEAR}` };
   const month = Number(mo);
   const day = Number(d);

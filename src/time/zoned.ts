@@ -141,7 +141,14 @@ export function localParts(instant: number, tz: string): LocalParts {
  * exist (skipped by a DST jump) moves forward by the gap, as a person would; one that
  * occurs twice (clocks turned back) resolves to the earlier instant.
  */
-export function localToInstant(tz: string, year: number, month: number, day: number, hour: number, minute: number): number {
+export function localToInstant(
+  tz: string,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   const offsetBefore = offsetMinutes(tz, wall - DAY);
   // No offset change within a day either side (the usual case): one reading settles it.

@@ -43,7 +43,12 @@ test('validate mode: a broken scenario fails the check with an annotation at the
   const run = await runAction({ mode: 'validate', scenarios: 'scenarios' }, { cwd: dir });
   assert.equal(run.code, 1);
   const line = text.split('\n').findIndex((l) => l.includes('"secnod"')) + 1;
-  assert.match(run.stdout, new RegExp(`::error title=scenario unknown-step,file=scenarios/cart.json,line=${line},col=\\d+::\\$\\.steps\\[0\\]\\.next: there is no step "secnod". Did you mean "second"\\?`));
+  assert.match(
+    run.stdout,
+    new RegExp(
+      `::error title=scenario unknown-step,file=scenarios/cart.json,line=${line},col=\\d+::\\$\\.steps\\[0\\]\\.next: there is no step "secnod". Did you mean "second"\\?`,
+    ),
+  );
   assert.match(run.summary, /❌ 1 problem/);
 });
 

@@ -11,7 +11,10 @@ test('the demo shows each sample user their events beside what they received, an
   const text = lines.join('\n');
   const block = (who: string) => text.split(`\n${who}\n`)[1]!.split('\n\n')[0]!;
   const sora = block('Sora (left a cart, bought next day)');
-  assert.match(sora, /^ {2}2026-11-23 12:00 {2}← cart_abandoned {2}\(productName: 白いスニーカー, total: 5000\)\n {2}2026-11-23 13:00 {2}→ cart-abandoned\/reminder .*「白いスニーカー」/);
+  assert.match(
+    sora,
+    /^ {2}2026-11-23 12:00 {2}← cart_abandoned {2}\(productName: 白いスニーカー, total: 5000\)\n {2}2026-11-23 13:00 {2}→ cart-abandoned\/reminder .*「白いスニーカー」/,
+  );
   assert.match(sora, /2026-11-24 08:00 {2}← purchased/);
   assert.doesNotMatch(sora, /cart-abandoned\/coupon/);
   assert.match(sora, /✗ cart-abandoned ended at 2026-11-24 \d\d:00: exit: purchased \(a conversion\)/);
@@ -26,7 +29,10 @@ test('the demo shows each sample user their events beside what they received, an
 });
 
 test('a summary is never cut inside a URL', () => {
-  assert.equal(clipText('資料はこちら：https://example.com/seminar/2026/slides.pdf をご覧ください', 20), '資料はこちら：…');
+  assert.equal(
+    clipText('資料はこちら：https://example.com/seminar/2026/slides.pdf をご覧ください', 20),
+    '資料はこちら：…',
+  );
   assert.equal(clipText('short', 20), 'short');
   assert.equal(clipText('a'.repeat(30), 10), `${'a'.repeat(9)}…`);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SOURCE, TARGET, edgeContractModule } from '../../scripts/generate-edge-contract.mjs';
 
-test('the edge functions\' event contract is the generated copy of src/contract/event-rules.ts', () => {
+test("the edge functions' event contract is the generated copy of src/contract/event-rules.ts", () => {
   assert.equal(
     readFileSync(TARGET, 'utf8'),
     edgeContractModule(),

@@ -50,22 +50,47 @@ const SAMPLES: Sample[] = [
   { name: 'an unfollow', type: 'unfollow', breaks: null },
   { name: 'a link', type: 'account_linked', properties: { memberId: 'M-1' }, breaks: null },
   { name: 'a numeric link', type: 'account_linked', properties: { memberId: 999_999_999_999_999 }, breaks: null },
-  { name: 'a profile', type: 'profile_updated', properties: { attributes: { region: 'tokyo', tags: ['a', 1] } }, breaks: null },
-  { name: 'a flat profile', type: 'profile_updated', properties: { gender: 'f', timezone: 'Asia/Tokyo' }, breaks: null },
-  { name: 'an answer', type: 'survey_answered', properties: { survey: 's', question: 'size', answer: ['m', 'l'] }, breaks: null },
+  {
+    name: 'a profile',
+    type: 'profile_updated',
+    properties: { attributes: { region: 'tokyo', tags: ['a', 1] } },
+    breaks: null,
+  },
+  {
+    name: 'a flat profile',
+    type: 'profile_updated',
+    properties: { gender: 'f', timezone: 'Asia/Tokyo' },
+    breaks: null,
+  },
+  {
+    name: 'an answer',
+    type: 'survey_answered',
+    properties: { survey: 's', question: 'size', answer: ['m', 'l'] },
+    breaks: null,
+  },
   { name: 'a survey without a question', type: 'survey_answered', properties: { survey: 's' }, breaks: null },
   { name: 'a list', type: 'list_added', properties: { list: 'vip' }, breaks: null },
   { name: '8 levels', type: 'viewed', properties: nest(8) as Record<string, unknown>, breaks: null },
   { name: '100 keys', type: 'viewed', properties: keys(100), breaks: null },
   { name: '4,000 emoji', type: 'viewed', properties: { note: '😀'.repeat(4000) }, breaks: null },
-  { name: 'just under 64 KiB', type: 'viewed', properties: { a: 'x'.repeat(3990), b: Array(15).fill('y'.repeat(3990)) }, breaks: null },
+  {
+    name: 'just under 64 KiB',
+    type: 'viewed',
+    properties: { a: 'x'.repeat(3990), b: Array(15).fill('y'.repeat(3990)) },
+    breaks: null,
+  },
   { name: 'an hour ahead', type: 'viewed', occurredAt: new Date(NOW + 3_600_000).toISOString(), breaks: null },
   { name: 'a bad user id', type: 'viewed', lineUserId: `U${'A'.repeat(32)}`, breaks: 'user id' },
   { name: 'a short user id', type: 'viewed', lineUserId: 'U123', breaks: 'user id' },
   { name: 'a camel-case type', type: 'cartAbandoned', breaks: 'type' },
   { name: 'a 65-character type', type: 'a'.repeat(65), breaks: 'type' },
   { name: 'a 1970 date', type: 'viewed', occurredAt: '1970-01-01T00:00:00Z', breaks: 'before 2000' },
-  { name: 'two days ahead', type: 'viewed', occurredAt: new Date(NOW + 2 * 86_400_000).toISOString(), breaks: 'after now' },
+  {
+    name: 'two days ahead',
+    type: 'viewed',
+    occurredAt: new Date(NOW + 2 * 86_400_000).toISOString(),
+    breaks: 'after now',
+  },
   { name: '9 levels', type: 'viewed', properties: nest(9) as Record<string, unknown>, breaks: 'depth' },
   { name: 'a list 9 levels deep', type: 'viewed', properties: { l: [[[[[[[[1]]]]]]]] }, breaks: 'depth' },
   { name: '101 keys', type: 'viewed', properties: { ...keys(99), more: { k: 1 } }, breaks: 'keys' },
@@ -98,7 +123,12 @@ async function ingestReasons(samples: Sample[]): Promise<(string | null)[]> {
     const [row] = await db.query<{ id: string }>(
       `insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3::jsonb, $4, 'test')
        returning id::text`,
-      [s.lineUserId ?? user(i + 1), s.type, JSON.stringify(s.properties ?? {}), s.occurredAt ?? new Date(NOW).toISOString()],
+      [
+        s.lineUserId ?? user(i + 1),
+        s.type,
+        JSON.stringify(s.properties ?? {}),
+        s.occurredAt ?? new Date(NOW).toISOString(),
+      ],
     );
     ids.push(row!.id);
   }
@@ -154,7 +184,14 @@ const edgeScalar = fc.oneof(
 const edgeValue = fc.oneof(
   { weight: 4, arbitrary: edgeScalar },
   fc.array(edgeScalar, { maxLength: 3 }),
-  fc.array(fc.oneof(edgeScalar, fc.array(edgeScalar, { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 3 }), edgeScalar, { maxKeys: 2 })), { maxLength: 3 }),
+  fc.array(
+    fc.oneof(
+      edgeScalar,
+      fc.array(edgeScalar, { maxLength: 2 }),
+      fc.dictionary(fc.string({ maxLength: 3 }), edgeScalar, { maxKeys: 2 }),
+    ),
+    { maxLength: 3 },
+  ),
   fc.dictionary(fc.constantFrom('a', 'b', 'city'), edgeScalar, { maxKeys: 2 }),
 );
 const EXTRA_KEYS = ['tags', 'Zone', '_x', 'a-b', 'someone@example.com', '日本'];
@@ -168,20 +205,24 @@ const READ_KEYS: Record<string, string[]> = {
 };
 const objectFor = (type: string) => {
   const read = READ_KEYS[type] ?? ['route', 'list'];
-  return fc.tuple(
-    fc.record(Object.fromEntries(read.map((k) => [k, edgeValue])), { requiredKeys: [] }),
-    fc.dictionary(fc.constantFrom(...EXTRA_KEYS), edgeValue, { maxKeys: 3 }),
-  ).map(([known, extra]) => ({ ...extra, ...known }));
+  return fc
+    .tuple(
+      fc.record(Object.fromEntries(read.map((k) => [k, edgeValue])), { requiredKeys: [] }),
+      fc.dictionary(fc.constantFrom(...EXTRA_KEYS), edgeValue, { maxKeys: 3 }),
+    )
+    .map(([known, extra]) => ({ ...extra, ...known }));
 };
 const edgeProperties = (type: string) =>
   type !== 'profile_updated'
     ? objectFor(type)
     : fc.oneof(
         objectFor(type),
-        fc.tuple(fc.oneof({ weight: 3, arbitrary: objectFor(type) }, edgeValue), objectFor('other'))
+        fc
+          .tuple(fc.oneof({ weight: 3, arbitrary: objectFor(type) }, edgeValue), objectFor('other'))
           .map(([attributes, rest]) => ({ ...rest, attributes })),
       );
-const typeAndProperties = fc.constantFrom(...FACT_TYPES, 'unfollow', 'purchased')
+const typeAndProperties = fc
+  .constantFrom(...FACT_TYPES, 'unfollow', 'purchased')
   .chain((type) => edgeProperties(type).map((properties) => [type, properties] as const));
 /** As PostgreSQL will hold it: JSON text and back (-0 becomes 0, key order as written). */
 const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
@@ -193,7 +234,10 @@ propTest.prop([typeAndProperties], { numRuns: 400 })(
     if (unstorable(generated)) return;
     const properties = asJson(generated);
     const ts = factProblem(type, properties) ?? null;
-    const [row] = await db.query<{ r: string | null }>('select lsd_fact_problem($1, $2::jsonb) as r', [type, JSON.stringify(properties)]);
+    const [row] = await db.query<{ r: string | null }>('select lsd_fact_problem($1, $2::jsonb) as r', [
+      type,
+      JSON.stringify(properties),
+    ]);
     assert.equal(ts, row!.r);
     const schema = (FACT_PROPERTIES as Record<string, { safeParse(v: unknown): { success: boolean } }>)[type];
     if (schema) assert.equal(schema.safeParse(properties).success, ts === null, `zod schema of ${type}: ${ts}`);
@@ -211,16 +255,19 @@ const boundedValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) 
 })).value;
 const chain = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : { d: chain(depth - 1, leaf) });
 
-propTest.prop([fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), boundedValue, { maxKeys: 70 }), fc.integer({ min: 5, max: 9 })], { numRuns: 150 })(
-  'the bounds of properties: the rules and SQL lsd_properties_problem take the same ones',
-  async (generated, depth) => {
-    const properties = asJson({ ...generated, deep: chain(depth - 2, [1]) });
-    if (unstorable(properties)) return;
-    const ts = propertiesProblem(properties) ?? jsonSizeProblem(properties, 'properties') ?? null;
-    const [row] = await db.query<{ r: string | null }>(
-      'select lsd_properties_problem($1::jsonb, octet_length($1::jsonb::text)) as r',
-      [JSON.stringify(properties)],
-    );
-    assert.equal(ts === null, row!.r === null, `TS: ${ts}\nSQL: ${row!.r}`);
-  },
-);
+propTest.prop(
+  [
+    fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), boundedValue, { maxKeys: 70 }),
+    fc.integer({ min: 5, max: 9 }),
+  ],
+  { numRuns: 150 },
+)('the bounds of properties: the rules and SQL lsd_properties_problem take the same ones', async (generated, depth) => {
+  const properties = asJson({ ...generated, deep: chain(depth - 2, [1]) });
+  if (unstorable(properties)) return;
+  const ts = propertiesProblem(properties) ?? jsonSizeProblem(properties, 'properties') ?? null;
+  const [row] = await db.query<{ r: string | null }>(
+    'select lsd_properties_problem($1::jsonb, octet_length($1::jsonb::text)) as r',
+    [JSON.stringify(properties)],
+  );
+  assert.equal(ts === null, row!.r === null, `TS: ${ts}\nSQL: ${row!.r}`);
+});

@@ -9,16 +9,22 @@ import { parseActionYml, readmeWithActionTables } from '../../scripts/action-doc
 const readme = readFileSync('README.md', 'utf8');
 const yml = readFileSync('action.yml', 'utf8');
 
-test('the README\'s tables of inputs and outputs are what action.yml says (run npm run docs)', () => {
+test("the README's tables of inputs and outputs are what action.yml says (run npm run docs)", () => {
   assert.equal(readme, readmeWithActionTables(readme, yml));
 });
 
 test('every input the action reads is declared in action.yml, with a description', () => {
   const declared = new Map(parseActionYml(yml).inputs.map((i) => [i.name, i]));
-  const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+    );
   const read = new Set<string>();
   for (const f of files('src')) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/\b(?:getInput|getBooleanInput|getMultilineInput|input|booleanInput|numberInput)\(\s*'([a-z0-9-]+)'/g)) read.add(m[1]!);
+    for (const m of readFileSync(f, 'utf8').matchAll(
+      /\b(?:getInput|getBooleanInput|getMultilineInput|input|booleanInput|numberInput)\(\s*'([a-z0-9-]+)'/g,
+    ))
+      read.add(m[1]!);
   }
   assert.ok(read.size > 10, `found the inputs the action reads (${[...read].join(', ')})`);
   for (const name of read) {

@@ -11,7 +11,12 @@ after(async () => {
 });
 
 const deno = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync('npx', ['--no-install', 'deno', ...args], { cwd: 'supabase/functions', env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 300_000 });
+  spawnSync('npx', ['--no-install', 'deno', ...args], {
+    cwd: 'supabase/functions',
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
 
 test('the edge functions type-check under deno check', () => {
   const r = deno(['check', 'line-webhook/index.ts', 'shop-events/index.ts', 'click/index.ts', 'tests/hooks.test.ts']);

@@ -23,14 +23,14 @@ afterAll(async () => {
   for (const drop of drops) await drop();
 });
 
-async function insert(db: SqlRpc, event: { user?: string; member?: string; type: string; properties?: unknown; at: number }): Promise<void> {
-  await db.query(`insert into events (line_user_id, member_id, type, properties, occurred_at) values ($1, $2, $3, $4::jsonb, to_timestamp($5 / 1000.0))`, [
-    event.user ?? null,
-    event.member ?? null,
-    event.type,
-    JSON.stringify(event.properties ?? {}),
-    event.at,
-  ]);
+async function insert(
+  db: SqlRpc,
+  event: { user?: string; member?: string; type: string; properties?: unknown; at: number },
+): Promise<void> {
+  await db.query(
+    `insert into events (line_user_id, member_id, type, properties, occurred_at) values ($1, $2, $3, $4::jsonb, to_timestamp($5 / 1000.0))`,
+    [event.user ?? null, event.member ?? null, event.type, JSON.stringify(event.properties ?? {}), event.at],
+  );
 }
 
 async function setUp() {
@@ -45,7 +45,12 @@ async function setUp() {
 
 test('an event that waited for its account link is taken in by the tick that takes in the link', async () => {
   const { db, store, clock, tick } = await setUp();
-  await insert(db, { member: 'M-77', type: 'cart_abandoned', properties: { productName: 'Sneakers', total: 5000 }, at: clock.t });
+  await insert(db, {
+    member: 'M-77',
+    type: 'cart_abandoned',
+    properties: { productName: 'Sneakers', total: 5000 },
+    at: clock.t,
+  });
   await tick();
   const [waiting] = await db.query<{ status: string }>(`select status from events where member_id = 'M-77'`);
   assert.equal(waiting?.status, 'waiting_link');
@@ -53,17 +58,31 @@ test('an event that waited for its account link is taken in by the tick that tak
   clock.advance(10 * MINUTE);
   await insert(db, { user: U(1), type: 'account_linked', properties: { memberId: 'M-77' }, at: clock.t });
   // More events than a page, so the released event is not on the page that released it.
-  for (let i = 0; i < 12; i++) await insert(db, { user: U(100 + i), type: 'profile_updated', properties: { attributes: { region: 'tokyo' } }, at: clock.t });
+  for (let i = 0; i < 12; i++)
+    await insert(db, {
+      user: U(100 + i),
+      type: 'profile_updated',
+      properties: { attributes: { region: 'tokyo' } },
+      at: clock.t,
+    });
   await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now, pageSize: 5 });
   const [released] = await db.query<{ status: string }>(`select status from events where member_id = 'M-77'`);
   assert.equal(released?.status, 'done', 'the released event was taken in by the same tick');
-  const enrolled = await db.query(`select 1 from enrollments where line_user_id = $1 and scenario_id = 'cart-abandoned'`, [U(1)]);
+  const enrolled = await db.query(
+    `select 1 from enrollments where line_user_id = $1 and scenario_id = 'cart-abandoned'`,
+    [U(1)],
+  );
   assert.equal(enrolled.length, 1, 'and enrolled the user in that tick');
 });
 
 test('a purchase that is both the exit and the goal of the cart scenario ends it as a conversion, counted in the summary', async () => {
   const { db, clock, tick } = await setUp();
-  await insert(db, { user: U(2), type: 'cart_abandoned', properties: { productName: 'Sneakers', total: 5000 }, at: clock.t });
+  await insert(db, {
+    user: U(2),
+    type: 'cart_abandoned',
+    properties: { productName: 'Sneakers', total: 5000 },
+    at: clock.t,
+  });
   await tick();
   clock.advance(2 * HOUR);
   await insert(db, { user: U(2), type: 'purchased', properties: { orderId: 'A-1' }, at: clock.t });
@@ -75,11 +94,22 @@ test('a purchase that is both the exit and the goal of the cart scenario ends it
   assert.deepEqual(row, { status: 'exited', exit_reason: 'exit: purchased', converted: true });
   const counted = result.counts.toJSON().scenarios as Record<string, Record<string, { conversions?: number }>>;
   assert.equal(counted['cart-abandoned']?.['(scenario)']?.conversions, 1);
-  const summary = tickSummary(result, { now: clock.t, store: 'test', sender: 'dry run', planOnly: false, intervalMinutes: 5 });
+  const summary = tickSummary(result, {
+    now: clock.t,
+    store: 'test',
+    sender: 'dry run',
+    planOnly: false,
+    intervalMinutes: 5,
+  });
   assert.match(summary, /conversion/i);
 
   // A purchase after the goal's window (7 days) ends the enrollment without a conversion.
-  await insert(db, { user: U(3), type: 'cart_abandoned', properties: { productName: 'Sneakers', total: 5000 }, at: clock.t });
+  await insert(db, {
+    user: U(3),
+    type: 'cart_abandoned',
+    properties: { productName: 'Sneakers', total: 5000 },
+    at: clock.t,
+  });
   await tick();
   clock.advance(8 * 24 * HOUR);
   await insert(db, { user: U(3), type: 'purchased', properties: { orderId: 'A-2' }, at: clock.t });

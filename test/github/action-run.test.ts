@@ -112,14 +112,24 @@ test('alert-issue: opened by a tick that needs a person, updated by the next, cl
   assert.match(opened, /\| cart \| reminder \| 1 \| .*The property, 'to', in the request body is invalid/);
   assert.match(opened, /\[the run and its job summary\]\(https:\/\/github\.example\/shop\/line\/actions\/runs\/99\)/);
   assert.match(github.requests[5]!.body!.body as string, /LINE refused the channel access token/);
-  assert.deepEqual(github.issues.map((i) => [i.state, i.labels.map((l) => l.name)]), [['closed', ['line-step-delivery']]]);
+  assert.deepEqual(
+    github.issues.map((i) => [i.state, i.labels.map((l) => l.name)]),
+    [['closed', ['line-step-delivery']]],
+  );
   assert.match(github.comments[0]!.body, /^✅ The tick at 2026-11-25T01:10:00\.000Z needed no one: closing/);
-  assert.doesNotMatch(JSON.stringify(github.requests.map((r) => r.body)), /U[0-9a-f]{32}|still there/, 'no LINE user id or message text');
+  assert.doesNotMatch(
+    JSON.stringify(github.requests.map((r) => r.body)),
+    /U[0-9a-f]{32}|still there/,
+    'no LINE user id or message text',
+  );
 });
 
 test('alert-issue: a tick that cannot run (an invalid scenario on the default branch) opens the issue too', async () => {
   const calls = github.calls().length;
-  await writeFile(join(repo, 'scenarios/cart.json'), toText({ ...scenario, steps: [{ ...scenario.steps[0], next: 'nowhere' }] }));
+  await writeFile(
+    join(repo, 'scenarios/cart.json'),
+    toText({ ...scenario, steps: [{ ...scenario.steps[0], next: 'nowhere' }] }),
+  );
   const broken = await tick(T0 + 15 * MINUTE, 'line-t0ken');
   assert.equal(broken.exitCode, 1, broken.log);
   await writeFile(join(repo, 'scenarios/cart.json'), toText(scenario));
@@ -137,7 +147,10 @@ test('alert-issue: a tick that cannot run (an invalid scenario on the default br
     `PATCH /repos/shop/line/issues/${issue.number}`,
   ]);
   const opened = github.requests[calls + 2]!.body!.body as string;
-  assert.match(opened, /- the scenarios have 1 problem\(s\); nothing was sent:\n\n {2}```\n {2}scenarios\/cart\.json:\d+:\d+ .*"nowhere"/);
+  assert.match(
+    opened,
+    /- the scenarios have 1 problem\(s\); nothing was sent:\n\n {2}```\n {2}scenarios\/cart\.json:\d+:\d+ .*"nowhere"/,
+  );
   assert.equal(github.requests[calls + 1]!.status, 422, 'the label is there from the first issue');
   assert.equal(issue.state, 'closed');
 });

@@ -12,7 +12,9 @@ import { GitHubServer } from '../support/github-server.js';
 import { baseScenario, toText } from '../support/scenarios.js';
 
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, stdio: 'pipe' }).toString().trim();
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, stdio: 'pipe' })
+    .toString()
+    .trim();
 let server: GitHubServer;
 const savedEnv = { ...process.env };
 const savedCwd = process.cwd();
@@ -47,7 +49,9 @@ afterAll(async () => {
   process.env = savedEnv;
 });
 
-async function validateInProcess(env: Record<string, string>): Promise<{ summary: string; stdout: string; exitCode: number }> {
+async function validateInProcess(
+  env: Record<string, string>,
+): Promise<{ summary: string; stdout: string; exitCode: number }> {
   const files = await mkdtemp(join(tmpdir(), 'lsd-action-'));
   const summaryFile = join(files, 'summary.md');
   await writeFile(summaryFile, '');
@@ -64,7 +68,10 @@ test('validate mode on a pull request: the preview against the base commit goes 
   assert.throws(() => git(clone, 'cat-file', '-e', `${baseSha}^{commit}`), 'the shallow clone lacks the base commit');
   const eventFile = join(clone, '..', `event-${Date.now()}.json`);
   const repo = { full_name: 'shop/line' };
-  await writeFile(eventFile, JSON.stringify({ pull_request: { number: 12, base: { sha: baseSha, repo }, head: { sha: headSha, repo } } }));
+  await writeFile(
+    eventFile,
+    JSON.stringify({ pull_request: { number: 12, base: { sha: baseSha, repo }, head: { sha: headSha, repo } } }),
+  );
   process.chdir(clone);
   const env = {
     GITHUB_EVENT_NAME: 'pull_request',

@@ -30,7 +30,14 @@ function contextFor(server: GitHubServer): ContextLike {
 
 const failing: AlertReport = {
   reasons: ['2 message(s) failed: see the reasons below.', '1 outbox batch(es) need review: see outbox_batches.'],
-  failures: [{ scenarioId: 'cart-abandoned', stepId: 'coupon', count: 2, reason: `The property, 'to', in the request body is invalid (${USER})` }],
+  failures: [
+    {
+      scenarioId: 'cart-abandoned',
+      stepId: 'coupon',
+      count: 2,
+      reason: `The property, 'to', in the request body is invalid (${USER})`,
+    },
+  ],
 };
 
 test('the alert issue is opened once, updated by the next tick that needs a person, and closed with a comment by a healthy one', async () => {
@@ -41,12 +48,15 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
   const updated = await syncAlertIssue(client, TARGET, refused, { at: AT + 300_000, mayClose: true });
   const closed = await syncAlertIssue(client, TARGET, undefined, { at: AT + 600_000, mayClose: true });
   const quiet = await syncAlertIssue(client, TARGET, undefined, { at: AT + 900_000, mayClose: true });
-  assert.deepEqual([opened, updated, closed, quiet], [
-    { kind: 'opened', number: 1000 },
-    { kind: 'updated', number: 1000 },
-    { kind: 'closed', number: 1000 },
-    { kind: 'none' },
-  ]);
+  assert.deepEqual(
+    [opened, updated, closed, quiet],
+    [
+      { kind: 'opened', number: 1000 },
+      { kind: 'updated', number: 1000 },
+      { kind: 'closed', number: 1000 },
+      { kind: 'none' },
+    ],
+  );
   assert.deepEqual(server.calls(), [
     LIST,
     'POST /repos/shop/line/labels',
@@ -62,9 +72,19 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
   assert.equal(created.title, 'LINE step delivery needs a person');
   assert.deepEqual(created.labels, [ALERT_LABEL]);
   assert.match(created.body as string, /2 message\(s\) failed/);
-  assert.match(created.body as string, /\| cart-abandoned \| coupon \| 2 \| The property, 'to', in the request body is invalid \(U…\) \|/);
-  assert.match(created.body as string, /\[the run and its job summary\]\(https:\/\/github\.com\/shop\/line\/actions\/runs\/42\)/);
-  assert.doesNotMatch(JSON.stringify(server.requests.map((r) => r.body)), /U[0-9a-f]{32}/, 'no LINE user id reaches the issue');
+  assert.match(
+    created.body as string,
+    /\| cart-abandoned \| coupon \| 2 \| The property, 'to', in the request body is invalid \(U…\) \|/,
+  );
+  assert.match(
+    created.body as string,
+    /\[the run and its job summary\]\(https:\/\/github\.com\/shop\/line\/actions\/runs\/42\)/,
+  );
+  assert.doesNotMatch(
+    JSON.stringify(server.requests.map((r) => r.body)),
+    /U[0-9a-f]{32}/,
+    'no LINE user id reaches the issue',
+  );
   const issue = server.issues[0]!;
   assert.equal(issue.state, 'closed');
   assert.equal(issue.state_reason, 'completed');
@@ -72,12 +92,20 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
   assert.match(server.comments[0]!.body, /^✅ The tick at 2026-11-25T01:10:00\.000Z needed no one: closing/);
 });
 
-test('an existing label (422) is fine, and a person\'s issue with the same label is left alone', async () => {
+test("an existing label (422) is fine, and a person's issue with the same label is left alone", async () => {
   const server = await github();
   server.labels.add(ALERT_LABEL);
   const labels = [{ name: ALERT_LABEL }];
   const user = { login: 'owner', type: 'User' };
-  server.issues.push({ number: 5, title: 'Add a winter scenario', body: 'idea', state: 'open', state_reason: null, labels, user });
+  server.issues.push({
+    number: 5,
+    title: 'Add a winter scenario',
+    body: 'idea',
+    state: 'open',
+    state_reason: null,
+    labels,
+    user,
+  });
   const client = openClient('t0ken', contextFor(server));
   const outcome = await syncAlertIssue(client, TARGET, failing, { at: AT, mayClose: true });
   assert.deepEqual(outcome, { kind: 'opened', number: 1000 });
@@ -123,12 +151,15 @@ test('through the action: opt-in, nothing for a plan-only tick, a warning naming
   servers.push(readOnly);
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true));
+  process.stdout.write = (chunk: string) => (out.push(String(chunk)), true);
   try {
     await alertIssueAfterTick({ ...failing, at: AT }, contextFor(readOnly));
   } finally {
     process.stdout.write = write;
   }
-  assert.match(out.join(''), /::warning::The alert issue could not be updated \(GitHub answered 403: .*\)\. Grant `issues: write` in the workflow\./);
+  assert.match(
+    out.join(''),
+    /::warning::The alert issue could not be updated \(GitHub answered 403: .*\)\. Grant `issues: write` in the workflow\./,
+  );
   assert.equal(process.exitCode ?? 0, 0, 'the tick is not failed for it');
 });

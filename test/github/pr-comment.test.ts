@@ -3,7 +3,13 @@ import { afterEach, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { GitHubServer } from '../support/github-server.js';
 import { openClient, type ContextLike } from '../../src/github/client.js';
-import { COMMENT_LIMIT, PREVIEW_MARKER, cutMarkdown, previewCommentBody, upsertPreviewComment } from '../../src/github/pr-comment.js';
+import {
+  COMMENT_LIMIT,
+  PREVIEW_MARKER,
+  cutMarkdown,
+  previewCommentBody,
+  upsertPreviewComment,
+} from '../../src/github/pr-comment.js';
 import { commentPreview } from '../../src/github/action-steps.js';
 
 const RUN_URL = 'https://github.com/shop/line/actions/runs/42';
@@ -43,8 +49,18 @@ test('the preview comment is created on the first run and updated on the next, n
   const server = await github();
   server.comments.push({ id: 1, issue_number: 7, body: 'Looks good to me', user: { login: 'reviewer', type: 'User' } });
   const client = openClient('t0ken', contextFor(server));
-  const first = await upsertPreviewComment(client, TARGET, 7, previewCommentBody('# Scenarios\n✅ 1 scenario(s) valid.', { runUrl: RUN_URL }));
-  const second = await upsertPreviewComment(client, TARGET, 7, previewCommentBody('# Scenarios\n✅ 2 scenario(s) valid.', { runUrl: RUN_URL }));
+  const first = await upsertPreviewComment(
+    client,
+    TARGET,
+    7,
+    previewCommentBody('# Scenarios\n✅ 1 scenario(s) valid.', { runUrl: RUN_URL }),
+  );
+  const second = await upsertPreviewComment(
+    client,
+    TARGET,
+    7,
+    previewCommentBody('# Scenarios\n✅ 2 scenario(s) valid.', { runUrl: RUN_URL }),
+  );
   assert.equal(first.kind, 'created');
   assert.equal(second.kind, 'updated');
   assert.deepEqual(server.calls(), [
@@ -55,7 +71,10 @@ test('the preview comment is created on the first run and updated on the next, n
   ]);
   assert.equal(server.comments.length, 2, "the reviewer's comment and one preview");
   assert.equal(server.comments[0]!.body, 'Looks good to me', "a person's comment is left alone");
-  assert.match(server.comments[1]!.body, /^<!-- line-step-delivery:preview -->\n# Scenarios\n✅ 2 scenario\(s\) valid\./);
+  assert.match(
+    server.comments[1]!.body,
+    /^<!-- line-step-delivery:preview -->\n# Scenarios\n✅ 2 scenario\(s\) valid\./,
+  );
   assert.ok(server.requests.every((r) => r.authorization === 'token t0ken'));
 });
 
@@ -64,8 +83,14 @@ test("a fork's read-only token (403) falls back to the job summary with a notice
   process.env['INPUT_GITHUB-TOKEN'] = 't0ken';
   const fork = contextFor(server, { head: { sha: 'b'.repeat(40), repo: { full_name: 'someone/line' } } });
   const notice = await commentPreview('# Scenarios\n✅ 1 scenario(s) valid.\n', fork);
-  assert.match(notice, /^> \[!NOTE\]\n> The preview could not be posted as a comment on the pull request: this pull request comes from a fork/);
-  assert.deepEqual(server.calls(), ['GET /repos/shop/line/issues/7/comments?per_page=100', 'POST /repos/shop/line/issues/7/comments']);
+  assert.match(
+    notice,
+    /^> \[!NOTE\]\n> The preview could not be posted as a comment on the pull request: this pull request comes from a fork/,
+  );
+  assert.deepEqual(server.calls(), [
+    'GET /repos/shop/line/issues/7/comments?per_page=100',
+    'POST /repos/shop/line/issues/7/comments',
+  ]);
   assert.equal(server.comments.length, 0);
   assert.equal(process.exitCode ?? 0, 0, 'the check does not fail for it');
 });
@@ -86,10 +111,14 @@ test('no comment is written outside a pull request', async () => {
 });
 
 function longPreview(): string {
-  const edges = Array.from({ length: 400 }, (_, i) => `  s${i}["step ${i}: a reminder with a long label"] --> s${i + 1}`);
+  const edges = Array.from(
+    { length: 400 },
+    (_, i) => `  s${i}["step ${i}: a reminder with a long label"] --> s${i + 1}`,
+  );
   const diagram = ['```mermaid', 'flowchart TD', ...edges, '```'];
   const out = ['# Scenarios', '✅ 30 scenario(s) valid.'];
-  for (let s = 0; s < 30; s++) out.push('', `## scenario-${s}`, '', ...diagram, '', '| when | step |', '|---|---|', '| day 1 10:00 | first |');
+  for (let s = 0; s < 30; s++)
+    out.push('', `## scenario-${s}`, '', ...diagram, '', '| when | step |', '|---|---|', '| day 1 10:00 | first |');
   return out.join('\n');
 }
 
@@ -102,7 +131,10 @@ test('a preview longer than a comment may be is cut below 65,536 characters, wit
   const posted = server.requests.find((r) => r.method === 'POST')!.body!.body as string;
   assert.ok(posted.length < COMMENT_LIMIT, `${posted.length} characters`);
   assert.ok(posted.startsWith(PREVIEW_MARKER));
-  assert.match(posted, /The preview is cut here.*\[the run's job summary\]\(https:\/\/github\.com\/shop\/line\/actions\/runs\/42\)/);
+  assert.match(
+    posted,
+    /The preview is cut here.*\[the run's job summary\]\(https:\/\/github\.com\/shop\/line\/actions\/runs\/42\)/,
+  );
   assert.match(posted, /Preview of bbbbbbb/);
   const fences = posted.split('\n').filter((l) => l.startsWith('```')).length;
   assert.equal(fences % 2, 0, 'every fenced block is closed');

@@ -63,7 +63,10 @@ test('validate: a broken scenario fails the check with an annotation at its file
   const run = await runAction({ mode: 'validate', scenarios: 'broken' }, inCopy);
   assert.equal(run.code, 1);
   const lineNo = text.split('\n').findIndex((l) => l.includes('"secnod"')) + 1;
-  assert.match(run.stdout, new RegExp(`::error title=scenario unknown-step,file=broken/cart.json,line=${lineNo},col=\\d+::`));
+  assert.match(
+    run.stdout,
+    new RegExp(`::error title=scenario unknown-step,file=broken/cart.json,line=${lineNo},col=\\d+::`),
+  );
   assert.equal(actionOutput(run, 'problems'), '1');
 });
 
@@ -76,8 +79,15 @@ test('run without a database refuses, naming the inputs to set', async () => {
 test('import: a CSV of events at an absolute path becomes events, once', async () => {
   const csv = join(checkout.dir, 'events.csv');
   const at = new Date(T0 - 5 * MINUTE).toISOString();
-  const rows = [['follower', 'follow', ''], ['vip-1', 'list_added', 'vip-2026'], ['vip-2', 'list_added', 'vip-2026']];
-  await writeFile(csv, `line_user_id,type,occurred_at,prop_list\n${rows.map(([who, type, list]) => `${U(who!)},${type},${at},${list}`).join('\n')}\n`);
+  const rows = [
+    ['follower', 'follow', ''],
+    ['vip-1', 'list_added', 'vip-2026'],
+    ['vip-2', 'list_added', 'vip-2026'],
+  ];
+  await writeFile(
+    csv,
+    `line_user_id,type,occurred_at,prop_list\n${rows.map(([who, type, list]) => `${U(who!)},${type},${at},${list}`).join('\n')}\n`,
+  );
   const first = await runAction({ mode: 'import', file: csv, ...database }, inCopy);
   assert.equal(first.code, 0, first.stdout + first.stderr);
   assert.equal(actionOutput(first, 'imported'), '3');
@@ -87,7 +97,8 @@ test('import: a CSV of events at an absolute path becomes events, once', async (
 });
 
 test('run: the real tick delivers to the loopback LINE server; a dry run plans the next steps and sends nothing', async () => {
-  const tickAt = async (at: number) => runAction({ mode: 'run', ...database }, { ...inCopy, env: { LINE_STEP_DELIVERY_NOW: String(at) } });
+  const tickAt = async (at: number) =>
+    runAction({ mode: 'run', ...database }, { ...inCopy, env: { LINE_STEP_DELIVERY_NOW: String(at) } });
   // The scenarios' first run, before the imported events: events from before it never enroll.
   const activation = await tickAt(T0 - HOUR);
   assert.equal(activation.code, 0, activation.stdout + activation.stderr);
@@ -103,7 +114,10 @@ test('run: the real tick delivers to the loopback LINE server; a dry run plans t
   // A day on, the follower's next step (day 1, 10:00) is due: the dry run (as-of) plans it and sends nothing.
   const later = T0 + DAY;
   const before = line.received.length;
-  const plan = await runAction({ mode: 'run', 'dry-run': 'true', 'as-of': new Date(later).toISOString(), ...database }, inCopy);
+  const plan = await runAction(
+    { mode: 'run', 'dry-run': 'true', 'as-of': new Date(later).toISOString(), ...database },
+    inCopy,
+  );
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   assert.equal(actionOutput(plan, 'planned'), '1', plan.summary + plan.stdout);
   assert.equal(line.received.length, before, 'a dry run sends nothing');

@@ -24,8 +24,12 @@ const env = {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'lsd-packed-'));
-  const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const [pack] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], root)) as { filename: string; files: { path: string }[] }[];
+  const npm = (args: string[], cwd: string) =>
+    execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const [pack] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], root)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   packed = pack!.files.map((f) => f.path);
   app = join(work, 'app');
   await mkdir(app);
@@ -46,9 +50,14 @@ interface Cli {
 
 function cli(...args: string[]): Promise<Cli> {
   return new Promise((done) => {
-    execFile('npx', ['line-step-delivery', ...args], { cwd: app, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['line-step-delivery', ...args],
+      { cwd: app, env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -58,10 +67,19 @@ async function inParallel(commands: string[][]): Promise<[string[], Cli][]> {
 }
 
 test('the package carries what the CLI needs at run time, and no sources or tests', () => {
-  for (const file of ['bin/line-step-delivery.js', 'bin/node-version.js', 'dist/cli/index.js', 'dist/cli/package.json', 'scenarios/scenario.schema.json']) {
+  for (const file of [
+    'bin/line-step-delivery.js',
+    'bin/node-version.js',
+    'dist/cli/index.js',
+    'dist/cli/package.json',
+    'scenarios/scenario.schema.json',
+  ]) {
     assert.ok(packed.includes(file), `${file} is in the package`);
   }
-  assert.deepEqual(packed.filter((f) => /^(src|test|node_modules)\//.test(f)), []);
+  assert.deepEqual(
+    packed.filter((f) => /^(src|test|node_modules)\//.test(f)),
+    [],
+  );
 });
 
 test('validate: the scenario folder as an argument, as --scenarios, or absolute; anything else is refused', async () => {
@@ -116,7 +134,9 @@ test('timeline and preview describe the sample scenarios', async () => {
 test('schema writes the JSON Schema for editors into a new scenario folder', async () => {
   const run = await cli('schema', 'new-scenarios');
   assert.equal(run.code, 0, run.stderr);
-  const schema = JSON.parse(await readFile(join(app, 'new-scenarios/scenario.schema.json'), 'utf8')) as { $schema?: string };
+  const schema = JSON.parse(await readFile(join(app, 'new-scenarios/scenario.schema.json'), 'utf8')) as {
+    $schema?: string;
+  };
   assert.match(schema.$schema ?? '', /json-schema\.org/);
 });
 
@@ -152,7 +172,9 @@ test('a Node.js older than 22 gets a sentence saying so, not a stack trace', asy
   if (!system || Number(version.split('.')[0]) >= 22) return;
   const bin = join(app, 'node_modules/line-step-delivery/bin/line-step-delivery.js');
   const old = await new Promise<Cli>((done) =>
-    execFile(system, [bin, 'validate'], { cwd: app }, (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr })),
+    execFile(system, [bin, 'validate'], { cwd: app }, (error, stdout, stderr) =>
+      done({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    ),
   );
   assert.equal(old.code, 1);
   assert.equal(old.stderr.trim(), nodeVersionProblem(version));

@@ -15,7 +15,9 @@ import { LineServer } from '../support/line-server.js';
 const scenario = compileScenario(
   baseScenario({
     id: 'order-note',
-    steps: [{ id: 'note', type: 'message', messages: [{ type: 'text', text: 'ご注文 {{trigger.order|-}} を承りました' }] }],
+    steps: [
+      { id: 'note', type: 'message', messages: [{ type: 'text', text: 'ご注文 {{trigger.order|-}} を承りました' }] },
+    ],
   } as never),
 );
 const USERS = 12;
@@ -32,15 +34,34 @@ test('a tick sending for longer than its 2 s lease renews it: a second tick star
        from generate_series(1, ${USERS}) u`,
     );
     // One request at a time over a 300 ms round trip: 12 pushes take about 3.6 s.
-    const slow = new LineSender({ channelAccessToken: server.token, baseURL: server.url, concurrency: 1, backoffMs: 5 });
-    const first = runTick({ store, sender: slow, scenarios: [scenario], now: Date.now, leaseSeconds: 2, owner: 'first' });
+    const slow = new LineSender({
+      channelAccessToken: server.token,
+      baseURL: server.url,
+      concurrency: 1,
+      backoffMs: 5,
+    });
+    const first = runTick({
+      store,
+      sender: slow,
+      scenarios: [scenario],
+      now: Date.now,
+      leaseSeconds: 2,
+      owner: 'first',
+    });
     await new Promise((resolve) => setTimeout(resolve, 2_600));
     const other = await open();
     const another = new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 5 });
-    const second = await runTick({ store: other, sender: another, scenarios: [scenario], now: Date.now, leaseSeconds: 2, owner: 'second' });
+    const second = await runTick({
+      store: other,
+      sender: another,
+      scenarios: [scenario],
+      now: Date.now,
+      leaseSeconds: 2,
+      owner: 'second',
+    });
     const done = await first;
 
-    assert.equal(second.counts.total('sent'), 0, 'the second tick sent nothing of the first one\'s work');
+    assert.equal(second.counts.total('sent'), 0, "the second tick sent nothing of the first one's work");
     assert.equal(second.counts.uncertain, 0);
     assert.equal(done.counts.total('sent'), USERS);
     assert.equal(server.requests.filter((r) => r.status === 409).length, 0, 'no batch was sent again');
@@ -48,7 +69,9 @@ test('a tick sending for longer than its 2 s lease renews it: a second tick star
     for (const r of server.received) perUser.set(r.to, (perUser.get(r.to) ?? 0) + 1);
     assert.equal(perUser.size, USERS);
     assert.deepEqual([...new Set(perUser.values())], [1], 'nobody got the step twice');
-    const rows = await db.query<{ status: string; n: number }>(`select status, count(*)::int as n from outbox_batches group by status`);
+    const rows = await db.query<{ status: string; n: number }>(
+      `select status, count(*)::int as n from outbox_batches group by status`,
+    );
     assert.deepEqual(rows, [{ status: 'sent', n: USERS }]);
   } finally {
     await server.stop();

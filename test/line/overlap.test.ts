@@ -14,7 +14,9 @@ import { baseScenario } from '../support/scenarios.js';
 const scenario = compileScenario(
   baseScenario({
     id: 'order-note',
-    steps: [{ id: 'note', type: 'message', messages: [{ type: 'text', text: 'ご注文 {{trigger.order|-}} を承りました' }] }],
+    steps: [
+      { id: 'note', type: 'message', messages: [{ type: 'text', text: 'ご注文 {{trigger.order|-}} を承りました' }] },
+    ],
   } as never),
 );
 const USERS = 1200;
@@ -50,7 +52,10 @@ test('the first batch goes out while the planner lanes still commit pages; every
     assert.ok(commits.length >= USERS / 20, `${commits.length} planning pages`);
     const firstSend = Math.min(...sender.times);
     const pagesAfter = commits.filter((t) => t > firstSend).length;
-    assert.ok(pagesAfter > 0, `the first send came before the last planning page (${pagesAfter} pages committed after it)`);
+    assert.ok(
+      pagesAfter > 0,
+      `the first send came before the last planning page (${pagesAfter} pages committed after it)`,
+    );
     const recipients = sender.sent.flatMap((b) => b.recipients);
     assert.equal(new Set(recipients).size, USERS);
     assert.equal(recipients.length, USERS, 'nobody got it twice');

@@ -24,7 +24,12 @@ class SimulatedTime {
 }
 
 /** Starts of `callers` callers each taking `each` slots, with timers `lateBy` late. */
-async function starts(perSecond: number, callers: number, each: number, lateBy?: (at: number) => number): Promise<number[]> {
+async function starts(
+  perSecond: number,
+  callers: number,
+  each: number,
+  lateBy?: (at: number) => number,
+): Promise<number[]> {
   const time = new SimulatedTime();
   const limiter = new RateLimiter(perSecond, time.clock, time.sleep);
   const at: number[] = [];
@@ -56,7 +61,10 @@ test('concurrent callers share one even pace', async () => {
   const at = await starts(20, 8, 10);
   assert.equal(at.length, 80);
   const sorted = at.sort((a, b) => a - b);
-  assert.ok(sorted.every((t, i) => i === 0 || t - sorted[i - 1]! >= 50 - 1e-9), 'a slot every 50 ms');
+  assert.ok(
+    sorted.every((t, i) => i === 0 || t - sorted[i - 1]! >= 50 - 1e-9),
+    'a slot every 50 ms',
+  );
   assert.ok(sorted.at(-1)! >= 79 * 50, `80 starts at 20 a second take ${sorted.at(-1)} ms`);
   assert.ok(busiestSecond(at) <= 20);
 });

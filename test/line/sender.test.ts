@@ -18,18 +18,30 @@ async function line(options: ConstructorParameters<typeof LineServer>[0] = {}) {
 }
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const batch = (over: Partial<OutboxBatch> = {}): OutboxBatch => ({
-  id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'multicast', messages: [{ type: 'text', text: 'hello' }], recipients: [U(1), U(2), U(3)], aggregation_unit: 's__a', attempts: 1, created_at: 0, ...over,
+  id: randomUUID(),
+  scenario_id: 's',
+  step_id: 'a',
+  kind: 'multicast',
+  messages: [{ type: 'text', text: 'hello' }],
+  recipients: [U(1), U(2), U(3)],
+  aggregation_unit: 's__a',
+  attempts: 1,
+  created_at: 0,
+  ...over,
 });
 const sender = (server: LineServer, over: Partial<ConstructorParameters<typeof LineSender>[0]> = {}) =>
   new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 5, timeoutMs: 300, ...over });
 
-test('a multicast carries the batch id as X-Line-Retry-Key and the step\'s aggregation unit', async () => {
+test("a multicast carries the batch id as X-Line-Retry-Key and the step's aggregation unit", async () => {
   const server = await line();
   const b = batch();
   const report = await sender(server).send(b);
   assert.equal(report.outcome, 'sent');
   assert.ok(report.requestId);
-  assert.deepEqual(server.received.map((r) => [r.to, r.retryKey, r.aggregationUnits]), b.recipients.map((to) => [to, b.id, ['s__a']]));
+  assert.deepEqual(
+    server.received.map((r) => [r.to, r.retryKey, r.aggregationUnits]),
+    b.recipients.map((to) => [to, b.id, ['s__a']]),
+  );
 });
 
 test('a resend of an accepted batch is answered 409 and counted as sent, not delivered twice', async () => {
@@ -40,7 +52,10 @@ test('a resend of an accepted batch is answered 409 and counted as sent, not del
   assert.equal(again.outcome, 'sent');
   assert.equal(again.requestId, first.requestId, 'the accepted request id from x-line-accepted-request-id');
   assert.equal(server.received.length, 3);
-  assert.deepEqual(server.requests.map((r) => r.status), [200, 409]);
+  assert.deepEqual(
+    server.requests.map((r) => r.status),
+    [200, 409],
+  );
 });
 
 test('5xx, a dropped connection and a timeout after acceptance are retried with the same key; each user gets it once', async () => {
@@ -49,7 +64,10 @@ test('5xx, a dropped connection and a timeout after acceptance are retried with 
   const b = batch();
   const report = await sender(server).send(b);
   assert.equal(report.outcome, 'sent');
-  assert.deepEqual(server.requests.map((r) => r.status), [500, 0, 200, 409]);
+  assert.deepEqual(
+    server.requests.map((r) => r.status),
+    [500, 0, 200, 409],
+  );
   assert.ok(server.requests.every((r) => r.retryKey === b.id));
   assert.equal(server.received.length, 3, 'delivered once');
 });
@@ -57,26 +75,38 @@ test('5xx, a dropped connection and a timeout after acceptance are retried with 
 test('a slow answer past the timeout is retried; LINE answers 409 because the first was accepted', async () => {
   const server = await line();
   server.faults.push({ kind: 'delay', ms: 800 });
-  const report = await sender(server, { timeoutMs: 300, backoffMs: 300 }).send(batch({ kind: 'push', recipients: [U(9)] }));
+  const report = await sender(server, { timeoutMs: 300, backoffMs: 300 }).send(
+    batch({ kind: 'push', recipients: [U(9)] }),
+  );
   assert.equal(report.outcome, 'sent');
   await new Promise((r) => setTimeout(r, 900)); // the slow first attempt reaches LINE too
   // Whichever attempt LINE accepted first, the other is answered 409: one delivery.
-  assert.ok(server.requests.some((r) => r.status === 409), JSON.stringify(server.requests));
+  assert.ok(
+    server.requests.some((r) => r.status === 409),
+    JSON.stringify(server.requests),
+  );
   assert.equal(server.requests.filter((r) => r.status === 200).length, 1);
   assert.equal(server.received.length, 1);
 });
 
 test('a rate-limit 429 slows down and retries; the monthly-limit 429 stops sending', async () => {
   const server = await line({ monthlyLimit: 4 });
-  server.faults.push({ kind: 'status', status: 429, body: { message: 'The API rate limit has been exceeded. Try again later.' } });
+  server.faults.push({
+    kind: 'status',
+    status: 429,
+    body: { message: 'The API rate limit has been exceeded. Try again later.' },
+  });
   const s = sender(server);
   assert.equal((await s.send(batch())).outcome, 'sent');
   const over = await s.send(batch());
-  assert.deepEqual([over.outcome, over.stop, over.error?.message], ['deferred', 'monthly_limit', 'You have reached your monthly limit.']);
+  assert.deepEqual(
+    [over.outcome, over.stop, over.error?.message],
+    ['deferred', 'monthly_limit', 'You have reached your monthly limit.'],
+  );
   assert.deepEqual(await s.quota(), { limit: 4, used: 3 });
 });
 
-test('400 fails the batch with LINE\'s message and details; 401 stops the tick; retries run out as uncertain', async () => {
+test("400 fails the batch with LINE's message and details; 401 stops the tick; retries run out as uncertain", async () => {
   const server = await line();
   const bad = await sender(server).send(batch({ recipients: [U(1), 'not-a-user'] }));
   assert.equal(bad.outcome, 'failed');
@@ -90,15 +120,39 @@ test('400 fails the batch with LINE\'s message and details; 401 stops the tick; 
   assert.equal(down.outcome, 'uncertain', 'LINE may have accepted one of them: the outbox keeps it pending');
 });
 
-test('LINE_PUSH_PER_SECOND paces pushes below LINE\'s limit; a rate above the limit is refused, naming the setting', async () => {
+test("LINE_PUSH_PER_SECOND paces pushes below LINE's limit; a rate above the limit is refused, naming the setting", async () => {
   const server = await line();
-  const paced = openSender({ LINE_CHANNEL_ACCESS_TOKEN: server.token, LINE_API_BASE_URL: server.url, LINE_PUSH_PER_SECOND: '40', LINE_REQUESTS_IN_FLIGHT: '8' }, { dryRun: false, requireToken: true });
+  const paced = openSender(
+    {
+      LINE_CHANNEL_ACCESS_TOKEN: server.token,
+      LINE_API_BASE_URL: server.url,
+      LINE_PUSH_PER_SECOND: '40',
+      LINE_REQUESTS_IN_FLIGHT: '8',
+    },
+    { dryRun: false, requireToken: true },
+  );
   assert.equal(paced.concurrency, 8);
-  const reports = await Promise.all(Array.from({ length: 20 }, (_, i) => paced.send(batch({ kind: 'push', recipients: [U(100 + i)] }))));
+  const reports = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => paced.send(batch({ kind: 'push', recipients: [U(100 + i)] }))),
+  );
   assert.ok(reports.every((r) => r.outcome === 'sent'));
   const at = server.requests.map((r) => r.at).sort((a, b) => a - b);
   // 20 requests at 40 a second are spread over at least 19/40 s (unpaced, they arrive within a few ms).
   assert.ok(at.at(-1)! - at[0]! >= 450, `20 pushes arrived within ${at.at(-1)! - at[0]!} ms`);
-  assert.throws(() => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '2500' }, { dryRun: false, requireToken: true }), /LINE_PUSH_PER_SECOND must be a number above 0 and at most 2000, got "2500"/);
-  assert.throws(() => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_REQUESTS_IN_FLIGHT: 'many' }, { dryRun: false, requireToken: true }), /LINE_REQUESTS_IN_FLIGHT/);
+  assert.throws(
+    () =>
+      openSender(
+        { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '2500' },
+        { dryRun: false, requireToken: true },
+      ),
+    /LINE_PUSH_PER_SECOND must be a number above 0 and at most 2000, got "2500"/,
+  );
+  assert.throws(
+    () =>
+      openSender(
+        { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_REQUESTS_IN_FLIGHT: 'many' },
+        { dryRun: false, requireToken: true },
+      ),
+    /LINE_REQUESTS_IN_FLIGHT/,
+  );
 });

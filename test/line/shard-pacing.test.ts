@@ -21,7 +21,10 @@ afterAll(() => {
  * senders' process it would read requests only when they let it, and count a late batch of
  * them in the next second. Stopped, it says how many rate-limit answers it gave.
  */
-async function lineServerProcess(): Promise<{ url: string; stop: () => Promise<{ limited: number; received: number }> }> {
+async function lineServerProcess(): Promise<{
+  url: string;
+  stop: () => Promise<{ limited: number; received: number }>;
+}> {
   const serverModule = fileURLToPath(new URL('../support/line-server.ts', import.meta.url));
   const code = `
     const { LineServer } = await import(${JSON.stringify(serverModule)});
@@ -32,7 +35,9 @@ async function lineServerProcess(): Promise<{ url: string; stop: () => Promise<{
       console.log(JSON.stringify({ limited, received: server.received.length }));
       await server.stop();
     });`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.push(child);
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const url = (await lines.next()).value as string;
@@ -46,8 +51,15 @@ async function lineServerProcess(): Promise<{ url: string; stop: () => Promise<{
 }
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const batch = (kind: 'push' | 'multicast', n: number): OutboxBatch => ({
-  id: randomUUID(), scenario_id: 's', step_id: 'a', kind, messages: [{ type: 'text', text: 'hello' }],
-  recipients: kind === 'push' ? [U(n)] : [U(n), U(n + 1)], aggregation_unit: 's__a', attempts: 1, created_at: 0,
+  id: randomUUID(),
+  scenario_id: 's',
+  step_id: 'a',
+  kind,
+  messages: [{ type: 'text', text: 'hello' }],
+  recipients: kind === 'push' ? [U(n)] : [U(n), U(n + 1)],
+  aggregation_unit: 's__a',
+  attempts: 1,
+  created_at: 0,
 });
 
 /** Sends `count` batches through the sender's own number of requests in flight, as a tick does. */
@@ -69,7 +81,9 @@ async function fourShards() {
   const pushes = 1000;
   const multicasts = 30;
   const settings = { LINE_CHANNEL_ACCESS_TOKEN: 'test-token', LINE_API_BASE_URL: server.url };
-  const jobs = Array.from({ length: shards }, () => openSender(settings, { dryRun: false, requireToken: true, shardCount: shards }));
+  const jobs = Array.from({ length: shards }, () =>
+    openSender(settings, { dryRun: false, requireToken: true, shardCount: shards }),
+  );
   // On a busy machine the loopback server itself may be slower than LINE's limit, so the pace
   // each job set itself is checked as well as LINE's answers.
   assert.deepEqual((jobs[0] as LineSender).rates, { push: 475, multicast: 47.5 });
@@ -84,20 +98,29 @@ async function fourShards() {
     // Each job's multicasts and pushes interleaved, as its outbox pages come.
     jobs.map((job, j) =>
       sendAll(job, pushes + multicasts, (i) =>
-        i % 34 === 0 && i / 34 < multicasts ? batch('multicast', 500_000_000 + j * 1_000_000 + i * 2) : batch('push', j * 1_000_000 + i),
+        i % 34 === 0 && i / 34 < multicasts
+          ? batch('multicast', 500_000_000 + j * 1_000_000 + i * 2)
+          : batch('push', j * 1_000_000 + i),
       ),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
   const { limited, received } = await server.stop();
   assert.equal(received, warmUp + shards * (pushes + multicasts * 2));
-  assert.equal(sent.reduce((a, b) => a + b, 0), shards * (pushes + multicasts), 'every batch sent');
+  assert.equal(
+    sent.reduce((a, b) => a + b, 0),
+    shards * (pushes + multicasts),
+    'every batch sent',
+  );
   // Each job at a quarter of 95% of the limit: the matrix as a whole at 1,900 pushes a second.
-  assert.ok(seconds >= (shards * pushes) / (LINE_RATE_LIMITS.push * 0.95) - 0.1, `${shards * pushes} pushes in ${seconds.toFixed(2)} s`);
+  assert.ok(
+    seconds >= (shards * pushes) / (LINE_RATE_LIMITS.push * 0.95) - 0.1,
+    `${shards * pushes} pushes in ${seconds.toFixed(2)} s`,
+  );
   return limited;
 }
 
-test('four shard jobs at full speed together stay under LINE\'s limits: no rate-limit answer', async () => {
+test("four shard jobs at full speed together stay under LINE's limits: no rate-limit answer", async () => {
   // The loopback server counts a request in the second it reads it: when this machine is
   // busy with other test files, a stalled server reads a backlog late and counts it in the
   // next second. Without the division by shard-count every run draws 800-1,000 rate-limit
@@ -110,16 +133,26 @@ test('four shard jobs at full speed together stay under LINE\'s limits: no rate-
   assert.equal(runs.at(-1), 0, `rate-limit answers in each run: ${runs.join(', ')}`);
 });
 
-test('a rate set by hand is a job\'s share too: above LINE\'s limit divided by shard-count it is refused', () => {
+test("a rate set by hand is a job's share too: above LINE's limit divided by shard-count it is refused", () => {
   const settings = { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '600' };
   assert.throws(
     () => openSender(settings, { dryRun: false, requireToken: true, shardCount: 4 }),
     /LINE_PUSH_PER_SECOND must be a number above 0 and at most 500 \(LINE's 2000 a second shared by the 4 jobs of shard-count\), got "600"/,
   );
-  assert.deepEqual((openSender(settings, { dryRun: false, requireToken: true, shardCount: 3 }) as LineSender).rates, { push: 600, multicast: 190 / 3 });
-  assert.deepEqual((openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't' }, { dryRun: false, requireToken: true }) as LineSender).rates, { push: 1900, multicast: 190 });
+  assert.deepEqual((openSender(settings, { dryRun: false, requireToken: true, shardCount: 3 }) as LineSender).rates, {
+    push: 600,
+    multicast: 190 / 3,
+  });
+  assert.deepEqual(
+    (openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't' }, { dryRun: false, requireToken: true }) as LineSender).rates,
+    { push: 1900, multicast: 190 },
+  );
   assert.throws(
-    () => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_MULTICAST_PER_SECOND: '100' }, { dryRun: false, requireToken: true, shardCount: 3 }),
+    () =>
+      openSender(
+        { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_MULTICAST_PER_SECOND: '100' },
+        { dryRun: false, requireToken: true, shardCount: 3 },
+      ),
     /LINE_MULTICAST_PER_SECOND must be a number above 0 and at most 66.67 \(LINE's 200 a second shared by the 3 jobs of shard-count\), got "100"/,
   );
 });

@@ -22,11 +22,19 @@ async function setup(options: ConstructorParameters<typeof LineServer>[0] = {}) 
   const server = await new LineServer({ now: clock.now, ...options }).start();
   servers.push(server);
   const { store, db } = await pgliteStore();
-  const sender = new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 5, timeoutMs: 300 });
+  const sender = new LineSender({
+    channelAccessToken: server.token,
+    baseURL: server.url,
+    backoffMs: 5,
+    timeoutMs: 300,
+  });
   await runTick({ store, sender, scenarios: vip, now: clock.now });
   clock.advance(60_000);
   const addList = async (from: number, count: number) => {
-    await db.query(`insert into events (line_user_id, type, properties, occurred_at) select 'U' || lpad(to_hex(g), 32, '0'), 'list_added', '{"list": "vip-2026"}', to_timestamp($1 / 1000.0) from generate_series($2::int, $3::int) g`, [clock.t, from, from + count - 1]);
+    await db.query(
+      `insert into events (line_user_id, type, properties, occurred_at) select 'U' || lpad(to_hex(g), 32, '0'), 'list_added', '{"list": "vip-2026"}', to_timestamp($1 / 1000.0) from generate_series($2::int, $3::int) g`,
+      [clock.t, from, from + count - 1],
+    );
   };
   return { clock, server, store, db, sender, addList };
 }
@@ -41,14 +49,23 @@ test('a crash between send and record: the next tick resends with the same retry
       throw new Error('process killed');
     },
   };
-  await assert.rejects(runTick({ store, sender: crashing, scenarios: vip, now: clock.now, leaseSeconds: 60 }), /process killed/);
+  await assert.rejects(
+    runTick({ store, sender: crashing, scenarios: vip, now: clock.now, leaseSeconds: 60 }),
+    /process killed/,
+  );
   assert.equal(server.received.length, 3, 'LINE accepted the multicast');
   const [pending] = await db.query<{ id: string; status: string }>(`select id, status from outbox_batches`);
   assert.equal(pending?.status, 'pending', 'not recorded: still pending');
   clock.advance(2 * 60_000); // the lease runs out
   const r = await runTick({ store, sender, scenarios: vip, now: clock.now });
   assert.equal(r.counts.total('sent'), 3);
-  assert.deepEqual(server.requests.filter((q) => q.path.endsWith('multicast')).map((q) => [q.status, q.retryKey]), [[200, pending.id], [409, pending.id]]);
+  assert.deepEqual(
+    server.requests.filter((q) => q.path.endsWith('multicast')).map((q) => [q.status, q.retryKey]),
+    [
+      [200, pending.id],
+      [409, pending.id],
+    ],
+  );
   assert.equal(server.received.length, 3, 'nobody got it twice');
   const [done] = await db.query<{ status: string }>(`select status from outbox_batches`);
   assert.equal(done?.status, 'sent');
@@ -71,14 +88,25 @@ test('a tick killed between commit and send: the next tick sends the pending bat
 test('a batch left pending past the retry-key window after an uncertain attempt is never resent blindly', async () => {
   const { clock, server, store, db, addList } = await setup();
   await addList(1, 2);
-  const down: Sender = { label: 'LINE never answers', send: async () => ({ outcome: 'uncertain', error: { message: 'timeout' } }) };
+  const down: Sender = {
+    label: 'LINE never answers',
+    send: async () => ({ outcome: 'uncertain', error: { message: 'timeout' } }),
+  };
   await runTick({ store, sender: down, scenarios: vip, now: clock.now });
   clock.advance(24 * 3600_000);
-  const r = await runTick({ store, sender: new LineSender({ channelAccessToken: server.token, baseURL: server.url }), scenarios: vip, now: clock.now });
+  const r = await runTick({
+    store,
+    sender: new LineSender({ channelAccessToken: server.token, baseURL: server.url }),
+    scenarios: vip,
+    now: clock.now,
+  });
   assert.equal(server.received.length, 0, 'not resent');
   assert.equal(r.attention.needs_review, 1);
   const rows = await db.query<{ status: string }>(`select status from deliveries`);
-  assert.deepEqual(rows.map((x) => x.status), ['needs_review', 'needs_review']);
+  assert.deepEqual(
+    rows.map((x) => x.status),
+    ['needs_review', 'needs_review'],
+  );
 });
 
 test('a monthly-limit 429 leaves the rest pending; the next tick, with quota again, finishes them', async () => {
@@ -90,7 +118,9 @@ test('a monthly-limit 429 leaves the rest pending; the next tick, with quota aga
   assert.equal(first.stoppedBy, 'monthly_limit');
   assert.equal(first.counts.total('sent'), 500);
   assert.equal(server.received.length, 500);
-  const pending = await db.query<{ n: string }>(`select sum(cardinality(recipients))::text as n from outbox_batches where status = 'pending'`);
+  const pending = await db.query<{ n: string }>(
+    `select sum(cardinality(recipients))::text as n from outbox_batches where status = 'pending'`,
+  );
   assert.equal(pending[0]?.n, '700');
   (server as unknown as { options: { monthlyLimit?: number } }).options.monthlyLimit = undefined; // a new month
   clock.advance(5 * 60_000);
@@ -109,16 +139,28 @@ test('the quota guard holds back a batch that would cross the reserve, and says 
   assert.equal(server.received.length, 500);
 });
 
-test('a 400 fails only its own batch, with LINE\'s message', async () => {
+test("a 400 fails only its own batch, with LINE's message", async () => {
   const { clock, server, store, db, sender, addList } = await setup();
   await addList(1, 600); // a multicast of 500 and one of 100
-  server.faultsFor.set(U(550), { kind: 'status', status: 400, body: { message: 'The request body has 1 error(s)', details: [{ message: 'invalid', property: 'to[49]' }] } });
+  server.faultsFor.set(U(550), {
+    kind: 'status',
+    status: 400,
+    body: { message: 'The request body has 1 error(s)', details: [{ message: 'invalid', property: 'to[49]' }] },
+  });
   const r = await runTick({ store, sender, scenarios: vip, now: clock.now });
   // Users due at the same moment are claimed in no particular order: U(550) is in either batch.
   const failed = r.counts.total('failed');
   assert.ok(failed === 100 || failed === 500, `one whole batch failed (${failed})`);
   assert.equal(r.counts.total('sent'), 600 - failed, 'the other was sent');
-  assert.deepEqual(r.counts.failures.map((f) => f.reason), ['The request body has 1 error(s)']);
-  const statuses = await db.query<{ status: string; n: string }>(`select status, count(*)::text as n from deliveries group by status order by status`);
-  assert.deepEqual(statuses.map((s) => `${s.status} ${s.n}`), [`failed ${failed}`, `sent ${600 - failed}`]);
+  assert.deepEqual(
+    r.counts.failures.map((f) => f.reason),
+    ['The request body has 1 error(s)'],
+  );
+  const statuses = await db.query<{ status: string; n: string }>(
+    `select status, count(*)::text as n from deliveries group by status order by status`,
+  );
+  assert.deepEqual(
+    statuses.map((s) => `${s.status} ${s.n}`),
+    [`failed ${failed}`, `sent ${600 - failed}`],
+  );
 });

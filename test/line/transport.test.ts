@@ -23,8 +23,16 @@ afterAll(async () => {
 
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const batch = (over: Partial<OutboxBatch> = {}): OutboxBatch => ({
-  id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'push', messages: [{ type: 'text', text: 'こんにちは' }],
-  recipients: [U(1)], aggregation_unit: 's__a', attempts: 1, created_at: 0, ...over,
+  id: randomUUID(),
+  scenario_id: 's',
+  step_id: 'a',
+  kind: 'push',
+  messages: [{ type: 'text', text: 'こんにちは' }],
+  recipients: [U(1)],
+  aggregation_unit: 's__a',
+  attempts: 1,
+  created_at: 0,
+  ...over,
 });
 const HEAD = 'authorization: Bearer t\r\ncontent-type: application/json\r\n';
 
@@ -47,16 +55,20 @@ async function rawServer(answer: (n: number, socket: net.Socket) => string | Buf
         buffered = buffered.subarray(end + 4 + length);
         const reply = answer(requests++, socket);
         if (typeof reply === 'string') socket.write(reply);
-        else if (reply) for (const piece of reply) await new Promise<void>((r) => socket.write(piece, () => setTimeout(r, 2)));
+        else if (reply)
+          for (const piece of reply) await new Promise<void>((r) => socket.write(piece, () => setTimeout(r, 2)));
       }
     };
     socket.on('data', (chunk: Buffer) => void onData(chunk));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => sockets.size };
 }
 
@@ -64,21 +76,34 @@ test('the pool sends the request the SDK sends: the same JSON body and the same 
   const seen: { headers: http.IncomingHttpHeaders; body: string }[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
-    req.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => {
-      seen.push({ headers: req.headers, body });
-      res.writeHead(200, { 'x-line-request-id': `r${seen.length}` }).end('{"sentMessages":[]}');
-    });
+    req
+      .setEncoding('utf8')
+      .on('data', (c) => (body += c))
+      .on('end', () => {
+        seen.push({ headers: req.headers, body });
+        res.writeHead(200, { 'x-line-request-id': `r${seen.length}` }).end('{"sentMessages":[]}');
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const b of [batch(), batch({ kind: 'multicast', recipients: [U(1), U(2)] }), batch({ aggregation_unit: null })]) {
+  for (const b of [
+    batch(),
+    batch({ kind: 'multicast', recipients: [U(1), U(2)] }),
+    batch({ aggregation_unit: null }),
+  ]) {
     seen.length = 0;
     const viaSdk = await new LineSender({ channelAccessToken: 'tok', baseURL, transport: 'sdk' }).send(b);
     const viaPool = await new LineSender({ channelAccessToken: 'tok', baseURL }).send(b);
-    assert.deepEqual([viaSdk, viaPool], [{ outcome: 'sent', requestId: 'r1' }, { outcome: 'sent', requestId: 'r2' }]);
+    assert.deepEqual(
+      [viaSdk, viaPool],
+      [
+        { outcome: 'sent', requestId: 'r1' },
+        { outcome: 'sent', requestId: 'r2' },
+      ],
+    );
     const [sdk, pool] = seen;
-    assert.equal(pool!.body, sdk!.body, 'byte for byte the SDK\'s JSON');
+    assert.equal(pool!.body, sdk!.body, "byte for byte the SDK's JSON");
     for (const name of ['authorization', 'content-type', 'user-agent', 'x-line-retry-key', 'host', 'content-length']) {
       assert.equal(pool!.headers[name], sdk!.headers[name], name);
     }
@@ -87,16 +112,27 @@ test('the pool sends the request the SDK sends: the same JSON body and the same 
   }
 });
 
-test('both transports class LINE\'s answers alike', async () => {
+test("both transports class LINE's answers alike", async () => {
   const reports = async (transport: 'pool' | 'sdk') => {
     const server = await new LineServer({ monthlyLimit: 5 }).start();
     closers.push(() => server.stop());
-    const sender = new LineSender({ channelAccessToken: server.token, baseURL: server.url, backoffMs: 1, timeoutMs: 300, maxRetries: 2, transport });
+    const sender = new LineSender({
+      channelAccessToken: server.token,
+      baseURL: server.url,
+      backoffMs: 1,
+      timeoutMs: 300,
+      maxRetries: 2,
+      transport,
+    });
     const out: unknown[] = [];
     const b = batch();
     out.push(await sender.send(b), await sender.send(b)); // 200, then 409 for the same retry key
     out.push(await sender.send(batch({ recipients: ['bad'] }))); // 400 with details
-    server.faults.push({ kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+    server.faults.push(
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+    );
     out.push(await sender.send(batch()));
     server.faults.push({ kind: 'drop' }, { kind: 'drop' }, { kind: 'drop' });
     out.push(await sender.send(batch()));
@@ -109,15 +145,26 @@ test('both transports class LINE\'s answers alike', async () => {
     // Request ids differ between servers: compare whether one was given. A dropped
     // connection is "fetch failed" through the SDK, and says what happened through the pool.
     const drop = (m: string) => (/fetch failed|closed the connection before answering/.test(m) ? 'dropped' : m);
-    return out.map((r) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'requestId' ? typeof v : k === 'message' ? drop(v) : v))));
+    return out.map((r) =>
+      JSON.parse(JSON.stringify(r, (k, v) => (k === 'requestId' ? typeof v : k === 'message' ? drop(v) : v))),
+    );
   };
   const [pool, sdk] = [await reports('pool'), await reports('sdk')];
   assert.deepEqual(pool, sdk);
-  assert.deepEqual(pool.map((r) => [r.outcome, r.stop, r.error?.status]), [
-    ['sent', undefined, undefined], ['sent', undefined, undefined], ['failed', undefined, 400], ['uncertain', undefined, 500],
-    ['uncertain', undefined, undefined], ['uncertain', undefined, undefined], ['failed', undefined, 404],
-    ['deferred', 'monthly_limit', 429], ['deferred', 'unauthorized', 401],
-  ]);
+  assert.deepEqual(
+    pool.map((r) => [r.outcome, r.stop, r.error?.status]),
+    [
+      ['sent', undefined, undefined],
+      ['sent', undefined, undefined],
+      ['failed', undefined, 400],
+      ['uncertain', undefined, 500],
+      ['uncertain', undefined, undefined],
+      ['uncertain', undefined, undefined],
+      ['failed', undefined, 404],
+      ['deferred', 'monthly_limit', 429],
+      ['deferred', 'unauthorized', 401],
+    ],
+  );
   assert.match(pool[5].error.message, /no answer from LINE within 300 ms/);
   assert.equal(pool[6].error.message, '404 - Not Found', 'no message in the body: the status line');
 });
@@ -164,8 +211,14 @@ test('answers framed by length, by chunks (split anywhere), by the close, after 
   for (let i = 0; i < answers.length; i++) got.push(await pool.request('POST', '/x', HEAD, '{}'));
   const [first] = got;
   assert.deepEqual([first!.status, first!.statusText, first!.body], [200, 'OK', '{"ok":"日"}']);
-  assert.deepEqual(['X-Line-Request-Id', 'x-dup', 'content-length', 'x-none', 'ok'].map((n) => first!.header(n)), ['a', '1, 2', '12', undefined, undefined]);
-  assert.deepEqual([got[1]!.status, got[1]!.statusText, JSON.parse(got[1]!.body)], [400, 'Bad Request', { message: 'bad', det: 1 }]);
+  assert.deepEqual(
+    ['X-Line-Request-Id', 'x-dup', 'content-length', 'x-none', 'ok'].map((n) => first!.header(n)),
+    ['a', '1, 2', '12', undefined, undefined],
+  );
+  assert.deepEqual(
+    [got[1]!.status, got[1]!.statusText, JSON.parse(got[1]!.body)],
+    [400, 'Bad Request', { message: 'bad', det: 1 }],
+  );
   assert.deepEqual([got[2]!.status, got[2]!.body], [201, '']);
   assert.deepEqual([got[3]!.status, got[3]!.body], [204, '']);
   assert.deepEqual([got[4]!.status, got[4]!.body], [503, 'sorry']);
@@ -183,14 +236,26 @@ test('no complete answer is a TransportError: garbage, a drop mid-answer, silenc
   });
   const pool = new HttpPool(server.url, { connections: 2, timeoutMs: 200 });
   closers.push(() => pool.close());
-  await assert.rejects(pool.request('POST', '/x', HEAD, '{}'), (e) => e instanceof TransportError && /not HTTP/.test(e.message));
-  await assert.rejects(pool.request('POST', '/x', HEAD, '{}'), (e) => e instanceof TransportError && /closed the connection before answering/.test(e.message));
+  await assert.rejects(
+    pool.request('POST', '/x', HEAD, '{}'),
+    (e) => e instanceof TransportError && /not HTTP/.test(e.message),
+  );
+  await assert.rejects(
+    pool.request('POST', '/x', HEAD, '{}'),
+    (e) => e instanceof TransportError && /closed the connection before answering/.test(e.message),
+  );
   const started = performance.now();
-  await assert.rejects(pool.request('POST', '/x', HEAD, '{}'), (e) => e instanceof TransportError && e.message === 'no answer from LINE within 200 ms');
+  await assert.rejects(
+    pool.request('POST', '/x', HEAD, '{}'),
+    (e) => e instanceof TransportError && e.message === 'no answer from LINE within 200 ms',
+  );
   assert.ok(performance.now() - started < 600, 'the deadline is kept');
   assert.equal((await pool.request('POST', '/x', HEAD, '{}')).status, 200, 'and the pool goes on');
   const refused = new HttpPool('http://127.0.0.1:1', { connections: 1, timeoutMs: 1000 });
-  await assert.rejects(refused.request('GET', '/x', HEAD), (e) => e instanceof TransportError && /ECONNREFUSED/.test(e.message));
+  await assert.rejects(
+    refused.request('GET', '/x', HEAD),
+    (e) => e instanceof TransportError && /ECONNREFUSED/.test(e.message),
+  );
 });
 
 test('at most `connections` at once, the rest wait their turn; a connection the server closed while idle is not used', async () => {
@@ -206,7 +271,10 @@ test('at most `connections` at once, the rest wait their turn; a connection the 
   server.keepAliveTimeout = 100;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
-  const pool = new HttpPool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 3, timeoutMs: 5000 });
+  const pool = new HttpPool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    connections: 3,
+    timeoutMs: 5000,
+  });
   closers.push(() => pool.close());
   const answers = await Promise.all(Array.from({ length: 20 }, () => pool.request('POST', '/x', HEAD, '{}')));
   assert.ok(answers.every((a) => a.status === 200));
@@ -225,19 +293,44 @@ test('idle connections do not keep the process alive', async () => {
   await Promise.all([pool.request('POST', '/x', HEAD, '{}'), pool.request('POST', '/x', HEAD, '{}')]);
   assert.equal(server.connections(), 2);
   // The server's ends of the connections are in this process too, and count.
-  assert.equal(sockets() - server.connections(), before, 'the pool\'s idle connections do not count');
+  assert.equal(sockets() - server.connections(), before, "the pool's idle connections do not count");
 });
 
 test('a token with a line break, or a base URL that is not http(s), is refused before any request', () => {
-  assert.throws(() => new LineSender({ channelAccessToken: 't', baseURL: 'api.line.me' }), /LINE_API_BASE_URL\) must be an http or https URL such as https:\/\/api.line.me, got "api.line.me"/);
-  assert.throws(() => new LineSender({ channelAccessToken: 'tok3n\r\nX-Evil: 1', baseURL: 'http://127.0.0.1:1' }), (e: Error) =>
-    /access token holds a line break/.test(e.message) && !e.message.includes('tok3n'));
+  assert.throws(
+    () => new LineSender({ channelAccessToken: 't', baseURL: 'api.line.me' }),
+    /LINE_API_BASE_URL\) must be an http or https URL such as https:\/\/api.line.me, got "api.line.me"/,
+  );
+  assert.throws(
+    () => new LineSender({ channelAccessToken: 'tok3n\r\nX-Evil: 1', baseURL: 'http://127.0.0.1:1' }),
+    (e: Error) => /access token holds a line break/.test(e.message) && !e.message.includes('tok3n'),
+  );
 });
 
-test('https: the server\'s certificate is verified, and the connection is kept alive', async (context) => {
+test("https: the server's certificate is verified, and the connection is kept alive", async (context) => {
   const dir = mkdtempSync(join(tmpdir(), 'lsd-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
   } catch {
     context.skip();
   }
@@ -252,13 +345,17 @@ test('https: the server\'s certificate is verified, and the connection is kept a
   const url = `https://localhost:${(server.address() as AddressInfo).port}`;
   const pool = new HttpPool(url, { connections: 2, timeoutMs: 5000, tls: { ca: cert } });
   closers.push(() => pool.close());
-  for (let i = 0; i < 3; i++) assert.equal((await pool.request('POST', '/x', HEAD, '{}')).header('x-line-request-id'), 'tls');
+  for (let i = 0; i < 3; i++)
+    assert.equal((await pool.request('POST', '/x', HEAD, '{}')).header('x-line-request-id'), 'tls');
   assert.equal(connections, 1);
   const untrusted = new HttpPool(url, { connections: 1, timeoutMs: 5000 });
-  await assert.rejects(untrusted.request('POST', '/x', HEAD, '{}'), (e) => e instanceof TransportError && /certificate/.test(e.message));
+  await assert.rejects(
+    untrusted.request('POST', '/x', HEAD, '{}'),
+    (e) => e instanceof TransportError && /certificate/.test(e.message),
+  );
 });
 
-test('with Node told to use the proxy variables, sends go through the SDK\'s fetch, which honours them', async () => {
+test("with Node told to use the proxy variables, sends go through the SDK's fetch, which honours them", async () => {
   const agents: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     agents.push(req.headers['sec-fetch-mode'] ? 'fetch' : 'pool');

@@ -75,7 +75,7 @@ test('report and inspect from the command line: Markdown out, --out writes the p
 test('the CLI routes report and inspect, and lists them in --help', async () => {
   const write = process.stdout.write.bind(process.stdout);
   const out: string[] = [];
-  process.stdout.write = ((c: string) => (out.push(String(c)), true));
+  process.stdout.write = (c: string) => (out.push(String(c)), true);
   try {
     assert.equal(await main(['report', '--help']), 0);
     assert.equal(await main(['inspect', '--help']), 0);

@@ -76,7 +76,11 @@ test("inspect tells a user's story: entry and its event, each step sent with its
   assert.ok(batch?.line_request_id, "LINE's request id was recorded");
   const sentLine = `\\n {2}reminder {11}sent 2026-11-25 13:01 \\(due 2026-11-25 13:01\\) · batch ${batch.id} \\(push to 1, sent, 1 attempt\\(s\\), LINE request ${batch.line_request_id}\\)`;
   assert.match(cart, new RegExp(sentLine));
-  assert.match(cart, /\n {2}goal reached 2026-11-26 18:01 by event #\d+ 2026-11-26 18:01 purchased/, 'the purchase that ended it is its goal too');
+  assert.match(
+    cart,
+    /\n {2}goal reached 2026-11-26 18:01 by event #\d+ 2026-11-26 18:01 purchased/,
+    'the purchase that ended it is its goal too',
+  );
   assert.match(cart, /\n {2}left because of event #\d+ 2026-11-26 18:01 purchased \(test\) \{"orderId":"A-1"\}$/);
   const welcome = block(bought, 'friend-welcome');
   assert.match(welcome, /^friend-welcome · active, next: "day5-reviews" at 2026-11-30 10:00\n/);

@@ -274,8 +274,14 @@ test('sends are counted once, when a batch becomes sent, to the minute at the ed
   // Pending when written, sent by an update (as a tick records LINE's answer).
   const early = await hello(jst(20, 10), 'pending', 20);
   const late = await hello(jst(20, 10), 'pending', 21);
-  await db.query(`update outbox_batches set status = 'sent', sent_at = $2, updated_at = $2 where id = $1`, [early, new Date(jst(20, 10, 5)).toISOString()]);
-  await db.query(`update outbox_batches set status = 'sent', sent_at = $2, updated_at = $2 where id = $1`, [late, new Date(jst(20, 10, 20)).toISOString()]);
+  await db.query(`update outbox_batches set status = 'sent', sent_at = $2, updated_at = $2 where id = $1`, [
+    early,
+    new Date(jst(20, 10, 5)).toISOString(),
+  ]);
+  await db.query(`update outbox_batches set status = 'sent', sent_at = $2, updated_at = $2 where id = $1`, [
+    late,
+    new Date(jst(20, 10, 20)).toISOString(),
+  ]);
   assert.equal(await sentBetween(jst(20, 10, 10), jst(20, 10, 40)), 1, 'from 10:10: the 10:20 send only');
   assert.equal(await sentBetween(jst(20, 10), jst(20, 10, 12)), 1, 'to 10:12: the 10:05 send only');
   assert.equal(await sentBetween(jst(20), jst(21)), 2);
@@ -283,7 +289,9 @@ test('sends are counted once, when a batch becomes sent, to the minute at the ed
   await db.query(`update outbox_batches set updated_at = now() where id = $1`, [early]);
   await db.query(`delete from outbox_batches where id = $1`, [late]);
   assert.equal(await sentBetween(jst(20), jst(21)), 2);
-  const [rolled] = await db.query<{ sent: number }>(`select sum(sent)::int as sent from report_sent where scenario_id = 'welcome'`);
+  const [rolled] = await db.query<{ sent: number }>(
+    `select sum(sent)::int as sent from report_sent where scenario_id = 'welcome'`,
+  );
   assert.equal(rolled!.sent, 2);
   await db.close();
 });

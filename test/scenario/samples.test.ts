@@ -7,8 +7,19 @@ import { scenarioJsonSchemaText } from '../../src/scenario/json-schema.js';
 import { formatIssue } from '../../src/scenario/issues.js';
 
 const FLOWS = [
-  'friend-welcome', 'friend-from-ad', 'cart-abandoned', 'after-purchase', 'trial-purchase', 'after-shipment',
-  'favorite-added', 'reservation', 'survey-answer', 'offline-event-friend', 'subscription', 'vip-list', 'linked-members',
+  'friend-welcome',
+  'friend-from-ad',
+  'cart-abandoned',
+  'after-purchase',
+  'trial-purchase',
+  'after-shipment',
+  'favorite-added',
+  'reservation',
+  'survey-answer',
+  'offline-event-friend',
+  'subscription',
+  'vip-list',
+  'linked-members',
 ];
 
 test('every sample scenario validates', async () => {
@@ -34,6 +45,22 @@ test('scenarios/scenario.schema.json is up to date (run: npm run cli -- schema)'
 test('the JSON Schema rejects what the language rejects at the schema level', async () => {
   const validate = new Ajv2020({ strict: false, validateFormats: false }).compile(JSON.parse(scenarioJsonSchemaText()));
   assert.equal(validate({ id: 'x', version: 1, entry: { trigger: { type: 'follow' } }, steps: [] }), false);
-  assert.equal(validate({ id: 'x', version: 1, entry: { trigger: { type: 'folow' } }, steps: [{ id: 'a', type: 'message', messages: [{ type: 'text', text: 'x' }] }] }), false);
-  assert.equal(validate({ id: 'x', version: 1, entry: { trigger: { type: 'follow' } }, steps: [{ id: 'a', type: 'message', messages: [{ type: 'text', text: 'x'.repeat(5001) }] }] }), false);
+  assert.equal(
+    validate({
+      id: 'x',
+      version: 1,
+      entry: { trigger: { type: 'folow' } },
+      steps: [{ id: 'a', type: 'message', messages: [{ type: 'text', text: 'x' }] }],
+    }),
+    false,
+  );
+  assert.equal(
+    validate({
+      id: 'x',
+      version: 1,
+      entry: { trigger: { type: 'follow' } },
+      steps: [{ id: 'a', type: 'message', messages: [{ type: 'text', text: 'x'.repeat(5001) }] }],
+    }),
+    false,
+  );
 });

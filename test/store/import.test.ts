@@ -22,8 +22,13 @@ test('a user list imports as list_added events, once, and bad rows are named by 
   ]);
   const again = await importCsv({ file, list: 'vip-2026', store });
   assert.deepEqual([again.inserted, again.unchanged], [0, 3], 'importing the same file twice changes nothing');
-  const rows = await db.query<{ type: string; properties: { list: string } }>(`select type, properties from events order by id`);
-  assert.deepEqual(rows.map((r) => `${r.type} ${r.properties.list}`), ['list_added vip-2026', 'list_added vip-2026', 'list_added vip-2026']);
+  const rows = await db.query<{ type: string; properties: { list: string } }>(
+    `select type, properties from events order by id`,
+  );
+  assert.deepEqual(
+    rows.map((r) => `${r.type} ${r.properties.list}`),
+    ['list_added vip-2026', 'list_added vip-2026', 'list_added vip-2026'],
+  );
   await db.close();
 });
 
@@ -31,16 +36,22 @@ test('an events file: type, time, properties as JSON or prop_ columns', async ()
   const { store, db } = await pgliteStore();
   const dir = await mkdtemp(join(tmpdir(), 'lsd-csv-'));
   const file = join(dir, 'events.csv');
-  await writeFile(file, [
-    'line_user_id,type,occurred_at,properties,prop_productName',
-    `${U(1)},cart_abandoned,2026-11-25T10:00:00+09:00,"{""total"": 5000}",白いスニーカー`,
-    `${U(2)},Purchased,2026-11-25T10:00:00+09:00,,`,
-    `${U(3)},purchased,yesterday,,`,
-    `${U(4)},purchased,2026-11-25T10:00:00Z,{broken,`,
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'line_user_id,type,occurred_at,properties,prop_productName',
+      `${U(1)},cart_abandoned,2026-11-25T10:00:00+09:00,"{""total"": 5000}",白いスニーカー`,
+      `${U(2)},Purchased,2026-11-25T10:00:00+09:00,,`,
+      `${U(3)},purchased,yesterday,,`,
+      `${U(4)},purchased,2026-11-25T10:00:00Z,{broken,`,
+    ].join('\n'),
+  );
   const r = await importCsv({ file, store });
   assert.equal(r.inserted, 1);
-  assert.deepEqual(r.errors.map((e) => e.line), [3, 4, 5]);
+  assert.deepEqual(
+    r.errors.map((e) => e.line),
+    [3, 4, 5],
+  );
   assert.match(r.errors[0]!.message, /lower snake case/);
   assert.match(r.errors[1]!.message, /ISO date string with a time zone/);
   assert.match(r.errors[2]!.message, /not valid JSON/);
@@ -50,22 +61,25 @@ test('an events file: type, time, properties as JSON or prop_ columns', async ()
   await db.close();
 });
 
-test('rows that ingest would set aside are refused by line, for the event contract\'s reason, quoting no value', async () => {
+test("rows that ingest would set aside are refused by line, for the event contract's reason, quoting no value", async () => {
   const { store, db } = await pgliteStore();
   const dir = await mkdtemp(join(tmpdir(), 'lsd-csv-'));
   const file = join(dir, 'events.csv');
   const now = Date.parse('2026-11-25T12:00:00Z');
-  await writeFile(file, [
-    'line_user_id,member_id,type,occurred_at,properties,idempotency_key',
-    `${U(1)},,purchased,2026-11-25T10:00:00+09:00,,`,
-    `${U(2)},,purchased,1970-01-01T00:00:00Z,,`,
-    `${U(3)},,purchased,2026-11-28T10:00:00+09:00,,`,
-    `,${'m'.repeat(201)},purchased,,,`,
-    `${U(5)},,list_added,,"{""name"": ""secret-list""}",`,
-    `${U(6)},,profile_updated,,"{""attributes"": {""address"": {""city"": ""secret-city""}}}",`,
-    `${U(7)},,viewed,,"{""note"": ""${'x'.repeat(4001)}""}",`,
-    `${U(8)},,viewed,,,${'k'.repeat(201)}`,
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'line_user_id,member_id,type,occurred_at,properties,idempotency_key',
+      `${U(1)},,purchased,2026-11-25T10:00:00+09:00,,`,
+      `${U(2)},,purchased,1970-01-01T00:00:00Z,,`,
+      `${U(3)},,purchased,2026-11-28T10:00:00+09:00,,`,
+      `,${'m'.repeat(201)},purchased,,,`,
+      `${U(5)},,list_added,,"{""name"": ""secret-list""}",`,
+      `${U(6)},,profile_updated,,"{""attributes"": {""address"": {""city"": ""secret-city""}}}",`,
+      `${U(7)},,viewed,,"{""note"": ""${'x'.repeat(4001)}""}",`,
+      `${U(8)},,viewed,,,${'k'.repeat(201)}`,
+    ].join('\n'),
+  );
   const r = await importCsv({ file, store, now });
   assert.equal(r.inserted, 1);
   assert.deepEqual(r.errors, [
@@ -73,7 +87,11 @@ test('rows that ingest would set aside are refused by line, for the event contra
     { line: 4, message: 'occurred_at is more than a day after now: check the clock, the time zone or the unit' },
     { line: 5, message: 'member_id must be a string of 1 to 200 characters or a whole number' },
     { line: 6, message: 'list_added: list is missing' },
-    { line: 7, message: 'profile_updated: attributes.address must be a string, a number, true/false, null or a list of those, got an object' },
+    {
+      line: 7,
+      message:
+        'profile_updated: attributes.address must be a string, a number, true/false, null or a list of those, got an object',
+    },
     { line: 8, message: 'properties.note is longer than 4000 characters' },
     { line: 9, message: 'idempotency_key must be a string of 1 to 200 characters' },
   ]);

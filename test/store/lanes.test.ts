@@ -11,7 +11,9 @@ import { serverStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
 
 const { scenarios } = await loadScenarioDir('scenarios');
-const compiled = ['friend-welcome', 'subscription', 'after-shipment'].map((id) => scenarios.find((s) => s.scenario.id === id)!.compiled);
+const compiled = ['friend-welcome', 'subscription', 'after-shipment'].map(
+  (id) => scenarios.find((s) => s.scenario.id === id)!.compiled,
+);
 const USERS = 120;
 
 test('two lanes on a real server: every due step decided once, and a cap of 1 a day holds for users in three scenarios', async () => {
@@ -30,16 +32,32 @@ test('two lanes on a real server: every due step decided once, and a cap of 1 a 
     );
     clock.advance(3_600_000);
     const sender = new DryRunSender();
-    const result = await runTick({ store, sender, scenarios: compiled, now: clock.now, pageSize: 4, lanes: 2, frequencyCap: { perDay: 1, timezone: 'Asia/Tokyo' } });
+    const result = await runTick({
+      store,
+      sender,
+      scenarios: compiled,
+      now: clock.now,
+      pageSize: 4,
+      lanes: 2,
+      frequencyCap: { perDay: 1, timezone: 'Asia/Tokyo' },
+    });
     const recipients = sender.sent.flatMap((b) => b.recipients);
     const perUser = new Map<string, number>();
     for (const r of recipients) perUser.set(r, (perUser.get(r) ?? 0) + 1);
     assert.equal(perUser.size, USERS, 'every user got their one message of the day');
     assert.deepEqual([...new Set(perUser.values())], [1], 'and no user got two');
-    assert.equal(result.counts.total('capped'), 2 * USERS, 'the other two steps of each user were deferred to tomorrow');
-    const decided = await db.query<{ n: number; d: number }>(`select count(*)::int as n, count(distinct (enrollment_id, step_id, due_at))::int as d from deliveries`);
+    assert.equal(
+      result.counts.total('capped'),
+      2 * USERS,
+      'the other two steps of each user were deferred to tomorrow',
+    );
+    const decided = await db.query<{ n: number; d: number }>(
+      `select count(*)::int as n, count(distinct (enrollment_id, step_id, due_at))::int as d from deliveries`,
+    );
     assert.equal(decided[0]!.n, decided[0]!.d, 'no step decided twice');
-    const leased = await db.query<{ n: number }>(`select count(*)::int as n from enrollments where lease_owner is not null`);
+    const leased = await db.query<{ n: number }>(
+      `select count(*)::int as n from enrollments where lease_owner is not null`,
+    );
     assert.equal(leased[0]!.n, 0, 'every lease was given back');
   } finally {
     await drop();

@@ -16,7 +16,14 @@ import { Clock } from '../support/clock.js';
 const reminder = compileScenario(
   baseScenario({
     id: 'cart-reminder',
-    steps: [{ id: 'reminder', type: 'message', wait: { after: { hours: 1 } }, messages: [{ type: 'text', text: 'カートに商品が残っています' }] }],
+    steps: [
+      {
+        id: 'reminder',
+        type: 'message',
+        wait: { after: { hours: 1 } },
+        messages: [{ type: 'text', text: 'カートに商品が残っています' }],
+      },
+    ],
   } as never),
 );
 const userId = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
@@ -40,10 +47,19 @@ test('two lanes with small pages: 1,203 recipients of one step go as 3 multicast
     const sender = new DryRunSender();
     const result = await runTick({ store, sender, scenarios: [reminder], now: clock.now, pageSize: 100, lanes: 2 });
     assert.equal(result.counts.total('sent'), 1203);
-    assert.deepEqual(sender.sent.map((b) => [b.kind, b.recipients.length]), [['multicast', 500], ['multicast', 500], ['multicast', 203]]);
+    assert.deepEqual(
+      sender.sent.map((b) => [b.kind, b.recipients.length]),
+      [
+        ['multicast', 500],
+        ['multicast', 500],
+        ['multicast', 203],
+      ],
+    );
     const everyone = sender.sent.flatMap((b) => b.recipients).sort();
     assert.deepEqual(everyone, Array.from({ length: 1203 }, (_, i) => userId(i + 1)).sort(), 'every user once');
-    const rows = await db.query<{ batch_id: string; status: string; line_user_id: string }>(`select batch_id, status, line_user_id from deliveries`);
+    const rows = await db.query<{ batch_id: string; status: string; line_user_id: string }>(
+      `select batch_id, status, line_user_id from deliveries`,
+    );
     assert.equal(rows.length, 1203);
     const sentTo = new Map(sender.sent.flatMap((b) => b.recipients.map((r) => [r, b.id] as const)));
     for (const r of rows) {
@@ -66,7 +82,10 @@ test('five users in two lanes: one multicast of 5, not 3 + 2', async () => {
     clock.advance(3_600_000);
     const sender = new DryRunSender();
     await runTick({ store, sender, scenarios: [reminder], now: clock.now, lanes: 2 });
-    assert.deepEqual(sender.sent.map((b) => b.recipients.length), [5]);
+    assert.deepEqual(
+      sender.sent.map((b) => b.recipients.length),
+      [5],
+    );
   } finally {
     await drop();
   }
@@ -99,7 +118,13 @@ test('a batch that may have reached LINE is retried as it was: the same step pla
     const retried = sender.sent.slice(1).find((b) => b.id === first.id);
     assert.ok(retried, 'the uncertain batch is sent again with its retry key');
     assert.deepEqual(retried.recipients, first.recipients, 'with the same recipients');
-    assert.deepEqual(sender.sent.slice(1).map((b) => b.recipients.length).sort(), [2, 3]);
+    assert.deepEqual(
+      sender.sent
+        .slice(1)
+        .map((b) => b.recipients.length)
+        .sort(),
+      [2, 3],
+    );
   } finally {
     await drop();
   }

@@ -14,7 +14,9 @@ import { DryRunSender } from '../../src/line/sender.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 
 const DIR = 'supabase/migrations';
-const files = readdirSync(DIR).filter((f) => f.endsWith('.sql')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 const { scenarios } = await loadScenarioDir('scenarios');
 
 test('the embedded migrations are the files in supabase/migrations (run npm run build after adding one)', () => {
@@ -27,28 +29,59 @@ test('every migration file is named <14 digits>_<name>.sql, and from the third o
     assert.match(f, /^\d{14}_[a-z0-9_]+\.sql$/, f);
     if (f < '20261125000003') continue;
     const sql = readFileSync(`${DIR}/${f}`, 'utf8');
-    assert.match(sql, new RegExp(`select lsd_migration_applied\\('${f.replace(/\./g, '\\.')}'\\);\\s*$`), `${f} must end with select lsd_migration_applied('${f}');`);
-    assert.match(sql, /select lsd_secure_functions\(\);/, `${f} must call select lsd_secure_functions(); so new functions are not executable by anon`);
+    assert.match(
+      sql,
+      new RegExp(`select lsd_migration_applied\\('${f.replace(/\./g, '\\.')}'\\);\\s*$`),
+      `${f} must end with select lsd_migration_applied('${f}');`,
+    );
+    assert.match(
+      sql,
+      /select lsd_secure_functions\(\);/,
+      `${f} must call select lsd_secure_functions(); so new functions are not executable by anon`,
+    );
   }
 });
 
 test('a database behind the release: the tick stops before touching anything, naming the files to apply', async () => {
   const db = await openPglite();
   await migrate(db, MIGRATIONS.slice(0, 2)); // what the first release set up
-  await db.query(`insert into events (line_user_id, type, source) values ($1, 'follow', 'test')`, [`U${'1'.repeat(32)}`]);
+  await db.query(`insert into events (line_user_id, type, source) values ($1, 'follow', 'test')`, [
+    `U${'1'.repeat(32)}`,
+  ]);
   const store = new Store(db);
   assert.equal(await appliedMigrations(store.rpc), null, 'no record before migration 3');
   await assert.rejects(
-    runTick({ store, sender: new DryRunSender(), scenarios: scenarios.map((s) => s.compiled), now: () => Date.parse('2026-11-25T03:00:00Z') }),
-    (e: unknown) => e instanceof SchemaMismatch && e.message.includes('behind') && e.message.includes('20261125000003_schema_version.sql') && e.missing.length === files.length - 2,
+    runTick({
+      store,
+      sender: new DryRunSender(),
+      scenarios: scenarios.map((s) => s.compiled),
+      now: () => Date.parse('2026-11-25T03:00:00Z'),
+    }),
+    (e: unknown) =>
+      e instanceof SchemaMismatch &&
+      e.message.includes('behind') &&
+      e.message.includes('20261125000003_schema_version.sql') &&
+      e.missing.length === files.length - 2,
   );
   const rows = await db.query<{ status: string }>(`select status from events`);
-  assert.deepEqual(rows.map((r) => r.status), ['new'], 'the event was not taken in');
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    ['new'],
+    'the event was not taken in',
+  );
   assert.equal((await db.query(`select 1 from runs`)).length, 0, 'no run was recorded');
   // Applying the rest brings it forward; then it ticks.
   await migrate(db);
-  await runTick({ store, sender: new DryRunSender(), scenarios: scenarios.map((s) => s.compiled), now: () => Date.parse('2026-11-25T03:00:00Z') });
-  assert.deepEqual((await db.query<{ status: string }>(`select status from events`)).map((r) => r.status), ['done']);
+  await runTick({
+    store,
+    sender: new DryRunSender(),
+    scenarios: scenarios.map((s) => s.compiled),
+    now: () => Date.parse('2026-11-25T03:00:00Z'),
+  });
+  assert.deepEqual(
+    (await db.query<{ status: string }>(`select status from events`)).map((r) => r.status),
+    ['done'],
+  );
   await db.close();
 });
 

@@ -36,8 +36,14 @@ async function seedEnrollments(db: SqlRpc, count: number, dueAt = NOW - 1000): P
 
 test('migrations apply on the server, and RLS lets the anon role read and write nothing', async () => {
   const { db } = await fresh();
-  const tables = await db.query<{ tablename: string; rowsecurity: boolean }>(`select tablename, rowsecurity from pg_tables where schemaname = 'public' order by tablename`);
-  assert.deepEqual(tables.filter((t) => !t.rowsecurity), [], 'every table has RLS on');
+  const tables = await db.query<{ tablename: string; rowsecurity: boolean }>(
+    `select tablename, rowsecurity from pg_tables where schemaname = 'public' order by tablename`,
+  );
+  assert.deepEqual(
+    tables.filter((t) => !t.rowsecurity),
+    [],
+    'every table has RLS on',
+  );
   assert.ok(tables.length >= 8);
   // Supabase's anon role, with the broad grants Supabase gives it by default.
   await db.exec(`do $$ begin if not exists (select 1 from pg_roles where rolname = 'anon') then create role anon nologin; end if; end $$;
@@ -68,10 +74,15 @@ test('two ticks claiming at once never get the same enrollment (many rounds)', a
   let rounds = 0;
   for (;;) {
     rounds++;
-    const claim = (s: Store, owner: string) => s.claimDue({ now: NOW, owner, limit: 97, leaseSeconds: 600, shardIndex: 0, shardCount: 1, eventTypes: [] });
+    const claim = (s: Store, owner: string) =>
+      s.claimDue({ now: NOW, owner, limit: 97, leaseSeconds: 600, shardIndex: 0, shardCount: 1, eventTypes: [] });
     const [a, b] = await Promise.all([claim(store, 'a'), claim(other, 'b')]);
     const c = await claim(other, 'c');
-    for (const [owner, page] of [['a', a], ['b', b], ['c', c]] as const) {
+    for (const [owner, page] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const) {
       for (const e of page.enrollments) {
         assert.equal(seen.get(e.id), undefined, `enrollment claimed by ${seen.get(e.id)} and ${owner}`);
         seen.set(e.id, owner);
@@ -91,12 +102,17 @@ test('many concurrent claimers race for batches: each batch goes to one of them'
   await seedEnrollments(db, 1);
   const [enrollment] = await db.query<{ id: string }>('select id from enrollments');
   for (let i = 0; i < 400; i++) {
-    await db.query(`insert into outbox_batches (id, scenario_id, step_id, kind, messages, recipients) values ($1, 's', 'a', 'push', $3, array[$2])`, [randomUUID(), U(i), JSON.stringify([{ type: 'text', text: `message ${i}` }])]);
+    await db.query(
+      `insert into outbox_batches (id, scenario_id, step_id, kind, messages, recipients) values ($1, 's', 'a', 'push', $3, array[$2])`,
+      [randomUUID(), U(i), JSON.stringify([{ type: 'text', text: `message ${i}` }])],
+    );
   }
   void enrollment;
   const got = new Map<string, number>();
   for (let round = 0; round < 50; round++) {
-    const pages = await Promise.all(stores.map((s, i) => s.claimBatches({ now: NOW, owner: `w${i}`, limit: 7, leaseSeconds: 600 })));
+    const pages = await Promise.all(
+      stores.map((s, i) => s.claimBatches({ now: NOW, owner: `w${i}`, limit: 7, leaseSeconds: 600 })),
+    );
     let any = false;
     pages.forEach((p, i) => {
       for (const b of p.batches) {
@@ -110,21 +126,88 @@ test('many concurrent claimers race for batches: each batch goes to one of them'
   assert.equal(got.size, 400);
 });
 
-test('a lease that runs out is taken over, and the first owner\'s late commit is dropped', async () => {
+test("a lease that runs out is taken over, and the first owner's late commit is dropped", async () => {
   const { store, open, db } = await fresh();
   const other = await open();
   await seedEnrollments(db, 5);
-  const first = await store.claimDue({ now: NOW, owner: 'slow', limit: 10, leaseSeconds: 60, shardIndex: 0, shardCount: 1, eventTypes: [] });
+  const first = await store.claimDue({
+    now: NOW,
+    owner: 'slow',
+    limit: 10,
+    leaseSeconds: 60,
+    shardIndex: 0,
+    shardCount: 1,
+    eventTypes: [],
+  });
   assert.equal(first.enrollments.length, 5);
-  const blocked = await other.claimDue({ now: NOW + 30_000, owner: 'fast', limit: 10, leaseSeconds: 60, shardIndex: 0, shardCount: 1, eventTypes: [] });
+  const blocked = await other.claimDue({
+    now: NOW + 30_000,
+    owner: 'fast',
+    limit: 10,
+    leaseSeconds: 60,
+    shardIndex: 0,
+    shardCount: 1,
+    eventTypes: [],
+  });
   assert.equal(blocked.enrollments.length, 0, 'leased rows are not claimed while the lease holds');
-  const taken = await other.claimDue({ now: NOW + 61_000, owner: 'fast', limit: 10, leaseSeconds: 60, shardIndex: 0, shardCount: 1, eventTypes: [] });
+  const taken = await other.claimDue({
+    now: NOW + 61_000,
+    owner: 'fast',
+    limit: 10,
+    leaseSeconds: 60,
+    shardIndex: 0,
+    shardCount: 1,
+    eventTypes: [],
+  });
   assert.equal(taken.enrollments.length, 5, 'an expired lease is taken over');
-  const plan = (id: string) => ({ id, status: 'active' as const, step_id: 'b', previous_at: NOW, wait_started_at: null, waiting_for: null, due_at: NOW + 86_400_000, scenario_hash: 'h', converted_at: null, exit_reason: null });
+  const plan = (id: string) => ({
+    id,
+    status: 'active' as const,
+    step_id: 'b',
+    previous_at: NOW,
+    wait_started_at: null,
+    waiting_for: null,
+    due_at: NOW + 86_400_000,
+    scenario_hash: 'h',
+    converted_at: null,
+    exit_reason: null,
+  });
   const members = first.enrollments.map((e) => ({ enrollment_id: e.id, line_user_id: e.userId, due_at: NOW }));
-  const late = await store.commitPlans({ now: NOW + 62_000, owner: 'slow', plans: first.enrollments.map((e) => plan(e.id)), skipped: [], batches: [{ id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'multicast', messages: [{ type: 'text', text: 'x' }], aggregation_unit: 's__a', members }] });
+  const late = await store.commitPlans({
+    now: NOW + 62_000,
+    owner: 'slow',
+    plans: first.enrollments.map((e) => plan(e.id)),
+    skipped: [],
+    batches: [
+      {
+        id: randomUUID(),
+        scenario_id: 's',
+        step_id: 'a',
+        kind: 'multicast',
+        messages: [{ type: 'text', text: 'x' }],
+        aggregation_unit: 's__a',
+        members,
+      },
+    ],
+  });
   assert.deepEqual(late, { committed: 0, lost: 5, batches: 0 });
-  const ok = await other.commitPlans({ now: NOW + 62_000, owner: 'fast', plans: taken.enrollments.map((e) => plan(e.id)), skipped: [], batches: [{ id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'multicast', messages: [{ type: 'text', text: 'x' }], aggregation_unit: 's__a', members }] });
+  const ok = await other.commitPlans({
+    now: NOW + 62_000,
+    owner: 'fast',
+    plans: taken.enrollments.map((e) => plan(e.id)),
+    skipped: [],
+    batches: [
+      {
+        id: randomUUID(),
+        scenario_id: 's',
+        step_id: 'a',
+        kind: 'multicast',
+        messages: [{ type: 'text', text: 'x' }],
+        aggregation_unit: 's__a',
+        members,
+      },
+    ],
+  });
   assert.deepEqual(ok, { committed: 5, lost: 0, batches: 1 });
   const n = await count(db, `select count(*) as n from deliveries`);
   assert.equal(n, 5, 'each user has the step once');
@@ -135,13 +218,60 @@ test('a lease that runs out is taken over, and the first owner\'s late commit is
 test('the same step at the same moment cannot be committed twice for an enrollment', async () => {
   const { store, db } = await fresh();
   await seedEnrollments(db, 2);
-  const page = await store.claimDue({ now: NOW, owner: 'o', limit: 10, leaseSeconds: 60, shardIndex: 0, shardCount: 1, eventTypes: [] });
+  const page = await store.claimDue({
+    now: NOW,
+    owner: 'o',
+    limit: 10,
+    leaseSeconds: 60,
+    shardIndex: 0,
+    shardCount: 1,
+    eventTypes: [],
+  });
   const members = page.enrollments.map((e) => ({ enrollment_id: e.id, line_user_id: e.userId, due_at: NOW }));
-  const keep = (id: string) => ({ id, status: 'active' as const, step_id: 'a', previous_at: NOW, wait_started_at: null, waiting_for: null, due_at: NOW, scenario_hash: 'h', converted_at: null, exit_reason: null });
-  const batch = () => ({ id: randomUUID(), scenario_id: 's', step_id: 'a', kind: 'multicast' as const, messages: [{ type: 'text' as const, text: 'x' }], aggregation_unit: 's__a', members });
-  await store.commitPlans({ now: NOW, owner: 'o', plans: page.enrollments.map((e) => keep(e.id)), skipped: [], batches: [batch()] });
-  const again = await store.claimDue({ now: NOW + 1, owner: 'o', limit: 10, leaseSeconds: 60, shardIndex: 0, shardCount: 1, eventTypes: [] });
-  const second = await store.commitPlans({ now: NOW + 1, owner: 'o', plans: again.enrollments.map((e) => keep(e.id)), skipped: [], batches: [batch()] });
+  const keep = (id: string) => ({
+    id,
+    status: 'active' as const,
+    step_id: 'a',
+    previous_at: NOW,
+    wait_started_at: null,
+    waiting_for: null,
+    due_at: NOW,
+    scenario_hash: 'h',
+    converted_at: null,
+    exit_reason: null,
+  });
+  const batch = () => ({
+    id: randomUUID(),
+    scenario_id: 's',
+    step_id: 'a',
+    kind: 'multicast' as const,
+    messages: [{ type: 'text' as const, text: 'x' }],
+    aggregation_unit: 's__a',
+    members,
+  });
+  await store.commitPlans({
+    now: NOW,
+    owner: 'o',
+    plans: page.enrollments.map((e) => keep(e.id)),
+    skipped: [],
+    batches: [batch()],
+  });
+  const again = await store.claimDue({
+    now: NOW + 1,
+    owner: 'o',
+    limit: 10,
+    leaseSeconds: 60,
+    shardIndex: 0,
+    shardCount: 1,
+    eventTypes: [],
+  });
+  const second = await store.commitPlans({
+    now: NOW + 1,
+    owner: 'o',
+    plans: again.enrollments.map((e) => keep(e.id)),
+    skipped: [],
+    batches: [batch()],
+  });
   assert.equal(second.batches, 0, 'no second batch: the deliveries exist already');
   const n = await count(db, `select count(*) as n from outbox_batches`);
   assert.equal(n, 1);
@@ -152,20 +282,40 @@ test('ingest: a late-committed event with a lower id is still taken in; a repeat
   const other = await open();
   // Transaction A takes an id, commits late; B commits first with a higher id.
   await other.rpc.call('lsd_run_start', { now: NOW }); // warm the second connection
-  const a = (other.rpc as SqlRpc);
+  const a = other.rpc as SqlRpc;
   await a.exec('begin');
   await a.query(`insert into events (line_user_id, type, occurred_at) values ($1, 'follow', now())`, [U(1)]);
   await db.query(`insert into events (line_user_id, type, occurred_at) values ($1, 'follow', now())`, [U(2)]);
   const page1 = await store.ingestClaim({ now: NOW, owner: 't', limit: 100, leaseSeconds: 60 });
-  assert.deepEqual(page1.events.map((e) => e.userId), [U(2)]);
-  await store.ingestCommit({ now: NOW, owner: 't', done: page1.events.map((e) => e.id), enroll: [], exit: [], wake: [] });
+  assert.deepEqual(
+    page1.events.map((e) => e.userId),
+    [U(2)],
+  );
+  await store.ingestCommit({
+    now: NOW,
+    owner: 't',
+    done: page1.events.map((e) => e.id),
+    enroll: [],
+    exit: [],
+    wake: [],
+  });
   await a.exec('commit');
   const page2 = await store.ingestClaim({ now: NOW, owner: 't', limit: 100, leaseSeconds: 60 });
-  assert.deepEqual(page2.events.map((e) => e.userId), [U(1)], 'the lower id that committed late is not skipped');
+  assert.deepEqual(
+    page2.events.map((e) => e.userId),
+    [U(1)],
+    'the lower id that committed late is not skipped',
+  );
   assert.ok(Number(page2.events[0]!.id) < Number(page1.events[0]!.id));
 
-  await db.query(`insert into events (line_user_id, type, idempotency_key) values ($1, 'purchased', 'order-1') on conflict (idempotency_key) do nothing`, [U(1)]);
-  await db.query(`insert into events (line_user_id, type, idempotency_key) values ($1, 'purchased', 'order-1') on conflict (idempotency_key) do nothing`, [U(1)]);
+  await db.query(
+    `insert into events (line_user_id, type, idempotency_key) values ($1, 'purchased', 'order-1') on conflict (idempotency_key) do nothing`,
+    [U(1)],
+  );
+  await db.query(
+    `insert into events (line_user_id, type, idempotency_key) values ($1, 'purchased', 'order-1') on conflict (idempotency_key) do nothing`,
+    [U(1)],
+  );
   const n = await count(db, `select count(*) as n from events where idempotency_key = 'order-1'`);
   assert.equal(n, 1);
 });
@@ -181,17 +331,39 @@ test('ingest: a member-id event waits for the link, then is taken in; malformed 
   assert.equal(first.events.length, 0);
   assert.equal(first.waitingLink, 1);
   assert.equal(first.setAside, 3);
-  const reasons = await db.query<{ status: string; status_reason: string }>(`select status, status_reason from events order by id`);
-  assert.deepEqual(reasons.map((r) => r.status), ['waiting_link', 'set_aside', 'set_aside', 'set_aside']);
+  const reasons = await db.query<{ status: string; status_reason: string }>(
+    `select status, status_reason from events order by id`,
+  );
+  assert.deepEqual(
+    reasons.map((r) => r.status),
+    ['waiting_link', 'set_aside', 'set_aside', 'set_aside'],
+  );
   assert.match(reasons[1]!.status_reason, /lower snake case/);
   assert.match(reasons[2]!.status_reason, /neither line_user_id nor member_id/);
   assert.match(reasons[3]!.status_reason, /line_user_id must be a LINE user id: "U" and 32 lowercase hex digits/);
-  await db.query(`insert into events (line_user_id, type, properties, occurred_at) values ($1, 'account_linked', '{"memberId": "M-1"}', now())`, [U(4)]);
+  await db.query(
+    `insert into events (line_user_id, type, properties, occurred_at) values ($1, 'account_linked', '{"memberId": "M-1"}', now())`,
+    [U(4)],
+  );
   const second = await store.ingestClaim({ now: NOW + 1000, owner: 't', limit: 100, leaseSeconds: 60 });
-  assert.deepEqual(second.events.map((e) => e.type), ['account_linked']);
-  await store.ingestCommit({ now: NOW + 1000, owner: 't', done: second.events.map((e) => e.id), enroll: [], exit: [], wake: [] });
+  assert.deepEqual(
+    second.events.map((e) => e.type),
+    ['account_linked'],
+  );
+  await store.ingestCommit({
+    now: NOW + 1000,
+    owner: 't',
+    done: second.events.map((e) => e.id),
+    enroll: [],
+    exit: [],
+    wake: [],
+  });
   const third = await store.ingestClaim({ now: NOW + 2000, owner: 't', limit: 100, leaseSeconds: 60 });
-  assert.deepEqual(third.events.map((e) => [e.type, e.userId]), [['purchased', U(4)]], 'the purchase is taken in once the member is linked');
+  assert.deepEqual(
+    third.events.map((e) => [e.type, e.userId]),
+    [['purchased', U(4)]],
+    'the purchase is taken in once the member is linked',
+  );
   assert.equal(third.users.get(U(4))?.attributes.linked, true);
 });
 
@@ -208,7 +380,10 @@ test('two whole ticks running at once send each user each step exactly once', as
   const sender = new DryRunSender();
   await runTick({ store, sender, scenarios: compiled, now });
   t += 60_000;
-  await db.query(`insert into events (line_user_id, type, occurred_at) select 'U' || lpad(g::text, 32, '0'), 'follow', to_timestamp($1 / 1000.0) from generate_series(1, 1200) g`, [t]);
+  await db.query(
+    `insert into events (line_user_id, type, occurred_at) select 'U' || lpad(g::text, 32, '0'), 'follow', to_timestamp($1 / 1000.0) from generate_series(1, 1200) g`,
+    [t],
+  );
   for (let i = 0; i < 40; i++) {
     t += 6 * 3600_000;
     await Promise.all([
@@ -217,7 +392,8 @@ test('two whole ticks running at once send each user each step exactly once', as
     ]);
   }
   const perUserStep = new Map<string, number>();
-  for (const b of sender.sent) for (const r of b.recipients) perUserStep.set(`${r} ${b.step_id}`, (perUserStep.get(`${r} ${b.step_id}`) ?? 0) + 1);
+  for (const b of sender.sent)
+    for (const r of b.recipients) perUserStep.set(`${r} ${b.step_id}`, (perUserStep.get(`${r} ${b.step_id}`) ?? 0) + 1);
   const twice = [...perUserStep].filter(([, n]) => n > 1);
   assert.deepEqual(twice, [], 'nobody got a step twice');
   assert.equal(perUserStep.size, 1200 * 4, 'every user got welcome, day 1, day 5 and one coupon');

@@ -14,13 +14,20 @@ test('shards of a matrix share the users: disjoint, and together everyone', asyn
   const clock = new Clock(Date.parse('2026-11-25T02:00:00Z'));
   await runTick({ store, sender: new DryRunSender(), scenarios: vip, now: clock.now });
   clock.advance(60_000);
-  await db.query(`insert into events (line_user_id, type, properties, occurred_at) select 'U' || lpad(to_hex(g), 32, '0'), 'list_added', '{"list": "vip-2026"}', to_timestamp($1 / 1000.0) from generate_series(1, 300) g`, [clock.t]);
+  await db.query(
+    `insert into events (line_user_id, type, properties, occurred_at) select 'U' || lpad(to_hex(g), 32, '0'), 'list_added', '{"list": "vip-2026"}', to_timestamp($1 / 1000.0) from generate_series(1, 300) g`,
+    [clock.t],
+  );
   const shards = [new DryRunSender(), new DryRunSender(), new DryRunSender()];
-  for (const [i, sender] of shards.entries()) await runTick({ store, sender, scenarios: vip, now: clock.now, shardIndex: i, shardCount: 3 });
+  for (const [i, sender] of shards.entries())
+    await runTick({ store, sender, scenarios: vip, now: clock.now, shardIndex: i, shardCount: 3 });
   const got = shards.map((s) => s.sent.flatMap((b) => b.recipients));
   const all = got.flat();
   assert.equal(all.length, 300, 'everyone once');
   assert.equal(new Set(all).size, 300);
-  assert.ok(got.every((g) => g.length > 60), `each shard got a share: ${got.map((g) => g.length).join(', ')}`);
+  assert.ok(
+    got.every((g) => g.length > 60),
+    `each shard got a share: ${got.map((g) => g.length).join(', ')}`,
+  );
   await db.close();
 });

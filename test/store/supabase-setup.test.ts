@@ -30,14 +30,18 @@ test('migrations pasted in order onto a Supabase-like database: the engine ticks
   cleanups.push(() => admin.end());
   // Supabase's roles (cluster-wide: created once) and the default privileges it gives them.
   for (const role of ROLES) {
-    await admin.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = '${role}') then create role ${role} nologin; end if; end $$`);
+    await admin.query(
+      `do $$ begin if not exists (select 1 from pg_roles where rolname = '${role}') then create role ${role} nologin; end if; end $$`,
+    );
   }
   await admin.query(`grant usage on schema public to ${ROLES.join(', ')};
     alter default privileges in schema public grant all on tables to ${ROLES.join(', ')};
     alter default privileges in schema public grant all on sequences to ${ROLES.join(', ')};
     alter default privileges in schema public grant all on functions to ${ROLES.join(', ')};`);
 
-  for (const file of readdirSync('supabase/migrations').filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync('supabase/migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     await admin.query(readFileSync(`supabase/migrations/${file}`, 'utf8'));
   }
 
@@ -48,7 +52,10 @@ test('migrations pasted in order onto a Supabase-like database: the engine ticks
   const { scenarios } = await loadScenarioDir('scenarios');
   const now = Date.parse('2026-11-25T02:00:00Z');
   await runTick({ store, sender: new DryRunSender(), scenarios: scenarios.map((s) => s.compiled), now: () => now });
-  await admin.query(`insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`, [U(1), now + 60_000]);
+  await admin.query(
+    `insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`,
+    [U(1), now + 60_000],
+  );
   const sender = new DryRunSender();
   await runTick({ store, sender, scenarios: scenarios.map((s) => s.compiled), now: () => now + 120_000 });
   assert.equal(sender.sent.length, 1, 'the welcome went out');
@@ -64,19 +71,37 @@ test('migrations pasted in order onto a Supabase-like database: the engine ticks
   };
   for (const role of ['anon', 'authenticated']) {
     await assert.rejects(as(role, 'select * from events'), /permission denied/, `${role} reads no events`);
-    await assert.rejects(as(role, 'truncate events'), /permission denied/, `${role} cannot truncate (RLS does not cover it)`);
-    await assert.rejects(as(role, `select setval('events_id_seq', 1)`), /permission denied/, `${role} cannot move a sequence`);
-    await assert.rejects(as(role, `select lsd_claim_due('{}'::jsonb)`), /permission denied/, `${role} cannot call the engine`);
+    await assert.rejects(
+      as(role, 'truncate events'),
+      /permission denied/,
+      `${role} cannot truncate (RLS does not cover it)`,
+    );
+    await assert.rejects(
+      as(role, `select setval('events_id_seq', 1)`),
+      /permission denied/,
+      `${role} cannot move a sequence`,
+    );
+    await assert.rejects(
+      as(role, `select lsd_claim_due('{}'::jsonb)`),
+      /permission denied/,
+      `${role} cannot call the engine`,
+    );
     await assert.rejects(as(role, `select lsd_schema_info('{}'::jsonb)`), /permission denied/);
   }
   // Every table of the engine, whichever migration made it.
-  const tables = (await admin.query<{ tablename: string }>(`select tablename from pg_tables where schemaname = 'public' order by 1`)).rows.map((r) => r.tablename);
+  const tables = (
+    await admin.query<{ tablename: string }>(`select tablename from pg_tables where schemaname = 'public' order by 1`)
+  ).rows.map((r) => r.tablename);
   assert.ok(tables.includes('report_sent') && tables.includes('lsd_schema_migrations'));
   for (const table of tables) {
     await assert.rejects(as('anon', `truncate ${table}`), /permission denied/, `anon cannot truncate ${table}`);
     await assert.rejects(as('anon', `select * from ${table}`), /permission denied/, `anon cannot read ${table}`);
   }
-  assert.deepEqual(await as('service_role', `select lsd_schema_info('{}'::jsonb) is not null as ok`), [{ ok: true }], 'the service role calls the engine');
+  assert.deepEqual(
+    await as('service_role', `select lsd_schema_info('{}'::jsonb) is not null as ok`),
+    [{ ok: true }],
+    'the service role calls the engine',
+  );
 
   // Every engine function that is not one of the inlined SQL helpers has a pinned search_path.
   const unpinned = await admin.query<{ proname: string }>(
@@ -85,5 +110,8 @@ test('migrations pasted in order onto a Supabase-like database: the engine ticks
        and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
      order by 1`,
   );
-  assert.deepEqual(unpinned.rows.map((r) => r.proname), ['lsd_ms', 'lsd_shard_key', 'lsd_ts']);
+  assert.deepEqual(
+    unpinned.rows.map((r) => r.proname),
+    ['lsd_ms', 'lsd_shard_key', 'lsd_ts'],
+  );
 });

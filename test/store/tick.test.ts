@@ -18,20 +18,26 @@ test('a cart abandoned, then a purchase: the reminder goes out once, the coupon 
   const sender = new DryRunSender();
   await runTick({ store, sender, scenarios: compiled, now: clock.now }); // first run: scenarios switched on
   clock.advance(MINUTE);
-  await db.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, 'cart_abandoned', '{"productName": "白いスニーカー", "total": 5000}', to_timestamp($2 / 1000.0), 'test')`, [U(1), clock.t]);
+  await db.query(
+    `insert into events (line_user_id, type, properties, occurred_at, source) values ($1, 'cart_abandoned', '{"productName": "白いスニーカー", "total": 5000}', to_timestamp($2 / 1000.0), 'test')`,
+    [U(1), clock.t],
+  );
   const buyAt = clock.t + 30 * 3600_000;
   for (let i = 0; i < 3 * 24 * 4; i++) {
     if (clock.t >= buyAt && clock.t < buyAt + 15 * MINUTE) {
-      await db.query(`insert into events (line_user_id, type, occurred_at, source) values ($1, 'purchased', to_timestamp($2 / 1000.0), 'test')`, [U(1), clock.t]);
+      await db.query(
+        `insert into events (line_user_id, type, occurred_at, source) values ($1, 'purchased', to_timestamp($2 / 1000.0), 'test')`,
+        [U(1), clock.t],
+      );
     }
     await runTick({ store, sender, scenarios: compiled, now: clock.now });
     clock.advance(15 * MINUTE);
   }
   const rows = await store.deliveriesOf([U(1)]);
-  assert.deepEqual(rows.map((r) => `${r.scenario_id}/${r.step_id} ${r.status} ${formatLocal(Number(r.due_at), 'Asia/Tokyo')}`), [
-    'cart-abandoned/reminder sent 2026-11-25 13:01',
-    'after-purchase/thanks sent 2026-11-26 18:11',
-  ]);
+  assert.deepEqual(
+    rows.map((r) => `${r.scenario_id}/${r.step_id} ${r.status} ${formatLocal(Number(r.due_at), 'Asia/Tokyo')}`),
+    ['cart-abandoned/reminder sent 2026-11-25 13:01', 'after-purchase/thanks sent 2026-11-26 18:11'],
+  );
   const texts = sender.sent.flatMap((b) => b.messages.map((m) => (m.type === 'text' ? m.text : m.type)));
   assert.ok(texts[0]!.includes('「白いスニーカー」'));
   await db.close();
@@ -43,13 +49,28 @@ test('what a user was sent cannot be orphaned: an enrollment or batch with deliv
   const welcome = compiled.filter((c) => c.id === 'friend-welcome');
   await runTick({ store, sender: new DryRunSender(), scenarios: welcome, now: clock.now });
   clock.advance(MINUTE);
-  await db.query(`insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`, [U(7), clock.t]);
+  await db.query(
+    `insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`,
+    [U(7), clock.t],
+  );
   await runTick({ store, sender: new DryRunSender(), scenarios: welcome, now: clock.now });
-  const [sent] = await db.query<{ enrollment_id: string; batch_id: string }>(`select enrollment_id, batch_id from deliveries where kind = 'send'`);
+  const [sent] = await db.query<{ enrollment_id: string; batch_id: string }>(
+    `select enrollment_id, batch_id from deliveries where kind = 'send'`,
+  );
   assert.ok(sent, 'the welcome was sent');
-  await assert.rejects(db.query(`delete from enrollments where id = $1`, [sent.enrollment_id]), /these enrollments have deliveries: delete the deliveries first/);
-  await assert.rejects(db.query(`delete from outbox_batches where id = $1`, [sent.batch_id]), /these outbox batches have deliveries: delete the deliveries first/);
-  assert.equal((await db.query(`select 1 from enrollments where id = $1`, [sent.enrollment_id])).length, 1, 'the refused delete changed nothing');
+  await assert.rejects(
+    db.query(`delete from enrollments where id = $1`, [sent.enrollment_id]),
+    /these enrollments have deliveries: delete the deliveries first/,
+  );
+  await assert.rejects(
+    db.query(`delete from outbox_batches where id = $1`, [sent.batch_id]),
+    /these outbox batches have deliveries: delete the deliveries first/,
+  );
+  assert.equal(
+    (await db.query(`select 1 from enrollments where id = $1`, [sent.enrollment_id])).length,
+    1,
+    'the refused delete changed nothing',
+  );
   // Erasing a user on request: deliveries first, then the rest goes.
   await db.query(`delete from deliveries where line_user_id = $1`, [U(7)]);
   await db.query(`delete from outbox_batches where id = $1`, [sent.batch_id]);

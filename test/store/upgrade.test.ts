@@ -30,7 +30,12 @@ const EVENTS = [
   { at: at(0, 10), user: 'follow', type: 'follow' },
   { at: at(0, 12), user: 'cart', type: 'cart_abandoned', properties: { productName: '白いスニーカー', total: 5000 } },
   { at: at(1, 8), user: 'cart', type: 'purchased', properties: { orderId: 'A-1' } },
-  { at: at(0, 12), user: 'salon', type: 'reservation_made', properties: { reservationAt: new Date(at(3, 15)).toISOString(), reservationLabel: '11/26 15:00' } },
+  {
+    at: at(0, 12),
+    user: 'salon',
+    type: 'reservation_made',
+    properties: { reservationAt: new Date(at(3, 15)).toISOString(), reservationLabel: '11/26 15:00' },
+  },
   { at: at(0, 14), user: 'ship', type: 'shipped', properties: { deliveryDate: '11/25', trackingNumber: 'T-1' } },
   { at: at(0, 16), user: 'trial', type: 'trial_purchased' },
   { at: at(0, 10), user: 'leaver', type: 'follow' },
@@ -38,7 +43,12 @@ const EVENTS = [
 ];
 /** What each user gets over the week under the previous release's samples. */
 const EXPECTED: Record<string, string[]> = {
-  follow: ['friend_welcome__welcome', 'friend_welcome__day1_campaign', 'friend_welcome__day5_reviews', 'friend_welcome__coupon_*'],
+  follow: [
+    'friend_welcome__welcome',
+    'friend_welcome__day1_campaign',
+    'friend_welcome__day5_reviews',
+    'friend_welcome__coupon_*',
+  ],
   cart: ['cart_abandoned__reminder', 'after_purchase__thanks', 'after_purchase__how_to_use'],
   salon: ['reservation__thanks', 'reservation__reminder', 'reservation__follow_up'],
   ship: ['after_shipment__shipped_notice', 'after_shipment__first_use'],
@@ -59,20 +69,37 @@ function previousRelease(): string {
   const dir = resolve('node_modules/.cache', `lsd-release-${PREVIOUS_RELEASE}`);
   mkdirSync(dir, { recursive: true });
   try {
-    execFileSync('sh', ['-c', `git archive ${PREVIOUS_RELEASE} dist scenarios | tar -x -C "$0"`, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('sh', ['-c', `git archive ${PREVIOUS_RELEASE} dist scenarios | tar -x -C "$0"`, dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (e) {
-    throw new Error(`the previous release ${PREVIOUS_RELEASE} must be in the clone's history (git fetch --unshallow): ${String(e)}`, { cause: e });
+    throw new Error(
+      `the previous release ${PREVIOUS_RELEASE} must be in the clone's history (git fetch --unshallow): ${String(e)}`,
+      { cause: e },
+    );
   }
   return dir;
 }
 
-async function runBundle(script: string, cwd: string, env: Record<string, string>): Promise<{ code: number; out: string }> {
+async function runBundle(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number; out: string }> {
   const files = mkdtempSync(join(tmpdir(), 'lsd-upgrade-'));
   writeFileSync(join(files, 'summary.md'), '');
   writeFileSync(join(files, 'output.txt'), '');
   const child = spawn(process.execPath, [script], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: files, GITHUB_STEP_SUMMARY: join(files, 'summary.md'), GITHUB_OUTPUT: join(files, 'output.txt'), 'INPUT_MODE': 'run', 'INPUT_SCENARIOS': 'scenarios', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: files,
+      GITHUB_STEP_SUMMARY: join(files, 'summary.md'),
+      GITHUB_OUTPUT: join(files, 'output.txt'),
+      INPUT_MODE: 'run',
+      INPUT_SCENARIOS: 'scenarios',
+      ...env,
+    },
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -90,7 +117,12 @@ test('a database set up and run by the previous release is brought forward: nobo
   cleanups.push(() => line.stop());
   const sql = await openPostgres(db.url);
   cleanups.push(() => sql.close());
-  const env = () => ({ DATABASE_URL: db.url, LINE_CHANNEL_ACCESS_TOKEN: line.token, LINE_API_BASE_URL: line.url, LINE_STEP_DELIVERY_NOW: String(now) });
+  const env = () => ({
+    DATABASE_URL: db.url,
+    LINE_CHANNEL_ACCESS_TOKEN: line.token,
+    LINE_API_BASE_URL: line.url,
+    LINE_STEP_DELIVERY_NOW: String(now),
+  });
   const pending = [...EVENTS].sort((a, b) => a.at - b.at);
   let upgraded = false;
   for (; now <= T0 + 8 * DAY; now += 6 * HOUR) {
@@ -98,7 +130,10 @@ test('a database set up and run by the previous release is brought forward: nobo
     if (upgrade) {
       // This release over Supabase's HTTP API does not migrate: it must refuse the old schema.
       const http = new Store(await openPostgres(db.url));
-      await assert.rejects(runTick({ store: http, sender: new DryRunSender(), scenarios: [], now: () => now }), (e: unknown) => e instanceof SchemaMismatch && /behind/.test(e.message));
+      await assert.rejects(
+        runTick({ store: http, sender: new DryRunSender(), scenarios: [], now: () => now }),
+        (e: unknown) => e instanceof SchemaMismatch && /behind/.test(e.message),
+      );
       await http.close();
       line.faultsFor.clear();
       upgraded = true;
@@ -106,27 +141,61 @@ test('a database set up and run by the previous release is brought forward: nobo
     for (; pending.length && pending[0]!.at <= now; pending.shift()) {
       const e = pending[0]!;
       // Inserted as a shop or hook does: the contract of the previous release.
-      await sql.query(`insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3, to_timestamp($4 / 1000.0), 'upgrade-test')`, [U(e.user), e.type, JSON.stringify(e.properties ?? {}), e.at]);
+      await sql.query(
+        `insert into events (line_user_id, type, properties, occurred_at, source) values ($1, $2, $3, to_timestamp($4 / 1000.0), 'upgrade-test')`,
+        [U(e.user), e.type, JSON.stringify(e.properties ?? {}), e.at],
+      );
     }
     // The previous release's last tick leaves the salon's reminder uncertain: LINE's
     // connection drops on every attempt, so it may or may not have been accepted.
     if (!upgraded && now + 6 * HOUR >= UPGRADE_AT) line.faultsFor.set(U('salon'), { kind: 'drop' });
-    const run: { code: number; out: string } = upgraded ? await runBundle(resolve('dist/index.js'), release, env()) : await runBundle(join(release, 'dist/index.js'), release, env());
-    assert.equal(run.code, 0, `${upgraded ? 'this' : 'the previous'} release's tick at ${new Date(now).toISOString()} failed:\n${run.out}`);
+    const run: { code: number; out: string } = upgraded
+      ? await runBundle(resolve('dist/index.js'), release, env())
+      : await runBundle(join(release, 'dist/index.js'), release, env());
+    assert.equal(
+      run.code,
+      0,
+      `${upgraded ? 'this' : 'the previous'} release's tick at ${new Date(now).toISOString()} failed:\n${run.out}`,
+    );
   }
   const applied = await sql.query<{ name: string }>('select name from lsd_schema_migrations order by name');
-  assert.ok(applied.length > 2 && applied.some((r) => r.name === '20261125000003_schema_version.sql'), 'this release applied its migrations');
+  assert.ok(
+    applied.length > 2 && applied.some((r) => r.name === '20261125000003_schema_version.sql'),
+    'this release applied its migrations',
+  );
   for (const [name, expected] of Object.entries(EXPECTED)) {
     const got = line.received
       .filter((r) => r.to === U(name))
       .sort((a, b) => a.at - b.at)
       .map((r) => r.aggregationUnits?.[0] ?? '?');
     assert.equal(got.length, expected.length, `${name}: ${got.join(', ')}`);
-    expected.forEach((unit, i) => (unit.endsWith('*') ? assert.ok(got[i]!.startsWith(unit.slice(0, -1)), `${name}[${i}]: ${got[i]}`) : assert.equal(got[i], unit, `${name}[${i}]`)));
+    expected.forEach((unit, i) =>
+      unit.endsWith('*')
+        ? assert.ok(got[i]!.startsWith(unit.slice(0, -1)), `${name}[${i}]: ${got[i]}`)
+        : assert.equal(got[i], unit, `${name}[${i}]`),
+    );
   }
   const pairs = line.received.map((r) => `${r.to} ${r.aggregationUnits?.[0]}`);
   assert.equal(new Set(pairs).size, pairs.length, 'no user got a step twice');
-  const reminder = line.received.find((r) => r.to === U('salon') && r.aggregationUnits?.[0] === 'reservation__reminder')!;
+  const reminder = line.received.find(
+    (r) => r.to === U('salon') && r.aggregationUnits?.[0] === 'reservation__reminder',
+  )!;
   assert.ok(reminder.at >= UPGRADE_AT, 'the reminder left uncertain by the previous release was sent by this one');
-  assert.equal(new Set(line.requests.filter((r) => r.path.endsWith('/push') && r.retryKey && line.received.some((x) => x.retryKey === r.retryKey && x.to === U('salon') && x.aggregationUnits?.[0] === 'reservation__reminder')).map((r) => r.retryKey)).size, 1, 'with the retry key the previous release gave it');
+  assert.equal(
+    new Set(
+      line.requests
+        .filter(
+          (r) =>
+            r.path.endsWith('/push') &&
+            r.retryKey &&
+            line.received.some(
+              (x) =>
+                x.retryKey === r.retryKey && x.to === U('salon') && x.aggregationUnits?.[0] === 'reservation__reminder',
+            ),
+        )
+        .map((r) => r.retryKey),
+    ).size,
+    1,
+    'with the retry key the previous release gave it',
+  );
 });

@@ -60,7 +60,13 @@ test('a cart abandoned an hour ago, not taken in yet: the what-if plans it exact
     clock.advance(55 * MINUTE);
 
     const before = await snapshot(db);
-    const whatIf = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now, planOnly: true });
+    const whatIf = await runTick({
+      store,
+      sender: new DryRunSender(),
+      scenarios: cart,
+      now: clock.now,
+      planOnly: true,
+    });
     assert.deepEqual(await snapshot(db), before, 'the what-if wrote nothing: no runs row, no lease, no event touched');
     assert.deepEqual(perStep(whatIf, 'planned'), { 'cart-abandoned/reminder': 3 });
     assert.equal(whatIf.counts.eventsTaken, 5, 'it read the events not taken in yet');
@@ -81,14 +87,32 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
     await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
     clock.advance(MINUTE);
     // 30 carts taken in by a tick (stored, due in an hour), 9 more not taken in yet.
-    await cartEvents(db, Array.from({ length: 30 }, (_, i) => i + 1), 'cart_abandoned', clock.t);
+    await cartEvents(
+      db,
+      Array.from({ length: 30 }, (_, i) => i + 1),
+      'cart_abandoned',
+      clock.t,
+    );
     await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
-    await cartEvents(db, Array.from({ length: 9 }, (_, i) => i + 101), 'cart_abandoned', clock.t);
+    await cartEvents(
+      db,
+      Array.from({ length: 9 }, (_, i) => i + 101),
+      'cart_abandoned',
+      clock.t,
+    );
     clock.advance(62 * MINUTE);
 
     const before = await snapshot(db);
     const progress: string[] = [];
-    const whatIf = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now, planOnly: true, pageSize: 4, progress: (what) => progress.push(what) });
+    const whatIf = await runTick({
+      store,
+      sender: new DryRunSender(),
+      scenarios: cart,
+      now: clock.now,
+      planOnly: true,
+      pageSize: 4,
+      progress: (what) => progress.push(what),
+    });
     assert.deepEqual(await snapshot(db), before, 'nothing written');
     assert.deepEqual(perStep(whatIf, 'planned'), { 'cart-abandoned/reminder': 39 }, 'every page, not only the first');
     assert.ok(progress.filter((p) => p.startsWith('enrollments planned')).length >= 10, 'a progress line per page');
@@ -107,7 +131,13 @@ test('after a what-if at an as-of moment, the next real tick is not reported lat
     const first = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
     void first;
     // A what-if two days ahead, then the real tick five minutes after the first one.
-    await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: () => clock.t + 2 * 86_400_000, planOnly: true });
+    await runTick({
+      store,
+      sender: new DryRunSender(),
+      scenarios: cart,
+      now: () => clock.t + 2 * 86_400_000,
+      planOnly: true,
+    });
     clock.advance(5 * MINUTE);
     const next = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
     assert.equal(next.previousRunAt, clock.t - 5 * MINUTE, 'the previous run is the real one');

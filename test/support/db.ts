@@ -38,7 +38,9 @@ export async function serverDatabase(): Promise<{ url: string; drop: () => Promi
 }
 
 /** A new database on the real server, migrated; drop() removes it. */
-export async function serverStore(options: { max?: number } = {}): Promise<{ store: Store; db: SqlRpc; url: string; open: () => Promise<Store>; drop: () => Promise<void> }> {
+export async function serverStore(
+  options: { max?: number } = {},
+): Promise<{ store: Store; db: SqlRpc; url: string; open: () => Promise<Store>; drop: () => Promise<void> }> {
   const { url, drop } = await serverDatabase();
   const db = await openPostgres(url, options);
   await migrate(db);

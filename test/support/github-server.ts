@@ -73,7 +73,13 @@ export class GitHubServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const [status, answer] = this.answer(method, url, body);
-    this.requests.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, body, status });
+    this.requests.push({
+      method,
+      path: `${url.pathname}${url.search}`,
+      authorization: req.headers.authorization,
+      body,
+      status,
+    });
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(answer === undefined ? '' : JSON.stringify(answer));
   }
@@ -81,7 +87,14 @@ export class GitHubServer {
   private answer(method: string, url: URL, body: Record<string, unknown> | undefined): [number, unknown] {
     const path = url.pathname;
     if (this.options.readOnly && (method === 'POST' || method === 'PATCH')) {
-      return [403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest', status: '403' }];
+      return [
+        403,
+        {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest',
+          status: '403',
+        },
+      ];
     }
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/))) {
@@ -103,7 +116,12 @@ export class GitHubServer {
       if (method === 'GET') {
         const state = url.searchParams.get('state') ?? 'open';
         const wanted = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
-        return [200, this.issues.filter((i) => (state === 'all' || i.state === state) && wanted.every((l) => i.labels.some((x) => x.name === l)))];
+        return [
+          200,
+          this.issues.filter(
+            (i) => (state === 'all' || i.state === state) && wanted.every((l) => i.labels.some((x) => x.name === l)),
+          ),
+        ];
       }
       if (method === 'POST') {
         const labels = ((body?.labels as string[] | undefined) ?? []).map((name) => ({ name }));
@@ -132,7 +150,10 @@ export class GitHubServer {
     if (path.match(/^\/repos\/[^/]+\/[^/]+\/labels$/) && method === 'POST') {
       const name = String(body?.name);
       if (this.labels.has(name)) {
-        return [422, { message: 'Validation Failed', errors: [{ resource: 'Label', code: 'already_exists', field: 'name' }] }];
+        return [
+          422,
+          { message: 'Validation Failed', errors: [{ resource: 'Label', code: 'already_exists', field: 'name' }] },
+        ];
       }
       this.labels.add(name);
       return [201, { name, color: body?.color }];
@@ -140,7 +161,6 @@ export class GitHubServer {
     return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
   }
 }
-
 
 function textOf(v: unknown): string {
   return typeof v === 'string' ? v : '';

@@ -88,7 +88,13 @@ export class LineServer {
     return this.received.filter((r) => r.to === userId).map((r) => r.messages);
   }
 
-  private answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, requestId = randomUUID()): void {
+  private answer(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+    requestId = randomUUID(),
+  ): void {
     const send = () => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-line-request-id': requestId, ...headers });
       res.end(JSON.stringify(body));
@@ -118,11 +124,19 @@ export class LineServer {
     const log = (status: number) => this.requests.push({ path, status, retryKey, at: this.now() });
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       log(401);
-      return this.answer(res, 401, { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' });
+      return this.answer(res, 401, {
+        message: 'Authentication failed. Confirm that the access token in the authorization header is valid.',
+      });
     }
     if (req.method === 'GET' && path === '/v2/bot/message/quota') {
       log(200);
-      return this.answer(res, 200, this.options.monthlyLimit === undefined ? { type: 'none' } : { type: 'limited', value: this.options.monthlyLimit });
+      return this.answer(
+        res,
+        200,
+        this.options.monthlyLimit === undefined
+          ? { type: 'none' }
+          : { type: 'limited', value: this.options.monthlyLimit },
+      );
     }
     if (req.method === 'GET' && path === '/v2/bot/message/quota/consumption') {
       log(200);
@@ -130,7 +144,8 @@ export class LineServer {
     }
     if (req.method === 'GET' && path.startsWith('/v2/bot/insight/message/event/aggregation?')) {
       // A status fault (a 403, a 429) applies to the next statistics request too.
-      const fault = this.faults[0]?.kind === 'status' ? (this.faults.shift() as Extract<Fault, { kind: 'status' }>) : undefined;
+      const fault =
+        this.faults[0]?.kind === 'status' ? (this.faults.shift() as Extract<Fault, { kind: 'status' }>) : undefined;
       if (fault) {
         log(fault.status);
         return this.answer(res, fault.status, fault.body ?? { message: 'An error occurred in the server.' });
@@ -142,10 +157,15 @@ export class LineServer {
     if (req.method === 'GET' && path === '/v2/bot/message/aggregation/info') {
       log(200);
       const month = jstDay(this.now()).slice(0, 6);
-      const units = new Set(this.received.filter((r) => jstDay(r.at).startsWith(month)).flatMap((r) => r.aggregationUnits ?? []));
-      return this.answer(res, 200, { numOfCustomAggregationUnits: units.size + (this.options.statistics?.unitsUsedBefore ?? 0) });
+      const units = new Set(
+        this.received.filter((r) => jstDay(r.at).startsWith(month)).flatMap((r) => r.aggregationUnits ?? []),
+      );
+      return this.answer(res, 200, {
+        numOfCustomAggregationUnits: units.size + (this.options.statistics?.unitsUsedBefore ?? 0),
+      });
     }
-    const endpoint = path === '/v2/bot/message/push' ? 'push' : path === '/v2/bot/message/multicast' ? 'multicast' : undefined;
+    const endpoint =
+      path === '/v2/bot/message/push' ? 'push' : path === '/v2/bot/message/multicast' ? 'multicast' : undefined;
     if (req.method !== 'POST' || !endpoint) {
       log(404);
       return this.answer(res, 404, { message: 'Not found' });
@@ -155,7 +175,10 @@ export class LineServer {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
       log(400);
-      return this.answer(res, 400, { message: 'The request body has 1 error(s)', details: [{ message: 'malformed JSON' }] });
+      return this.answer(res, 400, {
+        message: 'The request body has 1 error(s)',
+        details: [{ message: 'malformed JSON' }],
+      });
     }
     const recipients = endpoint === 'push' ? [body.to] : Array.isArray(body.to) ? body.to : [];
     const userFault = recipients.map((r) => this.faultsFor.get(String(r))).find(Boolean);
@@ -178,7 +201,12 @@ export class LineServer {
       const seen = this.keys.get(retryKey);
       if (seen && this.now() - seen.at < DAY) {
         log(409);
-        return this.answer(res, 409, { message: 'The retry key is already accepted' }, { 'x-line-accepted-request-id': seen.requestId });
+        return this.answer(
+          res,
+          409,
+          { message: 'The retry key is already accepted' },
+          { 'x-line-accepted-request-id': seen.requestId },
+        );
       }
     }
     if (this.rateLimited(endpoint)) {
@@ -198,14 +226,29 @@ export class LineServer {
     if (retryKey) this.keys.set(retryKey, { requestId, at: this.now() });
     this.usage += recipients.length;
     for (const to of recipients) {
-      this.received.push({ to: String(to), at: this.now(), messages: body.messages as unknown[], retryKey, requestId, ...(Array.isArray(body.customAggregationUnits) ? { aggregationUnits: body.customAggregationUnits as string[] } : {}) });
+      this.received.push({
+        to: String(to),
+        at: this.now(),
+        messages: body.messages as unknown[],
+        retryKey,
+        requestId,
+        ...(Array.isArray(body.customAggregationUnits)
+          ? { aggregationUnits: body.customAggregationUnits as string[] }
+          : {}),
+      });
     }
     log(200);
     if (fault?.kind === 'accept-then-drop') {
       req.socket.destroy();
       return;
     }
-    this.answer(res, 200, { sentMessages: (body.messages as unknown[]).map((_, i) => ({ id: `${requestId}-${i}` })) }, {}, requestId);
+    this.answer(
+      res,
+      200,
+      { sentMessages: (body.messages as unknown[]).map((_, i) => ({ id: `${requestId}-${i}` })) },
+      {},
+      requestId,
+    );
   }
 
   /** GET /v2/bot/insight/message/event/aggregation: the unit's messages sent on from..to (yyyyMMdd, UTC+9, at most 30 days apart). */
@@ -213,46 +256,92 @@ export class LineServer {
     const unit = q.get('customAggregationUnit') ?? '';
     const from = q.get('from') ?? '';
     const to = q.get('to') ?? '';
-    const day = (d: string) => (/^\d{8}$/.test(d) ? Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8))) : NaN);
+    const day = (d: string) =>
+      /^\d{8}$/.test(d) ? Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8))) : NaN;
     const details: { message: string; property: string }[] = [];
-    if (!/^[A-Za-z0-9_]{1,30}$/.test(unit)) details.push({ message: 'invalid unit name', property: 'customAggregationUnit' });
+    if (!/^[A-Za-z0-9_]{1,30}$/.test(unit))
+      details.push({ message: 'invalid unit name', property: 'customAggregationUnit' });
     if (Number.isNaN(day(from))) details.push({ message: 'must be yyyyMMdd', property: 'from' });
     if (Number.isNaN(day(to))) details.push({ message: 'must be yyyyMMdd', property: 'to' });
-    else if (day(to) < day(from) || day(to) - day(from) > 30 * DAY) details.push({ message: 'must be from the start date to 30 days after it', property: 'to' });
+    else if (day(to) < day(from) || day(to) - day(from) > 30 * DAY)
+      details.push({ message: 'must be from the start date to 30 days after it', property: 'to' });
     if (details.length) return { status: 400, body: { message: 'The request has errors', details } };
-    const users = [...new Set(this.received.filter((r) => r.aggregationUnits?.includes(unit) && jstDay(r.at) >= from && jstDay(r.at) <= to).map((r) => r.to))];
+    const users = [
+      ...new Set(
+        this.received
+          .filter((r) => r.aggregationUnits?.includes(unit) && jstDay(r.at) >= from && jstDay(r.at) <= to)
+          .map((r) => r.to),
+      ),
+    ];
     const opened = Math.floor(users.length * (this.options.statistics?.openRate ?? 0.6));
     const clicked = Math.floor(users.length * (this.options.statistics?.clickRate ?? 0.25));
     const shown = (n: number) => (n < 20 ? null : n);
     return {
       status: 200,
       body: {
-        overview: { uniqueImpression: shown(opened), uniqueClick: shown(clicked), uniqueMediaPlayed: null, uniqueMediaPlayed100Percent: null },
-        messages: users.length ? [{ seq: 1, impression: shown(opened), uniqueImpression: shown(opened), mediaPlayed: null, uniqueMediaPlayed: null }] : [],
-        clicks: users.length ? [{ seq: 1, url: 'https://shop.example.com/', click: shown(clicked), uniqueClick: shown(clicked), uniqueClickOfRequest: shown(clicked) }] : [],
+        overview: {
+          uniqueImpression: shown(opened),
+          uniqueClick: shown(clicked),
+          uniqueMediaPlayed: null,
+          uniqueMediaPlayed100Percent: null,
+        },
+        messages: users.length
+          ? [
+              {
+                seq: 1,
+                impression: shown(opened),
+                uniqueImpression: shown(opened),
+                mediaPlayed: null,
+                uniqueMediaPlayed: null,
+              },
+            ]
+          : [],
+        clicks: users.length
+          ? [
+              {
+                seq: 1,
+                url: 'https://shop.example.com/',
+                click: shown(clicked),
+                uniqueClick: shown(clicked),
+                uniqueClickOfRequest: shown(clicked),
+              },
+            ]
+          : [],
       },
     };
   }
 
-  private validate(endpoint: 'push' | 'multicast', body: { to?: unknown; messages?: unknown; customAggregationUnits?: unknown }): { message: string; property: string }[] {
+  private validate(
+    endpoint: 'push' | 'multicast',
+    body: { to?: unknown; messages?: unknown; customAggregationUnits?: unknown },
+  ): { message: string; property: string }[] {
     const errors: { message: string; property: string }[] = [];
     if (endpoint === 'push') {
-      if (typeof body.to !== 'string' || !USER_ID.test(body.to)) errors.push({ message: 'The property, \'to\', in the request body is invalid (line: -, column: -)', property: 'to' });
+      if (typeof body.to !== 'string' || !USER_ID.test(body.to))
+        errors.push({
+          message: "The property, 'to', in the request body is invalid (line: -, column: -)",
+          property: 'to',
+        });
     } else if (!Array.isArray(body.to) || body.to.length < 1 || body.to.length > 500) {
       errors.push({ message: 'Size must be between 1 and 500', property: 'to' });
     } else if (body.to.some((t) => typeof t !== 'string' || !USER_ID.test(t))) {
-      errors.push({ message: 'The property, \'to\', in the request body is invalid (line: -, column: -)', property: 'to' });
+      errors.push({
+        message: "The property, 'to', in the request body is invalid (line: -, column: -)",
+        property: 'to',
+      });
     }
     if (!Array.isArray(body.messages) || body.messages.length < 1 || body.messages.length > 5) {
       errors.push({ message: 'Size must be between 1 and 5', property: 'messages' });
     } else {
       body.messages.forEach((m: { type?: string; text?: string }, i) => {
-        if (m.type === 'text' && (typeof m.text !== 'string' || m.text.length > 5000 || m.text.length === 0)) errors.push({ message: 'Length must be between 1 and 5000', property: `messages[${i}].text` });
+        if (m.type === 'text' && (typeof m.text !== 'string' || m.text.length > 5000 || m.text.length === 0))
+          errors.push({ message: 'Length must be between 1 and 5000', property: `messages[${i}].text` });
       });
     }
     if (body.customAggregationUnits !== undefined) {
       const units = body.customAggregationUnits;
-      if (!Array.isArray(units) || units.length !== 1 || !/^[A-Za-z0-9_]{1,30}$/.test(String(units[0]))) errors.push({ message: 'Invalid unit name', property: 'customAggregationUnits' });
+      if (!Array.isArray(units) || units.length !== 1 || !/^[A-Za-z0-9_]{1,30}$/.test(String(units[0])))
+        errors.push({ message: 'Invalid unit name', property: 'customAggregationUnits' });
     }
     return errors;
   }

@@ -33,9 +33,16 @@ export class PostgrestStandIn {
           res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
           res.end(JSON.stringify(body));
         };
-        if (req.headers.apikey !== this.key) return send(401, { code: 'PGRST301', message: 'Invalid API key', details: null, hint: null });
+        if (req.headers.apikey !== this.key)
+          return send(401, { code: 'PGRST301', message: 'Invalid API key', details: null, hint: null });
         const match = /^\/rest\/v1\/rpc\/([a-z_]+)$/.exec(req.url ?? '');
-        if (req.method !== 'POST' || !match) return send(404, { code: 'PGRST125', message: 'Invalid path specified in request URL', details: null, hint: null });
+        if (req.method !== 'POST' || !match)
+          return send(404, {
+            code: 'PGRST125',
+            message: 'Invalid path specified in request URL',
+            details: null,
+            hint: null,
+          });
         const fn = match[1]!;
         this.calls.push(fn);
         let args: { p?: unknown };
@@ -48,7 +55,13 @@ export class PostgrestStandIn {
           const client = await this.pool.connect();
           try {
             const exists = await client.query(`select 1 from pg_proc where proname = $1 and pronargs = 1`, [fn]);
-            if (!exists.rowCount) return send(404, { code: 'PGRST202', message: `Could not find the function public.${fn}(p) in the schema cache`, details: null, hint: null });
+            if (!exists.rowCount)
+              return send(404, {
+                code: 'PGRST202',
+                message: `Could not find the function public.${fn}(p) in the schema cache`,
+                details: null,
+                hint: null,
+              });
             await client.query('begin');
             await client.query(`set local statement_timeout = '8s'`);
             const { rows } = await client.query(`select ${fn}($1::jsonb) as r`, [JSON.stringify(args.p ?? null)]);
@@ -57,7 +70,12 @@ export class PostgrestStandIn {
           } catch (e) {
             await client.query('rollback').catch(() => {});
             const err = e as { code?: string; message?: string; detail?: string; hint?: string };
-            send(err.code === '57014' ? 500 : 400, { code: err.code ?? '', message: err.message ?? String(e), details: err.detail ?? null, hint: err.hint ?? null });
+            send(err.code === '57014' ? 500 : 400, {
+              code: err.code ?? '',
+              message: err.message ?? String(e),
+              details: err.detail ?? null,
+              hint: err.hint ?? null,
+            });
           } finally {
             client.release();
           }

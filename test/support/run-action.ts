@@ -44,13 +44,22 @@ export async function runAction(inputs: Record<string, string>, options: RunActi
     ...options.env,
   };
   for (const [name, value] of Object.entries(inputs)) env[inputVariable(name)] = value;
-  const child = spawn(process.execPath, [join(resolve(options.dir ?? '.'), 'dist', 'index.js')], { cwd: options.cwd, env });
+  const child = spawn(process.execPath, [join(resolve(options.dir ?? '.'), 'dist', 'index.js')], {
+    cwd: options.cwd,
+    env,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
-  const run = { code, stdout, stderr, summary: await readFile(summaryFile, 'utf8'), outputs: await readFile(outputFile, 'utf8') };
+  const run = {
+    code,
+    stdout,
+    stderr,
+    summary: await readFile(summaryFile, 'utf8'),
+    outputs: await readFile(outputFile, 'utf8'),
+  };
   await rm(files, { recursive: true, force: true });
   return run;
 }
@@ -86,7 +95,7 @@ export async function bareCheckout(root = process.cwd()): Promise<{ dir: string;
 export async function runInProcess(run: () => Promise<void>): Promise<{ exitCode: number; stdout: string }> {
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true));
+  process.stdout.write = (chunk: string) => (out.push(String(chunk)), true);
   try {
     await run();
   } finally {

@@ -8,7 +8,12 @@ export function baseScenario(overrides: Partial<Scenario> = {}): Scenario {
     entry: { trigger: { type: 'event', event: 'cart_abandoned' } },
     steps: [
       { id: 'first', type: 'message', wait: { after: { hours: 1 } }, messages: [{ type: 'text', text: 'hello' }] },
-      { id: 'second', type: 'message', wait: { after: { days: 1 }, at: '10:00' }, messages: [{ type: 'text', text: 'again' }] },
+      {
+        id: 'second',
+        type: 'message',
+        wait: { after: { days: 1 }, at: '10:00' },
+        messages: [{ type: 'text', text: 'again' }],
+      },
     ],
     ...overrides,
   };

@@ -21,7 +21,11 @@ export interface SimulatedDecision {
   tickAt: number;
 }
 
-export function simulate(input: SimulationInput): { decisions: SimulatedDecision[]; outcome: Outcome | undefined; plans: number } {
+export function simulate(input: SimulationInput): {
+  decisions: SimulatedDecision[];
+  outcome: Outcome | undefined;
+  plans: number;
+} {
   const events = [...input.events].sort((a, b) => a.occurredAt - b.occurredAt);
   let state: EnrollmentState = {
     id: 'e1',

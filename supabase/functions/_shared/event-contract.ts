@@ -236,14 +236,20 @@ function profileUpdatedProblem(p: Props): string | undefined {
     return `profile_updated: ${prefix}linked must be true or false, got ${jsonKind(attributes.linked)}`;
   }
   if (notOneOf(attributes.timezone, 'a string', 'null')) {
-    return `profile_updated: ${prefix}timezone must be a string (an IANA zone like Asia/Tokyo), ` +
-      `got ${jsonKind(attributes.timezone)}`;
+    return (
+      `profile_updated: ${prefix}timezone must be a string (an IANA zone like Asia/Tokyo), ` +
+      `got ${jsonKind(attributes.timezone)}`
+    );
   }
   // The first offending key in key order, as SQL's `order by key`.
-  const bad = Object.keys(attributes).sort().find((key) => isContainer(attributes[key]));
+  const bad = Object.keys(attributes)
+    .sort()
+    .find((key) => isContainer(attributes[key]));
   if (bad === undefined) return undefined;
-  return `profile_updated: ${keyLabel(prefix, bad)} must be a string, a number, true/false, null or a list of those, ` +
-    `got ${containerKind(attributes[bad])}`;
+  return (
+    `profile_updated: ${keyLabel(prefix, bad)} must be a string, a number, true/false, null or a list of those, ` +
+    `got ${containerKind(attributes[bad])}`
+  );
 }
 
 function surveyAnsweredProblem(p: Props): string | undefined {
@@ -255,8 +261,10 @@ function surveyAnsweredProblem(p: Props): string | undefined {
   }
   if (isBlank(question)) return 'survey_answered: question is empty';
   if ('answer' in p && isContainer(p.answer)) {
-    return 'survey_answered: answer must be a string, a number, true/false or a list of those, ' +
-      `got ${containerKind(p.answer)}`;
+    return (
+      'survey_answered: answer must be a string, a number, true/false or a list of those, ' +
+      `got ${containerKind(p.answer)}`
+    );
   }
   if (notOneOf(p.survey, 'a string', 'a number', 'null')) {
     return `survey_answered: survey must be a string, got ${jsonKind(p.survey)}`;

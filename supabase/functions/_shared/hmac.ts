@@ -2,7 +2,9 @@
 const encoder = new TextEncoder();
 
 export async function hmacSha256(secret: string, body: Uint8Array | string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const data = typeof body === 'string' ? encoder.encode(body) : body;
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, data as BufferSource));
 }

@@ -14,10 +14,13 @@ export function serviceClient(): SupabaseClient {
 export function supabaseSink(client: SupabaseClient = serviceClient()): EventSink {
   return {
     async insert(rows: EventRow[]): Promise<number> {
-      const { data, error } = await client.from('events').upsert(rows, {
-        onConflict: 'idempotency_key',
-        ignoreDuplicates: true,
-      }).select('id');
+      const { data, error } = await client
+        .from('events')
+        .upsert(rows, {
+          onConflict: 'idempotency_key',
+          ignoreDuplicates: true,
+        })
+        .select('id');
       // PostgREST passes PostgreSQL's SQLSTATE as the code; its message can quote a value.
       if (error) throw new SinkError(error.code || 'unknown');
       return data?.length ?? 0;

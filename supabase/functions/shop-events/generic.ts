@@ -31,11 +31,14 @@ export function toRow(value: unknown, at: string, now: number): EventRow | strin
     return `${at}.type must be lower snake case, like "cart_abandoned"`;
   }
   if (LINE_WEBHOOK_ONLY_TYPES.has(e.type)) {
-    return `${at}.type "${e.type}" comes from the LINE webhook only ` +
-      '(it says who a LINE user is or whether they follow): not taken from a shop';
+    return (
+      `${at}.type "${e.type}" comes from the LINE webhook only ` +
+      '(it says who a LINE user is or whether they follow): not taken from a shop'
+    );
   }
   if (
-    e.line_user_id !== undefined && e.line_user_id !== null &&
+    e.line_user_id !== undefined &&
+    e.line_user_id !== null &&
     (typeof e.line_user_id !== 'string' || !LINE_USER_ID.test(e.line_user_id))
   ) {
     return `${at}.line_user_id must be "U" and 32 lowercase hex digits`;

@@ -10,5 +10,10 @@ const requireTimestamp = Deno.env.get('SHOP_EVENTS_REQUIRE_TIMESTAMP') === 'true
 const sink = supabaseSink();
 
 Deno.serve((req) =>
-  handleShopEvents(req, { sharedSecret, requireTimestamp, shopifySecret: Deno.env.get('SHOPIFY_WEBHOOK_SECRET'), sink })
+  handleShopEvents(req, {
+    sharedSecret,
+    requireTimestamp,
+    shopifySecret: Deno.env.get('SHOPIFY_WEBHOOK_SECRET'),
+    sink,
+  }),
 );

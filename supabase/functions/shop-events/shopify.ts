@@ -75,9 +75,8 @@ export function fromShopify(topic: string, webhookId: string, payload: unknown, 
   if (typeof member === 'object') return { refused: `customer.id ${member.problem}` };
   if (!member) return { skipped: 'the payload has no customer: nothing to attach the event to' };
   const at = body.updated_at ?? body.created_at;
-  const occurred = at === undefined || at === null
-    ? now
-    : parseOccurredAt(at, now, body.updated_at ? 'updated_at' : 'created_at');
+  const occurred =
+    at === undefined || at === null ? now : parseOccurredAt(at, now, body.updated_at ? 'updated_at' : 'created_at');
   if (typeof occurred === 'string') return { refused: occurred };
   // One event per order, checkout or fulfillment, whatever webhook id a replay carries.
   const bodyId = idOf(body.id);
