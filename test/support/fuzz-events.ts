@@ -58,17 +58,15 @@ function goodEventArb(users: number, at: number): fc.Arbitrary<FuzzEvent> {
   const who = fc.integer({ min: 0, max: users - 1 });
   const when = fc.integer({ min: 0, max: 30 }).map((m) => iso(at - m * 60_000));
   const good = (type: string, properties: fc.Arbitrary<Record<string, unknown>>, label: string) =>
-    fc
-      .record({ i: who, occurred: when, p: properties })
-      .map(({ i, occurred, p }): FuzzEvent => ({
-        line_user_id: goodUser(i),
-        member_id: null,
-        type,
-        properties: JSON.stringify(p),
-        occurred_at: occurred,
-        kind: 'good',
-        label,
-      }));
+    fc.record({ i: who, occurred: when, p: properties }).map(({ i, occurred, p }): FuzzEvent => ({
+      line_user_id: goodUser(i),
+      member_id: null,
+      type,
+      properties: JSON.stringify(p),
+      occurred_at: occurred,
+      kind: 'good',
+      label,
+    }));
   return fc.oneof(
     good(
       'follow',
@@ -139,17 +137,15 @@ function goodEventArb(users: number, at: number): fc.Arbitrary<FuzzEvent> {
     good('price_dropped', fc.constant({}), 'price drop'),
     good('unfollow', fc.constant({}), 'unfollow'),
     // A purchase by member id, for a user linked in round 0.
-    fc
-      .record({ i: who, occurred: when })
-      .map(({ i, occurred }): FuzzEvent => ({
-        line_user_id: null,
-        member_id: goodMember(i),
-        type: 'purchased',
-        properties: '{"plan":"regular"}',
-        occurred_at: occurred,
-        kind: 'good',
-        label: 'purchase by member id',
-      })),
+    fc.record({ i: who, occurred: when }).map(({ i, occurred }): FuzzEvent => ({
+      line_user_id: null,
+      member_id: goodMember(i),
+      type: 'purchased',
+      properties: '{"plan":"regular"}',
+      occurred_at: occurred,
+      kind: 'good',
+      label: 'purchase by member id',
+    })),
   );
 }
 
@@ -210,17 +206,15 @@ function badEventArb(users: number, at: number, round: number, goodUsers: number
     occurred: fc.Arbitrary<string> = when,
     user: fc.Arbitrary<string | null> = who,
   ) =>
-    fc
-      .record({ u: user, t: type, p: properties, o: occurred })
-      .map(({ u, t, p, o }): FuzzEvent => ({
-        line_user_id: u,
-        member_id: null,
-        type: t,
-        properties: p,
-        occurred_at: o,
-        kind,
-        label,
-      }));
+    fc.record({ u: user, t: type, p: properties, o: occurred }).map(({ u, t, p, o }): FuzzEvent => ({
+      line_user_id: u,
+      member_id: null,
+      type: t,
+      properties: p,
+      occurred_at: o,
+      kind,
+      label,
+    }));
   const json = <T>(a: fc.Arbitrary<T>) => a.map((v) => JSON.stringify(v));
   const factTypes: fc.Arbitrary<FuzzEvent>[] = [
     event(
@@ -392,28 +386,24 @@ function badEventArb(users: number, at: number, round: number, goodUsers: number
       'may-pass',
       `${type}: odd trigger properties`,
       fc.constant(type),
-      fc
-        .record({ key: fc.constantFrom(...keys), value: oddValue })
-        .map(({ key, value }) =>
-          JSON.stringify({
-            ...(type === 'survey_answered' ? { survey: 'interests', question: 'q1' } : {}),
-            ...(type === 'cart_abandoned' ? { total: 5000 } : {}),
-            [key]: value,
-          }),
-        ),
+      fc.record({ key: fc.constantFrom(...keys), value: oddValue }).map(({ key, value }) =>
+        JSON.stringify({
+          ...(type === 'survey_answered' ? { survey: 'interests', question: 'q1' } : {}),
+          ...(type === 'cart_abandoned' ? { total: 5000 } : {}),
+          [key]: value,
+        }),
+      ),
     ),
   );
-  const unknownMember = fc
-    .constantFrom('purchased', 'cart_abandoned')
-    .map((type): FuzzEvent => ({
-      line_user_id: null,
-      member_id: `M-nobody-${round}`,
-      type,
-      properties: '{"total":5000}',
-      occurred_at: iso(at),
-      kind: 'may-pass',
-      label: 'a member id no one linked',
-    }));
+  const unknownMember = fc.constantFrom('purchased', 'cart_abandoned').map((type): FuzzEvent => ({
+    line_user_id: null,
+    member_id: `M-nobody-${round}`,
+    type,
+    properties: '{"total":5000}',
+    occurred_at: iso(at),
+    kind: 'may-pass',
+    label: 'a member id no one linked',
+  }));
   const arbs: fc.WeightedArbitrary<FuzzEvent>[] = [...factTypes, ...bounds, unknownMember].map((arbitrary) => ({
     arbitrary,
     weight: 1,
