@@ -24,8 +24,9 @@ const numeric = (v: unknown): number | undefined =>
       ? Number(v)
       : undefined;
 
-/** A value as conditions compare it: scalars by their text, anything else by its JSON. */
-const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+/** A value as conditions compare it: by its text. A value that cannot be turned into text
+ * throws here, and fails only the event or enrollment being decided (tested). */
+const text = (v: unknown): string => String(v);
 
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
