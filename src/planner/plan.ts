@@ -8,6 +8,7 @@
 import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
 import { END, type MessageStep, type Scenario, type Step } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
+import { actionChange, applyChange } from './actions.js';
 import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
 import { concernsKey, enrollmentKey } from './keys.js';
 import { renderMessages, type LinkSigner } from './render.js';
@@ -67,7 +68,9 @@ function relocate(stepId: string, old: CompiledScenario | undefined, current: Co
 }
 
 export function planEnrollment(input: PlanInput): Plan {
-  const { scenario: runtime, user, events, now } = input;
+  const { scenario: runtime, events, now } = input;
+  // The user as later steps see them: an action step's tags and attributes apply at once.
+  let user = input.user;
   const { compiled } = runtime;
   const scenario = compiled.scenario;
   const state: EnrollmentState = { ...input.enrollment };
@@ -173,6 +176,25 @@ export function planEnrollment(input: PlanInput): Plan {
     const exitReason = exitBefore(due);
     if (exitReason) return exit(exitReason);
 
+    if (step.type === 'action') {
+      // Not a message: no send window, and it happens even if it fell due before the
+      // scenario was switched on; expireAfter alone skips it when the tick is that late.
+      if (step.expireAfter && now > due + durationMs(step.expireAfter)) {
+        decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: 'it could not be done on time' });
+      } else {
+        const change = actionChange(step);
+        const applied = applyChange(user.attributes, change);
+        if ('error' in applied) decisions.push({ kind: 'fail', stepId: step.id, reason: applied.error });
+        else {
+          user = { ...user, attributes: applied.attributes };
+          decisions.push({ kind: 'act', stepId: step.id, dueAt: due, ...change });
+        }
+      }
+      state.previousAt = due;
+      state.stepId = cs.next;
+      continue;
+    }
+
     if (step.type === 'message') {
       // The earliest it can go out from now: a late tick outside the send window waits for the next opening.
       const opening = applyWindow(now, stepWindow(scenario, step), tz);
@@ -210,6 +232,14 @@ export function planEnrollment(input: PlanInput): Plan {
           ? done({ kind: 'finish' })
           : done({ kind: 'wait', until: nextMoment(state, compiled, tz) ?? now });
       }
+      continue;
+    }
+
+    if (step.type === 'action') {
+      // Placeholder so that the tree compiles with the new step type: the engine side of
+      // issue 18 (decisions for tags, attributes and rich menus) replaces it.
+      state.previousAt = due;
+      state.stepId = cs.next;
       continue;
     }
 

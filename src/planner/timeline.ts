@@ -4,6 +4,7 @@
 import type { CompiledScenario } from '../scenario/compile.js';
 import { END, type Step } from '../scenario/schema.js';
 import type { Message } from '../scenario/messages.js';
+import { describeAction } from '../scenario/action-summary.js';
 import { DAY, localParts, localToInstant } from '../time/zoned.js';
 import { applyWindow, durationMs, stepMoment, stepWindow } from './timing.js';
 
@@ -72,6 +73,10 @@ export function timeline(compiled: CompiledScenario, options: TimelineOptions): 
         // A step counted back from a date never goes out at or after it.
         if ('countedBackFrom' in moment && moment.countedBackFrom !== undefined && at >= moment.countedBackFrom)
           note = 'skipped: it would go out at or after the date it counts back from';
+        next = compiledStep.next;
+        break;
+      case 'action':
+        label = describeAction(step);
         next = compiledStep.next;
         break;
       case 'branch':

@@ -1,6 +1,7 @@
 // A Mermaid flowchart of one scenario: entry, steps, branches and exits. GitHub renders
 // a fenced mermaid block in a job summary or a comment as a diagram.
-import { successors } from '../scenario/compile.js';
+import { stepSuccessors } from '../scenario/graph.js';
+import { describeAction } from '../scenario/action-summary.js';
 import { END, type Scenario, type Trigger } from '../scenario/schema.js';
 import { formatDuration, summarizeMessage } from '../planner/timeline.js';
 import { durationMs } from '../planner/timing.js';
@@ -46,12 +47,16 @@ export function scenarioFlowchart(scenario: Scenario): string {
       case 'split':
         shape = `{{${label(`A/B ${step.id}${wait}`)}}}`;
         break;
+      case 'action':
+        // A subroutine box: it changes the user, it sends nothing.
+        shape = `[[${label(`${step.id}${wait}\n${describeAction(step)}`)}]]`;
+        break;
       case 'wait':
         shape = `[/${label(`${step.id}: wait ${formatDuration(durationMs(step.timeout))} for ${step.for.event}`)}/]`;
         break;
     }
     lines.push(`  s${i}${shape}`);
-    for (const edge of successors(scenario.steps, i)) {
+    for (const edge of stepSuccessors(scenario.steps, i)) {
       lines.push(`  s${i} ${edge.label ? `-- ${label(edge.label)} ` : ''}--> ${node(edge.to)}`);
     }
   });

@@ -1,13 +1,14 @@
 // A validated scenario, indexed for the planner: steps by id, each step's resolved
 // successors, the defaults applied. Built once per tick, used for every enrollment.
 import { createHash } from 'node:crypto';
-import { DEFAULT_PRIORITY, DEFAULT_TIMEZONE, END, type Scenario, type Step } from './schema.js';
+import { DEFAULT_PRIORITY, DEFAULT_TIMEZONE, type Scenario, type Step } from './schema.js';
+import { forwardStep } from './graph.js';
 import { hasPlaceholders } from './placeholders.js';
 
 export interface CompiledStep {
   step: Step;
   index: number;
-  /** Where a message or wait step goes next (a wait step: when the event happens). */
+  /** Where a message, wait or action step goes next (a wait step: when the event happens); "end" for a branch or split. */
   next: string;
   /** Identical messages for every recipient: may go out by multicast. */
   uniform: boolean;
@@ -27,32 +28,6 @@ export interface CompiledScenario {
   first: string;
   steps: Map<string, CompiledStep>;
   order: string[];
-}
-
-/** The step after index i in file order, or "end". */
-function following(steps: Step[], i: number): string {
-  return steps[i + 1]?.id ?? END;
-}
-
-/** Every step id (or "end") a step can lead to, for the graph checks and the preview. */
-export function successors(steps: Step[], i: number): { label?: string; to: string }[] {
-  const step = steps[i]!;
-  switch (step.type) {
-    case 'message':
-      return [{ to: step.next ?? following(steps, i) }];
-    case 'wait':
-      return [
-        { label: step.for.event, to: step.next ?? following(steps, i) },
-        { label: 'timeout', to: step.onTimeout },
-      ];
-    case 'branch':
-      return [
-        ...step.branches.map((b, n) => ({ label: b.name ?? `branch ${n + 1}`, to: b.next })),
-        ...(step.default !== undefined ? [{ label: 'default', to: step.default }] : []),
-      ];
-    case 'split':
-      return step.arms.map((arm) => ({ label: `${arm.name} (${arm.weight})`, to: arm.next }));
-  }
 }
 
 /** JSON with sorted keys, so that a hash does not depend on key order or formatting. */
@@ -81,7 +56,7 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
     steps.set(step.id, {
       step,
       index,
-      next: step.type === 'message' || step.type === 'wait' ? (step.next ?? following(scenario.steps, index)) : END,
+      next: forwardStep(scenario.steps, index),
       uniform: step.type === 'message' ? !hasPlaceholders(step.messages) : true,
       aggregationUnit:
         (step.type === 'message' ? step.aggregationUnit : undefined) ?? defaultAggregationUnit(scenario.id, step.id),

@@ -229,11 +229,97 @@ export const WaitStepSchema = z.strictObject({
   onTimeout: StepRefSchema.describe('Where to go when the event did not happen within the timeout.'),
 });
 
+/** LINE's rich menu id: "richmenu-" and 32 lower-case hex digits. */
+export const RICH_MENU_ID_PATTERN = /^richmenu-[0-9a-f]{32}$/;
+/** LINE's alias id (RichMenuAliasRequest.richMenuAliasId in the Messaging API's OpenAPI file). */
+export const RICH_MENU_ALIAS_PATTERN = /^[a-z0-9_-]{1,32}$/;
+/** An attribute an action step may set or clear: a plain identifier. */
+export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * Attributes the engine owns: tags (changed through "tags" only), linked (set when an
+ * account is linked), timezone (the user's zone for times of day, from profile_updated),
+ * following (the follow state, kept beside the attributes).
+ */
+export const RESERVED_ATTRIBUTES = ['tags', 'linked', 'timezone', 'following'] as const;
+export const LIMITS = { tagLength: 50, tagsPerList: 20, tagsPerUser: 100, attributeValueLength: 1000 } as const;
+
+export const TagSchema = z
+  .string()
+  .min(1, { message: 'a tag is 1-50 characters: remove the empty tag' })
+  .max(LIMITS.tagLength, { message: `a tag is at most ${LIMITS.tagLength} characters: shorten it` })
+  .regex(/^\P{Cc}*$/u, { message: 'a tag has no control characters (tab, line break, ...): remove them' })
+  .describe('A tag of the user, 1-50 characters, e.g. "vip".');
+
+const TagList = z
+  .array(TagSchema)
+  .min(1, { message: 'name at least one tag, or remove the empty list' })
+  .max(LIMITS.tagsPerList, { message: `at most ${LIMITS.tagsPerList} tags per list: split the step in two` });
+
+export const AttributeNameSchema = z
+  .string()
+  .regex(ATTRIBUTE_NAME_PATTERN, {
+    message: 'an attribute name is a plain identifier: letters, digits and "_", not starting with a digit, e.g. "plan"',
+  })
+  .refine((name) => !(RESERVED_ATTRIBUTES as readonly string[]).includes(name), {
+    message: `this attribute belongs to the engine (${RESERVED_ATTRIBUTES.join(', ')}): use "tags" for tags, or another name`,
+  });
+
+const AttributeValue = z.union([
+  z.string().max(LIMITS.attributeValueLength, {
+    message: `an attribute value is at most ${LIMITS.attributeValueLength} characters`,
+  }),
+  z.number(),
+  z.boolean(),
+]);
+
+export const RichMenuActionSchema = z
+  .union([
+    z.strictObject({
+      id: z
+        .string()
+        .regex(RICH_MENU_ID_PATTERN, { message: 'a rich menu id is "richmenu-" and 32 lower-case hex digits' })
+        .describe('A rich menu id, "richmenu-" and 32 hex digits.'),
+    }),
+    z.strictObject({
+      alias: z
+        .string()
+        .regex(RICH_MENU_ALIAS_PATTERN, {
+          message: 'a rich menu alias id is 1-32 characters of a-z, 0-9, "-" and "_" (LINE\'s rule)',
+        })
+        .describe("A rich menu alias id, as created with LINE's alias API."),
+    }),
+    z.strictObject({ unlink: z.literal(true).describe("Unlink the user's own rich menu (the default menu shows).") }),
+  ])
+  .describe("Link a rich menu to the user, by id or by alias, or unlink the user's rich menu.")
+  .meta({ id: 'RichMenuAction' });
+
+export const ActionStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('action'),
+  tags: z
+    .strictObject({ add: TagList.optional(), remove: TagList.optional() })
+    .optional()
+    .describe('Tags to add to or remove from the user; a later condition on user.tags sees them.'),
+  attributes: z
+    .strictObject({
+      set: z.record(AttributeNameSchema, AttributeValue).optional(),
+      clear: z
+        .array(AttributeNameSchema)
+        .min(1, { message: 'name at least one attribute, or remove "clear"' })
+        .optional(),
+    })
+    .optional()
+    .describe('Attributes of the user to set or clear; a later condition on user.<attribute> sees them.'),
+  richMenu: RichMenuActionSchema.optional(),
+  next: StepRefSchema.optional(),
+});
+
 export const StepSchema = z.discriminatedUnion('type', [
   MessageStepSchema,
   BranchStepSchema,
   SplitStepSchema,
   WaitStepSchema,
+  ActionStepSchema,
 ]);
 
 export const TriggerSchema = z.discriminatedUnion('type', [
@@ -351,6 +437,10 @@ export type MessageStep = z.infer<typeof MessageStepSchema>;
 export type BranchStep = z.infer<typeof BranchStepSchema>;
 export type SplitStep = z.infer<typeof SplitStepSchema>;
 export type WaitStep = z.infer<typeof WaitStepSchema>;
+export type ActionStep = z.infer<typeof ActionStepSchema>;
+export type RichMenuAction = z.infer<typeof RichMenuActionSchema>;
+export type TagChanges = NonNullable<ActionStep['tags']>;
+export type AttributeChanges = NonNullable<ActionStep['attributes']>;
 export type Step = z.infer<typeof StepSchema>;
 export type Trigger = z.infer<typeof TriggerSchema>;
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -12,7 +12,7 @@ import {
   type PropertyFilter,
 } from './schema.js';
 import { parseJsonWithPositions, JsonSyntaxError, type JsonPath, type ParsedJson } from './json-source.js';
-import { successors } from './compile.js';
+import { stepSuccessors } from './graph.js';
 import { didYouMean } from './suggest.js';
 import { findPlaceholders, forEachString, isValidPlaceholderKey } from './placeholders.js';
 import { isValidTimeZone, knownTimeZones, parseHhMm } from '../time/zoned.js';
@@ -171,26 +171,8 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
   const known = [...ids.keys()];
 
   // References: every next/default/onTimeout names a step or "end".
-  const refPaths = (i: number): { path: JsonPath; to: string }[] => {
-    const step = scenario.steps[i]!;
-    const base: JsonPath = ['steps', i];
-    switch (step.type) {
-      case 'message':
-        return step.next !== undefined ? [{ path: [...base, 'next'], to: step.next }] : [];
-      case 'wait':
-        return [
-          ...(step.next !== undefined ? [{ path: [...base, 'next'], to: step.next }] : []),
-          { path: [...base, 'onTimeout'], to: step.onTimeout },
-        ];
-      case 'branch':
-        return [
-          ...step.branches.map((b, n) => ({ path: [...base, 'branches', n, 'next'], to: b.next })),
-          ...(step.default !== undefined ? [{ path: [...base, 'default'], to: step.default }] : []),
-        ];
-      case 'split':
-        return step.arms.map((a, n) => ({ path: [...base, 'arms', n, 'next'], to: a.next }));
-    }
-  };
+  const refPaths = (i: number): { path: JsonPath; to: string }[] =>
+    stepSuccessors(scenario.steps, i).flatMap((e) => (e.via ? [{ path: ['steps', i, ...e.via], to: e.to }] : []));
   let brokenRefs = false;
   scenario.steps.forEach((step, i) => {
     for (const ref of refPaths(i)) {
@@ -220,7 +202,7 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
     const id = stack.pop()!;
     if (id === END || reached.has(id)) continue;
     reached.add(id);
-    for (const s of successors(scenario.steps, ids.get(id)!)) stack.push(s.to);
+    for (const s of stepSuccessors(scenario.steps, ids.get(id)!)) stack.push(s.to);
   }
   scenario.steps.forEach((step, i) => {
     if (!reached.has(step.id)) {
@@ -263,7 +245,7 @@ function checkGraph(list: IssueList, scenario: Scenario): void {
     trail.push(id);
     const i = ids.get(id)!;
     // Edges out of a step that takes time cannot close an instant loop.
-    const found = !takesTime(i) && successors(scenario.steps, i).some((s) => visit(s.to));
+    const found = !takesTime(i) && stepSuccessors(scenario.steps, i).some((s) => visit(s.to));
     trail.pop();
     state.set(id, 'done');
     return found;

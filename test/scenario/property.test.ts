@@ -29,7 +29,7 @@ test.prop([scenarioArb(), fc.nat()], { numRuns: 200 })(
     const broken = structuredClone(scenario);
     let path: string;
     const target = broken.steps[i]!;
-    if (target.type === 'message') {
+    if (target.type === 'message' || target.type === 'action') {
       target.next = 'no-such-step';
       path = `$.steps[${i}].next`;
     } else if (target.type === 'branch') {
