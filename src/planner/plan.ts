@@ -235,14 +235,6 @@ export function planEnrollment(input: PlanInput): Plan {
       continue;
     }
 
-    if (step.type === 'action') {
-      // Placeholder so that the tree compiles with the new step type: the engine side of
-      // issue 18 (decisions for tags, attributes and rich menus) replaces it.
-      state.previousAt = due;
-      state.stepId = cs.next;
-      continue;
-    }
-
     let to: string;
     let via: string;
     if (step.type === 'branch') {

@@ -1,5 +1,6 @@
 // What the planner reads and returns. Instants are epoch milliseconds.
 import type { Message } from '../scenario/messages.js';
+import type { ActionChange } from './actions.js';
 
 /** What the engine knows of one LINE user, as the store hands it to the planner. */
 export interface UserFacts {
@@ -50,6 +51,8 @@ export type Decision =
       uniform: boolean;
       aggregationUnit: string;
     }
+  /** An action step: the user's tags and attributes change, the rich menu is linked or unlinked. */
+  | ({ kind: 'act'; stepId: string; dueAt: number } & ActionChange)
   | { kind: 'branch'; stepId: string; to: string; via: string }
   | { kind: 'expire'; stepId: string; dueAt: number; reason: string }
   | { kind: 'fail'; stepId: string; reason: string };

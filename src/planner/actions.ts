@@ -1,0 +1,57 @@
+// What an action step does to a user's facts: tags added or removed, attributes set or
+// cleared. Pure: the planner applies it to the facts later steps (and, in a tick, the
+// user's other enrollments) see; the store applies the same change to line_users in the
+// commit that advances the enrollment (lsd_commit_plans), checking the tag limit again.
+import type { ActionStep, RichMenuAction } from '../scenario/schema.js';
+import { LIMITS } from '../scenario/schema.js';
+
+export type AttributeValue = string | number | boolean;
+
+/** The change one action step makes, as the planner decides it and the store applies it. */
+export interface ActionChange {
+  tags: { add: string[]; remove: string[] };
+  attributes: { set: Record<string, AttributeValue>; clear: string[] };
+  richMenu?: RichMenuAction | undefined;
+}
+
+export function actionChange(step: Pick<ActionStep, 'tags' | 'attributes' | 'richMenu'>): ActionChange {
+  return {
+    tags: { add: step.tags?.add ?? [], remove: step.tags?.remove ?? [] },
+    attributes: { set: step.attributes?.set ?? {}, clear: step.attributes?.clear ?? [] },
+    ...(step.richMenu ? { richMenu: step.richMenu } : {}),
+  };
+}
+
+/** The user's tags as a list of distinct strings (a single string counts as one tag). */
+export function tagsOf(attributes: Record<string, unknown>): string[] {
+  const raw = attributes.tags;
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
+  return [...new Set(list.filter((t): t is string => typeof t === 'string'))];
+}
+
+/**
+ * The attributes after the change, or why it cannot be made: more than 100 tags. Tags keep
+ * their order, new ones at the end; removing wins over adding the same tag in one step.
+ */
+export function applyChange(
+  attributes: Record<string, unknown>,
+  change: ActionChange,
+): { attributes: Record<string, unknown> } | { error: string } {
+  const removed = new Set(change.tags.remove);
+  const tags = [...new Set([...tagsOf(attributes), ...change.tags.add])].filter((t) => !removed.has(t));
+  if (tags.length > LIMITS.tagsPerUser)
+    return { error: `the user would have ${tags.length} tags; at most ${LIMITS.tagsPerUser} are kept` };
+  const next: Record<string, unknown> = { ...attributes };
+  for (const name of change.attributes.clear) delete next[name];
+  Object.assign(next, change.attributes.set);
+  if (change.tags.add.length || change.tags.remove.length) next.tags = tags;
+  return { attributes: next };
+}
+
+/** Whether the change touches tags or attributes (not only the rich menu). */
+export function changesFacts(change: ActionChange): boolean {
+  return (
+    change.tags.add.length + change.tags.remove.length + change.attributes.clear.length > 0 ||
+    Object.keys(change.attributes.set).length > 0
+  );
+}
