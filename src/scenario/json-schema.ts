@@ -16,7 +16,47 @@ export function scenarioJsonSchema(): Record<string, unknown> {
   };
 }
 
-/** The file's text, as committed: stable key order, two-space indent, final newline. */
+const WIDTH = 120;
+
+/** One line, unless an object with keys is inside (prettier keeps those open). */
+function flatJson(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    const items = value.map(flatJson);
+    return items.every((x) => x !== undefined) ? `[${items.join(', ')}]` : undefined;
+  }
+  if (value !== null && typeof value === 'object') return Object.keys(value).length ? undefined : '{}';
+  return JSON.stringify(value);
+}
+
+/**
+ * JSON laid out as prettier lays it out (printWidth 120): objects one key a line, a list
+ * without objects on one line when it fits (a long list of numbers, which prettier fills
+ * line by line, does not occur in a schema). The committed file then passes the format check
+ * and stays byte-equal to what the `schema` command writes.
+ */
+export function formatJson(value: unknown, indent = '', prefix = 0): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const flat = flatJson(value);
+    // +1: the comma that may follow on the same line.
+    if (flat !== undefined && indent.length + prefix + flat.length + 1 <= WIDTH) return flat;
+    const inner = `${indent}  `;
+    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const inner = `${indent}  `;
+    const lines = entries.map(([k, v]) => {
+      const key = `${JSON.stringify(k)}: `;
+      return inner + key + formatJson(v, inner, key.length);
+    });
+    return `{\n${lines.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The file's text, as committed: stable key order, prettier's layout, final newline. */
 export function scenarioJsonSchemaText(): string {
-  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+  return `${formatJson(scenarioJsonSchema())}\n`;
 }
