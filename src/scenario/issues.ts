@@ -18,7 +18,9 @@ export type Rule =
   | 'send-window'
   | 'placeholder'
   | 'trigger-date'
-  | 'scenario-removed';
+  | 'scenario-removed'
+  | 'action'
+  | 'rich-menu';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {

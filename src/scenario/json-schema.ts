@@ -60,3 +60,18 @@ export function formatJson(value: unknown, indent = '', prefix = 0): string {
 export function scenarioJsonSchemaText(): string {
   return `${formatJson(scenarioJsonSchema())}\n`;
 }
+
+/** Every property name the JSON Schema declares (at any depth), for "did you mean" on an unknown one. */
+export function knownPropertyNames(schema: unknown = scenarioJsonSchema()): Set<string> {
+  const names = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const { properties } = node as { properties?: unknown };
+    if (properties && typeof properties === 'object' && !Array.isArray(properties))
+      Object.keys(properties).forEach((k) => names.add(k));
+    Object.values(node).forEach(walk);
+  };
+  walk(schema);
+  return names;
+}
