@@ -8,7 +8,7 @@ import { databaseUrl, freshDatabase, serverUrl } from './database.js';
 import { Store } from '../src/store/store.js';
 import { loadScenarioDir } from '../src/scenario/loader.js';
 import { runTick } from '../src/tick.js';
-import { DryRunSender } from '../src/line/sender.js';
+import { NoLineSender } from '../src/line/sender.js';
 import type { Rpc } from '../src/store/rpc.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import type { CompiledScenario } from '../src/scenario/compile.js';
@@ -110,7 +110,7 @@ async function measure(url: string, compiled: CompiledScenario[], now: number): 
 
   const rpc = timed(db);
   const store = new Store(rpc);
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   // A tick with nothing due (scenarios unchanged, no new events, nothing due, empty outbox).
   const idle: number[] = [];
   for (let i = 0; i < 20; i++) {
@@ -123,7 +123,7 @@ async function measure(url: string, compiled: CompiledScenario[], now: number): 
     `  tick with nothing due: ${ms(idle[10]!)} database time (median of 20; target under 50 ms); by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`,
   );
 
-  // 10,000 enrollments fall due: claim, plan, commit (and send, dry run). First as a tick
+  // 10,000 enrollments fall due: claim, plan, commit (and send, run mode no-line). First as a tick
   // runs (two lanes on a server), then, for comparison, another 10,000 in one lane.
   const dueBatch = async (offset: number, lanes: number | undefined) => {
     await db.exec(
@@ -147,7 +147,7 @@ async function measure(url: string, compiled: CompiledScenario[], now: number): 
   const t3 = performance.now();
   const sent = await runTick({ store, sender, scenarios: compiled, now: () => now });
   console.log(
-    `  then sending the outbox (dry run): ${sent.counts.total('sent').toLocaleString('en')} recipients in ${ms(performance.now() - t3)}; by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)} (${rpc.calls.get(k)}×)`).join(', ')}`,
+    `  then sending the outbox (run mode no-line): ${sent.counts.total('sent').toLocaleString('en')} recipients in ${ms(performance.now() - t3)}; by call: ${[...rpc.spent].map(([k, v]) => `${k} ${ms(v)} (${rpc.calls.get(k)}×)`).join(', ')}`,
   );
   await dueBatch(10_000, 1);
 

@@ -1,4 +1,4 @@
-// A what-if (dry-run) against the real tick's planning, on the store benchmark's database
+// A what-if (run mode plan-only) against the real tick's planning, on the store benchmark's database
 // (1,000,000 enrollments, 10,000,000 events: run `npm run bench -- store` first). 100,000
 // enrollments fall due; the what-if plans them all without writing anything, then the
 // real tick claims, plans and commits them (stopped before sending). Target: the what-if
@@ -7,7 +7,7 @@ import { loadScenarioDir } from '../src/scenario/loader.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { Store } from '../src/store/store.js';
-import { DryRunSender } from '../src/line/sender.js';
+import { NoLineSender } from '../src/line/sender.js';
 import { runTick } from '../src/tick.js';
 import type { SqlRpc } from '../src/store/rpc.js';
 import { databaseUrl, serverUrl } from './database.js';
@@ -38,10 +38,10 @@ export async function benchWhatIf(args: string[] = []): Promise<void> {
   const t0 = performance.now();
   const whatIf = await runTick({
     store,
-    sender: new DryRunSender(),
+    sender: new NoLineSender(),
     scenarios: compiled,
     now: () => now,
-    planOnly: true,
+    mode: 'plan-only',
   });
   const whatIfMs = performance.now() - t0;
   const leased = await db.query<{ n: number }>(
@@ -51,7 +51,7 @@ export async function benchWhatIf(args: string[] = []): Promise<void> {
   const t1 = performance.now();
   const real = await runTick({
     store,
-    sender: new DryRunSender(),
+    sender: new NoLineSender(),
     scenarios: compiled,
     now: () => now,
     stopAfter: 'commit',

@@ -7,7 +7,8 @@ import { migrate } from './store/migrate.js';
 import { Store } from './store/store.js';
 import type { SqlRpc } from './store/rpc.js';
 import { defaultRate, LineSender, LINE_RATE_LIMITS } from './line/line-sender.js';
-import { DryRunSender, type Sender } from './line/sender.js';
+import { NoLineSender, type Sender } from './line/sender.js';
+import type { RunMode } from './run-mode.js';
 import { makeLinkSigner } from './planner/links.js';
 import type { LinkSigner } from './planner/render.js';
 
@@ -93,20 +94,16 @@ export function openLinkSigner(settings: Settings): LinkSigner | undefined {
 }
 
 /**
- * The LINE sender, or the dry-run sender when asked for or when no token is set (CLI only).
- * The jobs of a matrix (shardCount) send on one channel at once: each paces at its share
- * of LINE's limit, so together they never ask for more than LINE allows.
+ * The sender of a run mode: LINE for send (which needs the token), else the sender that
+ * does not call LINE. The jobs of a matrix (shardCount) send on one channel at once: each
+ * paces at its share of LINE's limit, so together they never ask for more than LINE allows.
  */
-export function openSender(
-  settings: Settings,
-  options: { dryRun: boolean; requireToken: boolean; shardCount?: number | undefined },
-): Sender {
-  if (options.dryRun) return new DryRunSender();
-  if (!settings.LINE_CHANNEL_ACCESS_TOKEN) {
-    if (options.requireToken)
-      throw new ConfigError('LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or run with dry-run');
-    return new DryRunSender();
-  }
+export function openSender(settings: Settings, options: { mode: RunMode; shardCount?: number | undefined }): Sender {
+  if (options.mode !== 'send') return new NoLineSender();
+  if (!settings.LINE_CHANNEL_ACCESS_TOKEN)
+    throw new ConfigError(
+      'LINE_CHANNEL_ACCESS_TOKEN is not set: add it as a secret, or choose run mode no-line or plan-only (LINE not called)',
+    );
   const shards = Math.max(1, options.shardCount ?? 1);
   const share = (kind: 'push' | 'multicast') => ({
     max: LINE_RATE_LIMITS[kind] / shards,

@@ -1,4 +1,4 @@
-// A what-if run (dry-run, with or without as-of): what a tick would do at this moment,
+// A what-if (run mode plan-only, with or without as-of): what a tick would do at this moment,
 // with nothing written at all (no runs row, no lease, no event touched, nothing sent).
 //
 // It reads as the tick does, but never claims: the new events page by page (lsd_ingest_peek
@@ -6,27 +6,15 @@
 // their new enrollments, exits, wake-ups and re-timed keys count; then the enrollments this
 // made due (new, woken, re-keyed), then every enrollment due in the store, page by page from
 // a cursor (lsd_peek_due), each planned as the tick would and counted as "planned".
-import type { ClaimedEnrollment, DuePage, IngestPage, Store } from './store/store.js';
+import type { ClaimedEnrollment, DuePage } from './store/store.js';
 import type { UserFacts } from './planner/types.js';
-import type { TickCounts } from './report/counts.js';
-import type { TickOptions } from './tick.js';
 import { localMidnight } from './tick.js';
 import { RoutingMemory, type RoutedPage } from './tick-ingest.js';
-import { planPage, type PlanContext } from './tick-plan.js';
+import { planPage } from './tick-plan.js';
+import type { InForce, Tick } from './tick-setup.js';
+import { countNotTaken } from './tick-events.js';
 
-interface WhatIfArgs {
-  options: TickOptions;
-  store: Store;
-  counts: TickCounts;
-  pageSize: number;
-  shardIndex: number;
-  shardCount: number;
-  eventTypes: string[];
-  ctx: PlanContext;
-  route: (page: IngestPage, memory: RoutingMemory) => RoutedPage;
-  /** Why events are not taken in (a run limited to one scenario), if so. */
-  ingestHeld: string | undefined;
-}
+type WhatIfArgs = Tick & InForce;
 
 /** What the events taken in would change, kept in memory. */
 class WhatIfState {
@@ -79,9 +67,10 @@ class WhatIfState {
   }
 }
 
-export async function whatIfTick(args: WhatIfArgs): Promise<void> {
+export async function whatIfTick(tick: Tick, inForce: InForce): Promise<void> {
+  const args: WhatIfArgs = { ...tick, ...inForce };
   const state = new WhatIfState();
-  if (!args.ingestHeld) await readEvents(args, state);
+  if (!inForce.sets.ingestHeld) await readEvents(args, state);
   await planInMemory(args, state);
   await planDue(args, state);
 }
@@ -92,8 +81,7 @@ async function readEvents(args: WhatIfArgs, state: WhatIfState): Promise<void> {
   let afterId: string | undefined;
   for (;;) {
     const page = await store.ingestPeek({ now: options.now(), limit: args.pageSize, afterId });
-    for (const [reason, n] of page.setAsideReasons) counts.noteSetAside(reason, n);
-    counts.eventsWaitingLink += page.waitingLink;
+    countNotTaken(page, counts);
     if (page.events.length) {
       state.take(args.route(page, state.memory));
       options.progress?.('events (what-if)', counts.eventsTaken);
@@ -150,7 +138,7 @@ function peekArgs(args: WhatIfArgs, now: number) {
     shardCount: args.shardCount,
     eventTypes: args.eventTypes,
     capSince: cap ? localMidnight(now, cap.timezone) : undefined,
-    scenarioIds: args.ctx.sets.claimIds,
+    scenarioIds: args.sets.claimIds,
   };
 }
 

@@ -2,22 +2,24 @@
 // commit the plans with their outbox batches in one transaction per page, send the
 // outbox, record what LINE answered. Every step is a bounded page of work; a crash at any
 // point leaves state from which the next tick continues without sending anything twice.
+// runTick is that order of I/O; each phase is a module of its own: src/tick-setup.ts,
+// src/tick-events.ts, src/tick-due.ts, src/tick-what-if.ts.
 import { randomUUID } from 'node:crypto';
 import type { CompiledScenario } from './scenario/compile.js';
 import { canonicalJson } from './scenario/compile.js';
 import type { Decision, Plan } from './planner/types.js';
 import { LINE_LIMITS } from './scenario/messages.js';
-import type { BatchDraft, IngestPage, Store, Attention } from './store/store.js';
+import type { BatchDraft, Store, Attention } from './store/store.js';
 import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
-import { TickCounts } from './report/counts.js';
-import { scenariosToRegister, tickScenarios, type MissingScenario } from './tick-scenarios.js';
-import { OutboxSender } from './send/outbox-sender.js';
-import { routePage, RoutingMemory } from './tick-ingest.js';
-import { planPage, type PlanContext } from './tick-plan.js';
+import type { TickCounts } from './report/counts.js';
+import type { MissingScenario } from './tick-scenarios.js';
+import type { RunMode } from './run-mode.js';
+import { newTick, registerScenarios, type Tick } from './tick-setup.js';
+import { takeInEvents } from './tick-events.js';
+import { planAndSend } from './tick-due.js';
 import { whatIfTick } from './tick-what-if.js';
-import { LeaseKeeper } from './lease-keeper.js';
 import { assertSchemaCurrent } from './store/schema-version.js';
 
 export interface TickOptions {
@@ -48,11 +50,13 @@ export interface TickOptions {
   /** Stop between phases (tests kill a tick here). */
   stopAfter?: 'ingest' | 'commit';
   /**
-   * A what-if (src/tick-what-if.ts): reads the new events and routes them in memory, plans
+   * The run mode (src/run-mode.ts); default send. plan-only is a what-if
+   * (src/tick-what-if.ts): it reads the new events and routes them in memory, plans
    * everything due, counts it as planned, and writes nothing at all (no runs row, no lease,
-   * no event touched, nothing sent).
+   * no event touched, nothing sent). no-line runs as send does, with a sender that does not
+   * call LINE.
    */
-  planOnly?: boolean | undefined;
+  mode?: RunMode | undefined;
 }
 
 export interface TickResult {
@@ -67,203 +71,52 @@ export interface TickResult {
   ingestHeld?: string | undefined;
 }
 
-/** Event types the planner may need for conditions, waits, exits and goals. */
 export { planAlone } from './tick-plan.js';
 
-/** Event types the planner may need for conditions, waits, exits and goals. */
-export function relevantEventTypes(scenarios: CompiledScenario[]): string[] {
-  const types = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        if (k === 'event' && typeof v === 'string') types.add(v);
-        else visit(v);
-      }
-    }
-  };
-  for (const c of scenarios) visit({ steps: c.scenario.steps, exit: c.scenario.exit, goal: c.scenario.goal });
-  return [...types].sort();
-}
-
+/** One tick, in the order of its I/O. */
 export async function runTick(options: TickOptions): Promise<TickResult> {
-  const { store, sender } = options;
-  const owner = options.owner ?? `tick-${randomUUID()}`;
-  const pageSize = options.pageSize ?? 500;
-  const leaseSeconds = options.leaseSeconds ?? 300;
-  const shardIndex = options.shardIndex ?? 0;
-  const shardCount = options.shardCount ?? 1;
-  const whatIf = options.planOnly ?? false;
-  const counts = new TickCounts();
-  // A run limited to one scenario registers, plans and sends only that one; the others'
-  // files still count as present (a file not here is missing, never "removed").
-  const scenarios = scenariosToRegister(options.scenarios, options.onlyScenario);
-
+  const tick = newTick(options);
+  const { store, counts } = tick;
   // Before anything is read or written: the database has the schema this release needs.
   await assertSchemaCurrent(store.rpc);
-
-  // A what-if writes nothing at all, not even its runs row (the next tick's lateness counts real ticks only).
-  const run = whatIf
-    ? undefined
-    : await store.runStart({
-        now: options.now(),
-        shardIndex,
-        shardCount,
-        dryRun: false,
-        trigger: options.trigger ?? 'schedule',
-      });
+  // The heartbeat; a what-if writes none (the next tick's lateness counts real ticks only).
+  const run = tick.planOnly ? undefined : await store.runStart(runStartArgs(tick));
   const previousRunAt = run?.previous_started_at ?? null;
   const runId = run?.id ?? 'what-if';
-
   // 1. Scenarios: the definitions in force, and when each first ran.
-  const registered = await store.registerScenarios(
-    options.now(),
-    scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
-    { dry: whatIf, present: options.scenarios.map((c) => c.id) },
-  );
-  const activatedAt = new Map(registered.scenarios.map((s) => [s.id, Number(s.activated_at)]));
-  const sets = tickScenarios({ registered: scenarios, registration: registered, onlyScenario: options.onlyScenario });
-  const held = { missingScenarios: sets.missing, ingestHeld: sets.ingestHeld };
-  const route = (page: IngestPage, memory: RoutingMemory) =>
-    routePage({ page, memory, routing: sets.routing, byId: sets.routedById, counts });
-  const ctx: PlanContext = {
-    sets,
-    activatedAt,
-    previous: new Map(),
-    linkSigner: options.linkSigner,
-    cap: options.frequencyCap,
-    counts,
-  };
-  const eventTypes = relevantEventTypes(scenarios);
-
-  if (whatIf) {
-    await whatIfTick({
-      options,
-      store,
-      counts,
-      pageSize,
-      shardIndex,
-      shardCount,
-      eventTypes,
-      ctx,
-      route,
-      ingestHeld: sets.ingestHeld,
-    });
-    return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
+  const inForce = await registerScenarios(tick);
+  const held = { missingScenarios: inForce.sets.missing, ingestHeld: inForce.sets.ingestHeld };
+  const beforeFinish = { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
+  // A what-if reads and plans as the tick would, in memory, and writes nothing.
+  if (tick.planOnly) {
+    await whatIfTick(tick, inForce);
+    return beforeFinish;
   }
-
-  // 2. Ingest: a page of events at a time, routed in order.
-  for (;;) {
-    if (sets.ingestHeld) break;
-    const page = await store.ingestClaim({ now: options.now(), owner, limit: pageSize, leaseSeconds });
-    for (const [reason, n] of page.setAsideReasons) counts.noteSetAside(reason, n);
-    counts.eventsWaitingLink += page.waitingLink;
-    // A page whose events were all set aside (or wait for a link) is not the last one.
-    if (!page.events.length) {
-      if (page.more) continue;
-      break;
-    }
-    const routed = route(page, new RoutingMemory());
-    const { enroll, exit, wake, setAside, done } = routed;
-    await store.ingestCommit({
-      now: options.now(),
-      owner,
-      done,
-      enroll,
-      exit,
-      wake,
-      update: [...routed.update.values()],
-      setAside,
-    });
-    options.progress?.('events', counts.eventsTaken);
-    if (!page.more) break;
-  }
-  if (options.stopAfter === 'ingest') return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
-  // Batches planned from here on know all this tick took in; older ones are checked before sending.
-  const planningFrom = options.now();
-
-  // 3 and 4. Plan a page of due enrollments at a time, each page committed in one transaction;
-  // meanwhile the sender sends what the outbox holds (this tick's batches as they are
-  // committed, and any left by an earlier one), so the first goes out seconds after the start.
-  // Leases held by this tick are renewed while it runs: a long tick keeps its work in flight.
-  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now: options.now }).start();
-  const outbox =
-    options.stopAfter === 'commit'
-      ? undefined
-      : new OutboxSender({
-          store,
-          sender,
-          owner,
-          now: options.now,
-          counts,
-          leaseSeconds,
-          leases,
-          quotaReserve: options.quotaReserve ?? 0,
-          scenarioIds: sets.claimIds,
-          scenarios: sets.plannable,
-          checkedBefore: planningFrom,
-        });
-  outbox?.plannerStarted();
-  const sending = outbox?.run();
-  // Awaited after planning; a failure meanwhile must not count as unhandled.
-  sending?.catch(() => {});
-  let planned = 0;
-  // Lanes: pages claimed and committed side by side over separate connections. Each lane
-  // takes its own share of users (a finer shard of this tick's shard), so a user's pages
-  // stay in order in one lane and the frequency cap sees every earlier page's sends.
-  const lanes = Math.max(1, Math.min(8, options.lanes ?? store.lanes));
-  const planLane = async (laneShardIndex: number, laneShardCount: number): Promise<void> => {
-    for (;;) {
-      if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
-        counts.heldBackByMaxMessages = true;
-        break;
-      }
-      const now = options.now();
-      const capSince = ctx.cap ? localMidnight(now, ctx.cap.timezone) : undefined;
-      const page = await store.claimDue({
-        now,
-        owner,
-        limit: pageSize,
-        leaseSeconds,
-        shardIndex: laneShardIndex,
-        shardCount: laneShardCount,
-        eventTypes,
-        capSince,
-        scenarioIds: sets.claimIds,
-      });
-      if (!page.enrollments.length) break;
-      const claimedIds = page.enrollments.map((e) => e.id);
-      leases.holdEnrollments(claimedIds);
-      const { plans, skipped, batches } = planPage(page, now, ctx);
-      const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
-      leases.releaseEnrollments(claimedIds);
-      outbox?.planned(batches.length);
-      counts.lostLeases += committed.lost;
-      planned += page.enrollments.length;
-      options.progress?.('enrollments planned', planned);
-      if (page.enrollments.length < pageSize) break;
-    }
-  };
-  const lanesDone = Promise.all(
-    Array.from({ length: lanes }, (_, lane) => planLane(shardIndex + shardCount * lane, shardCount * lanes)),
-  );
-  const planningFailed = await lanesDone.then(
-    () => undefined,
-    (error: unknown) => ({ error }),
-  );
-  outbox?.plannerDone();
-  // (When planning failed, what was committed is still sent; then the tick fails.)
-  const stoppedBy = await (sending ?? Promise.resolve(undefined)).finally(() => leases.stop());
-  if (planningFailed) throw planningFailed.error;
-  if (options.stopAfter === 'commit') return { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
-
+  // 2. Ingest: a page of events at a time, routed in order, each page committed.
+  await takeInEvents(tick, inForce);
+  if (options.stopAfter === 'ingest') return beforeFinish;
+  // 3 and 4. Plan what is due page by page, each committed with its outbox batches, while
+  // the outbox is sent.
+  const stoppedBy = await planAndSend(tick, inForce);
+  if (options.stopAfter === 'commit') return beforeFinish;
+  // 5. The heartbeat's end, and what needs a person.
   const attention = await store.runFinish({
-    now: options.now(),
+    now: tick.now(),
     id: runId,
     counts: counts.toJSON(),
     status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok',
   });
   return { counts, attention, previousRunAt, stoppedBy, runId, ...held };
+}
+
+function runStartArgs(tick: Tick) {
+  return {
+    now: tick.now(),
+    shardIndex: tick.shardIndex,
+    shardCount: tick.shardCount,
+    dryRun: false,
+    trigger: tick.options.trigger ?? 'schedule',
+  };
 }
 
 export interface FrequencyCap {

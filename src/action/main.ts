@@ -14,6 +14,7 @@ import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { alertIssueAfterTick, commentPreview, pullRequestBase } from '../github/action-steps.js';
 import { writeFile } from 'node:fs/promises';
+import { describeRunMode, resolveRunMode, type RunMode, type RunModeAlias } from '../run-mode.js';
 import { reportCommand } from '../commands/report.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
@@ -81,7 +82,7 @@ async function testSendMode(): Promise<void> {
   const sampleText = core.getInput('sample').trim();
   const sample = sampleText ? (JSON.parse(sampleText) as Parameters<typeof testSend>[0]['sample']) : undefined;
   const s = settings();
-  const sender = openSender(s, { dryRun: false, requireToken: true });
+  const sender = openSender(s, { mode: 'send' });
   const r = await testSend({
     compiled: found.compiled,
     stepId: core.getInput('step').trim() || undefined,
@@ -118,17 +119,36 @@ async function importMode(): Promise<void> {
   }
 }
 
-async function runMode(): Promise<void> {
-  const planOnly = booleanInput('dry-run');
+/**
+ * The run mode: input run-mode, or the deprecated input dry-run (true is plan-only, false is
+ * send), which warns once. Neither has a default in action.yml, so that given can be told
+ * from not given.
+ */
+function runModeInput(): RunMode {
+  const dry = core.getInput('dry-run').trim();
+  const aliases: RunModeAlias[] = dry
+    ? [{ given: `input dry-run: ${dry}`, mode: booleanInput('dry-run') ? 'plan-only' : 'send' }]
+    : [];
+  return resolveRunMode({
+    value: core.getInput('run-mode').trim() || undefined,
+    name: 'input run-mode',
+    write: (m) => `run-mode: ${m}`,
+    aliases,
+    fallback: 'send',
+    warn: (message) => core.warning(message),
+  });
+}
+
+async function tickMode(mode: RunMode): Promise<void> {
   const asOf = core.getInput('as-of').trim();
-  if (asOf && !planOnly) throw new Error('as-of works only with dry-run: true (a what-if run changes nothing)');
+  if (asOf && mode !== 'plan-only')
+    throw new Error('as-of works only with run-mode: plan-only (a what-if, which writes nothing)');
   const fixed = asOf ? parseNow(asOf, 'as-of') : parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW');
+  core.info(describeRunMode(mode));
   const { result, summary } = await tickCommand({
     settings: settings(),
     dir: core.getInput('scenarios') || 'scenarios',
-    planOnly,
-    dryRunSender: false,
-    requireToken: !planOnly,
+    mode,
     now: fixed !== undefined ? () => fixed : Date.now,
     onlyScenario: core.getInput('only-scenario').trim() || undefined,
     maxMessages: numberInput('max-messages'),
@@ -148,12 +168,12 @@ async function runMode(): Promise<void> {
   core.setOutput('deferred', c.total('deferred'));
   core.setOutput('needs-review', result.attention.needs_review);
   core.info(
-    `events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${planOnly ? `, would send ${c.total('planned')}` : ''}`,
+    `run mode ${mode}: events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${mode === 'plan-only' ? `, would send ${c.total('planned')}` : ''}`,
   );
   if (c.eventsSetAside)
     core.warning(`${c.eventsSetAside} event(s) were set aside as malformed: events.status_reason says why.`);
   const reasons = needsAPerson(result);
-  await alertIssueAfterTick({ reasons, failures: c.failures, at: fixed ?? Date.now() });
+  await alertIssueAfterTick({ reasons, failures: c.failures, at: fixed ?? Date.now(), mode });
   if (reasons.length) core.setFailed(reasons.join(' '));
 }
 
@@ -216,13 +236,15 @@ async function validateMode(): Promise<void> {
 
 export async function run(): Promise<void> {
   const mode = core.getInput('mode') || 'run';
+  let runMode: RunMode | undefined;
   try {
     switch (mode) {
       case 'validate':
         await validateMode();
         break;
       case 'run':
-        await runMode();
+        runMode = runModeInput();
+        await tickMode(runMode);
         break;
       case 'import':
         await importMode();
@@ -242,7 +264,7 @@ export async function run(): Promise<void> {
     // The log, the summary and an alert issue are public: a database error loses the values it quotes.
     const message = publicErrorMessage(error);
     // A tick that could not run (the database unreachable, an invalid scenario) needs a person too.
-    if (mode === 'run') await alertIssueAfterTick({ reasons: [message], failures: [], at: Date.now() });
+    if (mode === 'run') await alertIssueAfterTick({ reasons: [message], failures: [], at: Date.now(), mode: runMode });
     core.setFailed(message);
   }
 }

@@ -2,6 +2,7 @@
 // positionals, and anything else is refused, so `validate some/dir` never quietly checks
 // another folder.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { resolveRunMode, RunModeError, type RunMode, type RunModeAlias } from '../run-mode.js';
 
 export type CommandName = 'validate' | 'preview' | 'schema' | 'demo' | 'timeline' | 'import' | 'run';
 
@@ -24,8 +25,14 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   import: { positional: 'FILE', options: { list: { type: 'string' } }, usage: 'import FILE.csv [--list NAME]' },
   run: {
     positional: 'DIR',
-    options: { ...scenarios, 'dry-run': { type: 'boolean' }, 'line-dry-run': { type: 'boolean' } },
-    usage: 'run [DIR] [--dry-run] [--line-dry-run]',
+    // --dry-run and --line-dry-run: the deprecated names of --run-mode=plan-only and no-line.
+    options: {
+      ...scenarios,
+      'run-mode': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'line-dry-run': { type: 'boolean' },
+    },
+    usage: 'run [DIR] [--run-mode=send|plan-only|no-line]',
   },
 };
 
@@ -41,8 +48,10 @@ export interface ParsedCommand {
   file?: string | undefined;
   base?: string | undefined;
   list?: string | undefined;
-  dryRun: boolean;
-  lineDryRun: boolean;
+  /** run's mode, when given (--run-mode, or a deprecated flag); the CLI's default depends on the token. */
+  runMode?: RunMode | undefined;
+  /** What to print on stderr before running: a deprecated flag's new spelling. */
+  warnings: string[];
 }
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -106,7 +115,35 @@ export function parseCommand(argv: string[], others: string[] = []): ParsedComma
     file: spec.positional === 'FILE' ? first : undefined,
     base: text('base'),
     list: text('list'),
-    dryRun: flag('dry-run'),
-    lineDryRun: flag('line-dry-run'),
+    ...runModeOf(name, text('run-mode'), flag, usage),
   };
+}
+
+/** --run-mode, or its deprecated flags (each warned about once); undefined when none is given. */
+function runModeOf(
+  name: string,
+  value: string | undefined,
+  flag: (key: string) => boolean,
+  usage: string,
+): { runMode: RunMode | undefined; warnings: string[] } {
+  const aliases: RunModeAlias[] = [
+    ...(flag('dry-run') ? [{ given: '--dry-run', mode: 'plan-only' as const }] : []),
+    ...(flag('line-dry-run') ? [{ given: '--line-dry-run', mode: 'no-line' as const }] : []),
+  ];
+  const warnings: string[] = [];
+  if (value === undefined && !aliases.length) return { runMode: undefined, warnings };
+  try {
+    const runMode = resolveRunMode({
+      value,
+      name: '--run-mode',
+      write: (m) => `--run-mode=${m}`,
+      aliases,
+      fallback: 'send',
+      warn: (message) => warnings.push(`line-step-delivery ${name}: warning: ${message}`),
+    });
+    return { runMode, warnings };
+  } catch (error) {
+    if (!(error instanceof RunModeError)) throw error;
+    throw new UsageError(`line-step-delivery ${name}: ${error.message}\n${usage}`, { cause: error });
+  }
 }

@@ -16,6 +16,7 @@ import { needsAPerson } from '../report/summary.js';
 import { formatLocal, localToInstant } from '../time/zoned.js';
 import { sampleTrigger } from '../preview/markdown.js';
 import { isReportCommand, REPORT_HELP, reportCli } from '../commands/report-cli.js';
+import { RUN_MODE_MEANING } from '../run-mode.js';
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 
@@ -30,18 +31,23 @@ Commands (DIR: the scenario folder, default scenarios; also --scenarios DIR):
   schema [DIR]
              write DIR/scenario.schema.json for editors
   demo [DIR]
-             simulate two weeks of sample users on an embedded Postgres, LINE in dry run
+             simulate two weeks of sample users on an embedded Postgres
+             (run mode no-line: LINE not called)
   timeline [DIR]
              print when an imagined user gets each step of each scenario
   import FILE.csv [--list NAME]
              users (a list) or events into the events table;
              row errors name the line; importing the same file twice adds nothing
-  run [DIR] [--dry-run] [--line-dry-run]
+  run [DIR] [--run-mode=send|plan-only|no-line]
              one tick: state from DATABASE_URL, or SUPABASE_URL + SUPABASE_SECRET_KEY,
              else the embedded PGlite in .data/pglite (PGLITE_DIR); LINE from
-             LINE_CHANNEL_ACCESS_TOKEN, else dry run.
-             --dry-run: plan only; nothing is sent or changed.
-             --line-dry-run: advance state but do not call LINE.
+             LINE_CHANNEL_ACCESS_TOKEN. Run modes:
+               send       ${RUN_MODE_MEANING.send}
+                          (the default when LINE_CHANNEL_ACCESS_TOKEN is set)
+               plan-only  ${RUN_MODE_MEANING['plan-only']}
+               no-line    ${RUN_MODE_MEANING['no-line']}
+                          (the default without a token)
+             (--dry-run and --line-dry-run, deprecated: plan-only and no-line)
 ${REPORT_HELP}
   -h, --help   this text
 `;
@@ -128,13 +134,14 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     case 'run': {
+      for (const warning of parsed.warnings) process.stderr.write(`${warning}\n`);
+      const settings = settingsFromEnv();
       const { result, summary } = await tickCommand({
-        settings: settingsFromEnv(),
+        settings,
         dir,
-        planOnly: parsed.dryRun,
-        dryRunSender: parsed.lineDryRun,
+        // A terminal without a token runs the tick without LINE, unless send is asked for.
+        mode: parsed.runMode ?? (settings.LINE_CHANNEL_ACCESS_TOKEN ? 'send' : 'no-line'),
         openLocalStore: openPglite,
-        requireToken: false,
         now: Date.now,
         progress: process.stderr.isTTY ? (what, n) => process.stderr.write(`\r${what}: ${n}`) : undefined,
       });

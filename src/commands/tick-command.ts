@@ -8,17 +8,15 @@ import { defaultPeriods, fetchPeriodReport } from '../report/period-report.js';
 import { shortFunnelMarkdown } from '../report/report-markdown.js';
 import { atLocalTime } from '../time/zoned.js';
 import type { Store } from '../store/store.js';
+import type { RunMode } from '../run-mode.js';
 
 export interface TickCommandOptions {
   settings: Settings;
   dir: string;
-  /** Plan only: nothing sent, nothing changed. */
-  planOnly: boolean;
-  /** LINE in dry run: state advances, LINE is not called (local demo and CLI). */
-  dryRunSender: boolean;
+  /** send, plan-only (a what-if: nothing written) or no-line (state advances, LINE not called). */
+  mode: RunMode;
   /** The CLI's local store when no database is configured; the action has none. */
   openLocalStore?: LocalStoreOpener | undefined;
-  requireToken: boolean;
   now: () => number;
   onlyScenario?: string | undefined;
   maxMessages?: number | undefined;
@@ -45,17 +43,13 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
   }
   const store = await openStore(options.settings, { openLocal: options.openLocalStore });
   try {
-    const sender = openSender(options.settings, {
-      dryRun: options.dryRunSender || options.planOnly,
-      requireToken: options.requireToken,
-      shardCount: options.shardCount,
-    });
+    const sender = openSender(options.settings, { mode: options.mode, shardCount: options.shardCount });
     const result = await runTick({
       store,
       sender,
       scenarios: loaded.scenarios.map((s) => s.compiled),
       now: options.now,
-      planOnly: options.planOnly,
+      mode: options.mode,
       onlyScenario: options.onlyScenario,
       maxMessages: options.maxMessages,
       shardIndex: options.shardIndex,
@@ -65,18 +59,22 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       linkSigner: openLinkSigner(options.settings),
       trigger: options.trigger,
       progress: options.progress,
-      pageSize: options.planOnly ? 5000 : 500,
+      pageSize: options.mode === 'plan-only' ? 5000 : 500,
     });
     let summary = tickSummary(result, {
       now: options.now(),
       store: store.label,
       sender: sender.label,
-      planOnly: options.planOnly,
+      mode: options.mode,
       intervalMinutes: options.intervalMinutes ?? 5,
     });
     // Once a day (the first tick after midnight in Tokyo, shard 0), the week's funnels at the
     // foot: the report costs about a second on a large database, too much for every tick.
-    if (!options.planOnly && (options.shardIndex ?? 0) === 0 && firstTickOfDay(result.previousRunAt, options.now())) {
+    if (
+      options.mode !== 'plan-only' &&
+      (options.shardIndex ?? 0) === 0 &&
+      firstTickOfDay(result.previousRunAt, options.now())
+    ) {
       summary += await weekFunnels(store, options.now());
     }
     return { result, summary };

@@ -1,11 +1,12 @@
-// The local demo: an in-memory PGlite, LINE in dry run, sample users and events for every
-// sample scenario, and ticks over two simulated weeks. Prints what each user received when.
+// The local demo: an in-memory PGlite, run mode no-line (LINE not called), sample users and
+// events for every sample scenario, and ticks over two simulated weeks. Prints what each
+// user received when.
 import { loadScenarioDir } from '../scenario/loader.js';
 import { formatIssue } from '../scenario/issues.js';
 import { openPglite } from '../store/pglite.js';
 import { migrate } from '../store/migrate.js';
 import { Store } from '../store/store.js';
-import { DryRunSender } from '../line/sender.js';
+import { NoLineSender } from '../line/sender.js';
 import { runTick } from '../tick.js';
 import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
 import { clipText, summarizeMessage } from '../planner/timeline.js';
@@ -126,7 +127,7 @@ export async function runDemo(
   const db = await openPglite();
   await migrate(db);
   const store = new Store(db);
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   let now = start;
   const clock = () => now;
   const scenarios = loaded.scenarios.map((s) => s.compiled);
@@ -139,7 +140,7 @@ export async function runDemo(
   const started = performance.now();
   let ticks = 0;
   out(
-    `Demo: ${scenarios.length} scenarios, ${new Set(DEMO_EVENTS.map((e) => e.who)).size} users, ticks every hour over ${days} days (embedded Postgres, LINE in dry run).`,
+    `Demo: ${scenarios.length} scenarios, ${new Set(DEMO_EVENTS.map((e) => e.who)).size} users, ticks every hour over ${days} days (embedded Postgres, run mode no-line: LINE not called).`,
   );
   for (; now <= start + days * DAY; now += HOUR) {
     while (pending.length && when(pending[0]!) <= now) {

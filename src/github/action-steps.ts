@@ -8,6 +8,7 @@ import { openClient, pullRequestOf, runTarget, statusOf, type ContextLike } from
 import { previewCommentBody, upsertPreviewComment } from './pr-comment.js';
 import { syncAlertIssue, type AlertFailure } from './alert-issue.js';
 import { ensureCommit } from './base-commit.js';
+import type { RunMode } from '../run-mode.js';
 
 function inRepository(ctx: ContextLike): boolean {
   try {
@@ -83,6 +84,8 @@ export interface TickOutcome {
   failures: AlertFailure[];
   /** When the tick ran (epoch ms). */
   at: number;
+  /** The tick's run mode (undefined when it could not be read): plan-only changes nothing, here too. */
+  mode?: RunMode | undefined;
 }
 
 function numberOr(name: string, fallback: number): number {
@@ -101,7 +104,7 @@ export async function alertIssueAfterTick(tick: TickOutcome, ctx: ContextLike = 
     core.setFailed(`input alert-issue must be true or false, got "${wanted}"`);
     return;
   }
-  if (/^true$/i.test(core.getInput('dry-run').trim())) return;
+  if (tick.mode === 'plan-only') return;
   const token = core.getInput('github-token').trim();
   if (!token || !inRepository(ctx)) {
     core.warning(

@@ -24,13 +24,18 @@ export interface Sender {
   quota?(): Promise<Quota | undefined>;
 }
 
-/** Records what would be sent: the local demo, and manual runs without a token. */
-export class DryRunSender implements Sender {
-  readonly label = 'dry run (LINE not called)';
+/**
+ * Run mode no-line (and plan-only, which never sends): LINE is not called; each batch is
+ * recorded here and answered as sent, so the tick's state advances as if it had been.
+ * The local demo and the CLI without a token use it too.
+ */
+export class NoLineSender implements Sender {
+  /** The summary says "LINE: not called" beside the run mode. */
+  readonly label = 'not called';
   readonly sent: OutboxBatch[] = [];
 
   send(batch: OutboxBatch): Promise<SendReport> {
     this.sent.push(batch);
-    return Promise.resolve({ outcome: 'sent', requestId: `dry-run-${batch.id}` });
+    return Promise.resolve({ outcome: 'sent', requestId: `no-line-${batch.id}` });
   }
 }

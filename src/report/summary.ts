@@ -2,6 +2,7 @@
 // error messages only: never a user id, a member id, a token or a message text.
 import type { TickResult } from '../tick.js';
 import type { Counted } from './counts.js';
+import { describeRunMode, type RunMode } from '../run-mode.js';
 
 const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],
@@ -21,7 +22,7 @@ export interface SummaryContext {
   now: number;
   store: string;
   sender: string;
-  planOnly: boolean;
+  mode: RunMode;
   /** The schedule's interval, to say how late this tick is. */
   intervalMinutes: number;
 }
@@ -52,8 +53,11 @@ export function needsAPerson(result: TickResult): string[] {
 
 export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   const c = result.counts;
-  const out: string[] = [`# LINE step delivery: ${ctx.planOnly ? 'plan only (nothing sent or changed)' : 'tick'}`];
-  out.push('', `At ${new Date(ctx.now).toISOString()} · state: ${ctx.store} · LINE: ${ctx.sender}`);
+  const out: string[] = [`# LINE step delivery: tick in run mode ${ctx.mode}`];
+  out.push(
+    '',
+    `At ${new Date(ctx.now).toISOString()} · ${describeRunMode(ctx.mode)} · state: ${ctx.store} · LINE: ${ctx.sender}`,
+  );
   if (result.previousRunAt !== null) {
     const gapMinutes = (ctx.now - result.previousRunAt) / 60_000;
     const late = gapMinutes - ctx.intervalMinutes;

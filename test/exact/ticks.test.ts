@@ -5,7 +5,7 @@ import { test, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { tickSummary } from '../../src/report/summary.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 import { serverStore } from '../support/db.js';
@@ -37,7 +37,7 @@ async function setUp() {
   const s = await serverStore();
   drops.push(s.drop);
   const clock = new Clock(START);
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   await runTick({ store: s.store, sender, scenarios: compiled, now: clock.now }); // the scenarios' first run
   clock.advance(MINUTE);
   return { ...s, clock, sender, tick: () => runTick({ store: s.store, sender, scenarios: compiled, now: clock.now }) };
@@ -65,7 +65,7 @@ test('an event that waited for its account link is taken in by the tick that tak
       properties: { attributes: { region: 'tokyo' } },
       at: clock.t,
     });
-  await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now, pageSize: 5 });
+  await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now, pageSize: 5 });
   const [released] = await db.query<{ status: string }>(`select status from events where member_id = 'M-77'`);
   assert.equal(released?.status, 'done', 'the released event was taken in by the same tick');
   const enrolled = await db.query(
@@ -97,8 +97,8 @@ test('a purchase that is both the exit and the goal of the cart scenario ends it
   const summary = tickSummary(result, {
     now: clock.t,
     store: 'test',
-    sender: 'dry run',
-    planOnly: false,
+    sender: 'not called',
+    mode: 'send',
     intervalMinutes: 5,
   });
   assert.match(summary, /conversion/i);

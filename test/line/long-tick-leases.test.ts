@@ -5,7 +5,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runTick } from '../../src/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { serverStore } from '../support/db.js';
 import { baseScenario } from '../support/scenarios.js';
@@ -27,7 +27,7 @@ test('a tick sending for longer than its 2 s lease renews it: a second tick star
   const { store, db, open, drop } = await serverStore();
   const server = await new LineServer({ latencyMs: LATENCY_MS }).start();
   try {
-    await runTick({ store, sender: new DryRunSender(), scenarios: [scenario], now: Date.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: [scenario], now: Date.now });
     await db.query(
       `insert into events (line_user_id, type, properties, occurred_at)
        select 'U' || lpad(to_hex(u), 32, '0'), 'cart_abandoned', jsonb_build_object('order', 'A-' || u), now()

@@ -99,7 +99,7 @@ test('a coupon held back by the monthly limit is not sent to whoever bought or u
     now: clock.t,
     store: 'test',
     sender: 'test',
-    planOnly: false,
+    mode: 'send',
     intervalMinutes: 5,
   });
   assert.match(summary, /## Not sent: the user left before sending/);

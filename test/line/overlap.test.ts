@@ -4,7 +4,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender, type SendReport } from '../../src/line/sender.js';
+import { NoLineSender, type SendReport } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { OutboxBatch } from '../../src/store/store.js';
 import { serverStore } from '../support/db.js';
@@ -21,7 +21,7 @@ const scenario = compileScenario(
 );
 const USERS = 1200;
 
-class TimedSender extends DryRunSender {
+class TimedSender extends NoLineSender {
   readonly times: number[] = [];
   override async send(batch: OutboxBatch): Promise<SendReport> {
     this.times.push(performance.now());
@@ -32,7 +32,7 @@ class TimedSender extends DryRunSender {
 test('the first batch goes out while the planner lanes still commit pages; everyone gets the step once', async () => {
   const { store, db, drop } = await serverStore();
   try {
-    await runTick({ store, sender: new DryRunSender(), scenarios: [scenario], now: Date.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: [scenario], now: Date.now });
     await db.query(
       `insert into events (line_user_id, type, properties, occurred_at)
        select 'U' || lpad(to_hex(u), 32, '0'), 'cart_abandoned', jsonb_build_object('order', 'A-' || u), now()

@@ -129,7 +129,7 @@ test("LINE_PUSH_PER_SECOND paces pushes below LINE's limit; a rate above the lim
       LINE_PUSH_PER_SECOND: '40',
       LINE_REQUESTS_IN_FLIGHT: '8',
     },
-    { dryRun: false, requireToken: true },
+    { mode: 'send' },
   );
   assert.equal(paced.concurrency, 8);
   const reports = await Promise.all(
@@ -140,19 +140,11 @@ test("LINE_PUSH_PER_SECOND paces pushes below LINE's limit; a rate above the lim
   // 20 requests at 40 a second are spread over at least 19/40 s (unpaced, they arrive within a few ms).
   assert.ok(at.at(-1)! - at[0]! >= 450, `20 pushes arrived within ${at.at(-1)! - at[0]!} ms`);
   assert.throws(
-    () =>
-      openSender(
-        { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '2500' },
-        { dryRun: false, requireToken: true },
-      ),
+    () => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '2500' }, { mode: 'send' }),
     /LINE_PUSH_PER_SECOND must be a number above 0 and at most 2000, got "2500"/,
   );
   assert.throws(
-    () =>
-      openSender(
-        { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_REQUESTS_IN_FLIGHT: 'many' },
-        { dryRun: false, requireToken: true },
-      ),
+    () => openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_REQUESTS_IN_FLIGHT: 'many' }, { mode: 'send' }),
     /LINE_REQUESTS_IN_FLIGHT/,
   );
 });

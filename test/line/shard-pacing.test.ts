@@ -81,16 +81,14 @@ async function fourShards() {
   const pushes = 1000;
   const multicasts = 30;
   const settings = { LINE_CHANNEL_ACCESS_TOKEN: 'test-token', LINE_API_BASE_URL: server.url };
-  const jobs = Array.from({ length: shards }, () =>
-    openSender(settings, { dryRun: false, requireToken: true, shardCount: shards }),
-  );
+  const jobs = Array.from({ length: shards }, () => openSender(settings, { mode: 'send', shardCount: shards }));
   // On a busy machine the loopback server itself may be slower than LINE's limit, so the pace
   // each job set itself is checked as well as LINE's answers.
   assert.deepEqual((jobs[0] as LineSender).rates, { push: 475, multicast: 47.5 });
   // LINE is warm: the server answers its first requests slowly (compiling), and would count
   // the backlog in one second. Warm it at half the limit, then let that second pass.
   const warmUp = 400;
-  const warm = openSender({ ...settings, LINE_PUSH_PER_SECOND: '1000' }, { dryRun: false, requireToken: true });
+  const warm = openSender({ ...settings, LINE_PUSH_PER_SECOND: '1000' }, { mode: 'send' });
   await sendAll(warm, warmUp, (i) => batch('push', 900_000_000 + i));
   await new Promise((r) => setTimeout(r, 1100));
   const started = performance.now();
@@ -136,23 +134,20 @@ test("four shard jobs at full speed together stay under LINE's limits: no rate-l
 test("a rate set by hand is a job's share too: above LINE's limit divided by shard-count it is refused", () => {
   const settings = { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_PUSH_PER_SECOND: '600' };
   assert.throws(
-    () => openSender(settings, { dryRun: false, requireToken: true, shardCount: 4 }),
+    () => openSender(settings, { mode: 'send', shardCount: 4 }),
     /LINE_PUSH_PER_SECOND must be a number above 0 and at most 500 \(LINE's 2000 a second shared by the 4 jobs of shard-count\), got "600"/,
   );
-  assert.deepEqual((openSender(settings, { dryRun: false, requireToken: true, shardCount: 3 }) as LineSender).rates, {
+  assert.deepEqual((openSender(settings, { mode: 'send', shardCount: 3 }) as LineSender).rates, {
     push: 600,
     multicast: 190 / 3,
   });
-  assert.deepEqual(
-    (openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't' }, { dryRun: false, requireToken: true }) as LineSender).rates,
-    { push: 1900, multicast: 190 },
-  );
+  assert.deepEqual((openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't' }, { mode: 'send' }) as LineSender).rates, {
+    push: 1900,
+    multicast: 190,
+  });
   assert.throws(
     () =>
-      openSender(
-        { LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_MULTICAST_PER_SECOND: '100' },
-        { dryRun: false, requireToken: true, shardCount: 3 },
-      ),
+      openSender({ LINE_CHANNEL_ACCESS_TOKEN: 't', LINE_MULTICAST_PER_SECOND: '100' }, { mode: 'send', shardCount: 3 }),
     /LINE_MULTICAST_PER_SECOND must be a number above 0 and at most 66.67 \(LINE's 200 a second shared by the 3 jobs of shard-count\), got "100"/,
   );
 });

@@ -7,7 +7,7 @@ import type { Store } from '../../src/store/store.js';
 import { compileScenario, type CompiledScenario } from '../../src/scenario/compile.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick, toBatches } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { formatLocal, localToInstant, HOUR } from '../../src/time/zoned.js';
 import { pgliteStore, serverStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
@@ -86,7 +86,7 @@ async function tickThrough(
   events: { at: number; type: string; properties: Record<string, unknown> }[],
 ) {
   const clock = new Clock(from);
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   await runTick({ store, sender, scenarios: compiled, now: clock.now }); // switched on
   const pending = [...events].sort((a, b) => a.at - b.at);
   while (clock.t < to) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { localToInstant, HOUR, formatLocal } from '../../src/time/zoned.js';
 import { pgliteStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
@@ -18,7 +18,7 @@ const pick = (id: string, priority?: number) => {
 test('at most 2 steps per user per day: higher priority first, the rest deferred to the next day, never dropped', async () => {
   const { store, db } = await pgliteStore();
   const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   const compiled = [
     pick('friend-welcome', 10),
     pick('cart-abandoned', 90),

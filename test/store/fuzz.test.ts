@@ -78,7 +78,13 @@ test.prop([fuzzCaseArb(options)], { seed: 20261126, numRuns: 3, endOnFailure: tr
     const setAside = played.ticks.reduce((n, t) => n + t.counts.eventsSetAside, 0);
     assert.equal(setAside, played.bad.filter((b) => b.status === 'set_aside').length);
     for (const t of played.ticks) {
-      const summary = tickSummary(t, { now: 0, store: 'test', sender: 'dry run', planOnly: false, intervalMinutes: 5 });
+      const summary = tickSummary(t, {
+        now: 0,
+        store: 'test',
+        sender: 'not called',
+        mode: 'send',
+        intervalMinutes: 5,
+      });
       assert.ok(!USER_ID.test(summary) && !summary.includes('M-good'), 'the summary names no user');
     }
   },

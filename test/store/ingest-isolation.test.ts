@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { planAlone, runTick, type TickResult } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { tickSummary } from '../../src/report/summary.js';
 import { failureReason, publicErrorMessage } from '../../src/report/public-error.js';
 import type { Store } from '../../src/store/store.js';
@@ -34,7 +34,7 @@ async function server(): Promise<{ store: Store; db: SqlRpc; url: string }> {
 /** Scenarios switched on a minute ago, so that events from now on enroll. */
 async function switchedOn(store: Store): Promise<Clock> {
   const clock = new Clock(START);
-  await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   clock.advance(MINUTE);
   return clock;
 }
@@ -112,7 +112,7 @@ test('one of each bad event of the issue among 80 good follows: all 80 welcomes 
   const in2030 = await insert(db, U(109), 'follow', {}, '2030-01-01T00:00:00Z');
   await follows(db, 41, 40, t);
 
-  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const result = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   assert.deepEqual(
     await sentTo(db, 'friend-welcome/welcome', good),
     good,
@@ -153,8 +153,8 @@ test('one of each bad event of the issue among 80 good follows: all 80 welcomes 
   const summary = tickSummary(result, {
     now: clock.t,
     store: 'test',
-    sender: 'dry run',
-    planOnly: false,
+    sender: 'not called',
+    mode: 'send',
     intervalMinutes: 5,
   });
   assert.match(summary, /## Events set aside in this tick/);
@@ -171,7 +171,7 @@ test('one of each bad event of the issue among 80 good follows: all 80 welcomes 
 
   // The next tick has nothing left over: the page did not stay new.
   clock.advance(5 * MINUTE);
-  const next = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const next = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   assert.equal(next.counts.eventsTaken + next.counts.eventsSetAside, 0);
   assert.equal((await db.query(`select 1 from events where status = 'new'`)).length, 0);
 });
@@ -185,7 +185,7 @@ test('a reservation date of 1e20 or in nanoseconds fails that enrollment alone, 
   await insert(db, U(3), 'reservation_made', { reservationAt: new Date(visit).toISOString() }, clock.t);
   const results: TickResult[] = [];
   for (let i = 0; i < 4; i++) {
-    results.push(await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now }));
+    results.push(await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now }));
     clock.advance(5 * MINUTE);
   }
   // Everyone got the thanks; the good one waits for its reminder; the bad ones ended.
@@ -219,8 +219,8 @@ test('a reservation date of 1e20 or in nanoseconds fails that enrollment alone, 
   const summary = tickSummary(failing, {
     now: clock.t,
     store: 'test',
-    sender: 'dry run',
-    planOnly: false,
+    sender: 'not called',
+    mode: 'send',
     intervalMinutes: 5,
   });
   assert.match(summary, /Needs a person/);
@@ -261,7 +261,7 @@ test('an event routing cannot compare, and an enrollment the planner throws on, 
   await insert(db, U(4), 'cart_abandoned', { total: 5000, productName: 'Sneakers' }, clock.t);
   const results: TickResult[] = [];
   for (let i = 0; i < 16; i++) {
-    results.push(await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now }));
+    results.push(await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now }));
     clock.advance(5 * MINUTE);
   }
   const row = await eventRow(db, unroutable);
@@ -307,7 +307,7 @@ test('300 events of about 0.9 MB each are set aside, and the good events among t
     [clock.t, U(500)],
   );
   await follows(db, 11, 10, clock.t);
-  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const result = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   assert.equal(result.counts.eventsSetAside, 300);
   assert.deepEqual(
     [...result.counts.setAsideReasons],
@@ -333,7 +333,7 @@ test('a page is bounded by bytes: 150 events of 60 KB come in pages under 8 MiB,
   assert.ok(JSON.stringify(page.events).length <= 8 * 1024 * 1024 + 500 * 200);
   assert.equal(page.more, true);
   clock.advance(2000); // the probe's lease runs out
-  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const result = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   assert.equal(result.counts.eventsTaken, 150);
   assert.equal(result.counts.total('enrolled'), 150);
 });
@@ -451,7 +451,7 @@ test('whatever still fails while an event is applied (here a trigger refusing on
   await insert(db, U(1), 'follow', {}, clock.t);
   await insert(db, U(2), 'profile_updated', { attributes: { region: 'tokyo' } }, clock.t);
   await insert(db, U(2), 'follow', {}, clock.t);
-  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const result = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   const row = await eventRow(db, refused);
   assert.equal(row.status, 'set_aside');
   assert.equal(
@@ -478,7 +478,7 @@ test('a linked attribute stored as text before this release no longer fails ever
   );
   await insert(db, U(1), 'purchased', {}, clock.t);
   await insert(db, U(2), 'purchased', {}, clock.t);
-  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const result = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   assert.equal(result.counts.eventsTaken, 2);
   const page = await store.claimDue({
     now: clock.t + 86_400_000,
@@ -554,7 +554,7 @@ test('PGlite runs the same checks: a bad event among good ones is set aside, the
   await insert(db, U(3), 'cart_abandoned', `{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`, clock.t);
   // A survey of the shop's own, with no question: it routes, and records no answer.
   await insert(db, U(4), 'survey_answered', { survey: 'interests', question: null, category: 'skincare' }, clock.t);
-  const result = await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+  const result = await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
   assert.equal(result.counts.eventsTaken, 2);
   assert.deepEqual([...result.counts.setAsideReasons.keys()].sort(), [
     'properties nest deeper than 8 levels (properties is level 1)',
@@ -585,7 +585,7 @@ test("routing sees each event's user as of that event: whether a page splits bet
     await insert(db, U(2), 'unfollow', {}, clock.t - 3 * MINUTE);
     await insert(db, U(2), 'follow', {}, clock.t - 2 * MINUTE);
     await insert(db, U(2), 'profile_updated', { attributes: { linked: true, region: 'tokyo' } }, clock.t - MINUTE);
-    await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now, pageSize });
+    await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now, pageSize });
     const rows = await db.query<{ line: string }>(
       `select concat_ws(' ', line_user_id, scenario_id, status, exit_reason) as line from enrollments order by 1`,
     );

@@ -5,7 +5,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { localToInstant } from '../../src/time/zoned.js';
 import { serverStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
@@ -21,7 +21,7 @@ test('two lanes on a real server: every due step decided once, and a cap of 1 a 
   try {
     assert.equal(store.lanes, 2, 'a server connection plans two pages at a time');
     const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
-    await runTick({ store, sender: new DryRunSender(), scenarios: compiled, now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: compiled, now: clock.now });
     // Each user's three triggers a second apart, so their enrollments fall due next to
     // each other and straddle pages of 4.
     await db.query(
@@ -31,7 +31,7 @@ test('two lanes on a real server: every due step decided once, and a cap of 1 a 
       [clock.t],
     );
     clock.advance(3_600_000);
-    const sender = new DryRunSender();
+    const sender = new NoLineSender();
     const result = await runTick({
       store,
       sender,

@@ -5,7 +5,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender, type Sender, type SendReport } from '../../src/line/sender.js';
+import { NoLineSender, type Sender, type SendReport } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { OutboxBatch } from '../../src/store/store.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
@@ -41,10 +41,10 @@ test('two lanes with small pages: 1,203 recipients of one step go as 3 multicast
   const { store, db, drop } = await serverStore();
   try {
     const clock = new Clock(START);
-    await runTick({ store, sender: new DryRunSender(), scenarios: [reminder], now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: [reminder], now: clock.now });
     await abandonCarts(db, 1, 1203, clock.advance(60_000));
     clock.advance(3_600_000);
-    const sender = new DryRunSender();
+    const sender = new NoLineSender();
     const result = await runTick({ store, sender, scenarios: [reminder], now: clock.now, pageSize: 100, lanes: 2 });
     assert.equal(result.counts.total('sent'), 1203);
     assert.deepEqual(
@@ -77,10 +77,10 @@ test('five users in two lanes: one multicast of 5, not 3 + 2', async () => {
   const { store, db, drop } = await serverStore();
   try {
     const clock = new Clock(START);
-    await runTick({ store, sender: new DryRunSender(), scenarios: [reminder], now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: [reminder], now: clock.now });
     await abandonCarts(db, 1, 5, clock.advance(60_000));
     clock.advance(3_600_000);
-    const sender = new DryRunSender();
+    const sender = new NoLineSender();
     await runTick({ store, sender, scenarios: [reminder], now: clock.now, lanes: 2 });
     assert.deepEqual(
       sender.sent.map((b) => b.recipients.length),
@@ -105,7 +105,7 @@ test('a batch that may have reached LINE is retried as it was: the same step pla
   const { store, db, drop } = await serverStore();
   try {
     const clock = new Clock(START);
-    await runTick({ store, sender: new DryRunSender(), scenarios: [reminder], now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: [reminder], now: clock.now });
     await abandonCarts(db, 1, 3, clock.advance(60_000));
     clock.advance(3_600_000);
     const sender = new FirstTimesOut();

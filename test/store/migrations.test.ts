@@ -10,7 +10,7 @@ import { openPglite } from '../../src/store/pglite.js';
 import { Store } from '../../src/store/store.js';
 import { KNOWN_MIGRATIONS, SchemaMismatch, appliedMigrations, compareSchema } from '../../src/store/schema-version.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 
 const DIR = 'supabase/migrations';
@@ -53,7 +53,7 @@ test('a database behind the release: the tick stops before touching anything, na
   await assert.rejects(
     runTick({
       store,
-      sender: new DryRunSender(),
+      sender: new NoLineSender(),
       scenarios: scenarios.map((s) => s.compiled),
       now: () => Date.parse('2026-11-25T03:00:00Z'),
     }),
@@ -74,7 +74,7 @@ test('a database behind the release: the tick stops before touching anything, na
   await migrate(db);
   await runTick({
     store,
-    sender: new DryRunSender(),
+    sender: new NoLineSender(),
     scenarios: scenarios.map((s) => s.compiled),
     now: () => Date.parse('2026-11-25T03:00:00Z'),
   });
@@ -91,7 +91,7 @@ test('a database ahead of the release (set up by a newer one) is refused and nam
   await db.query(`insert into lsd_schema_migrations (name) values ('20991231000000_from_the_future.sql')`);
   const store = new Store(db);
   await assert.rejects(
-    runTick({ store, sender: new DryRunSender(), scenarios: [], now: () => Date.parse('2026-11-25T03:00:00Z') }),
+    runTick({ store, sender: new NoLineSender(), scenarios: [], now: () => Date.parse('2026-11-25T03:00:00Z') }),
     /ahead of this release.*20991231000000_from_the_future\.sql.*Update the action/,
   );
   await db.close();

@@ -11,7 +11,7 @@ import { compileScenario } from '../../src/scenario/compile.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { runTick, type TickOptions } from '../../src/tick.js';
 import { needsAPerson, tickSummary } from '../../src/report/summary.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { openPglite } from '../../src/store/pglite.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
@@ -53,7 +53,7 @@ async function setup() {
   const { store, db, drop } = await serverStore();
   cleanup.push(drop);
   const clock = new Clock(Date.parse('2026-11-25T01:00:00Z'));
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   const tick = (scenarios: TickOptions['scenarios'], over: Partial<TickOptions> = {}) =>
     runTick({ store, sender, scenarios, now: clock.now, ...over });
   const event = (user: number, type: string) =>
@@ -132,7 +132,7 @@ test('only-scenario claims and sends only that scenario, takes in no events and 
   assert.equal((await enrollments()).filter((e) => e.status !== 'active').length, 0, 'no one exited');
   assert.match(onlyAlpha.ingestHeld ?? '', /limited to scenario "alpha": no events were taken in/);
   assert.match(
-    tickSummary(onlyAlpha, { now: clock.t, store: 'test', sender: 'test', planOnly: false, intervalMinutes: 5 }),
+    tickSummary(onlyAlpha, { now: clock.t, store: 'test', sender: 'test', mode: 'send', intervalMinutes: 5 }),
     /No events taken in: limited to scenario "alpha"/,
   );
   assert.deepEqual(needsAPerson(onlyAlpha), []);
@@ -168,7 +168,7 @@ test('a scenario file removed for two ticks, then restored: nobody is lost, ever
     'the job fails so that a person looks',
   );
   assert.match(
-    tickSummary(first, { now: clock.t, store: 'test', sender: 'test', planOnly: false, intervalMinutes: 5 }),
+    tickSummary(first, { now: clock.t, store: 'test', sender: 'test', mode: 'send', intervalMinutes: 5 }),
     /Needs a person[\s\S]*scenario file missing: beta: 3 users inside/,
   );
   clock.advance(DAY); // beta's second step falls due for the first three, its first for the fourth

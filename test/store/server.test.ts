@@ -370,14 +370,14 @@ test('ingest: a member-id event waits for the link, then is taken in; malformed 
 test('two whole ticks running at once send each user each step exactly once', async () => {
   const { loadScenarioDir } = await import('../../src/scenario/loader.js');
   const { runTick } = await import('../../src/tick.js');
-  const { DryRunSender } = await import('../../src/line/sender.js');
+  const { NoLineSender } = await import('../../src/line/sender.js');
   const { scenarios } = await loadScenarioDir('scenarios');
   const compiled = scenarios.map((s) => s.compiled).filter((c) => c.id === 'friend-welcome');
   const { store, open, db } = await fresh();
   const other = await open();
   let t = Date.parse('2026-11-25T00:00:00Z'); // 09:00 in Tokyo
   const now = () => t;
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   await runTick({ store, sender, scenarios: compiled, now });
   t += 60_000;
   await db.query(

@@ -11,7 +11,7 @@ import { serverDatabase } from '../support/db.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -51,12 +51,12 @@ test('migrations pasted in order onto a Supabase-like database: the engine ticks
   const store = new Store(sql);
   const { scenarios } = await loadScenarioDir('scenarios');
   const now = Date.parse('2026-11-25T02:00:00Z');
-  await runTick({ store, sender: new DryRunSender(), scenarios: scenarios.map((s) => s.compiled), now: () => now });
+  await runTick({ store, sender: new NoLineSender(), scenarios: scenarios.map((s) => s.compiled), now: () => now });
   await admin.query(
     `insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`,
     [U(1), now + 60_000],
   );
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   await runTick({ store, sender, scenarios: scenarios.map((s) => s.compiled), now: () => now + 120_000 });
   assert.equal(sender.sent.length, 1, 'the welcome went out');
 

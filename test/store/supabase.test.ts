@@ -7,7 +7,7 @@ import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { openSupabase, SupabaseRpcError } from '../../src/store/supabase.js';
 import { Store } from '../../src/store/store.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { serverStore } from '../support/db.js';
 import { PostgrestStandIn } from '../support/postgrest.js';
 
@@ -26,7 +26,7 @@ test('a whole tick through supabase-js rpc calls: events in, messages out', asyn
   cleanups.push(() => rest.stop());
   const store = new Store(openSupabase(rest.url, rest.key));
   const now = Date.parse('2026-11-25T02:00:00Z');
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   await runTick({ store, sender, scenarios: vip, now: () => now });
   await db.db.query(
     `insert into events (line_user_id, type, properties, occurred_at) values ($1, 'list_added', '{"list": "vip-2026"}', to_timestamp($2 / 1000.0))`,
@@ -92,7 +92,7 @@ test.skipIf(!real)('opt-in: a tick against the real Supabase project in SUPABASE
   const store = new Store(openSupabase(process.env.SUPABASE_URL!, process.env.SUPABASE_SECRET_KEY!));
   const r = await runTick({
     store,
-    sender: new DryRunSender(),
+    sender: new NoLineSender(),
     scenarios: vip,
     now: Date.now,
     onlyScenario: 'vip-list',

@@ -1,9 +1,9 @@
-// Whole ticks on PGlite with LINE in dry run: events in, messages out, exactly once.
+// Whole ticks on PGlite in run mode no-line (LINE not called): events in, messages out, exactly once.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { localToInstant, MINUTE, formatLocal } from '../../src/time/zoned.js';
 import { pgliteStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
@@ -15,7 +15,7 @@ const U = (n: number) => `U${String(n).padStart(32, '0')}`;
 test('a cart abandoned, then a purchase: the reminder goes out once, the coupon never', async () => {
   const { store, db } = await pgliteStore();
   const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
-  const sender = new DryRunSender();
+  const sender = new NoLineSender();
   await runTick({ store, sender, scenarios: compiled, now: clock.now }); // first run: scenarios switched on
   clock.advance(MINUTE);
   await db.query(
@@ -47,13 +47,13 @@ test('what a user was sent cannot be orphaned: an enrollment or batch with deliv
   const { store, db } = await pgliteStore();
   const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
   const welcome = compiled.filter((c) => c.id === 'friend-welcome');
-  await runTick({ store, sender: new DryRunSender(), scenarios: welcome, now: clock.now });
+  await runTick({ store, sender: new NoLineSender(), scenarios: welcome, now: clock.now });
   clock.advance(MINUTE);
   await db.query(
     `insert into events (line_user_id, type, occurred_at) values ($1, 'follow', to_timestamp($2 / 1000.0))`,
     [U(7), clock.t],
   );
-  await runTick({ store, sender: new DryRunSender(), scenarios: welcome, now: clock.now });
+  await runTick({ store, sender: new NoLineSender(), scenarios: welcome, now: clock.now });
   const [sent] = await db.query<{ enrollment_id: string; batch_id: string }>(
     `select enrollment_id, batch_id from deliveries where kind = 'send'`,
   );

@@ -15,7 +15,7 @@ import { LineServer } from '../support/line-server.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
 import { runTick } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import { SchemaMismatch } from '../../src/store/schema-version.js';
 import { localToInstant, HOUR, DAY, MINUTE } from '../../src/time/zoned.js';
 
@@ -131,7 +131,7 @@ test('a database set up and run by the previous release is brought forward: nobo
       // This release over Supabase's HTTP API does not migrate: it must refuse the old schema.
       const http = new Store(await openPostgres(db.url));
       await assert.rejects(
-        runTick({ store: http, sender: new DryRunSender(), scenarios: [], now: () => now }),
+        runTick({ store: http, sender: new NoLineSender(), scenarios: [], now: () => now }),
         (e: unknown) => e instanceof SchemaMismatch && /behind/.test(e.message),
       );
       await http.close();

@@ -1,11 +1,11 @@
-// A what-if run (dry-run, with or without as-of) shows what would really happen, and writes
+// A what-if (run mode plan-only, with or without as-of) shows what would really happen, and writes
 // nothing at all (issue 13 item 6): it reads the events not taken in yet and routes them in
 // memory, plans every page that is due, and leaves no runs row, no lease, no event touched.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick, type TickResult } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 import { localToInstant } from '../../src/time/zoned.js';
 import { serverStore } from '../support/db.js';
@@ -52,7 +52,7 @@ test('a cart abandoned an hour ago, not taken in yet: the what-if plans it exact
   const { store, db, drop } = await serverStore();
   try {
     const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
-    await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: cart, now: clock.now });
     clock.advance(MINUTE);
     await cartEvents(db, [1, 2, 3, 4], 'cart_abandoned', clock.t);
     clock.advance(10 * MINUTE);
@@ -62,16 +62,16 @@ test('a cart abandoned an hour ago, not taken in yet: the what-if plans it exact
     const before = await snapshot(db);
     const whatIf = await runTick({
       store,
-      sender: new DryRunSender(),
+      sender: new NoLineSender(),
       scenarios: cart,
       now: clock.now,
-      planOnly: true,
+      mode: 'plan-only',
     });
     assert.deepEqual(await snapshot(db), before, 'the what-if wrote nothing: no runs row, no lease, no event touched');
     assert.deepEqual(perStep(whatIf, 'planned'), { 'cart-abandoned/reminder': 3 });
     assert.equal(whatIf.counts.eventsTaken, 5, 'it read the events not taken in yet');
 
-    const sender = new DryRunSender();
+    const sender = new NoLineSender();
     const real = await runTick({ store, sender, scenarios: cart, now: clock.now });
     assert.deepEqual(perStep(real, 'sent'), perStep(whatIf, 'planned'), 'the tick sends what the what-if showed');
     assert.equal(sender.sent.flatMap((b) => b.recipients).length, 3);
@@ -84,7 +84,7 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
   const { store, db, drop } = await serverStore();
   try {
     const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
-    await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: cart, now: clock.now });
     clock.advance(MINUTE);
     // 30 carts taken in by a tick (stored, due in an hour), 9 more not taken in yet.
     await cartEvents(
@@ -93,7 +93,7 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
       'cart_abandoned',
       clock.t,
     );
-    await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
+    await runTick({ store, sender: new NoLineSender(), scenarios: cart, now: clock.now });
     await cartEvents(
       db,
       Array.from({ length: 9 }, (_, i) => i + 101),
@@ -106,10 +106,10 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
     const progress: string[] = [];
     const whatIf = await runTick({
       store,
-      sender: new DryRunSender(),
+      sender: new NoLineSender(),
       scenarios: cart,
       now: clock.now,
-      planOnly: true,
+      mode: 'plan-only',
       pageSize: 4,
       progress: (what) => progress.push(what),
     });
@@ -117,7 +117,7 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
     assert.deepEqual(perStep(whatIf, 'planned'), { 'cart-abandoned/reminder': 39 }, 'every page, not only the first');
     assert.ok(progress.filter((p) => p.startsWith('enrollments planned')).length >= 10, 'a progress line per page');
 
-    const real = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now, pageSize: 4 });
+    const real = await runTick({ store, sender: new NoLineSender(), scenarios: cart, now: clock.now, pageSize: 4 });
     assert.deepEqual(perStep(real, 'sent'), perStep(whatIf, 'planned'));
   } finally {
     await drop();
@@ -128,18 +128,18 @@ test('after a what-if at an as-of moment, the next real tick is not reported lat
   const { store, db, drop } = await serverStore();
   try {
     const clock = new Clock(localToInstant('Asia/Tokyo', 2026, 11, 25, 12, 0));
-    const first = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
+    const first = await runTick({ store, sender: new NoLineSender(), scenarios: cart, now: clock.now });
     void first;
     // A what-if two days ahead, then the real tick five minutes after the first one.
     await runTick({
       store,
-      sender: new DryRunSender(),
+      sender: new NoLineSender(),
       scenarios: cart,
       now: () => clock.t + 2 * 86_400_000,
-      planOnly: true,
+      mode: 'plan-only',
     });
     clock.advance(5 * MINUTE);
-    const next = await runTick({ store, sender: new DryRunSender(), scenarios: cart, now: clock.now });
+    const next = await runTick({ store, sender: new NoLineSender(), scenarios: cart, now: clock.now });
     assert.equal(next.previousRunAt, clock.t - 5 * MINUTE, 'the previous run is the real one');
     const runs = await db.query<{ n: number }>(`select count(*)::int as n from runs`);
     assert.equal(runs[0]!.n, 2);

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import type { CompiledScenario } from '../../src/scenario/compile.js';
 import { runTick, type TickResult } from '../../src/tick.js';
-import { DryRunSender } from '../../src/line/sender.js';
+import { NoLineSender } from '../../src/line/sender.js';
 import type { Store } from '../../src/store/store.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 
@@ -518,7 +518,7 @@ export async function playFuzzCase(
   const tick = async () => {
     const started = performance.now();
     ticks.push(
-      await runTick({ store, sender: new DryRunSender(), scenarios, now: () => now, pageSize: options.pageSize }),
+      await runTick({ store, sender: new NoLineSender(), scenarios, now: () => now, pageSize: options.pageSize }),
     );
     tickSeconds += (performance.now() - started) / 1000;
   };

@@ -26,7 +26,7 @@ export interface RunActionOptions {
 }
 
 /** The variable the runner sets for an input, as @actions/core's getInput reads it: spaces become
- * underscores, hyphens stay ("dry-run" is INPUT_DRY-RUN). */
+ * underscores, hyphens stay ("run-mode" is INPUT_RUN-MODE). */
 export const inputVariable = (name: string): string => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 
 export async function runAction(inputs: Record<string, string>, options: RunActionOptions): Promise<ActionRun> {

@@ -1,0 +1,121 @@
+// Planning what is due while sending the outbox. Due enrollments are claimed a page at a
+// time (lsd_claim_due), planned (src/tick-plan.ts) and committed with their outbox batches
+// in one transaction (lsd_commit_plans); meanwhile the outbox sender (src/send/) sends what
+// the outbox holds (this tick's batches as they are committed, and any left by an earlier
+// tick), so the first goes out seconds after the start. The leases this tick holds are
+// renewed while it runs, so a long tick keeps its work in flight.
+import { OutboxSender, type SendStop } from './send/outbox-sender.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { planPage } from './tick-plan.js';
+import { localMidnight } from './tick.js';
+import type { InForce, Tick } from './tick-setup.js';
+
+/** Plans and commits every page due, sending meanwhile; what stopped the sending, if anything did. */
+export async function planAndSend(tick: Tick, inForce: InForce): Promise<SendStop | undefined> {
+  // Batches planned from here on know all this tick took in; older ones are checked before sending.
+  const checkedBefore = tick.now();
+  const { store, owner, leaseSeconds, now } = tick;
+  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now }).start();
+  const outbox =
+    tick.options.stopAfter === 'commit'
+      ? undefined
+      : new OutboxSender({
+          store,
+          sender: tick.options.sender,
+          owner,
+          now,
+          counts: tick.counts,
+          leaseSeconds,
+          leases,
+          quotaReserve: tick.options.quotaReserve ?? 0,
+          scenarioIds: inForce.sets.claimIds,
+          scenarios: inForce.sets.plannable,
+          checkedBefore,
+        });
+  outbox?.plannerStarted();
+  const sending = outbox?.run();
+  // Awaited after planning; a failure meanwhile must not count as unhandled.
+  sending?.catch(() => {});
+  const planningFailed = await planInLanes(tick, inForce, leases, outbox).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  outbox?.plannerDone();
+  // When planning failed, what was committed is still sent; then the tick fails.
+  const stoppedBy = await (sending ?? Promise.resolve(undefined)).finally(() => leases.stop());
+  if (planningFailed) throw planningFailed.error;
+  return stoppedBy;
+}
+
+/**
+ * Lanes: pages claimed and committed side by side over separate connections. Each lane
+ * takes its own share of users (a finer shard of this tick's shard), so a user's pages
+ * stay in order in one lane and the frequency cap sees every earlier page's sends.
+ */
+async function planInLanes(
+  tick: Tick,
+  inForce: InForce,
+  leases: LeaseKeeper,
+  outbox: OutboxSender | undefined,
+): Promise<void> {
+  const lanes = Math.max(1, Math.min(8, tick.options.lanes ?? tick.store.lanes));
+  const progress = { planned: 0 };
+  await Promise.all(
+    Array.from({ length: lanes }, (_, lane) =>
+      planLane(
+        tick,
+        inForce,
+        { leases, outbox, progress },
+        {
+          shardIndex: tick.shardIndex + tick.shardCount * lane,
+          shardCount: tick.shardCount * lanes,
+        },
+      ),
+    ),
+  );
+}
+
+interface LaneShared {
+  leases: LeaseKeeper;
+  outbox: OutboxSender | undefined;
+  /** Enrollments planned by all lanes, for the progress line. */
+  progress: { planned: number };
+}
+
+async function planLane(
+  tick: Tick,
+  inForce: InForce,
+  shared: LaneShared,
+  shard: { shardIndex: number; shardCount: number },
+): Promise<void> {
+  const { store, owner, counts, pageSize, options } = tick;
+  for (;;) {
+    if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
+      counts.heldBackByMaxMessages = true;
+      return;
+    }
+    const now = tick.now();
+    const cap = inForce.ctx.cap;
+    const page = await store.claimDue({
+      now,
+      owner,
+      limit: pageSize,
+      leaseSeconds: tick.leaseSeconds,
+      ...shard,
+      eventTypes: inForce.eventTypes,
+      capSince: cap ? localMidnight(now, cap.timezone) : undefined,
+      scenarioIds: inForce.sets.claimIds,
+    });
+    if (!page.enrollments.length) return;
+    const claimedIds = page.enrollments.map((e) => e.id);
+    shared.leases.holdEnrollments(claimedIds);
+    const { plans, skipped, batches } = planPage(page, now, inForce.ctx);
+    const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
+    shared.leases.releaseEnrollments(claimedIds);
+    shared.outbox?.planned(batches.length);
+    counts.lostLeases += committed.lost;
+    shared.progress.planned += page.enrollments.length;
+    options.progress?.('enrollments planned', shared.progress.planned);
+    if (page.enrollments.length < pageSize) return;
+  }
+}

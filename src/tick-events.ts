@@ -1,0 +1,38 @@
+// Taking in new events: a page at a time claimed (lsd_ingest_claim), routed in order
+// (src/tick-ingest.ts), and committed with what it changes (lsd_ingest_commit: new
+// enrollments, exits, wake-ups, re-keyed triggers, events set aside) in one transaction.
+// A what-if reads the same pages without claiming them (src/tick-what-if.ts).
+import type { IngestPage } from './store/store.js';
+import type { TickCounts } from './report/counts.js';
+import { RoutingMemory } from './tick-ingest.js';
+import type { InForce, Tick } from './tick-setup.js';
+
+export async function takeInEvents(tick: Tick, inForce: InForce): Promise<void> {
+  if (inForce.sets.ingestHeld) return;
+  const { store, owner, counts } = tick;
+  for (;;) {
+    const page = await store.ingestClaim({
+      now: tick.now(),
+      owner,
+      limit: tick.pageSize,
+      leaseSeconds: tick.leaseSeconds,
+    });
+    countNotTaken(page, counts);
+    // A page whose events were all set aside (or wait for a link) is not the last one.
+    if (page.events.length) {
+      // Each page starts afresh: the earlier pages are committed, so the store answers for them.
+      const routed = inForce.route(page, new RoutingMemory());
+      const { enroll, exit, wake, setAside, done } = routed;
+      const update = [...routed.update.values()];
+      await store.ingestCommit({ now: tick.now(), owner, done, enroll, exit, wake, update, setAside });
+      tick.options.progress?.('events', counts.eventsTaken);
+    }
+    if (!page.more) return;
+  }
+}
+
+/** The events of a page that the store set aside as malformed, or that wait for a member link. */
+export function countNotTaken(page: IngestPage, counts: TickCounts): void {
+  for (const [reason, n] of page.setAsideReasons) counts.noteSetAside(reason, n);
+  counts.eventsWaitingLink += page.waitingLink;
+}

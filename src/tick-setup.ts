@@ -1,0 +1,96 @@
+// What every phase of a tick shares: its settings with the defaults filled in, and, once
+// the scenarios are registered, which of them route events and are planned, and how.
+import { randomUUID } from 'node:crypto';
+import type { CompiledScenario } from './scenario/compile.js';
+import type { IngestPage, Store } from './store/store.js';
+import { TickCounts } from './report/counts.js';
+import { scenariosToRegister, tickScenarios, type TickScenarios } from './tick-scenarios.js';
+import { routePage, type RoutedPage, type RoutingMemory } from './tick-ingest.js';
+import type { PlanContext } from './tick-plan.js';
+import type { TickOptions } from './tick.js';
+
+/** One tick's settings and counts. */
+export interface Tick {
+  options: TickOptions;
+  store: Store;
+  now: () => number;
+  /** Names this tick's leases. */
+  owner: string;
+  pageSize: number;
+  leaseSeconds: number;
+  shardIndex: number;
+  shardCount: number;
+  planOnly: boolean;
+  counts: TickCounts;
+  /** The files this tick registers: all, or only-scenario's. */
+  scenarios: CompiledScenario[];
+}
+
+export function newTick(options: TickOptions): Tick {
+  return {
+    options,
+    store: options.store,
+    now: options.now,
+    owner: options.owner ?? `tick-${randomUUID()}`,
+    pageSize: options.pageSize ?? 500,
+    leaseSeconds: options.leaseSeconds ?? 300,
+    shardIndex: options.shardIndex ?? 0,
+    shardCount: options.shardCount ?? 1,
+    planOnly: options.mode === 'plan-only',
+    counts: new TickCounts(),
+    // A run limited to one scenario registers, plans and sends only that one; the others'
+    // files still count as present (a file not here is missing, never "removed").
+    scenarios: scenariosToRegister(options.scenarios, options.onlyScenario),
+  };
+}
+
+/** The scenarios in force for this tick, once registered. */
+export interface InForce {
+  sets: TickScenarios;
+  /** Planning's context: definitions, first runs, the link signer, the frequency cap. */
+  ctx: PlanContext;
+  /** The event types the planner may need (conditions, waits, exits, goals). */
+  eventTypes: string[];
+  /** Routes one page of events. */
+  route: (page: IngestPage, memory: RoutingMemory) => RoutedPage;
+}
+
+/** Registers the definitions in force (a what-if only reads them) and when each first ran. */
+export async function registerScenarios(tick: Tick): Promise<InForce> {
+  const { options, counts } = tick;
+  const registration = await tick.store.registerScenarios(
+    tick.now(),
+    tick.scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+    { dry: tick.planOnly, present: options.scenarios.map((c) => c.id) },
+  );
+  const sets = tickScenarios({ registered: tick.scenarios, registration, onlyScenario: options.onlyScenario });
+  return {
+    sets,
+    ctx: {
+      sets,
+      activatedAt: new Map(registration.scenarios.map((s) => [s.id, Number(s.activated_at)])),
+      previous: new Map(),
+      linkSigner: options.linkSigner,
+      cap: options.frequencyCap,
+      counts,
+    },
+    eventTypes: relevantEventTypes(tick.scenarios),
+    route: (page, memory) => routePage({ page, memory, routing: sets.routing, byId: sets.routedById, counts }),
+  };
+}
+
+/** Event types the planner may need for conditions, waits, exits and goals. */
+export function relevantEventTypes(scenarios: CompiledScenario[]): string[] {
+  const types = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'event' && typeof v === 'string') types.add(v);
+        else visit(v);
+      }
+    }
+  };
+  for (const c of scenarios) visit({ steps: c.scenario.steps, exit: c.scenario.exit, goal: c.scenario.goal });
+  return [...types].sort();
+}
