@@ -1,5 +1,6 @@
 // validate: every scenario file checked, the JSON Schema's freshness, and the preview
-// (with what the change does against a base revision, when one is given).
+// (with what the change does against a base revision, when one is given), and with a
+// channel token the rich menus the scenarios name, on LINE.
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { loadScenarioDir, loadScenarioTexts, SCHEMA_FILE_NAME, type LoadResult } from '../scenario/loader.js';
@@ -7,11 +8,14 @@ import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { diffScenarioSets, removedScenarioIssues, type ScenarioChange } from '../preview/diff.js';
 import { scenarioTextsAtRef } from '../preview/git-base.js';
 import { previewMarkdown } from '../preview/markdown.js';
+import { checkRichMenusOnLine, type LineCheck, type LineCheckOptions } from '../scenario/rich-menus-on-line.js';
 
 export interface ValidateOptions {
   dir: string;
   baseRef?: string;
   cwd?: string;
+  /** Also check the rich menus the scenarios name against the LINE channel (validate --line). */
+  line?: LineCheckOptions | undefined;
 }
 
 export interface ValidateOutcome {
@@ -20,6 +24,8 @@ export interface ValidateOutcome {
   /** The schema file beside the scenarios differs from this version's (or is missing). */
   schemaStale: boolean;
   markdown: string;
+  /** With `line`: the rich menus checked on LINE (their issues are in result.issues), or why they could not be. */
+  lineCheck?: LineCheck;
 }
 
 export async function validateScenarios(options: ValidateOptions): Promise<ValidateOutcome> {
@@ -37,6 +43,8 @@ export async function validateScenarios(options: ValidateOptions): Promise<Valid
     // A scenario removed or renamed without being retired first is an error.
     result.issues.push(...removedScenarioIssues(base.scenarios, result.scenarios));
   }
+  const lineCheck = options.line ? await checkRichMenusOnLine(result.scenarios, options.line) : undefined;
+  if (lineCheck?.checked) result.issues.push(...lineCheck.issues);
   const schemaOnDisk = await readFile(join(dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
   const schemaStale = schemaOnDisk !== scenarioJsonSchemaText();
   return {
@@ -44,5 +52,6 @@ export async function validateScenarios(options: ValidateOptions): Promise<Valid
     ...(changes ? { changes } : {}),
     schemaStale,
     markdown: previewMarkdown({ result, ...(changes ? { changes } : {}) }),
+    ...(lineCheck ? { lineCheck } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { compileScenario, type CompiledScenario } from './compile.js';
 import type { ScenarioIssue } from './issues.js';
 import type { Scenario } from './schema.js';
+import type { ParsedJson } from './json-source.js';
 import { validateScenarioText } from './validate.js';
 
 export const SCHEMA_FILE_NAME = 'scenario.schema.json';
@@ -13,6 +14,8 @@ export interface LoadedScenario {
   file: string;
   scenario: Scenario;
   compiled: CompiledScenario;
+  /** Where a JSON path of the file is: for checks made after loading (rich menus on LINE). */
+  positionOf?: ParsedJson['positionOf'];
 }
 
 export interface LoadResult {
@@ -51,7 +54,12 @@ export function loadScenarioTexts(texts: { file: string; text: string }[]): Load
       continue;
     }
     byId.set(result.scenario.id, file);
-    scenarios.push({ file, scenario: result.scenario, compiled: compileScenario(result.scenario) });
+    scenarios.push({
+      file,
+      scenario: result.scenario,
+      compiled: compileScenario(result.scenario),
+      ...(result.positionOf ? { positionOf: result.positionOf } : {}),
+    });
   }
   return { scenarios, issues, files: texts.map((t) => t.file) };
 }
