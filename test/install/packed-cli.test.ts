@@ -15,17 +15,22 @@ const root = process.cwd();
 let work = '';
 let app = '';
 let packed: string[] = [];
+/** The machine's network setup that npm needs to reach its registry (a proxy, an extra CA). */
+const NETWORK_SETUP =
+  /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY|npm_config_(cache|registry|cafile|strict_ssl|proxy|https_proxy|noproxy))$/;
 /** This project's Node (24) first on PATH, as a user with a current Node has it. */
 const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => NETWORK_SETUP.test(name))),
   PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter),
   HOME: process.env.HOME ?? tmpdir(),
-  ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
 };
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'lsd-packed-'));
   const npm = (args: string[], cwd: string) =>
-    execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // A timeout: npm retries a registry it cannot reach for many minutes, and a synchronous
+    // call would hold the test past its own timeout.
+    execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 200_000 });
   const [pack] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], root)) as {
     filename: string;
     files: { path: string }[];
