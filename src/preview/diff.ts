@@ -2,6 +2,7 @@
 // inside them: the reviewer's view of an edit.
 import { canonicalJson } from '../scenario/compile.js';
 import type { Scenario, Step } from '../scenario/schema.js';
+import { describeAction } from '../scenario/action-summary.js';
 import type { ScenarioIssue } from '../scenario/issues.js';
 
 export interface ScenarioChange {
@@ -24,6 +25,7 @@ function timingOf(step: Step): unknown {
 function routingOf(step: Step): unknown {
   switch (step.type) {
     case 'message':
+    case 'action':
       return step.next;
     case 'branch':
       return { branches: step.branches, default: step.default };
@@ -60,6 +62,11 @@ function diffOne(base: Scenario, head: Scenario): string[] {
         !same([step.messages, step.fallbacks], [next.messages, next.fallbacks])
       ) {
         details.push(`step **${id}** messages changed: users who have not received it get the new messages.`);
+      }
+      if (step.type === 'action' && next.type === 'action' && describeAction(step) !== describeAction(next)) {
+        details.push(
+          `step **${id}** now does: ${describeAction(next)} (was: ${describeAction(step)}); users who have not reached it get the new actions.`,
+        );
       }
       if (!same(routingOf(step), routingOf(next)))
         details.push(`step **${id}** leads elsewhere now: applies from the next decision of each user.`);

@@ -20,6 +20,7 @@ const FLOWS = [
   'subscription',
   'vip-list',
   'linked-members',
+  'interest-survey',
 ];
 
 test('every sample scenario validates', async () => {
