@@ -6,7 +6,7 @@
 import type { CompiledScenario } from './scenario/compile.js';
 import { matchesFilter } from './planner/conditions.js';
 import { concernsKey } from './planner/keys.js';
-import type { ExitEvent, OutboxBatch } from './store/store.js';
+import type { ClaimedBatch, ExitEvent } from './store/store.js';
 
 /** Scenario id to the event types its exit rules name (only scenarios that have any). */
 export function exitTypesOf(scenarios: Iterable<CompiledScenario>): Record<string, string[]> {
@@ -27,7 +27,7 @@ export interface Drop {
 /** The recipients an exit rule of their batch's scenario removes, with the reason. */
 export function recipientsWhoLeft(
   events: readonly ExitEvent[],
-  batches: readonly OutboxBatch[],
+  batches: readonly ClaimedBatch[],
   scenarios: ReadonlyMap<string, CompiledScenario>,
 ): Drop[] {
   const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenario_id)]));

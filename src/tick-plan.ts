@@ -7,7 +7,9 @@ import { planEnrollment, userTimeZone, type PlanInput, type ScenarioRuntime } fr
 import { applyWindow } from './planner/timing.js';
 import type { Decision, Plan, UserFacts } from './planner/types.js';
 import type { LinkSigner } from './planner/render.js';
-import type { BatchDraft, ClaimedEnrollment, DuePage, PlanCommit, SkippedStep } from './store/store.js';
+import type { ActDraft, BatchDraft, ClaimedEnrollment, DuePage, PlanCommit, SkippedStep } from './store/store.js';
+import { applyChange } from './planner/actions.js';
+import { richMenuBatches, type PlannedAct } from './tick-actions.js';
 import type { TickCounts } from './report/counts.js';
 import { failureReason } from './report/public-error.js';
 import { RETIRED_REASON, type TickScenarios } from './tick-scenarios.js';
@@ -45,8 +47,18 @@ export function planPage(
   for (const d of page.previousDefinitions) {
     if (!ctx.previous.has(d.hash)) ctx.previous.set(d.hash, compileScenario(d.definition as Scenario));
   }
-  const factsOf = (userId: string): UserFacts =>
-    options.users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
+  // One facts object per user for the page: an action step's change is seen by the user's
+  // enrollments planned after it. (A plan the frequency cap then defers was seen too: its
+  // action is done when it is planned again.)
+  const shared = new Map<string, UserFacts>();
+  const factsOf = (userId: string): UserFacts => {
+    let facts = shared.get(userId);
+    if (!facts) {
+      facts = options.users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
+      shared.set(userId, facts);
+    }
+    return facts;
+  };
   // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
   const planned: { enrollment: ClaimedEnrollment; compiled: CompiledScenario; plan: Plan }[] = [];
   const plans: PlanCommit[] = [];
@@ -79,17 +91,19 @@ export function planPage(
       linkSigner: ctx.linkSigner,
     };
     const user = factsOf(enrollment.userId);
-    planned.push({
+    const plan = planAlone({
+      scenario: runtime,
       enrollment,
-      compiled,
-      plan: planAlone({
-        scenario: runtime,
-        enrollment,
-        user,
-        events: page.eventsByUser.get(enrollment.userId) ?? [],
-        now,
-      }),
+      user,
+      events: page.eventsByUser.get(enrollment.userId) ?? [],
+      now,
     });
+    for (const d of plan.decisions) {
+      if (d.kind !== 'act') continue;
+      const applied = applyChange(user.attributes, d);
+      if ('attributes' in applied) user.attributes = applied.attributes;
+    }
+    planned.push({ enrollment, compiled, plan });
   }
   const capped = cap
     ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map<string, number>(), page.sentCounts)
@@ -101,6 +115,7 @@ export function planPage(
     scenarioId: string;
     decision: Extract<Decision, { kind: 'send' }>;
   }[] = [];
+  const acts: PlannedAct[] = [];
   for (const { enrollment, compiled, plan } of planned) {
     if (capped.has(enrollment.id)) {
       // Deferred, never dropped: the same plan is made again tomorrow, with the same moments,
@@ -121,7 +136,8 @@ export function planPage(
       for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
       continue;
     }
-    plans.push(toCommit(plan));
+    const commit = toCommit(plan);
+    plans.push(commit);
     if (plan.conversionAt !== undefined) counts.add(compiled.id, undefined, 'conversions');
     if (plan.outcome.kind === 'exit') counts.add(compiled.id, undefined, 'exited');
     if (plan.outcome.kind === 'finish') counts.add(compiled.id, undefined, 'finished');
@@ -129,6 +145,21 @@ export function planPage(
       if (d.kind === 'send') {
         sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
         counts.recipientsPlanned++;
+      } else if (d.kind === 'act') {
+        const act: ActDraft = {
+          enrollment_id: enrollment.id,
+          scenario_id: compiled.id,
+          step_id: d.stepId,
+          line_user_id: enrollment.userId,
+          due_at: d.dueAt,
+          tags: d.tags,
+          attributes: d.attributes,
+          batch_id: null,
+        };
+        (commit.acts ??= []).push(act);
+        if (d.richMenu) acts.push({ act, richMenu: d.richMenu });
+        counts.add(compiled.id, d.stepId, 'acted');
+        counts.noteAction(d);
       } else if (d.kind === 'expire' || d.kind === 'fail') {
         skipped.push({
           enrollment_id: enrollment.id,
@@ -146,7 +177,7 @@ export function planPage(
       }
     }
   }
-  return { plans, skipped, batches: toBatches(sends) };
+  return { plans, skipped, batches: [...toBatches(sends), ...richMenuBatches(acts)] };
 }
 
 /**

@@ -4,7 +4,8 @@
 // limits, a timeout (the SDK has none), and failure handling by class. Sends go through a
 // keep-alive connection pool (line-calls.ts), or through the SDK's own fetch on request.
 import { messagingApi } from '@line/bot-sdk';
-import type { OutboxBatch } from '../store/store.js';
+import type { OutboxBatch, RichMenuBatch } from '../store/store.js';
+import { RichMenuLinker } from './rich-menu.js';
 import { poolCaller, sdkCaller, withTimeout, type LineCaller, type LineTransport } from './line-calls.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { LineAnswer } from './transport.js';
@@ -108,6 +109,21 @@ export class LineSender implements Sender {
           });
     this.maxRetries = options.maxRetries ?? 4;
     this.backoffMs = options.backoffMs ?? 500;
+    this.richMenus = new RichMenuLinker({
+      client: this.client,
+      limiter: this.limiters.push,
+      timeoutMs: this.timeoutMs,
+      maxRetries: this.maxRetries,
+      backoffMs: this.backoffMs,
+      sleep: this.sleep,
+    });
+  }
+
+  /** Rich menu batches (issue 18): through the SDK's client, at the push pace (LINE's default limit). */
+  private readonly richMenus: RichMenuLinker;
+
+  richMenu(batch: RichMenuBatch): Promise<SendReport> {
+    return this.richMenus.send(batch);
   }
 
   private backoff(attempt: number): number {

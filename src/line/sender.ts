@@ -1,5 +1,5 @@
 // The sender port: what the tick needs from LINE. One batch in, one outcome out.
-import type { OutboxBatch, SendOutcome } from '../store/store.js';
+import type { OutboxBatch, RichMenuBatch, SendOutcome } from '../store/store.js';
 
 export interface SendReport {
   outcome: SendOutcome;
@@ -21,6 +21,8 @@ export interface Sender {
   /** Requests in flight at once (default 1). */
   readonly concurrency?: number;
   send(batch: OutboxBatch): Promise<SendReport>;
+  /** Links or unlinks the recipients' rich menu (an action step; src/line/rich-menu.ts). */
+  richMenu?(batch: RichMenuBatch): Promise<SendReport>;
   quota?(): Promise<Quota | undefined>;
 }
 
@@ -36,6 +38,14 @@ export class NoLineSender implements Sender {
 
   send(batch: OutboxBatch): Promise<SendReport> {
     this.sent.push(batch);
+    return Promise.resolve({ outcome: 'sent', requestId: `no-line-${batch.id}` });
+  }
+
+  /** Rich menu changes are recorded the same way (issue 18). */
+  readonly richMenus: RichMenuBatch[] = [];
+
+  richMenu(batch: RichMenuBatch): Promise<SendReport> {
+    this.richMenus.push(batch);
     return Promise.resolve({ outcome: 'sent', requestId: `no-line-${batch.id}` });
   }
 }

@@ -12,7 +12,9 @@ export type Counted =
   | 'exited'
   | 'finished'
   | 'conversions'
-  | 'branched';
+  | 'branched'
+  /** Action steps done (tags, attributes, rich menu): issue 18. */
+  | 'acted';
 
 export class TickCounts {
   readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();
@@ -31,6 +33,25 @@ export class TickCounts {
   heldBackByQuota = 0;
   uncertain = 0;
   quota: { limit: number | null; usedBefore: number } | undefined;
+  /** What action steps did (issue 18): users whose tags or attributes changed; rich menus linked and unlinked. */
+  readonly actions = { tagUsers: 0, attributeUsers: 0, richMenuPlanned: 0, richMenuLinks: 0, richMenuUnlinks: 0 };
+
+  /** Counts one planned action step of a user. */
+  noteAction(change: {
+    tags: { add: string[]; remove: string[] };
+    attributes: { set: object; clear: string[] };
+    richMenu?: unknown;
+  }): void {
+    if (change.richMenu !== undefined) this.actions.richMenuPlanned++;
+    if (change.tags.add.length + change.tags.remove.length > 0) this.actions.tagUsers++;
+    if (Object.keys(change.attributes.set).length + change.attributes.clear.length > 0) this.actions.attributeUsers++;
+  }
+
+  /** Users whose rich menu LINE linked or unlinked. */
+  noteRichMenu(kind: 'richmenu_link' | 'richmenu_unlink', n: number): void {
+    if (kind === 'richmenu_link') this.actions.richMenuLinks += n;
+    else this.actions.richMenuUnlinks += n;
+  }
 
   add(scenarioId: string, stepId: string | undefined, what: Counted, n = 1): void {
     let steps = this.byScenario.get(scenarioId);
@@ -86,6 +107,7 @@ export class TickCounts {
       deferred: this.total('deferred'),
       skipped: this.total('skipped'),
       lostLeases: this.lostLeases,
+      actions: { ...this.actions },
       scenarios,
     };
   }

@@ -11,7 +11,8 @@
 // phase. A crash before an answer is recorded leaves the batch marked as attempted, so the
 // next tick resends it with the same retry key and LINE answers 409.
 import type { CompiledScenario } from '../scenario/compile.js';
-import type { OutboxBatch, SendResult, Store } from '../store/store.js';
+import { isRichMenuBatch, type ClaimedBatch, type RichMenuBatch, type SendResult, type Store } from '../store/store.js';
+import { RichMenuOrder } from '../line/rich-menu.js';
 import type { Sender } from '../line/sender.js';
 import type { TickCounts } from '../report/counts.js';
 import type { LeaseKeeper } from '../lease-keeper.js';
@@ -41,7 +42,7 @@ export interface OutboxSenderOptions {
 export class OutboxSender {
   private readonly pageSize: number;
   private readonly exitTypes: Record<string, string[]>;
-  private readonly queue: OutboxBatch[] = [];
+  private readonly queue: ClaimedBatch[] = [];
   private head = 0;
   private exhausted = false;
   private claiming: Promise<void> | undefined;
@@ -125,7 +126,8 @@ export class OutboxSender {
     }
   }
 
-  private async sendOne(batch: OutboxBatch): Promise<void> {
+  private async sendOne(batch: ClaimedBatch): Promise<void> {
+    if (isRichMenuBatch(batch)) return this.sendRichMenu(batch);
     const { counts } = this.o;
     const n = batch.recipients.length;
     const held = this.stop
@@ -155,6 +157,39 @@ export class OutboxSender {
     if (report.stop) this.stop = report.stop;
     if (this.results.length >= this.pageSize) void this.record().catch(() => {});
   }
+
+  // --- Rich menu batches (issue 18; src/line/rich-menu.ts): no message quota, a user's
+  // changes in created order, counted apart from messages.
+  private readonly richMenus = new RichMenuOrder();
+
+  private async sendRichMenu(batch: RichMenuBatch): Promise<void> {
+    const { counts, sender } = this.o;
+    const n = batch.recipients.length;
+    const report = this.stop
+      ? { outcome: 'deferred' as const, error: { message: `not sent: ${this.stop}` } }
+      : await this.richMenus.send(batch, () =>
+          sender.richMenu
+            ? sender.richMenu(batch)
+            : Promise.resolve({
+                outcome: 'deferred' as const,
+                error: { message: 'this sender cannot change rich menus' },
+              }),
+        );
+    this.results.push({
+      batch_id: batch.id,
+      outcome: report.outcome,
+      request_id: report.requestId,
+      error: report.error,
+    });
+    if (report.outcome === 'sent') counts.noteRichMenu(batch.kind, n);
+    else counts.add(batch.scenario_id, batch.step_id, report.outcome === 'failed' ? 'failed' : 'deferred', n);
+    if (report.outcome === 'failed' && report.error)
+      counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+    if (report.outcome === 'uncertain') counts.uncertain += 1;
+    if ('stop' in report && report.stop) this.stop = report.stop;
+    if (this.results.length >= this.pageSize) void this.record().catch(() => {});
+  }
+  // --- end of rich menu batches
 
   /** One claim at a time; its batches join the queue. */
   private claim(): Promise<void> {
@@ -202,7 +237,7 @@ export class OutboxSender {
         const c = changed.get(b.id);
         if (!c) return [b];
         if (c.status !== 'pending') this.o.leases.releaseBatches([b.id]);
-        return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind }] : [];
+        return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind } as ClaimedBatch] : [];
       });
     }
     for (const s of skipped) counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
@@ -234,7 +269,7 @@ export class OutboxSender {
   }
 
   /** Not sent in this tick: left pending for the next one, with why. */
-  private giveBack(batch: OutboxBatch, message: string): void {
+  private giveBack(batch: ClaimedBatch, message: string): void {
     this.results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
     this.o.counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
   }

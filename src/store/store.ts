@@ -79,6 +79,8 @@ export interface PlanCommit {
   scenario_hash: string;
   converted_at: number | null;
   exit_reason: string | null;
+  /** The action steps this plan did, applied by the commit (issue 18). */
+  acts?: ActDraft[] | undefined;
 }
 
 export interface SkippedStep {
@@ -91,15 +93,45 @@ export interface SkippedStep {
   reason: string;
 }
 
-export interface BatchDraft {
-  /** UUID: the X-Line-Retry-Key. */
+/** Outbox kinds that change the user's rich menu (issue 18) instead of sending messages. */
+export type RichMenuKind = 'richmenu_link' | 'richmenu_unlink';
+
+/**
+ * What a rich menu batch does, kept in the batch's messages column (one element), so the
+ * claim returns it and identical batches of a step merge as messages do.
+ */
+export type RichMenuPayload =
+  { type: 'richmenu'; richMenuId: string } | { type: 'richmenu'; alias: string } | { type: 'richmenu'; unlink: true };
+
+interface BatchDraftBase {
+  /** UUID: the X-Line-Retry-Key (rich menu requests have none: see src/line/rich-menu.ts). */
   id: string;
   scenario_id: string;
   step_id: string;
-  kind: 'push' | 'multicast';
-  messages: Message[];
-  aggregation_unit: string;
+  /** LINE's customAggregationUnits name (null: a rich menu batch, which has none). */
+  aggregation_unit: string | null;
   members: { enrollment_id: string; line_user_id: string; due_at: number }[];
+}
+
+export type BatchDraft =
+  | (BatchDraftBase & { kind: 'push' | 'multicast'; messages: Message[] })
+  | (BatchDraftBase & { kind: RichMenuKind; messages: RichMenuPayload[] });
+
+/**
+ * An action step's change of one enrollment's user, applied by the commit to line_users in
+ * the transaction that advances the enrollment (once: a replay changes nothing), with
+ * tag_added, tag_removed, attribute_set and attribute_cleared events recorded.
+ * batch_id: the rich menu batch this step's recipient is in (its delivery is that batch's).
+ */
+export interface ActDraft {
+  enrollment_id: string;
+  scenario_id: string;
+  step_id: string;
+  line_user_id: string;
+  due_at: number;
+  tags: { add: string[]; remove: string[] };
+  attributes: { set: Record<string, string | number | boolean>; clear: string[] };
+  batch_id: string | null;
 }
 
 /** Registration's answer: each scenario's first run, and the registered ones with no file. */
@@ -140,6 +172,18 @@ export interface OutboxBatch {
   created_at: number;
 }
 
+/** A claimed batch that links or unlinks the recipients' rich menu. */
+export interface RichMenuBatch extends Omit<OutboxBatch, 'kind' | 'messages'> {
+  kind: RichMenuKind;
+  messages: RichMenuPayload[];
+}
+
+export type ClaimedBatch = OutboxBatch | RichMenuBatch;
+
+export function isRichMenuBatch(batch: ClaimedBatch): batch is RichMenuBatch {
+  return batch.kind === 'richmenu_link' || batch.kind === 'richmenu_unlink';
+}
+
 export type SendOutcome = 'sent' | 'failed' | 'deferred' | 'uncertain';
 
 export interface SendResult {
@@ -160,7 +204,8 @@ export interface DeliveryRow {
   line_user_id: string;
   scenario_id: string;
   step_id: string;
-  kind: 'send' | 'expire' | 'fail';
+  /** act: an action step (its rich menu change is sent through the outbox). */
+  kind: 'send' | 'expire' | 'fail' | 'act';
   status: string;
   due_at: number;
   sent_at: number | null;
@@ -463,7 +508,10 @@ export class Store {
     skipped: SkippedStep[];
     batches: BatchDraft[];
   }) {
-    return this.rpc.call<{ committed: number; lost: number; batches: number }>('lsd_commit_plans', args);
+    return this.rpc.call<{ committed: number; lost: number; batches: number; acts?: number; acts_failed?: number }>(
+      'lsd_commit_plans',
+      args,
+    );
   }
 
   /**
@@ -485,7 +533,7 @@ export class Store {
     checkedBefore?: number | undefined;
   }) {
     const r = await this.rpc.call<{
-      batches: OutboxBatch[];
+      batches: ClaimedBatch[];
       needs_review: number;
       skipped?: SkippedRecipients[];
       exit_events?: (Omit<EventRow, 'id'> & { batch_id: string; enrollment_key?: string | null })[];
@@ -522,7 +570,7 @@ export class Store {
     drops: { batch_id: string; line_user_id: string; reason: string }[];
   }) {
     return this.rpc.call<{
-      batches: { id: string; recipients: string[]; kind: 'push' | 'multicast'; status: string }[];
+      batches: { id: string; recipients: string[]; kind: ClaimedBatch['kind']; status: string }[];
       skipped: SkippedRecipients[];
     }>('lsd_drop_recipients', args);
   }

@@ -25,6 +25,7 @@ export interface Received {
 }
 
 const USER_ID = /^U[0-9a-f]{32}$/;
+const RICH_MENU_ID = /^richmenu-[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY = 86_400_000;
 /** The UTC+9 day of an instant as yyyyMMdd: LINE's statistics days. */
@@ -56,6 +57,17 @@ export class LineServer {
   readonly faultsFor = new Map<string, Fault>();
   private readonly keys = new Map<string, { requestId: string; at: number }>();
   private readonly windows = new Map<string, { second: number; count: number }>();
+  /** Rich menus of the account, and their aliases (alias id to rich menu id). */
+  readonly richMenuIds = new Set<string>();
+  readonly aliases = new Map<string, string>();
+  /** Each user's own rich menu, as LINE holds it. */
+  readonly linked = new Map<string, string>();
+  /** Rich menu changes LINE accepted: one row per request. */
+  readonly richMenuCalls: {
+    kind: 'link' | 'unlink' | 'bulk-link' | 'bulk-unlink';
+    users: string[];
+    richMenuId?: string;
+  }[] = [];
   private server: Server | undefined;
   usage = 0;
   url = '';
@@ -164,6 +176,8 @@ export class LineServer {
         numOfCustomAggregationUnits: units.size + (this.options.statistics?.unitsUsedBefore ?? 0),
       });
     }
+    if (path.startsWith('/v2/bot/richmenu') || /^\/v2\/bot\/user\/[^/]*\/richmenu/.test(path))
+      return this.richMenu(req, res, Buffer.concat(chunks).toString('utf8'), log);
     const endpoint =
       path === '/v2/bot/message/push' ? 'push' : path === '/v2/bot/message/multicast' ? 'multicast' : undefined;
     if (req.method !== 'POST' || !endpoint) {
@@ -249,6 +263,87 @@ export class LineServer {
       {},
       requestId,
     );
+  }
+
+  /**
+   * The rich menu endpoints: list, alias get and list, per-user link and unlink, bulk link
+   * and unlink (1-500 user ids, answered 202). The fault queue and per-user faults apply to
+   * the changes, as to sends.
+   */
+  private async richMenu(req: IncomingMessage, res: ServerResponse, text: string, log: (status: number) => void) {
+    const path = req.url ?? '';
+    const fail = (status: number, message: string) => {
+      log(status);
+      this.answer(res, status, { message });
+    };
+    if (req.method === 'GET') {
+      if (path === '/v2/bot/richmenu/list') {
+        log(200);
+        return this.answer(res, 200, { richmenus: [...this.richMenuIds].map((richMenuId) => ({ richMenuId })) });
+      }
+      if (path === '/v2/bot/richmenu/alias/list') {
+        log(200);
+        const aliases = [...this.aliases].map(([richMenuAliasId, richMenuId]) => ({ richMenuAliasId, richMenuId }));
+        return this.answer(res, 200, { aliases });
+      }
+      const alias = /^\/v2\/bot\/richmenu\/alias\/([^/?]+)$/.exec(path)?.[1];
+      if (alias !== undefined) {
+        const richMenuId = this.aliases.get(decodeURIComponent(alias));
+        if (!richMenuId) return fail(404, 'richmenu alias not found');
+        log(200);
+        return this.answer(res, 200, { richMenuAliasId: decodeURIComponent(alias), richMenuId });
+      }
+      return fail(404, 'Not found');
+    }
+    const one = /^\/v2\/bot\/user\/([^/]*)\/richmenu(?:\/([^/]*))?$/.exec(path);
+    let change: (typeof this.richMenuCalls)[number];
+    if (one && req.method === 'POST' && one[2] !== undefined)
+      change = { kind: 'link', users: [one[1]!], richMenuId: one[2] };
+    else if (one && req.method === 'DELETE' && one[2] === undefined) change = { kind: 'unlink', users: [one[1]!] };
+    else if (
+      req.method === 'POST' &&
+      (path === '/v2/bot/richmenu/bulk/link' || path === '/v2/bot/richmenu/bulk/unlink')
+    ) {
+      let body: { richMenuId?: unknown; userIds?: unknown };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        return fail(400, 'The request body has 1 error(s)');
+      }
+      if (!Array.isArray(body.userIds) || body.userIds.length < 1 || body.userIds.length > 500)
+        return fail(400, 'userIds: size must be between 1 and 500');
+      const link = path.endsWith('/link');
+      change = {
+        kind: link ? 'bulk-link' : 'bulk-unlink',
+        users: body.userIds.map(String),
+        ...(link ? { richMenuId: String(body.richMenuId) } : {}),
+      };
+    } else return fail(404, 'Not found');
+    if (change.users.some((u) => !USER_ID.test(u))) return fail(400, 'The user ID is invalid');
+    const fault = change.users.map((u) => this.faultsFor.get(u)).find(Boolean) ?? this.faults.shift();
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'drop') {
+      log(0);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') return fail(fault.status, 'An error occurred in the server.');
+    if (change.richMenuId !== undefined) {
+      if (!RICH_MENU_ID.test(change.richMenuId)) return fail(400, 'The rich menu ID is invalid');
+      if (!this.richMenuIds.has(change.richMenuId)) return fail(404, 'richmenu not found');
+    }
+    for (const u of change.users) {
+      if (change.richMenuId !== undefined) this.linked.set(u, change.richMenuId);
+      else this.linked.delete(u);
+    }
+    this.richMenuCalls.push(change);
+    const status = change.kind.startsWith('bulk') ? 202 : 200;
+    log(status);
+    if (fault?.kind === 'accept-then-drop') {
+      req.socket.destroy();
+      return;
+    }
+    this.answer(res, status, {});
   }
 
   /** GET /v2/bot/insight/message/event/aggregation: the unit's messages sent on from..to (yyyyMMdd, UTC+9, at most 30 days apart). */
