@@ -140,11 +140,9 @@ test('through the action: opt-in, nothing for a plan-only tick, a warning naming
   await alertIssueAfterTick({ ...failing, at: AT }, ctx);
   assert.deepEqual(server.calls(), [], 'alert-issue is off unless asked for');
   process.env['INPUT_ALERT-ISSUE'] = 'true';
-  process.env['INPUT_DRY-RUN'] = 'true';
-  await alertIssueAfterTick({ ...failing, at: AT }, ctx);
+  await alertIssueAfterTick({ ...failing, at: AT, mode: 'plan-only' }, ctx);
   assert.deepEqual(server.calls(), [], 'a plan-only tick changes nothing');
-  process.env['INPUT_DRY-RUN'] = 'false';
-  await alertIssueAfterTick({ ...failing, at: AT }, ctx);
+  await alertIssueAfterTick({ ...failing, at: AT, mode: 'send' }, ctx);
   assert.equal(server.issues.length, 1);
 
   const readOnly = await new GitHubServer({ readOnly: true }).start();

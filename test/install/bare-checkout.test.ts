@@ -11,6 +11,7 @@ import { serverStore } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';
 import { actionOutput, bareCheckout, runAction, type RunActionOptions } from '../support/run-action.js';
 import { baseScenario, toText } from '../support/scenarios.js';
+import { tableSnapshot } from '../support/snapshot.js';
 import { localToInstant, DAY, HOUR, MINUTE } from '../../src/time/zoned.js';
 
 // Inside every sample's send window.
@@ -70,10 +71,13 @@ test('validate: a broken scenario fails the check with an annotation at its file
   assert.equal(actionOutput(run, 'problems'), '1');
 });
 
-test('run without a database refuses, naming the inputs to set', async () => {
+test('run without a database refuses, naming the inputs to set; the deprecated dry-run warns once', async () => {
   const run = await runAction({ mode: 'run', 'dry-run': 'true' }, inCopy);
   assert.equal(run.code, 1);
   assert.match(run.stdout, /::error::no database: pass supabase-url and supabase-secret-key .* or database-url/);
+  assert.deepEqual(run.stdout.match(/^::warning::.*$/gm), [
+    '::warning::input dry-run: true is deprecated: write run-mode: plan-only instead (it means the same).',
+  ]);
 });
 
 test('import: a CSV of events at an absolute path becomes events, once', async () => {
@@ -96,9 +100,9 @@ test('import: a CSV of events at an absolute path becomes events, once', async (
   assert.equal(actionOutput(again, 'imported'), '0');
 });
 
-test('run: the real tick delivers to the loopback LINE server; a dry run plans the next steps and sends nothing', async () => {
-  const tickAt = async (at: number) =>
-    runAction({ mode: 'run', ...database }, { ...inCopy, env: { LINE_STEP_DELIVERY_NOW: String(at) } });
+test('run: send delivers to the loopback LINE server; plan-only plans the next steps, writes nothing, calls LINE zero times; no-line advances without LINE', async () => {
+  const tickAt = async (at: number, inputs: Record<string, string> = {}) =>
+    runAction({ mode: 'run', ...inputs, ...database }, { ...inCopy, env: { LINE_STEP_DELIVERY_NOW: String(at) } });
   // The scenarios' first run, before the imported events: events from before it never enroll.
   const activation = await tickAt(T0 - HOUR);
   assert.equal(activation.code, 0, activation.stdout + activation.stderr);
@@ -111,20 +115,40 @@ test('run: the real tick delivers to the loopback LINE server; a dry run plans t
   assert.equal(line.received.length, 3);
   assert.doesNotMatch(first.stdout + first.summary, /U[0-9a-f]{32}/, 'no LINE user id in the log or the summary');
 
-  // A day on, the follower's next step (day 1, 10:00) is due: the dry run (as-of) plans it and sends nothing.
+  // A day on, the follower's next step (day 1, 10:00) is due: plan-only (as-of) plans it, and
+  // writes nothing (every table's rows hash the same) and calls LINE zero times.
   const later = T0 + DAY;
   const before = line.received.length;
+  const requests = line.requests.length;
+  const rows = await tableSnapshot(db.db);
   const plan = await runAction(
-    { mode: 'run', 'dry-run': 'true', 'as-of': new Date(later).toISOString(), ...database },
+    { mode: 'run', 'run-mode': 'plan-only', 'as-of': new Date(later).toISOString(), ...database },
     inCopy,
   );
   assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   assert.equal(actionOutput(plan, 'planned'), '1', plan.summary + plan.stdout);
-  assert.equal(line.received.length, before, 'a dry run sends nothing');
-  const second = await tickAt(later);
+  assert.match(plan.summary, /run mode plan-only \(a what-if: nothing written, LINE not called\)/);
+  assert.deepEqual(await tableSnapshot(db.db), rows, 'plan-only writes nothing');
+  assert.equal(line.requests.length, requests, 'plan-only calls LINE zero times');
+  const second = await tickAt(later, { 'run-mode': 'send' });
   assert.equal(second.code, 0, second.stdout + second.stderr);
-  assert.equal(actionOutput(second, 'sent'), actionOutput(plan, 'planned'), 'the tick sends what the dry run planned');
+  assert.equal(actionOutput(second, 'sent'), actionOutput(plan, 'planned'), 'the tick sends what plan-only planned');
   assert.equal(line.received.length, before + Number(actionOutput(second, 'sent')));
+
+  // On day 5 the follower's reviews step is due: no-line records it as sent and calls LINE
+  // zero times; the state advanced, so a send tick at the same moment has nothing left.
+  const day5 = T0 + 5 * DAY;
+  const received = line.received.length;
+  const calls = line.requests.length;
+  const noLine = await tickAt(day5, { 'run-mode': 'no-line' });
+  assert.equal(noLine.code, 0, noLine.stdout + noLine.stderr);
+  assert.equal(line.requests.length, calls, 'no-line calls LINE zero times');
+  assert.ok(Number(actionOutput(noLine, 'sent')) >= 1, noLine.summary);
+  assert.match(noLine.summary, /run mode no-line \(state advances, LINE not called: sends are recorded as if sent\)/);
+  const after = await tickAt(day5, { 'run-mode': 'send' });
+  assert.equal(after.code, 0, after.stdout + after.stderr);
+  assert.equal(actionOutput(after, 'sent'), '0', 'no-line advanced the state: nothing is sent again');
+  assert.equal(line.received.length, received);
 });
 
 test('test-send: a scenario reaches a staff account through the loopback LINE server', async () => {

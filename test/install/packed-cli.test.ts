@@ -147,9 +147,9 @@ test('schema writes the JSON Schema for editors into a new scenario folder', asy
 
 test('run and import on a fresh folder keep their state in .data/pglite', async () => {
   assert.equal(existsSync(join(app, '.data')), false);
-  const plan = await cli('run', '--dry-run');
+  const plan = await cli('run', '--run-mode=plan-only');
   assert.equal(plan.code, 0, plan.stderr);
-  assert.match(plan.stdout, /plan only \(nothing sent or changed\)/);
+  assert.match(plan.stdout, /^# LINE step delivery: tick in run mode plan-only$/m);
   assert.ok((await stat(join(app, '.data/pglite'))).isDirectory());
 
   const csv = join(app, 'vip.csv');

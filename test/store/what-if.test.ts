@@ -10,25 +10,11 @@ import type { SqlRpc } from '../../src/store/rpc.js';
 import { localToInstant } from '../../src/time/zoned.js';
 import { serverStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';
+import { tableSnapshot } from '../support/snapshot.js';
 
 const { scenarios } = await loadScenarioDir('scenarios');
 const cart = scenarios.filter((s) => s.scenario.id === 'cart-abandoned').map((s) => s.compiled);
 const MINUTE = 60_000;
-
-/** Every table's rows, hashed: equal snapshots mean nothing was written. */
-async function snapshot(db: SqlRpc): Promise<Record<string, string>> {
-  const tables = await db.query<{ name: string }>(
-    `select tablename as name from pg_tables where schemaname = current_schema() order by tablename`,
-  );
-  const out: Record<string, string> = {};
-  for (const { name } of tables) {
-    const [row] = await db.query<{ n: number; h: string | null }>(
-      `select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as h from "${name}" t`,
-    );
-    out[name] = `${row!.n} ${row!.h}`;
-  }
-  return out;
-}
 
 /** Recipients per scenario/step of one count ("planned" in a what-if, "sent" in a tick). */
 function perStep(result: TickResult, what: 'planned' | 'sent'): Record<string, number> {
@@ -59,7 +45,7 @@ test('a cart abandoned an hour ago, not taken in yet: the what-if plans it exact
     await cartEvents(db, [4], 'purchased', clock.t); // user 4 bought: no reminder
     clock.advance(55 * MINUTE);
 
-    const before = await snapshot(db);
+    const before = await tableSnapshot(db);
     const whatIf = await runTick({
       store,
       sender: new NoLineSender(),
@@ -67,7 +53,11 @@ test('a cart abandoned an hour ago, not taken in yet: the what-if plans it exact
       now: clock.now,
       mode: 'plan-only',
     });
-    assert.deepEqual(await snapshot(db), before, 'the what-if wrote nothing: no runs row, no lease, no event touched');
+    assert.deepEqual(
+      await tableSnapshot(db),
+      before,
+      'the what-if wrote nothing: no runs row, no lease, no event touched',
+    );
     assert.deepEqual(perStep(whatIf, 'planned'), { 'cart-abandoned/reminder': 3 });
     assert.equal(whatIf.counts.eventsTaken, 5, 'it read the events not taken in yet');
 
@@ -102,7 +92,7 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
     );
     clock.advance(62 * MINUTE);
 
-    const before = await snapshot(db);
+    const before = await tableSnapshot(db);
     const progress: string[] = [];
     const whatIf = await runTick({
       store,
@@ -113,7 +103,7 @@ test('a what-if over many pages plans every due enrollment, the new ones and the
       pageSize: 4,
       progress: (what) => progress.push(what),
     });
-    assert.deepEqual(await snapshot(db), before, 'nothing written');
+    assert.deepEqual(await tableSnapshot(db), before, 'nothing written');
     assert.deepEqual(perStep(whatIf, 'planned'), { 'cart-abandoned/reminder': 39 }, 'every page, not only the first');
     assert.ok(progress.filter((p) => p.startsWith('enrollments planned')).length >= 10, 'a progress line per page');
 
