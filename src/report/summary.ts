@@ -8,6 +8,7 @@ const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],
   ['planned', 'would send'],
   ['sent', 'sent'],
+  ['acted', 'actions'],
   ['capped', 'capped (deferred)'],
   ['deferred', 'deferred'],
   ['skipped', 'left before sending'],
@@ -103,6 +104,12 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   if (c.heldBackByQuota)
     out.push('', `Held back by the quota reserve: ${c.heldBackByQuota} recipient(s), left pending.`);
   if (c.heldBackByMaxMessages) out.push('', 'Stopped planning at max-messages: the rest is left for the next tick.');
+  const a = c.actions;
+  if (a.tagUsers + a.attributeUsers + a.richMenuPlanned + a.richMenuLinks + a.richMenuUnlinks > 0)
+    out.push(
+      '',
+      `Actions: tags changed: ${a.tagUsers} user(s) · attributes changed: ${a.attributeUsers} user(s) · rich menu changes planned: ${a.richMenuPlanned} · rich menu links: ${a.richMenuLinks} · unlinks: ${a.richMenuUnlinks}.`,
+    );
   const rows: string[] = [];
   for (const [scenarioId, steps] of [...c.byScenario].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [stepId, row] of [...steps].sort(([a], [b]) => a.localeCompare(b))) {

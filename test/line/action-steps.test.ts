@@ -13,6 +13,7 @@ import type { Sender } from '../../src/line/sender.js';
 import { pgliteStore } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';
 import { Clock } from '../support/clock.js';
+import { tickSummary } from '../../src/report/summary.js';
 
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const MEMBER_MENU = `richmenu-${'a'.repeat(32)}`;
@@ -145,6 +146,13 @@ test('an action step tags the user, sets and clears attributes, links the menu b
     [['bulk-link', 3, MEMBER_MENU]],
     'one bulk request for the three users',
   );
+  const summary = tickSummary(r, { now: clock.t, store: 'PGlite', sender: 'LINE', mode: 'send', intervalMinutes: 5 });
+  assert.match(
+    summary,
+    /Actions: tags changed: 3 user\(s\) · attributes changed: 3 user\(s\) · rich menu changes planned: 3 · rich menu links: 3/,
+  );
+  assert.match(summary, /\| signup \| make-member \|[^\n]*\| 3 \|/, 'the step counts 3 actions');
+  assert.ok(![U(1), U(2), U(3)].some((u) => summary.includes(u)), 'no user id');
   assert.deepEqual(r.counts.actions, {
     tagUsers: 3,
     attributeUsers: 3,
