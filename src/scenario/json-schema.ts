@@ -18,9 +18,13 @@ export function scenarioJsonSchema(): Record<string, unknown> {
 
 const WIDTH = 120;
 
-/** One line, unless an object with keys is inside (prettier keeps those open). */
+/**
+ * One line, unless an object with keys is inside (prettier keeps those open), or a list
+ * holds two or more lists of two or more values each (prettier breaks such a matrix).
+ */
 function flatJson(value: unknown): string | undefined {
   if (Array.isArray(value)) {
+    if (value.length > 1 && value.every((v) => Array.isArray(v) && v.length > 1)) return undefined;
     const items = value.map(flatJson);
     return items.every((x) => x !== undefined) ? `[${items.join(', ')}]` : undefined;
   }
@@ -34,22 +38,23 @@ function flatJson(value: unknown): string | undefined {
  * line by line, does not occur in a schema). The committed file then passes the format check
  * and stays byte-equal to what the `schema` command writes.
  */
-export function formatJson(value: unknown, indent = '', prefix = 0): string {
+export function formatJson(value: unknown, indent = '', prefix = 0, comma = false): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     const flat = flatJson(value);
-    // +1: the comma that may follow on the same line.
-    if (flat !== undefined && indent.length + prefix + flat.length + 1 <= WIDTH) return flat;
+    // What precedes it on its line (indent, key) and the comma that follows it count too.
+    if (flat !== undefined && indent.length + prefix + flat.length + (comma ? 1 : 0) <= WIDTH) return flat;
     const inner = `${indent}  `;
-    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
+    const items = value.map((v, i) => inner + formatJson(v, inner, 0, i < value.length - 1));
+    return `[\n${items.join(',\n')}\n${indent}]`;
   }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return '{}';
     const inner = `${indent}  `;
-    const lines = entries.map(([k, v]) => {
+    const lines = entries.map(([k, v], i) => {
       const key = `${JSON.stringify(k)}: `;
-      return inner + key + formatJson(v, inner, key.length);
+      return inner + key + formatJson(v, inner, key.length, i < entries.length - 1);
     });
     return `{\n${lines.join(',\n')}\n${indent}}`;
   }

@@ -26,7 +26,7 @@ const schemaLike = fc.letrec((tie) => ({
   ),
 })).value;
 
-propTest.prop([schemaLike], { numRuns: 300 })(
+propTest.prop([schemaLike], { numRuns: 500 })(
   'property: formatJson gives back the same value, in prettier layout',
   async (value) => {
     const text = `${formatJson(value)}\n`;
