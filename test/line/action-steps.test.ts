@@ -14,6 +14,7 @@ import { pgliteStore } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';
 import { Clock } from '../support/clock.js';
 import { tickSummary } from '../../src/report/summary.js';
+import { STEP_EVENT_TYPES } from '../../src/contract/event-rules.js';
 
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const MEMBER_MENU = `richmenu-${'a'.repeat(32)}`;
@@ -178,6 +179,11 @@ test('an action step tags the user, sets and clears attributes, links the menu b
     ],
   );
   assert.equal(events[0]!.properties.scenario, 'signup');
+  const types = await db.query<{ type: string }>(`select distinct type from events where source = 'step'`);
+  assert.ok(
+    types.every((t) => (STEP_EVENT_TYPES as readonly string[]).includes(t.type)),
+    'the contract names them',
+  );
 
   // The next tick takes the tag_added events in: the scenario they trigger runs.
   clock.advance(60_000);

@@ -48,6 +48,22 @@ export const MAX_NUMERIC_MEMBER_ID = 999_999_999_999_999;
  */
 export const LINE_WEBHOOK_ONLY_TYPES: ReadonlySet<string> = new Set(['follow', 'unfollow', 'account_linked']);
 
+/**
+ * Types the engine records itself when an action step acts (source "step"; SQL:
+ * lsd_apply_act, lsd_record_rich_menu_event), so scenarios can trigger on them, wait for
+ * them or exit on them. Properties: tag; name and value; richMenuId or alias; and the
+ * scenario and step that acted. They are records of a change already made: one sent from
+ * outside changes no tag.
+ */
+export const STEP_EVENT_TYPES = [
+  'tag_added',
+  'tag_removed',
+  'attribute_set',
+  'attribute_cleared',
+  'richmenu_linked',
+  'richmenu_unlinked',
+] as const;
+
 /** Types whose properties change the user record, checked by factProblem (SQL: lsd_fact_types). */
 export const FACT_TYPES = ['follow', 'account_linked', 'profile_updated', 'survey_answered', 'list_added'] as const;
 export type FactType = (typeof FACT_TYPES)[number];
