@@ -10,6 +10,7 @@ import type { TickCounts } from './report/counts.js';
 import { failureReason } from './report/public-error.js';
 
 export type EnrollRow = Parameters<Store['ingestCommit']>[0]['enroll'][number];
+type RouteEvent = IngestPage['events'][number];
 
 export interface RoutedPage {
   enroll: EnrollRow[];
@@ -40,26 +41,9 @@ export function routePage(args: {
   byId: Map<string, CompiledScenario>;
   counts: TickCounts;
 }): RoutedPage {
-  const { page, memory, routing, byId, counts } = args;
-  const enrollmentsByUser = memory.enrollments;
-  // Users met in an earlier page of a what-if keep what routing made of them.
-  const known = new Set(enrollmentsByUser.keys());
-  for (const e of page.enrollments) {
-    if (known.has(e.userId)) continue;
-    const list = enrollmentsByUser.get(e.userId) ?? [];
-    list.push(e);
-    enrollmentsByUser.set(e.userId, list);
-  }
-  const out: RoutedPage = {
-    enroll: [],
-    tempIds: new Map(),
-    exit: [],
-    wake: [],
-    update: new Map(),
-    setAside: [],
-    done: [],
-  };
-  const pendingById = new Map<string, EnrollRow>();
+  const { page, memory, routing } = args;
+  const book = new PageBook(memory, args.byId, args.counts);
+  book.meetEnrollments(page.enrollments);
   // Each event is routed with its user as of that event, as if events came one at a time:
   // a user's facts start from before their first change and follow each change. (With the
   // page's final facts, a follow and a later unfollow in one page enrolled no one, and in two
@@ -69,67 +53,129 @@ export function routePage(args: {
   for (const event of page.events) {
     if (event.factsAfter) asOf.set(event.userId, event.factsAfter);
     const user = asOf.get(event.userId) ?? page.users.get(event.userId) ?? newUser(event.userId);
-    const mine = enrollmentsByUser.get(event.userId) ?? [];
+    const mine = book.enrollmentsOf(event.userId);
     let routed: RouteResult;
     try {
       routed = routeEvent({ event, user, scenarios: routing, enrollments: mine });
     } catch (error) {
       // One event routing cannot handle (a property it cannot compare) stops only itself.
-      out.setAside.push({
-        id: event.id,
-        reason: `${event.type}: routing failed (${failureReason(error)}); it enrolled and ended no one`,
-      });
+      book.setAside(event, failureReason(error));
       continue;
     }
-    for (const x of routed.exit) {
-      const summary = mine.find((e) => e.id === x.enrollmentId);
-      if (summary) summary.status = 'exited';
-      const pending = pendingById.get(x.enrollmentId);
-      const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
-      if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
-      else out.exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
-      const scenarioId = summary?.scenarioId ?? pending?.scenario_id ?? '?';
-      counts.add(scenarioId, undefined, 'exited');
-      if (x.convertedAt !== undefined) counts.add(scenarioId, undefined, 'conversions');
-    }
-    out.wake.push(...routed.wake.filter((id) => !pendingById.has(id)));
-    for (const u of routed.update) {
-      const pending = pendingById.get(u.enrollmentId);
-      if (pending) Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
-      else
-        out.update.set(u.enrollmentId, {
-          enrollment_id: u.enrollmentId,
-          trigger: u.trigger,
-          trigger_event_id: event.id,
-        });
-    }
-    for (const n of routed.enroll) {
-      const compiled = byId.get(n.scenarioId)!;
-      const tempId = `new-${randomUUID()}`;
-      const row: EnrollRow = {
-        scenario_id: n.scenarioId,
-        line_user_id: event.userId,
-        step_id: compiled.first,
-        entered_at: n.enteredAt,
-        trigger: n.trigger,
-        trigger_event_id: event.id,
-        scenario_hash: compiled.hash,
-        enrollment_key: n.key ?? null,
-      };
-      out.enroll.push(row);
-      out.tempIds.set(row, tempId);
-      pendingById.set(tempId, row);
-      // Later events see it (an exit in the same page ends it).
-      mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
-      enrollmentsByUser.set(event.userId, mine);
-      counts.add(n.scenarioId, undefined, 'enrolled');
+    for (const x of routed.exit) book.exit(x, mine);
+    book.wake(routed.wake);
+    for (const u of routed.update) book.update(u, event);
+    for (const n of routed.enroll) book.enroll(n, event, mine);
+  }
+  return book.finish(page);
+}
+
+/**
+ * The bookkeeping of one routed page. A new enrollment has no id until the commit: it gets a
+ * temporary one here, so that a later event of the same page can end it or re-key it, which
+ * then changes its row (still to be inserted) instead of adding an exit or an update.
+ */
+class PageBook {
+  readonly out: RoutedPage = {
+    enroll: [],
+    tempIds: new Map(),
+    exit: [],
+    wake: [],
+    update: new Map(),
+    setAside: [],
+    done: [],
+  };
+  /** New enrollments of this page, by temporary id. */
+  private readonly pendingById = new Map<string, EnrollRow>();
+
+  constructor(
+    private readonly memory: RoutingMemory,
+    private readonly byId: Map<string, CompiledScenario>,
+    private readonly counts: TickCounts,
+  ) {}
+
+  /** The page's users' enrollments; users met in an earlier page of a what-if keep what routing made of them. */
+  meetEnrollments(enrollments: IngestPage['enrollments']): void {
+    const byUser = this.memory.enrollments;
+    const known = new Set(byUser.keys());
+    for (const e of enrollments) {
+      if (known.has(e.userId)) continue;
+      const list = byUser.get(e.userId) ?? [];
+      list.push(e);
+      byUser.set(e.userId, list);
     }
   }
-  const asideIds = new Set(out.setAside.map((x) => x.id));
-  out.done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
-  for (const x of out.setAside) counts.noteSetAside(x.reason);
-  counts.eventsTaken += out.done.length;
-  return out;
+
+  enrollmentsOf(userId: string): EnrollmentSummary[] {
+    return this.memory.enrollments.get(userId) ?? [];
+  }
+
+  setAside(event: RouteEvent, reason: string): void {
+    this.out.setAside.push({
+      id: event.id,
+      reason: `${event.type}: routing failed (${reason}); it enrolled and ended no one`,
+    });
+  }
+
+  exit(x: RouteResult['exit'][number], mine: EnrollmentSummary[]): void {
+    const summary = mine.find((e) => e.id === x.enrollmentId);
+    if (summary) summary.status = 'exited';
+    const pending = this.pendingById.get(x.enrollmentId);
+    const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
+    if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
+    else this.out.exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
+    const scenarioId = summary?.scenarioId ?? pending?.scenario_id ?? '?';
+    this.counts.add(scenarioId, undefined, 'exited');
+    if (x.convertedAt !== undefined) this.counts.add(scenarioId, undefined, 'conversions');
+  }
+
+  /** Enrollments to wake; a new one of this page is due from its entry anyway. */
+  wake(ids: string[]): void {
+    this.out.wake.push(...ids.filter((id) => !this.pendingById.has(id)));
+  }
+
+  /** A keyed enrollment's trigger came again: the last trigger of a key wins. */
+  update(u: RouteResult['update'][number], event: RouteEvent): void {
+    const pending = this.pendingById.get(u.enrollmentId);
+    if (pending) Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
+    else
+      this.out.update.set(u.enrollmentId, {
+        enrollment_id: u.enrollmentId,
+        trigger: u.trigger,
+        trigger_event_id: event.id,
+      });
+  }
+
+  enroll(n: RouteResult['enroll'][number], event: RouteEvent, mine: EnrollmentSummary[]): void {
+    const compiled = this.byId.get(n.scenarioId)!;
+    const tempId = `new-${randomUUID()}`;
+    const row: EnrollRow = {
+      scenario_id: n.scenarioId,
+      line_user_id: event.userId,
+      step_id: compiled.first,
+      entered_at: n.enteredAt,
+      trigger: n.trigger,
+      trigger_event_id: event.id,
+      scenario_hash: compiled.hash,
+      enrollment_key: n.key ?? null,
+    };
+    this.out.enroll.push(row);
+    this.out.tempIds.set(row, tempId);
+    this.pendingById.set(tempId, row);
+    // Later events see it (an exit in the same page ends it).
+    mine.push({ id: tempId, scenarioId: n.scenarioId, status: 'active', enteredAt: n.enteredAt, key: n.key });
+    this.memory.enrollments.set(event.userId, mine);
+    this.counts.add(n.scenarioId, undefined, 'enrolled');
+  }
+
+  /** Every event not set aside is done; the counts of the page. */
+  finish(page: IngestPage): RoutedPage {
+    const asideIds = new Set(this.out.setAside.map((x) => x.id));
+    this.out.done = page.events.filter((e) => !asideIds.has(e.id)).map((e) => e.id);
+    for (const x of this.out.setAside) this.counts.noteSetAside(x.reason);
+    this.counts.eventsTaken += this.out.done.length;
+    return this.out;
+  }
 }
 
 /** A user the store has no row for yet: following (LINE answers 200 even if not), no attributes. */

@@ -1,7 +1,7 @@
 // The command line: the same jobs as the action, for a terminal.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCommand, UsageError, type ParsedCommand } from './args.js';
+import { parseCommand, UsageError, type CommandName, type ParsedCommand } from './args.js';
 import { validateScenarios } from '../commands/validate.js';
 import { formatIssue } from '../scenario/issues.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
@@ -77,86 +77,99 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  switch (command) {
-    case 'validate':
-    case 'preview': {
-      const outcome = await validateScenarios({ dir, ...(parsed.base ? { baseRef: parsed.base } : {}) });
-      if (!outcome.result.files.length) return noScenarioFiles(command, dir);
-      for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      if (outcome.schemaStale)
-        process.stderr.write(
-          `warning: ${join(dir, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`,
-        );
-      if (command === 'preview') process.stdout.write(outcome.markdown);
-      else
-        process.stdout.write(
-          outcome.result.issues.length
-            ? `${outcome.result.issues.length} problem(s) found.\n`
-            : `${outcome.result.scenarios.length} scenario(s) valid.\n`,
-        );
-      return outcome.result.issues.length ? 1 : 0;
-    }
-    case 'demo':
-      return runDemo({ dir });
-    case 'timeline': {
-      const outcome = await validateScenarios({ dir });
-      if (!outcome.result.files.length) return noScenarioFiles(command, dir);
-      for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      for (const { compiled } of outcome.result.scenarios) {
-        process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
-        const enteredAt = localToInstant(compiled.timezone, 2026, 1, 5, 14, 0);
-        for (const e of timeline(compiled, { enteredAt, trigger: sampleTrigger(compiled, enteredAt) })) {
-          process.stdout.write(
-            `  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`,
-          );
-        }
-      }
-      return outcome.result.issues.length ? 1 : 0;
-    }
-    case 'import': {
-      const file = parsed.file!;
-      const store = await openStore(settingsFromEnv(), { openLocal: openPglite });
-      try {
-        const r = await importCsv({
-          file,
-          list: parsed.list,
-          store,
-          progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined,
-        });
-        if (process.stderr.isTTY) process.stderr.write('\n');
-        for (const e of r.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);
-        process.stdout.write(
-          `${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`,
-        );
-        return r.errors.length ? 1 : 0;
-      } finally {
-        await store.close();
-      }
-    }
-    case 'run': {
-      for (const warning of parsed.warnings) process.stderr.write(`${warning}\n`);
-      const settings = settingsFromEnv();
-      const { result, summary } = await tickCommand({
-        settings,
-        dir,
-        // A terminal without a token runs the tick without LINE, unless send is asked for.
-        mode: parsed.runMode ?? (settings.LINE_CHANNEL_ACCESS_TOKEN ? 'send' : 'no-line'),
-        openLocalStore: openPglite,
-        now: Date.now,
-        progress: process.stderr.isTTY ? (what, n) => process.stderr.write(`\r${what}: ${n}`) : undefined,
-      });
-      if (process.stderr.isTTY) process.stderr.write('\n');
-      process.stdout.write(summary);
-      return needsAPerson(result).length ? 1 : 0;
-    }
-    case 'schema': {
-      const path = join(dir, SCHEMA_FILE_NAME);
-      await mkdir(dir, { recursive: true });
-      await writeFile(path, scenarioJsonSchemaText());
-      process.stdout.write(`wrote ${path}\n`);
-      return 0;
+  return RUNNERS[command](parsed);
+}
+
+/** What each command does, once its arguments are parsed and its path checked. */
+const RUNNERS: Record<CommandName, (parsed: ParsedCommand) => Promise<number>> = {
+  validate: checkScenarios,
+  preview: checkScenarios,
+  demo: ({ dir }) => runDemo({ dir }),
+  timeline: printTimelines,
+  import: importFile,
+  run: runOneTick,
+  schema: writeSchema,
+};
+
+/** validate prints how many problems (or valid scenarios); preview prints the Markdown. */
+async function checkScenarios({ command, dir, base }: ParsedCommand): Promise<number> {
+  const outcome = await validateScenarios({ dir, ...(base ? { baseRef: base } : {}) });
+  if (!outcome.result.files.length) return noScenarioFiles(command, dir);
+  for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  if (outcome.schemaStale)
+    process.stderr.write(
+      `warning: ${join(dir, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`,
+    );
+  if (command === 'preview') process.stdout.write(outcome.markdown);
+  else
+    process.stdout.write(
+      outcome.result.issues.length
+        ? `${outcome.result.issues.length} problem(s) found.\n`
+        : `${outcome.result.scenarios.length} scenario(s) valid.\n`,
+    );
+  return outcome.result.issues.length ? 1 : 0;
+}
+
+async function printTimelines({ command, dir }: ParsedCommand): Promise<number> {
+  const outcome = await validateScenarios({ dir });
+  if (!outcome.result.files.length) return noScenarioFiles(command, dir);
+  for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  for (const { compiled } of outcome.result.scenarios) {
+    process.stdout.write(`\n${compiled.scenario.name ?? compiled.id} (${compiled.id})\n`);
+    const enteredAt = localToInstant(compiled.timezone, 2026, 1, 5, 14, 0);
+    for (const e of timeline(compiled, { enteredAt, trigger: sampleTrigger(compiled, enteredAt) })) {
+      process.stdout.write(
+        `  day ${String(e.day).padStart(2)} ${formatLocal(e.at, compiled.timezone).slice(11)}  ${e.stepId.padEnd(20)} ${e.label}\n`,
+      );
     }
   }
+  return outcome.result.issues.length ? 1 : 0;
+}
+
+async function importFile(parsed: ParsedCommand): Promise<number> {
+  const file = parsed.file!;
+  const store = await openStore(settingsFromEnv(), { openLocal: openPglite });
+  try {
+    const r = await importCsv({
+      file,
+      list: parsed.list,
+      store,
+      progress: process.stderr.isTTY ? (n) => process.stderr.write(`\rrows: ${n}`) : undefined,
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    for (const e of r.errors) process.stderr.write(`${file}:${e.line}: ${e.message}\n`);
+    process.stdout.write(
+      `${r.rows} row(s): ${r.inserted} new event(s), ${r.unchanged} already imported, ${r.errors.length} with errors.\n`,
+    );
+    return r.errors.length ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function runOneTick(parsed: ParsedCommand): Promise<number> {
+  for (const warning of parsed.warnings) process.stderr.write(`${warning}\n`);
+  const settings = settingsFromEnv();
+  const { result, summary } = await tickCommand({
+    settings,
+    dir: parsed.dir,
+    // A terminal without a token runs the tick without LINE, unless send is asked for.
+    mode: parsed.runMode ?? (settings.LINE_CHANNEL_ACCESS_TOKEN ? 'send' : 'no-line'),
+    openLocalStore: openPglite,
+    now: Date.now,
+    progress: process.stderr.isTTY ? (what, n) => process.stderr.write(`\r${what}: ${n}`) : undefined,
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  process.stdout.write(summary);
+  return needsAPerson(result).length ? 1 : 0;
+}
+
+async function writeSchema({ dir }: ParsedCommand): Promise<number> {
+  const path = join(dir, SCHEMA_FILE_NAME);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path, scenarioJsonSchemaText());
+  process.stdout.write(`wrote ${path}\n`);
+  return 0;
 }
 
 /** A folder without scenario files is a mistake (the wrong folder, most likely), never "valid". */
