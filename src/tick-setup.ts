@@ -8,6 +8,7 @@ import { scenariosToRegister, tickScenarios, type TickScenarios } from './tick-s
 import { routePage, type RoutedPage, type RoutingMemory } from './tick-ingest.js';
 import type { PlanContext } from './tick-plan.js';
 import type { TickOptions } from './tick.js';
+import type { RunMode } from './run-mode.js';
 
 /** One tick's settings and counts. */
 export interface Tick {
@@ -20,7 +21,8 @@ export interface Tick {
   leaseSeconds: number;
   shardIndex: number;
   shardCount: number;
-  planOnly: boolean;
+  /** send, plan-only or no-line (src/run-mode.ts); only plan-only changes what the tick does, no-line is its sender. */
+  mode: RunMode;
   counts: TickCounts;
   /** The files this tick registers: all, or only-scenario's. */
   scenarios: CompiledScenario[];
@@ -36,7 +38,7 @@ export function newTick(options: TickOptions): Tick {
     leaseSeconds: options.leaseSeconds ?? 300,
     shardIndex: options.shardIndex ?? 0,
     shardCount: options.shardCount ?? 1,
-    planOnly: options.mode === 'plan-only',
+    mode: options.mode ?? 'send',
     counts: new TickCounts(),
     // A run limited to one scenario registers, plans and sends only that one; the others'
     // files still count as present (a file not here is missing, never "removed").
@@ -61,7 +63,7 @@ export async function registerScenarios(tick: Tick): Promise<InForce> {
   const registration = await tick.store.registerScenarios(
     tick.now(),
     tick.scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
-    { dry: tick.planOnly, present: options.scenarios.map((c) => c.id) },
+    { dry: tick.mode === 'plan-only', present: options.scenarios.map((c) => c.id) },
   );
   const sets = tickScenarios({ registered: tick.scenarios, registration, onlyScenario: options.onlyScenario });
   return {

@@ -80,7 +80,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   // Before anything is read or written: the database has the schema this release needs.
   await assertSchemaCurrent(store.rpc);
   // The heartbeat; a what-if writes none (the next tick's lateness counts real ticks only).
-  const run = tick.planOnly ? undefined : await store.runStart(runStartArgs(tick));
+  const run = tick.mode === 'plan-only' ? undefined : await store.runStart(runStartArgs(tick));
   const previousRunAt = run?.previous_started_at ?? null;
   const runId = run?.id ?? 'what-if';
   // 1. Scenarios: the definitions in force, and when each first ran.
@@ -88,7 +88,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const held = { missingScenarios: inForce.sets.missing, ingestHeld: inForce.sets.ingestHeld };
   const beforeFinish = { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
   // A what-if reads and plans as the tick would, in memory, and writes nothing.
-  if (tick.planOnly) {
+  if (tick.mode === 'plan-only') {
     await whatIfTick(tick, inForce);
     return beforeFinish;
   }
