@@ -2,6 +2,7 @@
 // (Messaging API reference, "Message objects"). String lengths are counted in UTF-16
 // units, as LINE counts them and as JavaScript's String#length does.
 import { z } from 'zod';
+import type { messagingApi } from '@line/bot-sdk';
 
 export const LINE_LIMITS = {
   messagesPerRequest: 5,
@@ -32,32 +33,44 @@ export function lineString(max: number, message: string) {
     .meta({ maxLength: max });
 }
 
+/**
+ * A part the schema checks only in outline (its type, label and the limits LINE documents),
+ * typed as the SDK's own type: LINE checks the rest when it receives the message. So a
+ * scenario message is the SDK's messagingApi.Message, checked by the type test
+ * test/scenario/message-types.test.ts, and the sender's cast to it is sound.
+ */
+function sdkTyped<T>(schema: z.ZodType): z.ZodType<T, T> {
+  return schema as unknown as z.ZodType<T, T>;
+}
+
 // A URL may hold placeholders ({{user.memberId}}); it must start as https:// once rendered.
 const HttpsUrl = lineString(
   LINE_LIMITS.urlLength,
   `LINE accepts URLs of at most ${LINE_LIMITS.urlLength} characters`,
 ).regex(/^(https:\/\/|\{\{)/, { message: 'LINE only loads media over HTTPS: the URL must start with https://' });
 
-const Action = z
-  .looseObject({
-    type: z.enum([
-      'postback',
-      'message',
-      'uri',
-      'datetimepicker',
-      'camera',
-      'cameraRoll',
-      'location',
-      'richmenuswitch',
-      'clipboard',
-    ]),
-    label: lineString(
-      LINE_LIMITS.actionLabel,
-      `an action label is at most ${LINE_LIMITS.actionLabel} characters`,
-    ).optional(),
-  })
-  .describe('A LINE action object (postback, message, uri, ...).')
-  .meta({ id: 'Action' });
+const Action = sdkTyped<messagingApi.Action>(
+  z
+    .looseObject({
+      type: z.enum([
+        'postback',
+        'message',
+        'uri',
+        'datetimepicker',
+        'camera',
+        'cameraRoll',
+        'location',
+        'richmenuswitch',
+        'clipboard',
+      ]),
+      label: lineString(
+        LINE_LIMITS.actionLabel,
+        `an action label is at most ${LINE_LIMITS.actionLabel} characters`,
+      ).optional(),
+    })
+    .describe('A LINE action object (postback, message, uri, ...).')
+    .meta({ id: 'Action' }),
+);
 
 const QuickReply = z.strictObject({
   items: z
@@ -89,7 +102,11 @@ export const TextMessageSchema = z.strictObject({
     `LINE accepts at most ${LINE_LIMITS.textLength} characters (UTF-16 units; an emoji counts 2) in a text message: shorten it or split it into two messages`,
   ).min(1, { message: 'a text message cannot be empty' }),
   emojis: z
-    .array(z.looseObject({ index: z.int().min(0), productId: z.string(), emojiId: z.string() }))
+    .array(
+      sdkTyped<messagingApi.Emoji>(
+        z.looseObject({ index: z.int().min(0), productId: z.string(), emojiId: z.string() }),
+      ),
+    )
     .max(20)
     .optional(),
 });
@@ -141,52 +158,56 @@ const FlexMessageSchema = z.strictObject({
   altText: lineString(LINE_LIMITS.flexAltText, `a flex altText is at most ${LINE_LIMITS.flexAltText} characters`).min(
     1,
   ),
-  contents: z.union([
-    z.looseObject({ type: z.literal('bubble') }),
-    z.looseObject({
-      type: z.literal('carousel'),
-      contents: z
-        .array(z.looseObject({ type: z.literal('bubble') }))
-        .min(1)
-        .max(LINE_LIMITS.carouselBubbles, {
-          message: `a flex carousel holds at most ${LINE_LIMITS.carouselBubbles} bubbles`,
-        }),
-    }),
-  ]),
+  contents: sdkTyped<messagingApi.FlexContainer>(
+    z.union([
+      z.looseObject({ type: z.literal('bubble') }),
+      z.looseObject({
+        type: z.literal('carousel'),
+        contents: z
+          .array(z.looseObject({ type: z.literal('bubble') }))
+          .min(1)
+          .max(LINE_LIMITS.carouselBubbles, {
+            message: `a flex carousel holds at most ${LINE_LIMITS.carouselBubbles} bubbles`,
+          }),
+      }),
+    ]),
+  ),
 });
 
 const Column = z.looseObject({ actions: z.array(Action).max(3).optional() });
-const TemplateSchema = z.discriminatedUnion('type', [
-  z.looseObject({
-    type: z.literal('buttons'),
-    thumbnailImageUrl: HttpsUrl.optional(),
-    title: lineString(40, 'a buttons template title is at most 40 characters').optional(),
-    text: lineString(160, 'buttons template text is at most 160 characters (60 with a title or image)').min(1),
-    actions: z
-      .array(Action)
-      .min(1)
-      .max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
-  }),
-  z.looseObject({
-    type: z.literal('confirm'),
-    text: lineString(240, 'confirm template text is at most 240 characters').min(1),
-    actions: z.array(Action).length(2, { message: 'a confirm template has exactly 2 actions' }),
-  }),
-  z.looseObject({
-    type: z.literal('carousel'),
-    columns: z
-      .array(Column)
-      .min(1)
-      .max(LINE_LIMITS.templateColumns, { message: 'a carousel template has at most 10 columns' }),
-  }),
-  z.looseObject({
-    type: z.literal('image_carousel'),
-    columns: z
-      .array(Column)
-      .min(1)
-      .max(LINE_LIMITS.templateColumns, { message: 'an image carousel has at most 10 columns' }),
-  }),
-]);
+const TemplateSchema = sdkTyped<messagingApi.Template>(
+  z.discriminatedUnion('type', [
+    z.looseObject({
+      type: z.literal('buttons'),
+      thumbnailImageUrl: HttpsUrl.optional(),
+      title: lineString(40, 'a buttons template title is at most 40 characters').optional(),
+      text: lineString(160, 'buttons template text is at most 160 characters (60 with a title or image)').min(1),
+      actions: z
+        .array(Action)
+        .min(1)
+        .max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
+    }),
+    z.looseObject({
+      type: z.literal('confirm'),
+      text: lineString(240, 'confirm template text is at most 240 characters').min(1),
+      actions: z.array(Action).length(2, { message: 'a confirm template has exactly 2 actions' }),
+    }),
+    z.looseObject({
+      type: z.literal('carousel'),
+      columns: z
+        .array(Column)
+        .min(1)
+        .max(LINE_LIMITS.templateColumns, { message: 'a carousel template has at most 10 columns' }),
+    }),
+    z.looseObject({
+      type: z.literal('image_carousel'),
+      columns: z
+        .array(Column)
+        .min(1)
+        .max(LINE_LIMITS.templateColumns, { message: 'an image carousel has at most 10 columns' }),
+    }),
+  ]),
+);
 
 const TemplateMessageSchema = z.strictObject({
   ...Common,
@@ -211,10 +232,10 @@ const ImagemapMessageSchema = z.strictObject({
     height: z.int().positive(),
   }),
   actions: z
-    .array(z.looseObject({ type: z.enum(['uri', 'message', 'clipboard']) }))
+    .array(sdkTyped<messagingApi.ImagemapAction>(z.looseObject({ type: z.enum(['uri', 'message', 'clipboard']) })))
     .min(1)
     .max(LINE_LIMITS.imagemapActions),
-  video: z.looseObject({}).optional(),
+  video: sdkTyped<messagingApi.ImagemapVideo>(z.looseObject({})).optional(),
 });
 
 export const MessageSchema = z
