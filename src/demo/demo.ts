@@ -106,6 +106,20 @@ export const DEMO_EVENTS: DemoEvent[] = [
     member: 'M-77',
     properties: { orderId: 'B-7', category: 'skincare' },
   },
+  {
+    day: 0,
+    time: '11:30',
+    who: 'Saki (store QR, answered the survey)',
+    type: 'follow',
+    properties: { route: 'store-qr' },
+  },
+  {
+    day: 2,
+    time: '18:10',
+    who: 'Saki (store QR, answered the survey)',
+    type: 'survey_answered',
+    properties: { survey: 'onboarding', question: 'interest', answer: 'skincare' },
+  },
   { day: 0, time: '10:00', who: 'Jun (blocked the account on day 2)', type: 'follow' },
   { day: 2, time: '12:00', who: 'Jun (blocked the account on day 2)', type: 'unfollow' },
 ];
@@ -181,8 +195,13 @@ export async function runDemo(
     for (const to of b.recipients)
       tell(to, sentAt.get(b.id)!, 1, `→ ${`${b.scenario_id}/${b.step_id}`.padEnd(36)} ${what}`);
   }
+  let actions = 0;
   for (const who of new Set(DEMO_EVENTS.map((e) => e.who))) {
     const user = demoUserId(who);
+    for (const a of await actionsOf(store, user)) {
+      tell(user, a.at, 1, a.line);
+      actions++;
+    }
     out('');
     out(who);
     const lines = (story.get(user) ?? []).sort((a, b) => a.at - b.at || a.order - b.order);
@@ -191,7 +210,7 @@ export async function runDemo(
   }
   out('');
   out(
-    `${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages).`,
+    `${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages); ${actions} change(s) by action steps (⚙), ${sender.richMenus.length} of them rich menu requests.`,
   );
   await store.close();
   return 0;
@@ -208,6 +227,33 @@ function describeProperties(e: DemoEvent): string {
   return text ? `  (${clipText(text, 60)})` : '';
 }
 
+/**
+ * What action steps did to a user, from the events the engine recorded (source step): tags,
+ * attributes, the rich menu (linked once LINE, here the no-line sender, took the request).
+ */
+async function actionsOf(store: Store, user: string): Promise<{ at: number; line: string }[]> {
+  const answer = await store.inspect(user, 200);
+  const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  return (answer.events ?? [])
+    .filter((e) => e.source === 'step')
+    .map((e) => {
+      const p = e.properties;
+      const what =
+        e.type === 'tag_added'
+          ? `tag + ${shown(p.tag)}`
+          : e.type === 'tag_removed'
+            ? `tag − ${shown(p.tag)}`
+            : e.type === 'attribute_set'
+              ? `${shown(p.name)} = ${shown(p.value)}`
+              : e.type === 'attribute_cleared'
+                ? `${shown(p.name)} cleared`
+                : e.type === 'richmenu_linked'
+                  ? `rich menu → ${shown(p.alias ?? p.richMenuId)}`
+                  : 'rich menu unlinked';
+      return { at: Number(e.occurred_at), line: `⚙ ${`${shown(p.scenario)}/${shown(p.step)}`.padEnd(36)} ${what}` };
+    });
+}
+
 /** Why steps did not come: enrollments that ended early, steps skipped or expired. */
 async function whyNot(store: Store, user: string, tz: string): Promise<string[]> {
   const answer = await store.inspect(user, 0);
@@ -220,7 +266,7 @@ async function whyNot(store: Store, user: string, tz: string): Promise<string[]>
     );
   }
   for (const d of answer.deliveries ?? []) {
-    if (d.kind === 'send' && d.status !== 'skipped') continue;
+    if ((d.kind === 'send' || d.kind === 'act') && d.status !== 'skipped' && d.status !== 'failed') continue;
     const what = d.kind === 'expire' ? 'expired' : d.kind === 'fail' ? 'failed' : 'not sent';
     reasons.push(`${d.scenario_id}/${d.step_id} ${what}: ${d.reason ?? ''}`.trimEnd());
   }

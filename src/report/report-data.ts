@@ -196,7 +196,7 @@ export interface InspectDelivery {
   enrollment_id: string;
   scenario_id: string;
   step_id: string;
-  kind: 'send' | 'expire' | 'fail';
+  kind: 'send' | 'expire' | 'fail' | 'act';
   status: string;
   reason: string | null;
   due_at: number;

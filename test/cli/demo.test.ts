@@ -24,7 +24,17 @@ test('the demo shows each sample user their events beside what they received, an
   assert.match(jun, /← unfollow/);
   assert.match(jun, /✗ friend-welcome ended at .*: unfollowed/);
   assert.match(block('Rin (booked the salon)'), /2026-11-25 15:00 {2}→ reservation\/reminder/);
-  assert.match(text, /\d+ ticks in [\d.]+ s; \d+ LINE requests would have gone out/);
+  // The survey sample: the answer tags the user and switches the rich menu (action steps, issue 18).
+  const saki = block('Saki (store QR, answered the survey)');
+  assert.match(
+    saki,
+    /← survey_answered .*\n {2}2026-11-25 18:10 {2}⚙ interest-survey\/tag-skincare +tag \+ interest-skincare/,
+  );
+  assert.match(saki, /⚙ interest-survey\/tag-skincare +interest = skincare/);
+  assert.match(saki, /⚙ interest-survey\/tag-skincare +rich menu → menu-skincare/);
+  assert.match(saki, /→ interest-survey\/skincare /);
+  assert.doesNotMatch(saki, /✗/);
+  assert.match(text, /\d+ ticks in [\d.]+ s; \d+ LINE requests would have gone out .*; 3 change\(s\) by action steps/);
   for (const line of lines) assert.doesNotMatch(line, /https?:\/\/\S*…/, `a URL cut in the middle: ${line}`);
 });
 
