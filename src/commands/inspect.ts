@@ -65,6 +65,8 @@ function deliveryLine(d: InspectDelivery, tz: string): string {
   if (d.kind === 'expire') return `${step} expired (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
   if (d.kind === 'fail')
     return `${step} failed before sending (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
+  // An action step with no rich menu change: done in the commit, nothing went to LINE.
+  if (d.kind === 'act' && !d.batch_id) return `${step} acted (due ${when(d.due_at, tz)}): tags and attributes changed`;
   const b = d.batch;
   const batch = b
     ? `batch ${d.batch_id} (${b.kind} to ${b.recipients}, ${b.status}, ${b.attempts} attempt(s)`

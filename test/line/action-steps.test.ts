@@ -9,7 +9,7 @@ import type { CompiledScenario } from '../../src/scenario/compile.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { runTick } from '../../src/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
-import type { Sender } from '../../src/line/sender.js';
+import { NoLineSender, type Sender } from '../../src/line/sender.js';
 import { pgliteStore } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';
 import { Clock } from '../support/clock.js';
@@ -390,4 +390,29 @@ test('a user’s rich menu changes go out in order: while an earlier one is unse
     ['link', 'unlink'],
   );
   assert.equal(server.linked.get(U(1)), undefined, 'the newer change wins');
+});
+
+test('a plan-only run counts the actions it would take and changes nothing: no tag, no event, no rich menu', async () => {
+  const { clock, server, db, signUp, store, attributesOf } = await setup(compile(signup));
+  await signUp(U(1), U(2));
+  clock.advance(60_000);
+  const r = await runTick({
+    store,
+    sender: new NoLineSender('plan-only'),
+    scenarios: compile(signup),
+    now: clock.now,
+    mode: 'plan-only',
+  });
+  assert.deepEqual(r.counts.actions, {
+    tagUsers: 2,
+    attributeUsers: 2,
+    richMenuPlanned: 2,
+    richMenuLinks: 0,
+    richMenuUnlinks: 0,
+  });
+  assert.equal(r.counts.byScenario.get('signup')?.get('make-member')?.acted, 2);
+  assert.equal(await attributesOf(U(1)), undefined, 'no user row written');
+  assert.equal((await db.query(`select 1 from events where source = 'step'`)).length, 0);
+  assert.equal((await db.query(`select 1 from outbox_batches`)).length, 0);
+  assert.equal(server.richMenuCalls.length, 0);
 });
