@@ -205,7 +205,13 @@ async function validateMode(): Promise<void> {
   const dir = core.getInput('scenarios') || 'scenarios';
   // On a pull request the base commit comes from the event; base-ref, when given, wins.
   const baseRef = core.getInput('base-ref') || (await pullRequestBase());
-  const outcome = await validateScenarios({ dir, ...(baseRef ? { baseRef } : {}) });
+  // With a channel token, the rich menus the scenarios name are checked on LINE too.
+  const s = settings();
+  const line = s.LINE_CHANNEL_ACCESS_TOKEN
+    ? { line: { channelAccessToken: s.LINE_CHANNEL_ACCESS_TOKEN, baseURL: s.LINE_API_BASE_URL } }
+    : {};
+  const outcome = await validateScenarios({ dir, ...(baseRef ? { baseRef } : {}), ...line });
+  if (outcome.lineCheck && !outcome.lineCheck.checked) core.error(outcome.lineCheck.error);
   for (const issue of outcome.result.issues) {
     // Annotations show on the PR's "Files changed" tab, at the line.
     core.error(`${formatJsonPath(issue.path)}: ${issue.message}`, {
@@ -223,7 +229,9 @@ async function validateMode(): Promise<void> {
   await core.summary.addRaw(commentNotice + outcome.markdown).write();
   core.setOutput('scenarios', outcome.result.scenarios.length);
   core.setOutput('problems', outcome.result.issues.length);
-  if (outcome.result.issues.length)
+  if (outcome.lineCheck && !outcome.lineCheck.checked)
+    core.setFailed('the rich menus could not be checked on LINE: see the error above.');
+  else if (outcome.result.issues.length)
     core.setFailed(
       `${outcome.result.issues.length} problem(s) in the scenarios: see the annotations and the job summary.`,
     );

@@ -17,7 +17,11 @@ const scenarios = { scenarios: { type: 'string' } } as const;
 const base = { base: { type: 'string' } } as const;
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
-  validate: { positional: 'DIR', options: { ...scenarios, ...base }, usage: 'validate [DIR] [--base REF]' },
+  validate: {
+    positional: 'DIR',
+    options: { ...scenarios, ...base, line: { type: 'boolean' } },
+    usage: 'validate [DIR] [--base REF] [--line]',
+  },
   preview: { positional: 'DIR', options: { ...scenarios, ...base }, usage: 'preview [DIR] [--base REF]' },
   schema: { positional: 'DIR', options: scenarios, usage: 'schema [DIR]' },
   demo: { positional: 'DIR', options: scenarios, usage: 'demo [DIR]' },
@@ -47,6 +51,8 @@ export interface ParsedCommand {
   /** import's CSV file. */
   file?: string | undefined;
   base?: string | undefined;
+  /** validate --line: also check the rich menus the scenarios name on the LINE channel. */
+  line?: boolean;
   list?: string | undefined;
   /** run's mode, when given (--run-mode, or a deprecated flag); the CLI's default depends on the token. */
   runMode?: RunMode | undefined;
@@ -114,6 +120,7 @@ export function parseCommand(argv: string[], others: string[] = []): ParsedComma
     dir: (spec.positional === 'DIR' ? first : undefined) ?? optionDir ?? 'scenarios',
     file: spec.positional === 'FILE' ? first : undefined,
     base: text('base'),
+    line: flag('line'),
     list: text('list'),
     ...runModeOf(name, text('run-mode'), flag, usage),
   };

@@ -23,8 +23,10 @@ const HELP = `line-step-delivery: LINE step delivery from scenario files
 Usage: line-step-delivery <command> [arguments]
 
 Commands (DIR: the scenario folder, default scenarios; also --scenarios DIR):
-  validate [DIR] [--base REF]
-             check every scenario file; exit 1 on any problem
+  validate [DIR] [--base REF] [--line]
+             check every scenario file; exit 1 on any problem; with --line,
+             also that the rich menus and aliases they name exist on the
+             channel (LINE_CHANNEL_ACCESS_TOKEN)
   preview [DIR] [--base REF]
              print the flowchart and timeline of each scenario (Markdown);
              with --base, also what changed since that git revision
@@ -92,10 +94,25 @@ const RUNNERS: Record<CommandName, (parsed: ParsedCommand) => Promise<number>> =
 };
 
 /** validate prints how many problems (or valid scenarios); preview prints the Markdown. */
-async function checkScenarios({ command, dir, base }: ParsedCommand): Promise<number> {
-  const outcome = await validateScenarios({ dir, ...(base ? { baseRef: base } : {}) });
+async function checkScenarios({ command, dir, base, line }: ParsedCommand): Promise<number> {
+  const settings = settingsFromEnv();
+  if (line && !settings.LINE_CHANNEL_ACCESS_TOKEN) {
+    process.stderr.write(
+      `line-step-delivery ${command} --line: set LINE_CHANNEL_ACCESS_TOKEN to read the rich menus.\n`,
+    );
+    return 1;
+  }
+  const lineCheck = line
+    ? { line: { channelAccessToken: settings.LINE_CHANNEL_ACCESS_TOKEN!, baseURL: settings.LINE_API_BASE_URL } }
+    : {};
+  const outcome = await validateScenarios({ dir, ...(base ? { baseRef: base } : {}), ...lineCheck });
   if (!outcome.result.files.length) return noScenarioFiles(command, dir);
   for (const issue of outcome.result.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  // Asked to check on LINE and could not: the offline result stands, but the run fails.
+  if (outcome.lineCheck && !outcome.lineCheck.checked) {
+    process.stderr.write(`error: ${outcome.lineCheck.error}\n`);
+    return 1;
+  }
   if (outcome.schemaStale)
     process.stderr.write(
       `warning: ${join(dir, SCHEMA_FILE_NAME)} is missing or out of date: run "line-step-delivery schema".\n`,

@@ -1,6 +1,6 @@
 // validate --line: the rich menus and aliases the scenarios name, checked against the
 // channel's own through the real @line/bot-sdk client, answered by a loopback server.
-import { afterAll, beforeAll, test } from 'vitest';
+import { afterAll, beforeAll, test, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateScenarios } from '../../src/commands/validate.js';
+import { main } from '../../src/cli/main.js';
 import { formatIssue } from '../../src/scenario/issues.js';
 import { baseScenario, toText } from '../support/scenarios.js';
 
@@ -176,4 +177,49 @@ test('LINE failing, not answering, or not there: a clear error, never a crash', 
     gone.lineCheck.error,
     /^could not check the rich menus on LINE: fetch failed \(ECONNREFUSED\)\. Their format was checked/,
   );
+});
+
+/** The CLI's validate, its output captured, with the given environment. */
+async function cli(args: string[], env: Record<string, string | undefined>) {
+  const saved = { ...process.env };
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+  try {
+    delete process.env.LINE_CHANNEL_ACCESS_TOKEN;
+    delete process.env.LINE_API_BASE_URL;
+    Object.assign(process.env, env);
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+    process.env = saved;
+  }
+}
+
+test('CLI validate --line: an unknown alias fails with file:line:col; without a token it says what to set', async () => {
+  const dir = await folder({ alias: 'member-menus' });
+  const env = { LINE_CHANNEL_ACCESS_TOKEN: TOKEN, LINE_API_BASE_URL: baseURL };
+  const offline = await cli(['validate', dir], env);
+  assert.equal(offline.code, 0, 'without --line the format is all that is checked');
+  const online = await cli(['validate', dir, '--line'], env);
+  assert.equal(online.code, 1);
+  assert.match(online.stderr, /menu\.json:\d+:\d+ \$\.steps\[1\]\.richMenu\.alias: there is no rich menu alias/);
+  assert.match(online.stdout, /1 problem\(s\) found/);
+  const good = await cli(['validate', await folder({ alias: 'guest-menu' }), '--line'], env);
+  assert.equal(good.code, 0, good.stderr);
+  const noToken = await cli(['validate', dir, '--line'], { LINE_API_BASE_URL: baseURL });
+  assert.equal(noToken.code, 1);
+  assert.match(noToken.stderr, /--line: set LINE_CHANNEL_ACCESS_TOKEN/);
+  channel.behaviour = 'fail-500';
+  try {
+    const down = await cli(['validate', await folder({ alias: 'guest-menu' }), '--line'], env);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^error: could not check the rich menus on LINE: LINE answered 500/m);
+    assert.doesNotMatch(down.stderr + down.stdout, new RegExp(TOKEN));
+  } finally {
+    channel.behaviour = 'answer';
+  }
 });
