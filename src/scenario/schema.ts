@@ -260,7 +260,8 @@ export const AttributeNameSchema = z
   .regex(ATTRIBUTE_NAME_PATTERN, {
     message: 'an attribute name is a plain identifier: letters, digits and "_", not starting with a digit, e.g. "plan"',
   })
-  .refine((name) => !(RESERVED_ATTRIBUTES as readonly string[]).includes(name), {
+  // A pattern rather than a refinement, so that the JSON Schema (and an editor) knows it too.
+  .regex(new RegExp(`^(?!(?:${RESERVED_ATTRIBUTES.join('|')})$)`), {
     message: `this attribute belongs to the engine (${RESERVED_ATTRIBUTES.join(', ')}): use "tags" for tags, or another name`,
   });
 
