@@ -36,41 +36,45 @@ function routingOf(step: Step): unknown {
   }
 }
 
-function diffOne(base: Scenario, head: Scenario): string[] {
+/** What an edit of one step (same id in both) does. */
+function diffStep(id: string, step: Step, next: Step): string[] {
+  const details: string[] = [];
+  if (step.type !== next.type)
+    details.push(`step **${id}** changed from ${step.type} to ${next.type}: applies to users who have not reached it.`);
+  if (!same(timingOf(step), timingOf(next)))
+    details.push(
+      `step **${id}** retimed: users who have not reached it follow the new timing; those past it are not affected.`,
+    );
+  if (
+    step.type === 'message' &&
+    next.type === 'message' &&
+    !same([step.messages, step.fallbacks], [next.messages, next.fallbacks])
+  ) {
+    details.push(`step **${id}** messages changed: users who have not received it get the new messages.`);
+  }
+  if (step.type === 'action' && next.type === 'action' && describeAction(step) !== describeAction(next)) {
+    details.push(
+      `step **${id}** now does: ${describeAction(next)} (was: ${describeAction(step)}); users who have not reached it get the new actions.`,
+    );
+  }
+  if (!same(routingOf(step), routingOf(next)))
+    details.push(`step **${id}** leads elsewhere now: applies from the next decision of each user.`);
+  return details;
+}
+
+/** Steps removed, edited, added and reordered. */
+function diffSteps(base: Scenario, head: Scenario): string[] {
   const details: string[] = [];
   const baseSteps = new Map(base.steps.map((s) => [s.id, s]));
   const headSteps = new Map(head.steps.map((s) => [s.id, s]));
   const onRemoved = head.onStepRemoved ?? 'continue';
   for (const [id, step] of baseSteps) {
-    if (!headSteps.has(id)) {
+    const next = headSteps.get(id);
+    if (next) details.push(...diffStep(id, step, next));
+    else
       details.push(
         `step **${id}** removed: users waiting for it ${onRemoved === 'end' ? 'leave the scenario' : 'continue at the next remaining step'} (onStepRemoved: ${onRemoved}); it is not sent again to anyone.`,
       );
-    } else {
-      const next = headSteps.get(id)!;
-      if (step.type !== next.type)
-        details.push(
-          `step **${id}** changed from ${step.type} to ${next.type}: applies to users who have not reached it.`,
-        );
-      if (!same(timingOf(step), timingOf(next)))
-        details.push(
-          `step **${id}** retimed: users who have not reached it follow the new timing; those past it are not affected.`,
-        );
-      if (
-        step.type === 'message' &&
-        next.type === 'message' &&
-        !same([step.messages, step.fallbacks], [next.messages, next.fallbacks])
-      ) {
-        details.push(`step **${id}** messages changed: users who have not received it get the new messages.`);
-      }
-      if (step.type === 'action' && next.type === 'action' && describeAction(step) !== describeAction(next)) {
-        details.push(
-          `step **${id}** now does: ${describeAction(next)} (was: ${describeAction(step)}); users who have not reached it get the new actions.`,
-        );
-      }
-      if (!same(routingOf(step), routingOf(next)))
-        details.push(`step **${id}** leads elsewhere now: applies from the next decision of each user.`);
-    }
   }
   head.steps.forEach((step, i) => {
     if (!baseSteps.has(step.id)) {
@@ -79,16 +83,27 @@ function diffOne(base: Scenario, head: Scenario): string[] {
       );
     }
   });
-  if (
-    base.steps.map((s) => s.id).join() !==
-      head.steps
-        .map((s) => s.id)
-        .filter((id) => baseSteps.has(id))
-        .join() &&
-    base.steps.every((s) => headSteps.has(s.id))
-  ) {
+  const kept = head.steps.map((s) => s.id).filter((id) => baseSteps.has(id));
+  if (base.steps.map((s) => s.id).join() !== kept.join() && base.steps.every((s) => headSteps.has(s.id)))
     details.push('steps reordered: each user keeps the step they are at and continues from there in the new order.');
-  }
+  return details;
+}
+
+function statusChange(base: Scenario, head: Scenario): string | undefined {
+  if ((base.status ?? 'active') === (head.status ?? 'active')) return undefined;
+  if (head.status === 'retired')
+    return (
+      'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the ' +
+      'outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
+    );
+  if (head.status === 'paused') return 'paused: no one enters and nothing is sent until it is active again.';
+  if (base.status === 'retired')
+    return 'active again after being retired: users who left do not come back; new triggers enroll again.';
+  return 'resumed: steps due while paused go out unless they expired.';
+}
+
+function diffOne(base: Scenario, head: Scenario): string[] {
+  const details = diffSteps(base, head);
   if (!same(base.entry, head.entry)) details.push('entry changed: applies to new events only; enrolled users stay in.');
   if (!same(base.exit, head.exit) || !same(base.goal, head.goal))
     details.push('exit or goal rules changed: apply to events from now on, for every enrolled user.');
@@ -96,18 +111,8 @@ function diffOne(base: Scenario, head: Scenario): string[] {
     details.push('send window or time zone changed: applies to every step not yet sent.');
   if (base.reentry !== head.reentry)
     details.push(`re-entry changed from ${base.reentry ?? 'once'} to ${head.reentry ?? 'once'}.`);
-  if ((base.status ?? 'active') !== (head.status ?? 'active')) {
-    details.push(
-      head.status === 'retired'
-        ? 'retired: every user inside leaves at the next tick ("the scenario was retired"), their steps still in the ' +
-            'outbox are not sent, and no one enters again. After a tick has run, the file may be removed.'
-        : head.status === 'paused'
-          ? 'paused: no one enters and nothing is sent until it is active again.'
-          : base.status === 'retired'
-            ? 'active again after being retired: users who left do not come back; new triggers enroll again.'
-            : 'resumed: steps due while paused go out unless they expired.',
-    );
-  }
+  const status = statusChange(base, head);
+  if (status) details.push(status);
   if (details.length && base.version === head.version)
     details.push(`note: "version" is still ${head.version}; raise it so reports tell the versions apart.`);
   return details;
