@@ -22,122 +22,141 @@ export interface ParsedJson {
   positionOf(path: JsonPath): Position;
 }
 
-export function parseJsonWithPositions(text: string): ParsedJson {
-  const positions = new Map<string, Position>();
-  let i = 0;
-  let line = 1;
-  let lineStart = 0;
+const LITERAL = /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|null)/;
 
-  const here = (): Position => ({ line, column: i - lineStart + 1 });
-  const fail = (what: string): never => {
-    throw new JsonSyntaxError(what, here());
-  };
-  const skipSpace = () => {
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
+/** A JSON parser that records where each value (and each object member's key) starts. */
+class PositionalParser {
+  readonly positions = new Map<string, Position>();
+  private i = 0;
+  private line = 1;
+  private lineStart = 0;
+
+  constructor(private readonly text: string) {
+    if (text.charCodeAt(0) === 0xfeff) this.i = 1; // a BOM that some editors write
+  }
+
+  parseDocument(): unknown {
+    const value = this.parseValue([]);
+    this.skipSpace();
+    if (this.i < this.text.length) this.fail('unexpected text after the end of the JSON value');
+    return value;
+  }
+
+  private here(): Position {
+    return { line: this.line, column: this.i - this.lineStart + 1 };
+  }
+
+  private fail(what: string): never {
+    throw new JsonSyntaxError(what, this.here());
+  }
+
+  private skipSpace(): void {
+    const { text } = this;
+    while (this.i < text.length) {
+      const c = text.charCodeAt(this.i);
       if (c === 10) {
-        line++;
-        i++;
-        lineStart = i;
-      } else if (c === 32 || c === 9 || c === 13) i++;
+        this.line++;
+        this.i++;
+        this.lineStart = this.i;
+      } else if (c === 32 || c === 9 || c === 13) this.i++;
       else break;
     }
-  };
+  }
 
-  const parseString = (): string => {
-    const start = i;
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text[i] === '\n') fail('a string cannot span lines: close it with " or write \\n');
-      i++;
+  /** The next character after white space is `c`: consume it. */
+  private take(c: string): boolean {
+    this.skipSpace();
+    if (this.text[this.i] !== c) return false;
+    this.i++;
+    return true;
+  }
+
+  private parseString(): string {
+    const { text } = this;
+    const start = this.i;
+    this.i++; // opening quote
+    while (this.i < text.length && text[this.i] !== '"') {
+      if (text[this.i] === '\\') this.i++;
+      else if (text[this.i] === '\n') this.fail('a string cannot span lines: close it with " or write \\n');
+      this.i++;
     }
-    if (i >= text.length) fail('unterminated string: add the closing "');
-    i++;
+    if (this.i >= text.length) this.fail('unterminated string: add the closing "');
+    this.i++;
     try {
-      return JSON.parse(text.slice(start, i)) as string;
+      return JSON.parse(text.slice(start, this.i)) as string;
     } catch {
-      return fail('invalid escape in string');
+      return this.fail('invalid escape in string');
     }
-  };
+  }
 
-  const parseValue = (path: JsonPath): unknown => {
-    skipSpace();
-    positions.set(JSON.stringify(path), positions.get(JSON.stringify(path)) ?? here());
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const obj: Record<string, unknown> = {};
-      skipSpace();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        skipSpace();
-        if (text[i] !== '"')
-          fail(
-            text[i] === '}'
-              ? 'trailing comma before }: remove the last ","'
-              : 'expected a property name in double quotes',
-          );
-        const keyPos = here();
-        const key = parseString();
-        if (Object.hasOwn(obj, key)) fail(`duplicate property "${key}": keep only one`);
-        positions.set(JSON.stringify([...path, key]), keyPos);
-        skipSpace();
-        if (text[i] !== ':') fail(`expected ":" after "${key}"`);
-        i++;
-        obj[key] = parseValue([...path, key]);
-        skipSpace();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail('expected "," or "}" (is a comma missing between properties?)');
-      }
-    }
-    if (c === '[') {
-      i++;
-      const arr: unknown[] = [];
-      skipSpace();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(parseValue([...path, arr.length]));
-        skipSpace();
-        if (text[i] === ',') {
-          i++;
-          skipSpace();
-          if (text[i] === ']') fail('trailing comma before ]: remove the last ","');
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail('expected "," or "]" (is a comma missing between items?)');
-      }
-    }
-    if (c === '"') return parseString();
-    const literal = /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|null)/.exec(text.slice(i, i + 400));
+  private parseValue(path: JsonPath): unknown {
+    this.skipSpace();
+    const at = JSON.stringify(path);
+    this.positions.set(at, this.positions.get(at) ?? this.here());
+    const c = this.text[this.i];
+    if (c === '{') return this.parseObject(path);
+    if (c === '[') return this.parseArray(path);
+    if (c === '"') return this.parseString();
+    const literal = LITERAL.exec(this.text.slice(this.i, this.i + 400));
     if (!literal)
-      return fail(i >= text.length ? 'unexpected end of file' : `unexpected character ${JSON.stringify(c)}`);
-    i += literal[0].length;
+      return this.fail(
+        this.i >= this.text.length ? 'unexpected end of file' : `unexpected character ${JSON.stringify(c)}`,
+      );
+    this.i += literal[0].length;
     return JSON.parse(literal[0]);
-  };
+  }
 
-  if (text.charCodeAt(0) === 0xfeff) i = 1; // a BOM that some editors write
-  const value = parseValue([]);
-  skipSpace();
-  if (i < text.length) fail('unexpected text after the end of the JSON value');
+  private parseObject(path: JsonPath): Record<string, unknown> {
+    this.i++;
+    const obj: Record<string, unknown> = {};
+    if (this.take('}')) return obj;
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.i] !== '"')
+        this.fail(
+          this.text[this.i] === '}'
+            ? 'trailing comma before }: remove the last ","'
+            : 'expected a property name in double quotes',
+        );
+      const keyPos = this.here();
+      const key = this.parseString();
+      if (Object.hasOwn(obj, key)) this.fail(`duplicate property "${key}": keep only one`);
+      this.positions.set(JSON.stringify([...path, key]), keyPos);
+      if (!this.take(':')) this.fail(`expected ":" after "${key}"`);
+      // An own property even for "__proto__", as JSON.parse makes it.
+      Object.defineProperty(obj, key, {
+        value: this.parseValue([...path, key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      if (this.take(',')) continue;
+      if (this.take('}')) return obj;
+      this.fail('expected "," or "}" (is a comma missing between properties?)');
+    }
+  }
 
+  private parseArray(path: JsonPath): unknown[] {
+    this.i++;
+    const arr: unknown[] = [];
+    if (this.take(']')) return arr;
+    for (;;) {
+      arr.push(this.parseValue([...path, arr.length]));
+      if (this.take(',')) {
+        this.skipSpace();
+        if (this.text[this.i] === ']') this.fail('trailing comma before ]: remove the last ","');
+        continue;
+      }
+      if (this.take(']')) return arr;
+      this.fail('expected "," or "]" (is a comma missing between items?)');
+    }
+  }
+}
+
+export function parseJsonWithPositions(text: string): ParsedJson {
+  const parser = new PositionalParser(text);
+  const value = parser.parseDocument();
+  const { positions } = parser;
   return {
     value,
     positionOf(path: JsonPath): Position {
