@@ -10,7 +10,9 @@ import { scenarioArb } from '../support/arbitraries.js';
 
 const jsonSchema = new Ajv2020({ strict: false, validateFormats: false }).compile(scenarioJsonSchema());
 
-test.prop([scenarioArb()], { numRuns: 300 })(
+const ALL_KINDS = ['message', 'branch', 'split', 'wait', 'action'] as const;
+
+test.prop([scenarioArb({ kinds: [...ALL_KINDS] })], { numRuns: 300 })(
   'property: generated valid scenarios validate, and their JSON Schema accepts them',
   (scenario) => {
     const text = JSON.stringify(scenario, null, 2);
@@ -21,7 +23,7 @@ test.prop([scenarioArb()], { numRuns: 300 })(
   },
 );
 
-test.prop([scenarioArb(), fc.nat()], { numRuns: 200 })(
+test.prop([scenarioArb({ kinds: [...ALL_KINDS] }), fc.nat()], { numRuns: 200 })(
   'property: a reference to a missing step is always reported at its path',
   (scenario, pick) => {
     const i = pick % scenario.steps.length;

@@ -42,9 +42,12 @@ export const conditionArb: fc.Arbitrary<Condition> = fc.letrec<{ c: Condition }>
   ),
 })).c;
 
-type StepKind = 'message' | 'branch' | 'split' | 'wait';
+type StepKind = 'message' | 'branch' | 'split' | 'wait' | 'action';
 
-/** Steps whose references all point forward; step i+1 is always reachable from step i. */
+/**
+ * Steps whose references all point forward; step i+1 is always reachable from step i.
+ * Action steps only when `kinds` asks for them (the default kinds are the four older ones).
+ */
 export function stepsArb(options: { maxSteps?: number; kinds?: StepKind[] } = {}): fc.Arbitrary<Step[]> {
   const kinds = options.kinds ?? ['message', 'branch', 'split', 'wait'];
   return fc.integer({ min: 1, max: options.maxSteps ?? 7 }).chain((n) =>
@@ -80,6 +83,14 @@ export function stepsArb(options: { maxSteps?: number; kinds?: StepKind[] } = {}
                     { name: 'a', weight: 1, next: following },
                     { name: 'b', weight: 1, next: b },
                   ],
+                };
+              case 'action':
+                return {
+                  ...base,
+                  type: 'action',
+                  tags: { add: [`t${i}`] },
+                  ...(a === following ? {} : { attributes: { set: { step: i } }, richMenu: { alias: `menu-${i}` } }),
+                  next: following,
                 };
               case 'wait':
                 return {
