@@ -108,7 +108,12 @@ async function setup(scenarios: CompiledScenario[]) {
   };
   const tick = (s: Sender = sender, options: { leaseSeconds?: number } = {}) =>
     runTick({ store, sender: s, scenarios, now: clock.now, ...options });
-  const texts = (user: string) => server.inbox(user).map((m) => (m[0] as { text: string }).text);
+  // (Sorted: two batches of one tick go out side by side, in either order.)
+  const texts = (user: string) =>
+    server
+      .inbox(user)
+      .map((m) => (m[0] as { text: string }).text)
+      .sort();
   const attributesOf = async (user: string) =>
     (
       await db.query<{ attributes: Record<string, unknown> }>(
@@ -137,7 +142,7 @@ test('an action step tags the user, sets and clears attributes, links the menu b
 
   for (const u of [U(1), U(2), U(3)]) {
     // The same scenario's branch, and another scenario planned after it in the same page.
-    assert.deepEqual(texts(u), ['welcome, member', 'vip note']);
+    assert.deepEqual(texts(u), ['vip note', 'welcome, member']);
     assert.equal(server.linked.get(u), MEMBER_MENU);
   }
   assert.deepEqual(await attributesOf(U(1)), { tags: ['vip', 'member'], plan: 'gold', points: 10, region: 'kanto' });
@@ -188,7 +193,7 @@ test('an action step tags the user, sets and clears attributes, links the menu b
   // The next tick takes the tag_added events in: the scenario they trigger runs.
   clock.advance(60_000);
   await tick();
-  for (const u of [U(1), U(2), U(3)]) assert.deepEqual(texts(u), ['welcome, member', 'vip note', 'your vip perks']);
+  for (const u of [U(1), U(2), U(3)]) assert.deepEqual(texts(u), ['vip note', 'welcome, member', 'your vip perks']);
 
   // Nothing is applied, recorded or linked twice.
   clock.advance(60_000);
@@ -415,4 +420,54 @@ test('a plan-only run counts the actions it would take and changes nothing: no t
   assert.equal((await db.query(`select 1 from events where source = 'step'`)).length, 0);
   assert.equal((await db.query(`select 1 from outbox_batches`)).length, 0);
   assert.equal(server.richMenuCalls.length, 0);
+});
+
+test('a user’s several acts in one page apply in plan order; a later one over the limit fails alone, in the store’s re-check too', async () => {
+  const twoSteps: Scenario = {
+    ...signup,
+    steps: [
+      { id: 'one', type: 'action', tags: { add: ['x1', 'x2'] } },
+      { id: 'two', type: 'action', tags: { add: ['x3', 'x4'], remove: ['x1'] }, richMenu: { id: MEMBER_MENU } },
+    ],
+  };
+  const { clock, server, db, signUp, tick, attributesOf } = await setup(compile(twoSteps));
+  await signUp(U(1), U(2));
+  clock.advance(60_000);
+  // 98 tags arrive for U(1) after the planner read it: its first act still fits (100), its second does not.
+  const tags98 = Array.from({ length: 98 }, (_, i) => `t${i}`);
+  await db.query(
+    `create or replace function tag_race() returns trigger language plpgsql as $$
+     begin
+       insert into line_users (line_user_id, attributes) values ('${U(1)}', '{"tags": ${JSON.stringify(tags98)}}')
+       on conflict (line_user_id) do update set attributes = excluded.attributes;
+       return null;
+     end $$`,
+  );
+  await db.query(
+    `create trigger tag_race after update on enrollments for each row
+     when (old.lease_owner is not null and new.lease_owner is null and new.line_user_id = '${U(1)}') execute function tag_race()`,
+  );
+  await tick();
+  assert.deepEqual((await attributesOf(U(2)))?.tags, ['x2', 'x3', 'x4']);
+  assert.deepEqual((await attributesOf(U(1)))?.tags, [...tags98, 'x1', 'x2']);
+  const events = await db.query<{ line_user_id: string; type: string; tag: string }>(
+    `select line_user_id, type, properties->>'tag' as tag from events where source = 'step' and type like 'tag%' order by id`,
+  );
+  assert.deepEqual(
+    events.filter((e) => e.line_user_id === U(2)).map((e) => `${e.type} ${e.tag}`),
+    ['tag_added x1', 'tag_added x2', 'tag_added x3', 'tag_added x4', 'tag_removed x1'],
+  );
+  const rows = await db.query<{ step_id: string; kind: string; reason: string | null }>(
+    `select step_id, kind, reason from deliveries where line_user_id = $1 order by step_id`,
+    [U(1)],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.step_id, r.kind]),
+    [
+      ['one', 'act'],
+      ['two', 'fail'],
+    ],
+  );
+  assert.match(rows[1]!.reason!, /101 tags/);
+  assert.deepEqual([server.linked.get(U(1)), server.linked.get(U(2))], [undefined, MEMBER_MENU]);
 });
