@@ -50,7 +50,7 @@ export const LINE_WEBHOOK_ONLY_TYPES: ReadonlySet<string> = new Set(['follow', '
 
 /**
  * Types the engine records itself when an action step acts (source "step"; SQL:
- * lsd_apply_act, lsd_record_rich_menu_event), so scenarios can trigger on them, wait for
+ * lsd_commit_plans, lsd_record_rich_menu_events), so scenarios can trigger on them, wait for
  * them or exit on them. Properties: tag; name and value; richMenuId or alias; and the
  * scenario and step that acted. They are records of a change already made: one sent from
  * outside changes no tag.
