@@ -10,8 +10,20 @@ import type { EnrollmentStatus, EventFact, UserFacts } from './types.js';
 export const UNFOLLOW = 'unfollow';
 export const FOLLOW = 'follow';
 export const LIST_ADDED = 'list_added';
-/** Events after which an audience trigger looks at the user's attributes again. */
-export const ATTRIBUTE_EVENTS = new Set(['profile_updated', 'account_linked', FOLLOW]);
+/**
+ * Events after which an audience trigger looks at the user's attributes again: also the
+ * changes an action step made (recorded after the commit applied them, so the user's
+ * attributes read with the event hold them).
+ */
+export const ATTRIBUTE_EVENTS = new Set([
+  'profile_updated',
+  'account_linked',
+  FOLLOW,
+  'tag_added',
+  'tag_removed',
+  'attribute_set',
+  'attribute_cleared',
+]);
 
 export interface RoutingScenario {
   compiled: CompiledScenario;

@@ -471,3 +471,20 @@ test('a user’s several acts in one page apply in plan order; a later one over 
   assert.match(rows[1]!.reason!, /101 tags/);
   assert.deepEqual([server.linked.get(U(1)), server.linked.get(U(2))], [undefined, MEMBER_MENU]);
 });
+
+test('an audience scenario ("users tagged vip") enrolls the users an action step tagged, at the next tick', async () => {
+  const vipAudience: Scenario = {
+    id: 'vip-audience',
+    version: 1,
+    entry: { trigger: { type: 'audience', condition: { field: 'user.tags', contains: 'vip' } } },
+    steps: [{ id: 'hello-vip', type: 'message', messages: text('hello, vip') }],
+  };
+  const tagOnly: Scenario = { ...signup, steps: [{ id: 'tag', type: 'action', tags: { add: ['vip'] } }] };
+  const { clock, signUp, tick, texts } = await setup(compile(tagOnly, vipAudience));
+  await signUp(U(1));
+  clock.advance(60_000);
+  await tick();
+  clock.advance(60_000);
+  await tick();
+  assert.deepEqual(texts(U(1)), ['hello, vip']);
+});
