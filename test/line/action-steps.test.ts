@@ -403,7 +403,7 @@ test('a plan-only run counts the actions it would take and changes nothing: no t
   clock.advance(60_000);
   const r = await runTick({
     store,
-    sender: new NoLineSender('plan-only'),
+    sender: new NoLineSender(),
     scenarios: compile(signup),
     now: clock.now,
     mode: 'plan-only',
