@@ -28,6 +28,7 @@ export async function planAndSend(tick: Tick, inForce: InForce): Promise<SendSto
           leaseSeconds,
           leases,
           quotaReserve: tick.options.quotaReserve ?? 0,
+          mergingClaimEveryMs: tick.options.mergingClaimEveryMs,
           scenarioIds: inForce.sets.claimIds,
           scenarios: inForce.sets.plannable,
           checkedBefore,

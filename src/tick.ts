@@ -50,6 +50,11 @@ export interface TickOptions {
   /** Stop between phases (tests kill a tick here). */
   stopAfter?: 'ingest' | 'commit';
   /**
+   * While planning goes on, how often the sender takes the multicasts not yet full (merged
+   * into full ones); default 1,000 ms. Tests set it past the tick to see every merge.
+   */
+  mergingClaimEveryMs?: number | undefined;
+  /**
    * The run mode (src/run-mode.ts); default send. plan-only is a what-if
    * (src/tick-what-if.ts): it reads the new events and routes them in memory, plans
    * everything due, counts it as planned, and writes nothing at all (no runs row, no lease,

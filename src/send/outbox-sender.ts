@@ -20,6 +20,11 @@ import { exitTypesOf, recipientsWhoLeft } from '../outbox-exits.js';
 
 export type SendStop = 'monthly_limit' | 'unauthorized';
 
+/** While planning goes on, how often a claim takes the multicasts not yet full. */
+const MERGING_CLAIM_EVERY_MS = 1000;
+/** A claim that takes them takes this many pages at once, so that a step's batches are merged together. */
+const MERGING_PAGES = 5;
+
 export interface OutboxSenderOptions {
   store: Store;
   sender: Sender;
@@ -37,6 +42,8 @@ export interface OutboxSenderOptions {
   checkedBefore: number;
   /** Batches claimed per call. */
   pageSize?: number;
+  /** While planning goes on, how often a claim takes the multicasts not yet full. */
+  mergingClaimEveryMs?: number | undefined;
 }
 
 export class OutboxSender {
@@ -58,6 +65,8 @@ export class OutboxSender {
   /** What a waiting claim waits for: batches planned since the last claim. */
   private awaited = 1;
   private firstClaim = true;
+  /** When the last claim that took multicasts not yet full began (performance.now()). */
+  private lastMergingClaim = performance.now();
   private wakeUp: (() => void) | undefined;
 
   constructor(private readonly o: OutboxSenderOptions) {
@@ -206,10 +215,17 @@ export class OutboxSender {
     this.firstClaim = false;
     this.plannedSinceClaim = 0;
     const plannerRunning = this.plannerRunning;
+    // While planning goes on, multicasts that are not full wait for a merging claim about
+    // once a second (a larger page, packed into full multicasts by the claim's merge): a
+    // claim after each planning page would send a step as one small multicast per page.
+    const every = this.o.mergingClaimEveryMs ?? MERGING_CLAIM_EVERY_MS;
+    const merging = !plannerRunning || performance.now() - this.lastMergingClaim >= every;
+    if (merging) this.lastMergingClaim = performance.now();
     const claimed = await store.claimBatches({
       now: this.o.now(),
       owner,
-      limit: this.pageSize,
+      limit: merging ? this.pageSize * MERGING_PAGES : this.pageSize,
+      holdPartial: !merging,
       leaseSeconds: this.o.leaseSeconds,
       triedSince: this.triedSince,
       scenarioIds: this.o.scenarioIds,

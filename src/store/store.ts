@@ -501,17 +501,23 @@ export class Store {
     return { ...toDuePage(r), last: lastRow ? { dueAt: Number(lastRow.due_at), id: lastRow.id } : undefined };
   }
 
-  commitPlans(args: {
+  /** acts: action steps done (only when the page had some); actsFailed: of them, failed by the store's tag check. */
+  async commitPlans(args: {
     now: number;
     owner: string;
     plans: PlanCommit[];
     skipped: SkippedStep[];
     batches: BatchDraft[];
-  }) {
-    return this.rpc.call<{ committed: number; lost: number; batches: number; acts?: number; acts_failed?: number }>(
-      'lsd_commit_plans',
-      args,
-    );
+  }): Promise<{ committed: number; lost: number; batches: number; acts?: number; actsFailed?: number }> {
+    const r = await this.rpc.call<{
+      committed: number;
+      lost: number;
+      batches: number;
+      acts?: number;
+      acts_failed?: number;
+    }>('lsd_commit_plans', args);
+    const { acts, acts_failed: actsFailed, ...rest } = r;
+    return acts ? { ...rest, acts, actsFailed: actsFailed ?? 0 } : rest;
   }
 
   /**

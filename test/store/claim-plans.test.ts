@@ -111,10 +111,11 @@ test('the claims keep the setting that gives them that plan (a later create or r
   drops.push(drop);
   const rows = await db.query<{ proname: string; settings: string[] | null }>(
     `select proname, proconfig as settings from pg_proc
-     where proname in ('lsd_claim_due', 'lsd_claim_batches', 'lsd_merge_batches', 'lsd_ingest_claim', 'lsd_ingest_peek', 'lsd_peek_due')
+     where proname in ('lsd_claim_due', 'lsd_claim_batches', 'lsd_pick_batches', 'lsd_merge_batches', 'lsd_ingest_claim',
+                       'lsd_ingest_peek', 'lsd_peek_due')
      order by proname`,
   );
-  expect(rows.map((r) => r.proname)).toHaveLength(6);
+  expect(rows.map((r) => r.proname)).toHaveLength(7);
   for (const r of rows) {
     expect({ fn: r.proname, settings: r.settings }).toMatchObject({
       settings: expect.arrayContaining(['enable_bitmapscan=off', 'enable_seqscan=off']) as unknown,

@@ -91,6 +91,50 @@ test('five users in two lanes: one multicast of 5, not 3 + 2', async () => {
   }
 });
 
+test('while planning goes on, multicasts not yet full wait for a merging claim: 3 steps of 1,800 users in pages of 10 go as 12 multicasts, not one per page', async () => {
+  const { store, db, drop } = await serverStore();
+  try {
+    // Three scenarios on the same event, one step each: three groups of identical messages.
+    const three = ['a', 'b', 'c'].map((k) =>
+      compileScenario(
+        baseScenario({
+          id: `cart-reminder-${k}`,
+          steps: [
+            { id: 'reminder', type: 'message', wait: { after: { hours: 1 } }, messages: [{ type: 'text', text: k }] },
+          ],
+        } as never),
+      ),
+    );
+    const clock = new Clock(START);
+    await runTick({ store, sender: new NoLineSender(), scenarios: three, now: clock.now });
+    await abandonCarts(db, 1, 1800, clock.advance(60_000));
+    await runTick({ store, sender: new NoLineSender(), scenarios: three, now: clock.now });
+    clock.advance(3_600_000);
+    const sender = new NoLineSender();
+    // No merging claim until planning ends: every partial multicast waits for it.
+    const result = await runTick({
+      store,
+      sender,
+      scenarios: three,
+      now: clock.now,
+      pageSize: 10,
+      lanes: 2,
+      mergingClaimEveryMs: 3_600_000,
+    });
+    assert.equal(result.counts.total('sent'), 5400);
+    const byStep = new Map<string, number[]>();
+    for (const b of sender.sent) byStep.set(b.scenario_id, [...(byStep.get(b.scenario_id) ?? []), b.recipients.length]);
+    for (const sizes of byStep.values())
+      assert.deepEqual(
+        sizes.sort((x, y) => y - x),
+        [500, 500, 500, 300],
+      );
+    assert.equal(sender.sent.length, 12);
+  } finally {
+    await drop();
+  }
+});
+
 /** Answers "no answer" (LINE may have accepted it) to the first batch, then "sent". */
 class FirstTimesOut implements Sender {
   readonly label = 'first times out';
