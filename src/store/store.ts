@@ -537,6 +537,8 @@ export class Store {
     scenarioIds?: string[] | undefined;
     exitTypes?: Record<string, string[]> | undefined;
     checkedBefore?: number | undefined;
+    /** Leave never-attempted multicasts of fewer than 500 users for a later, merging claim. */
+    holdPartial?: boolean | undefined;
   }) {
     const r = await this.rpc.call<{
       batches: ClaimedBatch[];
@@ -553,6 +555,7 @@ export class Store {
       ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
       ...(args.exitTypes ? { exit_types: args.exitTypes } : {}),
       ...(args.checkedBefore !== undefined ? { checked_before: args.checkedBefore } : {}),
+      ...(args.holdPartial ? { hold_partial: true } : {}),
     });
     return {
       batches: r.batches,
