@@ -38,8 +38,11 @@ export function applyChange(
   change: ActionChange,
 ): { attributes: Record<string, unknown> } | { error: string } {
   const removed = new Set(change.tags.remove);
-  const tags = [...new Set([...tagsOf(attributes), ...change.tags.add])].filter((t) => !removed.has(t));
-  if (tags.length > LIMITS.tagsPerUser)
+  const before = tagsOf(attributes);
+  const tags = [...new Set([...before, ...change.tags.add])].filter((t) => !removed.has(t));
+  // Only a step that grows the list past the limit fails: one that sets an attribute of a
+  // user who already has more tags (imported) is not to blame for them.
+  if (tags.length > LIMITS.tagsPerUser && tags.length > before.length)
     return { error: `the user would have ${tags.length} tags; at most ${LIMITS.tagsPerUser} are kept` };
   const next: Record<string, unknown> = { ...attributes };
   for (const name of change.attributes.clear) delete next[name];

@@ -488,3 +488,21 @@ test('an audience scenario ("users tagged vip") enrolls the users an action step
   await tick();
   assert.deepEqual(texts(U(1)), ['hello, vip']);
 });
+
+test('a user who already has more than 100 tags (imported): a step that does not add to them goes through', async () => {
+  const trim: Scenario = {
+    ...signup,
+    steps: [{ id: 'trim', type: 'action', tags: { remove: ['t0'] }, attributes: { set: { plan: 'gold' } } }],
+  };
+  const { clock, db, signUp, tick, attributesOf } = await setup(compile(trim));
+  const many = Array.from({ length: 120 }, (_, i) => `t${i}`);
+  await db.query(`insert into line_users (line_user_id, attributes) values ($1, $2)`, [
+    U(1),
+    JSON.stringify({ tags: many }),
+  ]);
+  await signUp(U(1));
+  clock.advance(60_000);
+  const r = await tick();
+  assert.equal(r.counts.total('failed'), 0);
+  assert.deepEqual(await attributesOf(U(1)), { tags: many.slice(1), plan: 'gold' });
+});
