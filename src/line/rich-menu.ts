@@ -10,6 +10,9 @@
 // retried, and a crash between LINE's answer and the record sends it again next tick with
 // the same effect. What must not happen is an older change landing after a newer one:
 // RichMenuOrder sends a user's batches in the order they were claimed (created order).
+// (LINE applies a bulk request after answering 202; a per-user change of the same user sent
+// moments later could in principle land first. Within one page of planning a user has one
+// change at most: src/tick-actions.ts keeps the last.)
 import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
 import type { RichMenuBatch, RichMenuPayload, SendOutcome } from '../store/store.js';
 import { withTimeout } from './line-calls.js';
