@@ -17,7 +17,7 @@ switch (name) {
     await benchLine(args);
     break;
   case 'tick':
-    await benchTick(args[0]);
+    await benchTick(args);
     break;
   case 'line-server':
     await serveLine(args[0] ? Number(args[0]) : 0);

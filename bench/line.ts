@@ -53,17 +53,34 @@ export async function serveLine(latencyMs = 0): Promise<void> {
   process.stdin.resume();
   process.stdin.on('end', () => {
     const limited = server.requests.filter((r) => r.status === 429).length;
+    const accepted = server.requests.filter((r) => r.status === 200 || r.status === 409);
+    const count = (path: string) => accepted.filter((r) => r.path.endsWith(path)).length;
     process.stdout.write(
-      `${JSON.stringify({ received: server.received.length, distinct: new Set(server.received.map((r) => r.to)).size, limited })}\n`,
+      `${JSON.stringify({
+        received: server.received.length,
+        distinct: new Set(server.received.map((r) => r.to)).size,
+        limited,
+        pushes: count('/message/push'),
+        multicasts: count('/message/multicast'),
+        firstAt: accepted.length ? Math.min(...accepted.map((r) => r.at)) : undefined,
+      })}\n`,
     );
     void server.stop().then(() => process.exit(0));
   });
 }
 
+/** What the loopback LINE server received: recipients, requests it accepted by kind, the first one's time. */
+export interface LineServerReport {
+  received: number;
+  distinct: number;
+  limited: number;
+  pushes: number;
+  multicasts: number;
+  firstAt: number | undefined;
+}
+
 /** The loopback LINE server in a child process; stop() returns what it received. */
-export async function startLineServer(
-  latencyMs = 0,
-): Promise<{ url: string; stop: () => Promise<{ received: number; distinct: number; limited: number }> }> {
+export async function startLineServer(latencyMs = 0): Promise<{ url: string; stop: () => Promise<LineServerReport> }> {
   const child = spawn(process.execPath, [process.argv[1]!, 'line-server', String(latencyMs)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -73,11 +90,7 @@ export async function startLineServer(
     url,
     stop: async () => {
       child.stdin.end();
-      return JSON.parse((await iterator.next()).value as string) as {
-        received: number;
-        distinct: number;
-        limited: number;
-      };
+      return JSON.parse((await iterator.next()).value as string) as LineServerReport;
     },
   };
 }

@@ -9,7 +9,7 @@ import { Store } from '../src/store/store.js';
 import { loadScenarioDir } from '../src/scenario/loader.js';
 import { runTick } from '../src/tick.js';
 import { NoLineSender } from '../src/line/sender.js';
-import type { Rpc } from '../src/store/rpc.js';
+import type { Rpc, SqlRpc } from '../src/store/rpc.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import type { CompiledScenario } from '../src/scenario/compile.js';
 
@@ -44,6 +44,16 @@ function timed(rpc: Rpc): Rpc & { spent: Map<string, number>; calls: Map<string,
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
+/** Brings the benchmark database's SQL up to date and undoes what the last run changed. */
+export async function resetBenchDatabase(db: SqlRpc, now: number): Promise<void> {
+  for (const m of MIGRATIONS) await db.exec(m.sql);
+  await db.exec(`delete from deliveries; delete from outbox_batches; delete from runs;
+    update enrollments e set status = 'active', step_id = v.definition->'steps'->0->>'id', previous_at = entered_at, wait_started_at = null, waiting_for = null,
+      due_at = to_timestamp(${now / 1000}) + interval '1 day', lease_owner = null, lease_until = null, exit_reason = null, ended_at = null, converted_at = null
+    from scenario_versions v where v.scenario_id = e.scenario_id and v.hash = e.scenario_hash and (e.status <> 'active' or e.due_at <= to_timestamp(${now / 1000}) or e.updated_at = to_timestamp(${now / 1000}));`);
+  await db.exec('vacuum analyze');
+}
+
 export async function benchStore(args: string[] = []): Promise<void> {
   const reuse = args.includes('--reuse');
   const baseUrl = serverUrl(args);
@@ -54,12 +64,7 @@ export async function benchStore(args: string[] = []): Promise<void> {
   if (reuse) {
     // The data of an earlier run: bring the SQL up to date and reset what the last run changed.
     const db = await openPostgres(url);
-    for (const m of MIGRATIONS) await db.exec(m.sql);
-    await db.exec(`delete from deliveries; delete from outbox_batches; delete from runs;
-      update enrollments e set status = 'active', step_id = v.definition->'steps'->0->>'id', previous_at = entered_at, wait_started_at = null, waiting_for = null,
-        due_at = to_timestamp(${now / 1000}) + interval '1 day', lease_owner = null, lease_until = null, exit_reason = null, ended_at = null, converted_at = null
-      from scenario_versions v where v.scenario_id = e.scenario_id and v.hash = e.scenario_hash and (e.status <> 'active' or e.due_at <= to_timestamp(${now / 1000}) or e.updated_at = to_timestamp(${now / 1000}));`);
-    await db.exec('vacuum analyze');
+    await resetBenchDatabase(db, now);
     await db.close();
     return measure(url, compiled, now);
   }

@@ -1,19 +1,31 @@
 // The whole process: `node dist/index.js` started as the Actions runner starts it, against
 // the store benchmark's database (1,000,000 enrollments, 10,000,000 events; run
 // `npm run bench -- store` first) and the loopback LINE server at LINE's rate limits.
-// Prints the time from process start to exit of a tick with nothing due, and of a tick
-// with 100,000 due. Run: npm run bench -- tick
+// Prints the time from process start to exit of a tick with nothing due, then of a tick
+// with N due (default 100,000) beside LINE's bound for what it sent (pushes / 2,000 +
+// multicasts / 200 seconds) and the time to its first accepted request.
+// Run: npm run bench -- tick [--due 1000000] [--rtt 100] [postgres://... of the server]
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openPostgres } from '../src/store/postgres.js';
-import { startLineServer } from './line.js';
+import { startLineServer, type LineServerReport } from './line.js';
+import { LINE_RATE_LIMITS } from '../src/line/line-sender.js';
+import { resetBenchDatabase } from './store.js';
 
-async function tickProcess(env: Record<string, string>): Promise<{ ms: number; code: number; summary: string }> {
+interface TickRun {
+  ms: number;
+  startedAt: number;
+  code: number;
+  summary: string;
+}
+
+async function tickProcess(env: Record<string, string>): Promise<TickRun> {
   const dir = await mkdtemp(join(tmpdir(), 'lsd-tick-'));
   const summary = join(dir, 'summary.md');
   await writeFile(summary, '');
+  const startedAt = Date.now();
   const start = performance.now();
   const child = spawn(process.execPath, [resolve('dist/index.js')], {
     env: {
@@ -26,45 +38,68 @@ async function tickProcess(env: Record<string, string>): Promise<{ ms: number; c
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? -1)));
-  const { readFile } = await import('node:fs/promises');
-  return { ms: performance.now() - start, code, summary: await readFile(summary, 'utf8') };
+  return { ms: performance.now() - start, startedAt, code, summary: await readFile(summary, 'utf8') };
 }
 
-export async function benchTick(
-  baseUrl = process.env.LSD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-): Promise<void> {
+/** `--name value` from the arguments, as a number. */
+const numberArg = (args: string[], name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
+};
+
+/** What LINE's limits allow at best for what the tick sent, and how close the tick came. */
+function boundLine(run: TickRun, line: LineServerReport): string {
+  const bound = line.pushes / LINE_RATE_LIMITS.push + line.multicasts / LINE_RATE_LIMITS.multicast;
+  const wall = run.ms / 1000;
+  const first = line.firstAt !== undefined ? `${((line.firstAt - run.startedAt) / 1000).toFixed(1)} s` : 'none';
+  return (
+    `  LINE accepted ${line.pushes.toLocaleString('en')} pushes and ${line.multicasts.toLocaleString('en')} multicasts ` +
+    `(${line.received.toLocaleString('en')} recipients, ${line.limited} rate-limit answers); LINE's bound for them ` +
+    `${bound.toFixed(1)} s; the tick took ${(wall / Math.max(bound, 0.001)).toFixed(2)}× the bound (target ≤ 1.1×); ` +
+    `first request accepted ${first} after the process started (target ≤ 5 s)`
+  );
+}
+
+export async function benchTick(args: string[] = []): Promise<void> {
+  const baseUrl =
+    args.find((a) => a.startsWith('postgres')) ??
+    process.env.LSD_TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres';
+  const due = numberArg(args, '--due', 100_000);
+  const rtt = numberArg(args, '--rtt', 0);
   const url = baseUrl.replace(/\/[^/]*$/, '/lsd_bench');
   const db = await openPostgres(url);
   const now = Date.parse('2026-11-25T03:00:00Z'); // the store benchmark's clock
-  const line = await startLineServer();
   const env = {
     DATABASE_URL: url,
     LINE_CHANNEL_ACCESS_TOKEN: 'test-token',
-    LINE_API_BASE_URL: line.url,
     LINE_STEP_DELIVERY_NOW: String(now),
   };
-  await db.exec(
-    `update enrollments set due_at = to_timestamp(${now / 1000}) + interval '1 day' where status = 'active' and due_at <= to_timestamp(${now / 1000})`,
-  );
+  const at = `to_timestamp(${now / 1000})`;
+  // Every enrollment back at its first step, nothing sent (the last run's changes undone).
+  await resetBenchDatabase(db, now);
+  const idleLine = await startLineServer(rtt);
   const idle: number[] = [];
-  for (let i = 0; i < 5; i++) idle.push((await tickProcess(env)).ms);
+  for (let i = 0; i < 5; i++) idle.push((await tickProcess({ ...env, LINE_API_BASE_URL: idleLine.url })).ms);
+  await idleLine.stop();
   idle.sort((a, b) => a - b);
   console.log(
     `tick process, nothing due, 1M enrollments: ${idle[2]!.toFixed(0)} ms from start to exit (median of 5; target under 1 s)`,
   );
   await db.exec(
-    `update enrollments set due_at = to_timestamp(${now / 1000}) - interval '1 minute', lease_owner = null, lease_until = null where id in (select id from enrollments where status = 'active' order by id limit 100000)`,
+    `update enrollments set due_at = ${at} - interval '1 minute', lease_owner = null, lease_until = null
+     where id in (select id from enrollments where status = 'active' order by id limit ${due})`,
   );
+  // As autovacuum would after a while; the claims do not depend on it (migration 20261202000001).
   await db.exec('analyze enrollments');
-  const busy = await tickProcess(env);
-  const sent = /\| (\d+) \|/.exec(busy.summary);
+  const line = await startLineServer(rtt);
+  const busy = await tickProcess({ ...env, LINE_API_BASE_URL: line.url });
+  const received = await line.stop();
   console.log(
-    `tick process, 100,000 due: ${(busy.ms / 1000).toFixed(1)} s from start to exit (exit ${busy.code}); summary: ${busy.summary.split('\n').find((l) => l.startsWith('Events taken'))}${sent ? '' : ''}`,
+    `tick process, ${due.toLocaleString('en')} due${rtt ? `, LINE ${rtt} ms away` : ''}: ` +
+      `${(busy.ms / 1000).toFixed(1)} s from start to exit (exit ${busy.code}; the store benchmark's enrollments of ` +
+      `the reservation sample have no reservation date, and fail their step)`,
   );
-  const counts = await db.query<{ status: string; n: string }>(
-    `select status, count(*)::text as n from deliveries group by status order by status`,
-  );
-  console.log(`  deliveries: ${counts.map((c) => `${c.status} ${c.n}`).join(', ')}`);
-  await line.stop();
+  console.log(boundLine(busy, received));
   await db.close();
 }

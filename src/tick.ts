@@ -184,18 +184,8 @@ export function toBatches(
   for (const s of sends) {
     const d = s.decision;
     const member = { enrollment_id: s.enrollmentId, line_user_id: s.userId, due_at: d.dueAt };
-    if (!d.uniform) {
-      batches.push({
-        id: randomUUID(),
-        scenario_id: s.scenarioId,
-        step_id: d.stepId,
-        kind: 'push',
-        messages: d.messages,
-        aggregation_unit: d.aggregationUnit,
-        members: [member],
-      });
-      continue;
-    }
+    // Grouped by what is sent, whether or not the step is personalized: users whose messages
+    // came out the same (a placeholder's fallback, the same name) share a multicast too.
     const key = `${s.scenarioId}\u0000${d.stepId}\u0000${canonicalJson(d.messages)}`;
     const open = groups.get(key) ?? [];
     groups.set(key, open);
