@@ -2,7 +2,7 @@
 // Names: planner (default), store, line, tick, fuzz, report, whatif.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
-import { benchLine, serveLine } from './line.js';
+import { benchLine, benchLineTick, serveLine } from './line.js';
 import { benchTick } from './tick.js';
 import { benchReport } from './report.js';
 import { benchFuzz } from './fuzz.js';
@@ -14,7 +14,8 @@ switch (name) {
     await benchPlanner(args[0] ? Number(args[0]) : undefined);
     break;
   case 'line':
-    await benchLine(args);
+    if (args.includes('--tick')) await benchLineTick(args.filter((a) => a !== '--tick'));
+    else await benchLine(args);
     break;
   case 'tick':
     await benchTick(args);
