@@ -3,7 +3,7 @@
 // not depend on when the tick runs.
 import type { Comparison, Condition, PropertyFilter } from '../scenario/schema.js';
 import { readPath } from './timing.js';
-import type { EventFact } from './types.js';
+import type { EnrollmentState, EventFact, UserFacts } from './types.js';
 
 export interface ConditionContext {
   attributes: Record<string, unknown>;
@@ -15,6 +15,28 @@ export interface ConditionContext {
   previousAt: number;
   /** Only events up to this instant count. */
   moment: number;
+}
+
+/**
+ * What a condition sees: the user's facts as they are now, the trigger, and the events up to
+ * `moment`. The one place a context is put together: a branch passes the enrollment's place and
+ * its events; routing passes an entry at the event's own instant, with no events.
+ */
+export function conditionContext(
+  user: Pick<UserFacts, 'attributes' | 'answers'>,
+  at: Pick<EnrollmentState, 'trigger' | 'enteredAt' | 'previousAt'>,
+  moment: number,
+  events: readonly EventFact[] = [],
+): ConditionContext {
+  return {
+    attributes: user.attributes,
+    answers: user.answers,
+    trigger: at.trigger,
+    events,
+    enteredAt: at.enteredAt,
+    previousAt: at.previousAt,
+    moment,
+  };
 }
 
 const numeric = (v: unknown): number | undefined =>
@@ -92,16 +114,59 @@ export function evaluate(condition: Condition, ctx: ConditionContext): boolean {
   if ('field' in condition) return compare(fieldValue(condition.field, ctx), condition);
   const from = condition.since === 'previous' ? ctx.previousAt : ctx.enteredAt;
   const needed = condition.atLeast ?? 1;
+  return countMatchingEvents(ctx.events, condition, { from, through: ctx.moment }, needed) >= needed;
+}
+
+/** An event type and a filter of its properties: a wait's `for`, an exit rule, the goal, an event condition. */
+export interface EventQuery {
+  event: string;
+  where?: PropertyFilter | undefined;
+}
+
+/**
+ * The instants an event counts in: strictly after `after`, or at or after `from`; and at or before
+ * `through`. Exits and the goal count from just after the entry (the entry's own event is neither);
+ * a wait counts from its start, a condition from the entry or the previous step, both inclusive.
+ */
+export type EventWindow = { after: number; through: number } | { from: number; through: number };
+
+/** Whether the event is of the query's type and its properties match the query's filter. */
+export function matchesEvent(e: EventFact, query: EventQuery): boolean {
+  return e.type === query.event && matchesFilter(e.properties, query.where);
+}
+
+/** The first (oldest) event of the query in the window; the events are oldest first. */
+export function firstMatchingEvent(
+  events: readonly EventFact[],
+  query: EventQuery,
+  window: EventWindow,
+): EventFact | undefined {
+  return events[nextMatch(events, query, window, 0)];
+}
+
+/** How many events of the query are in the window, counting no further than `enough`. */
+export function countMatchingEvents(
+  events: readonly EventFact[],
+  query: EventQuery,
+  window: EventWindow,
+  enough = Infinity,
+): number {
   let count = 0;
-  for (const e of ctx.events) {
-    if (
-      e.type === condition.event &&
-      e.occurredAt >= from &&
-      e.occurredAt <= ctx.moment &&
-      matchesFilter(e.properties, condition.where)
-    ) {
-      if (++count >= needed) return true;
-    }
+  for (let i = nextMatch(events, query, window, 0); i < events.length && count < enough;) {
+    count++;
+    i = nextMatch(events, query, window, i + 1);
   }
-  return false;
+  return count;
+}
+
+/** The index of the next event of the query in the window, from `start` on (events.length: none). */
+function nextMatch(events: readonly EventFact[], query: EventQuery, window: EventWindow, start: number): number {
+  const strict = 'after' in window;
+  const lowest = strict ? window.after : window.from;
+  for (let i = start; i < events.length; i++) {
+    const e = events[i]!;
+    const at = e.occurredAt;
+    if ((strict ? at > lowest : at >= lowest) && at <= window.through && matchesEvent(e, query)) return i;
+  }
+  return events.length;
 }

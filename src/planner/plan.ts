@@ -6,10 +6,19 @@
 // steps, branches and arms an enrollment goes through do not depend on how time is cut
 // into ticks; only the send times do.
 import type { CompiledScenario, CompiledStep } from '../scenario/compile.js';
-import { END, type MessageStep, type Scenario, type Step } from '../scenario/schema.js';
+import {
+  END,
+  type ActionStep,
+  type BranchStep,
+  type MessageStep,
+  type Scenario,
+  type SplitStep,
+  type Step,
+  type WaitStep,
+} from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { actionChange, applyChange } from './actions.js';
-import { evaluate, matchesFilter, type ConditionContext } from './conditions.js';
+import { conditionContext, evaluate, firstMatchingEvent } from './conditions.js';
 import { concernsKey, enrollmentKey } from './keys.js';
 import { renderMessages, type LinkSigner } from './render.js';
 import { chooseArm } from './split.js';
@@ -67,200 +76,246 @@ function relocate(stepId: string, old: CompiledScenario | undefined, current: Co
   return undefined;
 }
 
+/**
+ * One enrollment being planned: what its steps read, and what they change as the walk goes on.
+ * Steps that end the plan return it; a step that passes the enrollment on returns undefined.
+ */
+interface Walk {
+  readonly runtime: ScenarioRuntime;
+  readonly compiled: CompiledScenario;
+  readonly now: number;
+  readonly tz: string;
+  /** The user's events since the entry, oldest first: what branch conditions count. */
+  readonly events: readonly EventFact[];
+  /** With an enrollment key, exits and waits count only the events of this key (or of none). */
+  readonly own: readonly EventFact[];
+  /** The user as later steps see them: an action step's tags and attributes apply at once. */
+  user: UserFacts;
+  readonly state: EnrollmentState;
+  readonly decisions: Decision[];
+  /** The goal, reached in this plan: when. */
+  conversionAt: number | undefined;
+  /** The goal ends the enrollment from the step whose moment follows it (Infinity: not reached, or exit: false). */
+  goalExitAt: number;
+}
+
 export function planEnrollment(input: PlanInput): Plan {
-  const { scenario: runtime, events, now } = input;
-  // The user as later steps see them: an action step's tags and attributes apply at once.
-  let user = input.user;
+  const { scenario: runtime, now } = input;
   const { compiled } = runtime;
-  const scenario = compiled.scenario;
   const state: EnrollmentState = { ...input.enrollment };
-  const decisions: Decision[] = [];
-  const tz = userTimeZone(user, compiled.timezone);
-  let conversionAt: number | undefined;
-
-  const done = (outcome: Outcome): Plan =>
-    conversionAt === undefined ? { decisions, outcome, state } : { decisions, outcome, state, conversionAt };
-  const exit = (reason: string): Plan => done({ kind: 'exit', reason });
-
-  if (!user.following) return exit('unfollowed');
-
-  // An edit removed the step this enrollment waits for.
-  if (state.stepId !== END && !compiled.steps.has(state.stepId)) {
-    const moved =
-      scenario.onStepRemoved === 'end'
-        ? undefined
-        : relocate(state.stepId, runtime.previous?.get(state.scenarioHash), compiled);
-    if (moved === undefined) return exit(`step "${state.stepId}" was removed from the scenario`);
-    state.stepId = moved;
-    state.waitStartedAt = undefined;
-  }
+  const walk: Walk = {
+    runtime,
+    compiled,
+    now,
+    tz: userTimeZone(input.user, compiled.timezone),
+    events: input.events,
+    own: ownEvents(compiled.scenario, state.trigger, input.events),
+    user: input.user,
+    state,
+    decisions: [],
+    conversionAt: undefined,
+    goalExitAt: Infinity,
+  };
+  if (!input.user.following) return exit(walk, 'unfollowed');
+  const removed = moveOffRemovedStep(state, runtime);
+  if (removed) return exit(walk, removed);
   state.scenarioHash = compiled.hash;
-
-  // The goal counts once, whenever it is seen; it ends the enrollment (unless exit: false)
-  // only from the step whose moment follows it.
-  const goal = scenario.goal;
-  let goalExitAt = Infinity;
-  if (goal) {
-    const until = goal.within ? state.enteredAt + durationMs(goal.within) : Infinity;
-    const reached =
-      events.length === 0
-        ? undefined
-        : events.find(
-            (e) =>
-              e.type === goal.event &&
-              e.occurredAt > state.enteredAt &&
-              e.occurredAt <= Math.min(until, now) &&
-              matchesFilter(e.properties, goal.where) &&
-              !isUpdate(scenario, state.trigger, e),
-          );
-    if (reached) {
-      if (!state.converted) {
-        state.converted = true;
-        conversionAt = reached.occurredAt;
-      }
-      if (goal.exit !== false) goalExitAt = reached.occurredAt;
-    }
-  }
-  // With an enrollment key, exits and waits count only the events of this key (or of none).
-  const own = ownEvents(scenario, state.trigger, events);
-  const exitBefore = (moment: number) => exitReasonBefore(scenario, own, state.enteredAt, goalExitAt, moment);
-
-  if (scenario.status === 'paused') return done({ kind: 'wait', until: Infinity });
-
+  seeGoal(walk);
+  if (compiled.scenario.status === 'paused') return done(walk, { kind: 'wait', until: Infinity });
   for (let n = 0; n < MAX_STEPS_PER_PLAN; n++) {
-    if (state.stepId === END) return done({ kind: 'finish' });
-    const cs = compiled.steps.get(state.stepId)!;
-    const step = cs.step;
-    const moment = momentOf(step, state, tz);
-    if ('error' in moment) {
-      decisions.push({ kind: 'fail', stepId: step.id, reason: moment.error });
-      return exit(`step "${step.id}": ${moment.error}`);
-    }
-
-    if (step.type === 'wait') {
-      const start = state.waitStartedAt ?? moment.at;
-      if (start > now) return done({ kind: 'wait', until: start });
-      const exitReason = exitBefore(start);
-      if (exitReason) return exit(exitReason);
-      const deadline = start + durationMs(step.timeout);
-      const seen = own.find(
-        (e) =>
-          e.type === step.for.event &&
-          e.occurredAt >= start &&
-          e.occurredAt <= deadline &&
-          e.occurredAt <= now &&
-          matchesFilter(e.properties, step.for.where),
-      );
-      if (seen) {
-        const reason = exitBefore(seen.occurredAt);
-        if (reason) return exit(reason);
-        decisions.push({ kind: 'branch', stepId: step.id, to: cs.next, via: step.for.event });
-        state.previousAt = seen.occurredAt;
-        state.stepId = cs.next;
-      } else if (deadline <= now) {
-        const reason = exitBefore(deadline);
-        if (reason) return exit(reason);
-        decisions.push({ kind: 'branch', stepId: step.id, to: step.onTimeout, via: 'timeout' });
-        state.previousAt = deadline;
-        state.stepId = step.onTimeout;
-      } else {
-        state.waitStartedAt = start;
-        return done({ kind: 'wait', until: deadline, waitingFor: step.for.event });
-      }
-      state.waitStartedAt = undefined;
-      continue;
-    }
-
-    const due = dueAt(scenario, step, moment.at, tz);
-    if (due > now) return done({ kind: 'wait', until: due });
-    const exitReason = exitBefore(due);
-    if (exitReason) return exit(exitReason);
-
-    if (step.type === 'action') {
-      // Not a message: no send window, and it happens even if it fell due before the
-      // scenario was switched on; expireAfter alone skips it when the tick is that late.
-      if (step.expireAfter && now > due + durationMs(step.expireAfter)) {
-        decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: 'it could not be done on time' });
-      } else {
-        const change = actionChange(step);
-        const applied = applyChange(user.attributes, change);
-        if ('error' in applied) decisions.push({ kind: 'fail', stepId: step.id, reason: applied.error });
-        else {
-          user = { ...user, attributes: applied.attributes };
-          decisions.push({ kind: 'act', stepId: step.id, dueAt: due, ...change });
-        }
-      }
-      state.previousAt = due;
-      state.stepId = cs.next;
-      continue;
-    }
-
-    if (step.type === 'message') {
-      // The earliest it can go out from now: a late tick outside the send window waits for the next opening.
-      const opening = applyWindow(now, stepWindow(scenario, step), tz);
-      const expired =
-        due < runtime.activatedAt
-          ? 'it fell due before the scenario was switched on'
-          : tooLate(step, due, moment.countedBackFrom, opening);
-      if (!expired && opening > now) return done({ kind: 'wait', until: opening });
-      if (expired) {
-        decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: expired });
-      } else {
-        const rendered = renderMessages(cs, {
-          attributes: user.attributes,
-          answers: user.answers,
-          trigger: state.trigger,
-          userId: user.userId,
-          linkSigner: runtime.linkSigner,
-        });
-        if ('error' in rendered) decisions.push({ kind: 'fail', stepId: step.id, reason: rendered.error });
-        else
-          decisions.push({
-            kind: 'send',
-            stepId: step.id,
-            dueAt: due,
-            messages: rendered.messages,
-            uniform: cs.uniform,
-            aggregationUnit: cs.aggregationUnit,
-          });
-      }
-      state.previousAt = due;
-      state.stepId = cs.next;
-      if (!expired && scenario.catchUp !== 'together') {
-        // One step per tick: the next one, even if already due, waits for the next tick.
-        return state.stepId === END
-          ? done({ kind: 'finish' })
-          : done({ kind: 'wait', until: nextMoment(state, compiled, tz) ?? now });
-      }
-      continue;
-    }
-
-    let to: string;
-    let via: string;
-    if (step.type === 'branch') {
-      const ctx: ConditionContext = {
-        attributes: user.attributes,
-        answers: user.answers,
-        trigger: state.trigger,
-        events,
-        enteredAt: state.enteredAt,
-        previousAt: state.previousAt,
-        moment: due,
-      };
-      const index = step.branches.findIndex((b) => evaluate(b.when, ctx));
-      const hit = step.branches[index];
-      to = hit ? hit.next : (step.default ?? END);
-      via = hit ? (hit.name ?? `branch ${index + 1}`) : 'default';
-    } else {
-      const arm = chooseArm(user.userId, compiled.id, step);
-      to = arm.next;
-      via = arm.name;
-    }
-    decisions.push({ kind: 'branch', stepId: step.id, to, via });
-    state.previousAt = due;
-    state.stepId = to;
+    const ended = planStep(walk);
+    if (ended) return ended;
   }
-  return exit('the scenario passed too many steps in one tick');
+  return exit(walk, 'the scenario passed too many steps in one tick');
+}
+
+function done(walk: Walk, outcome: Outcome): Plan {
+  const { decisions, state, conversionAt } = walk;
+  return conversionAt === undefined ? { decisions, outcome, state } : { decisions, outcome, state, conversionAt };
+}
+
+function exit(walk: Walk, reason: string): Plan {
+  return done(walk, { kind: 'exit', reason });
+}
+
+/** Why the enrollment leaves before `moment` (an exit rule, or the goal with exit), if it does. */
+function exitBefore(walk: Walk, moment: number): string | undefined {
+  return exitReasonBefore(walk.compiled.scenario, walk.own, walk.state.enteredAt, walk.goalExitAt, moment);
+}
+
+/**
+ * An edit removed the step this enrollment waits for: it moves to the first remaining step after it
+ * (unless onStepRemoved is "end"). Returns the exit reason when it cannot.
+ */
+function moveOffRemovedStep(state: EnrollmentState, runtime: ScenarioRuntime): string | undefined {
+  const { compiled } = runtime;
+  if (state.stepId === END || compiled.steps.has(state.stepId)) return undefined;
+  const moved =
+    compiled.scenario.onStepRemoved === 'end'
+      ? undefined
+      : relocate(state.stepId, runtime.previous?.get(state.scenarioHash), compiled);
+  if (moved === undefined) return `step "${state.stepId}" was removed from the scenario`;
+  state.stepId = moved;
+  state.waitStartedAt = undefined;
+  return undefined;
+}
+
+/** The goal counts once, whenever it is seen; it ends the enrollment (unless exit: false) only from the step whose moment follows it. */
+function seeGoal(walk: Walk): void {
+  const { state, now } = walk;
+  const { scenario } = walk.compiled;
+  const goal = scenario.goal;
+  if (!goal || walk.events.length === 0) return;
+  const until = goal.within ? state.enteredAt + durationMs(goal.within) : Infinity;
+  const reached = firstMatchingEvent(notUpdates(scenario, state.trigger, walk.events), goal, {
+    after: state.enteredAt,
+    through: Math.min(until, now),
+  });
+  if (!reached) return;
+  if (!state.converted) {
+    state.converted = true;
+    walk.conversionAt = reached.occurredAt;
+  }
+  if (goal.exit !== false) walk.goalExitAt = reached.occurredAt;
+}
+
+/** Plans the step the enrollment is at: the plan when it ends here, undefined when the walk goes on. */
+function planStep(walk: Walk): Plan | undefined {
+  const { state, now, tz } = walk;
+  if (state.stepId === END) return done(walk, { kind: 'finish' });
+  const cs = walk.compiled.steps.get(state.stepId)!;
+  const step = cs.step;
+  const moment = momentOf(step, state, tz);
+  if ('error' in moment) {
+    walk.decisions.push({ kind: 'fail', stepId: step.id, reason: moment.error });
+    return exit(walk, `step "${step.id}": ${moment.error}`);
+  }
+  if (step.type === 'wait') return planWait(walk, cs, step, moment.at);
+  const due = dueAt(walk.compiled.scenario, step, moment.at, tz);
+  if (due > now) return done(walk, { kind: 'wait', until: due });
+  const exitReason = exitBefore(walk, due);
+  if (exitReason) return exit(walk, exitReason);
+  if (step.type === 'action') return planAction(walk, cs, step, due);
+  if (step.type === 'message') return planMessage(walk, cs, step, due, moment.countedBackFrom);
+  const { to, via } = step.type === 'branch' ? chooseBranch(walk, step, due) : chooseSplitArm(walk, step);
+  walk.decisions.push({ kind: 'branch', stepId: step.id, to, via });
+  state.previousAt = due;
+  state.stepId = to;
+  return undefined;
+}
+/** A wait step: on to its next step when the event comes, to onTimeout when the timeout passes first. */
+function planWait(walk: Walk, cs: CompiledStep, step: WaitStep, moment: number): Plan | undefined {
+  const { state, now } = walk;
+  const start = state.waitStartedAt ?? moment;
+  if (start > now) return done(walk, { kind: 'wait', until: start });
+  const exitReason = exitBefore(walk, start);
+  if (exitReason) return exit(walk, exitReason);
+  const deadline = start + durationMs(step.timeout);
+  const seen = firstMatchingEvent(walk.own, step.for, { from: start, through: Math.min(deadline, now) });
+  if (seen) {
+    const reason = exitBefore(walk, seen.occurredAt);
+    if (reason) return exit(walk, reason);
+    walk.decisions.push({ kind: 'branch', stepId: step.id, to: cs.next, via: step.for.event });
+    state.previousAt = seen.occurredAt;
+    state.stepId = cs.next;
+  } else if (deadline <= now) {
+    const reason = exitBefore(walk, deadline);
+    if (reason) return exit(walk, reason);
+    walk.decisions.push({ kind: 'branch', stepId: step.id, to: step.onTimeout, via: 'timeout' });
+    state.previousAt = deadline;
+    state.stepId = step.onTimeout;
+  } else {
+    state.waitStartedAt = start;
+    return done(walk, { kind: 'wait', until: deadline, waitingFor: step.for.event });
+  }
+  state.waitStartedAt = undefined;
+  return undefined;
+}
+
+/**
+ * An action step, due at `due`. Not a message: no send window, and it happens even if it fell due
+ * before the scenario was switched on; expireAfter alone skips it when the tick is that late.
+ */
+function planAction(walk: Walk, cs: CompiledStep, step: ActionStep, due: number): undefined {
+  const { state, decisions } = walk;
+  if (step.expireAfter && walk.now > due + durationMs(step.expireAfter)) {
+    decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: 'it could not be done on time' });
+  } else {
+    const change = actionChange(step);
+    const applied = applyChange(walk.user.attributes, change);
+    if ('error' in applied) decisions.push({ kind: 'fail', stepId: step.id, reason: applied.error });
+    else {
+      walk.user = { ...walk.user, attributes: applied.attributes };
+      decisions.push({ kind: 'act', stepId: step.id, dueAt: due, ...change });
+    }
+  }
+  state.previousAt = due;
+  state.stepId = cs.next;
+  return undefined;
+}
+
+/** A message step, due at `due`: sent (or expired, or failed to render), then one step per tick unless catchUp is "together". */
+function planMessage(
+  walk: Walk,
+  cs: CompiledStep,
+  step: MessageStep,
+  due: number,
+  countedBackFrom: number | undefined,
+): Plan | undefined {
+  const { runtime, state, now, tz } = walk;
+  const scenario = walk.compiled.scenario;
+  // The earliest it can go out from now: a late tick outside the send window waits for the next opening.
+  const opening = applyWindow(now, stepWindow(scenario, step), tz);
+  const expired =
+    due < runtime.activatedAt
+      ? 'it fell due before the scenario was switched on'
+      : tooLate(step, due, countedBackFrom, opening);
+  if (!expired && opening > now) return done(walk, { kind: 'wait', until: opening });
+  walk.decisions.push(
+    expired ? { kind: 'expire', stepId: step.id, dueAt: due, reason: expired } : sendDecision(walk, cs, step, due),
+  );
+  state.previousAt = due;
+  state.stepId = cs.next;
+  if (expired || scenario.catchUp === 'together') return undefined;
+  // One step per tick: the next one, even if already due, waits for the next tick.
+  return state.stepId === END
+    ? done(walk, { kind: 'finish' })
+    : done(walk, { kind: 'wait', until: nextMoment(state, walk.compiled, tz) ?? now });
+}
+
+/** The messages of a step rendered for this user: a send, or a fail when a placeholder cannot be filled. */
+function sendDecision(walk: Walk, cs: CompiledStep, step: MessageStep, due: number): Decision {
+  const { user, state } = walk;
+  const rendered = renderMessages(cs, {
+    attributes: user.attributes,
+    answers: user.answers,
+    trigger: state.trigger,
+    userId: user.userId,
+    linkSigner: walk.runtime.linkSigner,
+  });
+  if ('error' in rendered) return { kind: 'fail', stepId: step.id, reason: rendered.error };
+  return {
+    kind: 'send',
+    stepId: step.id,
+    dueAt: due,
+    messages: rendered.messages,
+    uniform: cs.uniform,
+    aggregationUnit: cs.aggregationUnit,
+  };
+}
+
+/** The first branch whose condition holds at the step's moment, or the default. */
+function chooseBranch(walk: Walk, step: BranchStep, due: number): { to: string; via: string } {
+  const ctx = conditionContext(walk.user, walk.state, due, walk.events);
+  const index = step.branches.findIndex((b) => evaluate(b.when, ctx));
+  const hit = step.branches[index];
+  return hit ? { to: hit.next, via: hit.name ?? `branch ${index + 1}` } : { to: step.default ?? END, via: 'default' };
+}
+
+/** The arm of an A/B split this user always falls in. */
+function chooseSplitArm(walk: Walk, step: SplitStep): { to: string; via: string } {
+  const arm = chooseArm(walk.user.userId, walk.compiled.id, step);
+  return { to: arm.next, via: arm.name };
 }
 
 /**
@@ -315,12 +370,20 @@ function ownEvents(
     : events.filter((e) => concernsKey(keyPath, key, e.properties));
 }
 
-/** A later trigger with this enrollment's own key: it updated the enrollment, it is no goal of it. */
-function isUpdate(scenario: Scenario, trigger: Record<string, unknown>, e: EventFact): boolean {
+/**
+ * The events that can be the goal: not a later trigger with this enrollment's own key, which
+ * updated the enrollment and is no goal of it.
+ */
+function notUpdates(
+  scenario: Scenario,
+  trigger: Record<string, unknown>,
+  events: readonly EventFact[],
+): readonly EventFact[] {
   const { key: keyPath, trigger: entry } = scenario.entry;
-  if (keyPath === undefined || entry.type !== 'event' || e.type !== entry.event) return false;
+  if (keyPath === undefined || entry.type !== 'event') return events;
   const key = enrollmentKey(keyPath, trigger);
-  return key !== undefined && enrollmentKey(keyPath, e.properties) === key;
+  if (key === undefined) return events;
+  return events.filter((e) => e.type !== entry.event || enrollmentKey(keyPath, e.properties) !== key);
 }
 
 /** The first exit rule (or goal with exit) met by an event after the entry and up to the moment. */
@@ -334,16 +397,7 @@ function exitReasonBefore(
   if (goalExitAt <= moment) return `goal: ${scenario.goal!.event}`;
   const rules = scenario.exit;
   if (!rules || events.length === 0) return undefined;
-  for (const rule of rules) {
-    for (const e of events) {
-      if (
-        e.type === rule.event &&
-        e.occurredAt > enteredAt &&
-        e.occurredAt <= moment &&
-        matchesFilter(e.properties, rule.where)
-      )
-        return `exit: ${rule.event}`;
-    }
-  }
-  return undefined;
+  const window = { after: enteredAt, through: moment };
+  const rule = rules.find((r) => firstMatchingEvent(events, r, window));
+  return rule && `exit: ${rule.event}`;
 }

@@ -1,8 +1,8 @@
 // What one event does to a user's enrollments: which scenarios it enrolls the user into,
 // which enrollments it ends, and which waiting enrollments it wakes. Pure.
 import type { CompiledScenario } from '../scenario/compile.js';
-import type { Trigger } from '../scenario/schema.js';
-import { evaluate, matchesFilter } from './conditions.js';
+import type { Condition, Scenario, Trigger } from '../scenario/schema.js';
+import { conditionContext, evaluate, matchesEvent } from './conditions.js';
 import { durationMs } from './timing.js';
 import { concernsKey, enrollmentKey } from './keys.js';
 import type { EnrollmentStatus, EventFact, UserFacts } from './types.js';
@@ -75,23 +75,23 @@ export function triggerMatches(trigger: Trigger, event: EventFact, user: UserFac
       return (typeof route === 'string' || typeof route === 'number') && routes.includes(String(route));
     }
     case 'event':
-      return event.type === trigger.event && matchesFilter(event.properties, trigger.where);
+      return matchesEvent(event, trigger);
     case 'list':
       return event.type === LIST_ADDED && event.properties.list === trigger.list;
     case 'audience':
-      return (
-        ATTRIBUTE_EVENTS.has(event.type) &&
-        evaluate(trigger.condition, {
-          attributes: user.attributes,
-          answers: user.answers,
-          trigger: {},
-          events: [],
-          enteredAt: event.occurredAt,
-          previousAt: event.occurredAt,
-          moment: event.occurredAt,
-        })
-      );
+      return ATTRIBUTE_EVENTS.has(event.type) && holdsAtEvent(trigger.condition, user, event, {});
   }
+}
+
+/** A condition as it reads when the event happens: an entry at the event's instant, with no events yet. */
+function holdsAtEvent(
+  condition: Condition,
+  user: UserFacts,
+  event: EventFact,
+  trigger: Record<string, unknown>,
+): boolean {
+  const at = event.occurredAt;
+  return evaluate(condition, conditionContext(user, { trigger, enteredAt: at, previousAt: at }, at));
 }
 
 export function routeEvent({ event, user, scenarios, enrollments }: RouteInput): RouteResult {
@@ -102,72 +102,83 @@ export function routeEvent({ event, user, scenarios, enrollments }: RouteInput):
       if (e.enteredAt <= event.occurredAt) result.exit.push({ enrollmentId: e.id, reason: 'unfollowed' });
     return result;
   }
-  for (const { compiled, activatedAt } of scenarios) {
-    const scenario = compiled.scenario;
-    const keyPath = scenario.entry.key;
-    const mine = active.filter((e) => e.scenarioId === compiled.id);
-    for (const e of mine) {
-      if (event.occurredAt <= e.enteredAt) continue;
-      // With a key, a cancellation of one booking ends that booking's enrollment only.
-      const rule = scenario.exit?.find(
-        (r) =>
-          r.event === event.type &&
-          matchesFilter(event.properties, r.where) &&
-          concernsKey(keyPath, e.key, event.properties),
-      );
-      if (rule) {
-        // The exit ends the enrollment before the planner sees the event: the goal is counted here.
-        const goal = scenario.goal;
-        const converts =
-          goal !== undefined &&
-          goal.event === event.type &&
-          matchesFilter(event.properties, goal.where) &&
-          (!goal.within || event.occurredAt <= e.enteredAt + durationMs(goal.within));
-        result.exit.push({
-          enrollmentId: e.id,
-          reason: `exit: ${rule.event}`,
-          ...(converts ? { convertedAt: event.occurredAt } : {}),
-        });
-      } else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
-    }
-    if (scenario.status === 'paused' || !user.following) continue;
-    const startFrom = scenario.activation?.backfillFrom ? Date.parse(scenario.activation.backfillFrom) : activatedAt;
-    if (event.occurredAt < startFrom) continue;
-    if (!triggerMatches(scenario.entry.trigger, event, user)) continue;
-    if (
-      scenario.entry.audience &&
-      !evaluate(scenario.entry.audience, {
-        attributes: user.attributes,
-        answers: user.answers,
-        trigger: event.properties,
-        events: [],
-        enteredAt: event.occurredAt,
-        previousAt: event.occurredAt,
-        moment: event.occurredAt,
-      })
-    )
-      continue;
-    // Re-entry rules apply per key value (without a key: per user).
-    const key = enrollmentKey(keyPath, event.properties);
-    const reentry = scenario.reentry ?? 'once';
-    const exiting = new Set(result.exit.map((x) => x.enrollmentId));
-    const stillActive = mine.filter((e) => !exiting.has(e.id) && e.key === key);
-    if (reentry !== 'restart' && key !== undefined && stillActive.length) {
-      // A trigger older than the enrollment (delivered late) does not undo a newer one.
-      for (const e of stillActive)
-        if (event.occurredAt >= e.enteredAt) result.update.push({ enrollmentId: e.id, trigger: event.properties });
-      continue;
-    }
-    if (reentry === 'once' && enrollments.some((e) => e.scenarioId === compiled.id && e.key === key)) continue;
-    if (reentry === 'after_finish' && stillActive.length) continue;
-    if (reentry === 'restart')
-      for (const e of stillActive) result.exit.push({ enrollmentId: e.id, reason: 'restarted by a new trigger' });
-    result.enroll.push({
-      scenarioId: compiled.id,
-      enteredAt: event.occurredAt,
-      trigger: event.properties,
-      ...(key !== undefined ? { key } : {}),
-    });
+  for (const routing of scenarios) {
+    const mine = active.filter((e) => e.scenarioId === routing.compiled.id);
+    endOrWake(routing.compiled.scenario, mine, event, result);
+    if (entersOn(routing, event, user)) enter(routing.compiled, mine, enrollments, event, result);
   }
   return result;
+}
+
+/** The event's effect on the scenario's active enrollments: an exit rule ends them, their awaited event or the goal wakes them. */
+function endOrWake(
+  scenario: Scenario,
+  mine: readonly EnrollmentSummary[],
+  event: EventFact,
+  result: RouteResult,
+): void {
+  for (const e of mine) {
+    if (event.occurredAt <= e.enteredAt) continue;
+    // With a key, a cancellation of one booking ends that booking's enrollment only.
+    const rule = scenario.exit?.find(
+      (r) => matchesEvent(event, r) && concernsKey(scenario.entry.key, e.key, event.properties),
+    );
+    if (rule) {
+      // The exit ends the enrollment before the planner sees the event: the goal is counted here.
+      const goal = scenario.goal;
+      const converts =
+        goal !== undefined &&
+        matchesEvent(event, goal) &&
+        (!goal.within || event.occurredAt <= e.enteredAt + durationMs(goal.within));
+      result.exit.push({
+        enrollmentId: e.id,
+        reason: `exit: ${rule.event}`,
+        ...(converts ? { convertedAt: event.occurredAt } : {}),
+      });
+    } else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
+  }
+}
+
+/** Whether the event enrolls the user, re-entry aside: the scenario runs, the trigger matches, the user is in the audience. */
+function entersOn({ compiled, activatedAt }: RoutingScenario, event: EventFact, user: UserFacts): boolean {
+  const scenario = compiled.scenario;
+  if (scenario.status === 'paused' || !user.following) return false;
+  const startFrom = scenario.activation?.backfillFrom ? Date.parse(scenario.activation.backfillFrom) : activatedAt;
+  if (event.occurredAt < startFrom) return false;
+  if (!triggerMatches(scenario.entry.trigger, event, user)) return false;
+  return !scenario.entry.audience || holdsAtEvent(scenario.entry.audience, user, event, event.properties);
+}
+
+/**
+ * A new enrollment, as the re-entry rules allow (per key value; without a key, per user): or, for a
+ * key already inside, its trigger updated; with restart, the ones inside end first.
+ */
+function enter(
+  compiled: CompiledScenario,
+  mine: readonly EnrollmentSummary[],
+  enrollments: readonly EnrollmentSummary[],
+  event: EventFact,
+  result: RouteResult,
+): void {
+  const scenario = compiled.scenario;
+  const key = enrollmentKey(scenario.entry.key, event.properties);
+  const reentry = scenario.reentry ?? 'once';
+  const exiting = new Set(result.exit.map((x) => x.enrollmentId));
+  const stillActive = mine.filter((e) => !exiting.has(e.id) && e.key === key);
+  if (reentry !== 'restart' && key !== undefined && stillActive.length) {
+    // A trigger older than the enrollment (delivered late) does not undo a newer one.
+    for (const e of stillActive)
+      if (event.occurredAt >= e.enteredAt) result.update.push({ enrollmentId: e.id, trigger: event.properties });
+    return;
+  }
+  if (reentry === 'once' && enrollments.some((e) => e.scenarioId === compiled.id && e.key === key)) return;
+  if (reentry === 'after_finish' && stillActive.length) return;
+  if (reentry === 'restart')
+    for (const e of stillActive) result.exit.push({ enrollmentId: e.id, reason: 'restarted by a new trigger' });
+  result.enroll.push({
+    scenarioId: compiled.id,
+    enteredAt: event.occurredAt,
+    trigger: event.properties,
+    ...(key !== undefined ? { key } : {}),
+  });
 }

@@ -1,7 +1,7 @@
 // The job summary of a tick, and whether a person must act. Counts, step ids and LINE's
 // error messages only: never a user id, a member id, a token or a message text.
 import type { TickResult } from '../tick.js';
-import type { Counted } from './counts.js';
+import type { Counted, TickCounts } from './counts.js';
 import { describeRunMode, type RunMode } from '../run-mode.js';
 
 const COLUMNS: [Counted, string][] = [
@@ -53,32 +53,56 @@ export function needsAPerson(result: TickResult): string[] {
 }
 
 export function tickSummary(result: TickResult, ctx: SummaryContext): string {
-  const c = result.counts;
-  const out: string[] = [`# LINE step delivery: tick in run mode ${ctx.mode}`];
-  out.push(
+  const out: string[] = [
+    `# LINE step delivery: tick in run mode ${ctx.mode}`,
     '',
     `At ${new Date(ctx.now).toISOString()} · ${describeRunMode(ctx.mode)} · state: ${ctx.store} · LINE: ${ctx.sender}`,
-  );
-  if (result.previousRunAt !== null) {
-    const gapMinutes = (ctx.now - result.previousRunAt) / 60_000;
-    const late = gapMinutes - ctx.intervalMinutes;
+    ...lateness(result.previousRunAt, ctx),
+    '',
+    attentionSection(needsAPerson(result)),
+    ...intake(result),
+    ...sendingLimits(result.counts),
+    ...actionsLine(result.counts),
+    ...perStepTable(result.counts),
+    ...reasonTable('Failures', result.counts.failures, escapeCell),
+    // A skip's reason is "unfollowed" or an exit's event type: one line always.
+    ...reasonTable('Not sent: the user left before sending', result.counts.skips, (r) => r.replace(/\|/g, '\\|')),
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+/** A table cell: a pipe escaped, a line break as a space. */
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** How long since the previous tick, how late by the schedule, and missed ticks. */
+function lateness(previousRunAt: number | null, ctx: SummaryContext): string[] {
+  if (previousRunAt === null) return [];
+  const gapMinutes = (ctx.now - previousRunAt) / 60_000;
+  const late = gapMinutes - ctx.intervalMinutes;
+  const out = [
+    '',
+    `Previous tick ${gapMinutes.toFixed(1)} min ago (schedule: every ${ctx.intervalMinutes} min${late > 1 ? `; ${late.toFixed(1)} min late` : ''}).`,
+  ];
+  if (gapMinutes > 3 * ctx.intervalMinutes)
     out.push(
       '',
-      `Previous tick ${gapMinutes.toFixed(1)} min ago (schedule: every ${ctx.intervalMinutes} min${late > 1 ? `; ${late.toFixed(1)} min late` : ''}).`,
+      `⚠️ About ${Math.floor(gapMinutes / ctx.intervalMinutes) - 1} scheduled tick(s) were missed: GitHub delays or drops scheduled runs under load. Steps that fell due were caught up now, inside their send windows.`,
     );
-    if (gapMinutes > 3 * ctx.intervalMinutes)
-      out.push(
-        '',
-        `⚠️ About ${Math.floor(gapMinutes / ctx.intervalMinutes) - 1} scheduled tick(s) were missed: GitHub delays or drops scheduled runs under load. Steps that fell due were caught up now, inside their send windows.`,
-      );
-  }
-  const reasons = needsAPerson(result);
-  out.push(
-    '',
-    reasons.length
-      ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${r}`).join('\n')}`
-      : '✅ Nothing needs a person.',
-  );
+  return out;
+}
+
+function attentionSection(reasons: string[]): string {
+  return reasons.length
+    ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${r}`).join('\n')}`
+    : '✅ Nothing needs a person.';
+}
+
+/** Events taken in, set aside and waiting, with the reasons events were set aside. */
+function intake(result: TickResult): string[] {
+  const c = result.counts;
+  const out: string[] = [];
   if (result.ingestHeld) out.push('', `ℹ️ No events taken in: ${result.ingestHeld}.`);
   out.push(
     '',
@@ -92,8 +116,14 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     // Each one stopped only itself: the other events of its page were taken in.
     out.push('', '## Events set aside in this tick', '', '| reason | count |', '|---|---:|');
     for (const [reason, n] of [...c.setAsideReasons].sort(([, a], [, b]) => b - a))
-      out.push(`| ${reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${n} |`);
+      out.push(`| ${escapeCell(reason)} | ${n} |`);
   }
+  return out;
+}
+
+/** The month's quota, and what the quota reserve or max-messages held back. */
+function sendingLimits(c: TickCounts): string[] {
+  const out: string[] = [];
   if (c.quota) {
     const sentNow = c.total('sent');
     out.push(
@@ -104,12 +134,20 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   if (c.heldBackByQuota)
     out.push('', `Held back by the quota reserve: ${c.heldBackByQuota} recipient(s), left pending.`);
   if (c.heldBackByMaxMessages) out.push('', 'Stopped planning at max-messages: the rest is left for the next tick.');
+  return out;
+}
+
+function actionsLine(c: TickCounts): string[] {
   const a = c.actions;
-  if (a.tagUsers + a.attributeUsers + a.richMenuPlanned + a.richMenuLinks + a.richMenuUnlinks > 0)
-    out.push(
-      '',
-      `Actions: tags changed: ${a.tagUsers} user(s) · attributes changed: ${a.attributeUsers} user(s) · rich menu changes planned: ${a.richMenuPlanned} · rich menu links: ${a.richMenuLinks} · unlinks: ${a.richMenuUnlinks}.`,
-    );
+  if (a.tagUsers + a.attributeUsers + a.richMenuPlanned + a.richMenuLinks + a.richMenuUnlinks === 0) return [];
+  return [
+    '',
+    `Actions: tags changed: ${a.tagUsers} user(s) · attributes changed: ${a.attributeUsers} user(s) · rich menu changes planned: ${a.richMenuPlanned} · rich menu links: ${a.richMenuLinks} · unlinks: ${a.richMenuUnlinks}.`,
+  ];
+}
+
+/** One row per scenario and step that counted anything, sorted by ids. */
+function perStepTable(c: TickCounts): string[] {
   const rows: string[] = [];
   for (const [scenarioId, steps] of [...c.byScenario].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [stepId, row] of [...steps].sort(([a], [b]) => a.localeCompare(b))) {
@@ -117,31 +155,30 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
       rows.push(`| ${scenarioId} | ${stepId || '—'} | ${COLUMNS.map(([k]) => row[k] ?? '').join(' | ')} |`);
     }
   }
-  out.push('', '## Per scenario and step', '');
-  if (rows.length)
-    out.push(
-      `| scenario | step | ${COLUMNS.map(([, h]) => h).join(' | ')} |`,
-      `|---|---|${COLUMNS.map(() => '---:').join('|')}|`,
-      ...rows,
-    );
-  else out.push('Nothing was due.');
-  if (c.failures.length) {
-    out.push('', '## Failures', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
-    for (const f of c.failures)
-      out.push(
-        `| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
-      );
-  }
-  if (c.skips.length) {
-    out.push(
-      '',
-      '## Not sent: the user left before sending',
-      '',
-      '| scenario | step | count | reason |',
-      '|---|---|---:|---|',
-    );
-    for (const f of c.skips)
-      out.push(`| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${f.reason.replace(/\|/g, '\\|')} |`);
-  }
-  return `${out.join('\n')}\n`;
+  if (!rows.length) return ['', '## Per scenario and step', '', 'Nothing was due.'];
+  return [
+    '',
+    '## Per scenario and step',
+    '',
+    `| scenario | step | ${COLUMNS.map(([, h]) => h).join(' | ')} |`,
+    `|---|---|${COLUMNS.map(() => '---:').join('|')}|`,
+    ...rows,
+  ];
+}
+
+/** Failures or skips, counted by scenario, step and reason (none: no table). */
+function reasonTable(
+  title: string,
+  rows: readonly { scenarioId: string; stepId: string; count: number; reason: string }[],
+  cell: (reason: string) => string,
+): string[] {
+  if (!rows.length) return [];
+  return [
+    '',
+    `## ${title}`,
+    '',
+    '| scenario | step | count | reason |',
+    '|---|---|---:|---|',
+    ...rows.map((f) => `| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${cell(f.reason)} |`),
+  ];
 }
