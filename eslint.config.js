@@ -26,6 +26,16 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
   {
+    // Functions of one job: a function over 60 lines is split into named steps, not read harder.
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
+  },
+  {
+    // Being split (issue 15): take a file out of this list when its long function is.
+    files: ['src/tick-plan.ts', 'src/demo/demo.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     // Tests read JSON answers and LINE request bodies as they come: typed access there
     // would only repeat the assertion that follows it.
     files: ['test/**/*.ts'],
