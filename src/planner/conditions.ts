@@ -131,7 +131,7 @@ export interface EventQuery {
 export type EventWindow = { after: number; through: number } | { from: number; through: number };
 
 /** Whether the event is of the query's type and its properties match the query's filter. */
-export function matchesEvent(e: EventFact, query: EventQuery): boolean {
+export function matchesEvent(e: Pick<EventFact, 'type' | 'properties'>, query: EventQuery): boolean {
   return e.type === query.event && matchesFilter(e.properties, query.where);
 }
 

@@ -119,10 +119,7 @@ function endOrWake(
 ): void {
   for (const e of mine) {
     if (event.occurredAt <= e.enteredAt) continue;
-    // With a key, a cancellation of one booking ends that booking's enrollment only.
-    const rule = scenario.exit?.find(
-      (r) => matchesEvent(event, r) && concernsKey(scenario.entry.key, e.key, event.properties),
-    );
+    const rule = exitRuleFor(scenario, event, e.key);
     if (rule) {
       // The exit ends the enrollment before the planner sees the event: the goal is counted here.
       const goal = scenario.goal;
@@ -137,6 +134,18 @@ function endOrWake(
       });
     } else if (e.waitingFor === event.type || scenario.goal?.event === event.type) result.wake.push(e.id);
   }
+}
+
+/**
+ * The exit rule of the scenario that the event meets for an enrollment with this key (undefined:
+ * none). With a key, a cancellation of one booking ends that booking's enrollment only.
+ */
+export function exitRuleFor(
+  scenario: Scenario,
+  event: Pick<EventFact, 'type' | 'properties'>,
+  key: string | undefined,
+): NonNullable<Scenario['exit']>[number] | undefined {
+  return scenario.exit?.find((r) => matchesEvent(event, r) && concernsKey(scenario.entry.key, key, event.properties));
 }
 
 /** Whether the event enrolls the user, re-entry aside: the scenario runs, the trigger matches, the user is in the audience. */
