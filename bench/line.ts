@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LineSender, LINE_RATE_LIMITS } from '../src/line/line-sender.js';
-import type { OutboxBatch } from '../src/store/store.js';
+import type { OutboxBatch } from '../src/domain.js';
 import { Store } from '../src/store/store.js';
 import { freshDatabase, serverUrl } from './database.js';
 import { runTick } from '../src/tick.js';
@@ -97,13 +97,13 @@ export async function startLineServer(latencyMs = 0): Promise<{ url: string; sto
 
 const pushBatch = (i: number): OutboxBatch => ({
   id: randomUUID(),
-  scenario_id: 'bench',
-  step_id: 'named',
+  scenarioId: 'bench',
+  stepId: 'named',
   kind: 'push',
   messages: [{ type: 'text' as const, text: `お客様${i}さん、カートに商品が残っています` }],
-  aggregation_unit: 'bench__named',
+  aggregationUnit: 'bench__named',
   attempts: 1,
-  created_at: 0,
+  createdAt: 0,
   recipients: [U(i)],
 });
 
@@ -166,13 +166,13 @@ export async function benchLine(args: string[] = []): Promise<void> {
 
   const multicast = (i: number): OutboxBatch => ({
     id: randomUUID(),
-    scenario_id: 'bench',
-    step_id: 'coupon',
+    scenarioId: 'bench',
+    stepId: 'coupon',
     kind: 'multicast',
     messages,
-    aggregation_unit: 'bench__coupon',
+    aggregationUnit: 'bench__coupon',
     attempts: 1,
-    created_at: 0,
+    createdAt: 0,
     recipients: Array.from({ length: 500 }, (_, j) => U(i * 500 + j + 1)),
   });
   const m = await sendAll(sender, 200, multicast);

@@ -6,7 +6,7 @@
 import type { CompiledScenario } from './scenario/compile.js';
 import { matchesFilter } from './planner/conditions.js';
 import { concernsKey } from './planner/keys.js';
-import type { ClaimedBatch, ExitEvent } from './store/store.js';
+import type { ClaimedBatch, ExitEvent, RecipientDrop } from './domain.js';
 
 /** Scenario id to the event types its exit rules name (only scenarios that have any). */
 export function exitTypesOf(scenarios: Iterable<CompiledScenario>): Record<string, string[]> {
@@ -18,20 +18,14 @@ export function exitTypesOf(scenarios: Iterable<CompiledScenario>): Record<strin
   return types;
 }
 
-export interface Drop {
-  batch_id: string;
-  line_user_id: string;
-  reason: string;
-}
-
 /** The recipients an exit rule of their batch's scenario removes, with the reason. */
 export function recipientsWhoLeft(
   events: readonly ExitEvent[],
   batches: readonly ClaimedBatch[],
   scenarios: ReadonlyMap<string, CompiledScenario>,
-): Drop[] {
-  const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenario_id)]));
-  const drops = new Map<string, Drop>();
+): RecipientDrop[] {
+  const scenarioOf = new Map(batches.map((b) => [b.id, scenarios.get(b.scenarioId)]));
+  const drops = new Map<string, RecipientDrop>();
   for (const e of events) {
     const key = `${e.batchId}\u0000${e.userId}`;
     if (drops.has(key)) continue;
@@ -43,8 +37,7 @@ export function recipientsWhoLeft(
         matchesFilter(e.properties, r.where) &&
         concernsKey(scenario.entry.key, e.enrollmentKey, e.properties),
     );
-    if (rule)
-      drops.set(key, { batch_id: e.batchId, line_user_id: e.userId, reason: `exited before sending: ${rule.event}` });
+    if (rule) drops.set(key, { batchId: e.batchId, userId: e.userId, reason: `exited before sending: ${rule.event}` });
   }
   return [...drops.values()];
 }

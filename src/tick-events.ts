@@ -2,7 +2,7 @@
 // (src/tick-ingest.ts), and committed with what it changes (lsd_ingest_commit: new
 // enrollments, exits, wake-ups, re-keyed triggers, events set aside) in one transaction.
 // A what-if reads the same pages without claiming them (src/tick-what-if.ts).
-import type { IngestPage } from './store/store.js';
+import type { IngestPage } from './domain.js';
 import type { TickCounts } from './report/counts.js';
 import { RoutingMemory } from './tick-ingest.js';
 import type { InForce, Tick } from './tick-setup.js';

@@ -5,21 +5,18 @@ import { randomUUID } from 'node:crypto';
 import type { CompiledScenario } from './scenario/compile.js';
 import { routeEvent, type EnrollmentSummary, type RouteResult, type RoutingScenario } from './planner/route.js';
 import type { UserFacts } from './planner/types.js';
-import type { IngestPage, SetAsideEvent, Store } from './store/store.js';
+import type { EnrollmentExit, IngestEvent, IngestPage, NewEnrollment, SetAsideEvent, TriggerUpdate } from './domain.js';
 import type { TickCounts } from './report/counts.js';
 import { failureReason } from './report/public-error.js';
 
-export type EnrollRow = Parameters<Store['ingestCommit']>[0]['enroll'][number];
-type RouteEvent = IngestPage['events'][number];
-
 export interface RoutedPage {
-  enroll: EnrollRow[];
+  enroll: NewEnrollment[];
   /** The temporary id of each new enrollment (a what-if plans them under it). */
-  tempIds: Map<EnrollRow, string>;
-  exit: { enrollment_id: string; reason: string; converted_at?: number }[];
+  tempIds: Map<NewEnrollment, string>;
+  exit: EnrollmentExit[];
   wake: string[];
   /** The last trigger of a key wins: one update per enrollment. */
-  update: Map<string, { enrollment_id: string; trigger: Record<string, unknown>; trigger_event_id: string }>;
+  update: Map<string, TriggerUpdate>;
   setAside: SetAsideEvent[];
   done: string[];
 }
@@ -86,7 +83,7 @@ class PageBook {
     done: [],
   };
   /** New enrollments of this page, by temporary id. */
-  private readonly pendingById = new Map<string, EnrollRow>();
+  private readonly pendingById = new Map<string, NewEnrollment>();
 
   constructor(
     private readonly memory: RoutingMemory,
@@ -110,7 +107,7 @@ class PageBook {
     return this.memory.enrollments.get(userId) ?? [];
   }
 
-  setAside(event: RouteEvent, reason: string): void {
+  setAside(event: IngestEvent, reason: string): void {
     this.out.setAside.push({
       id: event.id,
       reason: `${event.type}: routing failed (${reason}); it enrolled and ended no one`,
@@ -121,10 +118,10 @@ class PageBook {
     const summary = mine.find((e) => e.id === x.enrollmentId);
     if (summary) summary.status = 'exited';
     const pending = this.pendingById.get(x.enrollmentId);
-    const convertedAt = x.convertedAt === undefined ? {} : { converted_at: x.convertedAt };
-    if (pending) Object.assign(pending, { status: 'exited', exit_reason: x.reason, ...convertedAt });
-    else this.out.exit.push({ enrollment_id: x.enrollmentId, reason: x.reason, ...convertedAt });
-    const scenarioId = summary?.scenarioId ?? pending?.scenario_id ?? '?';
+    const convertedAt = x.convertedAt === undefined ? {} : { convertedAt: x.convertedAt };
+    if (pending) Object.assign(pending, { status: 'exited', exitReason: x.reason, ...convertedAt });
+    else this.out.exit.push({ enrollmentId: x.enrollmentId, reason: x.reason, ...convertedAt });
+    const scenarioId = summary?.scenarioId ?? pending?.scenarioId ?? '?';
     this.counts.add(scenarioId, undefined, 'exited');
     if (x.convertedAt !== undefined) this.counts.add(scenarioId, undefined, 'conversions');
   }
@@ -135,29 +132,29 @@ class PageBook {
   }
 
   /** A keyed enrollment's trigger came again: the last trigger of a key wins. */
-  update(u: RouteResult['update'][number], event: RouteEvent): void {
+  update(u: RouteResult['update'][number], event: IngestEvent): void {
     const pending = this.pendingById.get(u.enrollmentId);
-    if (pending) Object.assign(pending, { trigger: u.trigger, trigger_event_id: event.id });
+    if (pending) Object.assign(pending, { trigger: u.trigger, triggerEventId: event.id });
     else
       this.out.update.set(u.enrollmentId, {
-        enrollment_id: u.enrollmentId,
+        enrollmentId: u.enrollmentId,
         trigger: u.trigger,
-        trigger_event_id: event.id,
+        triggerEventId: event.id,
       });
   }
 
-  enroll(n: RouteResult['enroll'][number], event: RouteEvent, mine: EnrollmentSummary[]): void {
+  enroll(n: RouteResult['enroll'][number], event: IngestEvent, mine: EnrollmentSummary[]): void {
     const compiled = this.byId.get(n.scenarioId)!;
     const tempId = `new-${randomUUID()}`;
-    const row: EnrollRow = {
-      scenario_id: n.scenarioId,
-      line_user_id: event.userId,
-      step_id: compiled.first,
-      entered_at: n.enteredAt,
+    const row: NewEnrollment = {
+      scenarioId: n.scenarioId,
+      userId: event.userId,
+      stepId: compiled.first,
+      enteredAt: n.enteredAt,
       trigger: n.trigger,
-      trigger_event_id: event.id,
-      scenario_hash: compiled.hash,
-      enrollment_key: n.key ?? null,
+      triggerEventId: event.id,
+      scenarioHash: compiled.hash,
+      key: n.key ?? null,
     };
     this.out.enroll.push(row);
     this.out.tempIds.set(row, tempId);

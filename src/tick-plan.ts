@@ -5,15 +5,15 @@ import { compileScenario, type CompiledScenario } from './scenario/compile.js';
 import type { Scenario } from './scenario/schema.js';
 import { planEnrollment, userTimeZone, type PlanInput, type ScenarioRuntime } from './planner/plan.js';
 import { applyWindow } from './planner/timing.js';
-import type { Decision, Plan, UserFacts } from './planner/types.js';
+import type { Plan, UserFacts } from './planner/types.js';
 import type { LinkSigner } from './planner/render.js';
-import type { ActDraft, BatchDraft, ClaimedEnrollment, DuePage, PlanCommit, SkippedStep } from './store/store.js';
+import type { ActDraft, BatchDraft, ClaimedEnrollment, DuePage, PlanCommit, SkippedStep } from './domain.js';
 import { applyChange } from './planner/actions.js';
-import { richMenuBatches, type PlannedAct } from './tick-actions.js';
+import { richMenuBatches, toBatches, type PlannedAct, type PlannedSend } from './line/batching.js';
 import type { TickCounts } from './report/counts.js';
 import { failureReason } from './report/public-error.js';
 import { RETIRED_REASON, type TickScenarios } from './tick-scenarios.js';
-import { applyFrequencyCap, nextLocalMidnight, toBatches, type FrequencyCap } from './tick.js';
+import { applyFrequencyCap, nextLocalMidnight, type FrequencyCap } from './tick.js';
 import { newUser } from './tick-ingest.js';
 
 export interface PlanContext {
@@ -32,6 +32,8 @@ export interface PlannedPage {
   batches: BatchDraft[];
 }
 
+type Planned = { enrollment: ClaimedEnrollment; compiled: CompiledScenario; plan: Plan };
+
 /**
  * Plans a claimed (or, in a what-if, read) page. sentInTick: what earlier pages of this tick
  * sent per user and have not committed (a what-if; a tick's committed pages are counted by
@@ -43,44 +45,56 @@ export function planPage(
   ctx: PlanContext,
   options: { sentInTick?: Map<string, number>; users?: Map<string, UserFacts> } = {},
 ): PlannedPage {
-  const { sets, counts, cap } = ctx;
   for (const d of page.previousDefinitions) {
     if (!ctx.previous.has(d.hash)) ctx.previous.set(d.hash, compileScenario(d.definition as Scenario));
   }
-  // One facts object per user for the page: an action step's change is seen by the user's
-  // enrollments planned after it. (A plan the frequency cap then defers was seen too: its
-  // action is done when it is planned again.)
+  const factsOf = pageFacts(page, options.users);
+  // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
+  const out = new PageOutput(ctx.counts);
+  const planned = planEnrollments(page, now, ctx, factsOf, out);
+  const capped = ctx.cap
+    ? applyFrequencyCap(planned, ctx.cap, options.sentInTick ?? new Map<string, number>(), page.sentCounts)
+    : new Set<string>();
+  for (const p of planned) {
+    if (capped.has(p.enrollment.id)) out.defer(p, cappedDueAt(p.compiled, factsOf(p.enrollment.userId), now, ctx.cap!));
+    else out.take(p);
+  }
+  return out.finish();
+}
+
+/**
+ * One facts object per user for the page: an action step's change is seen by the user's
+ * enrollments planned after it. (A plan the frequency cap then defers was seen too: its
+ * action is done when it is planned again.)
+ */
+function pageFacts(page: DuePage, users: Map<string, UserFacts> | undefined): (userId: string) => UserFacts {
   const shared = new Map<string, UserFacts>();
-  const factsOf = (userId: string): UserFacts => {
+  return (userId) => {
     let facts = shared.get(userId);
     if (!facts) {
-      facts = options.users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
+      facts = users?.get(userId) ?? page.users.get(userId) ?? newUser(userId);
       shared.set(userId, facts);
     }
     return facts;
   };
-  // Plan every claimed enrollment, then let the frequency cap defer what would exceed it.
-  const planned: { enrollment: ClaimedEnrollment; compiled: CompiledScenario; plan: Plan }[] = [];
-  const plans: PlanCommit[] = [];
+}
+
+/** Each enrollment of the page planned in order; a retired scenario's users leave. */
+function planEnrollments(
+  page: DuePage,
+  now: number,
+  ctx: PlanContext,
+  factsOf: (userId: string) => UserFacts,
+  out: PageOutput,
+): Planned[] {
+  const planned: Planned[] = [];
   for (const enrollment of page.enrollments) {
-    const compiled = sets.plannable.get(enrollment.scenarioId);
-    if (sets.retired.has(enrollment.scenarioId)) {
-      // Retired on purpose: its users leave, and receive nothing more from it.
-      plans.push({
-        id: enrollment.id,
-        status: 'exited',
-        step_id: enrollment.stepId,
-        previous_at: enrollment.previousAt,
-        wait_started_at: null,
-        waiting_for: null,
-        due_at: null,
-        scenario_hash: enrollment.scenarioHash,
-        converted_at: null,
-        exit_reason: RETIRED_REASON,
-      });
-      counts.add(enrollment.scenarioId, undefined, 'exited');
+    // Retired on purpose: its users leave, and receive nothing more from it.
+    if (ctx.sets.retired.has(enrollment.scenarioId)) {
+      out.retire(enrollment);
       continue;
     }
+    const compiled = ctx.sets.plannable.get(enrollment.scenarioId);
     // Not claimed for a scenario this tick does not plan; were it, it stays leased and
     // unchanged (held) until the lease runs out: a missing file never ends anyone.
     if (!compiled) continue;
@@ -91,13 +105,8 @@ export function planPage(
       linkSigner: ctx.linkSigner,
     };
     const user = factsOf(enrollment.userId);
-    const plan = planAlone({
-      scenario: runtime,
-      enrollment,
-      user,
-      events: page.eventsByUser.get(enrollment.userId) ?? [],
-      now,
-    });
+    const events = page.eventsByUser.get(enrollment.userId) ?? [];
+    const plan = planAlone({ scenario: runtime, enrollment, user, events, now });
     for (const d of plan.decisions) {
       if (d.kind !== 'act') continue;
       const applied = applyChange(user.attributes, d);
@@ -105,71 +114,72 @@ export function planPage(
     }
     planned.push({ enrollment, compiled, plan });
   }
-  const capped = cap
-    ? applyFrequencyCap(planned, cap, options.sentInTick ?? new Map<string, number>(), page.sentCounts)
-    : new Set<string>();
-  const skipped: SkippedStep[] = [];
-  const sends: {
-    enrollmentId: string;
-    userId: string;
-    scenarioId: string;
-    decision: Extract<Decision, { kind: 'send' }>;
-  }[] = [];
-  const acts: PlannedAct[] = [];
-  for (const { enrollment, compiled, plan } of planned) {
-    if (capped.has(enrollment.id)) {
-      // Deferred, never dropped: the same plan is made again tomorrow, with the same moments,
-      // from the scenario's opening (a step sent at any hour, like a welcome, not at midnight).
-      const zone = userTimeZone(factsOf(enrollment.userId), compiled.timezone);
-      plans.push({
-        id: enrollment.id,
-        status: 'active',
-        step_id: enrollment.stepId,
-        previous_at: enrollment.previousAt,
-        wait_started_at: enrollment.waitStartedAt ?? null,
-        waiting_for: null,
-        due_at: applyWindow(nextLocalMidnight(now, cap!.timezone), compiled.scenario.sendWindow, zone),
-        scenario_hash: enrollment.scenarioHash,
-        converted_at: null,
-        exit_reason: null,
-      });
-      for (const d of plan.decisions) if (d.kind === 'send') counts.add(compiled.id, d.stepId, 'capped');
-      continue;
-    }
+  return planned;
+}
+
+/**
+ * Deferred by the cap, never dropped: the same plan is made again tomorrow, with the same
+ * moments, from the scenario's opening (a step sent at any hour, like a welcome, not at midnight).
+ */
+function cappedDueAt(compiled: CompiledScenario, user: UserFacts, now: number, cap: FrequencyCap): number {
+  const zone = userTimeZone(user, compiled.timezone);
+  return applyWindow(nextLocalMidnight(now, cap.timezone), compiled.scenario.sendWindow, zone);
+}
+
+/** What a page's plans commit: the enrollments' new states, the steps skipped, the sends and acts. */
+class PageOutput {
+  private readonly plans: PlanCommit[] = [];
+  private readonly skipped: SkippedStep[] = [];
+  private readonly sends: PlannedSend[] = [];
+  private readonly acts: PlannedAct[] = [];
+
+  constructor(private readonly counts: TickCounts) {}
+
+  retire(enrollment: ClaimedEnrollment): void {
+    this.plans.push({
+      ...unchanged(enrollment),
+      status: 'exited',
+      waitStartedAt: null,
+      dueAt: null,
+      exitReason: RETIRED_REASON,
+    });
+    this.counts.add(enrollment.scenarioId, undefined, 'exited');
+  }
+
+  /** The cap deferred this plan: the enrollment stays where it is, due again at dueAt. */
+  defer({ enrollment, compiled, plan }: Planned, dueAt: number): void {
+    this.plans.push({ ...unchanged(enrollment), status: 'active', dueAt });
+    for (const d of plan.decisions) if (d.kind === 'send') this.counts.add(compiled.id, d.stepId, 'capped');
+  }
+
+  take({ enrollment, compiled, plan }: Planned): void {
+    const { counts } = this;
     const commit = toCommit(plan);
-    plans.push(commit);
+    this.plans.push(commit);
     if (plan.conversionAt !== undefined) counts.add(compiled.id, undefined, 'conversions');
     if (plan.outcome.kind === 'exit') counts.add(compiled.id, undefined, 'exited');
     if (plan.outcome.kind === 'finish') counts.add(compiled.id, undefined, 'finished');
+    const mine = { enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id };
     for (const d of plan.decisions) {
       if (d.kind === 'send') {
-        sends.push({ enrollmentId: enrollment.id, userId: enrollment.userId, scenarioId: compiled.id, decision: d });
+        this.sends.push({ ...mine, decision: d });
         counts.recipientsPlanned++;
       } else if (d.kind === 'act') {
         const act: ActDraft = {
-          enrollment_id: enrollment.id,
-          scenario_id: compiled.id,
-          step_id: d.stepId,
-          line_user_id: enrollment.userId,
-          due_at: d.dueAt,
+          ...mine,
+          stepId: d.stepId,
+          dueAt: d.dueAt,
           tags: d.tags,
           attributes: d.attributes,
-          batch_id: null,
+          batchId: null,
         };
         (commit.acts ??= []).push(act);
-        if (d.richMenu) acts.push({ act, richMenu: d.richMenu });
+        if (d.richMenu) this.acts.push({ act, richMenu: d.richMenu });
         counts.add(compiled.id, d.stepId, 'acted');
         counts.noteAction(d);
       } else if (d.kind === 'expire' || d.kind === 'fail') {
-        skipped.push({
-          enrollment_id: enrollment.id,
-          scenario_id: compiled.id,
-          step_id: d.stepId,
-          line_user_id: enrollment.userId,
-          kind: d.kind,
-          due_at: d.kind === 'expire' ? d.dueAt : plan.state.previousAt,
-          reason: d.reason,
-        });
+        const dueAt = d.kind === 'expire' ? d.dueAt : plan.state.previousAt;
+        this.skipped.push({ ...mine, stepId: d.stepId, kind: d.kind, dueAt, reason: d.reason });
         counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
         if (d.kind === 'fail') counts.noteFailure(compiled.id, d.stepId, d.reason);
       } else {
@@ -177,7 +187,28 @@ export function planPage(
       }
     }
   }
-  return { plans, skipped, batches: [...toBatches(sends), ...richMenuBatches(acts)] };
+
+  finish(): PlannedPage {
+    return {
+      plans: this.plans,
+      skipped: this.skipped,
+      batches: [...toBatches(this.sends), ...richMenuBatches(this.acts)],
+    };
+  }
+}
+
+/** An enrollment's commit that leaves it where it was (nothing converted, no exit). */
+function unchanged(e: ClaimedEnrollment): Omit<PlanCommit, 'status' | 'dueAt'> {
+  return {
+    id: e.id,
+    stepId: e.stepId,
+    previousAt: e.previousAt,
+    waitStartedAt: e.waitStartedAt ?? null,
+    waitingFor: null,
+    scenarioHash: e.scenarioHash,
+    convertedAt: null,
+    exitReason: null,
+  };
 }
 
 /**
@@ -206,13 +237,13 @@ function toCommit(plan: Plan): PlanCommit {
   return {
     id: state.id,
     status,
-    step_id: state.stepId,
-    previous_at: state.previousAt,
-    wait_started_at: state.waitStartedAt ?? null,
-    waiting_for: outcome.kind === 'wait' ? (outcome.waitingFor ?? null) : null,
-    due_at: outcome.kind === 'wait' && Number.isFinite(outcome.until) ? outcome.until : null,
-    scenario_hash: state.scenarioHash,
-    converted_at: plan.conversionAt ?? null,
-    exit_reason: outcome.kind === 'exit' ? outcome.reason : null,
+    stepId: state.stepId,
+    previousAt: state.previousAt,
+    waitStartedAt: state.waitStartedAt ?? null,
+    waitingFor: outcome.kind === 'wait' ? (outcome.waitingFor ?? null) : null,
+    dueAt: outcome.kind === 'wait' && Number.isFinite(outcome.until) ? outcome.until : null,
+    scenarioHash: state.scenarioHash,
+    convertedAt: plan.conversionAt ?? null,
+    exitReason: outcome.kind === 'exit' ? outcome.reason : null,
   };
 }

@@ -5,7 +5,7 @@
 import { compileScenario, type CompiledScenario } from './scenario/compile.js';
 import { ScenarioSchema } from './scenario/schema.js';
 import type { RoutingScenario } from './planner/route.js';
-import type { Registration } from './store/store.js';
+import type { Registration } from './domain.js';
 
 export const RETIRED_REASON = 'the scenario was retired';
 
@@ -54,7 +54,7 @@ export function tickScenarios(args: {
 }): TickScenarios {
   const { registered, registration } = args;
   const limited = args.onlyScenario !== undefined;
-  const activatedAt = new Map(registration.scenarios.map((s) => [s.id, Number(s.activated_at)]));
+  const activatedAt = new Map(registration.scenarios.map((s) => [s.id, s.activatedAt]));
   const routing: RoutingScenario[] = [];
   let ingestHeld: string | undefined;
   if (limited) {

@@ -2,7 +2,8 @@
 // the scenarios are registered, which of them route events and are planned, and how.
 import { randomUUID } from 'node:crypto';
 import type { CompiledScenario } from './scenario/compile.js';
-import type { IngestPage, Store } from './store/store.js';
+import type { IngestPage } from './domain.js';
+import type { Store } from './store/store.js';
 import { TickCounts } from './report/counts.js';
 import { scenariosToRegister, tickScenarios, type TickScenarios } from './tick-scenarios.js';
 import { routePage, type RoutedPage, type RoutingMemory } from './tick-ingest.js';
@@ -70,7 +71,7 @@ export async function registerScenarios(tick: Tick): Promise<InForce> {
     sets,
     ctx: {
       sets,
-      activatedAt: new Map(registration.scenarios.map((s) => [s.id, Number(s.activated_at)])),
+      activatedAt: new Map(registration.scenarios.map((s) => [s.id, s.activatedAt])),
       previous: new Map(),
       linkSigner: options.linkSigner,
       cap: options.frequencyCap,

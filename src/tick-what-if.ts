@@ -6,7 +6,7 @@
 // their new enrollments, exits, wake-ups and re-timed keys count; then the enrollments this
 // made due (new, woken, re-keyed), then every enrollment due in the store, page by page from
 // a cursor (lsd_peek_due), each planned as the tick would and counted as "planned".
-import type { ClaimedEnrollment, DuePage } from './store/store.js';
+import type { ClaimedEnrollment, DuePage } from './domain.js';
 import type { UserFacts } from './planner/types.js';
 import { localMidnight } from './tick.js';
 import { RoutingMemory, type RoutedPage } from './tick-ingest.js';
@@ -32,26 +32,26 @@ class WhatIfState {
   planned = 0;
 
   take(routed: RoutedPage): void {
-    for (const x of routed.exit) this.exited.add(x.enrollment_id);
+    for (const x of routed.exit) this.exited.add(x.enrollmentId);
     for (const id of routed.wake) this.dueNow.add(id);
     for (const u of routed.update.values()) {
-      this.triggers.set(u.enrollment_id, u.trigger);
-      this.dueNow.add(u.enrollment_id);
+      this.triggers.set(u.enrollmentId, u.trigger);
+      this.dueNow.add(u.enrollmentId);
     }
     for (const row of routed.enroll) {
       if (row.status === 'exited') continue;
       const id = routed.tempIds.get(row)!;
       this.fresh.push({
         id,
-        userId: row.line_user_id,
-        scenarioId: row.scenario_id,
-        scenarioHash: row.scenario_hash,
-        enteredAt: row.entered_at,
+        userId: row.userId,
+        scenarioId: row.scenarioId,
+        scenarioHash: row.scenarioHash,
+        enteredAt: row.enteredAt,
         trigger: row.trigger,
-        stepId: row.step_id,
-        previousAt: row.entered_at,
+        stepId: row.stepId,
+        previousAt: row.enteredAt,
         waitStartedAt: undefined,
-        converted: row.converted_at !== undefined,
+        converted: row.convertedAt !== undefined,
       });
     }
   }
@@ -154,23 +154,23 @@ function plan(args: WhatIfArgs, state: WhatIfState, page: DuePage, now: number, 
       sentInTick: state.sentInTick,
       users: state.facts,
     });
-    for (const b of batches) args.counts.add(b.scenario_id, b.step_id, 'planned', b.members.length);
+    for (const b of batches) args.counts.add(b.scenarioId, b.stepId, 'planned', b.members.length);
     state.planned += enrollments.length;
     args.options.progress?.('enrollments planned (what-if)', state.planned);
     if (!again) return;
     const byId = new Map(enrollments.map((e) => [e.id, e]));
     enrollments = plans
-      .filter((p) => p.status === 'active' && p.due_at !== null && p.due_at <= now)
+      .filter((p) => p.status === 'active' && p.dueAt !== null && p.dueAt <= now)
       .map((p): ClaimedEnrollment => {
         const e = byId.get(p.id)!;
-        const waitStartedAt = p.wait_started_at ?? undefined;
+        const waitStartedAt = p.waitStartedAt ?? undefined;
         return {
           ...e,
-          stepId: p.step_id,
-          previousAt: p.previous_at,
+          stepId: p.stepId,
+          previousAt: p.previousAt,
           waitStartedAt,
-          scenarioHash: p.scenario_hash,
-          converted: e.converted || p.converted_at !== null,
+          scenarioHash: p.scenarioHash,
+          converted: e.converted || p.convertedAt !== null,
         };
       });
   }

@@ -4,12 +4,9 @@
 // point leaves state from which the next tick continues without sending anything twice.
 // runTick is that order of I/O; each phase is a module of its own: src/tick-setup.ts,
 // src/tick-events.ts, src/tick-due.ts, src/tick-what-if.ts.
-import { randomUUID } from 'node:crypto';
 import type { CompiledScenario } from './scenario/compile.js';
-import { canonicalJson } from './scenario/compile.js';
 import type { Decision, Plan } from './planner/types.js';
-import { LINE_LIMITS } from './scenario/messages.js';
-import type { BatchDraft, Store, Attention } from './store/store.js';
+import type { Store, Attention } from './store/store.js';
 import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
@@ -86,7 +83,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   await assertSchemaCurrent(store.rpc);
   // The heartbeat; a what-if writes none (the next tick's lateness counts real ticks only).
   const run = tick.mode === 'plan-only' ? undefined : await store.runStart(runStartArgs(tick));
-  const previousRunAt = run?.previous_started_at ?? null;
+  const previousRunAt = run?.previousStartedAt ?? null;
   const runId = run?.id ?? 'what-if';
   // 1. Scenarios: the definitions in force, and when each first ran.
   const inForce = await registerScenarios(tick);
@@ -167,49 +164,4 @@ export function applyFrequencyCap(
 
 function emptyAttention(): Attention {
   return { needs_review: 0, set_aside_recent: 0, waiting_link: 0, pending_batches: 0 };
-}
-
-/**
- * Groups sends into LINE requests: identical messages of one step go together by
- * multicast, 500 recipients at most; personalized ones go by push, one per recipient.
- */
-export function toBatches(
-  sends: { enrollmentId: string; userId: string; scenarioId: string; decision: Extract<Decision, { kind: 'send' }> }[],
-): BatchDraft[] {
-  const batches: BatchDraft[] = [];
-  const groups = new Map<string, BatchDraft[]>();
-  // Two keyed enrollments of one user (two bookings) may send the same step in one tick:
-  // a user appears at most once in a multicast, so the second goes into another batch.
-  const usersOf = new Map<BatchDraft, Set<string>>();
-  for (const s of sends) {
-    const d = s.decision;
-    const member = { enrollment_id: s.enrollmentId, line_user_id: s.userId, due_at: d.dueAt };
-    // Grouped by what is sent, whether or not the step is personalized: users whose messages
-    // came out the same (a placeholder's fallback, the same name) share a multicast too.
-    const key = `${s.scenarioId}\u0000${d.stepId}\u0000${canonicalJson(d.messages)}`;
-    const open = groups.get(key) ?? [];
-    groups.set(key, open);
-    const fits = (b: BatchDraft) =>
-      b.members.length < LINE_LIMITS.multicastRecipients && !usersOf.get(b)!.has(s.userId);
-    // The newest batch of the group, else (a user met twice) any earlier one with room.
-    let batch = open.length && fits(open[open.length - 1]!) ? open[open.length - 1] : open.find(fits);
-    if (!batch) {
-      batch = {
-        id: randomUUID(),
-        scenario_id: s.scenarioId,
-        step_id: d.stepId,
-        kind: 'multicast',
-        messages: d.messages,
-        aggregation_unit: d.aggregationUnit,
-        members: [],
-      };
-      open.push(batch);
-      usersOf.set(batch, new Set());
-      batches.push(batch);
-    }
-    batch.members.push(member);
-    usersOf.get(batch)!.add(s.userId);
-  }
-  for (const b of batches) if (b.members.length === 1) b.kind = 'push';
-  return batches;
 }

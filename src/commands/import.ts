@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse';
 import type { Store } from '../store/store.js';
+import type { NewEvent } from '../domain.js';
 import { checkEvent } from '../contract/events.js';
 
 export interface ImportOptions {
@@ -29,7 +30,6 @@ export interface ImportResult {
 
 type Row = Record<string, string>;
 const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
-type EventRow = Parameters<Store['insertEvents']>[0][number];
 
 /** The properties of an events row: the properties column as a JSON object, plus prop_<name> columns. */
 function rowProperties(row: Row): Record<string, unknown> | string {
@@ -48,7 +48,7 @@ function rowProperties(row: Row): Record<string, unknown> | string {
 }
 
 /** One CSV row as an event, checked against the event contract (src/contract), or what is wrong with it. */
-function parseRow(row: Row, list: string | undefined, now: number): EventRow | string {
+function parseRow(row: Row, list: string | undefined, now: number): NewEvent | string {
   const lineUserId = row.line_user_id?.trim() || undefined;
   const memberId = row.member_id?.trim() || undefined;
   if (!lineUserId && !memberId) return 'needs a line_user_id or a member_id';
@@ -75,13 +75,13 @@ function parseRow(row: Row, list: string | undefined, now: number): EventRow | s
       ? `list:${list}:${who}`
       : (givenKey ?? `csv:${sha256([who, type, occurredAt ?? null, properties]).slice(0, 32)}`);
   return {
-    line_user_id: lineUserId,
-    member_id: memberId,
+    userId: lineUserId,
+    memberId,
     type,
     properties,
-    occurred_at: occurredAt,
+    occurredAt,
     source: 'csv-import',
-    idempotency_key: key,
+    idempotencyKey: key,
   };
 }
 
@@ -104,7 +104,7 @@ export async function importCsv(options: ImportOptions): Promise<ImportResult> {
       info: true,
     }),
   );
-  let page: EventRow[] = [];
+  let page: NewEvent[] = [];
   const flush = async () => {
     if (!page.length) return;
     const { inserted } = await options.store.insertEvents(page);

@@ -70,14 +70,14 @@ export async function testSend(options: TestSendOptions): Promise<TestSendResult
     for (const to of options.recipients) {
       const report = await options.sender.send({
         id: randomUUID(),
-        scenario_id: options.compiled.id,
-        step_id: cs.step.id,
+        scenarioId: options.compiled.id,
+        stepId: cs.step.id,
         kind: 'push',
         messages,
         recipients: [to],
-        aggregation_unit: 'test_send',
+        aggregationUnit: 'test_send',
         attempts: 1,
-        created_at: Date.now(),
+        createdAt: Date.now(),
       });
       result.steps.push({ stepId: cs.step.id, outcome: report.outcome, error: report.error?.message });
     }

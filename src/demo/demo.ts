@@ -6,6 +6,7 @@ import { formatIssue } from '../scenario/issues.js';
 import { openPglite } from '../store/pglite.js';
 import { migrate } from '../store/migrate.js';
 import { Store } from '../store/store.js';
+import type { NewEvent } from '../domain.js';
 import { NoLineSender } from '../line/sender.js';
 import { runTick } from '../tick.js';
 import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
@@ -126,6 +127,44 @@ export const DEMO_EVENTS: DemoEvent[] = [
 
 export const demoUserId = (who: string) => `U${Buffer.from(who).toString('hex').padEnd(32, '0').slice(0, 32)}`;
 
+const TZ = 'Asia/Tokyo';
+
+/** The demo's clock and events: simulated time starts on a Monday at 09:00 in Tokyo. */
+class DemoTimeline {
+  readonly start = localToInstant(TZ, 2026, 11, 23, 9, 0); // a Monday
+  now = this.start;
+  /** When each batch went out (the tick's moment). */
+  readonly sentAt = new Map<string, number>();
+  private readonly pending = [...DEMO_EVENTS].sort((a, b) => this.when(a) - this.when(b));
+
+  when(e: DemoEvent): number {
+    const [h, m] = e.time.split(':').map(Number) as [number, number];
+    return this.start + e.day * DAY + (h - 9) * HOUR + m * MINUTE;
+  }
+
+  /** The events whose moment has come, taken off the list, each as the store takes it. */
+  due(): NewEvent[] {
+    const out: NewEvent[] = [];
+    while (this.pending.length && this.when(this.pending[0]!) <= this.now) {
+      const e = this.pending.shift()!;
+      const properties = { ...e.properties };
+      if (typeof properties.reservationAtDay === 'number') {
+        properties.reservationAt = new Date(this.start + properties.reservationAtDay * DAY + 6 * HOUR).toISOString();
+        delete properties.reservationAtDay;
+      }
+      out.push({
+        ...(e.member ? { memberId: e.member } : { userId: demoUserId(e.who) }),
+        type: e.type,
+        properties,
+        occurredAt: this.when(e),
+        source: 'demo',
+        idempotencyKey: `demo-${this.pending.length}-${e.type}`,
+      });
+    }
+    return out;
+  }
+}
+
 export async function runDemo(
   options: { dir: string; days?: number; out?: (line: string) => void } = { dir: 'scenarios' },
 ): Promise<number> {
@@ -135,65 +174,56 @@ export async function runDemo(
     for (const issue of loaded.issues) out(formatIssue(issue));
     return 1;
   }
-  const tz = 'Asia/Tokyo';
-  const start = localToInstant(tz, 2026, 11, 23, 9, 0); // a Monday
   const days = options.days ?? 14;
   const db = await openPglite();
   await migrate(db);
   const store = new Store(db);
   const sender = new NoLineSender();
-  let now = start;
-  const clock = () => now;
   const scenarios = loaded.scenarios.map((s) => s.compiled);
-  const when = (e: DemoEvent) => {
-    const [h, m] = e.time.split(':').map(Number) as [number, number];
-    return start + e.day * DAY + (h - 9) * HOUR + m * MINUTE;
-  };
-  const pending = [...DEMO_EVENTS].sort((a, b) => when(a) - when(b));
-  const sentAt = new Map<string, number>();
+  const time = new DemoTimeline();
   const started = performance.now();
-  let ticks = 0;
   out(
     `Demo: ${scenarios.length} scenarios, ${new Set(DEMO_EVENTS.map((e) => e.who)).size} users, ticks every hour over ${days} days (embedded Postgres, run mode no-line: LINE not called).`,
   );
-  for (; now <= start + days * DAY; now += HOUR) {
-    while (pending.length && when(pending[0]!) <= now) {
-      const e = pending.shift()!;
-      const properties = { ...e.properties };
-      if (typeof properties.reservationAtDay === 'number') {
-        properties.reservationAt = new Date(start + properties.reservationAtDay * DAY + 6 * HOUR).toISOString();
-        delete properties.reservationAtDay;
-      }
-      await store.insertEvents([
-        {
-          ...(e.member ? { member_id: e.member } : { line_user_id: demoUserId(e.who) }),
-          type: e.type,
-          properties,
-          occurred_at: when(e),
-          source: 'demo',
-          idempotency_key: `demo-${pending.length}-${e.type}`,
-        },
-      ]);
-    }
+  let ticks = 0;
+  for (; time.now <= time.start + days * DAY; time.now += HOUR) {
+    for (const event of time.due()) await store.insertEvents([event]);
     const before = sender.sent.length;
-    await runTick({ store, sender, scenarios, now: clock });
-    for (const b of sender.sent.slice(before)) sentAt.set(b.id, now);
+    await runTick({ store, sender, scenarios, now: () => time.now });
+    for (const b of sender.sent.slice(before)) time.sentAt.set(b.id, time.now);
     ticks++;
   }
   const seconds = (performance.now() - started) / 1000;
-  // Each user's story: what happened (←) beside what they received (→), in order, then why
-  // the rest did not come.
+  const actions = await printStories(store, sender, time, out);
+  out('');
+  out(
+    `${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages); ${actions} change(s) by action steps (⚙), ${sender.richMenus.length} of them rich menu requests.`,
+  );
+  await store.close();
+  return 0;
+}
+
+/**
+ * Each user's story: what happened (←) beside what they received (→) and what action steps
+ * changed (⚙), in order, then why the rest did not come. Returns the count of changes.
+ */
+async function printStories(
+  store: Store,
+  sender: NoLineSender,
+  time: DemoTimeline,
+  out: (line: string) => void,
+): Promise<number> {
   const story = new Map<string, { at: number; order: number; line: string }[]>();
   const tell = (user: string, at: number, order: number, line: string) => {
     const list = story.get(user) ?? [];
-    list.push({ at, order, line: `${formatLocal(at, tz)}  ${line}` });
+    list.push({ at, order, line: `${formatLocal(at, TZ)}  ${line}` });
     story.set(user, list);
   };
-  for (const e of DEMO_EVENTS) tell(demoUserId(e.who), when(e), 0, `← ${e.type}${describeProperties(e)}`);
+  for (const e of DEMO_EVENTS) tell(demoUserId(e.who), time.when(e), 0, `← ${e.type}${describeProperties(e)}`);
   for (const b of sender.sent) {
     const what = b.messages.map((m) => summarizeMessage(m, 40)).join(' + ');
     for (const to of b.recipients)
-      tell(to, sentAt.get(b.id)!, 1, `→ ${`${b.scenario_id}/${b.step_id}`.padEnd(36)} ${what}`);
+      tell(to, time.sentAt.get(b.id)!, 1, `→ ${`${b.scenarioId}/${b.stepId}`.padEnd(36)} ${what}`);
   }
   let actions = 0;
   for (const who of new Set(DEMO_EVENTS.map((e) => e.who))) {
@@ -206,14 +236,9 @@ export async function runDemo(
     out(who);
     const lines = (story.get(user) ?? []).sort((a, b) => a.at - b.at || a.order - b.order);
     for (const l of lines) out(`  ${l.line}`);
-    for (const why of await whyNot(store, user, tz)) out(`  ✗ ${why}`);
+    for (const why of await whyNot(store, user, TZ)) out(`  ✗ ${why}`);
   }
-  out('');
-  out(
-    `${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages); ${actions} change(s) by action steps (⚙), ${sender.richMenus.length} of them rich menu requests.`,
-  );
-  await store.close();
-  return 0;
+  return actions;
 }
 
 /** The trigger's properties, short: what a person reading the demo needs to follow the story. */

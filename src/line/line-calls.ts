@@ -3,7 +3,7 @@
 // the keep-alive pool of transport.ts (the default). Both give LINE's answer, whatever its
 // status, as a LineAnswer, and reject when there was none (a timeout or a dropped connection).
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
-import type { OutboxBatch } from '../store/store.js';
+import type { OutboxBatch } from '../domain.js';
 import { checkHeader, HttpPool, TransportError, type LineAnswer } from './transport.js';
 
 export type LineTransport = 'pool' | 'sdk';
@@ -24,7 +24,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** The request body, typed by the SDK's own request types. */
 function requestOf(batch: OutboxBatch): messagingApi.PushMessageRequest | messagingApi.MulticastRequest {
   const messages = batch.messages as messagingApi.Message[];
-  const units = batch.aggregation_unit ? { customAggregationUnits: [batch.aggregation_unit] } : {};
+  const units = batch.aggregationUnit ? { customAggregationUnits: [batch.aggregationUnit] } : {};
   return batch.kind === 'multicast'
     ? { to: batch.recipients, messages, ...units }
     : { to: batch.recipients[0]!, messages, ...units };

@@ -4,7 +4,7 @@
 // limits, a timeout (the SDK has none), and failure handling by class. Sends go through a
 // keep-alive connection pool (line-calls.ts), or through the SDK's own fetch on request.
 import { messagingApi } from '@line/bot-sdk';
-import type { OutboxBatch, RichMenuBatch } from '../store/store.js';
+import type { OutboxBatch, RichMenuBatch } from '../domain.js';
 import { RichMenuLinker } from './rich-menu.js';
 import { poolCaller, sdkCaller, withTimeout, type LineCaller, type LineTransport } from './line-calls.js';
 import { RateLimiter } from './rate-limiter.js';

@@ -12,9 +12,9 @@
 // RichMenuOrder sends a user's batches in the order they were claimed (created order).
 // (LINE applies a bulk request after answering 202; a per-user change of the same user sent
 // moments later could in principle land first. Within one page of planning a user has one
-// change at most: src/tick-actions.ts keeps the last.)
+// change at most: src/line/batching.ts keeps the last.)
 import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
-import type { RichMenuBatch, RichMenuPayload, SendOutcome } from '../store/store.js';
+import type { RichMenuBatch, RichMenuPayload, SendOutcome } from '../domain.js';
 import { withTimeout } from './line-calls.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SendReport } from './sender.js';

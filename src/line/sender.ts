@@ -1,5 +1,5 @@
 // The sender port: what the tick needs from LINE. One batch in, one outcome out.
-import type { OutboxBatch, RichMenuBatch, SendOutcome } from '../store/store.js';
+import type { OutboxBatch, RichMenuBatch, SendOutcome } from '../domain.js';
 
 export interface SendReport {
   outcome: SendOutcome;

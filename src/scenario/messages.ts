@@ -4,22 +4,9 @@
 import { z } from 'zod';
 import type { messagingApi } from '@line/bot-sdk';
 
-export const LINE_LIMITS = {
-  messagesPerRequest: 5,
-  textLength: 5000,
-  flexAltText: 1500,
-  imagemapAltText: 1500,
-  templateAltText: 400,
-  urlLength: 2000,
-  quickReplyItems: 13,
-  actionLabel: 20,
-  senderName: 20,
-  multicastRecipients: 500,
-  carouselBubbles: 12,
-  templateColumns: 10,
-  buttonsActions: 4,
-  imagemapActions: 50,
-} as const;
+import { LINE_LIMITS } from '../line/limits.js';
+
+export { LINE_LIMITS };
 
 /**
  * A string of at most `max` UTF-16 units. zod's own .max() counts code points, so an
@@ -185,7 +172,9 @@ const TemplateSchema = sdkTyped<messagingApi.Template>(
       actions: z
         .array(Action)
         .min(1)
-        .max(LINE_LIMITS.buttonsActions, { message: 'a buttons template has at most 4 actions' }),
+        .max(LINE_LIMITS.buttonsActions, {
+          message: `a buttons template has at most ${LINE_LIMITS.buttonsActions} actions`,
+        }),
     }),
     z.looseObject({
       type: z.literal('confirm'),
@@ -197,14 +186,18 @@ const TemplateSchema = sdkTyped<messagingApi.Template>(
       columns: z
         .array(Column)
         .min(1)
-        .max(LINE_LIMITS.templateColumns, { message: 'a carousel template has at most 10 columns' }),
+        .max(LINE_LIMITS.templateColumns, {
+          message: `a carousel template has at most ${LINE_LIMITS.templateColumns} columns`,
+        }),
     }),
     z.looseObject({
       type: z.literal('image_carousel'),
       columns: z
         .array(Column)
         .min(1)
-        .max(LINE_LIMITS.templateColumns, { message: 'an image carousel has at most 10 columns' }),
+        .max(LINE_LIMITS.templateColumns, {
+          message: `an image carousel has at most ${LINE_LIMITS.templateColumns} columns`,
+        }),
     }),
   ]),
 );

@@ -2,6 +2,7 @@
 // the validation and the generated JSON Schema (scenarios/scenario.schema.json).
 // Rules that span several fields (graph checks, placeholders) live in graph.ts.
 import { z } from 'zod';
+import { LINE_LIMITS } from '../line/limits.js';
 import { MessageSchema } from './messages.js';
 import { EVENT_TYPE } from '../contract/event-rules.js';
 
@@ -163,9 +164,12 @@ const StepBase = {
 export const MessageStepSchema = z.strictObject({
   ...StepBase,
   type: z.literal('message'),
-  messages: z.array(MessageSchema).min(1, { message: 'a message step sends at least one message' }).max(5, {
-    message: 'LINE accepts at most 5 message objects per request: split this step in two',
-  }),
+  messages: z
+    .array(MessageSchema)
+    .min(1, { message: 'a message step sends at least one message' })
+    .max(LINE_LIMITS.messagesPerRequest, {
+      message: `LINE accepts at most ${LINE_LIMITS.messagesPerRequest} message objects per request: split this step in two`,
+    }),
   links: z
     .record(
       z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),

@@ -11,7 +11,8 @@
 // phase. A crash before an answer is recorded leaves the batch marked as attempted, so the
 // next tick resends it with the same retry key and LINE answers 409.
 import type { CompiledScenario } from '../scenario/compile.js';
-import { isRichMenuBatch, type ClaimedBatch, type RichMenuBatch, type SendResult, type Store } from '../store/store.js';
+import { isRichMenuBatch, type ClaimedBatch, type RichMenuBatch, type SendResult } from '../domain.js';
+import type { Store } from '../store/store.js';
 import { RichMenuOrder } from '../line/rich-menu.js';
 import type { Sender } from '../line/sender.js';
 import type { TickCounts } from '../report/counts.js';
@@ -151,16 +152,16 @@ export class OutboxSender {
     this.allowance -= n;
     const report = await this.o.sender.send(batch);
     this.results.push({
-      batch_id: batch.id,
+      batchId: batch.id,
       outcome: report.outcome,
-      request_id: report.requestId,
+      requestId: report.requestId,
       error: report.error,
     });
     const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
-    counts.add(batch.scenario_id, batch.step_id, what, n);
+    counts.add(batch.scenarioId, batch.stepId, what, n);
     if (report.outcome !== 'sent') this.allowance += n;
     if (report.outcome === 'failed' && report.error)
-      counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+      counts.noteFailure(batch.scenarioId, batch.stepId, report.error.message);
     if (report.outcome === 'uncertain') counts.uncertain += 1;
     if (report.stop) this.stop = report.stop;
     if (this.results.length >= this.pageSize) void this.record().catch(() => {});
@@ -184,15 +185,15 @@ export class OutboxSender {
               }),
         );
     this.results.push({
-      batch_id: batch.id,
+      batchId: batch.id,
       outcome: report.outcome,
-      request_id: report.requestId,
+      requestId: report.requestId,
       error: report.error,
     });
     if (report.outcome === 'sent') counts.noteRichMenu(batch.kind, n);
-    else counts.add(batch.scenario_id, batch.step_id, report.outcome === 'failed' ? 'failed' : 'deferred', n);
+    else counts.add(batch.scenarioId, batch.stepId, report.outcome === 'failed' ? 'failed' : 'deferred', n);
     if (report.outcome === 'failed' && report.error)
-      counts.noteFailure(batch.scenario_id, batch.step_id, report.error.message);
+      counts.noteFailure(batch.scenarioId, batch.stepId, report.error.message);
     if (report.outcome === 'uncertain') counts.uncertain += 1;
     if ('stop' in report && report.stop) this.stop = report.stop;
     if (this.results.length >= this.pageSize) void this.record().catch(() => {});
@@ -232,7 +233,7 @@ export class OutboxSender {
       exitTypes: this.exitTypes,
       checkedBefore: this.o.checkedBefore,
     });
-    counts.needsReview += claimed.needs_review;
+    counts.needsReview += claimed.needsReview;
     this.o.leases.holdBatches(claimed.batches.map((b) => b.id));
     // (A page whose every batch was skipped, everyone having left, is not the last one.)
     if (!claimed.batches.length && !claimed.skipped.length) {
@@ -256,7 +257,7 @@ export class OutboxSender {
         return c.status === 'pending' ? [{ ...b, recipients: c.recipients, kind: c.kind } as ClaimedBatch] : [];
       });
     }
-    for (const s of skipped) counts.noteSkip(s.scenario_id, s.step_id, s.reason, Number(s.count));
+    for (const s of skipped) counts.noteSkip(s.scenarioId, s.stepId, s.reason, s.count);
     this.queue.push(...batches);
   }
 
@@ -280,13 +281,13 @@ export class OutboxSender {
     const { store, owner, now, leases } = this.o;
     this.recording = this.recording
       .then(() => store.recordResults({ now: now(), owner, results: chunk }))
-      .then(() => leases.releaseBatches(chunk.map((r) => r.batch_id)));
+      .then(() => leases.releaseBatches(chunk.map((r) => r.batchId)));
     return this.recording;
   }
 
   /** Not sent in this tick: left pending for the next one, with why. */
   private giveBack(batch: ClaimedBatch, message: string): void {
-    this.results.push({ batch_id: batch.id, outcome: 'deferred', error: { message } });
-    this.o.counts.add(batch.scenario_id, batch.step_id, 'deferred', batch.recipients.length);
+    this.results.push({ batchId: batch.id, outcome: 'deferred', error: { message } });
+    this.o.counts.add(batch.scenarioId, batch.stepId, 'deferred', batch.recipients.length);
   }
 }

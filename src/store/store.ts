@@ -1,323 +1,55 @@
-// The store, typed: one method per SQL function, converting rows to the planner's types.
+// The store, typed: one method per SQL function. Its methods take and return the domain
+// types of src/domain.ts; the SQL rows and their mapping stay in src/store/rows.ts.
 // Nothing here decides anything; it only names the calls.
-import type { Message } from '../scenario/messages.js';
-import type { EnrollmentSummary } from '../planner/route.js';
-import type { EnrollmentState, EventFact, UserFacts } from '../planner/types.js';
 import type { Rpc } from './rpc.js';
 import { toReportPage } from '../report/report-data.js';
 import type { InspectAnswer, ReportPage, UnitDay, UnitDayStatistics } from '../report/report-data.js';
+import type {
+  BatchClaim,
+  ChangedBatch,
+  Delivery,
+  DuePage,
+  IngestCommit,
+  IngestPage,
+  NewEvent,
+  PlansCommit,
+  RecipientDrop,
+  Registration,
+  RunStarted,
+  ScenarioRegistration,
+  SendResult,
+  SkippedRecipients,
+} from '../domain.js';
+import {
+  batchDraftRow,
+  exitRow,
+  newEnrollmentRow,
+  newEventRow,
+  planRow,
+  sendResultRow,
+  skippedStepRow,
+  toClaimedBatch,
+  toDelivery,
+  toDuePage,
+  toExitEvent,
+  toIngestPage,
+  toSkippedRecipients,
+  triggerUpdateRow,
+  type BatchRow,
+  type DeliveryRow,
+  type DueAnswer,
+  type ExitEventRow,
+  type IngestAnswer,
+  type SkippedRecipientsRow,
+} from './rows.js';
 
-export interface ScenarioRegistration {
-  id: string;
-  hash: string;
-  version: number;
-  definition: unknown;
-}
-
-interface UserRow {
-  line_user_id: string;
-  following: boolean;
-  attributes: Record<string, unknown>;
-  answers: Record<string, unknown>;
-}
-interface EventRow {
-  id: string;
-  line_user_id: string;
-  type: string;
-  occurred_at: number;
-  properties: Record<string, unknown>;
-  facts_before?: UserRow | null;
-  facts_after?: UserRow | null;
-}
-
-export interface IngestPage {
-  /**
-   * An event that changed the user record carries the user's facts after it (and the user's
-   * first such event, the facts before it), so routing can see each event's user as of that
-   * event: facts a later event of the page changes are not known to an earlier one.
-   */
-  events: (EventFact & { userId: string; factsBefore?: UserFacts | undefined; factsAfter?: UserFacts | undefined })[];
-  users: Map<string, UserFacts>;
-  enrollments: (EnrollmentSummary & { userId: string })[];
-  /** Events of this page set aside: they could not be applied (events.status_reason says why). */
-  setAside: number;
-  /** How many were set aside for each reason (reasons name keys and types, never a value). */
-  setAsideReasons: Map<string, number>;
-  waitingLink: number;
-  /** Another page may be waiting (this one was full, or cut short by its byte bound). */
-  more: boolean;
-}
-
-/** An event that routing could not handle: set aside with the reason instead of marked done. */
-export interface SetAsideEvent {
-  id: string;
-  reason: string;
-}
-
-export interface ClaimedEnrollment extends EnrollmentState {
-  userId: string;
-}
-
-export interface DuePage {
-  enrollments: ClaimedEnrollment[];
-  users: Map<string, UserFacts>;
-  eventsByUser: Map<string, EventFact[]>;
-  previousDefinitions: { scenarioId: string; hash: string; definition: unknown }[];
-  /** Sends per user since capSince (only when asked). */
-  sentCounts: Map<string, number>;
-}
-
-export interface PlanCommit {
-  id: string;
-  status: 'active' | 'finished' | 'exited';
-  step_id: string;
-  previous_at: number;
-  wait_started_at: number | null;
-  waiting_for: string | null;
-  /** null while active means "not until the scenario changes" (paused). */
-  due_at: number | null;
-  scenario_hash: string;
-  converted_at: number | null;
-  exit_reason: string | null;
-  /** The action steps this plan did, applied by the commit (issue 18). */
-  acts?: ActDraft[] | undefined;
-}
-
-export interface SkippedStep {
-  enrollment_id: string;
-  scenario_id: string;
-  step_id: string;
-  line_user_id: string;
-  kind: 'expire' | 'fail';
-  due_at: number;
-  reason: string;
-}
-
-/** Outbox kinds that change the user's rich menu (issue 18) instead of sending messages. */
-export type RichMenuKind = 'richmenu_link' | 'richmenu_unlink';
-
-/**
- * What a rich menu batch does, kept in the batch's messages column (one element), so the
- * claim returns it and identical batches of a step merge as messages do.
- */
-export type RichMenuPayload =
-  { type: 'richmenu'; richMenuId: string } | { type: 'richmenu'; alias: string } | { type: 'richmenu'; unlink: true };
-
-interface BatchDraftBase {
-  /** UUID: the X-Line-Retry-Key (rich menu requests have none: see src/line/rich-menu.ts). */
-  id: string;
-  scenario_id: string;
-  step_id: string;
-  /** LINE's customAggregationUnits name (null: a rich menu batch, which has none). */
-  aggregation_unit: string | null;
-  members: { enrollment_id: string; line_user_id: string; due_at: number }[];
-}
-
-export type BatchDraft =
-  | (BatchDraftBase & { kind: 'push' | 'multicast'; messages: Message[] })
-  | (BatchDraftBase & { kind: RichMenuKind; messages: RichMenuPayload[] });
-
-/**
- * An action step's change of one enrollment's user, applied by the commit to line_users in
- * the transaction that advances the enrollment (once: a replay changes nothing), with
- * tag_added, tag_removed, attribute_set and attribute_cleared events recorded.
- * batch_id: the rich menu batch this step's recipient is in (its delivery is that batch's).
- */
-export interface ActDraft {
-  enrollment_id: string;
-  scenario_id: string;
-  step_id: string;
-  line_user_id: string;
-  due_at: number;
-  tags: { add: string[]; remove: string[] };
-  attributes: { set: Record<string, string | number | boolean>; clear: string[] };
-  batch_id: string | null;
-}
-
-/** Registration's answer: each scenario's first run, and the registered ones with no file. */
-export interface Registration {
-  scenarios: { id: string; activated_at: number }[];
-  rescheduled: number;
-  /** No file and not retired: held; events are still routed by the last definition. */
-  missing: { id: string; hash: string; definition: unknown; activatedAt: number; usersInside: number }[];
-  /** Retired, no file, users still inside: the tick ends their enrollments. */
-  retiredAbsent: { id: string; usersInside: number }[];
-}
-
-/** Recipients dropped from pending batches because they left before it was sent. */
-export interface SkippedRecipients {
-  scenario_id: string;
-  step_id: string;
-  reason: string;
-  count: number;
-}
-
-/** An event of a recipient of a claimed batch, of a type its scenario exits on. */
-export interface ExitEvent extends Omit<EventFact, 'id'> {
-  batchId: string;
-  userId: string;
-  /** The entry.key value of the recipient's enrollment (undefined: none). */
-  enrollmentKey?: string | undefined;
-}
-
-export interface OutboxBatch {
-  id: string;
-  scenario_id: string;
-  step_id: string;
-  kind: 'push' | 'multicast';
-  messages: Message[];
-  recipients: string[];
-  aggregation_unit: string | null;
-  attempts: number;
-  created_at: number;
-}
-
-/** A claimed batch that links or unlinks the recipients' rich menu. */
-export interface RichMenuBatch extends Omit<OutboxBatch, 'kind' | 'messages'> {
-  kind: RichMenuKind;
-  messages: RichMenuPayload[];
-}
-
-export type ClaimedBatch = OutboxBatch | RichMenuBatch;
-
-export function isRichMenuBatch(batch: ClaimedBatch): batch is RichMenuBatch {
-  return batch.kind === 'richmenu_link' || batch.kind === 'richmenu_unlink';
-}
-
-export type SendOutcome = 'sent' | 'failed' | 'deferred' | 'uncertain';
-
-export interface SendResult {
-  batch_id: string;
-  outcome: SendOutcome;
-  request_id?: string | undefined;
-  error?: unknown;
-}
-
+/** What needs a person, as the run's end finds it (the job summary and the action's outputs). */
 export interface Attention {
   needs_review: number;
   set_aside_recent: number;
   waiting_link: number;
   pending_batches: number;
 }
-
-export interface DeliveryRow {
-  line_user_id: string;
-  scenario_id: string;
-  step_id: string;
-  /** act: an action step (its rich menu change is sent through the outbox). */
-  kind: 'send' | 'expire' | 'fail' | 'act';
-  status: string;
-  due_at: number;
-  sent_at: number | null;
-  batch_id: string | null;
-  reason: string | null;
-}
-
-interface IngestAnswer {
-  events: EventRow[];
-  users: UserRow[];
-  enrollments: {
-    id: string;
-    scenario_id: string;
-    line_user_id: string;
-    status: EnrollmentSummary['status'];
-    entered_at: number;
-    waiting_for: string | null;
-    enrollment_key?: string | null;
-  }[];
-  set_aside: number;
-  set_aside_reasons?: Record<string, number>;
-  waiting_link: number;
-  more?: boolean;
-  last_id?: string | null;
-}
-
-function toIngestPage(r: IngestAnswer, limit: number): IngestPage {
-  return {
-    events: r.events.map((e) => ({
-      id: e.id,
-      userId: e.line_user_id,
-      type: e.type,
-      occurredAt: Number(e.occurred_at),
-      properties: e.properties ?? {},
-      ...(e.facts_before ? { factsBefore: toUser(e.facts_before) } : {}),
-      ...(e.facts_after ? { factsAfter: toUser(e.facts_after) } : {}),
-    })),
-    users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-    enrollments: r.enrollments.map((e) => ({
-      id: e.id,
-      userId: e.line_user_id,
-      scenarioId: e.scenario_id,
-      status: e.status,
-      enteredAt: Number(e.entered_at),
-      waitingFor: e.waiting_for ?? undefined,
-      key: e.enrollment_key ?? undefined,
-    })),
-    setAside: r.set_aside,
-    setAsideReasons: new Map(Object.entries(r.set_aside_reasons ?? {}).map(([k, v]) => [k, Number(v)])),
-    waitingLink: r.waiting_link,
-    // (A database without migration 20261126000001 has no byte bound: a short page was the last.)
-    more: r.more ?? r.events.length + r.set_aside + r.waiting_link >= limit,
-  };
-}
-
-interface DueAnswer {
-  enrollments: {
-    id: string;
-    scenario_id: string;
-    line_user_id: string;
-    step_id: string;
-    entered_at: number;
-    previous_at: number;
-    wait_started_at: number | null;
-    trigger: Record<string, unknown>;
-    scenario_hash: string;
-    converted: boolean;
-    due_at?: number;
-  }[];
-  users: UserRow[];
-  events: EventRow[];
-  previous_definitions: { scenario_id: string; hash: string; definition: unknown }[];
-  sent_counts: Record<string, number>;
-}
-
-function toDuePage(r: DueAnswer): DuePage {
-  const eventsByUser = new Map<string, EventFact[]>();
-  for (const e of r.events) {
-    let list = eventsByUser.get(e.line_user_id);
-    if (!list) eventsByUser.set(e.line_user_id, (list = []));
-    list.push({ id: e.id, type: e.type, occurredAt: Number(e.occurred_at), properties: e.properties ?? {} });
-  }
-  return {
-    enrollments: r.enrollments.map((e) => ({
-      id: e.id,
-      userId: e.line_user_id,
-      scenarioId: e.scenario_id,
-      scenarioHash: e.scenario_hash,
-      enteredAt: Number(e.entered_at),
-      trigger: e.trigger ?? {},
-      stepId: e.step_id,
-      previousAt: Number(e.previous_at),
-      waitStartedAt: e.wait_started_at === null ? undefined : Number(e.wait_started_at),
-      converted: e.converted,
-    })),
-    users: new Map(r.users.map((u) => [u.line_user_id, toUser(u)])),
-    eventsByUser,
-    previousDefinitions: r.previous_definitions.map((d) => ({
-      scenarioId: d.scenario_id,
-      hash: d.hash,
-      definition: d.definition,
-    })),
-    sentCounts: new Map(Object.entries(r.sent_counts ?? {}).map(([k, v]) => [k, Number(v)])),
-  };
-}
-
-const toUser = (u: UserRow): UserFacts => ({
-  userId: u.line_user_id,
-  following: u.following,
-  attributes: u.attributes ?? {},
-  answers: u.answers ?? {},
-});
 
 export class Store {
   constructor(readonly rpc: Rpc) {}
@@ -359,7 +91,7 @@ export class Store {
       dry: options.dry ?? false,
     });
     return {
-      scenarios: r.scenarios,
+      scenarios: r.scenarios.map((x) => ({ id: x.id, activatedAt: Number(x.activated_at) })),
       rescheduled: r.rescheduled,
       missing: (r.missing ?? []).map((m) => ({
         id: m.id,
@@ -407,30 +139,8 @@ export class Store {
     return { ...toIngestPage(r, args.limit), lastId: r.last_id ?? undefined };
   }
 
-  ingestCommit(args: {
-    now: number;
-    owner: string;
-    done: string[];
-    enroll: {
-      scenario_id: string;
-      line_user_id: string;
-      step_id: string;
-      entered_at: number;
-      trigger: Record<string, unknown>;
-      trigger_event_id: string;
-      scenario_hash: string;
-      enrollment_key?: string | null;
-      status?: 'exited';
-      exit_reason?: string;
-      converted_at?: number;
-    }[];
-    exit: { enrollment_id: string; reason: string; converted_at?: number }[];
-    wake: string[];
-    /** Active keyed enrollments whose key came again: their trigger is replaced, and they are planned again now. */
-    update?: { enrollment_id: string; trigger: Record<string, unknown>; trigger_event_id: string }[] | undefined;
-    setAside?: SetAsideEvent[] | undefined;
-  }) {
-    const { setAside, ...rest } = args;
+  ingestCommit(args: IngestCommit) {
+    const { setAside, update, enroll, exit, ...rest } = args;
     return this.rpc.call<{
       exited: number;
       enrolled: number;
@@ -438,7 +148,13 @@ export class Store {
       updated?: number;
       done: number;
       set_aside?: number;
-    }>('lsd_ingest_commit', { ...rest, update: rest.update ?? [], set_aside: setAside ?? [] });
+    }>('lsd_ingest_commit', {
+      ...rest,
+      enroll: enroll.map(newEnrollmentRow),
+      exit: exit.map(exitRow),
+      update: (update ?? []).map(triggerUpdateRow),
+      set_aside: setAside ?? [],
+    });
   }
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
@@ -502,20 +218,22 @@ export class Store {
   }
 
   /** acts: action steps done (only when the page had some); actsFailed: of them, failed by the store's tag check. */
-  async commitPlans(args: {
-    now: number;
-    owner: string;
-    plans: PlanCommit[];
-    skipped: SkippedStep[];
-    batches: BatchDraft[];
-  }): Promise<{ committed: number; lost: number; batches: number; acts?: number; actsFailed?: number }> {
+  async commitPlans(
+    args: PlansCommit,
+  ): Promise<{ committed: number; lost: number; batches: number; acts?: number; actsFailed?: number }> {
     const r = await this.rpc.call<{
       committed: number;
       lost: number;
       batches: number;
       acts?: number;
       acts_failed?: number;
-    }>('lsd_commit_plans', args);
+    }>('lsd_commit_plans', {
+      now: args.now,
+      owner: args.owner,
+      plans: args.plans.map(planRow),
+      skipped: args.skipped.map(skippedStepRow),
+      batches: args.batches.map(batchDraftRow),
+    });
     const { acts, acts_failed: actsFailed, ...rest } = r;
     return acts ? { ...rest, acts, actsFailed: actsFailed ?? 0 } : rest;
   }
@@ -539,12 +257,12 @@ export class Store {
     checkedBefore?: number | undefined;
     /** Leave never-attempted multicasts of fewer than 500 users for a later, merging claim. */
     holdPartial?: boolean | undefined;
-  }) {
+  }): Promise<BatchClaim> {
     const r = await this.rpc.call<{
-      batches: ClaimedBatch[];
+      batches: BatchRow[];
       needs_review: number;
-      skipped?: SkippedRecipients[];
-      exit_events?: (Omit<EventRow, 'id'> & { batch_id: string; enrollment_key?: string | null })[];
+      skipped?: SkippedRecipientsRow[];
+      exit_events?: ExitEventRow[];
     }>('lsd_claim_batches', {
       now: args.now,
       ...(args.triedSince !== undefined ? { tried_since: args.triedSince } : {}),
@@ -558,38 +276,43 @@ export class Store {
       ...(args.holdPartial ? { hold_partial: true } : {}),
     });
     return {
-      batches: r.batches,
-      needs_review: r.needs_review,
-      skipped: r.skipped ?? [],
-      exitEvents: (r.exit_events ?? []).map((e): ExitEvent => ({
-        batchId: e.batch_id,
-        userId: e.line_user_id,
-        type: e.type,
-        occurredAt: Number(e.occurred_at),
-        properties: e.properties ?? {},
-        enrollmentKey: e.enrollment_key ?? undefined,
-      })),
+      batches: r.batches.map(toClaimedBatch),
+      needsReview: r.needs_review,
+      skipped: (r.skipped ?? []).map(toSkippedRecipients),
+      exitEvents: (r.exit_events ?? []).map(toExitEvent),
     };
   }
 
   /** Drops recipients of batches this owner just claimed; a batch left with nobody is skipped. */
-  dropRecipients(args: {
+  async dropRecipients(args: {
     now: number;
     owner: string;
-    drops: { batch_id: string; line_user_id: string; reason: string }[];
-  }) {
-    return this.rpc.call<{
-      batches: { id: string; recipients: string[]; kind: ClaimedBatch['kind']; status: string }[];
-      skipped: SkippedRecipients[];
-    }>('lsd_drop_recipients', args);
+    drops: RecipientDrop[];
+  }): Promise<{ batches: ChangedBatch[]; skipped: SkippedRecipients[] }> {
+    const r = await this.rpc.call<{ batches: ChangedBatch[]; skipped: SkippedRecipientsRow[] }>('lsd_drop_recipients', {
+      now: args.now,
+      owner: args.owner,
+      drops: args.drops.map((d) => ({ batch_id: d.batchId, line_user_id: d.userId, reason: d.reason })),
+    });
+    return { batches: r.batches, skipped: r.skipped.map(toSkippedRecipients) };
   }
 
   recordResults(args: { now: number; owner: string; results: SendResult[] }) {
-    return this.rpc.call<{ deliveries: number }>('lsd_record_results', args);
+    return this.rpc.call<{ deliveries: number }>('lsd_record_results', {
+      now: args.now,
+      owner: args.owner,
+      results: args.results.map(sendResultRow),
+    });
   }
 
-  runStart(args: { now: number; shardIndex: number; shardCount: number; dryRun: boolean; trigger: string }) {
-    return this.rpc.call<{ id: string; previous_started_at: number | null; previous_status: string | null }>(
+  async runStart(args: {
+    now: number;
+    shardIndex: number;
+    shardCount: number;
+    dryRun: boolean;
+    trigger: string;
+  }): Promise<RunStarted> {
+    const r = await this.rpc.call<{ id: string; previous_started_at: number | null; previous_status: string | null }>(
       'lsd_run_start',
       {
         now: args.now,
@@ -599,24 +322,16 @@ export class Store {
         trigger: args.trigger,
       },
     );
+    const at = r.previous_started_at;
+    return { id: r.id, previousStartedAt: at === null ? null : Number(at), previousStatus: r.previous_status };
   }
 
   runFinish(args: { now: number; id: string; counts: unknown; status: string }) {
     return this.rpc.call<Attention>('lsd_run_finish', args);
   }
 
-  insertEvents(
-    events: {
-      line_user_id?: string | undefined;
-      member_id?: string | undefined;
-      type: string;
-      properties: Record<string, unknown>;
-      occurred_at?: number | undefined;
-      source: string;
-      idempotency_key: string;
-    }[],
-  ) {
-    return this.rpc.call<{ inserted: number }>('lsd_insert_events', { events });
+  insertEvents(events: NewEvent[]) {
+    return this.rpc.call<{ inserted: number }>('lsd_insert_events', { events: events.map(newEventRow) });
   }
 
   /** Extends the leases this owner still holds on these enrollments and pending batches (a long tick). */
@@ -634,8 +349,9 @@ export class Store {
     return this.rpc.call<{ released: number }>('lsd_release', { owner, ids });
   }
 
-  deliveriesOf(lineUserIds: string[]) {
-    return this.rpc.call<DeliveryRow[]>('lsd_deliveries_of', { line_user_ids: lineUserIds });
+  async deliveriesOf(userIds: string[]): Promise<Delivery[]> {
+    const rows = await this.rpc.call<DeliveryRow[]>('lsd_deliveries_of', { line_user_ids: userIds });
+    return rows.map(toDelivery);
   }
 
   close() {

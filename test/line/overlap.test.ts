@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { runTick } from '../../src/tick.js';
 import { NoLineSender, type SendReport } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
-import type { OutboxBatch } from '../../src/store/store.js';
+import type { OutboxBatch } from '../../src/domain.js';
 import { serverStore } from '../support/db.js';
 import { baseScenario } from '../support/scenarios.js';
 

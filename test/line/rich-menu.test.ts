@@ -4,7 +4,7 @@ import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { LineSender } from '../../src/line/line-sender.js';
-import type { RichMenuBatch } from '../../src/store/store.js';
+import type { RichMenuBatch } from '../../src/domain.js';
 import { LineServer } from '../support/line-server.js';
 
 const servers: LineServer[] = [];
@@ -31,14 +31,14 @@ async function setup() {
 
 const batch = (over: Partial<RichMenuBatch> = {}): RichMenuBatch => ({
   id: randomUUID(),
-  scenario_id: 's',
-  step_id: 'switch',
+  scenarioId: 's',
+  stepId: 'switch',
   kind: 'richmenu_link',
   messages: [{ type: 'richmenu', richMenuId: MENU }],
   recipients: [U(1)],
-  aggregation_unit: null,
+  aggregationUnit: null,
   attempts: 1,
-  created_at: 0,
+  createdAt: 0,
   ...over,
 });
 

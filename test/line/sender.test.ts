@@ -3,7 +3,7 @@ import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { LineSender } from '../../src/line/line-sender.js';
-import type { OutboxBatch } from '../../src/store/store.js';
+import type { OutboxBatch } from '../../src/domain.js';
 import { LineServer } from '../support/line-server.js';
 import { openSender } from '../../src/config.js';
 
@@ -19,14 +19,14 @@ async function line(options: ConstructorParameters<typeof LineServer>[0] = {}) {
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const batch = (over: Partial<OutboxBatch> = {}): OutboxBatch => ({
   id: randomUUID(),
-  scenario_id: 's',
-  step_id: 'a',
+  scenarioId: 's',
+  stepId: 'a',
   kind: 'multicast',
   messages: [{ type: 'text', text: 'hello' }],
   recipients: [U(1), U(2), U(3)],
-  aggregation_unit: 's__a',
+  aggregationUnit: 's__a',
   attempts: 1,
-  created_at: 0,
+  createdAt: 0,
   ...over,
 });
 const sender = (server: LineServer, over: Partial<ConstructorParameters<typeof LineSender>[0]> = {}) =>

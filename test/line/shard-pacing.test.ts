@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { openSender } from '../../src/config.js';
 import { LineSender, LINE_RATE_LIMITS } from '../../src/line/line-sender.js';
 import type { Sender } from '../../src/line/sender.js';
-import type { OutboxBatch } from '../../src/store/store.js';
+import type { OutboxBatch } from '../../src/domain.js';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -52,14 +52,14 @@ async function lineServerProcess(): Promise<{
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const batch = (kind: 'push' | 'multicast', n: number): OutboxBatch => ({
   id: randomUUID(),
-  scenario_id: 's',
-  step_id: 'a',
+  scenarioId: 's',
+  stepId: 'a',
   kind,
   messages: [{ type: 'text', text: 'hello' }],
   recipients: kind === 'push' ? [U(n)] : [U(n), U(n + 1)],
-  aggregation_unit: 's__a',
+  aggregationUnit: 's__a',
   attempts: 1,
-  created_at: 0,
+  createdAt: 0,
 });
 
 /** Sends `count` batches through the sender's own number of requests in flight, as a tick does. */

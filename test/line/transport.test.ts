@@ -13,7 +13,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HttpPool, TransportError } from '../../src/line/transport.js';
 import { LineSender } from '../../src/line/line-sender.js';
-import type { OutboxBatch } from '../../src/store/store.js';
+import type { OutboxBatch } from '../../src/domain.js';
 import { LineServer } from '../support/line-server.js';
 
 const closers: (() => unknown)[] = [];
@@ -24,14 +24,14 @@ afterAll(async () => {
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 const batch = (over: Partial<OutboxBatch> = {}): OutboxBatch => ({
   id: randomUUID(),
-  scenario_id: 's',
-  step_id: 'a',
+  scenarioId: 's',
+  stepId: 'a',
   kind: 'push',
   messages: [{ type: 'text', text: 'こんにちは' }],
   recipients: [U(1)],
-  aggregation_unit: 's__a',
+  aggregationUnit: 's__a',
   attempts: 1,
-  created_at: 0,
+  createdAt: 0,
   ...over,
 });
 const HEAD = 'authorization: Bearer t\r\ncontent-type: application/json\r\n';
@@ -87,11 +87,7 @@ test('the pool sends the request the SDK sends: the same JSON body and the same 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const b of [
-    batch(),
-    batch({ kind: 'multicast', recipients: [U(1), U(2)] }),
-    batch({ aggregation_unit: null }),
-  ]) {
+  for (const b of [batch(), batch({ kind: 'multicast', recipients: [U(1), U(2)] }), batch({ aggregationUnit: null })]) {
     seen.length = 0;
     const viaSdk = await new LineSender({ channelAccessToken: 'tok', baseURL, transport: 'sdk' }).send(b);
     const viaPool = await new LineSender({ channelAccessToken: 'tok', baseURL }).send(b);

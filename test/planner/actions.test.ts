@@ -7,7 +7,6 @@ import { applyChange, tagsOf, type ActionChange } from '../../src/planner/action
 import { planEnrollment } from '../../src/planner/plan.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { richMenuBatches, type PlannedAct } from '../../src/tick-actions.js';
 
 const change = (over: Partial<ActionChange> = {}): ActionChange => ({
   tags: { add: [], remove: [] },
@@ -112,35 +111,4 @@ test('a user with 100 tags: the step fails with the reason, nothing else of it h
   );
   assert.match((p.decisions[0] as { reason: string }).reason, /101 tags; at most 100/);
   assert.deepEqual(p.outcome, { kind: 'finish' });
-});
-
-test('rich menu batches: one step’s same change together, 500 users a batch at most; a user’s later change in the page supersedes an earlier one', () => {
-  const act = (user: number, step = 'switch'): PlannedAct => ({
-    act: {
-      enrollment_id: `e${user}-${step}`,
-      scenario_id: 's',
-      step_id: step,
-      line_user_id: `U${user}`,
-      due_at: 0,
-      tags: { add: [], remove: [] },
-      attributes: { set: {}, clear: [] },
-      batch_id: null,
-    },
-    richMenu: step === 'unlink' ? { unlink: true } : { alias: 'member-menu' },
-  });
-  const acts = Array.from({ length: 1001 }, (_, i) => act(i));
-  const later = act(7, 'unlink');
-  const batches = richMenuBatches([...acts, later]);
-  assert.deepEqual(
-    batches.map((b) => [b.kind, b.members.length]),
-    [
-      ['richmenu_link', 500],
-      ['richmenu_link', 500],
-      ['richmenu_unlink', 1],
-    ],
-  );
-  assert.equal(acts[7]!.act.batch_id, null, 'superseded: not sent');
-  assert.equal(later.act.batch_id, batches[2]!.id);
-  assert.equal(acts[1000]!.act.batch_id, batches[1]!.id);
-  assert.deepEqual(batches[0]!.messages, [{ type: 'richmenu', alias: 'member-menu' }]);
 });

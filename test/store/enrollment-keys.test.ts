@@ -6,7 +6,8 @@ import type { SqlRpc } from '../../src/store/rpc.js';
 import type { Store } from '../../src/store/store.js';
 import { compileScenario, type CompiledScenario } from '../../src/scenario/compile.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick, toBatches } from '../../src/tick.js';
+import { runTick } from '../../src/tick.js';
+import { toBatches } from '../../src/line/batching.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { formatLocal, localToInstant, HOUR } from '../../src/time/zoned.js';
 import { pgliteStore, serverStore } from '../support/db.js';
@@ -100,7 +101,7 @@ async function tickThrough(
   const rows = await store.deliveriesOf([U1]);
   const texts = sender.sent.flatMap((b) => b.messages.map((m) => (m.type === 'text' ? m.text : m.type)));
   return {
-    sent: rows.filter((r) => r.status === 'sent').map((r) => `${r.step_id} ${formatLocal(Number(r.due_at), TZ)}`),
+    sent: rows.filter((r) => r.status === 'sent').map((r) => `${r.stepId} ${formatLocal(Number(r.dueAt), TZ)}`),
     texts,
   };
 }
@@ -216,7 +217,7 @@ test('one user twice in the same step: never twice in one multicast', () => {
   });
   const batches = toBatches([send('a', U1), send('b', `U${'2'.repeat(32)}`), send('c', U1)]);
   assert.deepEqual(
-    batches.map((b) => b.members.map((m) => m.enrollment_id)),
+    batches.map((b) => b.members.map((m) => m.enrollmentId)),
     [['a', 'b'], ['c']],
   );
   assert.deepEqual(

@@ -47,12 +47,12 @@ test('at most 2 steps per user per day: higher priority first, the rest deferred
     capped += r.counts.total('capped');
     clock.advance(HOUR);
   }
-  const sends = sender.sent.map((b) => ({ step: `${b.scenario_id}/${b.step_id}` }));
+  const sends = sender.sent.map((b) => ({ step: `${b.scenarioId}/${b.stepId}` }));
   const rows = await store.deliveriesOf([u]);
   const byDay = new Map<string, string[]>();
   for (const r of rows.filter((x) => x.kind === 'send')) {
-    const day = formatLocal(Number(r.sent_at), 'Asia/Tokyo').slice(0, 10);
-    byDay.set(day, [...(byDay.get(day) ?? []), `${r.scenario_id}/${r.step_id}`]);
+    const day = formatLocal(Number(r.sentAt), 'Asia/Tokyo').slice(0, 10);
+    byDay.set(day, [...(byDay.get(day) ?? []), `${r.scenarioId}/${r.stepId}`]);
   }
   firstDay.push(...(byDay.get('2026-11-25') ?? []));
   assert.ok(
@@ -72,13 +72,13 @@ test('at most 2 steps per user per day: higher priority first, the rest deferred
     `deferred, not dropped: ${JSON.stringify([...byDay])}`,
   );
   for (const r of rows.filter((x) => x.kind === 'send')) {
-    const hour = Number(formatLocal(Number(r.sent_at), 'Asia/Tokyo').slice(11, 13));
-    assert.ok(hour >= 9 && hour < 22, `${r.step_id} went out at ${hour}:00, outside the send window`);
+    const hour = Number(formatLocal(Number(r.sentAt), 'Asia/Tokyo').slice(11, 13));
+    assert.ok(hour >= 9 && hour < 22, `${r.stepId} went out at ${hour}:00, outside the send window`);
   }
   assert.equal(new Set(sends.map((s) => s.step)).size, sends.length, 'nothing twice');
   // The cart reminder, capped at 13:01, could not go out within its 12-hour expiry: skipped, and recorded.
   assert.deepEqual(
-    rows.filter((r) => r.step_id === 'reminder').map((r) => r.kind),
+    rows.filter((r) => r.stepId === 'reminder').map((r) => r.kind),
     ['expire'],
   );
   await db.close();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { runTick } from '../../src/tick.js';
 import { NoLineSender, type Sender, type SendReport } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
-import type { OutboxBatch } from '../../src/store/store.js';
+import type { OutboxBatch } from '../../src/domain.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 import { serverStore } from '../support/db.js';
 import { baseScenario } from '../support/scenarios.js';
@@ -123,7 +123,7 @@ test('while planning goes on, multicasts not yet full wait for a merging claim: 
     });
     assert.equal(result.counts.total('sent'), 5400);
     const byStep = new Map<string, number[]>();
-    for (const b of sender.sent) byStep.set(b.scenario_id, [...(byStep.get(b.scenario_id) ?? []), b.recipients.length]);
+    for (const b of sender.sent) byStep.set(b.scenarioId, [...(byStep.get(b.scenarioId) ?? []), b.recipients.length]);
     for (const sizes of byStep.values())
       assert.deepEqual(
         sizes.sort((x, y) => y - x),

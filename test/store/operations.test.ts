@@ -78,8 +78,7 @@ async function setup() {
       `select line_user_id as "to", type, status from events order by id`,
     );
   /** What each user was sent: "user scenario/step" in order. */
-  const sent = () =>
-    sender.sent.flatMap((b) => b.recipients.map((r) => `${r.slice(-2)} ${b.scenario_id}/${b.step_id}`));
+  const sent = () => sender.sent.flatMap((b) => b.recipients.map((r) => `${r.slice(-2)} ${b.scenarioId}/${b.stepId}`));
   await tick([alpha, beta]); // the scenarios' first run: they enroll from events after this
   clock.advance(MINUTE);
   return { store, db, clock, sender, tick, event, enrollments, eventStatuses, sent };

@@ -163,16 +163,16 @@ test("a lease that runs out is taken over, and the first owner's late commit is 
   const plan = (id: string) => ({
     id,
     status: 'active' as const,
-    step_id: 'b',
-    previous_at: NOW,
-    wait_started_at: null,
-    waiting_for: null,
-    due_at: NOW + 86_400_000,
-    scenario_hash: 'h',
-    converted_at: null,
-    exit_reason: null,
+    stepId: 'b',
+    previousAt: NOW,
+    waitStartedAt: null,
+    waitingFor: null,
+    dueAt: NOW + 86_400_000,
+    scenarioHash: 'h',
+    convertedAt: null,
+    exitReason: null,
   });
-  const members = first.enrollments.map((e) => ({ enrollment_id: e.id, line_user_id: e.userId, due_at: NOW }));
+  const members = first.enrollments.map((e) => ({ enrollmentId: e.id, userId: e.userId, dueAt: NOW }));
   const late = await store.commitPlans({
     now: NOW + 62_000,
     owner: 'slow',
@@ -181,11 +181,11 @@ test("a lease that runs out is taken over, and the first owner's late commit is 
     batches: [
       {
         id: randomUUID(),
-        scenario_id: 's',
-        step_id: 'a',
+        scenarioId: 's',
+        stepId: 'a',
         kind: 'multicast',
         messages: [{ type: 'text', text: 'x' }],
-        aggregation_unit: 's__a',
+        aggregationUnit: 's__a',
         members,
       },
     ],
@@ -199,11 +199,11 @@ test("a lease that runs out is taken over, and the first owner's late commit is 
     batches: [
       {
         id: randomUUID(),
-        scenario_id: 's',
-        step_id: 'a',
+        scenarioId: 's',
+        stepId: 'a',
         kind: 'multicast',
         messages: [{ type: 'text', text: 'x' }],
-        aggregation_unit: 's__a',
+        aggregationUnit: 's__a',
         members,
       },
     ],
@@ -227,26 +227,26 @@ test('the same step at the same moment cannot be committed twice for an enrollme
     shardCount: 1,
     eventTypes: [],
   });
-  const members = page.enrollments.map((e) => ({ enrollment_id: e.id, line_user_id: e.userId, due_at: NOW }));
+  const members = page.enrollments.map((e) => ({ enrollmentId: e.id, userId: e.userId, dueAt: NOW }));
   const keep = (id: string) => ({
     id,
     status: 'active' as const,
-    step_id: 'a',
-    previous_at: NOW,
-    wait_started_at: null,
-    waiting_for: null,
-    due_at: NOW,
-    scenario_hash: 'h',
-    converted_at: null,
-    exit_reason: null,
+    stepId: 'a',
+    previousAt: NOW,
+    waitStartedAt: null,
+    waitingFor: null,
+    dueAt: NOW,
+    scenarioHash: 'h',
+    convertedAt: null,
+    exitReason: null,
   });
   const batch = () => ({
     id: randomUUID(),
-    scenario_id: 's',
-    step_id: 'a',
+    scenarioId: 's',
+    stepId: 'a',
     kind: 'multicast' as const,
     messages: [{ type: 'text' as const, text: 'x' }],
-    aggregation_unit: 's__a',
+    aggregationUnit: 's__a',
     members,
   });
   await store.commitPlans({
@@ -393,7 +393,7 @@ test('two whole ticks running at once send each user each step exactly once', as
   }
   const perUserStep = new Map<string, number>();
   for (const b of sender.sent)
-    for (const r of b.recipients) perUserStep.set(`${r} ${b.step_id}`, (perUserStep.get(`${r} ${b.step_id}`) ?? 0) + 1);
+    for (const r of b.recipients) perUserStep.set(`${r} ${b.stepId}`, (perUserStep.get(`${r} ${b.stepId}`) ?? 0) + 1);
   const twice = [...perUserStep].filter(([, n]) => n > 1);
   assert.deepEqual(twice, [], 'nobody got a step twice');
   assert.equal(perUserStep.size, 1200 * 4, 'every user got welcome, day 1, day 5 and one coupon');

@@ -35,7 +35,7 @@ test('a cart abandoned, then a purchase: the reminder goes out once, the coupon 
   }
   const rows = await store.deliveriesOf([U(1)]);
   assert.deepEqual(
-    rows.map((r) => `${r.scenario_id}/${r.step_id} ${r.status} ${formatLocal(Number(r.due_at), 'Asia/Tokyo')}`),
+    rows.map((r) => `${r.scenarioId}/${r.stepId} ${r.status} ${formatLocal(Number(r.dueAt), 'Asia/Tokyo')}`),
     ['cart-abandoned/reminder sent 2026-11-25 13:01', 'after-purchase/thanks sent 2026-11-26 18:11'],
   );
   const texts = sender.sent.flatMap((b) => b.messages.map((m) => (m.type === 'text' ? m.text : m.type)));
