@@ -276,6 +276,16 @@ export interface RunStarted {
   previousStatus: string | null;
 }
 
+/** What needs a person, as the run's end finds it (the job summary and the action's outputs). */
+export interface Attention {
+  /** Batches whose outcome is unknown past LINE's retry-key window. */
+  needsReview: number;
+  /** Events set aside in the last 7 days. */
+  setAsideRecent: number;
+  waitingLink: number;
+  pendingBatches: number;
+}
+
 /** A new event for the events table (the CLI's import, the demo). */
 export interface NewEvent {
   userId?: string | undefined;

@@ -6,7 +6,8 @@
 // src/tick-events.ts, src/tick-due.ts, src/tick-what-if.ts.
 import type { CompiledScenario } from './scenario/compile.js';
 import type { Decision, Plan } from './planner/types.js';
-import type { Store, Attention } from './store/store.js';
+import type { Store } from './store/store.js';
+import type { Attention } from './domain.js';
 import type { Sender } from './line/sender.js';
 import { atLocalTime } from './time/zoned.js';
 import type { LinkSigner } from './planner/render.js';
@@ -163,5 +164,5 @@ export function applyFrequencyCap(
 }
 
 function emptyAttention(): Attention {
-  return { needs_review: 0, set_aside_recent: 0, waiting_link: 0, pending_batches: 0 };
+  return { needsReview: 0, setAsideRecent: 0, waitingLink: 0, pendingBatches: 0 };
 }

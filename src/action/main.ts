@@ -166,7 +166,7 @@ async function tickMode(mode: RunMode): Promise<void> {
   core.setOutput('enrolled', c.total('enrolled'));
   core.setOutput('failed', c.total('failed'));
   core.setOutput('deferred', c.total('deferred'));
-  core.setOutput('needs-review', result.attention.needs_review);
+  core.setOutput('needs-review', result.attention.needsReview);
   core.info(
     `run mode ${mode}: events ${c.eventsTaken}, enrolled ${c.total('enrolled')}, sent ${c.total('sent')}, deferred ${c.total('deferred')}, failed ${c.total('failed')}${mode === 'plan-only' ? `, would send ${c.total('planned')}` : ''}`,
   );

@@ -36,9 +36,9 @@ export function needsAPerson(result: TickResult): string[] {
     reasons.push(
       'the LINE monthly message limit is reached: the rest stays pending until the quota allows (upgrade the plan or wait for the next month).',
     );
-  if (result.attention.needs_review > 0)
+  if (result.attention.needsReview > 0)
     reasons.push(
-      `${result.attention.needs_review} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`,
+      `${result.attention.needsReview} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`,
     );
   for (const m of result.missingScenarios ?? []) {
     reasons.push(
@@ -108,9 +108,9 @@ function intake(result: TickResult): string[] {
     '',
     `Events taken in: ${c.eventsTaken} · set aside (malformed): ${c.eventsSetAside} · waiting for a member link: ${c.eventsWaitingLink}`,
   );
-  if (result.attention.set_aside_recent)
+  if (result.attention.setAsideRecent)
     out.push(
-      `Set-aside events in the last 7 days: ${result.attention.set_aside_recent} (events.status_reason says why).`,
+      `Set-aside events in the last 7 days: ${result.attention.setAsideRecent} (events.status_reason says why).`,
     );
   if (c.setAsideReasons.size) {
     // Each one stopped only itself: the other events of its page were taken in.

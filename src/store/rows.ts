@@ -4,6 +4,7 @@ import type { EnrollmentSummary } from '../planner/route.js';
 import type { EventFact, UserFacts } from '../planner/types.js';
 import type {
   ActDraft,
+  Attention,
   BatchDraft,
   ClaimedBatch,
   Delivery,
@@ -108,6 +109,20 @@ export interface DeliveryRow {
   batch_id: string | null;
   reason: string | null;
 }
+
+export interface AttentionRow {
+  needs_review: number;
+  set_aside_recent: number;
+  waiting_link: number;
+  pending_batches: number;
+}
+
+export const toAttention = (r: AttentionRow): Attention => ({
+  needsReview: Number(r.needs_review),
+  setAsideRecent: Number(r.set_aside_recent),
+  waitingLink: Number(r.waiting_link),
+  pendingBatches: Number(r.pending_batches),
+});
 
 const counts = (r: Record<string, number> | undefined) =>
   new Map(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));

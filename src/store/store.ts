@@ -5,6 +5,7 @@ import type { Rpc } from './rpc.js';
 import { toReportPage } from '../report/report-data.js';
 import type { InspectAnswer, ReportPage, UnitDay, UnitDayStatistics } from '../report/report-data.js';
 import type {
+  Attention,
   BatchClaim,
   ChangedBatch,
   Delivery,
@@ -35,6 +36,8 @@ import {
   toIngestPage,
   toSkippedRecipients,
   triggerUpdateRow,
+  toAttention,
+  type AttentionRow,
   type BatchRow,
   type DeliveryRow,
   type DueAnswer,
@@ -42,14 +45,6 @@ import {
   type IngestAnswer,
   type SkippedRecipientsRow,
 } from './rows.js';
-
-/** What needs a person, as the run's end finds it (the job summary and the action's outputs). */
-export interface Attention {
-  needs_review: number;
-  set_aside_recent: number;
-  waiting_link: number;
-  pending_batches: number;
-}
 
 export class Store {
   constructor(readonly rpc: Rpc) {}
@@ -326,8 +321,9 @@ export class Store {
     return { id: r.id, previousStartedAt: at === null ? null : Number(at), previousStatus: r.previous_status };
   }
 
-  runFinish(args: { now: number; id: string; counts: unknown; status: string }) {
-    return this.rpc.call<Attention>('lsd_run_finish', args);
+  async runFinish(args: { now: number; id: string; counts: unknown; status: string }): Promise<Attention> {
+    const r = await this.rpc.call<AttentionRow>('lsd_run_finish', args);
+    return toAttention(r);
   }
 
   insertEvents(events: NewEvent[]) {

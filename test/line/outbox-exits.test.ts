@@ -242,7 +242,7 @@ test('uncertainty is sticky: accepted then dropped, then a monthly-limit 429, th
   );
   clock.advance(25 * HOUR); // past LINE's 24-hour memory of the retry key
   const third = await tick();
-  assert.equal(third.attention.needs_review, 1);
+  assert.equal(third.attention.needsReview, 1);
   assert.deepEqual(
     (await batches()).map((b) => b.status),
     ['needs_review'],
@@ -275,7 +275,7 @@ for (const [name, later] of [
     );
     clock.advance(25 * HOUR);
     const late = await tick();
-    assert.equal(late.attention.needs_review, 1);
+    assert.equal(late.attention.needsReview, 1);
     assert.equal(server.received.length, 1, 'not resent after LINE forgot the retry key');
   });
 }

@@ -101,7 +101,7 @@ test('a batch left pending past the retry-key window after an uncertain attempt 
     now: clock.now,
   });
   assert.equal(server.received.length, 0, 'not resent');
-  assert.equal(r.attention.needs_review, 1);
+  assert.equal(r.attention.needsReview, 1);
   const rows = await db.query<{ status: string }>(`select status from deliveries`);
   assert.deepEqual(
     rows.map((x) => x.status),
