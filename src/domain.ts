@@ -310,3 +310,74 @@ export interface Delivery {
   batchId: string | null;
   reason: string | null;
 }
+
+/** One user's story (the CLI's inspect, the demo): user data, shown only on the team's own terminal. */
+export interface InspectStory {
+  found: boolean;
+  /** When not found: events waiting for this member id to be linked. */
+  waitingLink?: number;
+  user?: {
+    userId: string;
+    memberId: string | null;
+    following: boolean | null;
+    followedAt: number | null;
+    unfollowedAt: number | null;
+    followRoute: string | null;
+    attributes: Record<string, unknown>;
+    answers: Record<string, unknown>;
+  };
+  enrollments?: InspectEnrollment[];
+  deliveries?: InspectDelivery[];
+  events?: InspectEvent[];
+  eventsTotal?: number;
+}
+
+export interface InspectEnrollment {
+  id: string;
+  scenarioId: string;
+  status: 'active' | 'finished' | 'exited';
+  stepId: string;
+  enteredAt: number;
+  previousAt: number;
+  dueAt: number | null;
+  dueNever: boolean | null;
+  waitingFor: string | null;
+  waitStartedAt: number | null;
+  convertedAt: number | null;
+  exitReason: string | null;
+  endedAt: number | null;
+  triggerEventId: string | null;
+}
+
+export interface InspectDelivery {
+  enrollmentId: string;
+  scenarioId: string;
+  stepId: string;
+  kind: 'send' | 'expire' | 'fail' | 'act';
+  status: string;
+  reason: string | null;
+  dueAt: number;
+  createdAt: number;
+  sentAt: number | null;
+  batchId: string | null;
+  batch: {
+    kind: string;
+    status: string;
+    attempts: number;
+    recipients: number;
+    lineRequestId: string | null;
+    error: unknown;
+    aggregationUnit: string | null;
+    sentAt: number | null;
+  } | null;
+}
+
+export interface InspectEvent {
+  id: string;
+  type: string;
+  occurredAt: number;
+  status: string;
+  statusReason: string | null;
+  source: string;
+  properties: Record<string, unknown>;
+}

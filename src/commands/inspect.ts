@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Store } from '../store/store.js';
 import { formatLocal, isValidTimeZone } from '../time/zoned.js';
 import { ReportInputError, REPORT_ZONE } from '../report/period-report.js';
-import type { InspectAnswer, InspectDelivery, InspectEnrollment, InspectEvent } from '../report/report-data.js';
+import type { InspectDelivery, InspectEnrollment, InspectEvent, InspectStory } from '../domain.js';
 
 export interface InspectOptions {
   /** Opens the store (DATABASE_URL, Supabase's secrets, or the local PGlite). */
@@ -28,8 +28,8 @@ export async function inspectCommand(options: InspectOptions): Promise<string> {
   try {
     const answer = await store.inspect(who, options.eventsLimit ?? 200);
     if (!answer.found) {
-      const waiting = answer.waiting_link
-        ? ` (${answer.waiting_link} event(s) wait for this member id to be linked to a LINE user)`
+      const waiting = answer.waitingLink
+        ? ` (${answer.waitingLink} event(s) wait for this member id to be linked to a LINE user)`
         : '';
       const shape = /^U[0-9a-f]{32}$/.test(who) ? 'LINE user id' : 'member id';
       throw new ReportInputError(
@@ -47,37 +47,37 @@ const when = (ms: number | null | undefined, tz: string) =>
 
 function eventLine(ev: InspectEvent, tz: string): string {
   const props = Object.keys(ev.properties ?? {}).length ? ` ${JSON.stringify(ev.properties)}` : '';
-  const status = ev.status === 'done' ? '' : ` [${ev.status}${ev.status_reason ? `: ${ev.status_reason}` : ''}]`;
-  return `#${ev.id} ${when(ev.occurred_at, tz)} ${ev.type} (${ev.source})${status}${props}`;
+  const status = ev.status === 'done' ? '' : ` [${ev.status}${ev.statusReason ? `: ${ev.statusReason}` : ''}]`;
+  return `#${ev.id} ${when(ev.occurredAt, tz)} ${ev.type} (${ev.source})${status}${props}`;
 }
 
 /** The event that made an enrollment end: the first of the rule's type after the entry, up to the end. */
 function drivingEvent(e: InspectEnrollment, events: InspectEvent[]): InspectEvent | undefined {
-  const reason = e.exit_reason ?? '';
+  const reason = e.exitReason ?? '';
   const type = reason === 'unfollowed' ? 'unfollow' : /^(?:exit|goal): ([a-z][a-z0-9_]*)$/.exec(reason)?.[1];
   if (!type) return undefined;
-  const until = e.ended_at ?? Infinity;
-  return events.find((ev) => ev.type === type && ev.occurred_at > e.entered_at && ev.occurred_at <= until);
+  const until = e.endedAt ?? Infinity;
+  return events.find((ev) => ev.type === type && ev.occurredAt > e.enteredAt && ev.occurredAt <= until);
 }
 
 function deliveryLine(d: InspectDelivery, tz: string): string {
-  const step = d.step_id.padEnd(18);
-  if (d.kind === 'expire') return `${step} expired (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
+  const step = d.stepId.padEnd(18);
+  if (d.kind === 'expire') return `${step} expired (due ${when(d.dueAt, tz)}): ${d.reason ?? 'no reason recorded'}`;
   if (d.kind === 'fail')
-    return `${step} failed before sending (due ${when(d.due_at, tz)}): ${d.reason ?? 'no reason recorded'}`;
+    return `${step} failed before sending (due ${when(d.dueAt, tz)}): ${d.reason ?? 'no reason recorded'}`;
   // An action step with no rich menu change: done in the commit, nothing went to LINE.
-  if (d.kind === 'act' && !d.batch_id) return `${step} acted (due ${when(d.due_at, tz)}): tags and attributes changed`;
+  if (d.kind === 'act' && !d.batchId) return `${step} acted (due ${when(d.dueAt, tz)}): tags and attributes changed`;
   const b = d.batch;
   const batch = b
-    ? `batch ${d.batch_id} (${b.kind} to ${b.recipients}, ${b.status}, ${b.attempts} attempt(s)`
-    : `batch ${d.batch_id ?? '—'} (`;
-  const line = b?.line_request_id ? `, LINE request ${b.line_request_id}` : '';
+    ? `batch ${d.batchId} (${b.kind} to ${b.recipients}, ${b.status}, ${b.attempts} attempt(s)`
+    : `batch ${d.batchId ?? '—'} (`;
+  const line = b?.lineRequestId ? `, LINE request ${b.lineRequestId}` : '';
   const error = b?.error ? `, LINE said ${JSON.stringify(b.error)}` : '';
   switch (d.status) {
     case 'sent':
-      return `${step} sent ${when(d.sent_at, tz)} (due ${when(d.due_at, tz)}) · ${batch}${line})`;
+      return `${step} sent ${when(d.sentAt, tz)} (due ${when(d.dueAt, tz)}) · ${batch}${line})`;
     case 'pending':
-      return `${step} pending since ${when(d.created_at, tz)} (due ${when(d.due_at, tz)}) · ${batch}${line}${error})`;
+      return `${step} pending since ${when(d.createdAt, tz)} (due ${when(d.dueAt, tz)}) · ${batch}${line}${error})`;
     case 'skipped':
       return `${step} not sent: ${d.reason ?? 'skipped'} · ${batch})`;
     case 'failed':
@@ -96,21 +96,21 @@ function enrollmentBlock(
   const byId = new Map(events.map((ev) => [ev.id, ev]));
   const head =
     e.status === 'active'
-      ? e.waiting_for
-        ? `active, at "${e.step_id}": waiting for ${e.waiting_for} until ${when(e.due_at, tz)}`
-        : `active, next: "${e.step_id}" ${e.due_never ? 'when the scenario is resumed (paused)' : `at ${when(e.due_at, tz)}`}`
+      ? e.waitingFor
+        ? `active, at "${e.stepId}": waiting for ${e.waitingFor} until ${when(e.dueAt, tz)}`
+        : `active, next: "${e.stepId}" ${e.dueNever ? 'when the scenario is resumed (paused)' : `at ${when(e.dueAt, tz)}`}`
       : e.status === 'finished'
-        ? `finished ${when(e.ended_at, tz)}`
-        : `left ${when(e.ended_at, tz)} at "${e.step_id}": ${e.exit_reason ?? 'no reason recorded'}`;
-  const out = [`${e.scenario_id} · ${head}`];
-  const trigger = e.trigger_event_id ? byId.get(e.trigger_event_id) : undefined;
+        ? `finished ${when(e.endedAt, tz)}`
+        : `left ${when(e.endedAt, tz)} at "${e.stepId}": ${e.exitReason ?? 'no reason recorded'}`;
+  const out = [`${e.scenarioId} · ${head}`];
+  const trigger = e.triggerEventId ? byId.get(e.triggerEventId) : undefined;
   out.push(
-    `  entered ${when(e.entered_at, tz)}${e.trigger_event_id ? ` by event ${trigger ? eventLine(trigger, tz) : `#${e.trigger_event_id} (not among the events shown)`}` : ''}`,
+    `  entered ${when(e.enteredAt, tz)}${e.triggerEventId ? ` by event ${trigger ? eventLine(trigger, tz) : `#${e.triggerEventId} (not among the events shown)`}` : ''}`,
   );
-  for (const d of deliveries.filter((x) => x.enrollment_id === e.id)) out.push(`  ${deliveryLine(d, tz)}`);
-  if (e.converted_at !== null) {
-    const goal = events.find((ev) => ev.occurred_at === e.converted_at);
-    out.push(`  goal reached ${when(e.converted_at, tz)}${goal ? ` by event ${eventLine(goal, tz)}` : ''}`);
+  for (const d of deliveries.filter((x) => x.enrollmentId === e.id)) out.push(`  ${deliveryLine(d, tz)}`);
+  if (e.convertedAt !== null) {
+    const goal = events.find((ev) => ev.occurredAt === e.convertedAt);
+    out.push(`  goal reached ${when(e.convertedAt, tz)}${goal ? ` by event ${eventLine(goal, tz)}` : ''}`);
   }
   if (e.status === 'exited') {
     const driver = drivingEvent(e, events);
@@ -120,15 +120,15 @@ function enrollmentBlock(
 }
 
 /** The story as lines of text, times in `tz`. */
-export function storyText(a: InspectAnswer, tz: string): string {
+export function storyText(a: InspectStory, tz: string): string {
   const u = a.user!;
   const events = a.events ?? [];
   const follow =
     u.following === false
-      ? `blocked the account ${when(u.unfollowed_at, tz)}`
-      : `following${u.followed_at ? ` since ${when(u.followed_at, tz)}` : ''}`;
+      ? `blocked the account ${when(u.unfollowedAt, tz)}`
+      : `following${u.followedAt ? ` since ${when(u.followedAt, tz)}` : ''}`;
   const out = [
-    `User ${u.line_user_id}${u.member_id ? ` (member ${u.member_id})` : ''} · ${follow}${u.follow_route ? ` · route ${u.follow_route}` : ''}`,
+    `User ${u.userId}${u.memberId ? ` (member ${u.memberId})` : ''} · ${follow}${u.followRoute ? ` · route ${u.followRoute}` : ''}`,
     `Times in ${tz}.`,
   ];
   if (Object.keys(u.attributes).length) out.push(`Attributes: ${JSON.stringify(u.attributes)}`);
@@ -136,7 +136,7 @@ export function storyText(a: InspectAnswer, tz: string): string {
   const enrollments = a.enrollments ?? [];
   out.push('', enrollments.length ? `Enrollments (${enrollments.length}):` : 'No enrollments.');
   for (const e of enrollments) out.push('', ...enrollmentBlock(e, a.deliveries ?? [], events, tz));
-  const total = a.events_total ?? events.length;
+  const total = a.eventsTotal ?? events.length;
   out.push('', `Events (${events.length === total ? total : `the latest ${events.length} of ${total}`}):`);
   for (const ev of events) out.push(`  ${eventLine(ev, tz)}`);
   return `${out.join('\n')}\n`;

@@ -275,7 +275,7 @@ async function actionsOf(store: Store, user: string): Promise<{ at: number; line
                 : e.type === 'richmenu_linked'
                   ? `rich menu → ${shown(p.alias ?? p.richMenuId)}`
                   : 'rich menu unlinked';
-      return { at: Number(e.occurred_at), line: `⚙ ${`${shown(p.scenario)}/${shown(p.step)}`.padEnd(36)} ${what}` };
+      return { at: Number(e.occurredAt), line: `⚙ ${`${shown(p.scenario)}/${shown(p.step)}`.padEnd(36)} ${what}` };
     });
 }
 
@@ -285,15 +285,15 @@ async function whyNot(store: Store, user: string, tz: string): Promise<string[]>
   const reasons: string[] = [];
   for (const e of answer.enrollments ?? []) {
     if (e.status !== 'exited') continue;
-    const conversion = e.converted_at !== null ? ' (a conversion)' : '';
+    const conversion = e.convertedAt !== null ? ' (a conversion)' : '';
     reasons.push(
-      `${e.scenario_id} ended at ${formatLocal(e.ended_at ?? e.previous_at, tz)}: ${e.exit_reason ?? 'exited'}${conversion}`,
+      `${e.scenarioId} ended at ${formatLocal(e.endedAt ?? e.previousAt, tz)}: ${e.exitReason ?? 'exited'}${conversion}`,
     );
   }
   for (const d of answer.deliveries ?? []) {
     if ((d.kind === 'send' || d.kind === 'act') && d.status !== 'skipped' && d.status !== 'failed') continue;
     const what = d.kind === 'expire' ? 'expired' : d.kind === 'fail' ? 'failed' : 'not sent';
-    reasons.push(`${d.scenario_id}/${d.step_id} ${what}: ${d.reason ?? ''}`.trimEnd());
+    reasons.push(`${d.scenarioId}/${d.stepId} ${what}: ${d.reason ?? ''}`.trimEnd());
   }
   return reasons;
 }

@@ -10,6 +10,10 @@ import type {
   Delivery,
   DuePage,
   EnrollmentExit,
+  InspectDelivery,
+  InspectEnrollment,
+  InspectEvent,
+  InspectStory,
   ExitEvent,
   IngestPage,
   NewEnrollment,
@@ -326,3 +330,150 @@ export const toDelivery = (d: DeliveryRow): Delivery => ({
   batchId: d.batch_id,
   reason: d.reason,
 });
+
+/** lsd_inspect's answer. */
+export interface InspectAnswerRow {
+  found: boolean;
+  /** When not found: events waiting for this member id to be linked. */
+  waiting_link?: number;
+  user?: {
+    line_user_id: string;
+    member_id: string | null;
+    following: boolean | null;
+    followed_at: number | null;
+    unfollowed_at: number | null;
+    follow_route: string | null;
+    attributes: Record<string, unknown>;
+    answers: Record<string, unknown>;
+  };
+  enrollments?: InspectEnrollmentRow[];
+  deliveries?: InspectDeliveryRow[];
+  events?: InspectEventRow[];
+  events_total?: number;
+}
+
+export interface InspectEnrollmentRow {
+  id: string;
+  scenario_id: string;
+  status: 'active' | 'finished' | 'exited';
+  step_id: string;
+  entered_at: number;
+  previous_at: number;
+  due_at: number | null;
+  due_never: boolean | null;
+  waiting_for: string | null;
+  wait_started_at: number | null;
+  converted_at: number | null;
+  exit_reason: string | null;
+  ended_at: number | null;
+  trigger_event_id: string | null;
+}
+
+export interface InspectDeliveryRow {
+  enrollment_id: string;
+  scenario_id: string;
+  step_id: string;
+  kind: 'send' | 'expire' | 'fail' | 'act';
+  status: string;
+  reason: string | null;
+  due_at: number;
+  created_at: number;
+  sent_at: number | null;
+  batch_id: string | null;
+  batch: {
+    kind: string;
+    status: string;
+    attempts: number;
+    recipients: number;
+    line_request_id: string | null;
+    error: unknown;
+    aggregation_unit: string | null;
+    sent_at: number | null;
+  } | null;
+}
+
+export interface InspectEventRow {
+  id: string;
+  type: string;
+  occurred_at: number;
+  status: string;
+  status_reason: string | null;
+  source: string;
+  properties: Record<string, unknown>;
+}
+
+export const toInspectEvent = (e: InspectEventRow): InspectEvent => ({
+  id: e.id,
+  type: e.type,
+  occurredAt: e.occurred_at,
+  status: e.status,
+  statusReason: e.status_reason,
+  source: e.source,
+  properties: e.properties,
+});
+
+const toInspectEnrollment = (e: InspectEnrollmentRow): InspectEnrollment => ({
+  id: e.id,
+  scenarioId: e.scenario_id,
+  status: e.status,
+  stepId: e.step_id,
+  enteredAt: e.entered_at,
+  previousAt: e.previous_at,
+  dueAt: e.due_at,
+  dueNever: e.due_never,
+  waitingFor: e.waiting_for,
+  waitStartedAt: e.wait_started_at,
+  convertedAt: e.converted_at,
+  exitReason: e.exit_reason,
+  endedAt: e.ended_at,
+  triggerEventId: e.trigger_event_id,
+});
+
+const toInspectDelivery = (d: InspectDeliveryRow): InspectDelivery => ({
+  enrollmentId: d.enrollment_id,
+  scenarioId: d.scenario_id,
+  stepId: d.step_id,
+  kind: d.kind,
+  status: d.status,
+  reason: d.reason,
+  dueAt: d.due_at,
+  createdAt: d.created_at,
+  sentAt: d.sent_at,
+  batchId: d.batch_id,
+  batch: d.batch && {
+    kind: d.batch.kind,
+    status: d.batch.status,
+    attempts: d.batch.attempts,
+    recipients: d.batch.recipients,
+    lineRequestId: d.batch.line_request_id,
+    error: d.batch.error,
+    aggregationUnit: d.batch.aggregation_unit,
+    sentAt: d.batch.sent_at,
+  },
+});
+
+export function toInspectStory(r: InspectAnswerRow): InspectStory {
+  const u = r.user;
+  return {
+    found: r.found,
+    ...(r.waiting_link !== undefined ? { waitingLink: r.waiting_link } : {}),
+    ...(u
+      ? {
+          user: {
+            userId: u.line_user_id,
+            memberId: u.member_id,
+            following: u.following,
+            followedAt: u.followed_at,
+            unfollowedAt: u.unfollowed_at,
+            followRoute: u.follow_route,
+            attributes: u.attributes,
+            answers: u.answers,
+          },
+        }
+      : {}),
+    ...(r.enrollments ? { enrollments: r.enrollments.map(toInspectEnrollment) } : {}),
+    ...(r.deliveries ? { deliveries: r.deliveries.map(toInspectDelivery) } : {}),
+    ...(r.events ? { events: r.events.map(toInspectEvent) } : {}),
+    ...(r.events_total !== undefined ? { eventsTotal: r.events_total } : {}),
+  };
+}

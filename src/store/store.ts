@@ -3,7 +3,7 @@
 // Nothing here decides anything; it only names the calls.
 import type { Rpc } from './rpc.js';
 import { toReportPage } from '../report/report-data.js';
-import type { InspectAnswer, ReportPage, UnitDay, UnitDayStatistics } from '../report/report-data.js';
+import type { ReportPage, UnitDay, UnitDayStatistics } from '../report/report-data.js';
 import type {
   Attention,
   BatchClaim,
@@ -12,6 +12,7 @@ import type {
   DuePage,
   IngestCommit,
   IngestPage,
+  InspectStory,
   NewEvent,
   PlansCommit,
   RecipientDrop,
@@ -34,6 +35,7 @@ import {
   toDuePage,
   toExitEvent,
   toIngestPage,
+  toInspectStory,
   toSkippedRecipients,
   triggerUpdateRow,
   toAttention,
@@ -43,6 +45,7 @@ import {
   type DueAnswer,
   type ExitEventRow,
   type IngestAnswer,
+  type InspectAnswerRow,
   type SkippedRecipientsRow,
 } from './rows.js';
 
@@ -134,9 +137,17 @@ export class Store {
     return { ...toIngestPage(r, args.limit), lastId: r.last_id ?? undefined };
   }
 
-  ingestCommit(args: IngestCommit) {
+  /** Counts of what the commit changed (setAside: events set aside, on a database that says). */
+  async ingestCommit(args: IngestCommit): Promise<{
+    exited: number;
+    enrolled: number;
+    woken: number;
+    updated?: number;
+    done: number;
+    setAside?: number;
+  }> {
     const { setAside, update, enroll, exit, ...rest } = args;
-    return this.rpc.call<{
+    const r = await this.rpc.call<{
       exited: number;
       enrolled: number;
       woken: number;
@@ -150,6 +161,8 @@ export class Store {
       update: (update ?? []).map(triggerUpdateRow),
       set_aside: setAside ?? [],
     });
+    const { set_aside: asideCount, ...counts } = r;
+    return asideCount === undefined ? counts : { ...counts, setAside: asideCount };
   }
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
@@ -383,7 +396,7 @@ export class Store {
   }
 
   /** One user's story, by LINE user id or member id: user data, for the CLI's inspect only. */
-  inspect(user: string, eventsLimit = 200) {
-    return this.rpc.call<InspectAnswer>('lsd_inspect', { user, events_limit: eventsLimit });
+  async inspect(user: string, eventsLimit = 200): Promise<InspectStory> {
+    return toInspectStory(await this.rpc.call<InspectAnswerRow>('lsd_inspect', { user, events_limit: eventsLimit }));
   }
 }
