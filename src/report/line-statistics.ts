@@ -53,9 +53,9 @@ export function lineStatisticsSource(options: {
     async unitDay(unit, day) {
       const r = await withTimeout(insightClient.getStatisticsPerUnit(unit, day, day), timeoutMs);
       return {
-        unique_impression: r.overview?.uniqueImpression ?? null,
-        unique_click: r.overview?.uniqueClick ?? null,
-        unique_media_played: r.overview?.uniqueMediaPlayed ?? null,
+        uniqueImpression: r.overview?.uniqueImpression ?? null,
+        uniqueClick: r.overview?.uniqueClick ?? null,
+        uniqueMediaPlayed: r.overview?.uniqueMediaPlayed ?? null,
         impression: sum((r.messages ?? []).map((m) => m.impression)),
         // Clicks are added up without their URLs (a tracked link's URL names its user).
         click: sum((r.clicks ?? []).map((c) => c.click)),

@@ -147,9 +147,9 @@ export interface UnitDay {
 
 /** What LINE answered for one unit and day (null: LINE hides counts under 20). */
 export interface UnitDayStatistics extends UnitDay {
-  unique_impression: number | null;
-  unique_click: number | null;
+  uniqueImpression: number | null;
+  uniqueClick: number | null;
   impression: number | null;
   click: number | null;
-  unique_media_played: number | null;
+  uniqueMediaPlayed: number | null;
 }

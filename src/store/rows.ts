@@ -2,6 +2,7 @@
 // and the store port's domain types (src/domain.ts). Only src/store sees these rows.
 import type { EnrollmentSummary } from '../planner/route.js';
 import type { EventFact, UserFacts } from '../planner/types.js';
+import type { UnitDayStatistics } from '../report/report-data.js';
 import type {
   ActDraft,
   Attention,
@@ -113,6 +114,16 @@ export interface DeliveryRow {
   batch_id: string | null;
   reason: string | null;
 }
+
+export const unitStatsRow = (s: UnitDayStatistics) => ({
+  unit: s.unit,
+  day: s.day,
+  unique_impression: s.uniqueImpression,
+  unique_click: s.uniqueClick,
+  impression: s.impression,
+  click: s.click,
+  unique_media_played: s.uniqueMediaPlayed,
+});
 
 export interface AttentionRow {
   needs_review: number;

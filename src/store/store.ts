@@ -35,6 +35,7 @@ import {
   toDuePage,
   toExitEvent,
   toIngestPage,
+  unitStatsRow,
   toInspectStory,
   toSkippedRecipients,
   triggerUpdateRow,
@@ -392,7 +393,7 @@ export class Store {
   }
 
   saveUnitStats(now: number, rows: UnitDayStatistics[]) {
-    return this.rpc.call<{ saved: number }>('lsd_unit_stats_save', { now, rows });
+    return this.rpc.call<{ saved: number }>('lsd_unit_stats_save', { now, rows: rows.map(unitStatsRow) });
   }
 
   /** One user's story, by LINE user id or member id: user data, for the CLI's inspect only. */

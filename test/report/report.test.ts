@@ -129,20 +129,20 @@ test("LINE's statistics per unit and day become open and click rates over the da
     {
       unit: 'cart__reminder',
       day: '20261117',
-      unique_impression: 2,
-      unique_click: null,
+      uniqueImpression: 2,
+      uniqueClick: null,
       impression: 2,
       click: null,
-      unique_media_played: null,
+      uniqueMediaPlayed: null,
     },
     {
       unit: 'cart__coupon',
       day: '20261118',
-      unique_impression: null,
-      unique_click: null,
+      uniqueImpression: null,
+      uniqueClick: null,
       impression: null,
       click: null,
-      unique_media_played: null,
+      uniqueMediaPlayed: null,
     },
   ]);
   const after = await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(25), limit: 10 });
@@ -156,11 +156,11 @@ test("LINE's statistics per unit and day become open and click rates over the da
     {
       unit: 'cart__reminder',
       day: '20261116',
-      unique_impression: null,
-      unique_click: null,
+      uniqueImpression: null,
+      uniqueClick: null,
       impression: null,
       click: null,
-      unique_media_played: null,
+      uniqueMediaPlayed: null,
     },
   ]);
   assert.deepEqual((await store.unitStatsDue({ from: WEEK.from, to: WEEK.to, now: jst(16, 13), limit: 10 })).due, []);
