@@ -23,7 +23,7 @@ export interface Settings {
   /** The click function's URL and secret, to track {{link.x}} clicks. */
   CLICK_BASE_URL?: string | undefined;
   CLICK_SIGNING_SECRET?: string | undefined;
-  /** Pacing below LINE's limits (default 95% of 2,000 and 200 a second), and requests in flight (default 256). */
+  /** Pacing below LINE's limits (default 98% of 2,000 and 200 a second), and requests in flight (default 256). */
   LINE_PUSH_PER_SECOND?: string | undefined;
   LINE_MULTICAST_PER_SECOND?: string | undefined;
   LINE_REQUESTS_IN_FLIGHT?: string | undefined;

@@ -3,7 +3,7 @@
 // crossing them. Each caller gets its own slot, so concurrent callers share the rate.
 //
 // acquire() hands out slots: callers whose slot is later wait in one queue behind one timer
-// (slots are handed out in order, so the queue is in order too): at 1,900 a second that is
+// (slots are handed out in order, so the queue is in order too): at 1,960 a second that is
 // one wake-up a millisecond, not a timer per request. startNow() is called right before the
 // request goes out, in the same synchronous step: after a stall (a long GC pause, a busy
 // event loop) the slots that passed meanwhile are all due at once, and the window check
