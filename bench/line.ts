@@ -201,13 +201,13 @@ export async function benchLine(args: string[] = []): Promise<void> {
   await far.stop();
   // And through whole ticks: claimed from the outbox, sent, answers recorded, in a pipeline.
   await wholeTick(args, 'push', 40_000);
-  await wholeTick(args, 'multicast', 1_000);
+  await wholeTick(args, 'multicast', 2_000);
 }
 
 /** Runs the whole-tick part alone: npm run bench -- line --tick */
 export async function benchLineTick(args: string[]): Promise<void> {
   await wholeTick(args, 'push', 40_000);
-  await wholeTick(args, 'multicast', 1_000);
+  await wholeTick(args, 'multicast', 2_000);
 }
 
 /**
