@@ -5,7 +5,7 @@
 // own fetch side by side; then pushes with a 100 ms round trip (a GitHub runner to LINE),
 // by the sender alone and through a whole tick's send phase (outbox claimed from Postgres,
 // answers recorded).
-// Run: npm run bench -- line [postgres://... of a server where it may create a database]
+// Run: npm run bench -- line [--tick [--planned N]] [postgres://... of a server where it may create a database]
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,7 @@ import type { OutboxBatch } from '../src/domain.js';
 import { Store } from '../src/store/store.js';
 import { freshDatabase, serverUrl } from './database.js';
 import { runTick } from '../src/tick.js';
+import { NoLineSender } from '../src/line/sender.js';
 import { LineServer } from '../test/support/line-server.js';
 import { baseScenario } from '../test/support/scenarios.js';
 import { compileScenario } from '../src/scenario/compile.js';
@@ -202,12 +203,68 @@ export async function benchLine(args: string[] = []): Promise<void> {
   // And through whole ticks: claimed from the outbox, sent, answers recorded, in a pipeline.
   await wholeTick(args, 'push', 40_000);
   await wholeTick(args, 'multicast', 2_000);
+  await plannedTick(args, 100_000);
 }
 
-/** Runs the whole-tick part alone: npm run bench -- line --tick */
+/** Runs the whole-tick part alone: npm run bench -- line --tick [--planned N: only the planning tick, N due] */
 export async function benchLineTick(args: string[]): Promise<void> {
+  const planned = args.indexOf('--planned');
+  if (planned >= 0)
+    return plannedTick(
+      args.filter((_, i) => i !== planned && i !== planned + 1),
+      Number(args[planned + 1]),
+    );
   await wholeTick(args, 'push', 40_000);
   await wholeTick(args, 'multicast', 2_000);
+  await plannedTick(args, 100_000);
+}
+
+/**
+ * A tick that plans as it sends: `count` enrollments due now at a step whose message names
+ * the user's order (a push each), LINE 100 ms away. The wall time from the tick's start
+ * beside LINE's bound for what it sent (pushes / 2,000 + multicasts / 200 seconds), and the
+ * first request's delay: planning overlapped with sending.
+ */
+async function plannedTick(args: string[], count: number): Promise<void> {
+  const far = await startLineServer(ROUND_TRIP_MS);
+  const sender = new LineSender({ channelAccessToken: 'test-token', baseURL: far.url });
+  const db = await freshDatabase(serverUrl(args), 'lsd_bench_line');
+  const scenario = compileScenario(
+    baseScenario({
+      id: 'bench',
+      steps: [
+        {
+          id: 'named',
+          type: 'message',
+          messages: [{ type: 'text', text: 'ご注文{{trigger.order}}の発送準備が整いました' }],
+        },
+      ],
+    }),
+  );
+  const store = new Store(db);
+  const now = Date.now();
+  // Registers the scenario (its first tick), then the users due now with their own order.
+  await runTick({ store, sender: new NoLineSender(), scenarios: [scenario], now: () => now - 60_000 });
+  await db.exec(`insert into line_users (line_user_id) select 'U' || lpad(to_hex(g), 32, '0') from generate_series(1, ${count}) g;
+    insert into enrollments (scenario_id, line_user_id, step_id, entered_at, previous_at, due_at, trigger, scenario_hash, shard_key)
+    select 'bench', 'U' || lpad(to_hex(g), 32, '0'), '${scenario.first}', to_timestamp(${now / 1000}) - interval '1 minute',
+           to_timestamp(${now / 1000}) - interval '1 minute', to_timestamp(${now / 1000}) - interval '1 minute',
+           jsonb_build_object('order', 'A' || g), '${scenario.hash}', lsd_shard_key('U' || lpad(to_hex(g), 32, '0'))
+    from generate_series(1, ${count}) g; analyze enrollments; analyze line_users;`);
+  const startedAt = Date.now();
+  const t = performance.now();
+  const tick = await runTick({ store, sender, scenarios: [scenario], now: () => Date.now() });
+  const seconds = (performance.now() - t) / 1000;
+  await db.close();
+  const line = await far.stop();
+  const bound = line.pushes / LINE_RATE_LIMITS.push + line.multicasts / LINE_RATE_LIMITS.multicast;
+  const first = line.firstAt !== undefined ? ((line.firstAt - startedAt) / 1000).toFixed(2) : '-';
+  console.log(
+    `  a tick that plans as it sends (${count.toLocaleString('en')} due, a message naming each user's order, ${ROUND_TRIP_MS} ms round trip): ` +
+      `${seconds.toFixed(1)} s from the tick's start; LINE accepted ${line.pushes.toLocaleString('en')} pushes and ${line.multicasts} multicasts, ` +
+      `LINE's bound ${bound.toFixed(1)} s: ${(seconds / Math.max(bound, 0.001)).toFixed(2)}× (target ≤ 1.1×); first request ${first} s after the start ` +
+      `(target ≤ 5 s); ${tick.counts.total('sent').toLocaleString('en')} sent; ${line.limited} rate-limit answers`,
+  );
 }
 
 /**
