@@ -63,7 +63,7 @@ export async function serveLine(latencyMs = 0): Promise<void> {
         limited,
         pushes: count('/message/push'),
         multicasts: count('/message/multicast'),
-        firstAt: accepted.length ? Math.min(...accepted.map((r) => r.at)) : undefined,
+        firstAt: accepted.length ? accepted.reduce((m, r) => Math.min(m, r.at), Infinity) : undefined,
       })}\n`,
     );
     void server.stop().then(() => process.exit(0));
