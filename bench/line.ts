@@ -80,6 +80,16 @@ export interface LineServerReport {
   firstAt: number | undefined;
 }
 
+/** LINE's bound for what the server accepted: the fewest seconds its rate limits allow. */
+export function lineBoundSeconds(line: LineServerReport): number {
+  return line.pushes / LINE_RATE_LIMITS.push + line.multicasts / LINE_RATE_LIMITS.multicast;
+}
+
+/** Seconds from `startedAt` (epoch ms) to the first request LINE accepted, as text ('none' if none). */
+export function firstRequestAfter(line: LineServerReport, startedAt: number, digits = 2): string {
+  return line.firstAt !== undefined ? `${((line.firstAt - startedAt) / 1000).toFixed(digits)} s` : 'none';
+}
+
 /** The loopback LINE server in a child process; stop() returns what it received. */
 export async function startLineServer(latencyMs = 0): Promise<{ url: string; stop: () => Promise<LineServerReport> }> {
   const child = spawn(process.execPath, [process.argv[1]!, 'line-server', String(latencyMs)], {
@@ -257,12 +267,12 @@ async function plannedTick(args: string[], count: number): Promise<void> {
   const seconds = (performance.now() - t) / 1000;
   await db.close();
   const line = await far.stop();
-  const bound = line.pushes / LINE_RATE_LIMITS.push + line.multicasts / LINE_RATE_LIMITS.multicast;
-  const first = line.firstAt !== undefined ? ((line.firstAt - startedAt) / 1000).toFixed(2) : '-';
+  const bound = lineBoundSeconds(line);
+  const first = firstRequestAfter(line, startedAt);
   console.log(
     `  a tick that plans as it sends (${count.toLocaleString('en')} due, a message naming each user's order, ${ROUND_TRIP_MS} ms round trip): ` +
       `${seconds.toFixed(1)} s from the tick's start; LINE accepted ${line.pushes.toLocaleString('en')} pushes and ${line.multicasts} multicasts, ` +
-      `LINE's bound ${bound.toFixed(1)} s: ${(seconds / Math.max(bound, 0.001)).toFixed(2)}× (target ≤ 1.1×); first request ${first} s after the start ` +
+      `LINE's bound ${bound.toFixed(1)} s: ${(seconds / Math.max(bound, 0.001)).toFixed(2)}× (target ≤ 1.1×); first request ${first} after the start ` +
       `(target ≤ 5 s); ${tick.counts.total('sent').toLocaleString('en')} sent; ${line.limited} rate-limit answers`,
   );
 }
@@ -298,11 +308,11 @@ async function wholeTick(args: string[], kind: 'push' | 'multicast', count: numb
   const requests = kind === 'push' ? line.pushes : line.multicasts;
   const limit = LINE_RATE_LIMITS[kind];
   const rate = requests / seconds;
-  const first = line.firstAt !== undefined ? ((line.firstAt - startedAt) / 1000).toFixed(2) : '-';
+  const first = firstRequestAfter(line, startedAt);
   console.log(
     `  through a whole tick (Postgres outbox, ${ROUND_TRIP_MS} ms round trip): ${requests.toLocaleString('en')} ${kind === 'push' ? 'pushes' : 'multicasts of 500'} ` +
       `in ${seconds.toFixed(2)} s from the tick's start = ${rate.toFixed(0)} req/s, ${pct(rate, limit)} (target ≥ 95%); ` +
-      `first request ${first} s after the start; ${recorded[0]!.n.toLocaleString('en')} recorded as sent, ` +
+      `first request ${first} after the start; ${recorded[0]!.n.toLocaleString('en')} recorded as sent, ` +
       `${tick.counts.total('sent').toLocaleString('en')} recipients; ${line.limited} rate-limit answers`,
   );
 }

@@ -10,8 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openPostgres } from '../src/store/postgres.js';
-import { startLineServer, type LineServerReport } from './line.js';
-import { LINE_RATE_LIMITS } from '../src/line/line-sender.js';
+import { firstRequestAfter, lineBoundSeconds, startLineServer, type LineServerReport } from './line.js';
 import { resetBenchDatabase } from './store.js';
 
 interface TickRun {
@@ -49,9 +48,9 @@ const numberArg = (args: string[], name: string, fallback: number): number => {
 
 /** What LINE's limits allow at best for what the tick sent, and how close the tick came. */
 function boundLine(run: TickRun, line: LineServerReport): string {
-  const bound = line.pushes / LINE_RATE_LIMITS.push + line.multicasts / LINE_RATE_LIMITS.multicast;
+  const bound = lineBoundSeconds(line);
   const wall = run.ms / 1000;
-  const first = line.firstAt !== undefined ? `${((line.firstAt - run.startedAt) / 1000).toFixed(1)} s` : 'none';
+  const first = firstRequestAfter(line, run.startedAt, 1);
   return (
     `  LINE accepted ${line.pushes.toLocaleString('en')} pushes and ${line.multicasts.toLocaleString('en')} multicasts ` +
     `(${line.received.toLocaleString('en')} recipients, ${line.limited} rate-limit answers); LINE's bound for them ` +
