@@ -8,6 +8,7 @@ import type { OutboxBatch, RichMenuBatch } from '../domain.js';
 import { RichMenuLinker } from './rich-menu.js';
 import { poolCaller, sdkCaller, withTimeout, type LineCaller, type LineTransport } from './line-calls.js';
 import { RateLimiter } from './rate-limiter.js';
+import { jitteredBackoff, sendWithRetries, type Reading, type RetryPolicy } from './retrying.js';
 import type { LineAnswer } from './transport.js';
 import type { Quota, SendReport, Sender } from './sender.js';
 
@@ -75,6 +76,21 @@ function lineError(answer: LineAnswer): { status: number; message: string; detai
   }
 }
 
+/** A message request's answer: 2xx sent; 409 sent before (a resend after a timeout or a crash); else LINE's error. */
+function readMessageAnswer(answer: LineAnswer): Reading {
+  if (answer.status >= 200 && answer.status < 300)
+    return { accepted: true, requestId: answer.header('x-line-request-id') };
+  if (answer.status === 409) {
+    // Accepted before: it was sent, once.
+    const accepted = answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id');
+    return { accepted: true, requestId: accepted };
+  }
+  const error = lineError(answer);
+  return answer.status === 429 && error.message.includes('monthly limit')
+    ? { accepted: false, error, stop: 'monthly_limit' }
+    : { accepted: false, error };
+}
+
 export class LineSender implements Sender {
   readonly label: string;
   readonly concurrency: number;
@@ -82,11 +98,9 @@ export class LineSender implements Sender {
   readonly rates: Readonly<Record<'push' | 'multicast', number>>;
   private readonly client: messagingApi.MessagingApiClient;
   private readonly call: LineCaller;
-  private readonly limiters: Record<'push' | 'multicast', RateLimiter>;
+  /** Each kind's pace, retries and backoff (src/line/retrying.ts). */
+  private readonly retry: Record<'push' | 'multicast', RetryPolicy>;
   private readonly timeoutMs: number;
-  private readonly maxRetries: number;
-  private readonly backoffMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: LineSenderOptions) {
     this.client = new messagingApi.MessagingApiClient({
@@ -94,15 +108,21 @@ export class LineSender implements Sender {
       ...(options.baseURL ? { baseURL: options.baseURL } : {}),
     });
     this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     this.rates = {
       push: options.pushPerSecond ?? defaultRate('push'),
       multicast: options.multicastPerSecond ?? defaultRate('multicast'),
     };
-    this.limiters = {
-      push: new RateLimiter(this.rates.push, undefined, this.sleep),
-      multicast: new RateLimiter(this.rates.multicast, undefined, this.sleep),
-    };
+    const maxRetries = options.maxRetries ?? 4;
+    const backoffMs = options.backoffMs ?? 500;
+    const backoff = jitteredBackoff(backoffMs);
+    const policy = (perSecond: number): RetryPolicy => ({
+      limiter: new RateLimiter(perSecond, undefined, sleep),
+      maxRetries,
+      backoff,
+      sleep,
+    });
+    this.retry = { push: policy(this.rates.push), multicast: policy(this.rates.multicast) };
     this.concurrency = options.concurrency ?? 256;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.call =
@@ -114,15 +134,13 @@ export class LineSender implements Sender {
             connections: this.concurrency,
             timeoutMs: this.timeoutMs,
           });
-    this.maxRetries = options.maxRetries ?? 4;
-    this.backoffMs = options.backoffMs ?? 500;
     this.richMenus = new RichMenuLinker({
       client: this.client,
-      limiter: this.limiters.push,
+      limiter: this.retry.push.limiter,
       timeoutMs: this.timeoutMs,
-      maxRetries: this.maxRetries,
-      backoffMs: this.backoffMs,
-      sleep: this.sleep,
+      maxRetries,
+      backoffMs,
+      sleep,
     });
   }
 
@@ -133,62 +151,9 @@ export class LineSender implements Sender {
     return this.richMenus.send(batch);
   }
 
-  private backoff(attempt: number): number {
-    // Exponential with full jitter.
-    return Math.random() * this.backoffMs * 2 ** attempt;
-  }
-
-  async send(batch: OutboxBatch): Promise<SendReport> {
-    const request = this.call(batch);
-    const limiter = this.limiters[batch.kind];
-    let lastError: SendReport['error'];
-    // Once an attempt may have been accepted (a timeout, a dropped connection, a 5xx), only
-    // LINE's 200 or 409 settles it: a later 429 or 401 says nothing about that attempt.
-    let mayHaveGone = false;
-    const notSent = (stop?: SendReport['stop']): SendReport => ({
-      outcome: mayHaveGone ? 'uncertain' : 'deferred',
-      error: lastError,
-      ...(stop ? { stop } : {}),
-    });
+  send(batch: OutboxBatch): Promise<SendReport> {
     // Every retry repeats the identical request with the same retry key.
-    for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
-      if (attempt > 0) await this.sleep(this.backoff(attempt));
-      const slot = limiter.acquire();
-      if (slot) await slot;
-      // The window check and the request in one synchronous step (RateLimiter.startNow).
-      for (let full = limiter.startNow(); full; full = limiter.startNow()) await full;
-      let answer: LineAnswer;
-      try {
-        answer = await request();
-      } catch (error) {
-        // A timeout or a dropped connection: LINE may have accepted it.
-        lastError = { message: error instanceof Error ? error.message : String(error) };
-        mayHaveGone = true;
-        continue;
-      }
-      if (answer.status >= 200 && answer.status < 300) {
-        return { outcome: 'sent', requestId: answer.header('x-line-request-id') };
-      }
-      if (answer.status === 409) {
-        // Accepted before (a resend after a timeout or a crash): it was sent, once.
-        const accepted = answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id');
-        return { outcome: 'sent', requestId: accepted };
-      }
-      const e = lineError(answer);
-      lastError = e;
-      if (answer.status === 429) {
-        if (e.message.includes('monthly limit')) return notSent('monthly_limit');
-        limiter.pause(this.backoff(attempt + 1));
-        continue;
-      }
-      if (answer.status === 401 || answer.status === 403) return notSent('unauthorized');
-      if (answer.status >= 500) {
-        mayHaveGone = true;
-        continue;
-      }
-      return { outcome: 'failed', error: e };
-    }
-    return notSent();
+    return sendWithRetries(this.retry[batch.kind], this.call(batch), readMessageAnswer);
   }
 
   async quota(): Promise<Quota | undefined> {

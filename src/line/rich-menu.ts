@@ -17,6 +17,7 @@ import { HTTPFetchError, type messagingApi } from '@line/bot-sdk';
 import type { RichMenuBatch, RichMenuPayload, SendOutcome } from '../domain.js';
 import { withTimeout } from './line-calls.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { jitteredBackoff, sendWithRetries } from './retrying.js';
 import type { SendReport } from './sender.js';
 
 export interface RichMenuLinkerOptions {
@@ -141,42 +142,13 @@ export class RichMenuLinker {
    * One request, retried after a 5xx, a timeout or a rate-limit 429 (the same request:
    * harmless, see above). 400 and 404 (an unknown rich menu, a bad user id) fail the batch.
    */
-  private async attempt(request: () => Promise<Answer>): Promise<SendReport> {
-    const { limiter } = this.o;
-    let lastError: SendReport['error'];
-    let mayHaveGone = false;
-    const notDone = (stop?: SendReport['stop']): SendReport => ({
-      outcome: mayHaveGone ? 'uncertain' : 'deferred',
-      error: lastError,
-      ...(stop ? { stop } : {}),
-    });
-    for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
-      if (attempt > 0) await this.o.sleep(Math.random() * this.o.backoffMs * 2 ** attempt);
-      const slot = limiter.acquire();
-      if (slot) await slot;
-      for (let full = limiter.startNow(); full; full = limiter.startNow()) await full;
-      let answer: Answer;
-      try {
-        answer = await request();
-      } catch (error) {
-        lastError = { message: error instanceof Error ? error.message : String(error) };
-        mayHaveGone = true;
-        continue;
-      }
-      if (answer.status >= 200 && answer.status < 300) return { outcome: 'sent', requestId: answer.requestId };
-      lastError = { status: answer.status, message: message(answer) };
-      if (answer.status === 429) {
-        limiter.pause(Math.random() * this.o.backoffMs * 2 ** (attempt + 1));
-        continue;
-      }
-      if (answer.status === 401 || answer.status === 403) return notDone('unauthorized');
-      if (answer.status >= 500) {
-        mayHaveGone = true;
-        continue;
-      }
-      return { outcome: 'failed', error: lastError };
-    }
-    return notDone();
+  private attempt(request: () => Promise<Answer>): Promise<SendReport> {
+    const { limiter, maxRetries, backoffMs, sleep } = this.o;
+    return sendWithRetries({ limiter, maxRetries, backoff: jitteredBackoff(backoffMs), sleep }, request, (answer) =>
+      answer.status >= 200 && answer.status < 300
+        ? { accepted: true, requestId: answer.requestId }
+        : { accepted: false, error: { status: answer.status, message: message(answer) } },
+    );
   }
 }
 
