@@ -39146,6 +39146,57 @@ function isRichMenuBatch(batch) {
     return batch.kind === 'richmenu_link' || batch.kind === 'richmenu_unlink';
 }
 
+;// CONCATENATED MODULE: ./src/line/retrying.ts
+/** Exponential backoff with full jitter: a random wait below base × 2^attempt. */
+const jitteredBackoff = (baseMs) => (attempt) => Math.random() * baseMs * 2 ** attempt;
+async function sendWithRetries(policy, request, read) {
+    const { limiter } = policy;
+    let lastError;
+    let mayHaveGone = false;
+    const notSent = (stop) => ({
+        outcome: mayHaveGone ? 'uncertain' : 'deferred',
+        error: lastError,
+        ...(stop ? { stop } : {}),
+    });
+    for (let attempt = 0; attempt <= policy.maxRetries; attempt++) {
+        if (attempt > 0)
+            await policy.sleep(policy.backoff(attempt));
+        const slot = limiter.acquire();
+        if (slot)
+            await slot;
+        // The window check and the request in one synchronous step (RateLimiter.startNow).
+        for (let full = limiter.startNow(); full; full = limiter.startNow())
+            await full;
+        let answer;
+        try {
+            answer = await request();
+        }
+        catch (error) {
+            lastError = { message: error instanceof Error ? error.message : String(error) };
+            mayHaveGone = true;
+            continue;
+        }
+        const reading = read(answer);
+        if (reading.accepted)
+            return { outcome: 'sent', requestId: reading.requestId };
+        lastError = reading.error;
+        if (answer.status === 429) {
+            if (reading.stop)
+                return notSent(reading.stop);
+            limiter.pause(policy.backoff(attempt + 1));
+            continue;
+        }
+        if (answer.status === 401 || answer.status === 403)
+            return notSent('unauthorized');
+        if (answer.status >= 500) {
+            mayHaveGone = true;
+            continue;
+        }
+        return { outcome: 'failed', error: reading.error };
+    }
+    return notSent();
+}
+
 ;// CONCATENATED MODULE: ./src/line/rich-menu.ts
 // Rich menu batches of the outbox (issue 18): link a rich menu to users, or unlink theirs,
 // through the SDK's client. One recipient: the per-user endpoints (POST and DELETE
@@ -39162,6 +39213,7 @@ function isRichMenuBatch(batch) {
 // (LINE applies a bulk request after answering 202; a per-user change of the same user sent
 // moments later could in principle land first. Within one page of planning a user has one
 // change at most: src/line/batching.ts keeps the last.)
+
 
 
 const target = (batch) => batch.messages[0];
@@ -39270,48 +39322,11 @@ class RichMenuLinker {
      * One request, retried after a 5xx, a timeout or a rate-limit 429 (the same request:
      * harmless, see above). 400 and 404 (an unknown rich menu, a bad user id) fail the batch.
      */
-    async attempt(request) {
-        const { limiter } = this.o;
-        let lastError;
-        let mayHaveGone = false;
-        const notDone = (stop) => ({
-            outcome: mayHaveGone ? 'uncertain' : 'deferred',
-            error: lastError,
-            ...(stop ? { stop } : {}),
-        });
-        for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
-            if (attempt > 0)
-                await this.o.sleep(Math.random() * this.o.backoffMs * 2 ** attempt);
-            const slot = limiter.acquire();
-            if (slot)
-                await slot;
-            for (let full = limiter.startNow(); full; full = limiter.startNow())
-                await full;
-            let answer;
-            try {
-                answer = await request();
-            }
-            catch (error) {
-                lastError = { message: error instanceof Error ? error.message : String(error) };
-                mayHaveGone = true;
-                continue;
-            }
-            if (answer.status >= 200 && answer.status < 300)
-                return { outcome: 'sent', requestId: answer.requestId };
-            lastError = { status: answer.status, message: message(answer) };
-            if (answer.status === 429) {
-                limiter.pause(Math.random() * this.o.backoffMs * 2 ** (attempt + 1));
-                continue;
-            }
-            if (answer.status === 401 || answer.status === 403)
-                return notDone('unauthorized');
-            if (answer.status >= 500) {
-                mayHaveGone = true;
-                continue;
-            }
-            return { outcome: 'failed', error: lastError };
-        }
-        return notDone();
+    attempt(request) {
+        const { limiter, maxRetries, backoffMs, sleep } = this.o;
+        return sendWithRetries({ limiter, maxRetries, backoff: jitteredBackoff(backoffMs), sleep }, request, (answer) => answer.status >= 200 && answer.status < 300
+            ? { accepted: true, requestId: answer.requestId }
+            : { accepted: false, error: { status: answer.status, message: message(answer) } });
     }
 }
 /**
@@ -50332,6 +50347,7 @@ class RateLimiter {
 
 
 
+
 const LINE_RATE_LIMITS = { push: 2000, multicast: 200 };
 const MONTHLY_LIMIT_MESSAGE = 'You have reached your monthly limit.';
 /**
@@ -50368,6 +50384,20 @@ function lineError(answer) {
         return { status: answer.status, message: answer.body || fallback };
     }
 }
+/** A message request's answer: 2xx sent; 409 sent before (a resend after a timeout or a crash); else LINE's error. */
+function readMessageAnswer(answer) {
+    if (answer.status >= 200 && answer.status < 300)
+        return { accepted: true, requestId: answer.header('x-line-request-id') };
+    if (answer.status === 409) {
+        // Accepted before: it was sent, once.
+        const accepted = answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id');
+        return { accepted: true, requestId: accepted };
+    }
+    const error = lineError(answer);
+    return answer.status === 429 && error.message.includes('monthly limit')
+        ? { accepted: false, error, stop: 'monthly_limit' }
+        : { accepted: false, error };
+}
 class LineSender {
     label;
     concurrency;
@@ -50375,26 +50405,30 @@ class LineSender {
     rates;
     client;
     call;
-    limiters;
+    /** Each kind's pace, retries and backoff (src/line/retrying.ts). */
+    retry;
     timeoutMs;
-    maxRetries;
-    backoffMs;
-    sleep;
     constructor(options) {
         this.client = new MessagingApiClient({
             channelAccessToken: options.channelAccessToken,
             ...(options.baseURL ? { baseURL: options.baseURL } : {}),
         });
         this.label = options.baseURL && options.baseURL !== 'https://api.line.me' ? 'LINE (custom base URL)' : 'LINE';
-        this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+        const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
         this.rates = {
             push: options.pushPerSecond ?? defaultRate('push'),
             multicast: options.multicastPerSecond ?? defaultRate('multicast'),
         };
-        this.limiters = {
-            push: new RateLimiter(this.rates.push, undefined, this.sleep),
-            multicast: new RateLimiter(this.rates.multicast, undefined, this.sleep),
-        };
+        const maxRetries = options.maxRetries ?? 4;
+        const backoffMs = options.backoffMs ?? 500;
+        const backoff = jitteredBackoff(backoffMs);
+        const policy = (perSecond) => ({
+            limiter: new RateLimiter(perSecond, undefined, sleep),
+            maxRetries,
+            backoff,
+            sleep,
+        });
+        this.retry = { push: policy(this.rates.push), multicast: policy(this.rates.multicast) };
         this.concurrency = options.concurrency ?? 256;
         this.timeoutMs = options.timeoutMs ?? 10_000;
         this.call =
@@ -50406,15 +50440,13 @@ class LineSender {
                     connections: this.concurrency,
                     timeoutMs: this.timeoutMs,
                 });
-        this.maxRetries = options.maxRetries ?? 4;
-        this.backoffMs = options.backoffMs ?? 500;
         this.richMenus = new RichMenuLinker({
             client: this.client,
-            limiter: this.limiters.push,
+            limiter: this.retry.push.limiter,
             timeoutMs: this.timeoutMs,
-            maxRetries: this.maxRetries,
-            backoffMs: this.backoffMs,
-            sleep: this.sleep,
+            maxRetries,
+            backoffMs,
+            sleep,
         });
     }
     /** Rich menu batches (issue 18): through the SDK's client, at the push pace (LINE's default limit). */
@@ -50422,67 +50454,9 @@ class LineSender {
     richMenu(batch) {
         return this.richMenus.send(batch);
     }
-    backoff(attempt) {
-        // Exponential with full jitter.
-        return Math.random() * this.backoffMs * 2 ** attempt;
-    }
-    async send(batch) {
-        const request = this.call(batch);
-        const limiter = this.limiters[batch.kind];
-        let lastError;
-        // Once an attempt may have been accepted (a timeout, a dropped connection, a 5xx), only
-        // LINE's 200 or 409 settles it: a later 429 or 401 says nothing about that attempt.
-        let mayHaveGone = false;
-        const notSent = (stop) => ({
-            outcome: mayHaveGone ? 'uncertain' : 'deferred',
-            error: lastError,
-            ...(stop ? { stop } : {}),
-        });
+    send(batch) {
         // Every retry repeats the identical request with the same retry key.
-        for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
-            if (attempt > 0)
-                await this.sleep(this.backoff(attempt));
-            const slot = limiter.acquire();
-            if (slot)
-                await slot;
-            // The window check and the request in one synchronous step (RateLimiter.startNow).
-            for (let full = limiter.startNow(); full; full = limiter.startNow())
-                await full;
-            let answer;
-            try {
-                answer = await request();
-            }
-            catch (error) {
-                // A timeout or a dropped connection: LINE may have accepted it.
-                lastError = { message: error instanceof Error ? error.message : String(error) };
-                mayHaveGone = true;
-                continue;
-            }
-            if (answer.status >= 200 && answer.status < 300) {
-                return { outcome: 'sent', requestId: answer.header('x-line-request-id') };
-            }
-            if (answer.status === 409) {
-                // Accepted before (a resend after a timeout or a crash): it was sent, once.
-                const accepted = answer.header('x-line-accepted-request-id') ?? answer.header('x-line-request-id');
-                return { outcome: 'sent', requestId: accepted };
-            }
-            const e = lineError(answer);
-            lastError = e;
-            if (answer.status === 429) {
-                if (e.message.includes('monthly limit'))
-                    return notSent('monthly_limit');
-                limiter.pause(this.backoff(attempt + 1));
-                continue;
-            }
-            if (answer.status === 401 || answer.status === 403)
-                return notSent('unauthorized');
-            if (answer.status >= 500) {
-                mayHaveGone = true;
-                continue;
-            }
-            return { outcome: 'failed', error: e };
-        }
-        return notSent();
+        return sendWithRetries(this.retry[batch.kind], this.call(batch), readMessageAnswer);
     }
     async quota() {
         const [quota, consumption] = await Promise.all([
