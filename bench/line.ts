@@ -13,7 +13,7 @@ import { LineSender, LINE_RATE_LIMITS } from '../src/line/line-sender.js';
 import type { OutboxBatch } from '../src/domain.js';
 import { Store } from '../src/store/store.js';
 import { freshDatabase, serverUrl } from './database.js';
-import { runTick } from '../src/tick.js';
+import { runTick } from '../src/engine/tick.js';
 import { NoLineSender } from '../src/line/sender.js';
 import { LineServer } from '../test/support/line-server.js';
 import { baseScenario } from '../test/support/scenarios.js';

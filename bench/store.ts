@@ -7,7 +7,7 @@ import { openPostgres } from '../src/store/postgres.js';
 import { databaseUrl, freshDatabase, serverUrl } from './database.js';
 import { Store } from '../src/store/store.js';
 import { loadScenarioDir } from '../src/scenario/loader.js';
-import { runTick } from '../src/tick.js';
+import { runTick } from '../src/engine/tick.js';
 import { NoLineSender } from '../src/line/sender.js';
 import type { Rpc, SqlRpc } from '../src/store/rpc.js';
 import { MIGRATIONS } from '../src/store/migrations.js';

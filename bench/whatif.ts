@@ -8,7 +8,7 @@ import { openPostgres } from '../src/store/postgres.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { Store } from '../src/store/store.js';
 import { NoLineSender } from '../src/line/sender.js';
-import { runTick } from '../src/tick.js';
+import { runTick } from '../src/engine/tick.js';
 import type { SqlRpc } from '../src/store/rpc.js';
 import { databaseUrl, serverUrl } from './database.js';
 

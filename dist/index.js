@@ -28944,7 +28944,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(2111).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -29906,7 +29906,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(2111).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -38411,7 +38411,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2111:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41550,7 +41550,7 @@ const {
 } = __nccwpck_require__(3168)
 const { kState, kDispatcher } = __nccwpck_require__(3627)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(2111)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
@@ -43780,7 +43780,7 @@ module.exports = {
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(2111)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
 const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
 const { FinalizationRegistry } = __nccwpck_require__(6653)()
 const util = __nccwpck_require__(3440)
@@ -44823,7 +44823,7 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 
 const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(2111)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
 const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
@@ -51564,7 +51564,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4492);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1391);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -51573,7 +51573,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4492:
+/***/ 1391:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64085,7 +64085,7 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
-;// CONCATENATED MODULE: ./src/line/limits.ts
+;// CONCATENATED MODULE: ./src/contract/line-limits.ts
 // LINE's limits, in one place: the scenario schema checks messages against them, the
 // batching rules (src/line/batching.ts) cut requests by them. (The SQL repeats
 // multicastRecipients: the outbox_batches check and the claim's merge of batches.)
@@ -69407,7 +69407,7 @@ function poolCaller(client, options) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/scenario/rich-menus-on-line.ts
+;// CONCATENATED MODULE: ./src/line/rich-menus-on-line.ts
 // `validate --line`: the rich menus and aliases the scenarios name, checked against the
 // LINE channel's own (GET /v2/bot/richmenu/alias/list and /v2/bot/richmenu/list, with the
 // channel access token). Offline validation checks only their format; an alias that does
@@ -78665,7 +78665,7 @@ async function migrate(db, migrations = MIGRATIONS) {
     return applied;
 }
 
-;// CONCATENATED MODULE: ./src/report/report-data.ts
+;// CONCATENATED MODULE: ./src/store/report-data.ts
 // What the report's SQL functions answer, as domain types: lsd_report (counts per scenario,
 // step and day: never a user id or a text), lsd_unit_stats_due / _save (LINE's statistics
 // per aggregation unit and day) and lsd_inspect (one user's story, for the CLI only).
@@ -79708,7 +79708,7 @@ function makeLinkSigner(clickBaseUrl, secret) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/config.ts
+;// CONCATENATED MODULE: ./src/commands/config.ts
 // Where the state lives and how LINE is reached, from the configuration names users and
 // tests rely on: SUPABASE_URL + SUPABASE_SECRET_KEY, or DATABASE_URL; LINE_CHANNEL_ACCESS_TOKEN
 // and LINE_API_BASE_URL. The action passes its inputs under the same names.
@@ -82525,7 +82525,7 @@ async function importCsv(options) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/report/counts.ts
+;// CONCATENATED MODULE: ./src/engine/counts.ts
 class TickCounts {
     byScenario = new Map();
     failures = [];
@@ -82623,7 +82623,7 @@ class TickCounts {
     }
 }
 
-;// CONCATENATED MODULE: ./src/tick-scenarios.ts
+;// CONCATENATED MODULE: ./src/engine/decide/scenarios.ts
 // Which scenarios a tick routes events by, plans, and sends for: the files of this run,
 // limited to one scenario on request, and the registered scenarios whose file is missing
 // (held: never planned, never sent, never ended; events are still routed by their last
@@ -82858,7 +82858,7 @@ function enter(compiled, mine, enrollments, event, result) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/report/public-error.ts
+;// CONCATENATED MODULE: ./src/contract/public-error.ts
 // Error texts for public places (the Actions log, the job summary, an alert issue, a
 // status_reason): they say what went wrong, never with whose data. PostgreSQL quotes the
 // offending value in its messages (invalid input syntax for type boolean: "yes"), and a
@@ -82898,7 +82898,7 @@ function failureReason(error) {
     return `${error.name}: ${withoutQuotedValues(error.message, 200)}${state ? ` (SQLSTATE ${state})` : ''}`;
 }
 
-;// CONCATENATED MODULE: ./src/tick-ingest.ts
+;// CONCATENATED MODULE: ./src/engine/decide/route-page.ts
 // Routing one page of new events: who enters, who leaves, who wakes, whose keyed enrollment
 // is re-timed. The tick commits the result (lsd_ingest_commit); a what-if keeps it in memory
 // (RoutingMemory), so that its later pages and its planning see what the earlier pages did.
@@ -83063,7 +83063,7 @@ function newUser(userId) {
     return { userId, following: true, attributes: {}, answers: {} };
 }
 
-;// CONCATENATED MODULE: ./src/tick-setup.ts
+;// CONCATENATED MODULE: ./src/engine/setup.ts
 // What every phase of a tick shares: its settings with the defaults filled in, and, once
 // the scenarios are registered, which of them route events and are planned, and how.
 
@@ -83126,7 +83126,7 @@ function relevantEventTypes(scenarios) {
     return [...types].sort();
 }
 
-;// CONCATENATED MODULE: ./src/tick-events.ts
+;// CONCATENATED MODULE: ./src/engine/events.ts
 
 async function takeInEvents(tick, inForce) {
     if (inForce.sets.ingestHeld)
@@ -83165,7 +83165,7 @@ function isRichMenuBatch(batch) {
     return batch.kind === 'richmenu_link' || batch.kind === 'richmenu_unlink';
 }
 
-;// CONCATENATED MODULE: ./src/outbox-exits.ts
+;// CONCATENATED MODULE: ./src/engine/decide/outbox-exits.ts
 
 
 /** Scenario id to the event types its exit rules name (only scenarios that have any). */
@@ -83197,7 +83197,7 @@ function recipientsWhoLeft(events, batches, scenarios) {
     return [...drops.values()];
 }
 
-;// CONCATENATED MODULE: ./src/send/outbox-sender.ts
+;// CONCATENATED MODULE: ./src/engine/outbox-sender.ts
 
 
 
@@ -83460,7 +83460,7 @@ class OutboxSender {
     }
 }
 
-;// CONCATENATED MODULE: ./src/lease-keeper.ts
+;// CONCATENATED MODULE: ./src/engine/lease-keeper.ts
 class LeaseKeeper {
     args;
     enrollments = new Set();
@@ -83924,7 +83924,7 @@ function exitReasonBefore(scenario, events, enteredAt, goalExitAt, moment) {
 // LINE's batching rules: how the sends and rich menu changes of one planned page become
 // LINE requests (outbox batches). A multicast holds at most 500 users, each at most once;
 // a batch of one recipient goes by push; one step's identical messages (or identical rich
-// menu change) go together. The limits are LINE_LIMITS (src/line/limits.ts).
+// menu change) go together. The limits are LINE_LIMITS (src/contract/line-limits.ts).
 
 
 
@@ -84014,7 +84014,40 @@ function richMenuBatches(acts) {
     return batches;
 }
 
-;// CONCATENATED MODULE: ./src/tick-plan.ts
+;// CONCATENATED MODULE: ./src/engine/decide/frequency-cap.ts
+
+function localMidnight(now, tz) {
+    return atLocalTime(now, 0, 0, tz);
+}
+function nextLocalMidnight(now, tz) {
+    return atLocalTime(now, 1, 0, tz);
+}
+/**
+ * Which plans of one page the cap defers: per user, sends are allowed up to the cap minus
+ * what the user was already sent today (committed, earlier pages included), higher-priority
+ * scenarios first, then earlier moments.
+ */
+function applyFrequencyCap(plans, cap, sentInTick, sentBefore) {
+    const deferred = new Set();
+    const withSends = plans
+        .map((p) => ({
+        ...p,
+        sends: p.plan.decisions.filter((d) => d.kind === 'send'),
+    }))
+        .filter((p) => p.sends.length > 0)
+        .sort((a, b) => b.compiled.priority - a.compiled.priority || a.sends[0].dueAt - b.sends[0].dueAt);
+    for (const p of withSends) {
+        const user = p.enrollment.userId;
+        const used = (sentBefore.get(user) ?? 0) + (sentInTick.get(user) ?? 0);
+        if (used + p.sends.length > cap.perDay)
+            deferred.add(p.enrollment.id);
+        else
+            sentInTick.set(user, (sentInTick.get(user) ?? 0) + p.sends.length);
+    }
+    return deferred;
+}
+
+;// CONCATENATED MODULE: ./src/engine/decide/plan-page.ts
 // Planning one page of due enrollments, with no I/O: each enrollment's plan, the frequency
 // cap's deferrals, the steps skipped, and the sends grouped into outbox batches. The tick
 // commits the result; a what-if only counts it.
@@ -84238,10 +84271,10 @@ function toCommit(plan) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/tick-due.ts
+;// CONCATENATED MODULE: ./src/engine/due.ts
 // Planning what is due while sending the outbox. Due enrollments are claimed a page at a
-// time (lsd_claim_due), planned (src/tick-plan.ts) and committed with their outbox batches
-// in one transaction (lsd_commit_plans); meanwhile the outbox sender (src/send/) sends what
+// time (lsd_claim_due), planned (src/engine/decide/plan-page.ts) and committed with their outbox batches
+// in one transaction (lsd_commit_plans); meanwhile the outbox sender (src/engine/outbox-sender.ts) sends what
 // the outbox holds (this tick's batches as they are committed, and any left by an earlier
 // tick), so the first goes out seconds after the start. The leases this tick holds are
 // renewed while it runs, so a long tick keeps its work in flight.
@@ -84331,7 +84364,7 @@ async function planLane(tick, inForce, shared, shard) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/tick-what-if.ts
+;// CONCATENATED MODULE: ./src/engine/what-if.ts
 
 
 
@@ -84558,8 +84591,7 @@ async function assertSchemaCurrent(rpc) {
         throw mismatch;
 }
 
-;// CONCATENATED MODULE: ./src/tick.ts
-
+;// CONCATENATED MODULE: ./src/engine/tick.ts
 
 
 
@@ -84612,41 +84644,11 @@ function runStartArgs(tick) {
         trigger: tick.options.trigger ?? 'schedule',
     };
 }
-function localMidnight(now, tz) {
-    return atLocalTime(now, 0, 0, tz);
-}
-function nextLocalMidnight(now, tz) {
-    return atLocalTime(now, 1, 0, tz);
-}
-/**
- * Which plans of one page the cap defers: per user, sends are allowed up to the cap minus
- * what the user was already sent today (committed, earlier pages included), higher-priority
- * scenarios first, then earlier moments.
- */
-function applyFrequencyCap(plans, cap, sentInTick, sentBefore) {
-    const deferred = new Set();
-    const withSends = plans
-        .map((p) => ({
-        ...p,
-        sends: p.plan.decisions.filter((d) => d.kind === 'send'),
-    }))
-        .filter((p) => p.sends.length > 0)
-        .sort((a, b) => b.compiled.priority - a.compiled.priority || a.sends[0].dueAt - b.sends[0].dueAt);
-    for (const p of withSends) {
-        const user = p.enrollment.userId;
-        const used = (sentBefore.get(user) ?? 0) + (sentInTick.get(user) ?? 0);
-        if (used + p.sends.length > cap.perDay)
-            deferred.add(p.enrollment.id);
-        else
-            sentInTick.set(user, (sentInTick.get(user) ?? 0) + p.sends.length);
-    }
-    return deferred;
-}
 function emptyAttention() {
     return { needsReview: 0, setAsideRecent: 0, waitingLink: 0, pendingBatches: 0 };
 }
 
-;// CONCATENATED MODULE: ./src/run-mode.ts
+;// CONCATENATED MODULE: ./src/engine/run-mode.ts
 // The run mode: one word for each way a tick can run, the same in the action (input
 // run-mode), the CLI (--run-mode) and the code.
 //
@@ -84695,7 +84697,17 @@ function resolveRunMode(args) {
     return given[0]?.mode ?? args.fallback;
 }
 
+;// CONCATENATED MODULE: ./src/engine/index.ts
+// The engine's one entry point: a tick (runTick), planning one scenario alone (planAlone),
+// the run modes and what a tick counts. Everything outside src/engine imports from here;
+// the phases (setup, events, due, what-if) and the pure decisions of a page (decide/) are
+// the engine's own.
+
+
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+// The job summary of a tick, and whether a person must act. Counts, step ids and LINE's
+// error messages only: never a user id, a member id, a token or a message text.
 
 const COLUMNS = [
     ['enrolled', 'enrolled'],

@@ -3,18 +3,18 @@
 import * as core from '@actions/core';
 import { validateScenarios } from '../commands/validate.js';
 import { formatJsonPath } from '../scenario/json-source.js';
-import { openSender, openStore, settingsFromEnv, type Settings } from '../config.js';
+import { openSender, openStore, settingsFromEnv, type Settings } from '../commands/config.js';
 import { testSend } from '../commands/test-send.js';
 import { loadScenarioDir } from '../scenario/loader.js';
 import { importCsv } from '../commands/import.js';
 import { tickCommand } from '../commands/tick-command.js';
 import { needsAPerson } from '../report/summary.js';
-import { publicErrorMessage } from '../report/public-error.js';
+import { publicErrorMessage } from '../contract/public-error.js';
 import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { alertIssueAfterTick, commentPreview, pullRequestBase } from '../github/action-steps.js';
 import { writeFile } from 'node:fs/promises';
-import { describeRunMode, resolveRunMode, type RunMode, type RunModeAlias } from '../run-mode.js';
+import { describeRunMode, resolveRunMode, type RunMode, type RunModeAlias } from '../engine/index.js';
 import { reportCommand } from '../commands/report.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */

@@ -2,7 +2,7 @@
 // positionals, and anything else is refused, so `validate some/dir` never quietly checks
 // another folder.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { resolveRunMode, RunModeError, type RunMode, type RunModeAlias } from '../run-mode.js';
+import { resolveRunMode, RunModeError, type RunMode, type RunModeAlias } from '../engine/index.js';
 
 export type CommandName = 'validate' | 'preview' | 'schema' | 'demo' | 'timeline' | 'import' | 'run';
 

@@ -9,14 +9,14 @@ import { SCHEMA_FILE_NAME } from '../scenario/loader.js';
 import { timeline } from '../planner/timeline.js';
 import { runDemo } from '../demo/demo.js';
 import { tickCommand } from '../commands/tick-command.js';
-import { openStore, settingsFromEnv } from '../config.js';
+import { openStore, settingsFromEnv } from '../commands/config.js';
 import { openPglite } from '../store/pglite.js';
 import { importCsv } from '../commands/import.js';
 import { needsAPerson } from '../report/summary.js';
 import { formatLocal, localToInstant } from '../time/zoned.js';
 import { sampleTrigger } from '../preview/markdown.js';
 import { isReportCommand, REPORT_HELP, reportCli } from '../commands/report-cli.js';
-import { RUN_MODE_MEANING } from '../run-mode.js';
+import { RUN_MODE_MEANING } from '../engine/index.js';
 
 const HELP = `line-step-delivery: LINE step delivery from scenario files
 

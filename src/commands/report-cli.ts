@@ -3,7 +3,7 @@
 // main hands them the arguments and a way to open the store.
 import { writeFile } from 'node:fs/promises';
 import type { Store } from '../store/store.js';
-import { settingsFromEnv } from '../config.js';
+import { settingsFromEnv } from './config.js';
 import { parseNow } from '../time/now.js';
 import { parseReportArgs, REPORT_USAGE, reportCommand, ReportInputError } from './report.js';
 import { INSPECT_USAGE, inspectCommand, parseInspectArgs } from './inspect.js';

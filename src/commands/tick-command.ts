@@ -1,14 +1,13 @@
 // run: one tick with the configured store and sender, shared by the action and the CLI.
 import { loadScenarioDir } from '../scenario/loader.js';
 import { formatIssue } from '../scenario/issues.js';
-import { openLinkSigner, openSender, openStore, type LocalStoreOpener, type Settings } from '../config.js';
-import { runTick, type TickResult } from '../tick.js';
+import { openLinkSigner, openSender, openStore, type LocalStoreOpener, type Settings } from './config.js';
+import { runTick, type RunMode, type TickResult } from '../engine/index.js';
 import { tickSummary } from '../report/summary.js';
 import { defaultPeriods, fetchPeriodReport } from '../report/period-report.js';
 import { shortFunnelMarkdown } from '../report/report-markdown.js';
 import { atLocalTime } from '../time/zoned.js';
 import type { Store } from '../store/store.js';
-import type { RunMode } from '../run-mode.js';
 
 export interface TickCommandOptions {
   settings: Settings;

@@ -8,7 +8,7 @@ import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { diffScenarioSets, removedScenarioIssues, type ScenarioChange } from '../preview/diff.js';
 import { scenarioTextsAtRef } from '../preview/git-base.js';
 import { previewMarkdown } from '../preview/markdown.js';
-import { checkRichMenusOnLine, type LineCheck, type LineCheckOptions } from '../scenario/rich-menus-on-line.js';
+import { checkRichMenusOnLine, type LineCheck, type LineCheckOptions } from '../line/rich-menus-on-line.js';
 
 export interface ValidateOptions {
   dir: string;

@@ -8,7 +8,7 @@ import { migrate } from '../store/migrate.js';
 import { Store } from '../store/store.js';
 import type { NewEvent } from '../domain.js';
 import { NoLineSender } from '../line/sender.js';
-import { runTick } from '../tick.js';
+import { runTick } from '../engine/index.js';
 import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
 import { clipText, summarizeMessage } from '../planner/timeline.js';
 

@@ -8,7 +8,7 @@ import { openClient, pullRequestOf, runTarget, statusOf, type ContextLike } from
 import { previewCommentBody, upsertPreviewComment } from './pr-comment.js';
 import { syncAlertIssue, type AlertFailure } from './alert-issue.js';
 import { ensureCommit } from './base-commit.js';
-import type { RunMode } from '../run-mode.js';
+import type { RunMode } from '../engine/index.js';
 
 function inRepository(ctx: ContextLike): boolean {
   try {

@@ -1,13 +1,13 @@
 // LINE's batching rules: how the sends and rich menu changes of one planned page become
 // LINE requests (outbox batches). A multicast holds at most 500 users, each at most once;
 // a batch of one recipient goes by push; one step's identical messages (or identical rich
-// menu change) go together. The limits are LINE_LIMITS (src/line/limits.ts).
+// menu change) go together. The limits are LINE_LIMITS (src/contract/line-limits.ts).
 import { randomUUID } from 'node:crypto';
 import type { Decision } from '../planner/types.js';
 import type { RichMenuAction } from '../scenario/schema.js';
 import { canonicalJson } from '../scenario/compile.js';
 import type { ActDraft, BatchDraft, RichMenuPayload } from '../domain.js';
-import { LINE_LIMITS } from './limits.js';
+import { LINE_LIMITS } from '../contract/line-limits.js';
 
 /** One planned send of one enrollment. */
 export interface PlannedSend {

@@ -6,7 +6,7 @@
 // LINE's answer also lists the URLs opened, and a tracked link's URL names its user.
 import { HTTPFetchError, insight, messagingApi } from '@line/bot-sdk';
 import type { Store } from '../store/store.js';
-import type { UnitDayStatistics } from './report-data.js';
+import type { UnitDayStatistics } from '../store/report-data.js';
 
 /** LINE: up to 1,000 different unit names per channel a month, counted again from the 1st. */
 export const LINE_UNIT_CAP = 1000;

@@ -5,7 +5,7 @@
 import { parseTriggerDate } from '../time/dates.js';
 import { addLocalDays, DAY, formatLocal, localParts, localToInstant } from '../time/zoned.js';
 import type { Store } from '../store/store.js';
-import type { DayCount, ScenarioReport, StepReport, UnitStatistics } from './report-data.js';
+import type { DayCount, ScenarioReport, StepReport, UnitStatistics } from '../store/report-data.js';
 
 /** LINE gives statistics per unit for a start day and up to 30 days after it (UTC+9). */
 export const MAX_PERIOD_DAYS = 30;

@@ -3,7 +3,7 @@
 // here as inline SVG. Per period and scenario: the funnel (a bar per message step), opens
 // and clicks per step; then sends and goals reached per day. Counts, ids and the team's
 // own scenario names only: never a user id, a member id or a message text.
-import type { DayCount } from './report-data.js';
+import type { DayCount } from '../store/report-data.js';
 import type { FunnelStep, PeriodReport, ScenarioFunnel } from './period-report.js';
 import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
 

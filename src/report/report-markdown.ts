@@ -2,7 +2,7 @@
 // Mermaid bar chart (one bar per message step) and a table, then sends and conversions per
 // day. Counts, scenario and step ids and names only: job summaries are public to the
 // repository's readers.
-import type { DayCount, StepReport } from './report-data.js';
+import type { DayCount, StepReport } from '../store/report-data.js';
 import type { FunnelStep, PeriodReport, Rate, ScenarioFunnel } from './period-report.js';
 
 export interface ReportMeta {

@@ -1,8 +1,6 @@
 // The job summary of a tick, and whether a person must act. Counts, step ids and LINE's
 // error messages only: never a user id, a member id, a token or a message text.
-import type { TickResult } from '../tick.js';
-import type { Counted, TickCounts } from './counts.js';
-import { describeRunMode, type RunMode } from '../run-mode.js';
+import { describeRunMode, type Counted, type RunMode, type TickCounts, type TickResult } from '../engine/index.js';
 
 const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],

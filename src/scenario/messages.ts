@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { messagingApi } from '@line/bot-sdk';
 
-import { LINE_LIMITS } from '../line/limits.js';
+import { LINE_LIMITS } from '../contract/line-limits.js';
 
 export { LINE_LIMITS };
 

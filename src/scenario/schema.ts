@@ -2,7 +2,7 @@
 // the validation and the generated JSON Schema (scenarios/scenario.schema.json).
 // Rules that span several fields (graph checks, placeholders) live in graph.ts.
 import { z } from 'zod';
-import { LINE_LIMITS } from '../line/limits.js';
+import { LINE_LIMITS } from '../contract/line-limits.js';
 import { MessageSchema } from './messages.js';
 import { EVENT_TYPE } from '../contract/event-rules.js';
 

@@ -2,7 +2,7 @@
 // and the store port's domain types (src/domain.ts). Only src/store sees these rows.
 import type { EnrollmentSummary } from '../planner/route.js';
 import type { EventFact, UserFacts } from '../planner/types.js';
-import type { UnitDayStatistics } from '../report/report-data.js';
+import type { UnitDayStatistics } from './report-data.js';
 import type {
   ActDraft,
   Attention,

@@ -2,8 +2,8 @@
 // types of src/domain.ts; the SQL rows and their mapping stay in src/store/rows.ts.
 // Nothing here decides anything; it only names the calls.
 import type { Rpc } from './rpc.js';
-import { toReportPage } from '../report/report-data.js';
-import type { ReportPage, UnitDay, UnitDayStatistics } from '../report/report-data.js';
+import { toReportPage } from './report-data.js';
+import type { ReportPage, UnitDay, UnitDayStatistics } from './report-data.js';
 import type {
   Attention,
   BatchClaim,

@@ -5,7 +5,7 @@ import { test } from 'vitest';
 import { test as propTest } from '@fast-check/vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RUN_MODES, RunModeError, resolveRunMode, type RunMode } from '../../src/run-mode.js';
+import { RUN_MODES, RunModeError, resolveRunMode, type RunMode } from '../../src/engine/run-mode.js';
 
 const mode = fc.constantFrom(...RUN_MODES);
 const write = (m: RunMode) => `run-mode: ${m}`;

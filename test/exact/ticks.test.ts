@@ -4,7 +4,7 @@
 import { test, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { tickSummary } from '../../src/report/summary.js';
 import type { SqlRpc } from '../../src/store/rpc.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { loadScenarioTexts } from '../../src/scenario/loader.js';
 import type { CompiledScenario } from '../../src/scenario/compile.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
 import { NoLineSender, type Sender } from '../../src/line/sender.js';
 import { pgliteStore } from '../support/db.js';

@@ -4,7 +4,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { richMenuBatches, toBatches, type PlannedAct, type PlannedSend } from '../../src/line/batching.js';
-import { LINE_LIMITS } from '../../src/line/limits.js';
+import { LINE_LIMITS } from '../../src/contract/line-limits.js';
 import { canonicalJson } from '../../src/scenario/compile.js';
 
 const send = (enrollmentId: string, userId: string, step = 'x', text = 'same'): PlannedSend => ({

@@ -3,7 +3,7 @@
 // first's work in flight (it would mark an attempt in progress uncertain and send it again).
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';

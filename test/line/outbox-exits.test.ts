@@ -3,7 +3,7 @@
 import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { compileScenario } from '../../src/scenario/compile.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { tickSummary } from '../../src/report/summary.js';
 import { LineSender } from '../../src/line/line-sender.js';
 import type { Sender } from '../../src/line/sender.js';

@@ -3,7 +3,7 @@
 // seconds after it starts instead of after planning everything.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender, type SendReport } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { OutboxBatch } from '../../src/domain.js';

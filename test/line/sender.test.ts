@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { LineSender } from '../../src/line/line-sender.js';
 import type { OutboxBatch } from '../../src/domain.js';
 import { LineServer } from '../support/line-server.js';
-import { openSender } from '../../src/config.js';
+import { openSender } from '../../src/commands/config.js';
 
 const servers: LineServer[] = [];
 after(async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { openSender } from '../../src/config.js';
+import { openSender } from '../../src/commands/config.js';
 import { DEFAULT_PACE_SHARE, LineSender, LINE_RATE_LIMITS } from '../../src/line/line-sender.js';
 import type { Sender } from '../../src/line/sender.js';
 import type { OutboxBatch } from '../../src/domain.js';

@@ -2,7 +2,7 @@
 import { test, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
 import type { Sender } from '../../src/line/sender.js';
 import { pgliteStore } from '../support/db.js';

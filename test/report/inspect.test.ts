@@ -5,7 +5,7 @@
 import { afterAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
 import { inspectCommand, parseInspectArgs } from '../../src/commands/inspect.js';
 import { ReportInputError } from '../../src/report/period-report.js';

@@ -5,7 +5,7 @@
 import { afterAll, test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
 import { reportCommand } from '../../src/commands/report.js';
 import { pgliteStore } from '../support/db.js';

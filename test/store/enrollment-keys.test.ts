@@ -6,7 +6,7 @@ import type { SqlRpc } from '../../src/store/rpc.js';
 import type { Store } from '../../src/store/store.js';
 import { compileScenario, type CompiledScenario } from '../../src/scenario/compile.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { toBatches } from '../../src/line/batching.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { formatLocal, localToInstant, HOUR } from '../../src/time/zoned.js';

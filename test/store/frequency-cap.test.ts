@@ -3,7 +3,7 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { compileScenario } from '../../src/scenario/compile.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { localToInstant, HOUR, formatLocal } from '../../src/time/zoned.js';
 import { pgliteStore } from '../support/db.js';

@@ -4,7 +4,7 @@
 // batch that was attempted keeps its id and recipients: a retry repeats the same request.
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender, type Sender, type SendReport } from '../../src/line/sender.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { OutboxBatch } from '../../src/domain.js';

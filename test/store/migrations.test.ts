@@ -9,7 +9,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { openPglite } from '../../src/store/pglite.js';
 import { Store } from '../../src/store/store.js';
 import { KNOWN_MIGRATIONS, SchemaMismatch, appliedMigrations, compareSchema } from '../../src/store/schema-version.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 

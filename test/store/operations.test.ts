@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { runTick, type TickOptions } from '../../src/tick.js';
+import { runTick, type TickOptions } from '../../src/engine/tick.js';
 import { needsAPerson, tickSummary } from '../../src/report/summary.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { openPglite } from '../../src/store/pglite.js';

@@ -369,7 +369,7 @@ test('ingest: a member-id event waits for the link, then is taken in; malformed 
 
 test('two whole ticks running at once send each user each step exactly once', async () => {
   const { loadScenarioDir } = await import('../../src/scenario/loader.js');
-  const { runTick } = await import('../../src/tick.js');
+  const { runTick } = await import('../../src/engine/tick.js');
   const { NoLineSender } = await import('../../src/line/sender.js');
   const { scenarios } = await loadScenarioDir('scenarios');
   const compiled = scenarios.map((s) => s.compiled).filter((c) => c.id === 'friend-welcome');

@@ -2,7 +2,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { pgliteStore } from '../support/db.js';
 import { Clock } from '../support/clock.js';

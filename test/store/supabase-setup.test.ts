@@ -10,7 +10,7 @@ import pg from 'pg';
 import { serverDatabase } from '../support/db.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { openSupabase, SupabaseRpcError } from '../../src/store/supabase.js';
 import { Store } from '../../src/store/store.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { serverStore } from '../support/db.js';
 import { PostgrestStandIn } from '../support/postgrest.js';

@@ -14,7 +14,7 @@ import { serverDatabase } from '../support/db.js';
 import { LineServer } from '../support/line-server.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
-import { runTick } from '../../src/tick.js';
+import { runTick } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import { SchemaMismatch } from '../../src/store/schema-version.js';
 import { localToInstant, HOUR, DAY, MINUTE } from '../../src/time/zoned.js';

@@ -4,7 +4,7 @@
 import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
-import { runTick, type TickResult } from '../../src/tick.js';
+import { runTick, type TickResult } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 import { localToInstant } from '../../src/time/zoned.js';

@@ -6,7 +6,7 @@
 // (fixed seed, a few cases) and bench/fuzz.ts (longer runs).
 import fc from 'fast-check';
 import type { CompiledScenario } from '../../src/scenario/compile.js';
-import { runTick, type TickResult } from '../../src/tick.js';
+import { runTick, type TickResult } from '../../src/engine/tick.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import type { Store } from '../../src/store/store.js';
 import type { SqlRpc } from '../../src/store/rpc.js';

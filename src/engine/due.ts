@@ -1,14 +1,14 @@
 // Planning what is due while sending the outbox. Due enrollments are claimed a page at a
-// time (lsd_claim_due), planned (src/tick-plan.ts) and committed with their outbox batches
-// in one transaction (lsd_commit_plans); meanwhile the outbox sender (src/send/) sends what
+// time (lsd_claim_due), planned (src/engine/decide/plan-page.ts) and committed with their outbox batches
+// in one transaction (lsd_commit_plans); meanwhile the outbox sender (src/engine/outbox-sender.ts) sends what
 // the outbox holds (this tick's batches as they are committed, and any left by an earlier
 // tick), so the first goes out seconds after the start. The leases this tick holds are
 // renewed while it runs, so a long tick keeps its work in flight.
-import { OutboxSender, type SendStop } from './send/outbox-sender.js';
+import { OutboxSender, type SendStop } from './outbox-sender.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { planPage } from './tick-plan.js';
-import { localMidnight } from './tick.js';
-import type { InForce, Tick } from './tick-setup.js';
+import { planPage } from './decide/plan-page.js';
+import { localMidnight } from './decide/frequency-cap.js';
+import type { InForce, Tick } from './setup.js';
 
 /** Plans and commits every page due, sending meanwhile; what stopped the sending, if anything did. */
 export async function planAndSend(tick: Tick, inForce: InForce): Promise<SendStop | undefined> {

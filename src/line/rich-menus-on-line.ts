@@ -3,11 +3,11 @@
 // channel access token). Offline validation checks only their format; an alias that does
 // not exist would otherwise fail every user's step at run time.
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
-import type { LoadedScenario } from './loader.js';
-import type { ScenarioIssue } from './issues.js';
-import type { JsonPath } from './json-source.js';
-import { didYouMean } from './suggest.js';
-import { withTimeout } from '../line/line-calls.js';
+import type { LoadedScenario } from '../scenario/loader.js';
+import type { ScenarioIssue } from '../scenario/issues.js';
+import type { JsonPath } from '../scenario/json-source.js';
+import { didYouMean } from '../scenario/suggest.js';
+import { withTimeout } from './line-calls.js';
 
 /** What the channel has: alias ids and rich menu ids. */
 export interface RichMenuCatalog {

@@ -1,16 +1,16 @@
 // Where the state lives and how LINE is reached, from the configuration names users and
 // tests rely on: SUPABASE_URL + SUPABASE_SECRET_KEY, or DATABASE_URL; LINE_CHANNEL_ACCESS_TOKEN
 // and LINE_API_BASE_URL. The action passes its inputs under the same names.
-import { openPostgres } from './store/postgres.js';
-import { openSupabase } from './store/supabase.js';
-import { migrate } from './store/migrate.js';
-import { Store } from './store/store.js';
-import type { SqlRpc } from './store/rpc.js';
-import { defaultRate, LineSender, LINE_RATE_LIMITS } from './line/line-sender.js';
-import { NoLineSender, type Sender } from './line/sender.js';
-import type { RunMode } from './run-mode.js';
-import { makeLinkSigner } from './planner/links.js';
-import type { LinkSigner } from './planner/render.js';
+import { openPostgres } from '../store/postgres.js';
+import { openSupabase } from '../store/supabase.js';
+import { migrate } from '../store/migrate.js';
+import { Store } from '../store/store.js';
+import type { SqlRpc } from '../store/rpc.js';
+import { defaultRate, LineSender, LINE_RATE_LIMITS } from '../line/line-sender.js';
+import { NoLineSender, type Sender } from '../line/sender.js';
+import type { RunMode } from '../engine/index.js';
+import { makeLinkSigner } from '../planner/links.js';
+import type { LinkSigner } from '../planner/render.js';
 
 export interface Settings {
   SUPABASE_URL?: string | undefined;

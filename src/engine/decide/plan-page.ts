@@ -1,20 +1,20 @@
 // Planning one page of due enrollments, with no I/O: each enrollment's plan, the frequency
 // cap's deferrals, the steps skipped, and the sends grouped into outbox batches. The tick
 // commits the result; a what-if only counts it.
-import { compileScenario, type CompiledScenario } from './scenario/compile.js';
-import type { Scenario } from './scenario/schema.js';
-import { planEnrollment, userTimeZone, type PlanInput, type ScenarioRuntime } from './planner/plan.js';
-import { applyWindow } from './planner/timing.js';
-import type { Plan, UserFacts } from './planner/types.js';
-import type { LinkSigner } from './planner/render.js';
-import type { ActDraft, BatchDraft, ClaimedEnrollment, DuePage, PlanCommit, SkippedStep } from './domain.js';
-import { applyChange } from './planner/actions.js';
-import { richMenuBatches, toBatches, type PlannedAct, type PlannedSend } from './line/batching.js';
-import type { TickCounts } from './report/counts.js';
-import { failureReason } from './report/public-error.js';
-import { RETIRED_REASON, type TickScenarios } from './tick-scenarios.js';
-import { applyFrequencyCap, nextLocalMidnight, type FrequencyCap } from './tick.js';
-import { newUser } from './tick-ingest.js';
+import { compileScenario, type CompiledScenario } from '../../scenario/compile.js';
+import type { Scenario } from '../../scenario/schema.js';
+import { planEnrollment, userTimeZone, type PlanInput, type ScenarioRuntime } from '../../planner/plan.js';
+import { applyWindow } from '../../planner/timing.js';
+import type { Plan, UserFacts } from '../../planner/types.js';
+import type { LinkSigner } from '../../planner/render.js';
+import type { ActDraft, BatchDraft, ClaimedEnrollment, DuePage, PlanCommit, SkippedStep } from '../../domain.js';
+import { applyChange } from '../../planner/actions.js';
+import { richMenuBatches, toBatches, type PlannedAct, type PlannedSend } from '../../line/batching.js';
+import type { TickCounts } from '../counts.js';
+import { failureReason } from '../../contract/public-error.js';
+import { RETIRED_REASON, type TickScenarios } from './scenarios.js';
+import { applyFrequencyCap, nextLocalMidnight, type FrequencyCap } from './frequency-cap.js';
+import { newUser } from './route-page.js';
 
 export interface PlanContext {
   sets: TickScenarios;

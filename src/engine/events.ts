@@ -1,11 +1,11 @@
 // Taking in new events: a page at a time claimed (lsd_ingest_claim), routed in order
-// (src/tick-ingest.ts), and committed with what it changes (lsd_ingest_commit: new
+// (src/engine/decide/route-page.ts), and committed with what it changes (lsd_ingest_commit: new
 // enrollments, exits, wake-ups, re-keyed triggers, events set aside) in one transaction.
-// A what-if reads the same pages without claiming them (src/tick-what-if.ts).
-import type { IngestPage } from './domain.js';
-import type { TickCounts } from './report/counts.js';
-import { RoutingMemory } from './tick-ingest.js';
-import type { InForce, Tick } from './tick-setup.js';
+// A what-if reads the same pages without claiming them (src/engine/what-if.ts).
+import type { IngestPage } from '../domain.js';
+import type { TickCounts } from './counts.js';
+import { RoutingMemory } from './decide/route-page.js';
+import type { InForce, Tick } from './setup.js';
 
 export async function takeInEvents(tick: Tick, inForce: InForce): Promise<void> {
   if (inForce.sets.ingestHeld) return;

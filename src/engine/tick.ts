@@ -2,23 +2,22 @@
 // commit the plans with their outbox batches in one transaction per page, send the
 // outbox, record what LINE answered. Every step is a bounded page of work; a crash at any
 // point leaves state from which the next tick continues without sending anything twice.
-// runTick is that order of I/O; each phase is a module of its own: src/tick-setup.ts,
-// src/tick-events.ts, src/tick-due.ts, src/tick-what-if.ts.
-import type { CompiledScenario } from './scenario/compile.js';
-import type { Decision, Plan } from './planner/types.js';
-import type { Store } from './store/store.js';
-import type { Attention } from './domain.js';
-import type { Sender } from './line/sender.js';
-import { atLocalTime } from './time/zoned.js';
-import type { LinkSigner } from './planner/render.js';
-import type { TickCounts } from './report/counts.js';
-import type { MissingScenario } from './tick-scenarios.js';
+// runTick is that order of I/O; each phase is a module of its own: setup.ts, events.ts,
+// due.ts, what-if.ts; the pure decisions of a page are in decide/.
+import type { CompiledScenario } from '../scenario/compile.js';
+import type { Store } from '../store/store.js';
+import type { Attention } from '../domain.js';
+import type { Sender } from '../line/sender.js';
+import type { LinkSigner } from '../planner/render.js';
+import type { TickCounts } from './counts.js';
+import type { MissingScenario } from './decide/scenarios.js';
 import type { RunMode } from './run-mode.js';
-import { newTick, registerScenarios, type Tick } from './tick-setup.js';
-import { takeInEvents } from './tick-events.js';
-import { planAndSend } from './tick-due.js';
-import { whatIfTick } from './tick-what-if.js';
-import { assertSchemaCurrent } from './store/schema-version.js';
+import type { FrequencyCap } from './decide/frequency-cap.js';
+import { newTick, registerScenarios, type Tick } from './setup.js';
+import { takeInEvents } from './events.js';
+import { planAndSend } from './due.js';
+import { whatIfTick } from './what-if.js';
+import { assertSchemaCurrent } from '../store/schema-version.js';
 
 export interface TickOptions {
   store: Store;
@@ -53,8 +52,8 @@ export interface TickOptions {
    */
   mergingClaimEveryMs?: number | undefined;
   /**
-   * The run mode (src/run-mode.ts); default send. plan-only is a what-if
-   * (src/tick-what-if.ts): it reads the new events and routes them in memory, plans
+   * The run mode (src/engine/run-mode.ts); default send. plan-only is a what-if
+   * (src/engine/what-if.ts): it reads the new events and routes them in memory, plans
    * everything due, counts it as planned, and writes nothing at all (no runs row, no lease,
    * no event touched, nothing sent). no-line runs as send does, with a sender that does not
    * call LINE.
@@ -74,7 +73,7 @@ export interface TickResult {
   ingestHeld?: string | undefined;
 }
 
-export { planAlone } from './tick-plan.js';
+export { planAlone } from './decide/plan-page.js';
 
 /** One tick, in the order of its I/O. */
 export async function runTick(options: TickOptions): Promise<TickResult> {
@@ -120,47 +119,6 @@ function runStartArgs(tick: Tick) {
     dryRun: false,
     trigger: tick.options.trigger ?? 'schedule',
   };
-}
-
-export interface FrequencyCap {
-  perDay: number;
-  timezone: string;
-}
-
-export function localMidnight(now: number, tz: string): number {
-  return atLocalTime(now, 0, 0, tz);
-}
-
-export function nextLocalMidnight(now: number, tz: string): number {
-  return atLocalTime(now, 1, 0, tz);
-}
-
-/**
- * Which plans of one page the cap defers: per user, sends are allowed up to the cap minus
- * what the user was already sent today (committed, earlier pages included), higher-priority
- * scenarios first, then earlier moments.
- */
-export function applyFrequencyCap(
-  plans: { enrollment: { id: string; userId: string }; compiled: CompiledScenario; plan: Plan }[],
-  cap: FrequencyCap,
-  sentInTick: Map<string, number>,
-  sentBefore: Map<string, number>,
-): Set<string> {
-  const deferred = new Set<string>();
-  const withSends = plans
-    .map((p) => ({
-      ...p,
-      sends: p.plan.decisions.filter((d): d is Extract<Decision, { kind: 'send' }> => d.kind === 'send'),
-    }))
-    .filter((p) => p.sends.length > 0)
-    .sort((a, b) => b.compiled.priority - a.compiled.priority || a.sends[0]!.dueAt - b.sends[0]!.dueAt);
-  for (const p of withSends) {
-    const user = p.enrollment.userId;
-    const used = (sentBefore.get(user) ?? 0) + (sentInTick.get(user) ?? 0);
-    if (used + p.sends.length > cap.perDay) deferred.add(p.enrollment.id);
-    else sentInTick.set(user, (sentInTick.get(user) ?? 0) + p.sends.length);
-  }
-  return deferred;
 }
 
 function emptyAttention(): Attention {

@@ -3,10 +3,10 @@
 // The store already dropped those whose enrollment records an exit or who unfollowed; this
 // covers an exit event that no enrollment records, as when the batch holds the scenario's
 // last step (the enrollment finished when it was planned) or the event is not taken in yet.
-import type { CompiledScenario } from './scenario/compile.js';
-import { matchesFilter } from './planner/conditions.js';
-import { concernsKey } from './planner/keys.js';
-import type { ClaimedBatch, ExitEvent, RecipientDrop } from './domain.js';
+import type { CompiledScenario } from '../../scenario/compile.js';
+import { matchesFilter } from '../../planner/conditions.js';
+import { concernsKey } from '../../planner/keys.js';
+import type { ClaimedBatch, ExitEvent, RecipientDrop } from '../../domain.js';
 
 /** Scenario id to the event types its exit rules name (only scenarios that have any). */
 export function exitTypesOf(scenarios: Iterable<CompiledScenario>): Record<string, string[]> {

@@ -3,7 +3,7 @@
 // million due at LINE's limit, rate-limit waits) renews, every third of the lease, the
 // leases it still holds, so that another tick started meanwhile takes over none of its
 // work in flight. What a tick gives back (committed, recorded) it lets go of here.
-import type { Store } from './store/store.js';
+import type { Store } from '../store/store.js';
 
 export class LeaseKeeper {
   private readonly enrollments = new Set<string>();

@@ -2,10 +2,10 @@
 // limited to one scenario on request, and the registered scenarios whose file is missing
 // (held: never planned, never sent, never ended; events are still routed by their last
 // definition, so that nothing that happens meanwhile is lost when the file comes back).
-import { compileScenario, type CompiledScenario } from './scenario/compile.js';
-import { ScenarioSchema } from './scenario/schema.js';
-import type { RoutingScenario } from './planner/route.js';
-import type { Registration } from './domain.js';
+import { compileScenario, type CompiledScenario } from '../../scenario/compile.js';
+import { ScenarioSchema } from '../../scenario/schema.js';
+import type { RoutingScenario } from '../../planner/route.js';
+import type { Registration } from '../../domain.js';
 
 export const RETIRED_REASON = 'the scenario was retired';
 

@@ -15,9 +15,9 @@ import { isRichMenuBatch, type ClaimedBatch, type RichMenuBatch, type SendResult
 import type { Store } from '../store/store.js';
 import { RichMenuOrder } from '../line/rich-menu.js';
 import type { Sender } from '../line/sender.js';
-import type { TickCounts } from '../report/counts.js';
-import type { LeaseKeeper } from '../lease-keeper.js';
-import { exitTypesOf, recipientsWhoLeft } from '../outbox-exits.js';
+import type { TickCounts } from './counts.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import { exitTypesOf, recipientsWhoLeft } from './decide/outbox-exits.js';
 
 export type SendStop = 'monthly_limit' | 'unauthorized';
 

@@ -2,12 +2,19 @@
 // is re-timed. The tick commits the result (lsd_ingest_commit); a what-if keeps it in memory
 // (RoutingMemory), so that its later pages and its planning see what the earlier pages did.
 import { randomUUID } from 'node:crypto';
-import type { CompiledScenario } from './scenario/compile.js';
-import { routeEvent, type EnrollmentSummary, type RouteResult, type RoutingScenario } from './planner/route.js';
-import type { UserFacts } from './planner/types.js';
-import type { EnrollmentExit, IngestEvent, IngestPage, NewEnrollment, SetAsideEvent, TriggerUpdate } from './domain.js';
-import type { TickCounts } from './report/counts.js';
-import { failureReason } from './report/public-error.js';
+import type { CompiledScenario } from '../../scenario/compile.js';
+import { routeEvent, type EnrollmentSummary, type RouteResult, type RoutingScenario } from '../../planner/route.js';
+import type { UserFacts } from '../../planner/types.js';
+import type {
+  EnrollmentExit,
+  IngestEvent,
+  IngestPage,
+  NewEnrollment,
+  SetAsideEvent,
+  TriggerUpdate,
+} from '../../domain.js';
+import type { TickCounts } from '../counts.js';
+import { failureReason } from '../../contract/public-error.js';
 
 export interface RoutedPage {
   enroll: NewEnrollment[];

@@ -1,13 +1,13 @@
 // What every phase of a tick shares: its settings with the defaults filled in, and, once
 // the scenarios are registered, which of them route events and are planned, and how.
 import { randomUUID } from 'node:crypto';
-import type { CompiledScenario } from './scenario/compile.js';
-import type { IngestPage } from './domain.js';
-import type { Store } from './store/store.js';
-import { TickCounts } from './report/counts.js';
-import { scenariosToRegister, tickScenarios, type TickScenarios } from './tick-scenarios.js';
-import { routePage, type RoutedPage, type RoutingMemory } from './tick-ingest.js';
-import type { PlanContext } from './tick-plan.js';
+import type { CompiledScenario } from '../scenario/compile.js';
+import type { IngestPage } from '../domain.js';
+import type { Store } from '../store/store.js';
+import { TickCounts } from './counts.js';
+import { scenariosToRegister, tickScenarios, type TickScenarios } from './decide/scenarios.js';
+import { routePage, type RoutedPage, type RoutingMemory } from './decide/route-page.js';
+import type { PlanContext } from './decide/plan-page.js';
 import type { TickOptions } from './tick.js';
 import type { RunMode } from './run-mode.js';
 
@@ -22,7 +22,7 @@ export interface Tick {
   leaseSeconds: number;
   shardIndex: number;
   shardCount: number;
-  /** send, plan-only or no-line (src/run-mode.ts); only plan-only changes what the tick does, no-line is its sender. */
+  /** send, plan-only or no-line (src/engine/run-mode.ts); only plan-only changes what the tick does, no-line is its sender. */
   mode: RunMode;
   counts: TickCounts;
   /** The files this tick registers: all, or only-scenario's. */

@@ -6,13 +6,13 @@
 // their new enrollments, exits, wake-ups and re-timed keys count; then the enrollments this
 // made due (new, woken, re-keyed), then every enrollment due in the store, page by page from
 // a cursor (lsd_peek_due), each planned as the tick would and counted as "planned".
-import type { ClaimedEnrollment, DuePage } from './domain.js';
-import type { UserFacts } from './planner/types.js';
-import { localMidnight } from './tick.js';
-import { RoutingMemory, type RoutedPage } from './tick-ingest.js';
-import { planPage } from './tick-plan.js';
-import type { InForce, Tick } from './tick-setup.js';
-import { countNotTaken } from './tick-events.js';
+import type { ClaimedEnrollment, DuePage } from '../domain.js';
+import type { UserFacts } from '../planner/types.js';
+import { localMidnight } from './decide/frequency-cap.js';
+import { RoutingMemory, type RoutedPage } from './decide/route-page.js';
+import { planPage } from './decide/plan-page.js';
+import type { InForce, Tick } from './setup.js';
+import { countNotTaken } from './events.js';
 
 type WhatIfArgs = Tick & InForce;
 
