@@ -1,6 +1,6 @@
-// Writes src/store/migrations.ts from supabase/migrations/*.sql, so that the bundled
+// Writes src/store/migrations.ts (generated, not committed) from supabase/migrations/*.sql, so that the bundled
 // action and CLI carry the SQL they apply to PGlite or a direct Postgres connection.
-// Run by `npm run build`; a test fails when the file is stale.
+// Run before npm test, typecheck, lint, build, bench and cli (their pre-scripts).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export function migrationsModule() {

@@ -19,9 +19,13 @@ const files = readdirSync(DIR)
   .sort();
 const { scenarios } = await loadScenarioDir('scenarios');
 
-test('the embedded migrations are the files in supabase/migrations (run npm run build after adding one)', () => {
+test('the embedded migrations are the files in supabase/migrations, and the committed bundles carry each (run npm run build after adding one)', () => {
   assert.equal(readFileSync('src/store/migrations.ts', 'utf8'), migrationsModule());
   assert.deepEqual(KNOWN_MIGRATIONS, files);
+  for (const bundle of ['dist/index.js', 'dist/cli/index.js']) {
+    const text = readFileSync(bundle, 'utf8');
+    for (const f of files) assert.ok(text.includes(JSON.stringify(f)), `${bundle} lacks ${f}: run npm run build`);
+  }
 });
 
 test('every migration file is named <14 digits>_<name>.sql, and from the third on records itself', () => {
