@@ -3,7 +3,7 @@
 // x-line-accepted-request-id, answers 429 for the rate limit and for the monthly limit
 // with LINE's messages, and lets a test inject 5xx, slow answers and dropped connections.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
@@ -68,6 +68,28 @@ export class LineServer {
     users: string[];
     richMenuId?: string;
   }[] = [];
+  /** GET /v2/bot/info: the channel the token belongs to (set another to play a token of another channel). */
+  botInfo: {
+    userId: string;
+    basicId: string;
+    displayName: string;
+    chatMode: 'chat' | 'bot';
+    markAsReadMode: 'auto' | 'manual';
+  } = {
+    userId: `U${'0'.repeat(31)}1`,
+    basicId: '@loopback',
+    displayName: 'Loopback Shop',
+    chatMode: 'bot',
+    markAsReadMode: 'auto',
+  };
+  /** The webhook settings (GET /v2/bot/channel/webhook/endpoint); undefined: never set (answered 404). */
+  webhook: { endpoint: string; active: boolean } | undefined;
+  /**
+   * POST /v2/bot/channel/webhook/test: this answer when set; otherwise LINE's own test, played
+   * for real: an empty event list POSTed to the endpoint, signed with webhookSecret when given.
+   */
+  webhookTestAnswer: { success: boolean; statusCode: number; reason: string; detail: string } | undefined;
+  webhookSecret: string | undefined;
   private server: Server | undefined;
   usage = 0;
   url = '';
@@ -176,6 +198,19 @@ export class LineServer {
         numOfCustomAggregationUnits: units.size + (this.options.statistics?.unitsUsedBefore ?? 0),
       });
     }
+    if (req.method === 'GET' && path === '/v2/bot/info') {
+      log(200);
+      return this.answer(res, 200, this.botInfo);
+    }
+    if (req.method === 'GET' && path === '/v2/bot/channel/webhook/endpoint') {
+      log(this.webhook ? 200 : 404);
+      return this.webhook ? this.answer(res, 200, this.webhook) : this.answer(res, 404, { message: 'Not found' });
+    }
+    if (req.method === 'POST' && path === '/v2/bot/channel/webhook/test') {
+      const answer = await this.testWebhook();
+      log(answer.status);
+      return this.answer(res, answer.status, answer.body);
+    }
     if (path.startsWith('/v2/bot/richmenu') || /^\/v2\/bot\/user\/[^/]*\/richmenu/.test(path))
       return this.richMenu(req, res, Buffer.concat(chunks).toString('utf8'), log);
     const endpoint =
@@ -263,6 +298,41 @@ export class LineServer {
       {},
       requestId,
     );
+  }
+
+  /** LINE's webhook test: the endpoint's own answer to a signed POST with no events (status 0 when it could not be reached). */
+  private async testWebhook(): Promise<{ status: number; body: unknown }> {
+    const timestamp = new Date(this.now()).toISOString();
+    if (this.webhookTestAnswer) return { status: 200, body: { ...this.webhookTestAnswer, timestamp } };
+    if (!this.webhook) return { status: 400, body: { message: 'The webhook URL is not set' } };
+    const body = JSON.stringify({ destination: this.botInfo.userId, events: [] });
+    const signature = createHmac('sha256', this.webhookSecret ?? '')
+      .update(body)
+      .digest('base64');
+    try {
+      const r = await fetch(this.webhook.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-line-signature': signature },
+        body,
+        signal: AbortSignal.timeout(5000),
+      });
+      const ok = r.status >= 200 && r.status < 300;
+      return {
+        status: 200,
+        body: {
+          success: ok,
+          timestamp,
+          statusCode: r.status,
+          reason: ok ? 'OK' : 'ERROR_STATUS_CODE',
+          detail: `${r.status}`,
+        },
+      };
+    } catch {
+      return {
+        status: 200,
+        body: { success: false, timestamp, statusCode: 0, reason: 'COULD_NOT_CONNECT', detail: 'connection failed' },
+      };
+    }
   }
 
   /**
