@@ -267,6 +267,8 @@ export interface SendResult {
   outcome: SendOutcome;
   requestId?: string | undefined;
   error?: unknown;
+  /** When LINE accepted it (epoch ms): where the lateness of its steps ends. */
+  acceptedAt?: number | undefined;
 }
 
 /** A run's heartbeat as started: the previous run, for the lateness check. */
@@ -380,4 +382,27 @@ export interface InspectEvent {
   statusReason: string | null;
   source: string;
   properties: Record<string, unknown>;
+}
+
+/** How late one day's sending ticks served (seconds from a step's moment to LINE's acceptance). */
+export interface LatenessDay {
+  /** YYYY-MM-DD in the zone asked for. */
+  day: string;
+  /** Sending ticks that day. */
+  runs: number;
+  /** Steps served (sent) that day. */
+  served: number;
+  /** Percentiles over the served steps: a bucket's upper edge (at most 5% over), never past max. */
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** The runs of a period and the Actions minutes they billed. */
+export interface ActionsUsage {
+  runs: number;
+  /** Each run billed in whole minutes from its start to its end (at least one). */
+  billedMinutes: number;
+  /** Runs with no end recorded (still going, or crashed): counted up to now. */
+  unfinished: number;
 }

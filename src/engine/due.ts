@@ -11,7 +11,11 @@ import { localMidnight } from './decide/frequency-cap.js';
 import type { InForce, Tick } from './setup.js';
 
 /** Plans and commits every page due, sending meanwhile; what stopped the sending, if anything did. */
-export async function planAndSend(tick: Tick, inForce: InForce): Promise<SendStop | undefined> {
+export async function planAndSend(
+  tick: Tick,
+  inForce: InForce,
+  runId?: string,
+): Promise<SendStop | undefined> {
   // Batches planned from here on know all this tick took in; older ones are checked before sending.
   const checkedBefore = tick.now();
   const { store, owner, leaseSeconds, now } = tick;
@@ -32,6 +36,7 @@ export async function planAndSend(tick: Tick, inForce: InForce): Promise<SendSto
           scenarioIds: inForce.sets.claimIds,
           scenarios: inForce.sets.plannable,
           checkedBefore,
+          runId,
         });
   outbox?.plannerStarted();
   const sending = outbox?.run();

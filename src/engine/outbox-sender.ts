@@ -43,6 +43,8 @@ export interface OutboxSenderOptions {
   pageSize?: number;
   /** While planning goes on, how often a claim takes the multicasts not yet full. */
   mergingClaimEveryMs?: number | undefined;
+  /** The run whose lateness the sent steps count in (run_lateness), if any. */
+  runId?: string | undefined;
 }
 
 export class OutboxSender {
@@ -156,6 +158,8 @@ export class OutboxSender {
       outcome: report.outcome,
       requestId: report.requestId,
       error: report.error,
+      // LINE's acceptance: the end of this tick's lateness for the batch's steps.
+      ...(report.outcome === 'sent' ? { acceptedAt: this.o.now() } : {}),
     });
     const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
     counts.add(batch.scenarioId, batch.stepId, what, n);
@@ -280,7 +284,7 @@ export class OutboxSender {
     this.results = [];
     const { store, owner, now, leases } = this.o;
     this.recording = this.recording
-      .then(() => store.recordResults({ now: now(), owner, results: chunk }))
+      .then(() => store.recordResults({ now: now(), owner, results: chunk, runId: this.o.runId }))
       .then(() => leases.releaseBatches(chunk.map((r) => r.batchId)));
     return this.recording;
   }

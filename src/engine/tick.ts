@@ -99,7 +99,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   if (options.stopAfter === 'ingest') return beforeFinish;
   // 3 and 4. Plan what is due page by page, each committed with its outbox batches, while
   // the outbox is sent.
-  const stoppedBy = await planAndSend(tick, inForce);
+  const stoppedBy = await planAndSend(tick, inForce, runId);
   if (options.stopAfter === 'commit') return beforeFinish;
   // 5. The heartbeat's end, and what needs a person.
   const attention = await store.runFinish({

@@ -13,6 +13,8 @@ import type {
   IngestCommit,
   IngestPage,
   InspectStory,
+  LatenessDay,
+  ActionsUsage,
   NewEvent,
   PlansCommit,
   RecipientDrop,
@@ -306,12 +308,35 @@ export class Store {
     return { batches: r.batches, skipped: r.skipped.map(toSkippedRecipients) };
   }
 
-  recordResults(args: { now: number; owner: string; results: SendResult[] }) {
+  /** Given runId, the steps marked sent count in that run's lateness (from due to acceptedAt). */
+  recordResults(args: { now: number; owner: string; results: SendResult[]; runId?: string | undefined }) {
     return this.rpc.call<{ deliveries: number }>('lsd_record_results', {
       now: args.now,
       owner: args.owner,
-      results: args.results.map(sendResultRow),
+      ...(args.runId ? { run_id: args.runId } : {}),
+      results: args.results.map((r) => ({
+        ...sendResultRow(r),
+        ...(r.acceptedAt !== undefined ? { accepted_at: r.acceptedAt } : {}),
+      })),
     });
+  }
+
+  /** Lateness per day (days in zone) of the runs recorded in [from, to): p50, p95, max in seconds. */
+  async latenessByDay(args: { from: number; to: number; zone?: string | undefined }): Promise<LatenessDay[]> {
+    return this.rpc.call<LatenessDay[]>('lsd_lateness_by_day', {
+      from: args.from,
+      to: args.to,
+      zone: args.zone ?? 'Asia/Tokyo',
+    });
+  }
+
+  /** Runs started in [from, to) and the Actions minutes they billed (whole minutes each, from start to end). */
+  async actionsUsage(args: { from: number; to: number; now: number }): Promise<ActionsUsage> {
+    const r = await this.rpc.call<{ runs: number; billed_minutes: number; unfinished: number }>(
+      'lsd_actions_usage',
+      args,
+    );
+    return { runs: Number(r.runs), billedMinutes: Number(r.billed_minutes), unfinished: Number(r.unfinished) };
   }
 
   async runStart(args: {
