@@ -103,7 +103,8 @@ async function testSendMode(): Promise<void> {
 async function importMode(): Promise<void> {
   const file = core.getInput('file').trim();
   if (!file) throw new Error('mode import needs the input file (a CSV path in the repository)');
-  const store = await openStore(settings());
+  // Sets up a new database; one set up before is only checked (import never moves a schema forward).
+  const store = await openStore(settings(), { access: 'set-up-new' });
   try {
     const r = await importCsv({ file, list: core.getInput('list').trim() || undefined, store });
     for (const e of r.errors) core.error(e.message, { file, startLine: e.line, title: 'import' });

@@ -3,9 +3,10 @@
 // and LINE_API_BASE_URL. The action passes its inputs under the same names.
 import { openPostgres } from '../store/postgres.js';
 import { openSupabase } from '../store/supabase.js';
-import { migrate } from '../store/migrate.js';
+import { migrate, isEmptyDatabase } from '../store/migrate.js';
+import { appliedMigrations, assertSchemaCurrent, compareSchema } from '../store/schema-version.js';
 import { Store } from '../store/store.js';
-import type { SqlRpc } from '../store/rpc.js';
+import type { Rpc, SqlRpc } from '../store/rpc.js';
 import { defaultRate, LineSender, LINE_RATE_LIMITS } from '../line/line-sender.js';
 import { NoLineSender, type Sender } from '../line/sender.js';
 import type { RunMode } from '../engine/index.js';
@@ -52,27 +53,39 @@ export class ConfigError extends Error {}
 export type LocalStoreOpener = (dir: string) => Promise<SqlRpc>;
 
 /**
- * Opens the store. With openLocal (the CLI), no setting means a local store in PGLITE_DIR
- * (default .data/pglite), migrated on open. Direct connections are migrated on open too;
- * Supabase is migrated by `supabase db push`. The action passes no openLocal, so its bundle
- * never contains PGlite.
+ * What opening the store may do to its schema:
+ * - read-only (the default): nothing; a database behind or ahead of this release stops the
+ *   command with the files to apply (report, inspect, forecast, doctor, a plan-only run).
+ * - set-up-new: a database with none of line-step-delivery's tables is set up; one set up
+ *   before is only checked (import: it must not move forward a database an older action uses).
+ * - migrate: missing migrations are applied (a sending or no-line tick, the migrate command).
+ * The CLI's local store is its own: a new folder is always set up, whatever the access.
+ * Supabase's HTTP API cannot apply migrations (`supabase db push` does): it is only checked.
  */
-export async function openStore(
-  settings: Settings,
-  options: { openLocal?: LocalStoreOpener | undefined } = {},
-): Promise<Store> {
-  if (settings.DATABASE_URL) {
-    const db = await openPostgres(settings.DATABASE_URL);
-    await migrate(db);
-    return new Store(db);
-  }
+export type StoreAccess = 'read-only' | 'set-up-new' | 'migrate';
+
+export interface OpenStoreOptions {
+  openLocal?: LocalStoreOpener | undefined;
+  access?: StoreAccess | undefined;
+}
+
+/**
+ * Opens the store: DATABASE_URL, else SUPABASE_URL + SUPABASE_SECRET_KEY, else (with
+ * openLocal: the CLI) a local store in PGLITE_DIR (default .data/pglite). The action passes
+ * no openLocal, so its bundle never contains PGlite. The schema is checked (or migrated, as
+ * `access` allows) before the store is handed back.
+ */
+export async function openStore(settings: Settings, options: OpenStoreOptions = {}): Promise<Store> {
+  const access = options.access ?? 'read-only';
+  if (settings.DATABASE_URL) return prepared(await openPostgres(settings.DATABASE_URL), access);
   if (settings.SUPABASE_URL || settings.SUPABASE_SECRET_KEY) {
     if (!settings.SUPABASE_URL || !settings.SUPABASE_SECRET_KEY) {
       throw new ConfigError(
         `set both SUPABASE_URL and SUPABASE_SECRET_KEY (only ${settings.SUPABASE_URL ? 'SUPABASE_URL' : 'SUPABASE_SECRET_KEY'} is set)`,
       );
     }
-    return new Store(openSupabase(settings.SUPABASE_URL, settings.SUPABASE_SECRET_KEY));
+    const rpc = openSupabase(settings.SUPABASE_URL, settings.SUPABASE_SECRET_KEY);
+    return checked(rpc, () => assertSchemaCurrent(rpc));
   }
   if (!options.openLocal) {
     throw new ConfigError(
@@ -81,8 +94,39 @@ export async function openStore(
     );
   }
   const db = await options.openLocal(settings.PGLITE_DIR ?? '.data/pglite');
-  await migrate(db);
-  return new Store(db);
+  return prepared(db, access === 'migrate' ? 'migrate' : 'set-up-new');
+}
+
+/** Opens the store without writing anything, its schema checked: for every command that only reads. */
+export function openStoreReadOnly(
+  settings: Settings,
+  options: { openLocal?: LocalStoreOpener | undefined } = {},
+): Promise<Store> {
+  return openStore(settings, { ...options, access: 'read-only' });
+}
+
+/** A direct SQL connection, migrated or checked as `access` allows. */
+async function prepared(db: SqlRpc, access: StoreAccess): Promise<Store> {
+  return checked(db, async () => {
+    if (access === 'migrate' || (access === 'set-up-new' && (await isEmptyDatabase(db)))) {
+      // A database ahead of this release is refused before anything is applied.
+      const ahead = compareSchema(await appliedMigrations(db));
+      if (ahead?.unknown.length) throw ahead;
+      await migrate(db);
+    }
+    await assertSchemaCurrent(db);
+  });
+}
+
+/** Runs the check; on failure the connection is closed before the error goes up. */
+async function checked(rpc: Rpc, check: () => Promise<void>): Promise<Store> {
+  try {
+    await check();
+  } catch (error) {
+    await rpc.close().catch(() => {});
+    throw error;
+  }
+  return new Store(rpc);
 }
 
 /** Signs tracked links when both the click URL and its secret are set. */

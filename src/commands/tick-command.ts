@@ -40,7 +40,11 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
   if (options.onlyScenario && !loaded.scenarios.some((s) => s.scenario.id === options.onlyScenario)) {
     throw new ScenarioProblems(`only-scenario: there is no scenario "${options.onlyScenario}" in ${options.dir}`);
   }
-  const store = await openStore(options.settings, { openLocal: options.openLocalStore });
+  // A what-if writes nothing, the schema included; a tick that advances state brings it forward.
+  const store = await openStore(options.settings, {
+    openLocal: options.openLocalStore,
+    access: options.mode === 'plan-only' ? 'read-only' : 'migrate',
+  });
   try {
     const sender = openSender(options.settings, { mode: options.mode, shardCount: options.shardCount });
     const result = await runTick({

@@ -26,3 +26,11 @@ export async function migrate(
   }
   return applied;
 }
+
+/** True when the database has none of line-step-delivery's tables: nothing there to move forward. */
+export async function isEmptyDatabase(db: SqlRpc): Promise<boolean> {
+  const [row] = await db.query<{ empty: boolean }>(
+    `select to_regclass('lsd_schema_migrations') is null and to_regclass('enrollments') is null as empty`,
+  );
+  return row?.empty === true;
+}

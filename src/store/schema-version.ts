@@ -40,6 +40,13 @@ export async function appliedMigrations(rpc: Rpc): Promise<string[] | null> {
   }
 }
 
+/** How to apply missing migrations, for every way a database is reached. */
+export const HOW_TO_MIGRATE =
+  "Apply them with `line-step-delivery migrate` (DATABASE_URL, or the CLI's local store), `supabase db push` " +
+  '(Supabase), or by pasting each file into the SQL editor in order; a sending tick of this release with ' +
+  'database-url applies them too. Apply them only once every workflow that uses this database runs this release ' +
+  'or later: an older release refuses a database that is ahead of it.';
+
 /** What is wrong between this release and the database, or undefined when they agree. */
 export function compareSchema(
   applied: string[] | null,
@@ -52,8 +59,7 @@ export function compareSchema(
   if (missing.length) {
     return new SchemaMismatch(
       `The database is behind this release of line-step-delivery: ${missing.length} migration file(s) are not applied: ` +
-        `${missing.join(', ')}. Apply them from supabase/migrations/ of this release (supabase db push, or paste each ` +
-        'into the SQL editor in order); with database-url the action applies them itself. Nothing was changed.',
+        `${missing.join(', ')} (in supabase/migrations/ of this release). ${HOW_TO_MIGRATE} Nothing was changed.`,
       missing,
       unknown,
     );
