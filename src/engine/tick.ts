@@ -18,6 +18,7 @@ import { takeInEvents } from './events.js';
 import { planAndSend } from './due.js';
 import { whatIfTick } from './what-if.js';
 import { assertSchemaCurrent } from '../store/schema-version.js';
+import { retentionPhase, type DatabasePlan, type RetentionPhase } from './retention.js';
 
 export interface TickOptions {
   store: Store;
@@ -59,9 +60,13 @@ export interface TickOptions {
    * call LINE.
    */
   mode?: RunMode | undefined;
+  /** Rows older than this many days are removed at the tick's end (default 90, at least 31; src/engine/retention.ts). */
+  retentionDays?: number | undefined;
+  /** The database's plan, for the months left (default Supabase Free, 500 MB). */
+  databasePlan?: DatabasePlan | undefined;
 }
 
-export interface TickResult {
+export interface TickResult extends RetentionPhase {
   counts: TickCounts;
   attention: Attention;
   previousRunAt: number | null;
@@ -101,6 +106,8 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   // the outbox is sent.
   const stoppedBy = await planAndSend(tick, inForce, runId);
   if (options.stopAfter === 'commit') return beforeFinish;
+  // Old rows removed in bounded pages, and the database's size against its plan.
+  const kept = await retentionPhase(store.rpc, tick.now(), options);
   // 5. The heartbeat's end, and what needs a person.
   const attention = await store.runFinish({
     now: tick.now(),
@@ -108,7 +115,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     counts: counts.toJSON(),
     status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok',
   });
-  return { counts, attention, previousRunAt, stoppedBy, runId, ...held };
+  return { counts, attention, previousRunAt, stoppedBy, runId, ...held, ...kept };
 }
 
 function runStartArgs(tick: Tick) {
