@@ -80,14 +80,23 @@ function codePoints(s: string): number {
   return s.length <= MAX_STRING_CHARS ? s.length : [...s].length;
 }
 
+/**
+ * What PostgreSQL's jsonb and text cannot hold in a string of any length (a NUL, a lone
+ * UTF-16 surrogate), or undefined. Scenario validation checks every string of a scenario
+ * with it too, so a definition that validates can be registered.
+ */
+export function storableProblem(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'contains a NUL character (\\u0000), which PostgreSQL cannot store';
+  if (LONE_SURROGATE.test(s)) return 'contains a lone UTF-16 surrogate, which PostgreSQL cannot store';
+  return undefined;
+}
+
 /** What is wrong with one string for PostgreSQL's jsonb and text, or undefined. */
 export function stringProblem(s: string): string | undefined {
   if (s.length > MAX_STRING_CHARS && (s.length > 2 * MAX_STRING_CHARS || codePoints(s) > MAX_STRING_CHARS)) {
     return `is longer than ${MAX_STRING_CHARS} characters`;
   }
-  if (s.includes('\u0000')) return 'contains a NUL character (\\u0000), which PostgreSQL cannot store';
-  if (LONE_SURROGATE.test(s)) return 'contains a lone UTF-16 surrogate, which PostgreSQL cannot store';
-  return undefined;
+  return storableProblem(s);
 }
 
 /**

@@ -2,10 +2,17 @@
 // the scenarios are registered, which of them route events and are planned, and how.
 import { randomUUID } from 'node:crypto';
 import type { CompiledScenario } from '../scenario/compile.js';
-import type { IngestPage } from '../domain.js';
+import type { IngestPage, Registration } from '../domain.js';
 import type { Store } from '../store/store.js';
 import { TickCounts } from './counts.js';
-import { scenariosToRegister, tickScenarios, type TickScenarios } from './decide/scenarios.js';
+import {
+  refusedDefinition,
+  scenariosToRegister,
+  tickScenarios,
+  unregisteredReason,
+  type TickScenarios,
+  type Unregistered,
+} from './decide/scenarios.js';
 import { routePage, type RoutedPage, type RoutingMemory } from './decide/route-page.js';
 import type { PlanContext } from './decide/plan-page.js';
 import type { TickOptions } from './tick.js';
@@ -61,12 +68,8 @@ export interface InForce {
 /** Registers the definitions in force (a what-if only reads them) and when each first ran. */
 export async function registerScenarios(tick: Tick): Promise<InForce> {
   const { options, counts } = tick;
-  const registration = await tick.store.registerScenarios(
-    tick.now(),
-    tick.scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
-    { dry: tick.mode === 'plan-only', present: options.scenarios.map((c) => c.id) },
-  );
-  const sets = tickScenarios({ registered: tick.scenarios, registration, onlyScenario: options.onlyScenario });
+  const { registration, registered, unregistered } = await registerEach(tick);
+  const sets = tickScenarios({ registered, registration, onlyScenario: options.onlyScenario, unregistered });
   return {
     sets,
     ctx: {
@@ -80,6 +83,44 @@ export async function registerScenarios(tick: Tick): Promise<InForce> {
     eventTypes: relevantEventTypes(tick.scenarios),
     route: (page, memory) => routePage({ page, memory, routing: sets.routing, byId: sets.routedById, counts }),
   };
+}
+
+/** One registration call: these scenarios, with every file of the run named, less those held. */
+function register(tick: Tick, scenarios: CompiledScenario[], held: Set<string> = new Set()): Promise<Registration> {
+  return tick.store.registerScenarios(
+    tick.now(),
+    scenarios.map((c) => ({ id: c.id, hash: c.hash, version: c.scenario.version, definition: c.scenario })),
+    { dry: tick.mode === 'plan-only', present: tick.options.scenarios.map((c) => c.id).filter((id) => !held.has(id)) },
+  );
+}
+
+/**
+ * Registers every scenario at once; when the store refuses a definition, each alone (each
+ * in its own transaction), so that one it refuses holds only itself: it counts as absent
+ * (its users keep their place; events are routed by its last definition) and the summary
+ * names its file and step. An error that is no definition's fault stops the tick.
+ */
+async function registerEach(
+  tick: Tick,
+): Promise<{ registration: Registration; registered: CompiledScenario[]; unregistered: Unregistered[] }> {
+  try {
+    return { registration: await register(tick, tick.scenarios), registered: tick.scenarios, unregistered: [] };
+  } catch (error) {
+    if (!refusedDefinition(error)) throw error;
+  }
+  const registered: CompiledScenario[] = [];
+  const unregistered: Unregistered[] = [];
+  for (const c of tick.scenarios) {
+    try {
+      await register(tick, [c]);
+      registered.push(c);
+    } catch (error) {
+      if (!refusedDefinition(error)) throw error;
+      unregistered.push({ id: c.id, reason: unregisteredReason(c, error) });
+    }
+  }
+  const held = new Set(unregistered.map((u) => u.id));
+  return { registration: await register(tick, registered, held), registered, unregistered };
 }
 
 /** Event types the planner may need for conditions, waits, exits and goals. */

@@ -1,6 +1,7 @@
 // The job summary of a tick, and whether a person must act. Counts, step ids and LINE's
 // error messages only: never a user id, a member id, a token or a message text.
 import { describeRunMode, type Counted, type RunMode, type TickCounts, type TickResult } from '../engine/index.js';
+import { storageLines } from './storage.js';
 
 const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],
@@ -39,6 +40,14 @@ export function needsAPerson(result: TickResult): string[] {
       `${result.attention.needsReview} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`,
     );
   for (const m of result.missingScenarios ?? []) {
+    if (m.unregistered) {
+      // The file is there, but the store refused its definition (issue 27).
+      reasons.push(
+        `scenario ${m.id} could not be registered: ${m.unregistered}. Its ${m.usersInside} user(s) are held where they are ` +
+          '(nothing is sent to them and nobody leaves) and events are taken in by its last registered definition; the other scenarios ran.',
+      );
+      continue;
+    }
     reasons.push(
       `scenario file missing: ${m.id}: ${m.usersInside} users inside. They are held (nothing is sent to them and ` +
         'nobody leaves) and events are still taken in for them by its last definition. Restore the file; to end the ' +
@@ -60,6 +69,7 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     attentionSection(needsAPerson(result)),
     ...intake(result),
     ...sendingLimits(result.counts),
+    ...storageLines(result),
     ...actionsLine(result.counts),
     ...perStepTable(result.counts),
     ...reasonTable('Failures', result.counts.failures, escapeCell),

@@ -21,6 +21,8 @@ export interface CompiledStep {
 export interface CompiledScenario {
   scenario: Scenario;
   id: string;
+  /** The file it was read from (the loader sets it): errors found later name it. */
+  file?: string | undefined;
   /** sha256 of the canonical JSON: identifies this exact definition. */
   hash: string;
   timezone: string;

@@ -20,7 +20,13 @@ export type Rule =
   | 'trigger-date'
   | 'scenario-removed'
   | 'action'
-  | 'rich-menu';
+  | 'rich-menu'
+  /** A string the store cannot hold, or one that shows what is not there (validate-text.ts). */
+  | 'text'
+  /** A tag not in its one stored form, or two tags told apart only by case (validate-tags.ts). */
+  | 'tag'
+  /** More than one step may do (validate-actions.ts: STEP_BOUNDS). */
+  | 'step-bounds';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {

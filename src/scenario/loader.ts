@@ -57,7 +57,7 @@ export function loadScenarioTexts(texts: { file: string; text: string }[]): Load
     scenarios.push({
       file,
       scenario: result.scenario,
-      compiled: compileScenario(result.scenario),
+      compiled: { ...compileScenario(result.scenario), file },
       ...(result.positionOf ? { positionOf: result.positionOf } : {}),
     });
   }

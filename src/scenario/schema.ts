@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { LINE_LIMITS } from '../contract/line-limits.js';
 import { MessageSchema } from './messages.js';
 import { EVENT_TYPE } from '../contract/event-rules.js';
+import { attributeNameProblem, ENGINE_ATTRIBUTES, UNSTORABLE_NAMES } from '../contract/names.js';
 
 export const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 export const END = 'end';
@@ -239,13 +240,24 @@ export const RICH_MENU_ID_PATTERN = /^richmenu-[0-9a-f]{32}$/;
 export const RICH_MENU_ALIAS_PATTERN = /^[a-z0-9_-]{1,32}$/;
 /** An attribute an action step may set or clear: a plain identifier. */
 export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Attributes the engine owns (src/contract/names.ts, read by the planner too). */
+export const RESERVED_ATTRIBUTES = ENGINE_ATTRIBUTES;
 /**
- * Attributes the engine owns: tags (changed through "tags" only), linked (set when an
- * account is linked), timezone (the user's zone for times of day, from profile_updated),
- * following (the follow state, kept beside the attributes).
+ * What one step may do, checked at validation (a real scenario never comes near):
+ * tagsPerList tags in "add" and in "remove"; changesPerStep tags, attributes and a rich
+ * menu in all, each of which writes one event per user (tag_added, attribute_set, ...);
+ * attributeValueLength characters in one value and attributeCharsPerStep in all the values
+ * a step sets. tagsPerUser is checked when the step runs (only a step that grows the list
+ * past it fails).
  */
-export const RESERVED_ATTRIBUTES = ['tags', 'linked', 'timezone', 'following'] as const;
-export const LIMITS = { tagLength: 50, tagsPerList: 20, tagsPerUser: 100, attributeValueLength: 1000 } as const;
+export const LIMITS = {
+  tagLength: 50,
+  tagsPerList: 20,
+  tagsPerUser: 100,
+  attributeValueLength: 1000,
+  changesPerStep: 50,
+  attributeCharsPerStep: 10_000,
+} as const;
 
 export const TagSchema = z
   .string()
@@ -266,7 +278,10 @@ export const AttributeNameSchema = z
   })
   // A pattern rather than a refinement, so that the JSON Schema (and an editor) knows it too.
   .regex(new RegExp(`^(?!(?:${RESERVED_ATTRIBUTES.join('|')})$)`), {
-    message: `this attribute belongs to the engine (${RESERVED_ATTRIBUTES.join(', ')}): use "tags" for tags, or another name`,
+    message: attributeNameProblem(RESERVED_ATTRIBUTES[0])!,
+  })
+  .regex(new RegExp(`^(?!(?:${UNSTORABLE_NAMES.join('|')})$)`), {
+    message: attributeNameProblem(UNSTORABLE_NAMES[0])!,
   });
 
 const AttributeValue = z.union([

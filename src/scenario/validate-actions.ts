@@ -1,7 +1,7 @@
 // Checks of action steps beyond their schema: an action does something, and does not undo
 // itself (a tag both added and removed, an attribute both set and cleared). Whether a rich
 // menu or alias exists is a question for LINE: rich-menus-on-line.ts asks it.
-import type { ActionStep, Scenario } from './schema.js';
+import { LIMITS, type ActionStep, type Scenario } from './schema.js';
 import type { JsonPath } from './json-source.js';
 import type { IssueList } from './issue-list.js';
 
@@ -54,8 +54,38 @@ function checkAction(list: IssueList, step: ActionStep, base: JsonPath): void {
   });
 }
 
+/**
+ * What one step may do for each user (LIMITS): every tag added or removed, attribute set
+ * or cleared and rich menu change writes one step event per user, so 2,000 attributes on
+ * a step taken by 100 users were 200,000 events.
+ */
+function checkBounds(list: IssueList, step: ActionStep, base: JsonPath): void {
+  const { set, clear } = step.attributes ?? {};
+  const changes =
+    (step.tags?.add?.length ?? 0) +
+    (step.tags?.remove?.length ?? 0) +
+    Object.keys(set ?? {}).length +
+    (clear?.length ?? 0) +
+    (step.richMenu ? 1 : 0);
+  if (changes > LIMITS.changesPerStep)
+    list.add(
+      base,
+      'step-bounds',
+      `action step "${step.id}" makes ${changes} changes (tags, attributes, rich menu); at most ${LIMITS.changesPerStep} per step, each one an event per user: split it into several steps.`,
+    );
+  const chars = Object.values(set ?? {}).reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : 0), 0);
+  if (chars > LIMITS.attributeCharsPerStep)
+    list.add(
+      [...base, 'attributes', 'set'],
+      'step-bounds',
+      `the values this step sets hold ${chars} characters; at most ${LIMITS.attributeCharsPerStep} per step (each user's record and events keep a copy): shorten them or split the step.`,
+    );
+}
+
 export function checkActions(list: IssueList, scenario: Scenario): void {
   scenario.steps.forEach((step, i) => {
-    if (step.type === 'action') checkAction(list, step, ['steps', i]);
+    if (step.type !== 'action') return;
+    checkAction(list, step, ['steps', i]);
+    checkBounds(list, step, ['steps', i]);
   });
 }

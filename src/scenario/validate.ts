@@ -1,7 +1,8 @@
 // Validates one scenario file: JSON syntax, the schema, then the rules a schema cannot
 // say (the step graph, timing, placeholders, time zones, actions). Every issue names the
 // file, the JSON path and line, and how to fix it. Each concern has its own module:
-// validate-graph, validate-timing, validate-conditions, validate-messages, validate-actions.
+// validate-graph, validate-timing, validate-conditions, validate-messages, validate-actions,
+// validate-text (every string and name), validate-tags.
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { parseJsonWithPositions, JsonSyntaxError, type JsonPath, type ParsedJson } from './json-source.js';
 import { didYouMean } from './suggest.js';
@@ -14,6 +15,8 @@ import { checkTiming, checkWindow } from './validate-timing.js';
 import { checkCondition, checkDuration, checkFilter } from './validate-conditions.js';
 import { checkMessages } from './validate-messages.js';
 import { checkActions } from './validate-actions.js';
+import { checkText } from './validate-text.js';
+import { checkTags } from './validate-tags.js';
 
 export interface FileResult {
   file: string;
@@ -44,6 +47,8 @@ function checkScenarioLevel(list: IssueList, scenario: Scenario): void {
 
 export function validateScenarioObject(file: string, source: ParsedJson): FileResult {
   const list = new IssueList(file, source);
+  // Every string and name as written, before the schema (which drops a "__proto__" name).
+  checkText(list, source.value);
   const parsed = ScenarioSchema.safeParse(source.value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -59,6 +64,7 @@ export function validateScenarioObject(file: string, source: ParsedJson): FileRe
   checkTiming(list, scenario);
   checkMessages(list, scenario);
   checkActions(list, scenario);
+  checkTags(list, scenario);
   if (list.issues.length) return { file, issues: list.issues };
   return { file, scenario, issues: [], positionOf: (path) => source.positionOf(path) };
 }

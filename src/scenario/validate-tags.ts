@@ -1,0 +1,66 @@
+// Tags that are what they look like: each tag a scenario names (in an action step, or
+// compared in a condition on user.tags) is in its stored form (src/contract/names.ts:
+// normalizeTag), and no two of them differ only in case, which a reader cannot tell apart
+// at a glance ("VIP" and "Vip" would be two tags).
+import { tagProblem } from '../contract/names.js';
+import type { Condition, Scenario } from './schema.js';
+import type { JsonPath } from './json-source.js';
+import type { IssueList } from './issue-list.js';
+
+interface NamedTag {
+  tag: string;
+  path: JsonPath;
+}
+
+const OPERATORS = ['eq', 'ne', 'in', 'notIn', 'contains'] as const;
+
+/** The tags a condition compares user.tags with, with their paths. */
+function conditionTags(c: Condition, path: JsonPath, out: NamedTag[]): void {
+  if ('all' in c) c.all.forEach((x, i) => conditionTags(x, [...path, 'all', i], out));
+  else if ('any' in c) c.any.forEach((x, i) => conditionTags(x, [...path, 'any', i], out));
+  else if ('not' in c) conditionTags(c.not, [...path, 'not'], out);
+  else if ('field' in c && c.field === 'user.tags') {
+    for (const op of OPERATORS) {
+      const value = c[op];
+      if (typeof value === 'string') out.push({ tag: value, path: [...path, op] });
+      if (Array.isArray(value))
+        value.forEach((v, i) => typeof v === 'string' && out.push({ tag: v, path: [...path, op, i] }));
+    }
+  }
+}
+
+/** Every tag the scenario names, in file order. */
+export function namedTags(scenario: Scenario): NamedTag[] {
+  const out: NamedTag[] = [];
+  const { trigger, audience } = scenario.entry;
+  if (trigger.type === 'audience') conditionTags(trigger.condition, ['entry', 'trigger', 'condition'], out);
+  if (audience) conditionTags(audience, ['entry', 'audience'], out);
+  scenario.steps.forEach((step, i) => {
+    if (step.type === 'branch')
+      step.branches.forEach((b, j) => conditionTags(b.when, ['steps', i, 'branches', j, 'when'], out));
+    if (step.type !== 'action') return;
+    for (const kind of ['add', 'remove'] as const)
+      step.tags?.[kind]?.forEach((tag, j) => out.push({ tag, path: ['steps', i, 'tags', kind, j] }));
+  });
+  return out;
+}
+
+export function checkTags(list: IssueList, scenario: Scenario): void {
+  const byFold = new Map<string, string>();
+  for (const { tag, path } of namedTags(scenario)) {
+    const problem = tagProblem(tag);
+    if (problem) {
+      list.add(path, 'tag', `${problem}.`);
+      continue;
+    }
+    const fold = tag.toLowerCase();
+    const other = byFold.get(fold);
+    if (other !== undefined && other !== tag)
+      list.add(
+        path,
+        'tag',
+        `tag ${JSON.stringify(tag)} differs from ${JSON.stringify(other)} only in case: tags are compared exactly, so these are two tags. Write one of them in both places.`,
+      );
+    else byFold.set(fold, tag);
+  }
+}
