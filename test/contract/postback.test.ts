@@ -59,7 +59,7 @@ describe('the encoder and the parser', () => {
       const readable = field && isValidPlaceholderKey(`answers.${q}`) && q.length <= 64;
       assert.equal(QUESTION_ID.test(q), readable, q);
       const parsed = parsePostback(`survey=s&q=${encodeURIComponent(q)}&a=x`);
-      assert.equal(parsed.type === 'survey_answered', readable);
+      assert.equal('type' in parsed && parsed.type === 'survey_answered', readable);
     },
   );
 });

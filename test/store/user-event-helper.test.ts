@@ -64,8 +64,9 @@ function applyEvent(u: UserRecord, e: Ev): UserRecord {
     case 'profile_updated':
       return { ...u, attributes: { ...u.attributes, ...((p.attributes as Record<string, unknown>) ?? p) } };
     case 'survey_answered':
-      if (p.question === undefined || p.question === null) return u;
-      return { ...u, answers: { ...u.answers, [text(p.question)!]: p.answer ?? null } };
+      // No question, or no answer (missing or null): it only routes, an earlier answer stays.
+      if (p.question === undefined || p.question === null || p.answer === undefined || p.answer === null) return u;
+      return { ...u, answers: { ...u.answers, [text(p.question)!]: p.answer } };
     default:
       // Action steps' events (tag_added, ...) were applied by the commit that recorded them.
       return u;
@@ -214,9 +215,16 @@ const CASES: Case[] = [
     after: { answers: { size: 'm', color: ['red'] } },
   },
   {
-    name: 'a question without an answer records null',
+    name: 'a question without an answer keeps the earlier answer (a tap that carried none)',
+    before: { answers: { '7': 'yes' } },
     event: { type: 'survey_answered', at: at(1), properties: { question: 7 } },
-    after: { answers: { '7': null } },
+    after: { answers: { '7': 'yes' } },
+  },
+  {
+    name: 'a null answer keeps the earlier answer',
+    before: { answers: { color: 'red' } },
+    event: { type: 'survey_answered', at: at(1), properties: { survey: 's', question: 'color', answer: null } },
+    after: { answers: { color: 'red' } },
   },
   {
     name: "a shop's survey without a question only routes",

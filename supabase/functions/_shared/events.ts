@@ -11,6 +11,9 @@ export interface EventRow {
   source: string;
   /** A redelivered webhook has the same key: the second insert is skipped. */
   idempotency_key: string;
+  /** Only for an event recorded set aside (never taken in), with the reason; otherwise new. */
+  status?: 'set_aside';
+  status_reason?: string;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The LINE webhook: verifies x-line-signature over the raw body (constant time) and
-// records follow, unfollow, postback (survey answers parsed into properties) and account
-// link events, idempotent on webhookEventId. Message texts are never stored. Each event is
-// bounded by the event contract: one out of bounds is not recorded, the others are.
+// records follow, unfollow, postback (read by the postback grammar of docs/events.md:
+// survey answers, lists, pickers) and account link events, idempotent on webhookEventId.
+// Message texts are never stored. Each event is bounded by the event contract: one out of
+// bounds (or refused by the database) is recorded set aside with its reason, never lost,
+// and the others are recorded as they are.
 import { hmacSha256, timingSafeEqual, toBase64 } from '../_shared/hmac.ts';
 import { type EventRow, type EventSink, json, readBody, SinkError } from '../_shared/events.ts';
 import {
@@ -13,6 +15,8 @@ import {
   timeProblem,
 } from '../_shared/event-contract.ts';
 import { recordEach } from '../_shared/record.ts';
+import { parsePostback } from '../_shared/postback-rules.ts';
+import { rawPostback, setAsideRow } from './set-aside.ts';
 
 export interface LineWebhookDeps {
   channelSecret: string;
@@ -41,23 +45,32 @@ const MAX_NONCE_CHARS = 255;
 /** The type a link carries until its nonce is consumed: never recorded as such. */
 const LINK_NONCE = 'account_link_nonce';
 
-/** Postback data "survey=after-purchase&q=satisfaction&a=yes" becomes a survey answer. */
-function postbackToEvent(
-  data: string,
-  params: Record<string, unknown> | undefined,
-): { type: string; properties: Record<string, unknown> } {
-  const fields = Object.fromEntries(new URLSearchParams(data));
-  if (fields.survey && fields.q) {
-    return {
-      type: 'survey_answered',
-      properties: { survey: fields.survey, question: fields.q, answer: fields.a ?? null },
-    };
-  }
-  return { type: 'postback', properties: { ...fields, ...(params ? { params } : {}) } };
+/** An event refused: why, and the row that records it set aside (when it has a usable event id). */
+interface Refused {
+  refused: string;
+  aside?: EventRow;
+}
+
+/** The row one LINE event becomes, undefined when it is not recorded, or why it is refused. */
+function toEventRow(e: LineEvent, at: string, now: number): EventRow | undefined | Refused {
+  const row = checkedEventRow(e, at, now);
+  if (row === undefined || !('refused' in row)) return row;
+  const eventId = e.webhookEventId;
+  if (typeof eventId !== 'string' || !eventId || eventId.length > MAX_ID_CHARS || stringProblem(eventId)) return row;
+  const occurred = typeof e.timestamp === 'number' && !timeProblem(e.timestamp, now, '') ? e.timestamp : now;
+  const aside = setAsideRow({
+    type: e.type,
+    userId: e.source?.userId,
+    eventKey: `line:${eventId}`,
+    occurredAt: new Date(occurred).toISOString(),
+    reason: row.refused,
+    properties: e.type === 'postback' ? rawPostback(e.postback) : {},
+  });
+  return { ...row, aside };
 }
 
 /** The row one LINE event becomes, undefined when it is not recorded, or the bound it breaks. */
-function toEventRow(e: LineEvent, at: string, now: number): EventRow | undefined | { refused: string } {
+function checkedEventRow(e: LineEvent, at: string, now: number): EventRow | undefined | Refused {
   const userId = e.source?.userId;
   const eventId = e.webhookEventId;
   // Groups without a user, or not an event.
@@ -80,10 +93,11 @@ function toEventRow(e: LineEvent, at: string, now: number): EventRow | undefined
       return { ...base, type: 'follow', properties: { unblocked: e.follow?.isUnblocked === true } };
     case 'unfollow':
       return { ...base, type: 'unfollow', properties: {} };
-    case 'postback':
-      return typeof e.postback?.data === 'string' && e.postback.data
-        ? { ...base, ...postbackToEvent(e.postback.data, e.postback.params) }
-        : undefined;
+    case 'postback': {
+      if (typeof e.postback?.data !== 'string' || !e.postback.data) return undefined;
+      const event = parsePostback(e.postback.data, e.postback.params);
+      return 'problem' in event ? { refused: `${at}.postback.data: ${event.problem}` } : { ...base, ...event };
+    }
     case 'accountLink': {
       const nonce = e.link?.nonce;
       if (e.link?.result !== 'ok' || typeof nonce !== 'string' || !nonce) return undefined;
@@ -97,9 +111,13 @@ function toEventRow(e: LineEvent, at: string, now: number): EventRow | undefined
   }
 }
 
-/** The rows to record, and why the events out of bounds are not recorded (by index). */
-export function toEventRows(events: LineEvent[], now = Date.now()): { rows: EventRow[]; refused: string[] } {
+/** The rows to record, the rows that record refused events set aside, and why each was refused. */
+export function toEventRows(
+  events: LineEvent[],
+  now = Date.now(),
+): { rows: EventRow[]; aside: EventRow[]; refused: string[] } {
   const rows: EventRow[] = [];
+  const aside: EventRow[] = [];
   const refused: string[] = [];
   events.forEach((e, i) => {
     const at = `events[${i}]`;
@@ -107,13 +125,29 @@ export function toEventRows(events: LineEvent[], now = Date.now()): { rows: Even
     if (row === undefined) return;
     if ('refused' in row) {
       refused.push(row.refused);
+      if (row.aside) aside.push(row.aside);
       return;
     }
     const problem = propertiesProblem(row.properties, `${at}.properties`) ?? jsonSizeProblem(row, at);
-    if (problem) refused.push(problem);
-    else rows.push(row);
+    if (!problem) rows.push(row);
+    else {
+      refused.push(problem);
+      aside.push(asideOf(row, problem, e));
+    }
   });
-  return { rows, refused };
+  return { rows, aside, refused };
+}
+
+/** The set-aside record of a row that was built but cannot be stored as it is. */
+function asideOf(row: EventRow, reason: string, e: LineEvent): EventRow {
+  return setAsideRow({
+    type: e.type,
+    userId: row.line_user_id,
+    eventKey: row.idempotency_key,
+    occurredAt: row.occurred_at,
+    reason,
+    properties: e.type === 'postback' ? rawPostback(e.postback) : {},
+  });
 }
 
 /** Turns links into account_linked rows when their nonce is consumed now; drops the others. */
@@ -131,6 +165,31 @@ async function consumeLinks(rows: EventRow[], consumeNonce: LineWebhookDeps['con
   return kept;
 }
 
+/**
+ * Records the rows, then the set-aside rows (those refused here, and those the database
+ * refused as they were): in two inserts, so each insert's rows have the same columns.
+ */
+async function recordWithSetAside(
+  deps: LineWebhookDeps,
+  rows: EventRow[],
+  aside: EventRow[],
+  refused: string[],
+): Promise<{ recorded: number; duplicates: number; set_aside: number }> {
+  const linked = await consumeLinks(rows, deps.consumeNonce);
+  const outcome = await recordEach(deps.sink, linked);
+  for (const r of outcome.refused) {
+    refused.push(r.reason);
+    const row = linked[r.row]!;
+    aside.push({ ...row, properties: {}, status: 'set_aside', status_reason: `${row.type}: ${r.reason}` });
+  }
+  const asideOutcome = await recordEach(deps.sink, aside);
+  return {
+    recorded: outcome.recorded,
+    duplicates: outcome.duplicates + asideOutcome.duplicates,
+    set_aside: asideOutcome.recorded,
+  };
+}
+
 export async function handleLineWebhook(req: Request, deps: LineWebhookDeps): Promise<Response> {
   if (req.method !== 'POST') return json(405, { error: 'POST only' });
   const body = await readBody(req);
@@ -146,19 +205,13 @@ export async function handleLineWebhook(req: Request, deps: LineWebhookDeps): Pr
     return json(400, { error: 'malformed JSON' });
   }
   if (!payload || !Array.isArray(payload.events)) return json(400, { error: 'events must be an array' });
-  const { rows, refused } = toEventRows(payload.events, deps.now?.() ?? Date.now());
+  const { rows, aside, refused } = toEventRows(payload.events, deps.now?.() ?? Date.now());
   if (refused.length) {
-    console.warn(`line-webhook: ${refused.length} events out of bounds, not recorded; first: ${refused[0]}`);
+    console.warn(`line-webhook: ${refused.length} events out of bounds, recorded set aside; first: ${refused[0]}`);
   }
   try {
-    const outcome = await recordEach(deps.sink, await consumeLinks(rows, deps.consumeNonce));
-    for (const r of outcome.refused) refused.push(r.reason);
-    return json(200, {
-      received: payload.events.length,
-      recorded: outcome.recorded,
-      duplicates: outcome.duplicates,
-      refused: refused.length,
-    });
+    const outcome = await recordWithSetAside(deps, rows, aside, refused);
+    return json(200, { received: payload.events.length, ...outcome, refused: refused.length });
   } catch (error) {
     // Not stored: a 5xx makes LINE redeliver (with webhook redelivery on), and the same
     // webhookEventId is recorded once and may still consume its own nonce.

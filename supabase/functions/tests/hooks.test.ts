@@ -15,10 +15,7 @@ const pool = new pg.Pool({ connectionString: url, max: 2 });
 const sink: EventSink = {
   async insert(rows: EventRow[]): Promise<number> {
     // One statement for all rows, as the Supabase sink's upsert; errors keep only the SQLSTATE.
-    const values = rows.map(
-      (_, i) =>
-        `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`,
-    );
+    const values = rows.map((_, i) => `(${Array.from({ length: 9 }, (_, k) => `$${i * 9 + k + 1}`).join(', ')})`);
     const params = rows.flatMap((r) => [
       r.line_user_id ?? null,
       r.member_id ?? null,
@@ -27,10 +24,12 @@ const sink: EventSink = {
       r.occurred_at,
       r.source,
       r.idempotency_key,
+      r.status ?? 'new',
+      r.status_reason ?? null,
     ]);
     try {
       const res = await pool.query(
-        `insert into events (line_user_id, member_id, type, properties, occurred_at, source, idempotency_key) values ${values.join(', ')} on conflict (idempotency_key) do nothing`,
+        `insert into events (line_user_id, member_id, type, properties, occurred_at, source, idempotency_key, status, status_reason) values ${values.join(', ')} on conflict (idempotency_key) do nothing`,
         params,
       );
       return res.rowCount ?? 0;
@@ -107,7 +106,7 @@ Deno.test('a signed follow is recorded once, even when LINE delivers it twice', 
   assertEquals(first.status, 200);
   const again = await handleLineWebhook(await lineRequest(followBody()), { channelSecret: SECRET, sink });
   assertEquals(again.status, 200);
-  assertEquals(await again.json(), { received: 1, recorded: 0, duplicates: 1, refused: 0 });
+  assertEquals(await again.json(), { received: 1, recorded: 0, duplicates: 1, set_aside: 0, refused: 0 });
   assertEquals(
     (await rows()).map((r) => [r.type, r.line_user_id, r.properties]),
     [['follow', USER, { unblocked: false }]],
@@ -702,11 +701,15 @@ Deno.test(
     assertEquals((await send([linkEvent('al-1', 'n-2')], { sink: down })).status, 503);
     assertEquals((await send([linkEvent('al-1', 'n-2')])).status, 200);
     const second = await send([linkEvent('al-2', 'n-2')]);
-    assertEquals([second.status, await second.json()], [200, { received: 1, recorded: 0, duplicates: 0, refused: 0 }]);
+    assertEquals(
+      [second.status, await second.json()],
+      [200, { received: 1, recorded: 0, duplicates: 0, set_aside: 0, refused: 0 }],
+    );
     assertEquals(await (await send([linkEvent('al-1', 'n-2')])).json(), {
       received: 1,
       recorded: 0,
       duplicates: 1,
+      set_aside: 0,
       refused: 0,
     });
     assertEquals(
@@ -721,39 +724,170 @@ Deno.test(
   },
 );
 
-Deno.test('line webhook: an event out of bounds is not recorded, the others are, and LINE gets 200', async () => {
-  await fresh();
-  const at = (timestamp: number, id: string, userId = USER) => ({
-    type: 'follow',
-    timestamp,
-    source: { type: 'user', userId },
-    webhookEventId: id,
-  });
-  const deep = {
-    type: 'postback',
-    timestamp: NOW,
-    source: { type: 'user', userId: USER },
-    webhookEventId: 'pb-deep',
-    postback: { data: 'a=1', params: nest(9) },
-  };
-  const events = [
-    at(NOW - 1000, 'ok-1'),
-    at(NOW + 2 * 86_400_000, 'future'),
-    at(0, 'epoch'),
-    deep,
-    at(NOW, 'bad-user', 'Uxyz'),
-    at(NOW, 'x'.repeat(201)),
-  ];
-  const res = await handleLineWebhook(await lineRequest(JSON.stringify({ events })), {
-    channelSecret: SECRET,
-    sink,
-    now: () => NOW,
-  });
-  assertEquals([res.status, await res.json()], [200, { received: 6, recorded: 1, duplicates: 0, refused: 5 }]);
-  assertEquals(
-    (await rows()).map((r) => r.type),
-    ['follow'],
-  );
+Deno.test(
+  'line webhook: an event out of bounds is set aside with its reason, the others are recorded, and LINE gets 200',
+  async () => {
+    await fresh();
+    const at = (timestamp: number, id: string, userId = USER) => ({
+      type: 'follow',
+      timestamp,
+      source: { type: 'user', userId },
+      webhookEventId: id,
+    });
+    const deep = {
+      type: 'postback',
+      timestamp: NOW,
+      source: { type: 'user', userId: USER },
+      webhookEventId: 'pb-deep',
+      postback: { data: 'a=1', params: nest(9) },
+    };
+    const events = [
+      at(NOW - 1000, 'ok-1'),
+      at(NOW + 2 * 86_400_000, 'future'),
+      at(0, 'epoch'),
+      deep,
+      at(NOW, 'bad-user', 'Uxyz'),
+      at(NOW, 'x'.repeat(201)),
+    ];
+    const res = await handleLineWebhook(await lineRequest(JSON.stringify({ events })), {
+      channelSecret: SECRET,
+      sink,
+      now: () => NOW,
+    });
+    assertEquals(
+      [res.status, await res.json()],
+      [200, { received: 6, recorded: 1, duplicates: 0, set_aside: 4, refused: 5 }],
+    );
+    // The id too long to be a key is the one not kept: a redelivery could not be told apart.
+    assertEquals(
+      (await statuses()).map((r) => [r.type, r.status, r.line_user_id !== null, r.status_reason]),
+      [
+        ['follow', 'new', true, null],
+        [
+          'follow',
+          'set_aside',
+          true,
+          'events[1].timestamp is more than a day after now: check the clock, the time zone or the unit',
+        ],
+        [
+          'follow',
+          'set_aside',
+          true,
+          'events[2].timestamp is before 2000-01-01: check the date (year 1 or 1970 is an empty or zero date)',
+        ],
+        [
+          'postback',
+          'set_aside',
+          true,
+          'events[3].properties.params.a.a.a.a.a.a.a nests deeper than 8 levels (counting events[3].properties as level 1)',
+        ],
+        ['follow', 'set_aside', false, 'events[4].source.userId is not a LINE user id'],
+      ],
+    );
+  },
+);
+
+async function statuses(): Promise<
+  {
+    type: string;
+    status: string;
+    status_reason: string | null;
+    line_user_id: string | null;
+    properties: Record<string, unknown>;
+  }[]
+> {
+  return (await pool.query('select type, status, status_reason, line_user_id, properties from events order by id'))
+    .rows;
+}
+
+const postback = (id: string, data: string, params?: Record<string, unknown>) => ({
+  type: 'postback',
+  timestamp: NOW,
+  source: { type: 'user', userId: USER },
+  webhookEventId: id,
+  postback: { data, ...(params ? { params } : {}) },
 });
+
+Deno.test(
+  'line webhook: survey taps read by the postback grammar (lists, pickers, encodings); none is lost',
+  async () => {
+    await fresh();
+    const events = [
+      postback('pb-list', 'survey=s&q=colors&a=red&a=blue'),
+      postback('pb-sep', 'survey=s&q=sizes&a=S%7CM&sep=%7C'),
+      postback('pb-date', 'survey=visit&q=when', { date: '2026-12-24' }),
+      postback('pb-plus', 'survey=s&q=note&a=%E8%B5%A4+%2B1'),
+      postback('pb-none', 'survey=s&q=colors'),
+      postback('pb-badq', 'survey=s&q=the-color&a=red'),
+      postback('pb-nul', 'survey=s&q=note&a=%00'),
+    ];
+    const send = async () =>
+      await handleLineWebhook(await lineRequest(JSON.stringify({ events })), {
+        channelSecret: SECRET,
+        sink,
+        now: () => NOW,
+      });
+    const res = await send();
+    assertEquals(
+      [res.status, await res.json()],
+      [200, { received: 7, recorded: 5, duplicates: 0, set_aside: 2, refused: 2 }],
+    );
+    assertEquals(
+      (await statuses()).map((r) => [r.type, r.status, r.properties, r.status_reason]),
+      [
+        ['survey_answered', 'new', { survey: 's', question: 'colors', answer: ['red', 'blue'] }, null],
+        ['survey_answered', 'new', { survey: 's', question: 'sizes', answer: ['S', 'M'] }, null],
+        ['survey_answered', 'new', { survey: 'visit', question: 'when', answer: '2026-12-24' }, null],
+        ['survey_answered', 'new', { survey: 's', question: 'note', answer: '赤 +1' }, null],
+        ['survey_answered', 'new', { survey: 's', question: 'colors' }, null],
+        [
+          'postback',
+          'set_aside',
+          { data: 'survey=s&q=the-color&a=red' },
+          'events[5].postback.data: q must be 1 to 64 letters, digits or _ (so that a condition on answers.<question> can read it), like q=interest',
+        ],
+        [
+          'postback',
+          'set_aside',
+          { data: 'survey=s&q=note&a=%00' },
+          'events[6].properties.answer contains a NUL character (\\u0000), which PostgreSQL cannot store',
+        ],
+      ],
+    );
+    // LINE redelivers: nothing is recorded twice, set aside or not.
+    assertEquals(await (await send()).json(), { received: 7, recorded: 0, duplicates: 7, set_aside: 0, refused: 2 });
+    assertEquals((await rows()).length, 7);
+  },
+);
+
+Deno.test(
+  'line webhook: an event the database refuses as it is, is recorded set aside; the others are recorded',
+  async () => {
+    await fresh();
+    // A sink that refuses any row with the answer "refuse" for its data (SQLSTATE 22P02), as a
+    // database would refuse a value.
+    const picky: EventSink = {
+      insert: (rs) =>
+        rs.some((r) => r.properties.answer === 'refuse') ? Promise.reject(new SinkError('22P02')) : sink.insert(rs),
+    };
+    const events = [postback('pb-ok', 'survey=s&q=a&a=fine'), postback('pb-refused', 'survey=s&q=b&a=refuse')];
+    const res = await handleLineWebhook(await lineRequest(JSON.stringify({ events })), {
+      channelSecret: SECRET,
+      sink: picky,
+      now: () => NOW,
+    });
+    assertEquals(
+      [res.status, await res.json()],
+      [200, { received: 2, recorded: 1, duplicates: 0, set_aside: 1, refused: 1 }],
+    );
+    assertEquals(
+      (await statuses()).map((r) => [r.type, r.status, r.status_reason]),
+      [
+        ['survey_answered', 'new', null],
+        ['survey_answered', 'set_aside', 'survey_answered: the database refused it (SQLSTATE 22P02)'],
+      ],
+    );
+  },
+);
 
 Deno.test({ name: 'close the pool', fn: async () => await pool.end(), sanitizeOps: false, sanitizeResources: false });
