@@ -14,7 +14,14 @@ import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
 import { alertIssueAfterTick, commentPreview, pullRequestBase } from '../github/action-steps.js';
 import { writeFile } from 'node:fs/promises';
-import { describeRunMode, resolveRunMode, type RunMode, type RunModeAlias } from '../engine/index.js';
+import {
+  describeRunMode,
+  parseDatabasePlan,
+  parseRetentionDays,
+  resolveRunMode,
+  type RunMode,
+  type RunModeAlias,
+} from '../engine/index.js';
 import { reportCommand } from '../commands/report.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
@@ -156,6 +163,8 @@ async function tickMode(mode: RunMode): Promise<void> {
     shardIndex: numberInput('shard-index'),
     shardCount: numberInput('shard-count'),
     quotaReserve: numberInput('quota-reserve'),
+    retentionDays: parseRetentionDays(core.getInput('retention-days'), 'input retention-days'),
+    databasePlan: parseDatabasePlan(core.getInput('database-plan'), 'input database-plan'),
     frequencyCap: frequencyCap(),
     intervalMinutes: numberInput('schedule-minutes'),
     trigger: process.env.GITHUB_EVENT_NAME,

@@ -2,7 +2,7 @@
 import { loadScenarioDir } from '../scenario/loader.js';
 import { formatIssue } from '../scenario/issues.js';
 import { openLinkSigner, openSender, openStore, type LocalStoreOpener, type Settings } from './config.js';
-import { runTick, type RunMode, type TickResult } from '../engine/index.js';
+import { runTick, type DatabasePlan, type RunMode, type TickResult } from '../engine/index.js';
 import { tickSummary } from '../report/summary.js';
 import { defaultPeriods, fetchPeriodReport } from '../report/period-report.js';
 import { shortFunnelMarkdown } from '../report/report-markdown.js';
@@ -22,6 +22,9 @@ export interface TickCommandOptions {
   shardIndex?: number | undefined;
   shardCount?: number | undefined;
   quotaReserve?: number | undefined;
+  /** Rows older than this many days are removed (default 90); the database's plan for months left. */
+  retentionDays?: number | undefined;
+  databasePlan?: DatabasePlan | undefined;
   frequencyCap?: { perDay: number; timezone: string } | undefined;
   intervalMinutes?: number | undefined;
   trigger?: string | undefined;
@@ -58,6 +61,8 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       shardIndex: options.shardIndex,
       shardCount: options.shardCount,
       quotaReserve: options.quotaReserve,
+      retentionDays: options.retentionDays,
+      databasePlan: options.databasePlan,
       frequencyCap: options.frequencyCap,
       linkSigner: openLinkSigner(options.settings),
       trigger: options.trigger,

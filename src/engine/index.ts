@@ -6,3 +6,11 @@ export { runTick, planAlone, type TickOptions, type TickResult } from './tick.js
 export type { FrequencyCap } from './decide/frequency-cap.js';
 export type { Counted, TickCounts } from './counts.js';
 export * from './run-mode.js';
+export {
+  parseRetentionDays,
+  parseDatabasePlan,
+  DEFAULT_RETENTION_DAYS,
+  type DatabasePlan,
+  type RetentionResult,
+  type StorageOutlook,
+} from './retention.js';

@@ -50,7 +50,7 @@ export function parseRetentionDays(raw: string | undefined, name = 'retention-da
   if (!Number.isInteger(days) || days < MIN_RETENTION_DAYS)
     throw new Error(
       `${name}: "${text}" is not a retention period: give a whole number of days, at least ${MIN_RETENTION_DAYS} ` +
-        `(the 30-day report reads a month back), e.g. ${name}: ${DEFAULT_RETENTION_DAYS}. Rows are never kept "forever": ` +
+        `(the 30-day report reads a month back), e.g. retention-days: ${DEFAULT_RETENTION_DAYS}. Rows are never kept "forever": ` +
         `a larger number keeps them longer.`,
     );
   return days;

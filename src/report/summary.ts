@@ -1,6 +1,7 @@
 // The job summary of a tick, and whether a person must act. Counts, step ids and LINE's
 // error messages only: never a user id, a member id, a token or a message text.
 import { describeRunMode, type Counted, type RunMode, type TickCounts, type TickResult } from '../engine/index.js';
+import { storageLines } from './storage.js';
 
 const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],
@@ -68,6 +69,7 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     attentionSection(needsAPerson(result)),
     ...intake(result),
     ...sendingLimits(result.counts),
+    ...storageLines(result),
     ...actionsLine(result.counts),
     ...perStepTable(result.counts),
     ...reasonTable('Failures', result.counts.failures, escapeCell),

@@ -14,6 +14,10 @@ import {
   parseRetentionDays,
   retentionPhase,
 } from '../../src/engine/retention.js';
+import { runTick } from '../../src/engine/tick.js';
+import { NoLineSender } from '../../src/line/sender.js';
+import { tickSummary } from '../../src/report/summary.js';
+import { storageSentence, storageWarning } from '../../src/report/storage.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2027-06-01T00:00:00Z');
@@ -241,4 +245,53 @@ test('growth a month and months left, from two samples', () => {
   assert.ok(Math.abs(o.monthsLeft! - 200 / 150) < 1e-9);
   assert.equal(outlook(300 * mb, { bytes: 310 * mb, at: NOW - 20 * DAY }, NOW, plan).monthsLeft, null);
   assert.equal(outlook(300 * mb, null, NOW, plan).growthPerMonth, null);
+});
+
+test('a tick removes what is older than its retention and its job summary shows the size against the plan', async () => {
+  const s = await serverStore();
+  drops.push(s.drop);
+  await event(s.db, U(1), OLD, 'done');
+  await event(s.db, U(1), RECENT, 'done');
+  const result = await runTick({
+    store: s.store,
+    sender: new NoLineSender(),
+    scenarios: [],
+    now: () => NOW,
+    retentionDays: 31,
+    databasePlan: parseDatabasePlan('pro'),
+  });
+  assert.equal(result.retention?.removed.events, 1, 'the 100-day-old one; the 10-day-old one stays');
+  const summary = tickSummary(result, { now: NOW, store: 'test', sender: 'none', mode: 'send', intervalMinutes: 5 });
+  assert.match(
+    summary,
+    /Database: \d+\.\d MB of 8\.00 GB \(Pro plan, 0%\) · growth a month: known after a day of samples\./,
+  );
+  assert.match(
+    summary,
+    /Retention \(31 days\): removed 1 events, 0 outbox batches, 0 ended enrollments with 0 deliveries, 0 runs\./,
+  );
+  assert.ok(!summary.includes(U(1)));
+  // A day later, with the same size sampled yesterday: growth known, not growing.
+  const next = await runTick({ store: s.store, sender: new NoLineSender(), scenarios: [], now: () => NOW + DAY });
+  const again = tickSummary(next, { now: NOW + DAY, store: 'test', sender: 'none', mode: 'send', intervalMinutes: 5 });
+  assert.match(again, /of 500\.0 MB \(Free plan, \d+%\) · growth [+−][\d.]+ MB a month/);
+  assert.match(again, /Retention \(90 days\): removed nothing \(nothing older\)\./);
+});
+
+test('the summary warns when the plan is nearly full or fills within two months', () => {
+  const plan = parseDatabasePlan('free');
+  const mb = 1024 ** 2;
+  assert.match(
+    storageWarning({ bytes: 460 * mb, growthPerMonth: 1, plan, monthsLeft: 1000 })!,
+    /nearly full.*read-only/,
+  );
+  assert.match(
+    storageWarning({ bytes: 300 * mb, growthPerMonth: 150 * mb, plan, monthsLeft: 1.3 })!,
+    /within two months/,
+  );
+  assert.equal(storageWarning({ bytes: 300 * mb, growthPerMonth: 10 * mb, plan, monthsLeft: 20 }), undefined);
+  assert.equal(
+    storageSentence({ bytes: 300 * mb, growthPerMonth: 10 * mb, plan, monthsLeft: 20 }),
+    'Database: 300.0 MB of 500.0 MB (Free plan, 60%) · growth +10.0 MB a month, about 20 months left on the plan.',
+  );
 });
