@@ -1,27 +1,51 @@
-// The CLI's report and inspect commands: their arguments, where their output goes, and
-// their exit codes (1 for bad input: a period, an unknown scenario or user). The CLI's
-// main hands them the arguments and a way to open the store.
+// The CLI's report and inspect commands: their arguments (parsed by the one parser,
+// command-line.ts), where their output goes, and their exit codes (1 for bad input: the
+// arguments, a period, an unknown scenario or user). The CLI's table hands them the parsed
+// arguments and a way to open the store; reportCli parses them itself, for the tests.
 import { writeFile } from 'node:fs/promises';
 import type { Store } from '../store/store.js';
 import { settingsFromEnv } from './config.js';
 import { parseNow } from '../time/now.js';
-import { parseReportArgs, REPORT_USAGE, reportCommand, ReportInputError } from './report.js';
-import { INSPECT_USAGE, inspectCommand, parseInspectArgs } from './inspect.js';
+import { reportCommand, ReportInputError } from './report.js';
+import { inspectCommand } from './inspect.js';
+import {
+  commandHelp,
+  parseCommandArgs,
+  textOption,
+  usageError,
+  UsageError,
+  type CommandArgs,
+  type ParsedArgs,
+} from './command-line.js';
 
-/** Lines for the CLI's --help. */
-export const REPORT_HELP = `  report [--from DATE] [--to DATE] [--scenario ID] [--out FILE.html]
-             funnels and conversions per scenario and step (Markdown), default the
-             last 7 and 30 days (DATE: 2026-11-16 in Asia/Tokyo, or ISO with a zone);
-             reads LINE's opens and clicks first when LINE_CHANNEL_ACCESS_TOKEN is
-             set; --out writes the self-contained HTML page
-  inspect <LINE user id | member id> [--timezone ZONE] [--events N]
-             one user's enrollments, steps sent (batch, LINE's answer), skipped or
-             expired (why), next step, exits, goals and the events behind them.
-             Prints user data: for your own terminal, never a public log
-`;
+export const REPORT_ARGS: CommandArgs = {
+  usage: 'report [--from DATE] [--to DATE] [--scenario ID] [--out FILE.html]',
+  about: [
+    'funnels and conversions per scenario and step (Markdown), default the',
+    'last 7 and 30 days (DATE: 2026-11-16 in Asia/Tokyo, or ISO with a zone);',
+    "reads LINE's opens and clicks first when LINE_CHANNEL_ACCESS_TOKEN is",
+    'set; --out writes the self-contained HTML page',
+  ],
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    scenario: { type: 'string' },
+    out: { type: 'string' },
+  },
+  positionals: 0,
+};
 
-export const isReportCommand = (name: string | undefined): name is 'report' | 'inspect' =>
-  name === 'report' || name === 'inspect';
+export const INSPECT_ARGS: CommandArgs = {
+  usage: 'inspect <LINE user id | member id> [--timezone ZONE] [--events N]',
+  about: [
+    "one user's enrollments, steps sent (batch, LINE's answer), skipped or",
+    'expired (why), next step, exits, goals and the events behind them.',
+    'Prints user data: for your own terminal, never a public log',
+  ],
+  options: { timezone: { type: 'string' }, events: { type: 'string' } },
+  positionals: 1,
+  tooMany: (users) => `one user at a time, got ${users.length}`,
+};
 
 export interface CliOutput {
   out: (text: string) => void;
@@ -30,7 +54,7 @@ export interface CliOutput {
 
 const stdio: CliOutput = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
-/** Runs `report …` or `inspect …`; returns the exit code. */
+/** Parses and runs `report …` or `inspect …`; returns the exit code. */
 export async function reportCli(
   argv: string[],
   openStore: () => Promise<Store>,
@@ -38,38 +62,72 @@ export async function reportCli(
 ): Promise<number> {
   const [command, ...args] = argv;
   try {
-    if (command === 'inspect') {
-      const a = parseInspectArgs(args);
-      if (a.help) {
-        io.out(`${INSPECT_USAGE}\n`);
-        return 0;
-      }
-      io.out(await inspectCommand({ openStore, user: a.user!, timezone: a.timezone, eventsLimit: a.events }));
+    const spec = command === 'inspect' ? INSPECT_ARGS : REPORT_ARGS;
+    const parsed = parseCommandArgs(command!, spec, args);
+    if (parsed.help) {
+      io.out(commandHelp(spec));
       return 0;
     }
-    const a = parseReportArgs(args);
-    if (a.help) {
-      io.out(`${REPORT_USAGE}\n`);
-      return 0;
-    }
-    const env = settingsFromEnv();
-    const outcome = await reportCommand({
-      openStore,
-      line: { channelAccessToken: env.LINE_CHANNEL_ACCESS_TOKEN, baseURL: env.LINE_API_BASE_URL },
-      now: parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW') ?? Date.now(),
-      from: a.from,
-      to: a.to,
-      scenarioId: a.scenario,
-    });
-    if (a.out) {
-      await writeFile(a.out, outcome.html);
-      io.err(`wrote ${a.out}\n`);
-    }
-    io.out(outcome.markdown);
-    return 0;
+    return await (command === 'inspect' ? runInspect : runReport)(parsed, openStore, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`${error.message}\n`);
+    return 1;
+  }
+}
+
+/** Bad input found once the store is open (an unknown scenario or user, an empty period): its message, exit 1. */
+async function refusingBadInput(io: CliOutput, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
   } catch (error) {
     if (!(error instanceof ReportInputError)) throw error;
     io.err(`${error.message}\n`);
     return 1;
   }
+}
+
+export function runInspect(
+  parsed: ParsedArgs,
+  openStore: () => Promise<Store>,
+  io: CliOutput = stdio,
+): Promise<number> {
+  const user = parsed.positional;
+  if (!user) throw usageError('inspect', INSPECT_ARGS, 'whom?');
+  const given = textOption(parsed, 'events');
+  const events = given === undefined ? undefined : Number(given);
+  if (events !== undefined && !(Number.isInteger(events) && events > 0))
+    throw usageError('inspect', INSPECT_ARGS, `--events must be a whole number above 0, got "${given}"`);
+  return refusingBadInput(io, async () => {
+    io.out(
+      await inspectCommand({
+        openStore,
+        user,
+        timezone: textOption(parsed, 'timezone') || undefined,
+        eventsLimit: events,
+      }),
+    );
+    return 0;
+  });
+}
+
+export function runReport(parsed: ParsedArgs, openStore: () => Promise<Store>, io: CliOutput = stdio): Promise<number> {
+  return refusingBadInput(io, async () => {
+    const env = settingsFromEnv();
+    const out = textOption(parsed, 'out');
+    const outcome = await reportCommand({
+      openStore,
+      line: { channelAccessToken: env.LINE_CHANNEL_ACCESS_TOKEN, baseURL: env.LINE_API_BASE_URL },
+      now: parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW') ?? Date.now(),
+      from: textOption(parsed, 'from'),
+      to: textOption(parsed, 'to'),
+      scenarioId: textOption(parsed, 'scenario'),
+    });
+    if (out) {
+      await writeFile(out, outcome.html);
+      io.err(`wrote ${out}\n`);
+    }
+    io.out(outcome.markdown);
+    return 0;
+  });
 }
