@@ -1,5 +1,5 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default), store, line, tick, fuzz, report, whatif.
+// Names: planner (default), store, line, tick, fuzz, report, whatif, retention.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, benchLineTick, serveLine } from './line.js';
@@ -7,6 +7,7 @@ import { benchTick } from './tick.js';
 import { benchReport } from './report.js';
 import { benchFuzz } from './fuzz.js';
 import { benchWhatIf } from './whatif.js';
+import { benchRetention } from './retention.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -31,6 +32,9 @@ switch (name) {
     break;
   case 'whatif':
     await benchWhatIf(args);
+    break;
+  case 'retention':
+    await benchRetention(args);
     break;
   case 'fuzz':
     await benchFuzz(args);

@@ -1,6 +1,7 @@
 // The job summary of a tick, and whether a person must act. Counts, step ids and LINE's
 // error messages only: never a user id, a member id, a token or a message text.
 import { describeRunMode, type Counted, type RunMode, type TickCounts, type TickResult } from '../engine/index.js';
+import { mdText } from '../contract/markdown-text.js';
 import { storageLines } from './storage.js';
 
 const COLUMNS: [Counted, string][] = [
@@ -31,10 +32,8 @@ export function needsAPerson(result: TickResult): string[] {
   const reasons: string[] = [];
   if (result.stoppedBy === 'unauthorized')
     reasons.push('LINE refused the channel access token (401/403): check the LINE_CHANNEL_ACCESS_TOKEN secret.');
-  if (result.stoppedBy === 'monthly_limit')
-    reasons.push(
-      'the LINE monthly message limit is reached: the rest stays pending until the quota allows (upgrade the plan or wait for the next month).',
-    );
+  const monthly = monthlyLimitReason(result);
+  if (monthly) reasons.push(monthly);
   if (result.attention.needsReview > 0)
     reasons.push(
       `${result.attention.needsReview} outbox batch(es) need review: LINE may or may not have accepted them and the 24-hour retry-key window has passed, so they are not resent automatically. See outbox_batches where status = 'needs_review'.`,
@@ -55,15 +54,34 @@ export function needsAPerson(result: TickResult): string[] {
     );
   }
   const failed = result.counts.total('failed');
-  if (failed > 0) reasons.push(`${failed} message(s) failed: see the reasons below.`);
+  if (failed > 0) {
+    const requests = result.counts.failures.reduce((sum, f) => sum + f.batches, 0);
+    const refused = requests ? ` (${requests} LINE request(s) refused)` : '';
+    reasons.push(`${failed} recipient(s) did not get their step${refused}: see the reasons below.`);
+  }
   return reasons;
+}
+
+/**
+ * LINE's monthly limit reached, however it was learned: its 429 "monthly limit", or its
+ * quota endpoints before sending (the month used up, or too little left for a batch).
+ */
+function monthlyLimitReason(result: TickResult): string | undefined {
+  const c = result.counts;
+  if (result.stoppedBy !== 'monthly_limit' && !c.heldBackByMonthlyLimit) return undefined;
+  const used = c.quota && c.quota.limit !== null ? ` (${c.quota.usedBefore + c.total('sent')} of ${c.quota.limit} used)` : '';
+  const held = c.heldBackByMonthlyLimit ? `; ${c.heldBackByMonthlyLimit} recipient(s) held in this tick` : '';
+  return (
+    `the LINE monthly message limit is reached${used}${held}: the rest stays pending until the quota allows ` +
+    '(upgrade the plan in LINE Official Account Manager, or wait for the next month).'
+  );
 }
 
 export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   const out: string[] = [
     `# LINE step delivery: tick in run mode ${ctx.mode}`,
     '',
-    `At ${new Date(ctx.now).toISOString()} · ${describeRunMode(ctx.mode)} · state: ${ctx.store} · LINE: ${ctx.sender}`,
+    `At ${new Date(ctx.now).toISOString()} · ${describeRunMode(ctx.mode)} · state: ${mdText(ctx.store)} · LINE: ${mdText(ctx.sender)}`,
     ...lateness(result.previousRunAt, ctx),
     '',
     attentionSection(needsAPerson(result)),
@@ -72,16 +90,10 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     ...storageLines(result),
     ...actionsLine(result.counts),
     ...perStepTable(result.counts),
-    ...reasonTable('Failures', result.counts.failures, escapeCell),
-    // A skip's reason is "unfollowed" or an exit's event type: one line always.
-    ...reasonTable('Not sent: the user left before sending', result.counts.skips, (r) => r.replace(/\|/g, '\\|')),
+    ...reasonTable('Failures', result.counts.failures),
+    ...reasonTable('Not sent: the user left before sending', result.counts.skips),
   ];
   return `${out.join('\n')}\n`;
-}
-
-/** A table cell: a pipe escaped, a line break as a space. */
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 /** How long since the previous tick, how late by the schedule, and missed ticks. */
@@ -103,7 +115,7 @@ function lateness(previousRunAt: number | null, ctx: SummaryContext): string[] {
 
 function attentionSection(reasons: string[]): string {
   return reasons.length
-    ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${r}`).join('\n')}`
+    ? `## ❗ Needs a person\n\n${reasons.map((r) => `- ${mdText(r)}`).join('\n')}`
     : '✅ Nothing needs a person.';
 }
 
@@ -124,7 +136,7 @@ function intake(result: TickResult): string[] {
     // Each one stopped only itself: the other events of its page were taken in.
     out.push('', '## Events set aside in this tick', '', '| reason | count |', '|---|---:|');
     for (const [reason, n] of [...c.setAsideReasons].sort(([, a], [, b]) => b - a))
-      out.push(`| ${escapeCell(reason)} | ${n} |`);
+      out.push(`| ${mdText(reason)} | ${n} |`);
   }
   return out;
 }
@@ -139,6 +151,8 @@ function sendingLimits(c: TickCounts): string[] {
       `Quota: ${c.quota.limit === null ? 'no monthly limit' : `${c.quota.usedBefore + sentNow} of ${c.quota.limit} used this month (${c.quota.limit - c.quota.usedBefore - sentNow} left)`}.`,
     );
   }
+  if (c.heldBackByMonthlyLimit)
+    out.push('', `Held back by LINE's monthly limit: ${c.heldBackByMonthlyLimit} recipient(s), left pending.`);
   if (c.heldBackByQuota)
     out.push('', `Held back by the quota reserve: ${c.heldBackByQuota} recipient(s), left pending.`);
   if (c.heldBackByMaxMessages) out.push('', 'Stopped planning at max-messages: the rest is left for the next tick.');
@@ -160,7 +174,7 @@ function perStepTable(c: TickCounts): string[] {
   for (const [scenarioId, steps] of [...c.byScenario].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [stepId, row] of [...steps].sort(([a], [b]) => a.localeCompare(b))) {
       if (COLUMNS.every(([k]) => !row[k])) continue;
-      rows.push(`| ${scenarioId} | ${stepId || '—'} | ${COLUMNS.map(([k]) => row[k] ?? '').join(' | ')} |`);
+      rows.push(`| ${mdText(scenarioId)} | ${mdText(stepId) || '—'} | ${COLUMNS.map(([k]) => row[k] ?? '').join(' | ')} |`);
     }
   }
   if (!rows.length) return ['', '## Per scenario and step', '', 'Nothing was due.'];
@@ -174,19 +188,26 @@ function perStepTable(c: TickCounts): string[] {
   ];
 }
 
-/** Failures or skips, counted by scenario, step and reason (none: no table). */
+/**
+ * Failures or skips by scenario, step and reason (none: no table), in recipients; failures
+ * also in LINE requests (a refused multicast is one request for up to 500 recipients).
+ */
 function reasonTable(
   title: string,
-  rows: readonly { scenarioId: string; stepId: string; count: number; reason: string }[],
-  cell: (reason: string) => string,
+  rows: readonly { scenarioId: string; stepId: string; count: number; batches?: number; reason: string }[],
 ): string[] {
   if (!rows.length) return [];
+  const requests = rows.some((f) => f.batches !== undefined);
+  const cells = (f: (typeof rows)[number]) =>
+    [mdText(f.scenarioId), mdText(f.stepId), String(f.count), ...(requests ? [String(f.batches || '—')] : [])].join(
+      ' | ',
+    );
   return [
     '',
     `## ${title}`,
     '',
-    '| scenario | step | count | reason |',
-    '|---|---|---:|---|',
-    ...rows.map((f) => `| ${f.scenarioId} | ${f.stepId} | ${f.count} | ${cell(f.reason)} |`),
+    `| scenario | step | recipients |${requests ? ' LINE requests |' : ''} reason |`,
+    `|---|---|---:|${requests ? '---:|' : ''}---|`,
+    ...rows.map((f) => `| ${cells(f)} | ${mdText(f.reason)} |`),
   ];
 }
