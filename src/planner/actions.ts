@@ -4,6 +4,7 @@
 // commit that advances the enrollment (lsd_commit_plans), checking the tag limit again.
 import type { ActionStep, RichMenuAction } from '../scenario/schema.js';
 import { LIMITS } from '../scenario/schema.js';
+import { attributeNameProblem } from '../contract/names.js';
 
 export type AttributeValue = string | number | boolean;
 
@@ -30,13 +31,18 @@ export function tagsOf(attributes: Record<string, unknown>): string[] {
 }
 
 /**
- * The attributes after the change, or why it cannot be made: more than 100 tags. Tags keep
+ * The attributes after the change, or why it cannot be made: more than 100 tags, or an
+ * attribute the engine owns. Tags keep
  * their order, new ones at the end; removing wins over adding the same tag in one step.
  */
 export function applyChange(
   attributes: Record<string, unknown>,
   change: ActionChange,
 ): { attributes: Record<string, unknown> } | { error: string } {
+  // The same list validation refuses (src/contract/names.ts): a definition that came past
+  // it (an older release's) still cannot overwrite the engine's own attributes.
+  const reserved = [...change.attributes.clear, ...Object.keys(change.attributes.set)].find(attributeNameProblem);
+  if (reserved !== undefined) return { error: `attribute "${reserved}": ${attributeNameProblem(reserved)}` };
   const removed = new Set(change.tags.remove);
   const before = tagsOf(attributes);
   const tags = [...new Set([...before, ...change.tags.add])].filter((t) => !removed.has(t));

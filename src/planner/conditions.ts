@@ -2,7 +2,7 @@
 // step's moment. Events later than the moment are never looked at, so a decision does
 // not depend on when the tick runs.
 import type { Comparison, Condition, PropertyFilter } from '../scenario/schema.js';
-import { readPath } from './timing.js';
+import { readOwnPath } from './paths.js';
 import type { EnrollmentState, EventFact, UserFacts } from './types.js';
 
 export interface ConditionContext {
@@ -90,9 +90,8 @@ export function compare(value: unknown, c: Comparison): boolean {
 
 export function matchesFilter(properties: Record<string, unknown>, filter: PropertyFilter | undefined): boolean {
   if (!filter) return true;
-  for (const key in filter) {
-    const expected = filter[key];
-    const value = readPath(properties, key);
+  for (const [key, expected] of Object.entries(filter)) {
+    const value = readOwnPath(properties, key);
     if (expected !== null && typeof expected === 'object' ? !compare(value, expected) : !equal(value, expected))
       return false;
   }
@@ -104,7 +103,7 @@ export function fieldValue(field: string, ctx: Pick<ConditionContext, 'attribute
   const namespace = field.slice(0, dot);
   const path = field.slice(dot + 1);
   const source = namespace === 'user' ? ctx.attributes : namespace === 'answers' ? ctx.answers : ctx.trigger;
-  return readPath(source, path);
+  return readOwnPath(source, path);
 }
 
 export function evaluate(condition: Condition, ctx: ConditionContext): boolean {

@@ -5,6 +5,7 @@ import { fillPlaceholders } from '../scenario/placeholders.js';
 import type { CompiledStep } from '../scenario/compile.js';
 import type { MessageStep } from '../scenario/schema.js';
 import { fieldValue } from './conditions.js';
+import { ownValue } from './paths.js';
 
 /** Turns a step's link into the tracked URL for one user (the click function's format). */
 export type LinkSigner = (userId: string, linkId: string, url: string) => string;
@@ -53,8 +54,8 @@ export function renderMessages(compiled: CompiledStep, input: RenderInput): Rend
   const lookup = (key: string) => {
     if (key.startsWith('link.')) {
       const id = key.slice(5);
-      const url = step.links?.[id];
-      if (!url) return undefined;
+      const url = ownValue(step.links, id);
+      if (typeof url !== 'string') return undefined;
       return input.linkSigner && input.userId ? input.linkSigner(input.userId, id, url) : url;
     }
     return display(fieldValue(key, input));

@@ -69,7 +69,8 @@ export function needsAPerson(result: TickResult): string[] {
 function monthlyLimitReason(result: TickResult): string | undefined {
   const c = result.counts;
   if (result.stoppedBy !== 'monthly_limit' && !c.heldBackByMonthlyLimit) return undefined;
-  const used = c.quota && c.quota.limit !== null ? ` (${c.quota.usedBefore + c.total('sent')} of ${c.quota.limit} used)` : '';
+  const used =
+    c.quota && c.quota.limit !== null ? ` (${c.quota.usedBefore + c.total('sent')} of ${c.quota.limit} used)` : '';
   const held = c.heldBackByMonthlyLimit ? `; ${c.heldBackByMonthlyLimit} recipient(s) held in this tick` : '';
   return (
     `the LINE monthly message limit is reached${used}${held}: the rest stays pending until the quota allows ` +
@@ -174,7 +175,9 @@ function perStepTable(c: TickCounts): string[] {
   for (const [scenarioId, steps] of [...c.byScenario].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [stepId, row] of [...steps].sort(([a], [b]) => a.localeCompare(b))) {
       if (COLUMNS.every(([k]) => !row[k])) continue;
-      rows.push(`| ${mdText(scenarioId)} | ${mdText(stepId) || '—'} | ${COLUMNS.map(([k]) => row[k] ?? '').join(' | ')} |`);
+      rows.push(
+        `| ${mdText(scenarioId)} | ${mdText(stepId) || '—'} | ${COLUMNS.map(([k]) => row[k] ?? '').join(' | ')} |`,
+      );
     }
   }
   if (!rows.length) return ['', '## Per scenario and step', '', 'Nothing was due.'];

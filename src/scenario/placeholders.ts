@@ -73,7 +73,8 @@ export function fillPlaceholders(
     const value = lookup(key);
     if (value !== undefined && value !== '') return value;
     if (inline !== undefined) return inline.trim();
-    const fallback = fallbacks?.[key];
+    // Own keys only: a placeholder named like a prototype member has no fallback.
+    const fallback = fallbacks && Object.hasOwn(fallbacks, key) ? fallbacks[key] : undefined;
     if (fallback !== undefined) return fallback;
     missing.push(key);
     return '';

@@ -29,7 +29,7 @@ export function checkMessages(list: IssueList, scenario: Scenario): void {
             'placeholder',
             `${p.token} is not a placeholder: write {{user.<attribute>}}, {{trigger.<property>}}, {{answers.<question>}} or {{link.<id>}}.${didYouMean(p.namespace, ['user', 'trigger', 'answers', 'link'])}`,
           );
-        } else if (p.namespace === 'link' && !step.links?.[p.path]) {
+        } else if (p.namespace === 'link' && !(step.links && Object.hasOwn(step.links, p.path))) {
           list.add(
             path,
             'placeholder',
