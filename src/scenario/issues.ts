@@ -26,7 +26,9 @@ export type Rule =
   /** A tag not in its one stored form, or two tags told apart only by case (validate-tags.ts). */
   | 'tag'
   /** More than one step may do (validate-actions.ts: STEP_BOUNDS). */
-  | 'step-bounds';
+  | 'step-bounds'
+  /** A step marked "reply": true that cannot go as the reply to a follow (validate-reply.ts). */
+  | 'reply';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {

@@ -198,6 +198,12 @@ export const MessageStepSchema = z.strictObject({
     .union([SendWindowSchema, z.null()])
     .optional()
     .describe('Overrides the scenario send window; null sends at any hour.'),
+  reply: z
+    .literal(true)
+    .optional()
+    .describe(
+      'The first step of a follow-triggered scenario, due at once: the LINE webhook sends it as the reply to the follow (free: replies are not counted against the monthly quota); when the reply cannot go, the tick pushes it. See docs/reply.md.',
+    ),
   next: StepRefSchema.optional(),
 });
 

@@ -17,6 +17,7 @@ import { checkMessages } from './validate-messages.js';
 import { checkActions } from './validate-actions.js';
 import { checkText } from './validate-text.js';
 import { checkTags } from './validate-tags.js';
+import { checkReply } from './validate-reply.js';
 
 export interface FileResult {
   file: string;
@@ -65,6 +66,7 @@ export function validateScenarioObject(file: string, source: ParsedJson): FileRe
   checkMessages(list, scenario);
   checkActions(list, scenario);
   checkTags(list, scenario);
+  checkReply(list, scenario);
   if (list.issues.length) return { file, issues: list.issues };
   return { file, scenario, issues: [], positionOf: (path) => source.positionOf(path) };
 }
