@@ -44,6 +44,11 @@ export class GitHubServer {
   readonly comments: StoredComment[] = [];
   readonly issues: StoredIssue[] = [];
   readonly labels = new Set<string>();
+  /**
+   * The answers of the next workflow dispatches (POST .../actions/workflows/{file}/dispatches),
+   * in order; once used up, each is answered 204 (a start), as GitHub does.
+   */
+  readonly dispatchAnswers: { status: number; body?: unknown; headers?: Record<string, string> }[] = [];
   private nextId = 1000;
   private server: Server | undefined;
   url = '';
@@ -72,7 +77,7 @@ export class GitHubServer {
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    const [status, answer] = this.answer(method, url, body);
+    const [status, answer, headers] = this.answer(method, url, body);
     this.requests.push({
       method,
       path: `${url.pathname}${url.search}`,
@@ -80,11 +85,19 @@ export class GitHubServer {
       body,
       status,
     });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(answer === undefined ? '' : JSON.stringify(answer));
   }
 
-  private answer(method: string, url: URL, body: Record<string, unknown> | undefined): [number, unknown] {
+  private answer(
+    method: string,
+    url: URL,
+    body: Record<string, unknown> | undefined,
+  ): [number, unknown, Record<string, string>?] {
+    if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/.test(url.pathname)) {
+      const next = this.dispatchAnswers.shift() ?? { status: 204 };
+      return [next.status, next.body, next.headers];
+    }
     const path = url.pathname;
     if (this.options.readOnly && (method === 'POST' || method === 'PATCH')) {
       return [

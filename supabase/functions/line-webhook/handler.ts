@@ -17,6 +17,7 @@ import {
 import { recordEach } from '../_shared/record.ts';
 import { parsePostback } from '../_shared/postback-rules.ts';
 import { rawPostback, setAsideRow } from './set-aside.ts';
+import { askForStart, type Dispatcher } from '../_shared/start-run.ts';
 
 export interface LineWebhookDeps {
   channelSecret: string;
@@ -28,6 +29,8 @@ export interface LineWebhookDeps {
    */
   consumeNonce?: (nonce: string, eventKey: string) => Promise<string | undefined>;
   now?: () => number;
+  /** Asks for a tick when an event a scenario reacts to was recorded (issue 28; none: the cron job alone). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 interface LineEvent {
@@ -211,6 +214,7 @@ export async function handleLineWebhook(req: Request, deps: LineWebhookDeps): Pr
   }
   try {
     const outcome = await recordWithSetAside(deps, rows, aside, refused);
+    if (outcome.recorded > 0) await askForStart(deps.dispatcher, 'line-webhook');
     return json(200, { received: payload.events.length, ...outcome, refused: refused.length });
   } catch (error) {
     // Not stored: a 5xx makes LINE redeliver (with webhook redelivery on), and the same

@@ -2,6 +2,7 @@
 import { handleLineWebhook } from './handler.ts';
 import { SinkError } from '../_shared/events.ts';
 import { serviceClient, supabaseSink } from '../_shared/supabase-sink.ts';
+import { dispatcherFromEnv } from '../_shared/supabase-call.ts';
 
 const channelSecret = Deno.env.get('LINE_CHANNEL_SECRET');
 if (!channelSecret) throw new Error('set the LINE_CHANNEL_SECRET secret: supabase secrets set LINE_CHANNEL_SECRET=...');
@@ -15,4 +16,6 @@ async function consumeNonce(nonce: string, eventKey: string): Promise<string | u
   return (data as { member_id?: string | null } | null)?.member_id ?? undefined;
 }
 
-Deno.serve((req) => handleLineWebhook(req, { channelSecret, sink, consumeNonce }));
+const dispatcher = dispatcherFromEnv(db);
+
+Deno.serve((req) => handleLineWebhook(req, { channelSecret, sink, consumeNonce, dispatcher }));

@@ -16,6 +16,7 @@ import { MAX_EVENTS_PER_REQUEST } from '../_shared/event-contract.ts';
 import { recordEach } from '../_shared/record.ts';
 import { shopSignatureProblem } from '../_shared/shop-signature.ts';
 import { toRow } from './generic.ts';
+import { askForStart, type Dispatcher } from '../_shared/start-run.ts';
 import { fromShopify } from './shopify.ts';
 
 export interface ShopEventsDeps {
@@ -27,6 +28,8 @@ export interface ShopEventsDeps {
   shopifySecret?: string | undefined;
   sink: EventSink;
   now?: () => number;
+  /** Asks for a tick when an event a scenario reacts to was recorded (issue 28; none: the cron job alone). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 interface Refusal {
@@ -47,10 +50,12 @@ async function recordAndAnswer(
   rowIndex: number[],
   refused: Refusal[],
   total: number,
+  dispatcher?: Dispatcher,
 ): Promise<Response> {
   let outcome;
   try {
     outcome = await recordEach(sink, rows);
+    if (outcome.recorded > 0) await askForStart(dispatcher, 'shop-events');
   } catch (error) {
     console.error(
       `shop-events: the events could not be stored (${
@@ -82,7 +87,7 @@ async function handleShopify(req: Request, payload: unknown, deps: ShopEventsDep
   // Shopify retries non-2xx answers: an unmapped topic or a guest's order is acknowledged, not failed.
   if ('skipped' in result) return json(200, { recorded: 0, duplicates: 0, refused: [], skipped: result.skipped });
   if ('refused' in result) return recordAndAnswer(deps.sink, [], [], [{ index: 0, reason: result.refused }], 1);
-  return recordAndAnswer(deps.sink, [result.row], [0], [], 1);
+  return recordAndAnswer(deps.sink, [result.row], [0], [], 1, deps.dispatcher);
 }
 
 export async function handleShopEvents(req: Request, deps: ShopEventsDeps): Promise<Response> {
@@ -123,5 +128,5 @@ export async function handleShopEvents(req: Request, deps: ShopEventsDeps): Prom
       rowIndex.push(index);
     }
   });
-  return recordAndAnswer(deps.sink, rows, rowIndex, refused, list.length);
+  return recordAndAnswer(deps.sink, rows, rowIndex, refused, list.length, deps.dispatcher);
 }
