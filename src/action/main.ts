@@ -23,6 +23,7 @@ import {
   type RunModeAlias,
 } from '../engine/index.js';
 import { reportCommand } from '../commands/report.js';
+import { doctorMode } from './doctor-mode.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
 function settings(): Settings {
@@ -273,9 +274,12 @@ export async function run(): Promise<void> {
       case 'report':
         await reportMode();
         break;
+      case 'doctor':
+        await doctorMode(settings());
+        break;
       default:
         core.setFailed(
-          `mode "${mode}" is not available in this version: use run, validate, import, test-send or report.`,
+          `mode "${mode}" is not available in this version: use run, validate, import, test-send, report or doctor.`,
         );
     }
   } catch (error) {
