@@ -53,7 +53,8 @@ export function checkTags(list: IssueList, scenario: Scenario): void {
       list.add(path, 'tag', `${problem}.`);
       continue;
     }
-    const fold = tag.toLowerCase();
+    // Upper then lower case: "ß" and "SS" fold alike too.
+    const fold = tag.toUpperCase().toLowerCase();
     const other = byFold.get(fold);
     if (other !== undefined && other !== tag)
       list.add(
