@@ -7,15 +7,12 @@
 import { OutboxSender, type SendStop } from './outbox-sender.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { planPage } from './decide/plan-page.js';
+import { lanesFor } from './decide/lanes.js';
 import { localMidnight } from './decide/frequency-cap.js';
 import type { InForce, Tick } from './setup.js';
 
 /** Plans and commits every page due, sending meanwhile; what stopped the sending, if anything did. */
-export async function planAndSend(
-  tick: Tick,
-  inForce: InForce,
-  runId?: string,
-): Promise<SendStop | undefined> {
+export async function planAndSend(tick: Tick, inForce: InForce, runId?: string): Promise<SendStop | undefined> {
   // Batches planned from here on know all this tick took in; older ones are checked before sending.
   const checkedBefore = tick.now();
   const { store, owner, leaseSeconds, now } = tick;
@@ -64,7 +61,11 @@ async function planInLanes(
   leases: LeaseKeeper,
   outbox: OutboxSender | undefined,
 ): Promise<void> {
-  const lanes = Math.max(1, Math.min(8, tick.options.lanes ?? tick.store.lanes));
+  const { store } = tick;
+  const lanes =
+    tick.options.lanes !== undefined
+      ? Math.max(1, Math.min(8, tick.options.lanes))
+      : lanesFor({ base: store.lanes, roundTripMs: store.roundTripMs, max: store.maxLanes });
   const progress = { planned: 0 };
   await Promise.all(
     Array.from({ length: lanes }, (_, lane) =>

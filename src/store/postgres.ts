@@ -1,10 +1,16 @@
 // A direct Postgres connection (DATABASE_URL): self-hosted Postgres, Supabase's
 // connection string, and the tests that need two connections at once.
 import pg from 'pg';
-import { rpcStatement, type SqlRpc } from './rpc.js';
+import { CallTimer, rpcStatement, type SqlRpc } from './rpc.js';
+
+/** Connections kept for the outbox sender, the lease keeper and the run's own calls beside the planning lanes. */
+const BESIDE_LANES = 4;
 
 export async function openPostgres(connectionString: string, options: { max?: number } = {}): Promise<SqlRpc> {
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 4, application_name: 'line-step-delivery' });
+  // Opened as needed: a database next door uses a few; one far away as many as its lanes.
+  const max = options.max ?? 16;
+  const pool = new pg.Pool({ connectionString, max, application_name: 'line-step-delivery' });
+  const timer = new CallTimer();
   // An idle connection that the server closes (a restart, a dropped database) must not
   // crash the process: the pool replaces it, and a call in flight fails with its error.
   pool.on('error', () => {});
@@ -15,8 +21,12 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     label: 'Postgres (DATABASE_URL)',
     // Two pages in flight keep a server busy on two cores while this process plans.
     lanes: 2,
+    maxLanes: Math.max(1, max - BESIDE_LANES),
+    get fastestCallMs() {
+      return timer.fastest;
+    },
     async call<T>(fn: string, payload: unknown): Promise<T> {
-      const { rows } = await pool.query<{ r: T }>(rpcStatement(fn), [JSON.stringify(payload)]);
+      const { rows } = await timer.time(() => pool.query<{ r: T }>(rpcStatement(fn), [JSON.stringify(payload)]));
       return rows[0]!.r;
     },
     async exec(sql: string) {

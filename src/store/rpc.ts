@@ -7,8 +7,25 @@ export interface Rpc {
   close(): Promise<void>;
   /** Where the state lives, for the job summary (never a secret). */
   readonly label: string;
-  /** How many calls are worth making at once (a tick plans that many pages side by side); default 1. */
+  /** How many calls are worth making at once with the database next door (a tick plans that many pages side by side); default 1. */
   readonly lanes?: number;
+  /** The most calls the adapter may have in flight for planning (its connections); default lanes. */
+  readonly maxLanes?: number;
+  /** The fastest call so far, in ms: about one round trip to the database. */
+  readonly fastestCallMs?: number | undefined;
+}
+
+/** Keeps the fastest duration of the calls it times: about one round trip. */
+export class CallTimer {
+  fastest: number | undefined;
+
+  async time<T>(call: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    const result = await call();
+    const ms = performance.now() - start;
+    if (this.fastest === undefined || ms < this.fastest) this.fastest = ms;
+    return result;
+  }
 }
 
 /** A direct SQL connection (PGlite or Postgres): also runs migrations and ad-hoc queries in tests. */

@@ -63,6 +63,16 @@ export class Store {
     return this.rpc.lanes ?? 1;
   }
 
+  /** The most pages the adapter's connections allow in flight. */
+  get maxLanes(): number {
+    return this.rpc.maxLanes ?? this.lanes;
+  }
+
+  /** About one round trip to the database (the fastest call so far); undefined before any. */
+  get roundTripMs(): number | undefined {
+    return this.rpc.fastestCallMs;
+  }
+
   /**
    * Registers the definitions in force. `present` names every scenario file of this run
    * (default: the ones registered); a registered scenario outside it is missing (held, with

@@ -1,0 +1,23 @@
+// How many pages a tick plans side by side. Each page waits for two round trips to the
+// database (its claim and its commit) beside its own work there; with the database next door
+// the adapter's own count keeps the server busy, and with it across an ocean (100-150 ms from
+// a GitHub runner to Tokyo) a lane spends most of its time waiting, so more lanes fill the
+// wait. Bounded by the connections the adapter may open.
+
+/** A page's work in the database and the planner on this kind of machine (ms); what a wait is compared with. */
+export const PAGE_WORK_MS = 60;
+
+export interface LaneBudget {
+  /** The adapter's count for a database next door. */
+  base: number;
+  /** The fastest call seen so far (ms): a round trip and the least work. Unknown: the base. */
+  roundTripMs: number | undefined;
+  /** The most lanes the adapter's connections allow. */
+  max: number;
+}
+
+export function lanesFor({ base, roundTripMs, max }: LaneBudget): number {
+  const wait = Math.max(0, roundTripMs ?? 0);
+  const lanes = Math.round(base * (1 + (2 * wait) / PAGE_WORK_MS));
+  return Math.max(1, Math.min(max, lanes));
+}
