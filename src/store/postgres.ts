@@ -21,7 +21,7 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     label: 'Postgres (DATABASE_URL)',
     // Two pages in flight keep a server busy on two cores while this process plans.
     lanes: 2,
-    maxLanes: Math.max(1, max - BESIDE_LANES),
+    maxLanes: Math.max(2, max - BESIDE_LANES),
     get fastestCallMs() {
       return timer.fastest;
     },
