@@ -18,7 +18,8 @@ export type Counted =
 
 export class TickCounts {
   readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();
-  readonly failures: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
+  /** count: recipients who did not get the step; batches: LINE requests refused (0 for a failure before sending). */
+  readonly failures: { scenarioId: string; stepId: string; reason: string; count: number; batches: number }[] = [];
   /** Recipients dropped from the outbox because they left before it was sent, by reason. */
   readonly skips: { scenarioId: string; stepId: string; reason: string; count: number }[] = [];
   /** Events set aside in this tick, by reason (reasons name keys and types, never a value). */
@@ -30,7 +31,10 @@ export class TickCounts {
   lostLeases = 0;
   needsReview = 0;
   heldBackByMaxMessages = false;
+  /** Recipients held by the quota reserve (quota-reserve), not by LINE's monthly limit itself. */
   heldBackByQuota = 0;
+  /** Recipients held because LINE's monthly limit leaves too few messages (learned from LINE's quota endpoints). */
+  heldBackByMonthlyLimit = 0;
   uncertain = 0;
   quota: { limit: number | null; usedBefore: number } | undefined;
   /** What action steps did (issue 18): users whose tags or attributes changed; rich menus linked and unlinked. */
@@ -62,11 +66,17 @@ export class TickCounts {
     steps.set(key, row);
   }
 
-  /** Reasons are LINE's or the planner's messages, which never hold a person's data. */
-  noteFailure(scenarioId: string, stepId: string, reason: string): void {
+  /**
+   * Reasons are LINE's or the planner's messages, which never hold a person's data. Counted in
+   * recipients (a refused multicast of 300 is 300), with the LINE requests (batches) apart.
+   */
+  noteFailure(scenarioId: string, stepId: string, reason: string, recipients = 1, batches = 0): void {
     const known = this.failures.find((f) => f.scenarioId === scenarioId && f.stepId === stepId && f.reason === reason);
-    if (known) known.count++;
-    else if (this.failures.length < 100) this.failures.push({ scenarioId, stepId, reason, count: 1 });
+    if (known) {
+      known.count += recipients;
+      known.batches += batches;
+    } else if (this.failures.length < 100)
+      this.failures.push({ scenarioId, stepId, reason, count: recipients, batches });
   }
 
   /** Reasons are "unfollowed" or "exited before sending: <exit>": event types and step ids, no one's data. */

@@ -57,6 +57,8 @@ export class OutboxSender {
   private results: SendResult[] = [];
   private recording: Promise<unknown> = Promise.resolve();
   private allowance = Infinity;
+  /** What LINE's monthly limit leaves, less what this tick has in flight or sent. */
+  private monthLeft = Infinity;
   private triedSince = 0;
   private stop: SendStop | undefined;
   /** While the planner still commits pages, an empty claim is not the end. */
@@ -94,10 +96,15 @@ export class OutboxSender {
   /** Sends until the outbox is empty (and planning done), or a stop; returns the stop, if any. */
   async run(): Promise<SendStop | undefined> {
     const { sender, counts } = this.o;
-    // The quota guard: never start a batch that would eat into the reserve.
+    // The quota guard: never start a batch that LINE's monthly limit cannot take, or that
+    // would eat into the reserve.
     const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
-    this.allowance = quota && quota.limit !== null ? quota.limit - quota.used - this.o.quotaReserve : Infinity;
+    this.monthLeft = quota && quota.limit !== null ? quota.limit - quota.used : Infinity;
+    this.allowance = this.monthLeft - this.o.quotaReserve;
     if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };
+    // LINE's quota endpoints say the month is used up: the same stop as its 429 "monthly
+    // limit" (a person must act), before any batch is claimed.
+    if (this.monthLeft <= 0) this.stop = 'monthly_limit';
     // Batches this tick already tried are not claimed again in it: a deferred one waits.
     this.triedSince = this.o.now();
 
@@ -141,17 +148,15 @@ export class OutboxSender {
     if (isRichMenuBatch(batch)) return this.sendRichMenu(batch);
     const { counts } = this.o;
     const n = batch.recipients.length;
-    const held = this.stop
-      ? `not sent: ${this.stop}`
-      : n > this.allowance
-        ? 'held back: it would cross the quota reserve'
-        : undefined;
+    const held = this.held(n);
     if (held) {
-      this.giveBack(batch, held);
-      if (!this.stop) counts.heldBackByQuota += n;
+      this.giveBack(batch, held.why);
+      if (held.by === 'reserve') counts.heldBackByQuota += n;
+      if (held.by === 'monthly limit') counts.heldBackByMonthlyLimit += n;
       return;
     }
     this.allowance -= n;
+    this.monthLeft -= n;
     const report = await this.o.sender.send(batch);
     this.results.push({
       batchId: batch.id,
@@ -163,12 +168,31 @@ export class OutboxSender {
     });
     const what = report.outcome === 'sent' ? 'sent' : report.outcome === 'failed' ? 'failed' : 'deferred';
     counts.add(batch.scenarioId, batch.stepId, what, n);
-    if (report.outcome !== 'sent') this.allowance += n;
+    if (report.outcome !== 'sent') {
+      this.allowance += n;
+      this.monthLeft += n;
+    }
     if (report.outcome === 'failed' && report.error)
-      counts.noteFailure(batch.scenarioId, batch.stepId, report.error.message);
+      counts.noteFailure(batch.scenarioId, batch.stepId, report.error.message, n, 1);
     if (report.outcome === 'uncertain') counts.uncertain += 1;
     if (report.stop) this.stop = report.stop;
     if (this.results.length >= this.pageSize) void this.record().catch(() => {});
+  }
+
+  /** Why a batch of n recipients is not started now, and what held it: a stop, LINE's monthly limit, or the reserve. */
+  private held(n: number): { why: string; by?: 'monthly limit' | 'reserve' } | undefined {
+    if (this.stop) return { why: `not sent: ${this.stop}` };
+    if (n > this.monthLeft) {
+      const left = Math.max(0, this.monthLeft);
+      // Used up by this tick's own sends: the rest waits, as after LINE's 429.
+      if (left === 0) this.stop = 'monthly_limit';
+      return {
+        why: `held back: LINE's monthly limit leaves ${left} message(s) this month, fewer than its ${n} recipient(s)`,
+        by: 'monthly limit',
+      };
+    }
+    if (n > this.allowance) return { why: 'held back: it would cross the quota reserve', by: 'reserve' };
+    return undefined;
   }
 
   // --- Rich menu batches (issue 18; src/line/rich-menu.ts): no message quota, a user's
@@ -197,7 +221,7 @@ export class OutboxSender {
     if (report.outcome === 'sent') counts.noteRichMenu(batch.kind, n);
     else counts.add(batch.scenarioId, batch.stepId, report.outcome === 'failed' ? 'failed' : 'deferred', n);
     if (report.outcome === 'failed' && report.error)
-      counts.noteFailure(batch.scenarioId, batch.stepId, report.error.message);
+      counts.noteFailure(batch.scenarioId, batch.stepId, report.error.message, n, 1);
     if (report.outcome === 'uncertain') counts.uncertain += 1;
     if ('stop' in report && report.stop) this.stop = report.stop;
     if (this.results.length >= this.pageSize) void this.record().catch(() => {});

@@ -3,14 +3,18 @@
 // first tick that needs no one. Found again by its label and a hidden marker. It says what
 // to do with counts, scenario and step ids and the run's link: never a LINE user id or a
 // message text (issues of a public repository are public, like its logs).
-import { statusOf, type GitHubClient, type RunTarget } from './client.js';
+import { statusOf, whoAmI, writtenBy, type GitHubClient, type RunTarget } from './client.js';
+import { mdFence, mdText } from '../contract/markdown-text.js';
 
 export const ALERT_LABEL = 'line-step-delivery';
 
 export interface AlertFailure {
   scenarioId: string;
   stepId: string;
+  /** Recipients who did not get the step. */
   count: number;
+  /** LINE requests refused (a multicast is one for up to 500 recipients); 0 when nothing went to LINE. */
+  batches?: number | undefined;
   reason: string;
 }
 
@@ -54,16 +58,17 @@ function redact(text: string): string {
   return text.replace(LINE_USER_ID, 'U…');
 }
 
+/** A table cell of outside text (a reason quotes LINE or a database): escaped, one line, at most 500 characters. */
 function cell(text: string): string {
-  return redact(text)
-    .replace(/\|/g, '\\|')
-    .replace(/\s*\n\s*/g, ' ')
-    .slice(0, 500);
+  return mdText(redact(text).slice(0, 500));
 }
 
+/** A reason's first line as the item; the rest (a list of scenario problems, say) in a block under it. */
 function reasonItem(reason: string): string {
-  const [first = '', ...rest] = redact(reason).slice(0, 4000).split('\n');
-  return rest.length ? `- ${first}\n\n  \`\`\`\n${rest.map((l) => `  ${l}`).join('\n')}\n  \`\`\`` : `- ${first}`;
+  const [first = '', ...rest] = redact(reason)
+    .slice(0, 4000)
+    .split(/\r\n|\r|\n/);
+  return rest.length ? `- ${mdText(first)}\n\n${mdFence(rest.join('\n'), { indent: '  ' })}` : `- ${mdText(first)}`;
 }
 
 export function alertIssueBody(report: AlertReport, target: AlertTarget, at: number): string {
@@ -79,9 +84,17 @@ export function alertIssueBody(report: AlertReport, target: AlertTarget, at: num
     ...report.reasons.map(reasonItem),
   ];
   if (report.failures.length) {
-    out.push('', '## Failed messages', '', '| scenario | step | count | reason |', '|---|---|---:|---|');
+    out.push(
+      '',
+      '## Failed messages',
+      '',
+      '| scenario | step | recipients | LINE requests | reason |',
+      '|---|---|---:|---:|---|',
+    );
     for (const f of report.failures) {
-      out.push(`| ${cell(f.scenarioId)} | ${cell(f.stepId)} | ${f.count} | ${cell(f.reason)} |`);
+      out.push(
+        `| ${cell(f.scenarioId)} | ${cell(f.stepId)} | ${f.count} | ${f.batches ? f.batches : '—'} | ${cell(f.reason)} |`,
+      );
     }
   }
   out.push(
@@ -108,7 +121,10 @@ export async function syncAlertIssue(
     state: 'open',
     per_page: 100,
   });
-  const open = labelled.find((i) => !i.pull_request && i.body?.includes(marker));
+  // Anyone may open an issue with the label and copy the marker: only this action's own account's counts.
+  const marked = labelled.filter((i) => !i.pull_request && i.body?.includes(marker));
+  const me = marked.length ? await whoAmI(client) : undefined;
+  const open = me && marked.find((i) => writtenBy(i.user, me));
   if (!report) {
     if (!open || !options.mayClose) return { kind: 'none' };
     await client.rest.issues.createComment({

@@ -55,3 +55,51 @@ export function statusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
 }
+
+/** Who the token is: a person's account (a personal token), or an app's bot (the workflow's GITHUB_TOKEN, an app token). */
+export interface Identity {
+  login: string;
+  kind: 'user' | 'bot';
+}
+
+/** The account the workflow's GITHUB_TOKEN writes as. */
+export const ACTIONS_BOT = 'github-actions[bot]';
+
+/**
+ * The token's own account, found through the API: GET /user answers for a personal token;
+ * an app's installation token (GITHUB_TOKEN among them) is refused there, and GraphQL's
+ * viewer names its bot. When both refuse, the workflow's bot is assumed: a comment or issue
+ * by anyone else is then never taken for this action's own (at worst a second one is made).
+ */
+export async function whoAmI(client: GitHubClient): Promise<Identity> {
+  try {
+    const { data } = await client.rest.users.getAuthenticated();
+    return { login: data.login, kind: data.type === 'Bot' ? 'bot' : 'user' };
+  } catch (error) {
+    if (![401, 403, 404].includes(statusOf(error) ?? 0)) throw error;
+  }
+  try {
+    const answer = await client.graphql<{ viewer?: { login?: unknown } }>('query { viewer { login } }');
+    if (typeof answer.viewer?.login === 'string' && answer.viewer.login)
+      return { login: answer.viewer.login, kind: 'bot' };
+  } catch {
+    // Refused or not served: fall through to the workflow's bot.
+  }
+  return { login: ACTIONS_BOT, kind: 'bot' };
+}
+
+/**
+ * True when a comment or issue was written by the token's own account. An app's bot is
+ * written "name[bot]" by REST and "name" by GraphQL, and only an app can be of type Bot, so
+ * a person cannot pass for it whatever their login; a personal token's account must match
+ * exactly and not be a bot.
+ */
+export function writtenBy(
+  author: { login?: string | null; type?: string | null } | null | undefined,
+  me: Identity,
+): boolean {
+  if (!author?.login) return false;
+  const plain = (login: string) => login.toLowerCase().replace(/\[bot\]$/, '');
+  if (me.kind === 'bot') return author.type === 'Bot' && plain(author.login) === plain(me.login);
+  return author.type !== 'Bot' && author.login.toLowerCase() === me.login.toLowerCase();
+}

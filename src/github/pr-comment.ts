@@ -1,7 +1,9 @@
 // The PR preview as one sticky comment: created on the first run of the check, updated in
-// place on every later push (found again by a hidden marker), cut below GitHub's comment
-// limit with a link to the run's job summary, where the whole preview always is.
-import { statusOf, type GitHubClient, type RunTarget } from './client.js';
+// place on every later push (found again by a hidden marker in a comment this action's own
+// account wrote: anyone can copy the marker, nobody else can write as that account), cut
+// below GitHub's comment limit with a link to the run's job summary, where the whole
+// preview always is.
+import { statusOf, whoAmI, writtenBy, type GitHubClient, type RunTarget } from './client.js';
 
 export const PREVIEW_MARKER = '<!-- line-step-delivery:preview -->';
 /** GitHub refuses a comment body longer than this many characters. */
@@ -74,7 +76,10 @@ export async function upsertPreviewComment(
   try {
     const listing = { owner, repo, issue_number: pullNumber, per_page: 100 };
     const comments = await client.paginate(client.rest.issues.listComments, listing);
-    const earlier = comments.find((c) => c.body?.includes(PREVIEW_MARKER));
+    const marked = comments.filter((c) => c.body?.includes(PREVIEW_MARKER));
+    // Who this token is, asked only when some comment carries the marker.
+    const me = marked.length ? await whoAmI(client) : undefined;
+    const earlier = me && marked.find((c) => writtenBy(c.user, me));
     if (earlier) {
       const { data } = await client.rest.issues.updateComment({ owner, repo, comment_id: earlier.id, body });
       return { kind: 'updated', id: data.id, url: data.html_url };

@@ -4,6 +4,7 @@ import { canonicalJson } from '../scenario/compile.js';
 import type { Scenario, Step } from '../scenario/schema.js';
 import { describeAction } from '../scenario/action-summary.js';
 import type { ScenarioIssue } from '../scenario/issues.js';
+import { mdText } from '../contract/markdown-text.js';
 
 export interface ScenarioChange {
   id: string;
@@ -40,25 +41,27 @@ function routingOf(step: Step): unknown {
 function diffStep(id: string, step: Step, next: Step): string[] {
   const details: string[] = [];
   if (step.type !== next.type)
-    details.push(`step **${id}** changed from ${step.type} to ${next.type}: applies to users who have not reached it.`);
+    details.push(
+      `step **${mdText(id)}** changed from ${step.type} to ${next.type}: applies to users who have not reached it.`,
+    );
   if (!same(timingOf(step), timingOf(next)))
     details.push(
-      `step **${id}** retimed: users who have not reached it follow the new timing; those past it are not affected.`,
+      `step **${mdText(id)}** retimed: users who have not reached it follow the new timing; those past it are not affected.`,
     );
   if (
     step.type === 'message' &&
     next.type === 'message' &&
     !same([step.messages, step.fallbacks], [next.messages, next.fallbacks])
   ) {
-    details.push(`step **${id}** messages changed: users who have not received it get the new messages.`);
+    details.push(`step **${mdText(id)}** messages changed: users who have not received it get the new messages.`);
   }
   if (step.type === 'action' && next.type === 'action' && describeAction(step) !== describeAction(next)) {
     details.push(
-      `step **${id}** now does: ${describeAction(next)} (was: ${describeAction(step)}); users who have not reached it get the new actions.`,
+      `step **${mdText(id)}** now does: ${mdText(describeAction(next))} (was: ${mdText(describeAction(step))}); users who have not reached it get the new actions.`,
     );
   }
   if (!same(routingOf(step), routingOf(next)))
-    details.push(`step **${id}** leads elsewhere now: applies from the next decision of each user.`);
+    details.push(`step **${mdText(id)}** leads elsewhere now: applies from the next decision of each user.`);
   return details;
 }
 
@@ -73,13 +76,13 @@ function diffSteps(base: Scenario, head: Scenario): string[] {
     if (next) details.push(...diffStep(id, step, next));
     else
       details.push(
-        `step **${id}** removed: users waiting for it ${onRemoved === 'end' ? 'leave the scenario' : 'continue at the next remaining step'} (onStepRemoved: ${onRemoved}); it is not sent again to anyone.`,
+        `step **${mdText(id)}** removed: users waiting for it ${onRemoved === 'end' ? 'leave the scenario' : 'continue at the next remaining step'} (onStepRemoved: ${onRemoved}); it is not sent again to anyone.`,
       );
   }
   head.steps.forEach((step, i) => {
     if (!baseSteps.has(step.id)) {
       details.push(
-        `step **${step.id}** added (position ${i + 1}): users reach it if their path leads there; users already past that point do not get it.`,
+        `step **${mdText(step.id)}** added (position ${i + 1}): users reach it if their path leads there; users already past that point do not get it.`,
       );
     }
   });
@@ -110,7 +113,7 @@ function diffOne(base: Scenario, head: Scenario): string[] {
   if (!same(base.sendWindow, head.sendWindow) || base.timezone !== head.timezone)
     details.push('send window or time zone changed: applies to every step not yet sent.');
   if (base.reentry !== head.reentry)
-    details.push(`re-entry changed from ${base.reentry ?? 'once'} to ${head.reentry ?? 'once'}.`);
+    details.push(`re-entry changed from ${mdText(base.reentry ?? 'once')} to ${mdText(head.reentry ?? 'once')}.`);
   const status = statusChange(base, head);
   if (status) details.push(status);
   if (details.length && base.version === head.version)

@@ -7,6 +7,7 @@ import { DAY, formatHhMm, localParts, localToInstant } from '../time/zoned.js';
 import type { ScenarioChange } from './diff.js';
 import { describeTrigger, scenarioFlowchart } from './mermaid.js';
 import type { CompiledScenario } from '../scenario/compile.js';
+import { mdCode, mdFence, mdText } from '../contract/markdown-text.js';
 
 /** Sample trigger: every date the steps count from lies a week after entry, at 15:00. */
 export function sampleTrigger(compiled: CompiledScenario, enteredAt: number): Record<string, unknown> {
@@ -20,22 +21,18 @@ export function sampleTrigger(compiled: CompiledScenario, enteredAt: number): Re
   return trigger;
 }
 
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
 export function timelineTable(compiled: CompiledScenario, enteredAt: number): string {
   const trigger = sampleTrigger(compiled, enteredAt);
   const rows = timeline(compiled, { enteredAt, trigger }).map(
     (e) =>
-      `| day ${e.day} ${formatHhMm(localParts(e.at, compiled.timezone).minuteOfDay)} | ${e.stepId} | ${escapeCell(e.label)} | ${escapeCell(e.note ?? '')} |`,
+      `| day ${e.day} ${formatHhMm(localParts(e.at, compiled.timezone).minuteOfDay)} | ${mdText(e.stepId)} | ${mdText(e.label)} | ${mdText(e.note ?? '')} |`,
   );
   const assumed = Object.keys(trigger).length
     ? `\n\nAssuming ${Object.keys(trigger)
-        .map((k) => `trigger.${k} = day 7 15:00`)
+        .map((k) => mdText(`trigger.${k} = day 7 15:00`))
         .join(', ')}.`
     : '';
-  return `Entering on day 0 at ${formatHhMm(localParts(enteredAt, compiled.timezone).minuteOfDay)} (${compiled.timezone}):\n\n| when | step | what | note |\n|---|---|---|---|\n${rows.join('\n')}${assumed}`;
+  return `Entering on day 0 at ${formatHhMm(localParts(enteredAt, compiled.timezone).minuteOfDay)} (${mdText(compiled.timezone)}):\n\n| when | step | what | note |\n|---|---|---|---|\n${rows.join('\n')}${assumed}`;
 }
 
 export interface PreviewInput {
@@ -53,9 +50,7 @@ export function previewMarkdown({ result, changes, enteredAt = mondayAfternoon }
     out.push(
       `❌ ${result.issues.length} problem(s) in ${new Set(result.issues.map((i) => i.file)).size} file(s): fix them before this can run.`,
       '',
-      '```',
-      ...result.issues.map(formatIssue),
-      '```',
+      mdFence(result.issues.map(formatIssue).join('\n')),
     );
   } else {
     out.push(`✅ ${result.scenarios.length} scenario(s) valid.`);
@@ -64,20 +59,20 @@ export function previewMarkdown({ result, changes, enteredAt = mondayAfternoon }
     out.push('', '## What this change does');
     if (!changes.length) out.push('', 'No scenario changes.');
     for (const c of changes) {
-      out.push('', `### ${c.kind}: ${c.id}`, '', ...c.details.map((d) => `- ${d}`));
+      // Each detail is Markdown made by diff.ts, its user text escaped there.
+      out.push('', `### ${c.kind}: ${mdText(c.id)}`, '', ...c.details.map((d) => `- ${d}`));
     }
   }
   for (const { compiled, file } of result.scenarios) {
     const s = compiled.scenario;
+    const window = s.sendWindow
+      ? ` · sends ${mdText(`${s.sendWindow.start}-${s.sendWindow.end}${s.sendWindow.days ? ` on ${s.sendWindow.days.join(', ')}` : ''}`)}`
+      : '';
     out.push(
       '',
-      `## ${s.name ?? s.id} (\`${s.id}\` v${s.version}${s.status === 'paused' ? ', paused' : ''})`,
+      `## ${mdText(s.name ?? s.id)} (${mdCode(s.id)} v${s.version}${s.status === 'paused' ? ', paused' : ''})`,
       '',
-      `File \`${file}\` · enters on ${describeTrigger(s.entry.trigger)}${s.entry.audience ? ' (with an audience condition)' : ''} · re-entry: ${s.reentry ?? 'once'}${
-        s.sendWindow
-          ? ` · sends ${s.sendWindow.start}-${s.sendWindow.end}${s.sendWindow.days ? ` on ${s.sendWindow.days.join(', ')}` : ''}`
-          : ''
-      }`,
+      `File ${mdCode(file)} · enters on ${mdText(describeTrigger(s.entry.trigger))}${s.entry.audience ? ' (with an audience condition)' : ''} · re-entry: ${mdText(s.reentry ?? 'once')}${window}`,
       '',
       '```mermaid',
       scenarioFlowchart(s),

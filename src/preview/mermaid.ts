@@ -5,14 +5,10 @@ import { describeAction } from '../scenario/action-summary.js';
 import { END, type Scenario, type Trigger } from '../scenario/schema.js';
 import { formatDuration, summarizeMessage } from '../planner/timeline.js';
 import { durationMs } from '../planner/timing.js';
+import { mermaidLabel } from '../contract/markdown-text.js';
 
-/** Mermaid labels are quoted; a double quote or a bracket inside would end them. */
-function label(text: string): string {
-  return `"${text
-    .replace(/"/g, '#quot;')
-    .replace(/[<>{}]/g, (c) => `#${c.charCodeAt(0)};`)
-    .replace(/\n/g, ' · ')}"`;
-}
+/** Mermaid labels are quoted, one line, with nothing in them that ends the quotes, the fence or the diagram. */
+const label = (text: string): string => mermaidLabel(text);
 
 export function describeTrigger(t: Trigger): string {
   switch (t.type) {

@@ -4,6 +4,7 @@
 // repository's readers.
 import type { DayCount, StepReport } from '../store/report-data.js';
 import type { FunnelStep, PeriodReport, Rate, ScenarioFunnel } from './period-report.js';
+import { mdCode, mdText, mermaidLabel } from '../contract/markdown-text.js';
 
 export interface ReportMeta {
   /** When the report was made (epoch ms). */
@@ -18,10 +19,10 @@ export const count = (n: number): string => n.toLocaleString('en');
 export const percent = (share: number | null): string => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
 export const rateText = (r: Rate): string => (r.value === null ? '—' : `${percent(r.value)}${r.note ? '*' : ''}`);
 
-/** A table cell: no pipe or line break from a name breaks the table. */
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+/** A table cell: nothing from a name or an id breaks the table or renders as Markdown (src/contract/markdown-text.ts). */
+const cell = mdText;
 /** A Mermaid string in double quotes. */
-const quoted = (text: string): string => `"${text.replace(/"/g, "'").replace(/[\r\n]+/g, ' ')}"`;
+const quoted = (text: string): string => mermaidLabel(text);
 
 function niceMax(values: number[]): number {
   const max = Math.max(1, ...values);
@@ -77,12 +78,12 @@ function stepRow(f: FunnelStep): string {
 }
 
 function scenarioSection(s: ScenarioFunnel): string[] {
-  const title = s.name ? `${s.name} (\`${s.id}\`)` : `\`${s.id}\``;
+  const title = s.name ? `${mdText(s.name)} (${mdCode(s.id)})` : mdCode(s.id);
   const reached = `reached by ${count(s.goalReached)} of them (${percent(s.conversionRate)})`;
   const goal = s.goal
-    ? `goal (${s.goal}) ${reached}; ${count(s.conversions)} goal(s) reached in the period`
+    ? `goal (${mdText(s.goal)}) ${reached}; ${count(s.conversions)} goal(s) reached in the period`
     : 'no goal';
-  const exits = s.exits.length ? `: ${s.exits.map((x) => `${x.reason} ${count(x.count)}`).join(', ')}` : '';
+  const exits = s.exits.length ? `: ${s.exits.map((x) => `${mdText(x.reason)} ${count(x.count)}`).join(', ')}` : '';
   const out = [`### ${title}${s.status !== 'active' ? ` · ${s.status}` : ''}`, ''];
   const figures = [
     `Entered ${count(s.entered)}`,
@@ -99,9 +100,10 @@ function scenarioSection(s: ScenarioFunnel): string[] {
   );
   for (const f of s.funnel) out.push(stepRow(f));
   const others = s.steps.filter((st) => st.type !== 'message' && st.inDefinition && (st.waiting || st.exited));
-  const other = (st: StepReport) => `${st.id} (${st.type}): waiting ${count(st.waiting)}, left ${count(st.exited)}`;
+  const other = (st: StepReport) =>
+    `${mdText(st.id)} (${mdText(st.type ?? '')}): waiting ${count(st.waiting)}, left ${count(st.exited)}`;
   if (others.length) out.push('', `Waiting or leaving at other steps: ${others.map(other).join('; ')}.`);
-  const review = s.funnel.filter((f) => f.needsReview).map((f) => `${f.id} ${count(f.needsReview)}`);
+  const review = s.funnel.filter((f) => f.needsReview).map((f) => `${mdText(f.id)} ${count(f.needsReview)}`);
   if (review.length) {
     out.push('', `⚠️ Needs review: ${review.join(', ')} recipient(s) in batches LINE may or may not have accepted.`);
   }
@@ -126,8 +128,9 @@ function periodSection(r: PeriodReport): string[] {
 /** The whole report: each period, then the days of the longest one. */
 export function reportMarkdown(reports: PeriodReport[], meta: ReportMeta): string {
   const out = ['# LINE step delivery: report', ''];
-  out.push(`Made ${new Date(meta.now).toISOString()} · state: ${meta.store}`);
-  for (const n of meta.notes) out.push('', n);
+  out.push(`Made ${new Date(meta.now).toISOString()} · state: ${mdText(meta.store)}`);
+  // Notes quote LINE's answers: plain sentences, escaped like any text from outside.
+  for (const n of meta.notes) out.push('', mdText(n));
   for (const r of reports) out.push('', ...periodSection(r));
   const longest = [...reports].sort((a, b) => b.period.to - b.period.from - (a.period.to - a.period.from))[0];
   if (longest && longest.days.length) {
@@ -147,8 +150,8 @@ export function shortFunnelMarkdown(r: PeriodReport): string {
   const lines = [`### Funnels, ${r.period.label}`, ''];
   for (const s of r.scenarios) {
     if (!s.funnel.length) continue;
-    const steps = s.funnel.map((f) => `${f.id} ${count(f.sent)}`).join(' → ');
-    lines.push(`- \`${s.id}\`: entered ${count(s.entered)} → ${steps}; goal ${percent(s.conversionRate)}`);
+    const steps = s.funnel.map((f) => `${mdText(f.id)} ${count(f.sent)}`).join(' → ');
+    lines.push(`- ${mdCode(s.id)}: entered ${count(s.entered)} → ${steps}; goal ${percent(s.conversionRate)}`);
   }
   return `${lines.join('\n')}\n`;
 }

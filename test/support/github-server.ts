@@ -35,6 +35,15 @@ export interface StoredIssue {
 export interface GitHubServerOptions {
   /** Every POST and PATCH answers 403, as for the read-only token of a fork's pull request. */
   readOnly?: boolean;
+  /**
+   * Whose token the requests carry, and so the author of what they write: by default the
+   * workflow's GITHUB_TOKEN (github-actions[bot], a Bot). A Bot's token gets 403 from
+   * GET /user ("Resource not accessible by integration") and its login without "[bot]"
+   * from GraphQL's viewer, as GitHub answers; a User's token (a personal one) gets itself.
+   */
+  identity?: { login: string; type: 'User' | 'Bot' };
+  /** GraphQL refuses the token (some app tokens): POST /graphql answers 403. */
+  noGraphql?: boolean;
 }
 
 const BOT = { login: 'github-actions[bot]', type: 'Bot' };
@@ -99,6 +108,17 @@ export class GitHubServer {
       return [next.status, next.body, next.headers];
     }
     const path = url.pathname;
+    const me = this.options.identity ?? BOT;
+    if (path === '/user' && method === 'GET') {
+      if (me.type === 'User') return [200, { login: me.login, type: 'User' }];
+      return [403, { message: 'Resource not accessible by integration', status: '403' }];
+    }
+    if (path === '/graphql' && method === 'POST') {
+      if (this.options.noGraphql) return [403, { message: 'Resource not accessible by integration' }];
+      if (!/viewer\s*\{\s*login\s*\}/.test(String(body?.query)))
+        return [200, { errors: [{ message: 'not served here' }] }];
+      return [200, { data: { viewer: { login: me.login.replace(/\[bot\]$/, '') } } }];
+    }
     if (this.options.readOnly && (method === 'POST' || method === 'PATCH')) {
       return [
         403,
@@ -114,7 +134,7 @@ export class GitHubServer {
       const issueNumber = Number(m[1]);
       if (method === 'GET') return [200, this.comments.filter((c) => c.issue_number === issueNumber)];
       if (method === 'POST') {
-        const comment = { id: this.nextId++, issue_number: issueNumber, body: textOf(body?.body), user: BOT };
+        const comment = { id: this.nextId++, issue_number: issueNumber, body: textOf(body?.body), user: me };
         this.comments.push(comment);
         return [201, comment];
       }
@@ -145,7 +165,7 @@ export class GitHubServer {
           state: 'open',
           state_reason: null,
           labels,
-          user: BOT,
+          user: me,
         };
         this.issues.push(issue);
         return [201, issue];
