@@ -24,6 +24,8 @@ export interface TimelineOptions {
   trigger?: Record<string, unknown>;
   /** Safety bound for scenarios that loop. */
   maxSteps?: number;
+  /** Walk from this step (a user already inside, the forecast), its previous step at previousAt. */
+  from?: { stepId: string; previousAt: number };
 }
 
 export function summarizeMessage(m: Message, max = 40): string {
@@ -55,8 +57,8 @@ export function timeline(compiled: CompiledScenario, options: TimelineOptions): 
   const trigger = options.trigger ?? {};
   const entries: TimelineEntry[] = [];
   const firstDay = localDayIndex(options.enteredAt, tz);
-  let previousAt = options.enteredAt;
-  let id = compiled.first;
+  let previousAt = options.from?.previousAt ?? options.enteredAt;
+  let id = options.from?.stepId ?? compiled.first;
   for (let n = 0; id !== END && n < (options.maxSteps ?? 50); n++) {
     const compiledStep = compiled.steps.get(id);
     if (!compiledStep) break;
