@@ -90,6 +90,12 @@ export class LineServer {
    */
   webhookTestAnswer: { success: boolean; statusCode: number; reason: string; detail: string } | undefined;
   webhookSecret: string | undefined;
+  /** Replies LINE accepted (POST /v2/bot/message/reply): free, not counted in usage. */
+  readonly replies: { to: string; at: number; messages: unknown[]; requestId: string }[] = [];
+  /** Faults for the next reply requests, in order (push and multicast faults are not used). */
+  readonly replyFaults: Fault[] = [];
+  /** Reply tokens handed out with webhook events: single-use, valid until `until`. */
+  private readonly replyTokens = new Map<string, { to: string; until: number; used: boolean }>();
   private server: Server | undefined;
   usage = 0;
   url = '';
@@ -211,6 +217,8 @@ export class LineServer {
       log(answer.status);
       return this.answer(res, answer.status, answer.body);
     }
+    if (req.method === 'POST' && path === '/v2/bot/message/reply')
+      return this.reply(req, res, Buffer.concat(chunks).toString('utf8'), log);
     if (path.startsWith('/v2/bot/richmenu') || /^\/v2\/bot\/user\/[^/]*\/richmenu/.test(path))
       return this.richMenu(req, res, Buffer.concat(chunks).toString('utf8'), log);
     const endpoint =
@@ -286,6 +294,68 @@ export class LineServer {
           : {}),
       });
     }
+    log(200);
+    if (fault?.kind === 'accept-then-drop') {
+      req.socket.destroy();
+      return;
+    }
+    this.answer(
+      res,
+      200,
+      { sentMessages: (body.messages as unknown[]).map((_, i) => ({ id: `${requestId}-${i}` })) },
+      {},
+      requestId,
+    );
+  }
+
+  /** A reply token for a webhook event of this user: single-use, expiring after ttlMs of the server's clock. */
+  issueReplyToken(to: string, ttlMs = 60_000): string {
+    const token = randomUUID().replace(/-/g, '');
+    this.replyTokens.set(token, { to, until: this.now() + ttlMs, used: false });
+    return token;
+  }
+
+  /** What each user received by reply, in order. */
+  replyInbox(userId: string): unknown[][] {
+    return this.replies.filter((r) => r.to === userId).map((r) => r.messages);
+  }
+
+  /** POST /v2/bot/message/reply: a token LINE issued, used once and in time; the messages as for a push. */
+  private async reply(req: IncomingMessage, res: ServerResponse, text: string, log: (status: number) => void) {
+    const fault = this.replyFaults.shift();
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'drop') {
+      log(0);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      log(fault.status);
+      return this.answer(res, fault.status, fault.body ?? { message: 'An error occurred in the server.' });
+    }
+    let body: { replyToken?: unknown; messages?: unknown };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      log(400);
+      return this.answer(res, 400, {
+        message: 'The request body has 1 error(s)',
+        details: [{ message: 'malformed JSON' }],
+      });
+    }
+    const held = typeof body.replyToken === 'string' ? this.replyTokens.get(body.replyToken) : undefined;
+    if (!held || held.used || this.now() > held.until) {
+      log(400);
+      return this.answer(res, 400, { message: 'Invalid reply token' });
+    }
+    const errors = this.validate('push', { to: held.to, messages: body.messages });
+    if (errors.length) {
+      log(400);
+      return this.answer(res, 400, { message: `The request body has ${errors.length} error(s)`, details: errors });
+    }
+    held.used = true;
+    const requestId = randomUUID();
+    this.replies.push({ to: held.to, at: this.now(), messages: body.messages as unknown[], requestId });
     log(200);
     if (fault?.kind === 'accept-then-drop') {
       req.socket.destroy();
