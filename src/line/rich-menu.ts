@@ -39,14 +39,22 @@ interface Answer {
 
 const target = (batch: RichMenuBatch): RichMenuPayload | undefined => batch.messages[0];
 
+/** LINE's reason: its message and the status it answered. */
 function message(answer: Answer): string {
   try {
     const parsed = JSON.parse(answer.body ?? '') as { message?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
+    if (typeof parsed.message === 'string') return `${parsed.message} (LINE answered ${answer.status})`;
   } catch {
     // not JSON: the status says it
   }
   return `LINE answered ${answer.status}`;
+}
+
+/** A failed rich menu change, said as one: "rich menu not linked: <why>". */
+function richMenuFailure(report: SendReport, what: 'not linked' | 'not unlinked'): SendReport {
+  if (report.outcome !== 'failed') return report;
+  const why = report.error?.message ?? 'LINE refused it';
+  return { ...report, error: { ...report.error, message: `rich menu ${what}: ${why}` } };
 }
 
 export class RichMenuLinker {
@@ -55,7 +63,17 @@ export class RichMenuLinker {
 
   constructor(private readonly o: RichMenuLinkerOptions) {}
 
+  /**
+   * A failure is said as a rich menu failure with LINE's reason, never as a message's: the
+   * step's tag and attribute changes were made when it was planned and stand (docs/scenario-safety.md).
+   */
   async send(batch: RichMenuBatch): Promise<SendReport> {
+    const what = target(batch);
+    const unlinking = batch.kind === 'richmenu_unlink' || (what !== undefined && 'unlink' in what);
+    return richMenuFailure(await this.change(batch), unlinking ? 'not unlinked' : 'not linked');
+  }
+
+  private async change(batch: RichMenuBatch): Promise<SendReport> {
     const what = target(batch);
     if (!what) return { outcome: 'failed', error: { message: 'the rich menu batch names no rich menu' } };
     if (batch.kind === 'richmenu_unlink' || 'unlink' in what) return this.attempt(() => this.unlink(batch.recipients));

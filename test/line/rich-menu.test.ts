@@ -121,7 +121,7 @@ test("LINE's answers: 5xx retried, no answer at all is uncertain, an unknown ric
   );
   assert.deepEqual(
     [missing.outcome, missing.error?.status, missing.error?.message],
-    ['failed', 404, 'richmenu not found'],
+    ['failed', 404, 'rich menu not linked: richmenu not found (LINE answered 404)'],
   );
 
   const refused = new LineSender({ channelAccessToken: 'wrong', baseURL: server.url, backoffMs: 5, timeoutMs: 300 });
