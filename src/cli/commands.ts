@@ -13,6 +13,7 @@ import { RUN_MODE_MEANING } from '../engine/index.js';
 import { scenarioFolder, whenFound } from './folders.js';
 import { checkScenarios, printTimelines, writeSchema } from './scenario-commands.js';
 import { importFile, runModeOf, runOneTick } from './state-commands.js';
+import { DOCTOR_ARGS, INIT_ARGS, runDoctor, runInit } from './setup-commands.js';
 
 export interface CliCommand {
   args: CommandArgs;
@@ -132,6 +133,9 @@ export const COMMANDS: Record<string, CliCommand> = {
   },
   report: { args: REPORT_ARGS, run: (parsed) => runReport(parsed, openStateStore) },
   inspect: { args: INSPECT_ARGS, run: (parsed) => runInspect(parsed, openStateStore) },
+  init: { args: INIT_ARGS, run: runInit },
+  // doctor reports a missing scenario folder as one of its checks, beside the others.
+  doctor: { args: DOCTOR_ARGS, run: (parsed) => runDoctor(parsed, scenarioFolder(parsed)) },
 };
 
 /** The CLI's --help: every command of the table, its usage and what it does. */
