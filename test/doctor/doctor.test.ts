@@ -93,6 +93,19 @@ test('migrations behind: the files to apply are named, and doctor applies none',
     assert.equal(out.broken, true);
     const applied = await db.query<{ name: string }>('select name from lsd_schema_migrations');
     assert.equal(applied.length, MIGRATIONS.length - 2, 'doctor migrated nothing');
+    // A database never migrated: every file, first to last.
+    const empty = await serverDatabase();
+    try {
+      const fresh = await run(fx, { settings: { ...fx.settings, DATABASE_URL: empty.url } });
+      assert.match(
+        one(fresh.checks, 'database', 'migrations').text,
+        new RegExp(
+          `no record of the engine's migrations: a new database needs all ${MIGRATIONS.length} files \\(from ${MIGRATIONS[0]!.name} to ${MIGRATIONS.at(-1)!.name}\\)`,
+        ),
+      );
+    } finally {
+      await empty.drop();
+    }
   } finally {
     await db.close();
     await behind.drop();

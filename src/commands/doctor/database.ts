@@ -104,16 +104,29 @@ export async function databaseChecks(settings: Settings, now: number): Promise<D
   return { checks, rpc, facts };
 }
 
+/** The files named: all when few, else the first and the last (they apply in name order). */
+function fileList(names: string[]): string {
+  return names.length <= 5 ? names.join(', ') : `from ${names[0]} to ${names[names.length - 1]}`;
+}
+
+const HOW_TO_MIGRATE =
+  'Apply them in name order from supabase/migrations/ of this release: line-step-delivery migrate with DATABASE_URL, ' +
+  "supabase db push, or each file in Supabase's SQL editor (a tick with database-url applies them itself; doctor never does)";
+
 function migrationsCheck(applied: string[] | null): Check {
   const mismatch = compareSchema(applied);
   if (!mismatch) return ok('database', 'migrations', `current (${KNOWN_MIGRATIONS.length} files applied)`);
+  if (applied === null)
+    return fix(
+      'database',
+      'migrations',
+      `this database has no record of the engine's migrations: a new database needs all ${KNOWN_MIGRATIONS.length} files (${fileList([...KNOWN_MIGRATIONS])}). ${HOW_TO_MIGRATE}`,
+    );
   if (mismatch.missing.length)
     return fix(
       'database',
       'migrations',
-      `${mismatch.missing.length} file(s) not applied: ${mismatch.missing.join(', ')}. Apply them in this order from ` +
-        "supabase/migrations/ of this release: supabase db push, or paste each into Supabase's SQL editor " +
-        '(with DATABASE_URL the next tick applies them itself; doctor never does)',
+      `${mismatch.missing.length} file(s) not applied: ${fileList(mismatch.missing)}. ${HOW_TO_MIGRATE}`,
     );
   return fix(
     'database',
