@@ -1,5 +1,5 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default), store, line, tick, fuzz, report, whatif, retention.
+// Names: planner (default), store, line, tick, fuzz, report, whatif, clock, retention, distance.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, benchLineTick, serveLine } from './line.js';
@@ -8,6 +8,8 @@ import { benchReport } from './report.js';
 import { benchFuzz } from './fuzz.js';
 import { benchWhatIf } from './whatif.js';
 import { benchRetention } from './retention.js';
+import { benchClock } from './clock.js';
+import { benchDistance } from './distance.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -33,8 +35,14 @@ switch (name) {
   case 'whatif':
     await benchWhatIf(args);
     break;
+  case 'clock':
+    await benchClock(args);
+    break;
   case 'retention':
     await benchRetention(args);
+    break;
+  case 'distance':
+    await benchDistance(args);
     break;
   case 'fuzz':
     await benchFuzz(args);

@@ -152,6 +152,11 @@ function sendingLimits(c: TickCounts): string[] {
       `Quota: ${c.quota.limit === null ? 'no monthly limit' : `${c.quota.usedBefore + sentNow} of ${c.quota.limit} used this month (${c.quota.limit - c.quota.usedBefore - sentNow} left)`}.`,
     );
   }
+  if (c.quotaUnread)
+    out.push(
+      '',
+      `⚠️ LINE's quota could not be read (${mdText(c.quotaUnread)}): neither the monthly limit nor the quota reserve was checked before sending in this tick.`,
+    );
   if (c.heldBackByMonthlyLimit)
     out.push('', `Held back by LINE's monthly limit: ${c.heldBackByMonthlyLimit} recipient(s), left pending.`);
   if (c.heldBackByQuota)
