@@ -381,7 +381,13 @@ export const ScenarioSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, {
       message: 'a scenario id is 1-48 lower-case letters, digits, "-" or "_"',
     }),
-    version: z.int().min(1).describe('Raise it when you change the scenario; it is shown in reports.'),
+    version: z
+      .int()
+      .min(1)
+      .max(2_147_483_647, {
+        message: 'a version is a whole number from 1 to 2147483647 (the store keeps it as a 32-bit integer)',
+      })
+      .describe('Raise it when you change the scenario; it is shown in reports.'),
     name: z.string().max(200).optional(),
     description: z.string().max(2000).optional(),
     status: z

@@ -126,6 +126,32 @@ test.prop([hostile], { numRuns: 300 })(
   },
 );
 
+/** Every number of a value, by path. */
+function numbers(value: Json, path: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (typeof value === 'number') out.push(path);
+  else if (Array.isArray(value)) value.forEach((v, i) => numbers(v, [...path, i], out));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) numbers(v, [...path, k], out);
+  return out;
+}
+const HOSTILE_NUMBERS = [2_147_483_648, 2 ** 53 - 1, -1, 0, 1e308, -1e-308, 0.5, 1e21];
+
+test.prop([fc.nat({ max: samples.length - 1 }), fc.nat(), fc.constantFrom(...HOSTILE_NUMBERS)], { numRuns: 200 })(
+  'property: a hostile number anywhere in a scenario is refused, or the store registers it',
+  async (sample, place, number) => {
+    const base = samples[sample]!;
+    const all = numbers(base);
+    const path = all[place % all.length]!;
+    const scenario = changed(base, { path, name: false }, () => number as unknown as string);
+    const result = validateScenarioText('n.json', JSON.stringify(scenario, null, 2));
+    if (!result.scenario) return;
+    const compiled = compileScenario({ ...result.scenario, id: `hostile-${n++}` });
+    await store.registerScenarios(Date.now(), [
+      { id: compiled.id, hash: compiled.hash, version: compiled.scenario.version, definition: compiled.scenario },
+    ]);
+  },
+);
+
 test('each class the property covers is refused where it is written, with the fix', () => {
   const cases: [string, RegExp][] = [
     ['hello\u0000', /NUL character.*remove the character/],
