@@ -48,9 +48,9 @@ export function mdText(text: string): string {
   return (
     oneLine
       .replace(INLINE_ACTIVE, (c) => `\\${c}`)
-      // A block can start a list item's content: "- x", "+ x", "1. x", "=== ".
-      .replace(/^([-+=])/, '\\$1')
-      .replace(/^(\d+)([.)])/, '$1\\$2')
+      // A block can start a list item's content: "- x", "+ x", "---", "1. x".
+      .replace(/^([-+=])(?=[\s\-+=]|$)/, '\\$1')
+      .replace(/^(\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
       .replace(/@(?=[\p{L}\p{N}_-])/gu, `@${NO_LINK}`)
       .replace(/\\#(?=[\p{N}])/gu, `\\#${NO_LINK}`)
       .replace(/\b(GH-)(?=\d)/gi, `$1${NO_LINK}`)
@@ -86,14 +86,17 @@ export function mdFence(text: string, options: { info?: string; indent?: string 
 
 /**
  * A Mermaid label in double quotes (a flowchart node or edge, a chart's title or axis): one
- * line, nothing that ends the quotes, the fence or the statement, no HTML. Mermaid writes a
- * character by its code as #code; (#quot; for ").
+ * line, nothing that ends the quotes, the fence or the statement, no HTML. Flowcharts write a
+ * character by its code (#quot; for "); charts (xychart) do not decode codes, so there a
+ * look-alike stands in (entities: false).
  */
-export function mermaidLabel(text: string, lineBreak = ' · '): string {
-  const body = showInvisible(String(text).replace(LINE_BREAKS, '\n').replace(/\t/g, ' '))
-    .replace(/[#"<>{}[\]()`|&%\\]/g, (c) => `#${c.charCodeAt(0)};`)
-    .replace(/\n/g, lineBreak);
-  return `"${body}"`;
+export function mermaidLabel(text: string, options: { lineBreak?: string; entities?: boolean } = {}): string {
+  const oneLine = showInvisible(String(text).replace(LINE_BREAKS, '\n').replace(/\t/g, ' '));
+  const body =
+    options.entities === false
+      ? oneLine.replace(/["`]/g, "'").replace(/</g, '‹').replace(/>/g, '›')
+      : oneLine.replace(/["<>{}`]/g, (c) => (c === '"' ? '#quot;' : `#${c.charCodeAt(0)};`));
+  return `"${body.replace(/\n/g, options.lineBreak ?? ' · ')}"`;
 }
 
 function longestRun(text: string, char: string): number {

@@ -37,6 +37,8 @@ export class TickCounts {
   heldBackByMonthlyLimit = 0;
   uncertain = 0;
   quota: { limit: number | null; usedBefore: number } | undefined;
+  /** Why LINE's quota could not be read before sending (then neither the limit nor the reserve was checked). */
+  quotaUnread: string | undefined;
   /** What action steps did (issue 18): users whose tags or attributes changed; rich menus linked and unlinked. */
   readonly actions = { tagUsers: 0, attributeUsers: 0, richMenuPlanned: 0, richMenuLinks: 0, richMenuUnlinks: 0 };
 

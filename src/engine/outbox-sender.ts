@@ -98,7 +98,12 @@ export class OutboxSender {
     const { sender, counts } = this.o;
     // The quota guard: never start a batch that LINE's monthly limit cannot take, or that
     // would eat into the reserve.
-    const quota = sender.quota ? await sender.quota().catch(() => undefined) : undefined;
+    const quota = sender.quota
+      ? await sender.quota().catch((error: unknown) => {
+          counts.quotaUnread = error instanceof Error ? error.message : String(error);
+          return undefined;
+        })
+      : undefined;
     this.monthLeft = quota && quota.limit !== null ? quota.limit - quota.used : Infinity;
     this.allowance = this.monthLeft - this.o.quotaReserve;
     if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };

@@ -5,6 +5,9 @@
 import type { DayCount, StepReport } from '../store/report-data.js';
 import type { FunnelStep, PeriodReport, Rate, ScenarioFunnel } from './period-report.js';
 import { mdCode, mdText, mermaidLabel } from '../contract/markdown-text.js';
+import type { Forecast } from './forecast.js';
+import { forecastMarkdown } from './forecast-markdown.js';
+import { storageSentence, type StorageFigures } from './storage.js';
 
 export interface ReportMeta {
   /** When the report was made (epoch ms). */
@@ -13,6 +16,10 @@ export interface ReportMeta {
   store: string;
   /** Warnings and notes for the top of the report (no user data). */
   notes: string[];
+  /** The messages LINE will count in the next 30 days, per scenario (src/report/forecast.ts). */
+  forecast?: Forecast | undefined;
+  /** The database's size against its plan. */
+  storage?: StorageFigures | undefined;
 }
 
 export const count = (n: number): string => n.toLocaleString('en');
@@ -22,7 +29,7 @@ export const rateText = (r: Rate): string => (r.value === null ? '—' : `${perc
 /** A table cell: nothing from a name or an id breaks the table or renders as Markdown (src/contract/markdown-text.ts). */
 const cell = mdText;
 /** A Mermaid string in double quotes. */
-const quoted = (text: string): string => mermaidLabel(text);
+const quoted = (text: string): string => mermaidLabel(text, { entities: false });
 
 function niceMax(values: number[]): number {
   const max = Math.max(1, ...values);
@@ -141,6 +148,8 @@ export function reportMarkdown(reports: PeriodReport[], meta: ReportMeta): strin
       daysChart(longest.days, 'sent (bars) and goals reached (line) per day'),
     );
   }
+  if (meta.forecast) out.push('', forecastMarkdown(meta.forecast));
+  if (meta.storage) out.push('', '## Database', '', storageSentence(meta.storage));
   out.push('', HOW_TO_READ);
   return `${out.join('\n')}\n`;
 }

@@ -96,22 +96,25 @@ test('alert-issue: opened by a tick that needs a person, updated by the next, cl
   assert.equal(healthy.exitCode, 0, healthy.log);
 
   const list = 'GET /repos/shop/line/issues?labels=line-step-delivery&state=open&per_page=100';
+  const whoAmI = ['GET /user', 'POST /graphql'];
   assert.deepEqual(github.calls(), [
     list,
     list,
     'POST /repos/shop/line/labels',
     'POST /repos/shop/line/issues',
     list,
+    ...whoAmI,
     'PATCH /repos/shop/line/issues/1000',
     list,
+    ...whoAmI,
     'POST /repos/shop/line/issues/1000/comments',
     'PATCH /repos/shop/line/issues/1000',
   ]);
   const opened = github.requests[3]!.body!.body as string;
-  assert.match(opened, /1 message\(s\) failed/);
-  assert.match(opened, /\| cart \| reminder \| 1 \| .*The property, 'to', in the request body is invalid/);
+  assert.match(opened, /1 recipient\(s\) did not get their step \(1 LINE request\(s\) refused\)/);
+  assert.match(opened, /\| cart \| reminder \| 1 \| 1 \| .*The property, 'to', in the request body is invalid/);
   assert.match(opened, /\[the run and its job summary\]\(https:\/\/github\.example\/shop\/line\/actions\/runs\/99\)/);
-  assert.match(github.requests[5]!.body!.body as string, /LINE refused the channel access token/);
+  assert.match(github.requests[7]!.body!.body as string, /LINE refused the channel access token/);
   assert.deepEqual(
     github.issues.map((i) => [i.state, i.labels.map((l) => l.name)]),
     [['closed', ['line-step-delivery']]],
@@ -143,6 +146,8 @@ test('alert-issue: a tick that cannot run (an invalid scenario on the default br
     'POST /repos/shop/line/labels',
     'POST /repos/shop/line/issues',
     list,
+    'GET /user',
+    'POST /graphql',
     `POST /repos/shop/line/issues/${issue.number}/comments`,
     `PATCH /repos/shop/line/issues/${issue.number}`,
   ]);

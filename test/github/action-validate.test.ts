@@ -93,6 +93,9 @@ test('validate mode on a pull request: the preview against the base commit goes 
     'GET /repos/shop/line/issues/12/comments?per_page=100',
     'POST /repos/shop/line/issues/12/comments',
     'GET /repos/shop/line/issues/12/comments?per_page=100',
+    // Its own comment, by its author: who the token is.
+    'GET /user',
+    'POST /graphql',
     'PATCH /repos/shop/line/issues/comments/1000',
   ]);
   assert.equal(server.comments.length, 1);

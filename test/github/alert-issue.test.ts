@@ -29,12 +29,16 @@ function contextFor(server: GitHubServer): ContextLike {
 }
 
 const failing: AlertReport = {
-  reasons: ['2 message(s) failed: see the reasons below.', '1 outbox batch(es) need review: see outbox_batches.'],
+  reasons: [
+    '300 recipient(s) did not get their step (1 LINE request(s) refused): see the reasons below.',
+    '1 outbox batch(es) need review: see outbox_batches.',
+  ],
   failures: [
     {
       scenarioId: 'cart-abandoned',
       stepId: 'coupon',
-      count: 2,
+      count: 300,
+      batches: 1,
       reason: `The property, 'to', in the request body is invalid (${USER})`,
     },
   ],
@@ -57,13 +61,18 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
       { kind: 'none' },
     ],
   );
+  // Who the token is, asked once an issue carries the marker: GITHUB_TOKEN is refused by
+  // GET /user and named by GraphQL's viewer.
+  const whoAmI = ['GET /user', 'POST /graphql'];
   assert.deepEqual(server.calls(), [
     LIST,
     'POST /repos/shop/line/labels',
     'POST /repos/shop/line/issues',
     LIST,
+    ...whoAmI,
     'PATCH /repos/shop/line/issues/1000',
     LIST,
+    ...whoAmI,
     'POST /repos/shop/line/issues/1000/comments',
     'PATCH /repos/shop/line/issues/1000',
     LIST,
@@ -71,10 +80,11 @@ test('the alert issue is opened once, updated by the next tick that needs a pers
   const created = server.requests[2]!.body!;
   assert.equal(created.title, 'LINE step delivery needs a person');
   assert.deepEqual(created.labels, [ALERT_LABEL]);
-  assert.match(created.body as string, /2 message\(s\) failed/);
+  assert.match(created.body as string, /300 recipient\(s\) did not get their step \(1 LINE request\(s\) refused\)/);
+  assert.match(created.body as string, /\| scenario \| step \| recipients \| LINE requests \| reason \|/);
   assert.match(
     created.body as string,
-    /\| cart-abandoned \| coupon \| 2 \| The property, 'to', in the request body is invalid \(U…\) \|/,
+    /\| cart-abandoned \| coupon \| 300 \| 1 \| The property, 'to', in the request body is invalid \(U…\) \|/,
   );
   assert.match(
     created.body as string,
@@ -113,6 +123,44 @@ test("an existing label (422) is fine, and a person's issue with the same label 
   assert.equal(server.issues.find((i) => i.number === 5)!.body, 'idea');
   await syncAlertIssue(client, TARGET, undefined, { at: AT, mayClose: true });
   assert.equal(server.issues.find((i) => i.number === 5)!.state, 'open');
+});
+
+test("an issue that merely carries the marker is not the action's: it is neither edited nor closed", async () => {
+  const server = await github();
+  const client = openClient('t0ken', contextFor(server));
+  // Someone opens an issue with the label and the hidden marker, hoping the bot edits it.
+  const forged = {
+    number: 7,
+    title: 'LINE step delivery needs a person',
+    body: '<!-- line-step-delivery:alert -->\n✅ all fine',
+    state: 'open' as const,
+    state_reason: null,
+    labels: [{ name: ALERT_LABEL }],
+    user: { login: 'mallory', type: 'User' },
+  };
+  server.issues.push(forged);
+  // Even a person named like the bot is not the bot: only an app's account is of type Bot.
+  server.issues.push({ ...forged, number: 8, user: { login: 'github-actions', type: 'User' } });
+  assert.deepEqual(await syncAlertIssue(client, TARGET, failing, { at: AT, mayClose: true }), {
+    kind: 'opened',
+    number: 1000,
+  });
+  assert.deepEqual(await syncAlertIssue(client, TARGET, undefined, { at: AT, mayClose: true }), {
+    kind: 'closed',
+    number: 1000,
+  });
+  assert.deepEqual(
+    server.issues.map((i) => [i.number, i.state, i.body.slice(-10)]),
+    [
+      [7, 'open', '✅ all fine'],
+      [8, 'open', '✅ all fine'],
+      [1000, 'closed', server.issues[2]!.body.slice(-10)],
+    ],
+  );
+  assert.ok(
+    server.requests.every((r) => !/issues\/[78]/.test(r.path)),
+    'nothing was written to the forged issues',
+  );
 });
 
 test('a tick limited to one scenario does not close the issue; each shard keeps its own', async () => {

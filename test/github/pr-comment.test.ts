@@ -67,6 +67,9 @@ test('the preview comment is created on the first run and updated on the next, n
     'GET /repos/shop/line/issues/7/comments?per_page=100',
     'POST /repos/shop/line/issues/7/comments',
     'GET /repos/shop/line/issues/7/comments?per_page=100',
+    // A comment carries the marker: who is this token? (GITHUB_TOKEN: refused by GET /user, named by GraphQL.)
+    'GET /user',
+    'POST /graphql',
     'PATCH /repos/shop/line/issues/comments/1000',
   ]);
   assert.equal(server.comments.length, 2, "the reviewer's comment and one preview");
@@ -76,6 +79,53 @@ test('the preview comment is created on the first run and updated on the next, n
     /^<!-- line-step-delivery:preview -->\n# Scenarios\n✅ 2 scenario\(s\) valid\./,
   );
   assert.ok(server.requests.every((r) => r.authorization === 'token t0ken'));
+});
+
+const MARKED = `${PREVIEW_MARKER}\n# Scenarios\n✅ valid`;
+
+test('a comment that merely carries the marker is never edited: the bot writes its own, and edits only that', async () => {
+  const server = await github();
+  // Posted first by someone else, hoping the bot makes it its preview and they can edit it to say valid.
+  server.comments.push({ id: 1, issue_number: 7, body: MARKED, user: { login: 'mallory', type: 'User' } });
+  server.comments.push({ id: 2, issue_number: 7, body: MARKED, user: { login: 'github-actions', type: 'User' } });
+  server.comments.push({ id: 3, issue_number: 7, body: MARKED, user: { login: 'other-app[bot]', type: 'Bot' } });
+  const client = openClient('t0ken', contextFor(server));
+  const body = (n: number) => previewCommentBody(`# Scenarios\n❌ ${n} problem(s)`, { runUrl: RUN_URL });
+  const first = await upsertPreviewComment(client, TARGET, 7, body(1));
+  const second = await upsertPreviewComment(client, TARGET, 7, body(2));
+  assert.deepEqual([first.kind, second.kind], ['created', 'updated']);
+  assert.equal(second.kind === 'updated' && second.id, 1000);
+  assert.deepEqual(
+    server.comments.map((c) => [c.id, c.body === MARKED]),
+    [
+      [1, true],
+      [2, true],
+      [3, true],
+      [1000, false],
+    ],
+  );
+  assert.match(server.comments[3]!.body, /❌ 2 problem/);
+  assert.ok(server.requests.every((r) => r.method !== 'PATCH' || r.path.endsWith('/1000')));
+});
+
+test('with a personal token (GET /user answers), its own comment is found by login; a bot with the same name is not it', async () => {
+  const server = await github({ identity: { login: 'shop-owner', type: 'User' } });
+  server.comments.push({ id: 1, issue_number: 7, body: MARKED, user: { login: 'shop-owner[bot]', type: 'Bot' } });
+  const client = openClient('t0ken', contextFor(server));
+  await upsertPreviewComment(client, TARGET, 7, previewCommentBody('# one', { runUrl: RUN_URL }));
+  const again = await upsertPreviewComment(client, TARGET, 7, previewCommentBody('# two', { runUrl: RUN_URL }));
+  assert.deepEqual(again, { kind: 'updated', id: 1000, url: undefined });
+  assert.equal(server.comments[0]!.body, MARKED);
+  assert.ok(!server.calls().includes('POST /graphql'), 'GET /user answered: GraphQL is not asked');
+});
+
+test('when neither GET /user nor GraphQL says who the token is, the workflow bot is assumed', async () => {
+  const server = await github({ noGraphql: true });
+  const client = openClient('t0ken', contextFor(server));
+  await upsertPreviewComment(client, TARGET, 7, previewCommentBody('# one', { runUrl: RUN_URL }));
+  const again = await upsertPreviewComment(client, TARGET, 7, previewCommentBody('# two', { runUrl: RUN_URL }));
+  assert.equal(again.kind, 'updated');
+  assert.equal(server.comments.length, 1);
 });
 
 test("a fork's read-only token (403) falls back to the job summary with a notice, not a failure", async () => {
