@@ -1,2 +1,7 @@
-export const MODULES: { source: string; target: string }[];
-export function edgeModule(module: { source: string; target: string }): string;
+export interface EdgeModule {
+  source: string;
+  target: string;
+  make: () => string;
+}
+export const MODULES: EdgeModule[];
+export function edgeModule(module: EdgeModule): string;

@@ -1,4 +1,4 @@
-// generated: do not edit. Copied from src/contract/postback-rules.ts by scripts/generate-edge-modules.mjs;
+// generated: do not edit. Made from src/contract/postback-rules.ts by scripts/generate-edge-modules.mjs;
 // change it there, then run `node scripts/generate-edge-modules.mjs`.
 
 // The postback grammar: what the LINE webhook makes of a postback's data (a button, a quick

@@ -18,6 +18,7 @@ import { recordEach } from '../_shared/record.ts';
 import { parsePostback } from '../_shared/postback-rules.ts';
 import { rawPostback, setAsideRow } from './set-aside.ts';
 import { askForStart, type Dispatcher } from '../_shared/start-run.ts';
+import { type ReplyDeps, replyToFollow } from './reply.ts';
 
 export interface LineWebhookDeps {
   channelSecret: string;
@@ -31,12 +32,15 @@ export interface LineWebhookDeps {
   now?: () => number;
   /** Asks for a tick when an event a scenario reacts to was recorded (issue 28; none: the cron job alone). */
   dispatcher?: Dispatcher | undefined;
+  /** The welcome by reply (docs/reply.md): without it, follows are only recorded. */
+  reply?: ReplyDeps | undefined;
 }
 
 interface LineEvent {
   type?: unknown;
   webhookEventId?: unknown;
   timestamp?: unknown;
+  replyToken?: unknown;
   source?: { type?: string; userId?: unknown };
   follow?: { isUnblocked?: boolean };
   postback?: { data?: unknown; params?: Record<string, unknown> };
@@ -193,6 +197,26 @@ async function recordWithSetAside(
   };
 }
 
+/** Answers each recorded follow that carries a reply token; a failure here leaves the follow to the tick. */
+async function replyToFollows(events: LineEvent[], rows: EventRow[], reply: ReplyDeps): Promise<void> {
+  const recorded = new Map(rows.filter((r) => r.type === 'follow').map((r) => [r.idempotency_key, r]));
+  for (const e of events) {
+    const row = recorded.get(`line:${String(e?.webhookEventId)}`);
+    if (!row || e.type !== 'follow' || typeof e.replyToken !== 'string' || !e.replyToken) continue;
+    try {
+      const follow = {
+        eventKey: row.idempotency_key,
+        replyToken: e.replyToken,
+        timestamp: Date.parse(row.occurred_at),
+      };
+      console.log(`line-webhook: follow ${await replyToFollow(follow, reply)}`);
+    } catch (error) {
+      const code = error instanceof SinkError ? `SQLSTATE ${error.code}` : 'an error';
+      console.error(`line-webhook: the reply to a follow stopped (${code}); the tick pushes what is due`);
+    }
+  }
+}
+
 export async function handleLineWebhook(req: Request, deps: LineWebhookDeps): Promise<Response> {
   if (req.method !== 'POST') return json(405, { error: 'POST only' });
   const body = await readBody(req);
@@ -214,6 +238,7 @@ export async function handleLineWebhook(req: Request, deps: LineWebhookDeps): Pr
   }
   try {
     const outcome = await recordWithSetAside(deps, rows, aside, refused);
+    if (deps.reply) await replyToFollows(payload.events, rows, deps.reply);
     if (outcome.recorded > 0) await askForStart(deps.dispatcher, 'line-webhook');
     return json(200, { received: payload.events.length, ...outcome, refused: refused.length });
   } catch (error) {

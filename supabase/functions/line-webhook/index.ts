@@ -2,7 +2,8 @@
 import { handleLineWebhook } from './handler.ts';
 import { SinkError } from '../_shared/events.ts';
 import { serviceClient, supabaseSink } from '../_shared/supabase-sink.ts';
-import { dispatcherFromEnv } from '../_shared/supabase-call.ts';
+import { dispatcherFromEnv, supabaseCall } from '../_shared/supabase-call.ts';
+import { lineReplier } from './line-reply.ts';
 
 const channelSecret = Deno.env.get('LINE_CHANNEL_SECRET');
 if (!channelSecret) throw new Error('set the LINE_CHANNEL_SECRET secret: supabase secrets set LINE_CHANNEL_SECRET=...');
@@ -18,4 +19,13 @@ async function consumeNonce(nonce: string, eventKey: string): Promise<string | u
 
 const dispatcher = dispatcherFromEnv(db);
 
-Deno.serve((req) => handleLineWebhook(req, { channelSecret, sink, consumeNonce, dispatcher }));
+// The welcome by reply (docs/reply.md) needs the channel access token; without it follows are only recorded.
+const channelAccessToken = Deno.env.get('LINE_CHANNEL_ACCESS_TOKEN');
+const reply = channelAccessToken
+  ? {
+      rpc: supabaseCall(db),
+      sendReply: lineReplier({ channelAccessToken, baseUrl: Deno.env.get('LINE_API_BASE_URL') }),
+    }
+  : undefined;
+
+Deno.serve((req) => handleLineWebhook(req, { channelSecret, sink, consumeNonce, dispatcher, reply }));
