@@ -304,8 +304,8 @@ export interface Delivery {
   userId: string;
   scenarioId: string;
   stepId: string;
-  /** act: an action step (its rich menu change is sent through the outbox). */
-  kind: 'send' | 'expire' | 'fail' | 'act';
+  /** act: an action step (its rich menu change is sent through the outbox); reply: sent as the reply to a follow (docs/reply.md). */
+  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply';
   status: string;
   dueAt: number;
   sentAt: number | null;
@@ -355,7 +355,7 @@ export interface InspectDelivery {
   enrollmentId: string;
   scenarioId: string;
   stepId: string;
-  kind: 'send' | 'expire' | 'fail' | 'act';
+  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply';
   status: string;
   reason: string | null;
   dueAt: number;

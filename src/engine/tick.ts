@@ -6,7 +6,7 @@
 // due.ts, what-if.ts; the pure decisions of a page are in decide/.
 import type { CompiledScenario } from '../scenario/compile.js';
 import type { Store } from '../store/store.js';
-import type { Attention } from '../domain.js';
+import type { Attention, LatenessDay } from '../domain.js';
 import type { Sender } from '../line/sender.js';
 import type { LinkSigner } from '../planner/render.js';
 import type { TickCounts } from './counts.js';
@@ -19,6 +19,7 @@ import { planAndSend } from './due.js';
 import { whatIfTick } from './what-if.js';
 import { assertSchemaCurrent } from '../store/schema-version.js';
 import { retentionPhase, type DatabasePlan, type RetentionPhase } from './retention.js';
+import { DAY } from '../time/zoned.js';
 
 export interface TickOptions {
   store: Store;
@@ -76,6 +77,8 @@ export interface TickResult extends RetentionPhase {
   missingScenarios: MissingScenario[];
   /** Why no events were taken in this tick (a run limited to one scenario), if so. */
   ingestHeld?: string | undefined;
+  /** How late the ticks of the last 7 days served, per day (Asia/Tokyo), this one included. */
+  lateness?: LatenessDay[] | undefined;
 }
 
 export { planAlone } from './decide/plan-page.js';
@@ -115,7 +118,12 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
     counts: counts.toJSON(),
     status: stoppedBy ? `stopped: ${stoppedBy}` : 'ok',
   });
-  return { counts, attention, previousRunAt, stoppedBy, runId, ...held, ...kept };
+  // How late this and the week's ticks served (the summary's table, the lateness alert): read
+  // only, so a failure here costs the table, not the tick.
+  const lateness = await store
+    .latenessByDay({ from: tick.now() - 7 * DAY, to: tick.now() + 1 })
+    .catch(() => undefined);
+  return { counts, attention, previousRunAt, stoppedBy, runId, lateness, ...held, ...kept };
 }
 
 function runStartArgs(tick: Tick) {

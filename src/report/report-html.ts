@@ -6,6 +6,7 @@
 import type { DayCount } from '../store/report-data.js';
 import type { FunnelStep, PeriodReport, ScenarioFunnel } from './period-report.js';
 import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
+import { clockHtml } from './lateness.js';
 
 const GREEN = '#06c755';
 const BLUE = '#2f6fd6';
@@ -342,6 +343,7 @@ export function reportHtml(reports: PeriodReport[], meta: ReportMeta): string {
 <p>Made ${e(new Date(meta.now).toISOString())} · state: ${e(meta.store)}</p></header>
 <main>${notes}
 ${reports.map((r) => periodSection(r, r === longest)).join('\n')}
+${meta.clock ? clockHtml(meta.clock) : ''}
 ${HOW_TO_READ}
 <footer>Counts only: this page holds no user id, member id or message text.</footer></main></body></html>
 `;

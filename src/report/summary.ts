@@ -3,6 +3,7 @@
 import { describeRunMode, type Counted, type RunMode, type TickCounts, type TickResult } from '../engine/index.js';
 import { mdText } from '../contract/markdown-text.js';
 import { storageLines } from './storage.js';
+import { latenessAlertReason, latenessSection } from './lateness.js';
 
 const COLUMNS: [Counted, string][] = [
   ['enrolled', 'enrolled'],
@@ -26,10 +27,20 @@ export interface SummaryContext {
   mode: RunMode;
   /** The schedule's interval, to say how late this tick is. */
   intervalMinutes: number;
+  /** A day's p95 lateness (seconds) past which a person is asked to look (lateness-alert-seconds); none: no alert. */
+  latenessAlertSeconds?: number | undefined;
 }
 
-export function needsAPerson(result: TickResult): string[] {
+/** What needsAPerson also weighs: the lateness threshold, and the tick's moment. */
+export interface AttentionOptions {
+  latenessAlertSeconds?: number | undefined;
+  now: number;
+}
+
+export function needsAPerson(result: TickResult, options?: AttentionOptions): string[] {
   const reasons: string[] = [];
+  const late = options && latenessAlertReason(result.lateness ?? [], options.latenessAlertSeconds, options.now);
+  if (late) reasons.push(late);
   if (result.stoppedBy === 'unauthorized')
     reasons.push('LINE refused the channel access token (401/403): check the LINE_CHANNEL_ACCESS_TOKEN secret.');
   const monthly = monthlyLimitReason(result);
@@ -85,10 +96,11 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     `At ${new Date(ctx.now).toISOString()} · ${describeRunMode(ctx.mode)} · state: ${mdText(ctx.store)} · LINE: ${mdText(ctx.sender)}`,
     ...lateness(result.previousRunAt, ctx),
     '',
-    attentionSection(needsAPerson(result)),
+    attentionSection(needsAPerson(result, { latenessAlertSeconds: ctx.latenessAlertSeconds, now: ctx.now })),
     ...intake(result),
     ...sendingLimits(result.counts),
     ...storageLines(result),
+    ...latenessSection(result.lateness ?? []),
     ...actionsLine(result.counts),
     ...perStepTable(result.counts),
     ...reasonTable('Failures', result.counts.failures),
