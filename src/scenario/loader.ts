@@ -7,6 +7,7 @@ import type { ScenarioIssue } from './issues.js';
 import type { Scenario } from './schema.js';
 import type { ParsedJson } from './json-source.js';
 import { validateScenarioText } from './validate.js';
+import { checkTagCaseAcross } from './validate-tags.js';
 
 export const SCHEMA_FILE_NAME = 'scenario.schema.json';
 
@@ -61,6 +62,7 @@ export function loadScenarioTexts(texts: { file: string; text: string }[]): Load
       ...(result.positionOf ? { positionOf: result.positionOf } : {}),
     });
   }
+  issues.push(...checkTagCaseAcross(scenarios));
   return { scenarios, issues, files: texts.map((t) => t.file) };
 }
 

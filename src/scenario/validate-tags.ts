@@ -5,7 +5,9 @@
 import { tagProblem } from '../contract/names.js';
 import type { Condition, Scenario } from './schema.js';
 import type { JsonPath } from './json-source.js';
-import type { IssueList } from './issue-list.js';
+import { IssueList } from './issue-list.js';
+import type { ParsedJson } from './json-source.js';
+import type { ScenarioIssue } from './issues.js';
 
 interface NamedTag {
   tag: string;
@@ -45,6 +47,35 @@ export function namedTags(scenario: Scenario): NamedTag[] {
   return out;
 }
 
+/** Upper then lower case: "ß" and "SS" fold alike too. */
+const fold = (tag: string): string => tag.toUpperCase().toLowerCase();
+
+/**
+ * Tags of different files that differ only in case (one file adds "VIP", another asks for
+ * "vip"): an issue on the later file. Within one file checkTags says it.
+ */
+export function checkTagCaseAcross(
+  files: { file: string; scenario: Scenario; positionOf?: ParsedJson['positionOf'] | undefined }[],
+): ScenarioIssue[] {
+  const first = new Map<string, { tag: string; file: string }>();
+  const issues: ScenarioIssue[] = [];
+  for (const { file, scenario, positionOf } of files) {
+    const list = new IssueList(file, { positionOf: positionOf ?? (() => ({ line: 1, column: 1 })) });
+    for (const { tag, path } of namedTags(scenario)) {
+      const other = first.get(fold(tag));
+      if (!other) first.set(fold(tag), { tag, file });
+      else if (other.file !== file && other.tag !== tag)
+        list.add(
+          path,
+          'tag',
+          `tag ${JSON.stringify(tag)} differs from ${JSON.stringify(other.tag)} in ${other.file} only in case: tags are compared exactly, so these are two tags. Write one of them in both files.`,
+        );
+    }
+    issues.push(...list.issues);
+  }
+  return issues;
+}
+
 export function checkTags(list: IssueList, scenario: Scenario): void {
   const byFold = new Map<string, string>();
   for (const { tag, path } of namedTags(scenario)) {
@@ -53,15 +84,13 @@ export function checkTags(list: IssueList, scenario: Scenario): void {
       list.add(path, 'tag', `${problem}.`);
       continue;
     }
-    // Upper then lower case: "ß" and "SS" fold alike too.
-    const fold = tag.toUpperCase().toLowerCase();
-    const other = byFold.get(fold);
+    const other = byFold.get(fold(tag));
     if (other !== undefined && other !== tag)
       list.add(
         path,
         'tag',
         `tag ${JSON.stringify(tag)} differs from ${JSON.stringify(other)} only in case: tags are compared exactly, so these are two tags. Write one of them in both places.`,
       );
-    else byFold.set(fold, tag);
+    else byFold.set(fold(tag), tag);
   }
 }

@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { normalizeTag, tagProblem } from '../../src/contract/names.js';
 import { validateScenarioText } from '../../src/scenario/validate.js';
 import { formatIssue } from '../../src/scenario/issues.js';
+import { loadScenarioTexts } from '../../src/scenario/loader.js';
+import { formatJsonPath } from '../../src/scenario/json-source.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 import type { Store } from '../../src/store/store.js';
 import { runTick } from '../../src/engine/tick.js';
@@ -115,6 +117,31 @@ test('a tag not in its stored form is refused at its line with the form to write
     cased.issues.some((i) => i.rule === 'tag' && /only in case/.test(i.message)),
     JSON.stringify(cased.issues),
   );
+});
+
+test('two files whose tags differ only in case: the later file is refused at the tag, naming the other file', () => {
+  const adds = {
+    id: 'adds',
+    version: 1,
+    entry: { trigger: { type: 'follow' } },
+    steps: [{ id: 'act', type: 'action', tags: { add: ['VIP'] } }],
+  };
+  const asks = {
+    id: 'asks',
+    version: 1,
+    entry: { trigger: { type: 'audience', condition: { field: 'user.tags', contains: 'vip' } } },
+    steps: [{ id: 'hello', type: 'message', messages: [{ type: 'text', text: 'hi' }] }],
+  };
+  const loaded = loadScenarioTexts([
+    { file: 'adds.json', text: JSON.stringify(adds, null, 2) },
+    { file: 'asks.json', text: JSON.stringify(asks, null, 2) },
+  ]);
+  assert.deepEqual(
+    loaded.issues.map((i) => [i.file, i.rule, formatJsonPath(i.path)]),
+    [['asks.json', 'tag', '$.entry.trigger.condition.contains']],
+  );
+  assert.match(loaded.issues[0]!.message, /"vip" differs from "VIP" in adds\.json only in case/);
+  assert.ok(loaded.issues[0]!.line > 1);
 });
 
 // The SQL says the same rule, and applies it to every write of a user's tags.
