@@ -198,6 +198,7 @@ async function reportMode(): Promise<void> {
     from: core.getInput('report-from').trim() || undefined,
     to: core.getInput('report-to').trim() || undefined,
     scenarioId: core.getInput('only-scenario').trim() || undefined,
+    databasePlan: parseDatabasePlan(core.getInput('database-plan'), 'input database-plan'),
   });
   const file = core.getInput('report-html').trim() || 'line-step-delivery-report.html';
   await writeFile(file, outcome.html);

@@ -6,10 +6,14 @@ import { relative, resolve } from 'node:path';
 import { messagingApi } from '@line/bot-sdk';
 import { loadScenarioDir, loadScenarioTexts } from '../scenario/loader.js';
 import { formatIssue } from '../scenario/issues.js';
-import type { CompiledScenario } from '../scenario/compile.js';
+import { compileScenario, type CompiledScenario } from '../scenario/compile.js';
+import { ScenarioSchema } from '../scenario/schema.js';
 import { scenarioTextsAtRef } from '../preview/git-base.js';
 import { withTimeout } from '../line/line-calls.js';
-import { activeEnrollments, entriesSince } from '../store/forecast.js';
+import { activeEnrollments, definitionsInForce, entriesSince } from '../store/forecast.js';
+import { storageRead } from '../store/retention.js';
+import { outlook, parseDatabasePlan, type DatabasePlan } from '../engine/index.js';
+import type { StorageFigures } from '../report/storage.js';
 import type { Store } from '../store/store.js';
 import {
   forecastChanges,
@@ -116,4 +120,43 @@ export async function forecastCommand(options: ForecastOptions): Promise<Forecas
     changes,
     markdown: `${forecastChangeMarkdown(changes, forecast.days)}\n${forecastMarkdown(forecast, '#### The forecast with this change')}`,
   };
+}
+
+/**
+ * The forecast of the definitions in force in the database (the report's section: the
+ * report has no scenario folder). A stored definition this release cannot read is left out.
+ */
+export async function forecastInForce(store: Store, now: number): Promise<Forecast> {
+  const scenarios: CompiledScenario[] = [];
+  for (const d of await definitionsInForce(store.rpc)) {
+    const parsed = ScenarioSchema.safeParse(d.definition);
+    if (parsed.success) scenarios.push(compileScenario(parsed.data));
+  }
+  return forecastMessages({ now, scenarios, ...(await readForecastFacts(store, now)) });
+}
+
+/**
+ * The report's two sections: the forecast of the definitions in force and the database's
+ * size against its plan. Read only; what cannot be read becomes a note, never a failed report.
+ */
+export async function reportForecastAndStorage(
+  store: Store,
+  now: number,
+  plan: DatabasePlan = parseDatabasePlan('free'),
+): Promise<{ forecast?: Forecast; storage?: StorageFigures; notes: string[] }> {
+  const out: { forecast?: Forecast; storage?: StorageFigures; notes: string[] } = { notes: [] };
+  try {
+    out.forecast = await forecastInForce(store, now);
+  } catch (error) {
+    out.notes.push(`⚠️ The forecast could not be made: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    const sample = await storageRead(store.rpc, now);
+    out.storage = outlook(sample.bytes, sample.then, now, plan);
+  } catch (error) {
+    out.notes.push(
+      `⚠️ The database's size could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ import {
 } from '../report/line-statistics.js';
 import { reportMarkdown } from '../report/report-markdown.js';
 import { reportHtml } from '../report/report-html.js';
+import type { DatabasePlan } from '../engine/index.js';
+import { reportForecastAndStorage } from './forecast.js';
 
 export { ReportInputError } from '../report/period-report.js';
 
@@ -41,6 +43,8 @@ export interface ReportCommandOptions {
   statistics?: UnitStatisticsSource | null | undefined;
   /** LINE requests for statistics in one report (default 100; the rest waits for the next report). */
   statisticsLimit?: number | undefined;
+  /** The database's plan, for the months left (default Supabase Free). */
+  databasePlan?: DatabasePlan | undefined;
 }
 
 export interface ReportOutcome {
@@ -116,12 +120,15 @@ export async function reportCommand(options: ReportCommandOptions): Promise<Repo
     const reports: PeriodReport[] = [];
     for (const period of periods)
       reports.push(await fetchPeriodReport(store, period, { scenarioId: options.scenarioId }));
-    const meta = { now: options.now, store: store.label, notes: stats.notes };
+    // The next 30 days' messages and the database's size (src/commands/forecast.ts).
+    const extras = await reportForecastAndStorage(store, options.now, options.databasePlan);
+    const notes = [...stats.notes, ...extras.notes];
+    const meta = { now: options.now, store: store.label, notes, forecast: extras.forecast, storage: extras.storage };
     return {
       reports,
       markdown: reportMarkdown(reports, meta),
       html: reportHtml(reports, meta),
-      notes: stats.notes,
+      notes,
       ...(stats.refresh ? { refresh: stats.refresh } : {}),
       ...(stats.usage ? { usage: stats.usage } : {}),
     };

@@ -9,6 +9,7 @@ export * from './run-mode.js';
 export {
   parseRetentionDays,
   parseDatabasePlan,
+  outlook,
   DEFAULT_RETENTION_DAYS,
   type DatabasePlan,
   type RetentionResult,

@@ -1,9 +1,11 @@
 // The forecast as Markdown (the CLI, the job summary, the report, the PR preview) and as
 // an HTML section of the report page. Scenario ids, names and counts only.
 import type { Forecast, ForecastChange } from './forecast.js';
+import { mdText } from '../contract/markdown-text.js';
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** A table cell: nothing from an id breaks the table (src/contract/markdown-text.ts). */
+const cell = mdText;
 
 /** The quota line: this month's use, what the next 30 days need, and whether it fits. */
 export function quotaSentence(f: Forecast): string {

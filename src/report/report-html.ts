@@ -6,6 +6,8 @@
 import type { DayCount } from '../store/report-data.js';
 import type { FunnelStep, PeriodReport, ScenarioFunnel } from './period-report.js';
 import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
+import { forecastHtml } from './forecast-markdown.js';
+import { storageSentence } from './storage.js';
 import { clockHtml } from './lateness.js';
 
 const GREEN = '#06c755';
@@ -343,6 +345,7 @@ export function reportHtml(reports: PeriodReport[], meta: ReportMeta): string {
 <p>Made ${e(new Date(meta.now).toISOString())} · state: ${e(meta.store)}</p></header>
 <main>${notes}
 ${reports.map((r) => periodSection(r, r === longest)).join('\n')}
+${meta.forecast ? forecastHtml(meta.forecast) : ''}${meta.storage ? `<section class="storage"><h2>Database</h2><p>${e(storageSentence(meta.storage))}</p></section>` : ''}
 ${meta.clock ? clockHtml(meta.clock) : ''}
 ${HOW_TO_READ}
 <footer>Counts only: this page holds no user id, member id or message text.</footer></main></body></html>

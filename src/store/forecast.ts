@@ -42,3 +42,8 @@ export async function entriesSince(rpc: Rpc, since: number): Promise<Record<stri
   const r = await rpc.call<Record<string, number | string>>('lsd_forecast_entries', { since });
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]));
 }
+
+/** The definitions in force: each registered scenario's current version, as registered. */
+export async function definitionsInForce(rpc: Rpc): Promise<{ id: string; definition: unknown }[]> {
+  return rpc.call<{ id: string; definition: unknown }[]>('lsd_forecast_definitions', {});
+}

@@ -70,3 +70,15 @@ export async function storageSample(rpc: Rpc, now: number): Promise<StorageSampl
     then: r.then_bytes === null || r.then_at === null ? null : { bytes: Number(r.then_bytes), at: r.then_at },
   };
 }
+
+/** The size and the sample to measure growth against, without recording a sample (the report writes nothing). */
+export async function storageRead(rpc: Rpc, now: number): Promise<StorageSample> {
+  const r = await rpc.call<{ bytes: number | string; then_bytes: number | string | null; then_at: number | null }>(
+    'lsd_storage_read',
+    { now },
+  );
+  return {
+    bytes: Number(r.bytes),
+    then: r.then_bytes === null || r.then_at === null ? null : { bytes: Number(r.then_bytes), at: r.then_at },
+  };
+}

@@ -14,6 +14,8 @@ import type { Scenario } from '../../src/scenario/schema.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
 import { forecastCommand } from '../../src/commands/forecast.js';
 import { forecastHtml } from '../../src/report/forecast-markdown.js';
+import { reportCommand } from '../../src/commands/report.js';
+import { compileScenario } from '../../src/scenario/compile.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2027-03-01T00:00:00Z');
@@ -154,4 +156,25 @@ test('a pull request: what the change adds or removes, the base’s definitions 
   assert.deepEqual(changes, [{ id: 'drip', base: 14, head: 18, change: 4 }]);
   assert.match(markdown, /### Messages in the next 30 days: \+4 with this change/);
   assert.match(markdown, /\| drip \| 14 \| 18 \| \+4 \|/);
+});
+
+test('the report: the forecast of the definitions in force and the database’s size, writing nothing', async () => {
+  const s = await serverStore();
+  cleanups.push(s.drop);
+  const compiled = compileScenario(drip());
+  await s.store.registerScenarios(NOW - 60 * DAY, [
+    { id: compiled.id, hash: compiled.hash, version: 1, definition: compiled.scenario },
+  ]);
+  await enrollment(s.db, { user: 3, step: 's1', entered: NOW - DAY / 2 });
+  const before = await fingerprint(s.db);
+  const outcome = await reportCommand({ openStore: () => s.open(), now: NOW });
+  // s1 and s2 for user 3 (2); one entry in 30 days: 1/30 a day x (29 + 20) = 1.6, rounded 2.
+  assert.match(outcome.markdown, /## Forecast: messages LINE will count in the next 30 days/);
+  assert.match(outcome.markdown, /\| drip \| 1 \| 2 \| 0\.0 \| 2 \| 4 \|/);
+  assert.match(outcome.markdown, /## Database\n\nDatabase: [\d.]+ MB of 500\.0 MB \(Free plan, \d+%\)/);
+  assert.match(outcome.html, /<h2>Forecast: messages LINE will count in the next 30 days<\/h2>/);
+  assert.match(outcome.html, /<h2>Database<\/h2>/);
+  assert.equal(await fingerprint(s.db), before);
+  const [samples] = await s.db.query<{ n: number }>('select count(*)::int as n from lsd_storage_samples');
+  assert.equal(samples!.n, 0, 'the report records no size sample');
 });
