@@ -288,3 +288,34 @@ test('the pg_cron job: missing, switched off, failing, or not deciding are fixes
     formatChecks(out.checks),
   );
 });
+
+test("through Supabase's HTTP API: the secret key works; a key Supabase refuses is a fix that names the setting, never the key", async () => {
+  fx = await healthySetup();
+  const { PostgrestStandIn } = await import('../support/postgrest.js');
+  const api = await new PostgrestStandIn(fx.db.url).start();
+  try {
+    fx.line.webhook = { endpoint: `${new URL(api.url).origin}/functions/v1/line-webhook`, active: true };
+    fx.line.webhookTestAnswer = { success: true, statusCode: 200, reason: 'OK', detail: '200' };
+    const settings = {
+      SUPABASE_URL: api.url,
+      SUPABASE_SECRET_KEY: api.key,
+      LINE_CHANNEL_ACCESS_TOKEN: fx.line.token,
+      LINE_API_BASE_URL: fx.line.url,
+    };
+    const out = await doctor({ settings, source: 'env', dir: fx.dir });
+    assert.deepEqual(fixes(out.checks), [], formatChecks(out.checks));
+    assert.match(one(out.checks, 'database', 'reachable').text, /^Supabase \(/);
+    assert.equal(one(out.checks, 'database', 'functions').status, 'ok');
+    const refused = await doctor({
+      settings: { ...settings, SUPABASE_SECRET_KEY: 'sb_secret_wrong' },
+      source: 'env',
+      dir: fx.dir,
+    });
+    const check = one(refused.checks, 'database', 'reachable');
+    assert.equal(check.status, 'fix');
+    assert.match(check.text, /Supabase refused the key .*SUPABASE_SECRET_KEY/);
+    assert.ok(!formatChecks(refused.checks).includes('sb_secret_wrong'));
+  } finally {
+    await api.stop();
+  }
+});
