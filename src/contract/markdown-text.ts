@@ -53,7 +53,7 @@ export function mdText(text: string): string {
       .replace(/^(\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
       .replace(/@(?=[\p{L}\p{N}_-])/gu, `@${NO_LINK}`)
       .replace(/\\#(?=[\p{N}])/gu, `\\#${NO_LINK}`)
-      .replace(/\b(GH-)(?=\d)/gi, `$1${NO_LINK}`)
+      .replace(/(GH-)(?=\d)/gi, `$1${NO_LINK}`)
   );
 }
 
@@ -77,7 +77,8 @@ export function mdCode(text: string, options: { inTable?: boolean } = {}): strin
  * line break like any other. `indent` puts the block inside a list item.
  */
 export function mdFence(text: string, options: { info?: string; indent?: string } = {}): string {
-  const body = showInvisible(String(text).replace(LINE_BREAKS, '\n'));
+  // Only Markdown's own line endings end a line here; other separators are shown.
+  const body = showInvisible(String(text).replace(/\r\n?/g, '\n'));
   const fence = '`'.repeat(Math.max(3, longestRun(body, '`') + 1));
   const indent = options.indent ?? '';
   const lines = [`${fence}${options.info ?? ''}`, ...body.split('\n'), fence];

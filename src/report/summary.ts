@@ -136,7 +136,7 @@ function attentionSection(reasons: string[]): string {
 function intake(result: TickResult): string[] {
   const c = result.counts;
   const out: string[] = [];
-  if (result.ingestHeld) out.push('', `ℹ️ No events taken in: ${result.ingestHeld}.`);
+  if (result.ingestHeld) out.push('', `ℹ️ No events taken in: ${mdText(result.ingestHeld)}.`);
   out.push(
     '',
     `Events taken in: ${c.eventsTaken} · set aside (malformed): ${c.eventsSetAside} · waiting for a member link: ${c.eventsWaitingLink}`,
