@@ -17,6 +17,7 @@ import { routePage, type RoutedPage, type RoutingMemory } from './decide/route-p
 import type { PlanContext } from './decide/plan-page.js';
 import type { TickOptions } from './tick.js';
 import type { RunMode } from './run-mode.js';
+import { readDispatcher, type DispatcherState } from '../store/dispatcher.js';
 
 /** One tick's settings and counts. */
 export interface Tick {
@@ -137,4 +138,13 @@ export function relevantEventTypes(scenarios: CompiledScenario[]): string[] {
   };
   for (const c of scenarios) visit({ steps: c.scenario.steps, exit: c.scenario.exit, goal: c.scenario.goal });
   return [...types].sort();
+}
+
+/**
+ * The dispatcher's state for the job summary and the alert issue (issue 28): read only, so a
+ * failure here (a database not yet migrated to it) costs the section, not the tick.
+ */
+export async function dispatcherState(tick: Tick): Promise<DispatcherState | undefined> {
+  if (tick.mode === 'plan-only') return undefined;
+  return readDispatcher(tick.store.rpc, { now: tick.now(), limit: 3 }).catch(() => undefined);
 }

@@ -13,7 +13,7 @@ import type { TickCounts } from './counts.js';
 import type { MissingScenario } from './decide/scenarios.js';
 import type { RunMode } from './run-mode.js';
 import type { FrequencyCap } from './decide/frequency-cap.js';
-import { newTick, registerScenarios, type Tick } from './setup.js';
+import { dispatcherState, newTick, registerScenarios, type Tick } from './setup.js';
 import { takeInEvents } from './events.js';
 import { planAndSend } from './due.js';
 import { whatIfTick } from './what-if.js';
@@ -77,6 +77,8 @@ export interface TickResult extends RetentionPhase {
   missingScenarios: MissingScenario[];
   /** Why no events were taken in this tick (a run limited to one scenario), if so. */
   ingestHeld?: string | undefined;
+  /** The dispatcher's settings, last starts and month, read in the run's setup (issue 28). */
+  dispatcher?: import('../store/dispatcher.js').DispatcherState | undefined;
   /** How late the ticks of the last 7 days served, per day (Asia/Tokyo), this one included. */
   lateness?: LatenessDay[] | undefined;
 }
@@ -95,7 +97,11 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   const runId = run?.id ?? 'what-if';
   // 1. Scenarios: the definitions in force, and when each first ran.
   const inForce = await registerScenarios(tick);
-  const held = { missingScenarios: inForce.sets.missing, ingestHeld: inForce.sets.ingestHeld };
+  const held = {
+    missingScenarios: inForce.sets.missing,
+    ingestHeld: inForce.sets.ingestHeld,
+    dispatcher: await dispatcherState(tick),
+  };
   const beforeFinish = { counts, attention: emptyAttention(), previousRunAt, runId, ...held };
   // A what-if reads and plans as the tick would, in memory, and writes nothing.
   if (tick.mode === 'plan-only') {

@@ -3,6 +3,7 @@
 import { describeRunMode, type Counted, type RunMode, type TickCounts, type TickResult } from '../engine/index.js';
 import { mdText } from '../contract/markdown-text.js';
 import { storageLines } from './storage.js';
+import { dispatcherProblem, dispatcherSection } from './dispatcher-section.js';
 import { latenessAlertReason, latenessSection } from './lateness.js';
 
 const COLUMNS: [Counted, string][] = [
@@ -39,6 +40,8 @@ export interface AttentionOptions {
 
 export function needsAPerson(result: TickResult, options?: AttentionOptions): string[] {
   const reasons: string[] = [];
+  const dispatcher = dispatcherProblem(result.dispatcher);
+  if (dispatcher) reasons.push(`${dispatcher}. Delivery goes on with the schedule.`);
   const late = options && latenessAlertReason(result.lateness ?? [], options.latenessAlertSeconds, options.now);
   if (late) reasons.push(late);
   if (result.stoppedBy === 'unauthorized')
@@ -101,6 +104,7 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     ...sendingLimits(result.counts),
     ...storageLines(result),
     ...latenessSection(result.lateness ?? []),
+    ...dispatcherSection(result.dispatcher),
     ...actionsLine(result.counts),
     ...perStepTable(result.counts),
     ...reasonTable('Failures', result.counts.failures),
