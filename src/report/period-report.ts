@@ -6,6 +6,7 @@ import { parseTriggerDate } from '../time/dates.js';
 import { addLocalDays, DAY, formatLocal, localParts, localToInstant } from '../time/zoned.js';
 import type { Store } from '../store/store.js';
 import type { DayCount, ScenarioReport, StepReport, UnitStatistics } from '../store/report-data.js';
+import type { LatenessDay } from '../domain.js';
 
 /** LINE gives statistics per unit for a start day and up to 30 days after it (UTC+9). */
 export const MAX_PERIOD_DAYS = 30;
@@ -207,4 +208,9 @@ export async function fetchPeriodReport(
     after = page.next;
   }
   return shapeReport(period, scenarios);
+}
+
+/** How late the ticks of the period served, per day in the report's zone (p50, p95, max seconds). */
+export function fetchLateness(store: Store, period: ReportPeriod): Promise<LatenessDay[]> {
+  return store.latenessByDay({ from: period.from, to: period.to, zone: REPORT_ZONE });
 }

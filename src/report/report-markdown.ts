@@ -8,6 +8,7 @@ import { mdCode, mdText, mermaidLabel } from '../contract/markdown-text.js';
 import type { Forecast } from './forecast.js';
 import { forecastMarkdown } from './forecast-markdown.js';
 import { storageSentence, type StorageFigures } from './storage.js';
+import { clockMarkdown, type ClockFigures } from './lateness.js';
 
 export interface ReportMeta {
   /** When the report was made (epoch ms). */
@@ -20,6 +21,8 @@ export interface ReportMeta {
   forecast?: Forecast | undefined;
   /** The database's size against its plan. */
   storage?: StorageFigures | undefined;
+  /** This month's runs and billed minutes, and lateness per day (src/report/lateness.ts). */
+  clock?: ClockFigures | undefined;
 }
 
 export const count = (n: number): string => n.toLocaleString('en');
@@ -150,6 +153,7 @@ export function reportMarkdown(reports: PeriodReport[], meta: ReportMeta): strin
   }
   if (meta.forecast) out.push('', forecastMarkdown(meta.forecast));
   if (meta.storage) out.push('', '## Database', '', storageSentence(meta.storage));
+  if (meta.clock) out.push('', clockMarkdown(meta.clock));
   out.push('', HOW_TO_READ);
   return `${out.join('\n')}\n`;
 }

@@ -46,9 +46,11 @@ test('a tick records how late it served each welcome; the day shows p50, p95 and
     t += 1000; // every read of the clock is a second later: the tick lasts its calls' count in seconds
     return at;
   };
-  await runTick({ store, sender, scenarios: welcome, now: later });
+  const third = await runTick({ store, sender, scenarios: welcome, now: later });
 
   const days = await store.latenessByDay({ from: start - DAY, to: start + 2 * DAY });
+  // The tick's result carries the week's days (the job summary's table, the alert's p95).
+  assert.deepEqual(third.lateness, days);
   assert.equal(days.length, 2, JSON.stringify(days));
   const [first, second] = days;
   assert.equal(first!.day, '2026-11-25');
