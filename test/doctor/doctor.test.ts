@@ -319,3 +319,19 @@ test("through Supabase's HTTP API: the secret key works; a key Supabase refuses 
     await api.stop();
   }
 });
+
+test("a role that may not execute the engine's functions: reached, and the functions' link is the fix", async () => {
+  fx = await healthySetup();
+  const role = `lsd_reader_${Date.now().toString(36)}`;
+  await fx.db.db.exec(`create role ${role} login`);
+  try {
+    const url = fx.db.url.replace('postgres://postgres@', `postgres://${role}@`);
+    const out = await run(fx, { settings: { ...fx.settings, DATABASE_URL: url } });
+    assert.equal(one(out.checks, 'database', 'reachable').status, 'ok');
+    const check = one(out.checks, 'database', 'functions');
+    assert.equal(check.status, 'fix');
+    assert.match(check.text, /may not execute the engine's functions .*use the secret key/);
+  } finally {
+    await fx.db.db.exec(`drop role ${role}`);
+  }
+});

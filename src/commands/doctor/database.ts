@@ -50,6 +50,11 @@ function timeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+function isPermissionDenied(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '42501' || (error instanceof Error && /permission denied/i.test(error.message));
+}
+
 /** Why the database could not be used, with what to do (no value from the settings is quoted). */
 export function databaseProblem(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown };
@@ -83,6 +88,9 @@ export async function databaseChecks(settings: Settings, now: number): Promise<D
     applied = await timeout(appliedMigrations(rpc), 'the database');
   } catch (error) {
     await rpc?.close().catch(() => {});
+    // Reached, but the key's role may not call the engine: the functions' link, not the connection's.
+    if (rpc && isPermissionDenied(error))
+      return { checks: [ok('database', 'reachable', rpc.label), fix('database', 'functions', databaseProblem(error))] };
     return { checks: [fix('database', 'reachable', databaseProblem(error))] };
   }
   const checks: Check[] = [ok('database', 'reachable', rpc.label)];
