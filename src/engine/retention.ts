@@ -70,7 +70,7 @@ export function parseDatabasePlan(raw: string | undefined, name = 'database-plan
 
 /** Removes old rows, a bounded number of pages of each kind. */
 export async function keepWithinRetention(rpc: Rpc, now: number, retentionDays: number): Promise<RetentionResult> {
-  const removed = { events: 0, batches: 0, enrollments: 0, runs: 0, deliveries: 0 };
+  const removed = { events: 0, batches: 0, enrollments: 0, runs: 0, dispatches: 0, replies: 0, deliveries: 0 };
   let more = false;
   for (const kind of RETENTION_KINDS) {
     for (let page = 0; page < MAX_PAGES; page++) {

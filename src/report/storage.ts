@@ -54,12 +54,12 @@ export function storageLines(result: TickResult): string[] {
   const r = result.retention;
   if (r) {
     const n = r.removed;
-    const total = n.events + n.batches + n.enrollments + n.runs;
+    const total = n.events + n.batches + n.enrollments + n.runs + n.dispatches + n.replies;
     out.push(
       '',
       r.busy
         ? `Retention (${r.retentionDays} days): another tick was removing old rows; this one left it to that one.`
-        : `Retention (${r.retentionDays} days): removed ${total ? `${n.events} events, ${n.batches} outbox batches, ${n.enrollments} ended enrollments with ${n.deliveries} deliveries, ${n.runs} runs` : 'nothing (nothing older)'}${r.more ? '; more remain, the next ticks continue' : ''}.`,
+        : `Retention (${r.retentionDays} days): removed ${total ? `${n.events} events, ${n.batches} outbox batches, ${n.enrollments} ended enrollments with ${n.deliveries} deliveries, ${n.runs} runs, ${n.dispatches} dispatches, ${n.replies} replies` : 'nothing (nothing older)'}${r.more ? '; more remain, the next ticks continue' : ''}.`,
     );
   }
   if (result.retentionError)

@@ -5,7 +5,7 @@
 import type { Rpc } from './rpc.js';
 
 /** The kinds of rows retention removes, in the order a tick takes them. */
-export const RETENTION_KINDS = ['events', 'batches', 'enrollments', 'runs'] as const;
+export const RETENTION_KINDS = ['events', 'batches', 'enrollments', 'runs', 'dispatches', 'replies'] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
 
 export interface RetentionPage {

@@ -268,7 +268,7 @@ test('a tick removes what is older than its retention and its job summary shows 
   );
   assert.match(
     summary,
-    /Retention \(31 days\): removed 1 events, 0 outbox batches, 0 ended enrollments with 0 deliveries, 0 runs\./,
+    /Retention \(31 days\): removed 1 events, 0 outbox batches, 0 ended enrollments with 0 deliveries, 0 runs, 0 dispatches, 0 replies\./,
   );
   assert.ok(!summary.includes(U(1)));
   // A day later, with the same size sampled yesterday: growth known, not growing.
@@ -293,5 +293,39 @@ test('the summary warns when the plan is nearly full or fills within two months'
   assert.equal(
     storageSentence({ bytes: 300 * mb, growthPerMonth: 10 * mb, plan, monthsLeft: 20 }),
     'Database: 300.0 MB of 500.0 MB (Free plan, 60%) · growth +10.0 MB a month, about 20 months left on the plan.',
+  );
+});
+
+test('dispatcher records and welcomes by reply: the old ones go, except the newest start and a reply still sending', async () => {
+  const db = await database();
+  for (const at of [OLD - DAY, OLD, RECENT])
+    await db.query(`insert into lsd_dispatches (decided_at, status) values ($1, 'started')`, [iso(at)]);
+  // The newest start is old too in a quiet account: the next decision still reads it.
+  const quiet = await database();
+  await quiet.query(`insert into lsd_dispatches (decided_at, status) values ($1, 'started'), ($2, 'started')`, [
+    iso(OLD - DAY),
+    iso(OLD),
+  ]);
+  for (const [key, status, at] of [
+    ['a', 'sent', OLD],
+    ['b', 'unknown', OLD],
+    ['c', 'sending', OLD],
+    ['d', 'sent', RECENT],
+  ] as const)
+    await db.query(`insert into replies (event_key, line_user_id, status, created_at) values ($1, $2, $3, $4)`, [
+      key,
+      U(1),
+      status,
+      iso(at),
+    ]);
+  assert.equal((await retentionPage(db, { now: NOW, retentionDays: 90, kind: 'dispatches' })).deleted, 2);
+  assert.equal((await retentionPage(quiet, { now: NOW, retentionDays: 90, kind: 'dispatches' })).deleted, 1);
+  const [left] = await quiet.query<{ at: Date }>(`select decided_at as at from lsd_dispatches`);
+  assert.equal(new Date(left!.at).getTime(), OLD);
+  assert.equal((await retentionPage(db, { now: NOW, retentionDays: 90, kind: 'replies' })).deleted, 2);
+  const keys = await db.query<{ event_key: string }>(`select event_key from replies order by event_key`);
+  assert.deepEqual(
+    keys.map((k) => k.event_key),
+    ['c', 'd'],
   );
 });
