@@ -3,7 +3,7 @@
 // normalizeTag), and no two of them differ only in case, which a reader cannot tell apart
 // at a glance ("VIP" and "Vip" would be two tags).
 import { tagProblem } from '../contract/names.js';
-import type { Condition, Scenario } from './schema.js';
+import type { Condition, PropertyFilter, Scenario } from './schema.js';
 import type { JsonPath } from './json-source.js';
 import { IssueList } from './issue-list.js';
 import type { ParsedJson } from './json-source.js';
@@ -21,6 +21,7 @@ function conditionTags(c: Condition, path: JsonPath, out: NamedTag[]): void {
   if ('all' in c) c.all.forEach((x, i) => conditionTags(x, [...path, 'all', i], out));
   else if ('any' in c) c.any.forEach((x, i) => conditionTags(x, [...path, 'any', i], out));
   else if ('not' in c) conditionTags(c.not, [...path, 'not'], out);
+  else if ('event' in c) filterTag(c, path, out);
   else if ('field' in c && c.field === 'user.tags') {
     for (const op of OPERATORS) {
       const value = c[op];
@@ -31,9 +32,42 @@ function conditionTags(c: Condition, path: JsonPath, out: NamedTag[]): void {
   }
 }
 
+/** The events whose "tag" property is a tag the engine stored (src/contract/event-rules.ts). */
+const TAG_EVENTS = new Set(['tag_added', 'tag_removed']);
+
+/** A filter's "tag" on a tag event: compared with a stored tag, so named like one. */
+function filterTag(
+  query: { event: string; where?: PropertyFilter | undefined },
+  path: JsonPath,
+  out: NamedTag[],
+): void {
+  const value = query.where && Object.hasOwn(query.where, 'tag') ? query.where.tag : undefined;
+  if (!TAG_EVENTS.has(query.event) || value === undefined) return;
+  if (typeof value === 'string') out.push({ tag: value, path: [...path, 'where', 'tag'] });
+  else if (typeof value === 'object')
+    for (const op of OPERATORS) {
+      const v = value[op];
+      if (typeof v === 'string') out.push({ tag: v, path: [...path, 'where', 'tag', op] });
+      if (Array.isArray(v))
+        v.forEach((x, i) => typeof x === 'string' && out.push({ tag: x, path: [...path, 'where', 'tag', op, i] }));
+    }
+}
+
+/** Tags named by the filters of tag events: the trigger, exits, the goal, waits. */
+function eventTags(scenario: Scenario, out: NamedTag[]): void {
+  const { trigger } = scenario.entry;
+  if (trigger.type === 'event') filterTag(trigger, ['entry', 'trigger'], out);
+  scenario.exit?.forEach((rule, i) => filterTag(rule, ['exit', i], out));
+  if (scenario.goal) filterTag(scenario.goal, ['goal'], out);
+  scenario.steps.forEach((step, i) => {
+    if (step.type === 'wait') filterTag(step.for, ['steps', i, 'for'], out);
+  });
+}
+
 /** Every tag the scenario names, in file order. */
 export function namedTags(scenario: Scenario): NamedTag[] {
   const out: NamedTag[] = [];
+  eventTags(scenario, out);
   const { trigger, audience } = scenario.entry;
   if (trigger.type === 'audience') conditionTags(trigger.condition, ['entry', 'trigger', 'condition'], out);
   if (audience) conditionTags(audience, ['entry', 'audience'], out);

@@ -144,6 +144,21 @@ test('two files whose tags differ only in case: the later file is refused at the
   assert.ok(loaded.issues[0]!.line > 1);
 });
 
+test('a filter on a tag event names its tag in the stored form too', () => {
+  const scenario = {
+    id: 'on-tag',
+    version: 1,
+    entry: { trigger: { type: 'event', event: 'tag_added', where: { tag: 'ＶＩＰ' } } },
+    exit: [{ event: 'tag_removed', where: { tag: { in: ['vip\u200b'] } } }],
+    steps: [{ id: 'hello', type: 'message', messages: [{ type: 'text', text: 'hi' }] }],
+  };
+  const result = validateScenarioText('on-tag.json', JSON.stringify(scenario, null, 2));
+  assert.deepEqual(
+    result.issues.filter((i) => i.rule === 'tag').map((i) => formatJsonPath(i.path)),
+    ['$.entry.trigger.where.tag', '$.exit[0].where.tag.in[0]'],
+  );
+});
+
 // The SQL says the same rule, and applies it to every write of a user's tags.
 let db: SqlRpc;
 let store: Store;
