@@ -11,6 +11,7 @@ import { NoLineSender } from '../line/sender.js';
 import { runTick } from '../engine/index.js';
 import { DAY, HOUR, MINUTE, formatLocal, localToInstant } from '../time/zoned.js';
 import { clipText, summarizeMessage } from '../planner/timeline.js';
+import type { CompiledScenario } from '../scenario/compile.js';
 
 interface DemoEvent {
   day: number;
@@ -199,8 +200,32 @@ export async function runDemo(
   out(
     `${ticks} ticks in ${seconds.toFixed(1)} s; ${sender.sent.length} LINE requests would have gone out (${sender.sent.reduce((n, b) => n + b.recipients.length, 0)} messages); ${actions} change(s) by action steps (⚙), ${sender.richMenus.length} of them rich menu requests.`,
   );
+  out(countedMessages(sender, scenarios));
   await store.close();
   return 0;
+}
+
+/**
+ * What LINE would count against the monthly quota (recipients of pushes and multicasts),
+ * without and with the welcome by reply: the demo has no webhook, so the steps marked
+ * "reply" went by push here; with the LINE webhook deployed they go as replies, which LINE
+ * does not count (docs/reply.md).
+ */
+export function countedMessages(sender: NoLineSender, scenarios: readonly CompiledScenario[]): string {
+  const replySteps = new Set(
+    scenarios.flatMap((c) => {
+      const first = c.steps.get(c.first)!.step;
+      return first.type === 'message' && first.reply === true ? [`${c.id}/${first.id}`] : [];
+    }),
+  );
+  const counted = sender.sent.reduce((n, b) => n + b.recipients.length, 0);
+  const free = sender.sent
+    .filter((b) => replySteps.has(`${b.scenarioId}/${b.stepId}`))
+    .reduce((n, b) => n + b.recipients.length, 0);
+  return (
+    `Messages LINE counts against the monthly quota: ${counted} with every welcome pushed; ` +
+    `${counted - free} with the welcome by reply (${free} welcome(s) of steps marked "reply" go free as replies).`
+  );
 }
 
 /**
