@@ -6,7 +6,8 @@ import { test, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { serverStore } from '../support/db.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
-import { retentionPage, storageSample } from '../../src/store/retention.js';
+import pg from 'pg';
+import { RETENTION_KINDS, retentionPage, storageSample } from '../../src/store/retention.js';
 import {
   keepWithinRetention,
   outlook,
@@ -328,4 +329,49 @@ test('dispatcher records and welcomes by reply: the old ones go, except the newe
     keys.map((k) => k.event_key),
     ['c', 'd'],
   );
+});
+
+test('every statement of every retention page is served by an index: no table is read whole (auto_explain of the nested statements)', async () => {
+  const s = await serverStore();
+  drops.push(s.drop);
+  await s.db.exec(`
+    insert into events (line_user_id, type, occurred_at, inserted_at, status)
+      select 'U' || lpad(to_hex(g % 500), 32, '0'), 'purchased', t, t, 'done'
+      from generate_series(1, 5000) g, lateral (select timestamptz '${iso(OLD)}' - g * interval '1 minute' as t) x;
+    insert into enrollments (scenario_id, line_user_id, status, step_id, entered_at, previous_at, ended_at, scenario_hash, shard_key)
+      select 'welcome', 'U' || lpad(to_hex(g % 1000), 32, '0'), case when g <= 1000 and g % 10 = 0 then 'active' else 'finished' end, 's1',
+             timestamptz '${iso(OLD)}' - g * interval '1 hour', timestamptz '${iso(OLD)}' - g * interval '1 hour',
+             case when g % 10 <> 0 then timestamptz '${iso(OLD)}' - g * interval '1 minute' end, 'h', 0
+      from generate_series(1, 5000) g;
+    insert into deliveries (enrollment_id, scenario_id, step_id, line_user_id, kind, due_at, status)
+      select id, scenario_id, 's1', line_user_id, 'send', entered_at, 'sent' from enrollments;
+    insert into outbox_batches (scenario_id, step_id, kind, messages, recipients, status, sent_at, created_at, updated_at)
+      select 'welcome', 's1', 'push', '[]', array['U1'], (array['sent','failed','skipped'])[1 + g % 3], t, t, t
+      from generate_series(1, 5000) g, lateral (select timestamptz '${iso(OLD)}' - g * interval '1 minute' as t) x;
+    insert into runs (started_at, shard_index, status)
+      select timestamptz '${iso(OLD)}' - g * interval '30 minutes', g % 2, 'ok' from generate_series(1, 5000) g;
+    insert into lsd_dispatches (decided_at, status)
+      select timestamptz '${iso(OLD)}' - g * interval '30 minutes', 'started' from generate_series(1, 5000) g;
+    insert into replies (event_key, line_user_id, status, created_at)
+      select 'k' || g, 'U1', 'sent', timestamptz '${iso(OLD)}' - g * interval '30 minutes' from generate_series(1, 5000) g;
+    analyze;`);
+  const client = new pg.Client({ connectionString: s.url });
+  await client.connect();
+  const plans: string[] = [];
+  client.on('notice', (n) => plans.push(n.message ?? ''));
+  await client.query(`load 'auto_explain'`);
+  await client.query(`set auto_explain.log_min_duration = 0`);
+  await client.query(`set auto_explain.log_nested_statements = on`);
+  await client.query(`set auto_explain.log_level = 'notice'`);
+  for (const kind of RETENTION_KINDS) {
+    const r = await client.query<{ r: { deleted: number } }>('select lsd_retention($1::jsonb) as r', [
+      JSON.stringify({ now: NOW, retention_days: 90, kind, limit: 500 }),
+    ]);
+    assert.ok(r.rows[0]!.r.deleted > 0, `${kind}: a page removed rows`);
+  }
+  await client.end();
+  const text = plans.join('\n');
+  assert.match(text, /Index (Only )?Scan/);
+  for (const table of ['events', 'enrollments', 'deliveries', 'outbox_batches', 'runs', 'lsd_dispatches', 'replies'])
+    assert.doesNotMatch(text, new RegExp(`Seq Scan on ${table}\\b`), `${table} read whole:\n${text}`);
 });
