@@ -29,5 +29,5 @@ test('the edge hooks pass their Deno tests against the real database', async () 
   const r = deno(['test', '--allow-net', '--allow-env', '--allow-read', 'tests/'], { DATABASE_URL: db.url });
   const out = r.stdout + r.stderr;
   assert.equal(r.status, 0, out);
-  assert.match(out, /ok \| 19 passed \| 0 failed/);
+  assert.match(out, /ok \| 20 passed \| 0 failed/);
 });

@@ -890,4 +890,73 @@ Deno.test(
   },
 );
 
+Deno.test(
+  'line webhook: a follow is answered by reply, decided and rendered by the bundled planner under Deno',
+  async () => {
+    await fresh();
+    await pool.query('delete from replies');
+    await pool.query('delete from deliveries');
+    await pool.query('delete from enrollments');
+    const definition = {
+      id: 'deno-welcome',
+      version: 1,
+      entry: { trigger: { type: 'follow' } },
+      steps: [
+        {
+          id: 'hi',
+          type: 'message',
+          reply: true,
+          messages: [{ type: 'text', text: 'Hi {{user.displayName|friend}}' }],
+        },
+      ],
+    };
+    await pool.query(
+      `insert into scenario_versions (scenario_id, hash, version, definition) values ('deno-welcome', 'h1', 1, $1)
+     on conflict do nothing`,
+      [JSON.stringify(definition)],
+    );
+    await pool.query(
+      `insert into scenarios (scenario_id, current_hash, version, activated_at) values ('deno-welcome', 'h1', 1, $1)
+     on conflict (scenario_id) do update set current_hash = 'h1', activated_at = excluded.activated_at`,
+      [new Date(NOW - 86_400_000).toISOString()],
+    );
+    const sent: { token: string; messages: unknown[] }[] = [];
+    const reply = {
+      rpc: async (fn: string, p: Record<string, unknown>) =>
+        (await pool.query(`select ${fn}($1::jsonb) as r`, [JSON.stringify(p)])).rows[0].r,
+      sendReply: (token: string, messages: unknown[]) => {
+        sent.push({ token, messages });
+        return Promise.resolve({ outcome: 'sent' as const, requestId: 'req-1' });
+      },
+      now: () => NOW,
+    };
+    const body = JSON.stringify({
+      events: [
+        {
+          type: 'follow',
+          timestamp: NOW - 1000,
+          source: { type: 'user', userId: USER },
+          webhookEventId: 'f-reply',
+          replyToken: 'token-1',
+          follow: { isUnblocked: false },
+        },
+      ],
+    });
+    const send = async () =>
+      await handleLineWebhook(await lineRequest(body), { channelSecret: SECRET, sink, now: () => NOW, reply });
+    assertEquals((await send()).status, 200);
+    assertEquals((await send()).status, 200); // redelivered: replied once
+    assertEquals(sent, [{ token: 'token-1', messages: [{ type: 'text', text: 'Hi friend' }] }]);
+    assertEquals((await pool.query('select status, line_request_id from replies')).rows, [
+      { status: 'sent', line_request_id: 'req-1' },
+    ]);
+    assertEquals((await pool.query(`select kind, status, step_id from deliveries`)).rows, [
+      { kind: 'reply', status: 'sent', step_id: 'hi' },
+    ]);
+    assertEquals((await pool.query(`select step_id, status, lease_owner from enrollments`)).rows, [
+      { step_id: 'hi', status: 'active', lease_owner: null },
+    ]);
+  },
+);
+
 Deno.test({ name: 'close the pool', fn: async () => await pool.end(), sanitizeOps: false, sanitizeResources: false });
