@@ -16,6 +16,9 @@ import { forecastCommand } from '../../src/commands/forecast.js';
 import { forecastHtml } from '../../src/report/forecast-markdown.js';
 import { reportCommand } from '../../src/commands/report.js';
 import { compileScenario } from '../../src/scenario/compile.js';
+import { FORECAST_ARGS, runForecast } from '../../src/commands/forecast-cli.js';
+import { parseCommandArgs } from '../../src/commands/command-line.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2027-03-01T00:00:00Z');
@@ -177,4 +180,31 @@ test('the report: the forecast of the definitions in force and the database’s 
   assert.equal(await fingerprint(s.db), before);
   const [samples] = await s.db.query<{ n: number }>('select count(*)::int as n from lsd_storage_samples');
   assert.equal(samples!.n, 0, 'the report records no size sample');
+});
+
+test('the CLI: forecast [DIR] prints the table; a scenario with a problem exits 1 naming the file and line', async () => {
+  const { url } = await knownDatabase();
+  const dir = await scenarioDir(drip());
+  const saved = { db: process.env.DATABASE_URL, now: process.env.LINE_STEP_DELIVERY_NOW };
+  process.env.DATABASE_URL = url;
+  process.env.LINE_STEP_DELIVERY_NOW = String(NOW);
+  try {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) };
+    const parsed = parseCommandArgs('forecast', FORECAST_ARGS, [dir]);
+    assert.equal(await runForecast(parsed, dir, undefined, io), 0);
+    assert.match(out.join(''), /\| drip \| 3 \| 4 \| 0\.2 \| 10 \| 14 \|/);
+    assert.ok(COMMANDS.forecast, 'the CLI has the command');
+    await writeFile(join(dir, 'broken.json'), '{\n  "id": "broken",\n  "version": 1\n}\n');
+    assert.equal(await runForecast(parsed, dir, undefined, io), 1);
+    assert.match(err.join(''), /broken\.json:\d+/);
+  } finally {
+    for (const [k, v] of [
+      ['DATABASE_URL', saved.db],
+      ['LINE_STEP_DELIVERY_NOW', saved.now],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
 });
