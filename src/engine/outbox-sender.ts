@@ -107,9 +107,6 @@ export class OutboxSender {
     this.monthLeft = quota && quota.limit !== null ? quota.limit - quota.used : Infinity;
     this.allowance = this.monthLeft - this.o.quotaReserve;
     if (quota) counts.quota = { limit: quota.limit, usedBefore: quota.used };
-    // LINE's quota endpoints say the month is used up: the same stop as its 429 "monthly
-    // limit" (a person must act), before any batch is claimed.
-    if (this.monthLeft <= 0) this.stop = 'monthly_limit';
     // Batches this tick already tried are not claimed again in it: a deferred one waits.
     this.triedSince = this.o.now();
 
@@ -189,7 +186,8 @@ export class OutboxSender {
     if (this.stop) return { why: `not sent: ${this.stop}` };
     if (n > this.monthLeft) {
       const left = Math.max(0, this.monthLeft);
-      // Used up by this tick's own sends: the rest waits, as after LINE's 429.
+      // The month used up (LINE's quota endpoints said so, or this tick's sends did it): the
+      // same stop as LINE's 429 "monthly limit", a person must act; the rest waits, unclaimed.
       if (left === 0) this.stop = 'monthly_limit';
       return {
         why: `held back: LINE's monthly limit leaves ${left} message(s) this month, fewer than its ${n} recipient(s)`,
