@@ -22,6 +22,9 @@ export interface ParsedJson {
   positionOf(path: JsonPath): Position;
 }
 
+/** Levels of objects and arrays a scenario file may nest (the deepest sample nests under 15). */
+export const MAX_NESTING = 64;
+
 const LITERAL = /^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|null)/;
 
 /** A JSON parser that records where each value (and each object member's key) starts. */
@@ -91,6 +94,10 @@ class PositionalParser {
 
   private parseValue(path: JsonPath): unknown {
     this.skipSpace();
+    // Refused here, as an issue at its line: the parser and the checks after it recurse, and
+    // a file nested thousands deep would overflow the stack instead.
+    if (path.length > MAX_NESTING)
+      this.fail(`the JSON nests deeper than ${MAX_NESTING} levels; a scenario never needs that many: flatten it`);
     const at = JSON.stringify(path);
     this.positions.set(at, this.positions.get(at) ?? this.here());
     const c = this.text[this.i];
