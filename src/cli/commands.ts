@@ -17,6 +17,7 @@ import { DOCTOR_ARGS, INIT_ARGS, runDoctor, runInit } from './setup-commands.js'
 import { FORECAST_ARGS, runForecast } from '../commands/forecast-cli.js';
 import { FORECAST_ARGS, runForecast } from '../commands/forecast-cli.js';
 import { DISPATCHER_ARGS, runDispatcher } from '../commands/dispatcher.js';
+import { MIGRATE_ARGS, runMigrate } from '../commands/migrate.js';
 
 export interface CliCommand {
   args: CommandArgs;
@@ -142,6 +143,7 @@ export const COMMANDS: Record<string, CliCommand> = {
   forecast: { args: FORECAST_ARGS, run: inFolder((parsed, dir) => runForecast(parsed, dir, openPglite)) },
   forecast: { args: FORECAST_ARGS, run: inFolder((parsed, dir) => runForecast(parsed, dir, openPglite)) },
   dispatcher: { args: DISPATCHER_ARGS, run: (parsed) => runDispatcher(parsed, openStateStore) },
+  migrate: { args: MIGRATE_ARGS, run: () => runMigrate(openPglite) },
 };
 
 /** The CLI's --help: every command of the table, its usage and what it does. */

@@ -9,7 +9,8 @@ import { needsAPerson } from '../report/summary.js';
 import { resolveRunMode, RunModeError, type RunMode, type RunModeAlias } from '../engine/index.js';
 
 export async function importFile(file: string, list: string | undefined): Promise<number> {
-  const store = await openStore(settingsFromEnv(), { openLocal: openPglite });
+  // Sets up a new database; one set up before is only checked (import never moves a schema forward).
+  const store = await openStore(settingsFromEnv(), { openLocal: openPglite, access: 'set-up-new' });
   try {
     const r = await importCsv({
       file,

@@ -43,10 +43,11 @@ export function initChecklist({ repository, ref, dir }: ChecklistOptions): strin
     ],
     [
       'The dispatcher (ticks start when work is due, not only on the hourly schedule; docs/dispatcher.md):',
-      'enable pg_cron (Supabase dashboard → Database → Extensions)',
+      'enable pg_cron and pg_net (Supabase dashboard → Database → Extensions)',
       'supabase secrets set GITHUB_DISPATCH_TOKEN=<fine-grained token: Actions read and write, this repository only> DISPATCH_SECRET=<random>',
       'supabase functions deploy dispatch --no-verify-jwt',
       'npx line-step-delivery dispatcher setup --owner <you> --repo <this repository> --workflow step-delivery.yml --ref main --budget-minutes <minutes a month>',
+      "in the SQL editor, the job line-step-delivery-dispatch: select cron.schedule(...) as docs/dispatcher.md's Setup step 5 writes it",
     ],
     [
       'Check every link: Actions tab → doctor → Run workflow (or locally, with the same settings: npx line-step-delivery doctor)',

@@ -35,7 +35,7 @@ interface LatenessDay {
 }
 
 const SETUP =
-  'enable pg_cron (Supabase dashboard → Database → Extensions), then `line-step-delivery dispatcher setup` (docs/dispatcher.md)';
+  'enable pg_cron and pg_net (Supabase dashboard → Database → Extensions), deploy the dispatch function, run `line-step-delivery dispatcher setup` and schedule the job (docs/dispatcher.md, Setup)';
 
 /** The function is not in this database (its migration is not applied), in SQL's or PostgREST's words. */
 function isMissing(error: unknown): boolean {
@@ -104,7 +104,7 @@ function cronChecks(facts: DoctorFacts, lastDecided: number | null): Check[] {
       fix(
         'dispatcher',
         'pg_cron job',
-        `there is no pg_cron job named ${DISPATCH_JOB}: run the dispatcher setup again (docs/dispatcher.md) to schedule it`,
+        `there is no pg_cron job named ${DISPATCH_JOB}: schedule it (docs/dispatcher.md, Setup step 5: select cron.schedule('${DISPATCH_JOB}', '* * * * *', …))`,
       ),
     ];
   if (!cron.job.active)
@@ -131,8 +131,8 @@ function cronChecks(facts: DoctorFacts, lastDecided: number | null): Check[] {
         'dispatcher',
         'running',
         lastDecided === null
-          ? 'the job has never decided: check cron.job_run_details for its errors'
-          : `the job last decided ${ago(lastDecided, facts.now)}: pg_cron does not run it (cron.job_run_details says why)`,
+          ? 'the job has never decided: check cron.job_run_details for its errors (pg_net enabled? the dispatch function deployed?)'
+          : `the job last decided ${ago(lastDecided, facts.now)}: pg_cron does not run it, or its call does not reach the dispatch function (cron.job_run_details says why; pg_net enabled?)`,
       ),
     );
   else checks.push(ok('dispatcher', 'running', `last decided ${ago(lastDecided, facts.now)}`));
