@@ -23,6 +23,7 @@ import {
   type RunModeAlias,
 } from '../engine/index.js';
 import { reportCommand } from '../commands/report.js';
+import { previewForecast } from '../commands/forecast.js';
 import { doctorMode } from './doctor-mode.js';
 
 /** Inputs win over environment variables of the same meaning; secrets are masked. */
@@ -237,8 +238,10 @@ async function validateMode(): Promise<void> {
     core.warning(
       `${dir}/scenario.schema.json is missing or out of date: run "npx line-step-delivery schema" and commit it.`,
     );
-  const commentNotice = await commentPreview(outcome.markdown);
-  await core.summary.addRaw(commentNotice + outcome.markdown).write();
+  // With a database the check can read: the next 30 days' messages, and what this change adds or removes.
+  const forecast = await previewForecast({ settings: s, dir, baseRef: baseRef || undefined, now: Date.now() });
+  const commentNotice = await commentPreview(outcome.markdown + forecast);
+  await core.summary.addRaw(commentNotice + outcome.markdown + forecast).write();
   core.setOutput('scenarios', outcome.result.scenarios.length);
   core.setOutput('problems', outcome.result.issues.length);
   if (outcome.lineCheck && !outcome.lineCheck.checked)

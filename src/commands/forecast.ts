@@ -160,3 +160,33 @@ export async function reportForecastAndStorage(
   }
   return out;
 }
+
+/**
+ * The PR preview's section, when the check can read the database (DATABASE_URL, or
+ * SUPABASE_URL and SUPABASE_SECRET_KEY): the next 30 days with this change, and against
+ * the base's definitions when there is a base. Without a database, nothing; a forecast
+ * that fails is a note, never a failed check.
+ */
+export async function previewForecast(options: {
+  settings: Settings;
+  dir: string;
+  baseRef?: string | undefined;
+  now: number;
+  cwd?: string | undefined;
+}): Promise<string> {
+  const s = options.settings;
+  if (!s.DATABASE_URL && !(s.SUPABASE_URL && s.SUPABASE_SECRET_KEY)) return '';
+  try {
+    const outcome = await forecastCommand({ ...options, settings: s });
+    return `\n${outcome.markdown}`;
+  } catch (error) {
+    const why = error instanceof ForecastProblem ? 'the scenarios have problems (above)' : describe(error);
+    return `\n> The forecast of messages could not be made: ${why}.\n`;
+  }
+}
+
+/** An error's kind and message, without anything from the connection string. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  return `${error.name}: ${error.message.replace(/postgres(ql)?:\/\/\S+/g, '<database>')}`;
+}

@@ -12,7 +12,7 @@ import { LineServer } from '../support/line-server.js';
 import { baseScenario, toText } from '../support/scenarios.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
-import { forecastCommand } from '../../src/commands/forecast.js';
+import { forecastCommand, previewForecast } from '../../src/commands/forecast.js';
 import { forecastHtml } from '../../src/report/forecast-markdown.js';
 import { reportCommand } from '../../src/commands/report.js';
 import { compileScenario } from '../../src/scenario/compile.js';
@@ -207,4 +207,17 @@ test('the CLI: forecast [DIR] prints the table; a scenario with a problem exits 
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
   }
+});
+
+test('the PR preview: the forecast section when the check can read the database, nothing without one, a note when it fails', async () => {
+  const { url } = await knownDatabase();
+  const dir = await scenarioDir(drip());
+  assert.equal(await previewForecast({ settings: {}, dir, now: NOW }), '');
+  const section = await previewForecast({ settings: { DATABASE_URL: url }, dir, now: NOW });
+  assert.match(section, /## Forecast: messages LINE will count in the next 30 days/);
+  assert.match(section, /\| drip \| 3 \| 4 \| 0\.2 \| 10 \| 14 \|/);
+  const broken = 'postgres://nobody:secret@127.0.0.1:1/nothing';
+  const note = await previewForecast({ settings: { DATABASE_URL: broken }, dir, now: NOW });
+  assert.match(note, /The forecast of messages could not be made: /);
+  assert.ok(!note.includes('secret'), note);
 });
