@@ -1,7 +1,8 @@
 // migrate: brings the database forward to this release's schema, on purpose. The only other
 // command that migrates is a tick that advances state (send or no-line); everything that
 // reads (report, inspect, forecast, doctor, a plan-only run) stops and names the files instead.
-import { openStore, ConfigError, type LocalStoreOpener, type Settings } from './config.js';
+import { openStore, ConfigError, settingsFromEnv, type LocalStoreOpener, type Settings } from './config.js';
+import type { CommandArgs } from './command-line.js';
 import { appliedMigrations, compareSchema, KNOWN_MIGRATIONS } from '../store/schema-version.js';
 import { openPostgres } from '../store/postgres.js';
 import type { SqlRpc } from '../store/rpc.js';
@@ -60,4 +61,23 @@ async function appliedBefore(settings: Settings, openLocal: LocalStoreOpener | u
 export function migrateText(outcome: MigrateOutcome): string {
   if (!outcome.applied.length) return `${outcome.store}: the schema is current (nothing to apply).\n`;
   return `${outcome.store}: applied ${outcome.applied.length} migration file(s):\n${outcome.applied.map((n) => `  ${n}\n`).join('')}`;
+}
+
+/** The CLI's migrate: its arguments (none) and what --help says. */
+export const MIGRATE_ARGS: CommandArgs = {
+  usage: 'migrate',
+  about: [
+    "apply this release's migrations the database lacks (DATABASE_URL, or the",
+    'local store); the only command besides a send or no-line run that changes',
+    "the schema (Supabase's HTTP API: supabase db push). Apply them once every",
+    'workflow on this database uses this release: an older one refuses a newer schema',
+  ],
+  options: {},
+  positionals: 0,
+};
+
+/** Runs migrate from the environment's settings; prints what was applied. */
+export async function runMigrate(openLocal?: LocalStoreOpener): Promise<number> {
+  process.stdout.write(migrateText(await migrateCommand({ settings: settingsFromEnv(), openLocal })));
+  return 0;
 }
