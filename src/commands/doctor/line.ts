@@ -140,7 +140,7 @@ async function webhookTest(client: messagingApi.MessagingApiClient, ms: number, 
     const why = [t.reason, t.detail].filter(Boolean).join(': ');
     const hint =
       t.statusCode === 401
-        ? " The function refused the signature: set the function secret LINE_CHANNEL_SECRET to this channel's secret (supabase secrets set LINE_CHANNEL_SECRET=...)."
+        ? " The function refused the request: set its secret LINE_CHANNEL_SECRET to this channel's secret (supabase secrets set LINE_CHANNEL_SECRET=...), and deploy it with --no-verify-jwt (Supabase answers 401 to a request without a JWT otherwise)."
         : t.statusCode === 404
           ? ' Deploy the function: supabase functions deploy line-webhook --no-verify-jwt.'
           : '';
