@@ -81,7 +81,7 @@ export async function benchClock(args: string[]): Promise<void> {
     const r = await simulateCase(c, compiled);
     console.log(clockLine(c, r));
     notes.push(
-      `  ${c.shop.name}, ${c.way}: ${r.runs} runs, ${r.lateness.length} steps, p50 ${Math.round(quantile(r.lateness, 0.5))} s, ` +
+      `  ${c.shop.name}, ${c.way}: ${r.runs} runs, ${r.lateness.length} steps sent by runs (${r.replies} welcomes by reply), p50 ${Math.round(quantile(r.lateness, 0.5))} s, ` +
         `${r.dropped} scheduled runs dropped, ${r.decisions} decisions (${r.starts} starts); ${((performance.now() - began) / 1000).toFixed(1)} s`,
     );
     return r;

@@ -159,21 +159,28 @@ const TRIGGER_OF: Record<ShopEventType, Record<string, unknown>> = {
   purchased: { orderId: 'o-1', total: 5000 },
 };
 
+/** A message step's moment; reply: the LINE webhook sends it as the reply to the follow (docs/reply.md). */
+export interface StepMoment {
+  stepId: string;
+  at: number;
+  reply?: boolean;
+}
+
 /**
  * The moments of the message steps an event's scenario gives it, as the planner dates them
  * (send windows applied; branches take their default, waits their timeout: the user who does
  * not answer). A cart bought before its coupon does not get the coupon.
  */
-export function stepMoments(
-  rng: Rng,
-  event: ShopEvent,
-  scenarios: Map<string, CompiledScenario>,
-): { stepId: string; at: number }[] {
+export function stepMoments(rng: Rng, event: ShopEvent, scenarios: Map<string, CompiledScenario>): StepMoment[] {
   const compiled = scenarios.get(SCENARIO_OF[event.type]);
   if (!compiled) throw new Error(`the sample scenario ${SCENARIO_OF[event.type]} is missing from scenarios/`);
   const bought = event.type === 'cart_abandoned' && rng.chance(CART_BOUGHT_BEFORE_COUPON);
   return timeline(compiled, { enteredAt: event.at, trigger: TRIGGER_OF[event.type] })
     .filter((e) => e.type === 'message' && !e.note?.startsWith('skipped'))
     .filter((e) => !(bought && e.stepId === 'coupon'))
-    .map((e) => ({ stepId: e.stepId, at: e.at }));
+    .map((e) => {
+      const step = compiled.steps.get(e.stepId)?.step;
+      const reply = step?.type === 'message' && step.reply === true && e.at === event.at;
+      return reply ? { stepId: e.stepId, at: e.at, reply } : { stepId: e.stepId, at: e.at };
+    });
 }

@@ -11,16 +11,24 @@
 // written to PostgreSQL as the tick would leave it (see ./tables.ts), and the decision is
 // the real lsd_dispatch_decide.
 import { DAY, HOUR, MINUTE } from '../../src/time/zoned.js';
-import { GITHUB, Rng, badSpells, scheduledStart, type ShopEvent } from './model.js';
+import { GITHUB, Rng, badSpells, scheduledStart, type ShopEvent, type StepMoment } from './model.js';
 
 const SECOND = 1000;
+
+/** An enrollment (by its event's n) and when it is next due (null: it ended). */
+export interface Enrolled {
+  event: ShopEvent;
+  dueAt: number | null;
+}
 
 /** What the decision function reads, written as ticks and the shop's hooks would write it. */
 export interface Tables {
   eventArrived(event: ShopEvent): Promise<void>;
+  /** The webhook replied to a follow: it wrote the enrollment, due next at dueAt (docs/reply.md). */
+  replied(at: number, enrolled: Enrolled): Promise<void>;
   runStarted(at: number, trigger: string): Promise<void>;
-  /** The tick's work: events taken in; enrollments (by event n) due next at dueAt, or ended (null). */
-  tickWork(at: number, taken: ShopEvent[], next: Map<number, number | null>): Promise<void>;
+  /** The tick's work: events taken in, enrollments written, enrollments moved on (by event n). */
+  tickWork(at: number, taken: ShopEvent[], fresh: Enrolled[], moved: Map<number, number | null>): Promise<void>;
   runFinished(at: number): Promise<void>;
 }
 
@@ -37,7 +45,7 @@ export interface ClockPlan {
   decider?: Decider | undefined;
   tables: Tables;
   events: ShopEvent[];
-  moments: Map<number, { stepId: string; at: number }[]>;
+  moments: Map<number, StepMoment[]>;
   /** Simulated from start (a warm-up, for steps days after their event) to end; measured over [from, to). */
   start: number;
   from: number;
@@ -46,8 +54,10 @@ export interface ClockPlan {
 }
 
 export interface ClockResult {
-  /** Seconds late of each step whose moment falls in [from, to). */
+  /** Seconds late of each step whose moment falls in [from, to), sent by a run. */
   lateness: number[];
+  /** Steps of the month sent by the webhook as the reply to a follow (at once, by no run). */
+  replies: number;
   runs: number;
   billedMinutes: number;
   /** Decisions made through the real function, and how many said start. */
@@ -119,7 +129,7 @@ class Heap<T extends { at: number }> {
 /** Enrollments by their next step's moment. */
 interface Waiting {
   n: number;
-  steps: { stepId: string; at: number }[];
+  steps: StepMoment[];
   next: number;
 }
 
@@ -135,6 +145,7 @@ export class ClockSimulation {
   private pendingJob: Job | undefined;
   private readonly result: ClockResult = {
     lateness: [],
+    replies: 0,
     runs: 0,
     billedMinutes: 0,
     decisions: 0,
@@ -196,8 +207,25 @@ export class ClockSimulation {
     if (next) this.agenda.push({ at: next.at, kind: 'arrival' });
     this.arrived.push(event);
     await this.plan.tables.eventArrived(event);
-    // The LINE webhook asks for a start when a step is due at once (a follow's welcome).
-    if (event.type === 'follow') await this.decide(at, 'webhook');
+    await this.reply(at, event);
+    // The LINE webhook and shop-events ask for a start after recording an event.
+    await this.decide(at, 'webhook');
+  }
+
+  /** A follow whose first step is a reply: the webhook sends it at once and writes the enrollment. */
+  private async reply(at: number, event: ShopEvent): Promise<void> {
+    const steps = this.plan.moments.get(event.n) ?? [];
+    if (!steps[0]?.reply) return;
+    if (at >= this.plan.from && at < this.plan.to) this.result.replies += 1;
+    const rest = steps.slice(1);
+    const dueAt = rest[0]?.at ?? null;
+    if (dueAt !== null) this.enrol(event.n, rest);
+    await this.plan.tables.replied(at, { event, dueAt });
+  }
+
+  private enrol(n: number, steps: StepMoment[]): void {
+    this.enrollments.set(n, { n, steps, next: 0 });
+    this.waiting.push({ at: steps[0]!.at, n });
   }
 
   /**
@@ -240,12 +268,11 @@ export class ClockSimulation {
 
   private async tickWork(at: number, job: Job): Promise<void> {
     const taken = this.arrived.splice(0);
-    for (const event of taken) {
+    // Events the webhook answered by reply are enrolled already.
+    const fresh = taken.filter((e) => !this.plan.moments.get(e.n)?.[0]?.reply);
+    for (const event of fresh) {
       const steps = this.plan.moments.get(event.n) ?? [];
-      if (!steps.length) continue;
-      const w: Waiting = { n: event.n, steps, next: 0 };
-      this.enrollments.set(event.n, w);
-      this.waiting.push({ at: steps[0]!.at, n: event.n });
+      if (steps.length) this.enrol(event.n, steps);
     }
     const served: { due: number }[] = [];
     const next = new Map<number, number | null>();
@@ -258,11 +285,15 @@ export class ClockSimulation {
       if (following) this.waiting.push({ at: following.at, n });
       else this.enrollments.delete(n);
     }
-    for (const e of taken) if (!next.has(e.n)) next.set(e.n, this.enrollments.get(e.n)?.steps[0]?.at ?? null);
+    const written = fresh.map((event) => {
+      const dueAt = next.has(event.n) ? next.get(event.n)! : (this.enrollments.get(event.n)?.steps[0]?.at ?? null);
+      next.delete(event.n);
+      return { event, dueAt };
+    });
     const sentAt = at + SECOND + served.length;
     for (const s of served)
       if (s.due >= this.plan.from && s.due < this.plan.to) this.result.lateness.push((sentAt - s.due) / SECOND);
-    await this.plan.tables.tickWork(at, taken, next);
+    await this.plan.tables.tickWork(at, taken, written, next);
     this.agenda.push({ at: sentAt + SECOND, kind: 'tick-end', job });
   }
 

@@ -9,7 +9,7 @@ import { runTick } from '../../src/engine/index.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import type { CompiledScenario } from '../../src/scenario/compile.js';
 import type { ShopEvent, ShopEventType } from './model.js';
-import type { Decider, Tables } from './simulate.js';
+import type { Decider, Enrolled, Tables } from './simulate.js';
 
 const SCENARIO_OF: Record<ShopEventType, string> = {
   follow: 'friend-welcome',
@@ -67,7 +67,11 @@ export class PostgresTables implements Tables {
     this.runId = r.rows[0]!.id;
   }
 
-  async tickWork(at: number, taken: ShopEvent[], next: Map<number, number | null>): Promise<void> {
+  async replied(at: number, enrolled: Enrolled): Promise<void> {
+    await this.enrol(at, [enrolled]);
+  }
+
+  async tickWork(at: number, taken: ShopEvent[], fresh: Enrolled[], moved: Map<number, number | null>): Promise<void> {
     const ids = taken.map((e) => this.eventIds.get(e.n)!);
     taken.forEach((e) => this.eventIds.delete(e.n));
     if (ids.length)
@@ -75,31 +79,33 @@ export class PostgresTables implements Tables {
         ids,
         ts(at),
       ]);
-    const newly = new Set(taken.map((e) => e.n));
-    const fresh = taken.map((e) => ({ n: e.n, scenario: SCENARIO_OF[e.type], due: next.get(e.n) ?? null }));
-    if (fresh.length)
-      await this.db.query(
-        `insert into enrollments (scenario_id, line_user_id, status, step_id, entered_at, previous_at, due_at, scenario_hash, shard_key, ended_at)
-         select s, u, case when d is null then 'finished' else 'active' end, 'step', $4, $4, d, 'clock', 0,
-                case when d is null then $4::timestamptz end
-         from unnest($1::text[], $2::text[], $3::timestamptz[]) as x(s, u, d)`,
-        [
-          fresh.map((f) => f.scenario),
-          fresh.map((f) => user(f.n)),
-          fresh.map((f) => (f.due === null ? null : ts(f.due))),
-          ts(at),
-        ],
-      );
-    const moved = [...next].filter(([n]) => !newly.has(n));
-    if (moved.length)
+    await this.enrol(at, fresh);
+    if (moved.size)
       await this.db.query(
         `update enrollments e set due_at = x.d, previous_at = $3,
            status = case when x.d is null then 'finished' else 'active' end,
            ended_at = case when x.d is null then $3::timestamptz end
          from unnest($1::text[], $2::timestamptz[]) as x(u, d)
          where e.line_user_id = x.u and e.status = 'active'`,
-        [moved.map(([n]) => user(n)), moved.map(([, d]) => (d === null ? null : ts(d))), ts(at)],
+        [[...moved.keys()].map(user), [...moved.values()].map((d) => (d === null ? null : ts(d))), ts(at)],
       );
+  }
+
+  /** Enrollments written: active and due next at dueAt, or ended at once. */
+  private async enrol(at: number, fresh: Enrolled[]): Promise<void> {
+    if (!fresh.length) return;
+    await this.db.query(
+      `insert into enrollments (scenario_id, line_user_id, status, step_id, entered_at, previous_at, due_at, scenario_hash, shard_key, ended_at)
+       select s, u, case when d is null then 'finished' else 'active' end, 'step', $4, $4, d, 'clock', 0,
+              case when d is null then $4::timestamptz end
+       from unnest($1::text[], $2::text[], $3::timestamptz[]) as x(s, u, d)`,
+      [
+        fresh.map((f) => SCENARIO_OF[f.event.type]),
+        fresh.map((f) => user(f.event.n)),
+        fresh.map((f) => (f.dueAt === null ? null : ts(f.dueAt))),
+        ts(at),
+      ],
+    );
   }
 
   async runFinished(at: number): Promise<void> {
@@ -113,6 +119,7 @@ export class PostgresTables implements Tables {
 /** The rows nobody reads: for the schedules alone. */
 export const noTables: Tables = {
   eventArrived: () => Promise.resolve(),
+  replied: () => Promise.resolve(),
   runStarted: () => Promise.resolve(),
   tickWork: () => Promise.resolve(),
   runFinished: () => Promise.resolve(),

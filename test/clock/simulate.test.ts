@@ -83,9 +83,10 @@ test('two days of the quiet shop: the dispatcher (the real decision on the serve
   );
   assert.ok(dispatcher.decisions > 0 && dispatcher.starts > 0);
   assert.equal(dispatcher.lateness.length, every5.lateness.length, 'the same steps, all sent');
+  assert.ok(dispatcher.replies > 0 && dispatcher.replies === every5.replies, 'welcomes by reply, in both');
   const p95 = (r: { lateness: number[] }) => quantile(r.lateness, 0.95);
   assert.ok(p95(dispatcher) < p95(every5), `p95 ${p95(dispatcher)} s against ${p95(every5)} s`);
-  assert.ok(p95(dispatcher) <= 180, `p95 ${p95(dispatcher)} s`);
+  assert.ok(p95(dispatcher) <= 300, `p95 ${p95(dispatcher)} s`);
   assert.ok(
     dispatcher.billedMinutes < every5.billedMinutes / 2,
     `${dispatcher.billedMinutes} against ${every5.billedMinutes}`,
