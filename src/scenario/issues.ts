@@ -28,7 +28,9 @@ export type Rule =
   /** More than one step may do (validate-actions.ts: STEP_BOUNDS). */
   | 'step-bounds'
   /** A step marked "reply": true that cannot go as the reply to a follow (validate-reply.ts). */
-  | 'reply';
+  | 'reply'
+  /** Postback data the webhook's grammar would set aside (validate-postbacks.ts). */
+  | 'postback';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {

@@ -18,6 +18,7 @@ import { checkActions } from './validate-actions.js';
 import { checkText } from './validate-text.js';
 import { checkTags } from './validate-tags.js';
 import { checkReply } from './validate-reply.js';
+import { checkPostbacks } from './validate-postbacks.js';
 
 export interface FileResult {
   file: string;
@@ -67,6 +68,7 @@ export function validateScenarioObject(file: string, source: ParsedJson): FileRe
   checkActions(list, scenario);
   checkTags(list, scenario);
   checkReply(list, scenario);
+  checkPostbacks(list, scenario);
   if (list.issues.length) return { file, issues: list.issues };
   return { file, scenario, issues: [], positionOf: (path) => source.positionOf(path) };
 }

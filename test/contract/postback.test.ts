@@ -15,6 +15,7 @@ import {
 } from '../../src/contract/postback-rules.js';
 import { FieldConditionSchema } from '../../src/scenario/schema.js';
 import { isValidPlaceholderKey } from '../../src/scenario/placeholders.js';
+import { validateScenarioText } from '../../src/scenario/validate.js';
 
 const text = fc.string({ unit: 'grapheme', maxLength: 12 });
 const questionArb = fc.stringMatching(/^[A-Za-z0-9_]{1,20}$/);
@@ -56,7 +57,8 @@ describe('the encoder and the parser', () => {
     'a question id is one segment of a scenario path, and only that',
     (q) => {
       const field = FieldConditionSchema.safeParse({ field: `answers.${q}`, eq: 'x' }).success;
-      const readable = field && isValidPlaceholderKey(`answers.${q}`) && q.length <= 64;
+      // One segment: a dot would make answers.a.b read answers.a's b, not the answer to "a.b".
+      const readable = field && isValidPlaceholderKey(`answers.${q}`) && !q.includes('.') && q.length <= 64;
       assert.equal(QUESTION_ID.test(q), readable, q);
       const parsed = parsePostback(`survey=s&q=${encodeURIComponent(q)}&a=x`);
       assert.equal('type' in parsed && parsed.type === 'survey_answered', readable);
@@ -120,5 +122,64 @@ describe('what each postback becomes', () => {
   test('the encoder refuses what the parser would refuse or LINE would not take', () => {
     assert.throws(() => encodeSurveyAnswer({ survey: 's', question: 'q-1', answer: 'x' }), /question id/);
     assert.throws(() => encodeSurveyAnswer({ survey: 's', question: 'q', answer: 'x'.repeat(300) }), /at most 300/);
+  });
+});
+
+describe("a scenario's postback buttons, read by the webhook's grammar at validation", () => {
+  const scenario = (actions: Record<string, unknown>[]) => ({
+    id: 's',
+    version: 1,
+    entry: { trigger: { type: 'event', event: 'purchased' } },
+    steps: [
+      {
+        id: 'ask',
+        type: 'message',
+        messages: [
+          {
+            type: 'text',
+            text: 'Which?',
+            quickReply: { items: actions.map((action) => ({ type: 'action', action })) },
+          },
+        ],
+      },
+    ],
+  });
+  const issues = (actions: Record<string, unknown>[]) =>
+    validateScenarioText('scenarios/s.json', JSON.stringify(scenario(actions), null, 2)).issues;
+
+  test('survey buttons, lists, pickers and plain postbacks are taken', () => {
+    assert.deepEqual(
+      issues([
+        { type: 'postback', label: 'a', data: 'survey=s&q=color&a=red' },
+        {
+          type: 'postback',
+          label: 'b',
+          data: encodeSurveyAnswer({ survey: 's', question: 'color', answer: ['red', 'blue'] }),
+        },
+        { type: 'datetimepicker', label: 'c', data: 'survey=visit&q=when', mode: 'date' },
+        { type: 'postback', label: 'd', data: 'pref=less' },
+      ]),
+      [],
+    );
+  });
+
+  test('data the webhook would set aside is refused at its line and column, with the fix', () => {
+    const found = issues([
+      { type: 'postback', label: 'a', data: 'survey=s&q=the-color&a=red' },
+      { type: 'datetimepicker', label: 'b', data: 'survey=visit&q=when&a=today', mode: 'date' },
+      { type: 'postback', label: 'c', data: `x=${'y'.repeat(300)}` },
+    ]);
+    assert.deepEqual(
+      found.map((i) => [i.rule, i.path.join('.')]),
+      [
+        ['postback', 'steps.0.messages.0.quickReply.items.0.action.data'],
+        ['postback', 'steps.0.messages.0.quickReply.items.1.action.data'],
+        ['postback', 'steps.0.messages.0.quickReply.items.2.action.data'],
+      ],
+    );
+    assert.match(found[0]!.message, /q must be 1 to 64 letters, digits or _/);
+    assert.match(found[1]!.message, /picker postback carries its answer in params/);
+    assert.match(found[2]!.message, /at most 300 characters/);
+    for (const i of found) assert.ok(i.line > 1 && i.column > 1);
   });
 });
