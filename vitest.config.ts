@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/postgres-server.ts'],
+    globalSetup: ['test/setup/postgres-server.ts', 'test/setup/browser.ts'],
     // Whole ticks, the bundled action and Deno run for seconds; nothing here is timed.
     testTimeout: 300_000,
     hookTimeout: 120_000,

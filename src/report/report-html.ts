@@ -4,11 +4,12 @@
 // and clicks per step; then sends and goals reached per day. Counts, ids and the team's
 // own scenario names only: never a user id, a member id or a message text.
 import type { DayCount } from '../store/report-data.js';
-import type { FunnelStep, PeriodReport, ScenarioFunnel } from './period-report.js';
+import { REPORT_ZONE, type FunnelStep, type PeriodReport, type ScenarioFunnel } from './period-report.js';
+import { formatLocal } from '../time/zoned.js';
 import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
+import { clockHtml } from './lateness.js';
 import { forecastHtml } from './forecast-markdown.js';
 import { storageSentence } from './storage.js';
-import { clockHtml } from './lateness.js';
 
 const GREEN = '#06c755';
 const BLUE = '#2f6fd6';
@@ -48,10 +49,19 @@ interface Bar {
 
 const PAD = { top: 24, right: 12, bottom: 44, left: 44 };
 
-function axisMax(values: number[]): number {
+/** Half a scale's height, as a multiple of a power of ten: the ticks read 0, half, top. */
+const HALVES = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5, 8, 10];
+
+/**
+ * The top of a scale whose ticks (0, half, top) are distinct whole numbers and hold the
+ * largest value closely (1 → 0, 1, 2; 7 → 0, 4, 8; 4,163 → 0, 2,500, 5,000), never
+ * "0, 1, 1" from rounding a half.
+ */
+export function axisMax(values: number[]): number {
   const max = Math.max(1, ...values);
-  const step = 10 ** Math.floor(Math.log10(max));
-  return Math.ceil(max / step) * step;
+  const power = 10 ** Math.floor(Math.log10(max / 2));
+  const half = HALVES.map((m) => m * power).find((h) => Number.isInteger(h) && h >= 1 && 2 * h >= max)!;
+  return 2 * half;
 }
 
 /** Grid lines and their labels at 0, ½ and the top. */
@@ -61,7 +71,7 @@ function grid(max: number, width: number, height: number): string {
     const y = PAD.top + (height - PAD.top - PAD.bottom) * (1 - share);
     lines.push(el('line', { x1: PAD.left, x2: width - PAD.right, y1: y, y2: y, stroke: '#e3e7ee' }));
     const tick = { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' };
-    lines.push(el('text', tick, e(count(Math.round(max * share)))));
+    lines.push(el('text', tick, e(count(max * share))));
   }
   return lines.join('');
 }
@@ -178,7 +188,7 @@ export function daysSvg(days: DayCount[], label: string): string {
   const parts = [grid(max, right + PAD.right, height)];
   for (const share of [0, 0.5, 1]) {
     const at = PAD.top + inner * (1 - share);
-    parts.push(el('text', { x: right + 6, y: at + 4, class: 'tick goals' }, e(count(Math.round(maxGoals * share)))));
+    parts.push(el('text', { x: right + 6, y: at + 4, class: 'tick goals' }, e(count(maxGoals * share))));
   }
   const points: [number, number][] = [];
   days.forEach((d, i) => {
@@ -225,7 +235,20 @@ function figures(pairs: [string, string][], extra = ''): string {
 
 const figure = (caption: string, content: string) => el('figure', {}, el('figcaption', {}, e(caption)) + content);
 
+/** Nobody entered, nothing was sent, nobody reached the goal or left in the period. */
+const quiet = (s: ScenarioFunnel) =>
+  s.entered === 0 && s.goalReached === 0 && s.exited === 0 && s.funnel.every((f) => f.sent === 0);
+
+/** A scenario with nothing in the period: one line, not two empty charts. */
+function quietLine(s: ScenarioFunnel): string {
+  const status = s.status !== 'active' ? ` (${e(s.status)})` : '';
+  const waiting = s.waiting ? `; ${e(count(s.waiting))} waiting now` : '';
+  const text = `${el('b', {}, e(s.name ?? s.id))} ${el('code', {}, e(s.id))}${status}: nobody entered and nothing was sent in this period${waiting}.`;
+  return el('p', { class: 'scenario quiet', 'data-scenario': s.id }, text);
+}
+
 function scenarioCard(s: ScenarioFunnel): string {
+  if (quiet(s)) return quietLine(s);
   const pairs: [string, string][] = [
     ['entered', count(s.entered)],
     [s.goal ? `goal (${s.goal})` : 'goal', s.goal ? `${count(s.goalReached)} · ${percent(s.conversionRate)}` : '—'],
@@ -252,6 +275,12 @@ function scenarioCard(s: ScenarioFunnel): string {
   return el('section', { class: 'scenario', 'data-scenario': s.id }, `${title}\n${figures(pairs)}${exits}${body}`);
 }
 
+/** An instant in the report's zone: "2026-11-25 09:00". */
+const local = (ms: number) => formatLocal(ms, REPORT_ZONE);
+
+/** The period's bounds in the report's zone. */
+const periodSpan = (r: PeriodReport) => `${local(r.period.from)} → ${local(r.period.to)} (${REPORT_ZONE})`;
+
 function periodSection(r: PeriodReport, withDays: boolean): string {
   const t = r.totals;
   const share = t.entered ? ` · ${percent(t.goalReached / t.entered)}` : '';
@@ -277,7 +306,7 @@ function periodSection(r: PeriodReport, withDays: boolean): string {
   return el(
     'section',
     { class: 'period' },
-    `${el('h2', {}, e(r.period.label))}${figures(totals, ' totals')}${days}\n${scenarios}`,
+    `${el('h2', {}, e(r.period.label))}${el('p', { class: 'span' }, e(periodSpan(r)))}${figures(totals, ' totals')}${days}\n${scenarios}`,
   );
 }
 
@@ -294,6 +323,9 @@ main{max-width:1180px;margin:0 auto;padding:8px 20px 40px}
 section.period>h2{margin:28px 0 8px;font-size:20px;text-transform:capitalize}
 .scenario{background:#fff;border:1px solid var(--line);border-radius:12px;padding:16px 20px;margin:16px 0}
 .scenario h3{margin:0 0 8px;font-size:17px}
+p.scenario.quiet{padding:10px 20px;margin:8px 0;color:#4a5568}
+p.scenario.quiet code{color:var(--muted)}
+section.period>p.span{margin:0 0 8px;color:var(--muted)}
 .scenario h3 code{font-size:13px;color:var(--muted);font-weight:400}
 .figures{display:flex;flex-wrap:wrap;gap:8px 24px;margin:0 0 8px}
 .figures div{min-width:110px}
@@ -342,7 +374,7 @@ export function reportHtml(reports: PeriodReport[], meta: ReportMeta): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>LINE step delivery: report</title><style>${CSS}</style></head>
 <body><header><h1>LINE step delivery: report</h1>
-<p>Made ${e(new Date(meta.now).toISOString())} · state: ${e(meta.store)}</p></header>
+<p>Made ${e(local(meta.now))} (${e(REPORT_ZONE)}) · state: ${e(meta.store)}</p></header>
 <main>${notes}
 ${reports.map((r) => periodSection(r, r === longest)).join('\n')}
 ${meta.forecast ? forecastHtml(meta.forecast) : ''}${meta.storage ? `<section class="storage"><h2>Database</h2><p>${e(storageSentence(meta.storage))}</p></section>` : ''}

@@ -2,8 +2,9 @@
 // it loads from disk with no console error and no request of any kind, each funnel chart
 // has a bar per message step of its scenario, it holds no user id or message text, and a
 // screenshot is written for review (docs/report-screenshot.png, shown in the README).
-// Chromium missing fails this test: CI installs it (.ci/run).
-import { afterAll, beforeAll, test } from 'vitest';
+// Without a Chromium this file is skipped (test/setup/browser.ts says so in one line); CI
+// installs it and sets LSD_REQUIRE_BROWSER=1 (.ci/run), and then a missing one fails.
+import { afterAll, beforeAll, inject, test as anyTest } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -18,7 +19,8 @@ import { pgliteStore } from '../support/db.js';
 import { WEEK, writeCartWeek, jst } from './fixture.js';
 import { MONTH, writeSampleMonth } from './sample-month.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = inject('chromium');
+const test = anyTest.skipIf(!CHROMIUM);
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -32,6 +34,7 @@ const ARGS = [
 let browser: Browser;
 
 beforeAll(async () => {
+  if (!CHROMIUM) return;
   assert.ok(
     existsSync(CHROMIUM),
     `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`,
@@ -68,17 +71,18 @@ async function open(html: string, screenshot?: string) {
     svgs.map((s) => s.querySelectorAll('rect.bar').length),
   );
   const days = await page.$$eval('svg[data-chart="days"] rect.day', (rects) => rects.length);
+  const quiet = await page.$$eval('p.scenario.quiet', (lines) => lines.map((l) => l.getAttribute('data-scenario')));
   const visibleText = await page.innerText('body');
   // The styles apply (a rule left open would drop every rule after it).
   // (A string, evaluated in the page: this project's TypeScript has no DOM types.)
-  const styled = await page.evaluate<{ swatch: string; table: string; footer: string }>(`({
-    swatch: getComputedStyle(document.querySelector('.legend i')).width,
-    table: getComputedStyle(document.querySelector('table')).borderCollapse,
-    footer: getComputedStyle(document.querySelector('footer')).fontSize,
-  })`);
+  // (A page without a table, one of quiet scenarios only, gives null for it.)
+  const styled = await page.evaluate<{ swatch: string; table: string | null; footer: string }>(`(() => {
+    const style = (selector) => { const found = document.querySelector(selector); return found && getComputedStyle(found); };
+    return { swatch: style('.legend i').width, table: style('table')?.borderCollapse ?? null, footer: style('footer').fontSize };
+  })()`);
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   await page.close();
-  return { errors, requests, funnels, engagement, days, visibleText, styled };
+  return { errors, requests, funnels, engagement, days, quiet, visibleText, styled };
 }
 
 test('the page loads from disk with no console error and no request; each funnel has a bar per message step', async () => {
@@ -89,16 +93,25 @@ test('the page loads from disk with no console error and no request; each funnel
   const seen = await open(html);
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.requests, [], 'no network: the page is self-contained');
-  assert.deepEqual(seen.funnels, [
-    { scenario: 'cart', bars: ['reminder', 'coupon', 'last'] },
-    { scenario: 'welcome', bars: ['hello'] },
-  ]);
-  assert.deepEqual(seen.engagement, [9, 3], 'sent, opened and clicked for each message step');
+  assert.deepEqual(seen.funnels, [{ scenario: 'cart', bars: ['reminder', 'coupon', 'last'] }]);
+  assert.deepEqual(seen.engagement, [9], 'sent, opened and clicked for each message step');
+  assert.deepEqual(seen.quiet, ['welcome'], 'nobody entered welcome in the week: one line, no chart');
   assert.equal(seen.days, 7, 'a bar per day of the week');
   assert.match(seen.visibleText, /<b>not markup<\/b>/, 'notes are text, never markup');
   assert.deepEqual(seen.styled, { swatch: '10px', table: 'collapse', footer: '12px' });
   assert.doesNotMatch(html, /U[0-9a-f]{32}/, 'no LINE user id');
   assert.ok(!html.includes('secret'), 'no message text');
+  // A period with nothing in it: a line per scenario, the day chart's ticks 0, 1, 2.
+  const empty = await fetchPeriodReport(store, { from: jst(1), to: jst(8), label: 'the first week of November' });
+  const nothing = await open(
+    reportHtml([empty], { now: jst(25), store: 'PGlite', notes: [] }),
+    'docs/report-screenshot-empty.png',
+  );
+  assert.deepEqual(nothing.errors, []);
+  assert.deepEqual(nothing.funnels, []);
+  assert.deepEqual(nothing.quiet, ['cart', 'welcome']);
+  assert.equal(nothing.days, 7);
+  assert.deepEqual(nothing.styled, { swatch: '10px', table: null, footer: '12px' });
   await db.close();
 });
 
