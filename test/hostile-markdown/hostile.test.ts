@@ -9,7 +9,6 @@ import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import MarkdownIt from 'markdown-it';
-import type Token from 'markdown-it/lib/token.mjs';
 import { compileScenario } from '../../src/scenario/compile.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import type { ScenarioIssue } from '../../src/scenario/issues.js';
@@ -25,6 +24,7 @@ import { TickCounts } from '../../src/engine/counts.js';
 import { mdCode, mdFence, mdText, mermaidLabel, showInvisible } from '../../src/contract/markdown-text.js';
 
 const md = new MarkdownIt({ html: true, linkify: true });
+type Token = ReturnType<typeof md.parse>[number];
 
 /** The pieces hostile text is made of: each one breaks unescaped Markdown a different way. */
 const HOSTILE = [
@@ -111,7 +111,7 @@ function previewOf(text: string): string {
     path: ['steps', 0, 'name'],
     line: 3,
     column: 5,
-    rule: 'hostile',
+    rule: 'unknown-step',
     message: `the name ${text} is wrong`,
   };
   const scenarios = [scenarioWith(text), eventScenarioWith(text)].map((s) => ({
