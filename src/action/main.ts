@@ -23,6 +23,7 @@ import {
   type RunModeAlias,
 } from '../engine/index.js';
 import { reportCommand } from '../commands/report.js';
+import { mdText } from '../contract/markdown-text.js';
 import { previewForecast } from '../commands/forecast.js';
 import { doctorMode } from './doctor-mode.js';
 
@@ -99,10 +100,11 @@ async function testSendMode(): Promise<void> {
     sample,
     sender,
   });
-  const lines = r.steps.map((x) => `| ${x.stepId} | ${x.outcome} | ${x.error ?? ''} |`);
+  // LINE's answers are outside text: escaped like any in Markdown.
+  const lines = r.steps.map((x) => `| ${mdText(x.stepId)} | ${x.outcome} | ${mdText(x.error ?? '')} |`);
   await core.summary
     .addRaw(
-      `# Test send: ${scenarioId}\n\nTo ${recipients.length} staff account(s); enrollments untouched.\n\n| step | outcome | error |\n|---|---|---|\n${lines.join('\n')}\n`,
+      `# Test send: ${mdText(scenarioId)}\n\nTo ${recipients.length} staff account(s); enrollments untouched.\n\n| step | outcome | error |\n|---|---|---|\n${lines.join('\n')}\n`,
     )
     .write();
   if (r.steps.some((x) => x.outcome !== 'sent'))

@@ -9,6 +9,7 @@ import { previewCommentBody, upsertPreviewComment } from './pr-comment.js';
 import { syncAlertIssue, type AlertFailure } from './alert-issue.js';
 import { ensureCommit } from './base-commit.js';
 import type { RunMode } from '../engine/index.js';
+import { mdText } from '../contract/markdown-text.js';
 
 function inRepository(ctx: ContextLike): boolean {
   try {
@@ -67,7 +68,7 @@ export async function commentPreview(markdown: string, ctx: ContextLike = contex
   } catch (error) {
     core.warning(`The preview comment could not be written (${reason(error)}); the preview is in the job summary.`);
     const firstLine = reason(error).split('\n')[0];
-    return `> [!WARNING]\n> The preview comment could not be written (${firstLine}). Here is the preview.\n\n`;
+    return `> [!WARNING]\n> The preview comment could not be written (${mdText(firstLine ?? '')}). Here is the preview.\n\n`;
   }
 }
 
