@@ -152,6 +152,33 @@ test.prop([fc.nat({ max: samples.length - 1 }), fc.nat(), fc.constantFrom(...HOS
   },
 );
 
+/** Every value of a value, by path (the root excluded). */
+function values(value: Json, path: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (path.length) out.push(path);
+  if (Array.isArray(value)) value.forEach((v, i) => values(v, [...path, i], out));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) if (k !== '$schema') values(v, [...path, k], out);
+  return out;
+}
+
+test.prop([fc.nat({ max: samples.length - 1 }), fc.nat(), fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' })], {
+  numRuns: 300,
+})(
+  'property: any JSON value anywhere in a scenario: validation never throws, and what it takes the store registers',
+  async (sample, place, replacement) => {
+    const base = samples[sample]!;
+    const all = values(base);
+    const path = all[place % all.length]!;
+    const scenario = changed(base, { path, name: false }, () => replacement as string);
+    const result = validateScenarioText('any.json', JSON.stringify(scenario, null, 2));
+    if (!result.scenario) return;
+    const compiled = compileScenario({ ...result.scenario, id: `hostile-${n++}` });
+    await store.registerScenarios(Date.now(), [
+      { id: compiled.id, hash: compiled.hash, version: compiled.scenario.version, definition: compiled.scenario },
+    ]);
+  },
+);
+
 test('each class the property covers is refused where it is written, with the fix', () => {
   const cases: [string, RegExp][] = [
     ['hello\u0000', /NUL character.*remove the character/],
