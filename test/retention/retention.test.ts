@@ -110,12 +110,18 @@ test('batches: sent, failed and skipped ones older than the period go; pending, 
     await batch(db, 'sent', OLD, { leasedUntil: NOW + DAY }),
     await batch(db, 'sent', RECENT),
   ];
+  // What the user was sent stays with the enrollment: the delivery outlives its batch.
+  const enrollmentId = await enrollment(db, { user: U(1), status: 'active', entered: OLD - DAY });
+  await delivery(db, enrollmentId, U(1), OLD);
+  await db.query(`update deliveries set batch_id = $1`, [gone[0]]);
   const before = await db.query(`select scenario_id, step_id, bucket, sent, failed from report_sent order by bucket`);
   const r = await retentionPage(db, { now: NOW, retentionDays: 90, kind: 'batches' });
   assert.equal(r.deleted, 3);
   const left = await ids(db, 'outbox_batches');
   for (const id of gone) assert.ok(!left.has(id), `batch ${id} should be removed`);
   for (const id of kept) assert.ok(left.has(id), `batch ${id} should be kept`);
+  const [d] = await db.query<{ batch_id: string | null; status: string }>(`select batch_id, status from deliveries`);
+  assert.deepEqual(d, { batch_id: null, status: 'sent' });
   // The report's rollups of what was sent stay as they were.
   assert.deepEqual(
     await db.query(`select scenario_id, step_id, bucket, sent, failed from report_sent order by bucket`),
