@@ -54,10 +54,13 @@ export async function simulateCase(c: ClockCase, scenarios: Map<string, Compiled
   const db = await clockDatabase(c.server!, c.database ?? 'lsd_bench_clock', [...scenarios.values()], start - 60_000);
   try {
     const decider = new SqlDecider(db.client);
-    await decider.setUp(start, c.budget ?? null);
+    await decider.setUp(month.from - 6 * 3600_000, c.budget ?? null);
     const tables = new PostgresTables(db.client);
     // The hourly safety net beside the dispatcher, off the top of the hour.
-    return await new ClockSimulation({ ...base, schedule: { every: 60, offset: 17 }, tables, decider }).run();
+    // Set up six hours before the month; the warm-up before that runs every 5 minutes.
+    const dispatchFrom = month.from - 6 * 3600_000;
+    const plan = { ...base, schedule: { every: 60, offset: 17 }, tables, decider, dispatchFrom };
+    return await new ClockSimulation(plan).run();
   } finally {
     await db.drop();
   }
@@ -82,7 +85,7 @@ export async function benchClock(args: string[]): Promise<void> {
     console.log(clockLine(c, r));
     notes.push(
       `  ${c.shop.name}, ${c.way}: ${r.runs} runs, ${r.lateness.length} steps sent by runs (${r.replies} welcomes by reply), p50 ${Math.round(quantile(r.lateness, 0.5))} s, ` +
-        `${r.dropped} scheduled runs dropped, ${r.decisions} decisions (${r.starts} starts); ${((performance.now() - began) / 1000).toFixed(1)} s`,
+        `${r.dropped} scheduled runs dropped, ${r.decisions} decisions (${r.starts} starts; ${r.heldAsks} asks left out while a wait held); ${((performance.now() - began) / 1000).toFixed(1)} s`,
     );
     return r;
   };

@@ -33,8 +33,16 @@ export interface Tables {
 }
 
 /** The dispatcher's decision and GitHub's answer, recorded where the decision reads them. */
+export interface Decision {
+  start: boolean;
+  id?: number | undefined;
+  /** Why not start now, and from when a start would be allowed (the function's wait_reason, not_before). */
+  waitReason?: string | null | undefined;
+  notBefore?: number | null | undefined;
+}
+
 export interface Decider {
-  decide(at: number, origin: 'cron' | 'webhook'): Promise<{ start: boolean; id?: number | undefined }>;
+  decide(at: number, origin: 'cron' | 'webhook'): Promise<Decision>;
   answer(id: number, outcome: 'started' | 'failed', at: number): Promise<void>;
 }
 
@@ -43,6 +51,11 @@ export interface ClockPlan {
   schedule: { every: number; offset: number };
   /** The dispatcher, when there is one. */
   decider?: Decider | undefined;
+  /**
+   * Before this moment the dispatcher is not set up and a schedule every 5 minutes runs (the
+   * warm-up: the tables fill as they would, without a month of decisions before the month).
+   */
+  dispatchFrom?: number | undefined;
   tables: Tables;
   events: ShopEvent[];
   moments: Map<number, StepMoment[]>;
@@ -62,6 +75,8 @@ export interface ClockResult {
   billedMinutes: number;
   /** Decisions made through the real function, and how many said start. */
   decisions: number;
+  /** Asks left out while the function's last answer still held (see decide). */
+  heldAsks: number;
   starts: number;
   dropped: number;
 }
@@ -70,6 +85,7 @@ type Happening =
   | { at: number; kind: 'arrival' }
   | { at: number; kind: 'cron' }
   | { at: number; kind: 'fire' }
+  | { at: number; kind: 'warm-fire' }
   | { at: number; kind: 'job'; trigger: string }
   | { at: number; kind: 'tick-start'; job: Job }
   | { at: number; kind: 'tick-work'; job: Job }
@@ -143,12 +159,15 @@ export class ClockSimulation {
   private readonly enrollments = new Map<number, Waiting>();
   private running: Job | undefined;
   private pendingJob: Job | undefined;
+  /** The function's last hold: not asked again before `until`, nor before `event` happens. */
+  private held: { until: number; event?: 'tick-start' | 'tick-end' | undefined } = { until: -Infinity };
   private readonly result: ClockResult = {
     lateness: [],
     replies: 0,
     runs: 0,
     billedMinutes: 0,
     decisions: 0,
+    heldAsks: 0,
     starts: 0,
     dropped: 0,
   };
@@ -164,7 +183,10 @@ export class ClockSimulation {
     const every = plan.schedule.every * MINUTE;
     const firstFire = Math.ceil((plan.start - plan.schedule.offset * MINUTE) / every) * every;
     this.agenda.push({ at: firstFire + plan.schedule.offset * MINUTE, kind: 'fire' });
-    if (plan.decider) this.agenda.push({ at: Math.ceil(plan.start / MINUTE) * MINUTE, kind: 'cron' });
+    const dispatchFrom = plan.dispatchFrom ?? plan.start;
+    if (plan.decider) this.agenda.push({ at: Math.ceil(dispatchFrom / MINUTE) * MINUTE, kind: 'cron' });
+    if (plan.decider && dispatchFrom > plan.start)
+      this.agenda.push({ at: Math.ceil(plan.start / (5 * MINUTE)) * 5 * MINUTE, kind: 'warm-fire' });
     if (plan.events.length) this.agenda.push({ at: plan.events[0]!.at, kind: 'arrival' });
     while (this.agenda.size) {
       const h = this.agenda.pop();
@@ -181,16 +203,17 @@ export class ClockSimulation {
       case 'cron':
         this.agenda.push({ at: h.at + MINUTE, kind: 'cron' });
         return this.decide(h.at, 'cron');
-      case 'fire': {
+      case 'warm-fire':
+        if (h.at + 5 * MINUTE < (this.plan.dispatchFrom ?? 0))
+          this.agenda.push({ at: h.at + 5 * MINUTE, kind: 'warm-fire' });
+        return this.fire(h.at);
+      case 'fire':
         this.agenda.push({ at: h.at + every, kind: 'fire' });
-        const created = scheduledStart(this.rng, h.at, this.spells);
-        if (created === null) this.result.dropped += 1;
-        else this.agenda.push({ at: created, kind: 'job', trigger: 'schedule' });
-        return;
-      }
+        return this.fire(h.at);
       case 'job':
         return this.job({ trigger: h.trigger, startedAt: h.at });
       case 'tick-start':
+        if (this.held.event === 'tick-start') this.held = { until: -Infinity };
         await this.plan.tables.runStarted(h.at, h.job.trigger);
         this.agenda.push({ at: h.at + SECOND, kind: 'tick-work', job: h.job });
         return;
@@ -199,6 +222,13 @@ export class ClockSimulation {
       case 'tick-end':
         return this.tickEnd(h.at, h.job);
     }
+  }
+
+  /** A schedule entry: GitHub creates its run late, or drops it. */
+  private fire(at: number): void {
+    const created = scheduledStart(this.rng, at, this.spells);
+    if (created === null) this.result.dropped += 1;
+    else this.agenda.push({ at: created, kind: 'job', trigger: 'schedule' });
   }
 
   private async arrival(at: number): Promise<void> {
@@ -229,17 +259,25 @@ export class ClockSimulation {
   }
 
   /**
-   * The real decision, asked when the world holds something due. When nothing is (no event
-   * waiting to be taken in, no step whose moment has come), the function can only answer
-   * "nothing is due": that call is left out, to keep a month to minutes.
+   * The real decision, asked when the world holds something due. Left out, to keep a month to
+   * minutes, are the asks whose answer is already known: with nothing due (no event waiting to
+   * be taken in, no step whose moment has come) the function can only answer "nothing is
+   * due"; and after it answered "wait", it is not asked again before what holds it can change:
+   * its own not_before (the minimum gap, the budget's pace), the running tick's end, the
+   * requested run's start.
    */
   private async decide(at: number, origin: 'cron' | 'webhook'): Promise<void> {
     const decider = this.plan.decider;
-    if (!decider) return;
+    if (!decider || at < (this.plan.dispatchFrom ?? -Infinity)) return;
     const somethingDue = this.arrived.length > 0 || this.peekDue() <= at;
     if (!somethingDue) return;
+    if (at < this.held.until || this.held.event === 'tick-end') {
+      this.result.heldAsks += 1;
+      return;
+    }
     this.result.decisions += 1;
     const d = await decider.decide(at, origin);
+    if (!d.start) this.held = holdOf(d, at);
     if (!d.start || d.id === undefined) return;
     this.result.starts += 1;
     const answeredAt = at + 300;
@@ -298,6 +336,7 @@ export class ClockSimulation {
   }
 
   private async tickEnd(at: number, job: Job): Promise<void> {
+    if (this.held.event === 'tick-end') this.held = { until: -Infinity };
     await this.plan.tables.runFinished(at);
     if (job.startedAt >= this.plan.from && job.startedAt < this.plan.to) {
       this.result.runs += 1;
@@ -320,3 +359,12 @@ export function monthOf(at: number): { from: number; to: number } {
 }
 
 export const WARM_UP = 8 * DAY + HOUR;
+
+/** Until when a "wait" answer holds: its not_before, or the happening that ends it. */
+function holdOf(d: Decision, at: number): { until: number; event?: 'tick-start' | 'tick-end' } {
+  const reason = d.waitReason ?? '';
+  if (reason.startsWith('a tick is running')) return { until: Infinity, event: 'tick-end' };
+  // Held until the requested run begins, or the function's own timeout for it.
+  if (reason.startsWith('a start was requested')) return { until: d.notBefore ?? at, event: 'tick-start' };
+  return { until: d.notBefore ?? at };
+}

@@ -9,7 +9,7 @@ import { runTick } from '../../src/engine/index.js';
 import { NoLineSender } from '../../src/line/sender.js';
 import type { CompiledScenario } from '../../src/scenario/compile.js';
 import type { ShopEvent, ShopEventType } from './model.js';
-import type { Decider, Enrolled, Tables } from './simulate.js';
+import type { Decider, Decision, Enrolled, Tables } from './simulate.js';
 
 const SCENARIO_OF: Record<ShopEventType, string> = {
   follow: 'friend-welcome',
@@ -135,13 +135,17 @@ export class SqlDecider implements Decider {
     ]);
   }
 
-  async decide(at: number, origin: 'cron' | 'webhook'): Promise<{ start: boolean; id?: number }> {
-    const r = await this.db.query<{ d: { start: boolean; dispatch_id: number | null } }>(
-      `select lsd_dispatch_decide($1) as d`,
-      [{ now: at, record: true, origin }],
-    );
+  async decide(at: number, origin: 'cron' | 'webhook'): Promise<Decision> {
+    const r = await this.db.query<{
+      d: { start: boolean; dispatch_id: number | null; wait_reason: string | null; not_before: number | null };
+    }>(`select lsd_dispatch_decide($1) as d`, [{ now: at, record: true, origin }]);
     const d = r.rows[0]!.d;
-    return d.dispatch_id === null ? { start: d.start } : { start: d.start, id: Number(d.dispatch_id) };
+    return {
+      start: d.start,
+      ...(d.dispatch_id === null ? {} : { id: Number(d.dispatch_id) }),
+      waitReason: d.wait_reason,
+      notBefore: d.not_before === null ? null : Number(d.not_before),
+    };
   }
 
   async answer(id: number, outcome: 'started' | 'failed', at: number): Promise<void> {
