@@ -284,3 +284,31 @@ test('two deciders at once start one run', async () => {
   assert.equal(answers.filter((a) => a.start).length, 1);
   assert.equal((await db.query('select count(*)::int as n from lsd_dispatches'))[0]!.n, 1);
 });
+
+test('a tick sending past its staleness (a batch in an attempt under a live lease) still counts as running', async () => {
+  const { db, store, clock } = await shop();
+  await setup(db);
+  const run = await store.runStart({
+    now: clock.t + MINUTE,
+    shardIndex: 0,
+    shardCount: 1,
+    dryRun: false,
+    trigger: 'workflow_dispatch',
+  });
+  assert.ok(run.id);
+  // 40 minutes into it, no heartbeat: stale by its runs row; but it is sending a batch whose
+  // lease it renews (until +45 min).
+  await db.query(
+    `insert into outbox_batches (scenario_id, step_id, kind, messages, recipients, lease_owner, lease_until, attempt_started_at, attempts, created_at)
+     values ('friend-welcome', 'welcome', 'push', '[]', array['U1'], 'tick-x', to_timestamp($1 / 1000.0), to_timestamp($2 / 1000.0), 1, to_timestamp($3 / 1000.0))`,
+    [clock.t + 45 * MINUTE, clock.t + 39 * MINUTE, clock.t + 35 * MINUTE],
+  );
+  await event(db, 1, 'follow', clock.t + 30 * MINUTE);
+  const sending = await decide(db, clock.t + 40 * MINUTE);
+  assert.equal(sending.start, false);
+  assert.equal(sending.wait_reason, 'a tick is running (sending: an outbox batch is in an attempt under a live lease)');
+  // The lease runs out (the tick died): the follow, and the batch's retry, start a run.
+  const after = await decide(db, clock.t + 46 * MINUTE);
+  assert.equal(after.start, true, after.wait_reason ?? '');
+  assert.deepEqual(after.reasons, ['outbox due', 'events: follow']);
+});
