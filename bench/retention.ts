@@ -16,12 +16,15 @@
 // in for it (Supabase runs autovacuum; a deleted row's space is reused, the files do not
 // shrink). --no-vacuum shows this machine's growth without it.
 // Run: npm run bench -- retention [--friends N] [--days N] [--tick-hours H] [--no-vacuum] [postgres://...]
+// --forecast-only: the forecast's time on the database the last run left.
 import { loadScenarioDir } from '../src/scenario/loader.js';
 import { Store } from '../src/store/store.js';
 import type { SqlRpc } from '../src/store/rpc.js';
 import { runTick } from '../src/engine/index.js';
 import { NoLineSender } from '../src/line/sender.js';
-import { freshDatabase, serverUrl } from './database.js';
+import { databaseUrl, freshDatabase, serverUrl } from './database.js';
+import { openPostgres } from '../src/store/postgres.js';
+import { forecastInForce } from '../src/commands/forecast.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -113,8 +116,27 @@ async function largestTables(db: SqlRpc): Promise<string> {
   return rows.map((r) => `${r.t} ${r.mb} MB (~${Number(r.n).toLocaleString('en-US')} rows)`).join(', ');
 }
 
+/** The forecast's time over the year's database (its active enrollments, read in pages, dated by the timeline). */
+async function timeForecast(db: SqlRpc, now: number): Promise<void> {
+  const start = performance.now();
+  const f = await forecastInForce(new Store(db), now);
+  const inside = f.scenarios.reduce((sum, s) => sum + s.inside, 0);
+  console.log(
+    `forecast: ${inside.toLocaleString('en-US')} users inside over ${f.scenarios.length} scenarios, ` +
+      `${f.total.toLocaleString('en-US')} messages in the next 30 days, in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
+}
+
 export async function benchRetention(args: string[]): Promise<void> {
   const o = options(args);
+  if (args.includes('--forecast-only')) {
+    // On the database a previous run left: the forecast alone.
+    const db = await openPostgres(databaseUrl(o.url, 'lsd_bench_retention'));
+    const [r] = await db.query<{ at: Date }>('select max(started_at) as at from runs');
+    await timeForecast(db, new Date(r!.at).getTime());
+    await db.close();
+    return;
+  }
   const db = await freshDatabase(o.url, 'lsd_bench_retention');
   const store = new Store(db);
   const { scenarios } = await loadScenarioDir('scenarios');
@@ -160,6 +182,7 @@ export async function benchRetention(args: string[]): Promise<void> {
     }
   }
   console.log(`largest tables: ${await largestTables(db)}`);
+  await timeForecast(db, start + o.days * DAY);
   // From the end of month 4 on: retention is 3 months, and an enrollment ends up to a month after it starts.
   const afterRetention = sizes.slice(4);
   const growths = afterRetention.slice(1).map((s, i) => (s - afterRetention[i]!) / afterRetention[i]!);
