@@ -1,15 +1,17 @@
 // LINE delivery throughput against the loopback LINE server set to LINE's rate limits:
 // 100,000 recipients of one step (multicasts of 500) and 100,000 personalized pushes,
 // each as achieved requests per second against the limit, with the sender's CPU a request
-// and its peak memory (at 10,000 and at 100,000 pushes); 10,000 pushes through the SDK's
+// and its peak memory (at 10,000 and at 100,000 pushes); the same 100,000 pushes through
+// undici's Pool, its CPU a request beside the keep-alive pool's; 10,000 pushes through the SDK's
 // own fetch side by side; then pushes with a 100 ms round trip (a GitHub runner to LINE),
 // by the sender alone and through a whole tick's send phase (outbox claimed from Postgres,
 // answers recorded).
-// Run: npm run bench -- line [--tick [--planned N]] [postgres://... of a server where it may create a database]
+// Run: npm run bench -- line [--transports | --tick [--planned N]] [postgres://... of a server where it may create a database]
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LineSender, LINE_RATE_LIMITS } from '../src/line/line-sender.js';
+import { undiciCaller } from './undici-caller.js';
 import type { OutboxBatch } from '../src/domain.js';
 import { Store } from '../src/store/store.js';
 import { freshDatabase, serverUrl } from './database.js';
@@ -144,7 +146,7 @@ async function pushRun(
   count: number,
   from: number,
   rss: { peak: () => number },
-): Promise<void> {
+): Promise<number> {
   const checkpoint = 10_000;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
@@ -162,6 +164,20 @@ async function pushRun(
     },
   );
   console.log(line(count, run.seconds, run.failed));
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / count;
+}
+
+/**
+ * The transport decision (transport.ts's head comment): the same 100,000 pushes through the
+ * hand-written keep-alive pool and through undici's Pool, CPU a request side by side.
+ */
+function compareTransports(pool: number, undici: number): void {
+  const ratio = undici / pool;
+  console.log(
+    `  transports, CPU a request over 100,000 pushes: keep-alive pool ${pool.toFixed(0)} µs, undici Pool ${undici.toFixed(0)} µs ` +
+      `(${ratio.toFixed(2)}×; undici is adopted within 1.15×)`,
+  );
 }
 
 export async function benchLine(args: string[] = []): Promise<void> {
@@ -171,7 +187,9 @@ export async function benchLine(args: string[] = []): Promise<void> {
   console.log(`line: this process holds ${mib(rss.peak())} before sending (the benchmarks' modules loaded)`);
   // Pushes first, so that their peak RSS is their own: through the keep-alive pool (the
   // action's transport); the SDK's own fetch comes last, side by side.
-  await pushRun(sender, 'keep-alive pool', 100_000, 1_000_000, rss);
+  const poolCpu = await pushRun(sender, 'keep-alive pool', 100_000, 1_000_000, rss);
+  const viaUndici = new LineSender({ channelAccessToken: 'test-token', baseURL: server.url, transport: undiciCaller });
+  compareTransports(poolCpu, await pushRun(viaUndici, 'undici Pool', 100_000, 4_000_000, rss));
 
   const messages = [{ type: 'text' as const, text: '友だち限定クーポンです' }];
 
@@ -199,6 +217,8 @@ export async function benchLine(args: string[] = []): Promise<void> {
   console.log(
     `  LINE received ${stats.received.toLocaleString('en')} messages and answered ${stats.limited} rate-limit 429s`,
   );
+  // --transports: the side-by-side pushes alone.
+  if (args.includes('--transports')) return;
 
   // The same pushes over a real round trip: throughput then depends on requests in flight.
   const far = await startLineServer(ROUND_TRIP_MS);

@@ -22,7 +22,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The request body, typed by the SDK's own request types. */
-function requestOf(batch: OutboxBatch): messagingApi.PushMessageRequest | messagingApi.MulticastRequest {
+export function requestOf(batch: OutboxBatch): messagingApi.PushMessageRequest | messagingApi.MulticastRequest {
   const messages = batch.messages as messagingApi.Message[];
   const units = batch.aggregationUnit ? { customAggregationUnits: [batch.aggregationUnit] } : {};
   return batch.kind === 'multicast'
@@ -62,7 +62,7 @@ export function sdkCaller(client: messagingApi.MessagingApiClient, timeoutMs: nu
  * The headers the SDK's client sends with every request (authorization and user-agent),
  * read from the client itself so both transports stay the same; a test compares them.
  */
-function sdkDefaultHeaders(client: messagingApi.MessagingApiClient, token: string): Record<string, string> {
+export function sdkDefaultHeaders(client: messagingApi.MessagingApiClient, token: string): Record<string, string> {
   const fromSdk = (client as unknown as { httpClient?: { defaultHeaders?: unknown } }).httpClient?.defaultHeaders;
   const headers: Record<string, string> = { 'user-agent': '@line/bot-sdk', authorization: `Bearer ${token}` };
   if (fromSdk && typeof fromSdk === 'object') {

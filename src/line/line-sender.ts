@@ -6,7 +6,14 @@
 import { messagingApi } from '@line/bot-sdk';
 import type { OutboxBatch, RichMenuBatch } from '../domain.js';
 import { RichMenuLinker } from './rich-menu.js';
-import { poolCaller, sdkCaller, withTimeout, type LineCaller, type LineTransport } from './line-calls.js';
+import {
+  poolCaller,
+  sdkCaller,
+  sdkDefaultHeaders,
+  withTimeout,
+  type LineCaller,
+  type LineTransport,
+} from './line-calls.js';
 import { RateLimiter } from './rate-limiter.js';
 import { jitteredBackoff, sendWithRetries, type Reading, type RetryPolicy } from './retrying.js';
 import type { LineAnswer } from './transport.js';
@@ -51,7 +58,16 @@ export interface LineSenderOptions {
    * 'pool': keep-alive connections (the default); 'sdk': the SDK's client over global fetch,
    * the default when Node is told to use the proxy environment variables, which fetch honours.
    */
-  transport?: LineTransport | undefined;
+  transport?: LineTransport | ((options: CallerOptions) => LineCaller) | undefined;
+}
+
+/** What a transport of one's own is given (bench/undici-caller.ts measures undici's Pool through it). */
+export interface CallerOptions {
+  /** The SDK's own headers (authorization, user-agent). */
+  headers: Record<string, string>;
+  baseURL: string;
+  connections: number;
+  timeoutMs: number;
 }
 
 /** Node 24 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1 or --use-env-proxy. */
@@ -125,15 +141,7 @@ export class LineSender implements Sender {
     this.retry = { push: policy(this.rates.push), multicast: policy(this.rates.multicast) };
     this.concurrency = options.concurrency ?? 256;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.call =
-      (options.transport ?? defaultTransport()) === 'sdk'
-        ? sdkCaller(this.client, this.timeoutMs)
-        : poolCaller(this.client, {
-            channelAccessToken: options.channelAccessToken,
-            baseURL: options.baseURL ?? 'https://api.line.me',
-            connections: this.concurrency,
-            timeoutMs: this.timeoutMs,
-          });
+    this.call = this.caller(options.transport ?? defaultTransport(), options);
     this.richMenus = new RichMenuLinker({
       client: this.client,
       limiter: this.retry.push.limiter,
@@ -142,6 +150,18 @@ export class LineSender implements Sender {
       backoffMs,
       sleep,
     });
+  }
+
+  private caller(transport: NonNullable<LineSenderOptions['transport']>, options: LineSenderOptions): LineCaller {
+    if (transport === 'sdk') return sdkCaller(this.client, this.timeoutMs);
+    const where = {
+      baseURL: options.baseURL ?? 'https://api.line.me',
+      connections: this.concurrency,
+      timeoutMs: this.timeoutMs,
+    };
+    if (typeof transport === 'function')
+      return transport({ headers: sdkDefaultHeaders(this.client, options.channelAccessToken), ...where });
+    return poolCaller(this.client, { channelAccessToken: options.channelAccessToken, ...where });
   }
 
   /** Rich menu batches (issue 18): through the SDK's client, at the push pace (LINE's default limit). */
