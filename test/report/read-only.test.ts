@@ -3,7 +3,7 @@
 // inspect and a plan-only run of this release leave every table, every function and the
 // migration record exactly as they were, and stop naming the files to apply and the command
 // that applies them. Only `migrate` (or a tick that advances state) brings it forward.
-import { test, afterAll } from 'vitest';
+import { test, afterAll, vi } from 'vitest';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -157,4 +157,48 @@ test('migrate through Supabase says to use supabase db push or DATABASE_URL', as
     migrateCommand({ settings: { SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_SECRET_KEY: 'sb_secret_x' } }),
     /supabase db push.*DATABASE_URL/s,
   );
+});
+
+test('from the command line: report, inspect and run --run-mode=plan-only stop on a database behind; migrate applies the files; import sets up only a new database', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const { migrate } = await import('../../src/store/migrate.js');
+  const { MIGRATIONS } = await import('../../src/store/migrations.js');
+  const db = await serverDatabase();
+  cleanups.push(db.drop);
+  const sql = await openPostgres(db.url);
+  cleanups.push(() => sql.close());
+  // A database one release behind: all but this release's last three files.
+  await migrate(sql, MIGRATIONS.slice(0, -3));
+  const before = await fingerprint(sql);
+  const saved = { url: process.env.DATABASE_URL, now: process.env.LINE_STEP_DELIVERY_NOW };
+  process.env.DATABASE_URL = db.url;
+  process.env.LINE_STEP_DELIVERY_NOW = String(T0);
+  const out: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => (out.push(String(text)), true));
+  try {
+    const behind = (e: unknown) =>
+      e instanceof SchemaMismatch && MIGRATIONS.slice(-3).every((m) => e.message.includes(m.name));
+    await assert.rejects(main(['report']), behind);
+    await assert.rejects(main(['inspect', U('nobody')]), behind);
+    await assert.rejects(main(['run', 'scenarios', '--run-mode=plan-only']), behind);
+    const csv = join(mkdtempSync(join(tmpdir(), 'lsd-import-')), 'list.csv');
+    writeFileSync(csv, `line_user_id\n${U('vip')}\n`);
+    await assert.rejects(main(['import', csv, '--list', 'vip']), behind, 'import does not move it forward either');
+    assert.deepEqual(await fingerprint(sql), before);
+    assert.equal(await main(['migrate']), 0);
+    assert.match(out.join(''), new RegExp(`applied 3 migration file\\(s\\):\\n {2}${MIGRATIONS.at(-3)!.name}`));
+    assert.equal(await main(['report']), 0);
+    // A database with none of the tables yet: import sets it up.
+    const fresh = await serverDatabase();
+    cleanups.push(fresh.drop);
+    process.env.DATABASE_URL = fresh.url;
+    assert.equal(await main(['import', csv, '--list', 'vip']), 0);
+    assert.match(out.join(''), /1 row\(s\): 1 new event\(s\)/);
+  } finally {
+    write.mockRestore();
+    process.env.DATABASE_URL = saved.url;
+    process.env.LINE_STEP_DELIVERY_NOW = saved.now;
+    if (saved.url === undefined) delete process.env.DATABASE_URL;
+    if (saved.now === undefined) delete process.env.LINE_STEP_DELIVERY_NOW;
+  }
 });
