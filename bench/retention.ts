@@ -15,7 +15,7 @@
 // Autovacuum is off on the benchmark's machine: a plain VACUUM once a simulated day stands
 // in for it (Supabase runs autovacuum; a deleted row's space is reused, the files do not
 // shrink). --no-vacuum shows this machine's growth without it.
-// Run: npm run bench -- retention [--friends N] [--days N] [--tick-hours H] [--no-vacuum] [postgres://...]
+// Run: npm run bench -- retention [--friends N] [--days N] [--tick-hours H] [--no-vacuum] [--database NAME] [postgres://...]
 // --forecast-only: the forecast's time on the database the last run left.
 import { loadScenarioDir } from '../src/scenario/loader.js';
 import { Store } from '../src/store/store.js';
@@ -41,6 +41,8 @@ interface Options {
   tickHours: number;
   vacuum: boolean;
   url: string;
+  /** The benchmark's database (dropped and made again). */
+  database: string;
 }
 
 function options(args: string[]): Options {
@@ -56,6 +58,7 @@ function options(args: string[]): Options {
     tickHours: value('--tick-hours') ?? 3,
     vacuum: !args.includes('--no-vacuum'),
     url: serverUrl(args),
+    database: args.includes('--database') ? args[args.indexOf('--database') + 1]! : 'lsd_bench_retention',
   };
 }
 
@@ -131,13 +134,13 @@ export async function benchRetention(args: string[]): Promise<void> {
   const o = options(args);
   if (args.includes('--forecast-only')) {
     // On the database a previous run left: the forecast alone.
-    const db = await openPostgres(databaseUrl(o.url, 'lsd_bench_retention'));
+    const db = await openPostgres(databaseUrl(o.url, o.database));
     const [r] = await db.query<{ at: Date }>('select max(started_at) as at from runs');
     await timeForecast(db, new Date(r!.at).getTime());
     await db.close();
     return;
   }
-  const db = await freshDatabase(o.url, 'lsd_bench_retention');
+  const db = await freshDatabase(o.url, o.database);
   const store = new Store(db);
   const { scenarios } = await loadScenarioDir('scenarios');
   const compiled = scenarios.filter((s) => SCENARIOS.includes(s.scenario.id)).map((s) => s.compiled);
