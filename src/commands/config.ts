@@ -4,7 +4,13 @@
 import { openPostgres } from '../store/postgres.js';
 import { openSupabase } from '../store/supabase.js';
 import { migrate, isEmptyDatabase } from '../store/migrate.js';
-import { appliedMigrations, assertSchemaCurrent, compareSchema } from '../store/schema-version.js';
+import {
+  appliedMigrations,
+  assertSchemaCurrent,
+  compareSchema,
+  KNOWN_MIGRATIONS,
+  SchemaMismatch,
+} from '../store/schema-version.js';
 import { Store } from '../store/store.js';
 import type { Rpc, SqlRpc } from '../store/rpc.js';
 import { defaultRate, LineSender, LINE_RATE_LIMITS } from '../line/line-sender.js';
@@ -108,15 +114,20 @@ export function openStoreReadOnly(
 /** A direct SQL connection, migrated or checked as `access` allows. */
 async function prepared(db: SqlRpc, access: StoreAccess): Promise<Store> {
   return checked(db, async () => {
-    if (access === 'migrate' || (access === 'set-up-new' && (await isEmptyDatabase(db)))) {
+    const empty = access !== 'migrate' && (await isEmptyDatabase(db));
+    if (access === 'migrate' || (access === 'set-up-new' && empty)) {
       // A database ahead of this release is refused before anything is applied.
       const ahead = compareSchema(await appliedMigrations(db));
       if (ahead?.unknown.length) throw ahead;
       await migrate(db);
-    }
+    } else if (empty) throw new SchemaMismatch(NOT_SET_UP, [...KNOWN_MIGRATIONS], []);
     await assertSchemaCurrent(db);
   });
 }
+
+const NOT_SET_UP =
+  "The database has none of line-step-delivery's tables yet: set it up with `line-step-delivery migrate` " +
+  '(DATABASE_URL), `supabase db push` (Supabase), or a first tick in run mode send or no-line. Nothing was changed.';
 
 /** Runs the check; on failure the connection is closed before the error goes up. */
 async function checked(rpc: Rpc, check: () => Promise<void>): Promise<Store> {

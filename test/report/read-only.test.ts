@@ -188,10 +188,14 @@ test('from the command line: report, inspect and run --run-mode=plan-only stop o
     assert.equal(await main(['migrate']), 0);
     assert.match(out.join(''), new RegExp(`applied 3 migration file\\(s\\):\\n {2}${MIGRATIONS.at(-3)!.name}`));
     assert.equal(await main(['report']), 0);
-    // A database with none of the tables yet: import sets it up.
+    // A database with none of the tables yet: report says to set it up; import sets it up.
     const fresh = await serverDatabase();
     cleanups.push(fresh.drop);
     process.env.DATABASE_URL = fresh.url;
+    await assert.rejects(
+      main(['report']),
+      /none of line-step-delivery's tables yet: set it up with `line-step-delivery migrate`/,
+    );
     assert.equal(await main(['import', csv, '--list', 'vip']), 0);
     assert.match(out.join(''), /1 row\(s\): 1 new event\(s\)/);
   } finally {
