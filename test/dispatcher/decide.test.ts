@@ -110,7 +110,8 @@ test('an event a scenario reads starts a run; one no scenario reads does not; no
   await event(db, 2, 'cart_abandoned', clock.t + MINUTE, { total: 3000 });
   const d = await decide(db, clock.t + 5 * MINUTE, { record: false });
   assert.equal(d.start, true);
-  assert.deepEqual(d.reasons, ['events: cart_abandoned']);
+  // The cart's reminder comes an hour after entry: the event starts a run, not at once under a budget.
+  assert.deepEqual(d.reasons, ['events: cart_abandoned (no step due at once)']);
   assert.deepEqual(d.request, {
     owner: 'my-shop',
     repo: 'line-scenarios',
@@ -311,4 +312,29 @@ test('a tick sending past its staleness (a batch in an attempt under a live leas
   const after = await decide(db, clock.t + 46 * MINUTE);
   assert.equal(after.start, true, after.wait_reason ?? '');
   assert.deepEqual(after.reasons, ['outbox due', 'events: follow']);
+});
+
+test('under a budget, an event whose first step is an hour away waits twice the pace; a follow (a welcome now) goes at the pace', async () => {
+  const { db } = await shop();
+  // Mid-month, 340 of 700 minutes used: the pace is about an hour (as in the budget test).
+  const now = Date.UTC(2026, 11, 15, 0, 0);
+  await db.query(
+    `insert into runs (started_at, finished_at, status) select t, t + interval '20 seconds', 'ok'
+     from generate_series(timestamptz '2026-12-01', timestamptz '2026-12-14 23:00', interval '1 hour') t`,
+  );
+  await setup(db, { budget_minutes: 700 });
+  await event(db, 1, 'cart_abandoned', now - MINUTE, { total: 3000 });
+  // The last start was the hourly run at 23:00; 70 minutes later the pace (~68 min) has passed.
+  const cart = await decide(db, now + 10 * MINUTE, { record: false });
+  assert.equal(cart.start, false);
+  assert.match(
+    cart.wait_reason ?? '',
+    /^the monthly budget \(\d+ of 700 billed minutes used\): one start every \d+ s$/,
+  );
+  const pace = Number(/every (\d+) s/.exec(cart.wait_reason!)![1]);
+  assert.ok(pace > 2 * 3600 && pace < 3 * 3600, `twice an hour's pace: ${pace} s`);
+  await event(db, 2, 'follow', now - MINUTE);
+  const follow = await decide(db, now + 10 * MINUTE, { record: false });
+  assert.equal(follow.start, true, follow.wait_reason ?? '');
+  assert.deepEqual(follow.reasons, ['events: follow', 'events: cart_abandoned (no step due at once)']);
 });
