@@ -77,12 +77,12 @@ function pgSink(db: SqlRpc): EventSink {
   };
 }
 
-async function setup(definition?: unknown) {
+async function setup(...definitions: unknown[]) {
   const clock = new Clock(Date.parse('2026-11-25T02:00:00Z'));
   const line = await new LineServer({ now: clock.now }).start();
   const db = await serverStore();
   cleanups.push(() => line.stop(), db.drop);
-  const scenarios = [scenario(definition)];
+  const scenarios = (definitions.length ? definitions : [WELCOME]).map((d) => scenario(d));
   const sender = new LineSender({ channelAccessToken: line.token, baseURL: line.url, backoffMs: 5, timeoutMs: 500 });
   const tick = () => runTick({ store: db.store, sender, scenarios, now: clock.now });
   await tick(); // registers the scenario: it runs from now
@@ -235,4 +235,44 @@ test('a follow too old to answer, an unblock the scenario does not take: no repl
   assert.deepEqual(replied(U(3)), []);
   await tick();
   assert.deepEqual(pushed(U(3)), ['ようこそ、お客様！'], 'too late to reply: pushed by the tick');
+});
+
+test('a follow entering two scenarios with reply steps: the higher priority replies, the other is pushed by the tick; nothing twice', async () => {
+  const second = {
+    ...WELCOME,
+    id: 'coupon',
+    priority: 10,
+    steps: [{ ...WELCOME.steps[0], id: 'coupon-now', messages: [{ type: 'text', text: 'Coupon' }] }],
+  };
+  const { clock, tick, follow, pushed, replied } = await setup({ ...WELCOME, priority: 90 }, second);
+  await follow(U(1));
+  assert.deepEqual(replied(U(1)), ['ようこそ、お客様！']);
+  clock.advance(60_000);
+  await tick();
+  await tick();
+  assert.deepEqual(pushed(U(1)), ['Coupon'], 'the other scenario pushed, once; the welcome never');
+});
+
+test('a reply step the planner cannot render (no value, no fallback): no reply, the reason recorded; the tick records the same failure', async () => {
+  const strict = {
+    ...WELCOME,
+    steps: [{ ...WELCOME.steps[0], messages: [{ type: 'text', text: 'Hi {{user.displayName}}' }] }, WELCOME.steps[1]],
+  };
+  const { clock, db, tick, follow, replies, pushed, replied } = await setup(strict);
+  await follow(U(1));
+  assert.deepEqual(replied(U(1)), []);
+  const [row] = await replies();
+  assert.equal(row!.status, 'skipped');
+  assert.match(row!.reason!, /^welcome: no value for user\.displayName and no fallback/);
+  clock.advance(60_000);
+  await tick();
+  assert.deepEqual(pushed(U(1)), []);
+  const failed = await db.query<{ kind: string; reason: string }>(
+    `select kind, reason from deliveries where step_id = 'hello'`,
+  );
+  assert.deepEqual(
+    failed.map((d) => d.kind),
+    ['fail'],
+  );
+  assert.match(failed[0]!.reason, /no value for user\.displayName/);
 });
