@@ -45,13 +45,7 @@ test.each([
     /only the first step/,
     1,
   ],
-  [
-    'an event trigger',
-    {},
-    { entry: { trigger: { type: 'event', event: 'purchased' } } },
-    /trigger is "event"/,
-    0,
-  ],
+  ['an event trigger', {}, { entry: { trigger: { type: 'event', event: 'purchased' } } }, /trigger is "event"/, 0],
   ['a wait', { wait: { after: { hours: 1 } } }, {}, /remove "wait"/, 0],
   ['the scenario send window', {}, { sendWindow: { start: '09:00', end: '21:00' } }, /"sendWindow": null/, 0],
   [
