@@ -1,5 +1,5 @@
 // Benchmarks, each printing its figures. Run: npm run bench -- <name> [args]
-// Names: planner (default), store, line, tick, fuzz, report, whatif, clock, retention, distance.
+// Names: planner (default), store, line, tick, fuzz, report, whatif, clock, retention, distance, tags.
 import { benchPlanner } from './planner.js';
 import { benchStore } from './store.js';
 import { benchLine, benchLineTick, serveLine } from './line.js';
@@ -10,6 +10,7 @@ import { benchWhatIf } from './whatif.js';
 import { benchRetention } from './retention.js';
 import { benchClock } from './clock.js';
 import { benchDistance } from './distance.js';
+import { benchTags } from './tags.js';
 
 const [name = 'planner', ...args] = process.argv.slice(2);
 switch (name) {
@@ -40,6 +41,9 @@ switch (name) {
     break;
   case 'retention':
     await benchRetention(args);
+    break;
+  case 'tags':
+    await benchTags(args);
     break;
   case 'distance':
     await benchDistance(args);

@@ -1,7 +1,7 @@
 // Enrollment keys ("entry": {"key": "trigger.reservationId"}): one enrollment per user and
 // key value, so two bookings each get their reminder. Events that carry the key property
 // belong to the enrollment with that value; events without it concern them all.
-import { readPath } from './timing.js';
+import { readOwnPath } from './paths.js';
 
 /** Longer values are not keys (an index entry stays small): such a trigger enrolls as one without a key. */
 export const MAX_KEY_LENGTH = 200;
@@ -13,7 +13,7 @@ export const MAX_KEY_LENGTH = 200;
  */
 export function enrollmentKey(keyPath: string | undefined, properties: Record<string, unknown>): string | undefined {
   if (keyPath === undefined) return undefined;
-  const value = readPath(properties, keyPath.slice('trigger.'.length));
+  const value = readOwnPath(properties, keyPath.slice('trigger.'.length));
   if (typeof value === 'string') return value.length > 0 && value.length <= MAX_KEY_LENGTH ? value : undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;

@@ -3,6 +3,7 @@
 import type { Duration, Scenario, SendWindow, Step, Timing } from '../scenario/schema.js';
 import { DATE_EXAMPLE, parseTriggerDate } from '../time/dates.js';
 import { DAY, HOUR, MINUTE, addLocalDays, atLocalTime, localParts, localToInstant, parseHhMm } from '../time/zoned.js';
+import { readOwnPath } from './paths.js';
 
 export interface TimingContext {
   /** The moment of the previous step (the entry, for the first step). */
@@ -21,18 +22,6 @@ export type MomentResult = { at: number; countedBackFrom?: number } | { error: s
 
 export function durationMs(d: Duration | undefined): number {
   return d ? (d.days ?? 0) * DAY + (d.hours ?? 0) * HOUR + (d.minutes ?? 0) * MINUTE : 0;
-}
-
-/** Reads a dotted path (a.b.c) from an object. */
-export function readPath(obj: unknown, path: string): unknown {
-  if (!path.includes('.'))
-    return obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[path] : undefined;
-  let v = obj;
-  for (const part of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
 }
 
 function shift(reference: number, d: Duration | undefined, sign: 1 | -1, tz: string): number {
@@ -55,7 +44,7 @@ export function stepMoment(wait: Timing | undefined, ctx: TimingContext): Moment
   else if (from === 'entry') reference = ctx.enteredAt;
   else {
     const key = from.slice('trigger.'.length);
-    const value = readPath(ctx.trigger, key);
+    const value = readOwnPath(ctx.trigger, key);
     if (value === undefined || value === null || value === '') return { error: `the trigger has no date in "${key}"` };
     // A date without an offset is read in the same zone as the step's "at".
     const parsed = parseTriggerDate(value, ctx.tz);
