@@ -1,9 +1,10 @@
-// npm run bench -- clock [--seed N] [postgres://... of the server]: a simulated month of two
+// npm run bench -- clock [--seed N] [--shop busy|quiet] [--sql FILE] [postgres://...]: a simulated month of two
 // reference shops running the sample scenarios, under three ways of starting ticks (every 5
 // minutes, hourly, the dispatcher beside an hourly safety net), through the dispatcher's real
 // decision function on PostgreSQL (a fresh database per run). GitHub's model and the shops
 // are in bench/clock/model.ts, the simulation in bench/clock/simulate.ts; docs/costs.md has
 // the figures. Prints one line per case (read by machine), then what the dispatcher decided.
+import { readFile } from 'node:fs/promises';
 import { loadScenarioDir } from '../src/scenario/loader.js';
 import type { CompiledScenario } from '../src/scenario/compile.js';
 import { serverUrl } from './database.js';
@@ -33,6 +34,8 @@ export interface ClockCase {
   server?: string;
   /** Its database's name (a fresh one). */
   database?: string;
+  /** SQL applied after the migrations (a proposed change to the decision, measured before it lands). */
+  extraSql?: string | undefined;
   /** Shorter months for tests: [from, to) measured, after warmUp ms (default 8 days and an hour). */
   month?: { from: number; to: number };
   warmUp?: number;
@@ -53,6 +56,7 @@ export async function simulateCase(c: ClockCase, scenarios: Map<string, Compiled
   }
   const db = await clockDatabase(c.server!, c.database ?? 'lsd_bench_clock', [...scenarios.values()], start - 60_000);
   try {
+    if (c.extraSql) await db.client.query(c.extraSql);
     const decider = new SqlDecider(db.client);
     await decider.setUp(month.from - 6 * 3600_000, c.budget ?? null);
     const tables = new PostgresTables(db.client);
@@ -73,8 +77,14 @@ export function clockLine(c: ClockCase, r: ClockResult): string {
 }
 
 export async function benchClock(args: string[]): Promise<void> {
-  const seedAt = args.indexOf('--seed');
-  const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 1;
+  const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  const seed = Number(option('--seed') ?? 1);
+  // --sql FILE: a proposed change to the decision, applied after the migrations; --shop busy|quiet: one shop.
+  const sqlFile = option('--sql');
+  const extraSql = sqlFile ? await readFile(sqlFile, 'utf8') : undefined;
+  const only = option('--shop');
+  // A proposal runs in a database of its own, beside a run of the decision as it is.
+  const database = extraSql ? 'lsd_bench_clock_proposal' : 'lsd_bench_clock';
   const server = serverUrl(args);
   const { scenarios } = await loadScenarioDir('scenarios');
   const compiled = new Map(scenarios.map((s) => [s.compiled.id, s.compiled]));
@@ -89,13 +99,18 @@ export async function benchClock(args: string[]): Promise<void> {
     );
     return r;
   };
-  const busy5 = await run({ shop: SHOPS.busy, way: 'every 5 minutes', seed });
-  await run({ shop: SHOPS.busy, way: 'hourly', seed });
-  await run({ shop: SHOPS.busy, way: 'dispatcher', seed, budget: busy5.billedMinutes, server });
-  await run({ shop: SHOPS.quiet, way: 'every 5 minutes', seed });
-  await run({ shop: SHOPS.quiet, way: 'dispatcher', seed, budget: null, server });
+  if (only !== 'quiet') {
+    const busy5 = await run({ shop: SHOPS.busy, way: 'every 5 minutes', seed });
+    await run({ shop: SHOPS.busy, way: 'hourly', seed });
+    await run({ shop: SHOPS.busy, way: 'dispatcher', seed, budget: busy5.billedMinutes, server, extraSql, database });
+  }
+  if (only !== 'busy') {
+    await run({ shop: SHOPS.quiet, way: 'every 5 minutes', seed });
+    await run({ shop: SHOPS.quiet, way: 'dispatcher', seed, budget: null, server, extraSql, database });
+  }
+  const proposal = sqlFile ? `; the decision changed by ${sqlFile}` : '';
   console.log(
-    `clock: seed ${seed}, December 2026 (31 days, UTC); the busy dispatcher's budget = every 5 minutes' billed minutes`,
+    `clock: seed ${seed}, December 2026 (31 days, UTC); the busy dispatcher's budget = every 5 minutes' billed minutes${proposal}`,
   );
   for (const n of notes) console.log(n);
 }

@@ -269,7 +269,8 @@ export class ClockSimulation {
   private async decide(at: number, origin: 'cron' | 'webhook'): Promise<void> {
     const decider = this.plan.decider;
     if (!decider || at < (this.plan.dispatchFrom ?? -Infinity)) return;
-    const somethingDue = this.arrived.length > 0 || this.peekDue() <= at;
+    // (A step due within the minute counts: a decision may look ahead; asking more never changes its answers.)
+    const somethingDue = this.arrived.length > 0 || this.peekDue() <= at + MINUTE;
     if (!somethingDue) return;
     if (at < this.held.until || this.held.event === 'tick-end') {
       this.result.heldAsks += 1;
