@@ -7,16 +7,17 @@
 import { OutboxSender, type SendStop } from './outbox-sender.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { planPage } from './decide/plan-page.js';
-import { lanesFor } from './decide/lanes.js';
+import { lanesFor, outboxPageFor } from './decide/lanes.js';
 import { localMidnight } from './decide/frequency-cap.js';
 import type { InForce, Tick } from './setup.js';
+import type { DueClaim } from '../store/lane-calls.js';
 
 /** Plans and commits every page due, sending meanwhile; what stopped the sending, if anything did. */
 export async function planAndSend(tick: Tick, inForce: InForce, runId?: string): Promise<SendStop | undefined> {
   // Batches planned from here on know all this tick took in; older ones are checked before sending.
   const checkedBefore = tick.now();
   const { store, owner, leaseSeconds, now } = tick;
-  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now }).start();
+  const leases = new LeaseKeeper({ store, owner, leaseSeconds, now, runId }).start();
   const outbox =
     tick.options.stopAfter === 'commit'
       ? undefined
@@ -34,6 +35,7 @@ export async function planAndSend(tick: Tick, inForce: InForce, runId?: string):
           scenarios: inForce.sets.plannable,
           checkedBefore,
           runId,
+          pageSize: outboxPageFor(store.roundTripMs),
         });
   outbox?.plannerStarted();
   const sending = outbox?.run();
@@ -96,14 +98,9 @@ async function planLane(
   shard: { shardIndex: number; shardCount: number },
 ): Promise<void> {
   const { store, owner, counts, pageSize, options } = tick;
-  for (;;) {
-    if (options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages) {
-      counts.heldBackByMaxMessages = true;
-      return;
-    }
-    const now = tick.now();
+  const claimArgs = (now: number): DueClaim => {
     const cap = inForce.ctx.cap;
-    const page = await store.claimDue({
+    return {
       now,
       owner,
       limit: pageSize,
@@ -112,17 +109,32 @@ async function planLane(
       eventTypes: inForce.eventTypes,
       capSince: cap ? localMidnight(now, cap.timezone) : undefined,
       scenarioIds: inForce.sets.claimIds,
-    });
-    if (!page.enrollments.length) return;
+    };
+  };
+  const heldBack = () => options.maxMessages !== undefined && counts.recipientsPlanned >= options.maxMessages;
+  if (heldBack()) return void (counts.heldBackByMaxMessages = true);
+  let now = tick.now();
+  let page = await store.claimDue(claimArgs(now));
+  while (page.enrollments.length) {
     const claimedIds = page.enrollments.map((e) => e.id);
     shared.leases.holdEnrollments(claimedIds);
     const { plans, skipped, batches } = planPage(page, now, inForce.ctx);
-    const committed = await store.commitPlans({ now, owner, plans, skipped, batches });
+    // The next page is claimed in the commit's call, after it (one round trip a page), unless
+    // this page was the last or the message limit is reached.
+    const last = page.enrollments.length < pageSize;
+    const stop = !last && heldBack();
+    const nextNow = tick.now();
+    const { committed, next } = await store.commitAndClaim(
+      { now, owner, plans, skipped, batches },
+      last || stop ? undefined : claimArgs(nextNow),
+    );
     shared.leases.releaseEnrollments(claimedIds);
     shared.outbox?.planned(batches.length);
     counts.lostLeases += committed.lost;
     shared.progress.planned += page.enrollments.length;
     options.progress?.('enrollments planned', shared.progress.planned);
-    if (page.enrollments.length < pageSize) return;
+    if (stop) counts.heldBackByMaxMessages = true;
+    if (!next) return;
+    [page, now] = [next, nextNow];
   }
 }

@@ -10,24 +10,28 @@ import type { InForce, Tick } from './setup.js';
 export async function takeInEvents(tick: Tick, inForce: InForce): Promise<void> {
   if (inForce.sets.ingestHeld) return;
   const { store, owner, counts } = tick;
+  const claimArgs = () => ({ now: tick.now(), owner, limit: tick.pageSize, leaseSeconds: tick.leaseSeconds });
+  let page = await store.ingestClaim(claimArgs());
   for (;;) {
-    const page = await store.ingestClaim({
-      now: tick.now(),
-      owner,
-      limit: tick.pageSize,
-      leaseSeconds: tick.leaseSeconds,
-    });
     countNotTaken(page, counts);
     // A page whose events were all set aside (or wait for a link) is not the last one.
-    if (page.events.length) {
-      // Each page starts afresh: the earlier pages are committed, so the store answers for them.
-      const routed = inForce.route(page, new RoutingMemory());
-      const { enroll, exit, wake, setAside, done } = routed;
-      const update = [...routed.update.values()];
-      await store.ingestCommit({ now: tick.now(), owner, done, enroll, exit, wake, update, setAside });
-      tick.options.progress?.('events', counts.eventsTaken);
+    if (!page.events.length) {
+      if (!page.more) return;
+      page = await store.ingestClaim(claimArgs());
+      continue;
     }
-    if (!page.more) return;
+    // Each page starts afresh: the earlier pages are committed, so the store answers for them.
+    const routed = inForce.route(page, new RoutingMemory());
+    const { enroll, exit, wake, setAside, done } = routed;
+    const update = [...routed.update.values()];
+    // The next page is claimed in the commit's call, after it: one round trip a page.
+    const { next } = await store.ingestCommitAndClaim(
+      { now: tick.now(), owner, done, enroll, exit, wake, update, setAside },
+      page.more ? claimArgs() : undefined,
+    );
+    tick.options.progress?.('events', counts.eventsTaken);
+    if (!next) return;
+    page = next;
   }
 }
 

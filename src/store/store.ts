@@ -2,6 +2,7 @@
 // types of src/domain.ts; the SQL rows and their mapping stay in src/store/rows.ts.
 // Nothing here decides anything; it only names the calls.
 import type { Rpc } from './rpc.js';
+import { commitAndClaim, ingestCommitAndClaim, type DueClaim, type IngestClaim } from './lane-calls.js';
 import { toReportPage } from './report-data.js';
 import type { ReportPage, UnitDay, UnitDayStatistics } from './report-data.js';
 import type {
@@ -236,6 +237,21 @@ export class Store {
     });
     const lastRow = r.enrollments[r.enrollments.length - 1];
     return { ...toDuePage(r), last: lastRow ? { dueAt: Number(lastRow.due_at), id: lastRow.id } : undefined };
+  }
+
+  /**
+   * Commits a planned page and, when `claim` is given, claims the lane's next page after it
+   * in the same transaction: one round trip a page (lsd_commit_and_claim).
+   */
+  async commitAndClaim(commit: PlansCommit, claim: DueClaim | undefined) {
+    if (!claim) return { committed: await this.commitPlans(commit), next: undefined };
+    return commitAndClaim(this.rpc, commit, claim);
+  }
+
+  /** Commits a page of events and, when `claim` is given, claims the next in the same transaction (lsd_ingest_commit_and_claim). */
+  async ingestCommitAndClaim(commit: IngestCommit, claim: IngestClaim | undefined) {
+    if (!claim) return { committed: await this.ingestCommit(commit), next: undefined };
+    return ingestCommitAndClaim(this.rpc, commit, claim);
   }
 
   /** acts: action steps done (only when the page had some); actsFailed: of them, failed by the store's tag check. */

@@ -39,10 +39,17 @@ test('the first batch goes out while the planner lanes still commit pages; every
        from generate_series(1, ${USERS}) u`,
     );
     const commits: number[] = [];
+    // A page is committed alone (a lane's last) or with the lane's next claim.
     const commit = store.commitPlans.bind(store);
     store.commitPlans = async (args) => {
       const answer = await commit(args);
       commits.push(performance.now());
+      return answer;
+    };
+    const commitAndClaim = store.commitAndClaim.bind(store);
+    store.commitAndClaim = async (args, claim) => {
+      const answer = await commitAndClaim(args, claim);
+      if (claim) commits.push(performance.now());
       return answer;
     };
     const sender = new TimedSender();

@@ -21,3 +21,16 @@ export function lanesFor({ base, roundTripMs, max }: LaneBudget): number {
   const lanes = Math.round(base * (1 + (2 * wait) / PAGE_WORK_MS));
   return Math.max(1, Math.min(max, lanes));
 }
+
+/** The outbox sender's page next door (batches a claim takes). */
+export const OUTBOX_PAGE = 200;
+
+/**
+ * Batches the outbox sender claims a call. Its claims go one at a time, and at LINE's 2,000
+ * pushes a second a page of 200 lasts 100 ms: with the database 100 ms away the sender would
+ * wait for each claim as long as it sends. A page of six round trips' pushes keeps a claim's
+ * wait a third of the page's sending (600 at 100 ms), within 1,000 (a claim's bounded work).
+ */
+export function outboxPageFor(roundTripMs: number | undefined): number {
+  return Math.min(1000, Math.max(OUTBOX_PAGE, Math.round(6 * (roundTripMs ?? 0))));
+}
