@@ -119,6 +119,8 @@ export class TickCounts {
       deferred: this.total('deferred'),
       skipped: this.total('skipped'),
       lostLeases: this.lostLeases,
+      // The dispatcher reads it: a tick held back by max-messages left work for the next.
+      heldBackByMaxMessages: this.heldBackByMaxMessages,
       actions: { ...this.actions },
       scenarios,
     };

@@ -2,8 +2,11 @@
 // batches the sender has claimed are leased for leaseSeconds; a tick that runs longer (a
 // million due at LINE's limit, rate-limit waits) renews, every third of the lease, the
 // leases it still holds, so that another tick started meanwhile takes over none of its
-// work in flight. What a tick gives back (committed, recorded) it lets go of here.
+// work in flight. What a tick gives back (committed, recorded) it lets go of here. It also
+// beats the run's heartbeat (runs.heartbeat_at), which the dispatcher reads to know a tick
+// is still going however long it runs.
 import type { Store } from '../store/store.js';
+import { runHeartbeat } from '../store/dispatcher.js';
 
 export class LeaseKeeper {
   private readonly enrollments = new Set<string>();
@@ -14,7 +17,15 @@ export class LeaseKeeper {
   renewals = 0;
 
   constructor(
-    private readonly args: { store: Store; owner: string; leaseSeconds: number; now: () => number; everyMs?: number },
+    private readonly args: {
+      store: Store;
+      owner: string;
+      leaseSeconds: number;
+      now: () => number;
+      everyMs?: number;
+      /** The sending tick's run, whose heartbeat each renewal beats. */
+      runId?: string | undefined;
+    },
   ) {}
 
   holdEnrollments(ids: Iterable<string>): void {
@@ -51,17 +62,21 @@ export class LeaseKeeper {
    * later, before the lease runs out.
    */
   renew(): Promise<unknown> {
-    if (!this.enrollments.size && !this.batches.size) return this.renewing;
-    const { store, owner, leaseSeconds, now } = this.args;
+    const { store, owner, leaseSeconds, now, runId } = this.args;
+    const leases = this.enrollments.size > 0 || this.batches.size > 0;
+    if (!leases && !runId) return this.renewing;
     this.renewing = this.renewing
+      .then(() => (runId ? runHeartbeat(store.rpc, { id: runId, now: now() }) : undefined))
       .then(() =>
-        store.renewLeases({
-          now: now(),
-          owner,
-          leaseSeconds,
-          enrollmentIds: [...this.enrollments],
-          batchIds: [...this.batches],
-        }),
+        leases
+          ? store.renewLeases({
+              now: now(),
+              owner,
+              leaseSeconds,
+              enrollmentIds: [...this.enrollments],
+              batchIds: [...this.batches],
+            })
+          : undefined,
       )
       .then(() => this.renewals++)
       .catch(() => {});

@@ -97,7 +97,7 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
     `# LINE step delivery: tick in run mode ${ctx.mode}`,
     '',
     `At ${new Date(ctx.now).toISOString()} · ${describeRunMode(ctx.mode)} · state: ${mdText(ctx.store)} · LINE: ${mdText(ctx.sender)}`,
-    ...lateness(result.previousRunAt, ctx),
+    ...lateness(result.previousRunAt, ctx, Boolean(result.dispatcher?.settings)),
     '',
     attentionSection(needsAPerson(result, { latenessAlertSeconds: ctx.latenessAlertSeconds, now: ctx.now })),
     ...intake(result),
@@ -113,10 +113,15 @@ export function tickSummary(result: TickResult, ctx: SummaryContext): string {
   return `${out.join('\n')}\n`;
 }
 
-/** How long since the previous tick, how late by the schedule, and missed ticks. */
-function lateness(previousRunAt: number | null, ctx: SummaryContext): string[] {
+/**
+ * How long since the previous tick, how late by the schedule, and missed ticks. With the
+ * dispatcher set up, runs start when work is due: a long gap is nothing due, not a miss.
+ */
+function lateness(previousRunAt: number | null, ctx: SummaryContext, dispatched: boolean): string[] {
   if (previousRunAt === null) return [];
   const gapMinutes = (ctx.now - previousRunAt) / 60_000;
+  if (dispatched)
+    return ['', `Previous tick ${gapMinutes.toFixed(1)} min ago (started by the dispatcher when work is due).`];
   const late = gapMinutes - ctx.intervalMinutes;
   const out = [
     '',

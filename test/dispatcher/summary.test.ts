@@ -114,3 +114,17 @@ test("GitHub refused the last start: the summary and the alert say why; a workin
     /⚠️ Dispatcher not working: the dispatcher has not decided since 2026-12-07T03:41:00Z: check that pg\\_cron is enabled/,
   );
 });
+
+test('with the dispatcher set up, hours between runs are nothing due, not scheduled ticks missed', async () => {
+  const { db, tick, summary } = await shop();
+  const first = await tick(T0 - 300 * MINUTE, 'schedule');
+  assert.match(
+    summary(await tick(T0, 'schedule'), T0),
+    /scheduled tick\(s\) were missed/,
+    String(first.counts.total('sent')),
+  );
+  await setupDispatcher(db, { owner: 'my-shop', repo: 'line-scenarios', workflow: 'step-delivery.yml' });
+  const text = summary(await tick(T0 + 300 * MINUTE, 'workflow_dispatch'), T0 + 300 * MINUTE);
+  assert.doesNotMatch(text, /missed/);
+  assert.match(text, /Previous tick 300\.0 min ago \(started by the dispatcher when work is due\)/);
+});
