@@ -11,8 +11,9 @@
 --    (a cart's reminder an hour after, a purchase's thank-you ten minutes after), needs a run
 --    only when that wait is nearly over (occurred_at + the shortest such wait - 30 s); and a
 --    follow already answered by reply (its enrollment written by the webhook, docs/reply.md)
---    needs none: its next step is an enrollment due like any other. Events that a step waits
---    for, or that a condition reads, stay due at once.
+--    needs none, nor does that enrollment while it stands at the replied step: its next step
+--    is due on its own once a tick (any, later) moves it on. Events that a step waits for, or
+--    that a condition reads, stay due at once.
 create or replace function lsd_dispatch_event_delays() returns table (type text, delay interval)
 language sql stable as $$
   with defs as (
@@ -58,7 +59,11 @@ begin
   work_left := coalesce(last_done.status = 'ok' and (coalesce((last_done.counts->>'deferred')::integer, 0) > 0
                  or coalesce((last_done.counts->>'heldBackByMaxMessages')::boolean, false)), false);
 
-  select min(due_at) into first_due from enrollments where status = 'active' and due_at > since;
+  -- An enrollment whose due step went as the reply to its follow waits for no run: the next
+  -- tick moves it on, and its next step is due on its own.
+  select min(e.due_at) into first_due from enrollments e where e.status = 'active' and e.due_at > since
+    and not exists (select 1 from replies r where r.enrollment_id = e.id and r.step_id = e.step_id
+                      and r.status in ('sending', 'sent', 'unknown'));
   if first_due <= now_ts + lead_ then
     reasons := reasons || '"enrollments due"'::jsonb;
     urgent_due := true;

@@ -159,6 +159,8 @@ export class ClockSimulation {
   private readonly enrollments = new Map<number, Waiting>();
   private running: Job | undefined;
   private pendingJob: Job | undefined;
+  /** Enrollments the webhook wrote for a reply, due at once until a tick moves them on (docs/reply.md). */
+  private readonly replied = new Set<number>();
   /** The function's last hold: not asked again before `until`, nor before `event` happens. */
   private held: { until: number; event?: 'tick-start' | 'tick-end' | undefined } = { until: -Infinity };
   private readonly result: ClockResult = {
@@ -248,9 +250,10 @@ export class ClockSimulation {
     if (!steps[0]?.reply) return;
     if (at >= this.plan.from && at < this.plan.to) this.result.replies += 1;
     const rest = steps.slice(1);
-    const dueAt = rest[0]?.at ?? null;
-    if (dueAt !== null) this.enrol(event.n, rest);
-    await this.plan.tables.replied(at, { event, dueAt });
+    if (rest.length) this.enrol(event.n, rest);
+    this.replied.add(event.n);
+    // As lsd_reply_commit writes it: due at the reply's moment, until a tick moves it on.
+    await this.plan.tables.replied(at, { event, dueAt: at });
   }
 
   private enrol(n: number, steps: StepMoment[]): void {
@@ -270,7 +273,7 @@ export class ClockSimulation {
     const decider = this.plan.decider;
     if (!decider || at < (this.plan.dispatchFrom ?? -Infinity)) return;
     // (A step due within the minute counts: a decision may look ahead; asking more never changes its answers.)
-    const somethingDue = this.arrived.length > 0 || this.peekDue() <= at + MINUTE;
+    const somethingDue = this.arrived.length > 0 || this.replied.size > 0 || this.peekDue() <= at + MINUTE;
     if (!somethingDue) return;
     if (at < this.held.until || this.held.event === 'tick-end') {
       this.result.heldAsks += 1;
@@ -324,6 +327,12 @@ export class ClockSimulation {
       if (following) this.waiting.push({ at: following.at, n });
       else this.enrollments.delete(n);
     }
+    // The webhook's enrollments move on to their next step (or end).
+    for (const n of this.replied) {
+      const w = this.enrollments.get(n);
+      if (!next.has(n)) next.set(n, w ? (w.steps[w.next]?.at ?? null) : null);
+    }
+    this.replied.clear();
     const written = fresh.map((event) => {
       const dueAt = next.has(event.n) ? next.get(event.n)! : (this.enrollments.get(event.n)?.steps[0]?.at ?? null);
       next.delete(event.n);

@@ -67,8 +67,15 @@ export class PostgresTables implements Tables {
     this.runId = r.rows[0]!.id;
   }
 
+  /** As lsd_reply_commit: the enrollment, due at once, and the reply sent (docs/reply.md). */
   async replied(at: number, enrolled: Enrolled): Promise<void> {
-    await this.enrol(at, [enrolled]);
+    await this.enrol(at, [enrolled], 'welcome');
+    await this.db.query(
+      `insert into replies (event_key, line_user_id, scenario_id, step_id, enrollment_id, status)
+       select $1, e.line_user_id, e.scenario_id, 'welcome', e.id, 'sent' from enrollments e
+       where e.line_user_id = $2 and e.status = 'active'`,
+      [`clock-${enrolled.event.n}`, user(enrolled.event.n)],
+    );
   }
 
   async tickWork(at: number, taken: ShopEvent[], fresh: Enrolled[], moved: Map<number, number | null>): Promise<void> {
@@ -82,7 +89,7 @@ export class PostgresTables implements Tables {
     await this.enrol(at, fresh);
     if (moved.size)
       await this.db.query(
-        `update enrollments e set due_at = x.d, previous_at = $3,
+        `update enrollments e set due_at = x.d, previous_at = $3, step_id = 'step',
            status = case when x.d is null then 'finished' else 'active' end,
            ended_at = case when x.d is null then $3::timestamptz end
          from unnest($1::text[], $2::timestamptz[]) as x(u, d)
@@ -92,11 +99,11 @@ export class PostgresTables implements Tables {
   }
 
   /** Enrollments written: active and due next at dueAt, or ended at once. */
-  private async enrol(at: number, fresh: Enrolled[]): Promise<void> {
+  private async enrol(at: number, fresh: Enrolled[], stepId = 'step'): Promise<void> {
     if (!fresh.length) return;
     await this.db.query(
       `insert into enrollments (scenario_id, line_user_id, status, step_id, entered_at, previous_at, due_at, scenario_hash, shard_key, ended_at)
-       select s, u, case when d is null then 'finished' else 'active' end, 'step', $4, $4, d, 'clock', 0,
+       select s, u, case when d is null then 'finished' else 'active' end, $5, $4, $4, d, 'clock', 0,
               case when d is null then $4::timestamptz end
        from unnest($1::text[], $2::text[], $3::timestamptz[]) as x(s, u, d)`,
       [
@@ -104,6 +111,7 @@ export class PostgresTables implements Tables {
         fresh.map((f) => user(f.event.n)),
         fresh.map((f) => (f.dueAt === null ? null : ts(f.dueAt))),
         ts(at),
+        stepId,
       ],
     );
   }
