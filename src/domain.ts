@@ -131,7 +131,8 @@ export interface SkippedStep {
   scenarioId: string;
   stepId: string;
   userId: string;
-  kind: 'expire' | 'fail';
+  /** holdout: the user is in the scenario's holdout group, and nothing was sent (docs/measuring.md). */
+  kind: 'expire' | 'fail' | 'holdout';
   dueAt: number;
   reason: string;
 }
@@ -305,7 +306,7 @@ export interface Delivery {
   scenarioId: string;
   stepId: string;
   /** act: an action step (its rich menu change is sent through the outbox); reply: sent as the reply to a follow (docs/reply.md). */
-  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply';
+  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply' | 'holdout';
   status: string;
   dueAt: number;
   sentAt: number | null;
@@ -355,7 +356,7 @@ export interface InspectDelivery {
   enrollmentId: string;
   scenarioId: string;
   stepId: string;
-  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply';
+  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply' | 'holdout';
   status: string;
   reason: string | null;
   dueAt: number;

@@ -14,7 +14,9 @@ export type Counted =
   | 'conversions'
   | 'branched'
   /** Action steps done (tags, attributes, rich menu): issue 18. */
-  | 'acted';
+  | 'acted'
+  /** Steps not sent because the user is in the scenario's holdout group (docs/measuring.md). */
+  | 'heldOut';
 
 export class TickCounts {
   readonly byScenario = new Map<string, Map<string, Partial<Record<Counted, number>>>>();

@@ -17,11 +17,12 @@ import {
   type WaitStep,
 } from '../scenario/schema.js';
 import { isValidTimeZone } from '../time/zoned.js';
-import { actionChange, applyChange } from './actions.js';
+import { actionChange, applyChange, changesFacts, type ActionChange } from './actions.js';
 import { conditionContext, evaluate, firstMatchingEvent } from './conditions.js';
 import { concernsKey, enrollmentKey } from './keys.js';
 import { renderMessages, type LinkSigner } from './render.js';
 import { chooseArm } from './split.js';
+import { isHeldOut } from './holdout.js';
 import { applyWindow, durationMs, stepMoment, stepWindow } from './timing.js';
 import type { Decision, EnrollmentState, EventFact, Outcome, Plan, UserFacts } from './types.js';
 
@@ -92,6 +93,8 @@ interface Walk {
   /** The user as later steps see them: an action step's tags and attributes apply at once. */
   user: UserFacts;
   readonly state: EnrollmentState;
+  /** In the scenario's holdout group: message steps and rich menu changes are held out, nothing is sent. */
+  readonly heldOut: boolean;
   readonly decisions: Decision[];
   /** The goal, reached in this plan: when. */
   conversionAt: number | undefined;
@@ -112,6 +115,7 @@ export function planEnrollment(input: PlanInput): Plan {
     own: ownEvents(compiled.scenario, state.trigger, input.events),
     user: input.user,
     state,
+    heldOut: isHeldOut(input.user.userId, compiled.id, compiled.scenario.holdout),
     decisions: [],
     conversionAt: undefined,
     goalExitAt: Infinity,
@@ -241,9 +245,10 @@ function planAction(walk: Walk, cs: CompiledStep, step: ActionStep, due: number)
   if (step.expireAfter && walk.now > due + durationMs(step.expireAfter)) {
     decisions.push({ kind: 'expire', stepId: step.id, dueAt: due, reason: 'it could not be done on time' });
   } else {
-    const change = actionChange(step);
+    const change = heldOutChange(walk, actionChange(step));
     const applied = applyChange(walk.user.attributes, change);
     if ('error' in applied) decisions.push({ kind: 'fail', stepId: step.id, reason: applied.error });
+    else if (walk.heldOut && !changesFacts(change)) decisions.push({ kind: 'holdout', stepId: step.id, dueAt: due });
     else {
       walk.user = { ...walk.user, attributes: applied.attributes };
       decisions.push({ kind: 'act', stepId: step.id, dueAt: due, ...change });
@@ -294,6 +299,8 @@ function sendDecision(walk: Walk, cs: CompiledStep, step: MessageStep, due: numb
     linkSigner: walk.runtime.linkSigner,
   });
   if ('error' in rendered) return { kind: 'fail', stepId: step.id, reason: rendered.error };
+  // Held out: decided like a send (same moment, same rendering), and nothing goes to LINE.
+  if (walk.heldOut) return { kind: 'holdout', stepId: step.id, dueAt: due };
   return {
     kind: 'send',
     stepId: step.id,
@@ -302,6 +309,16 @@ function sendDecision(walk: Walk, cs: CompiledStep, step: MessageStep, due: numb
     uniform: cs.uniform,
     aggregationUnit: cs.aggregationUnit,
   };
+}
+
+/**
+ * What an action step does for a held-out user: tags and attributes as for everyone (the
+ * user's record, which other scenarios and audiences read, is not the treatment), but no
+ * rich menu change, which the user would see.
+ */
+function heldOutChange(walk: Walk, change: ActionChange): ActionChange {
+  if (!walk.heldOut || change.richMenu === undefined) return change;
+  return { tags: change.tags, attributes: change.attributes };
 }
 
 /** The first branch whose condition holds at the step's moment, or the default. */

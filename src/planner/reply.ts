@@ -93,6 +93,7 @@ function firstStep(
     };
   }
   if (decision?.kind === 'fail' || decision?.kind === 'expire') return `${c.id}: ${decision.reason}`;
+  if (decision?.kind === 'holdout') return `${c.id}: the user is in the holdout group (sent nothing)`;
   return `${c.id}: the first step is not due now`;
 }
 

@@ -55,6 +55,8 @@ export type Decision =
   | ({ kind: 'act'; stepId: string; dueAt: number } & ActionChange)
   | { kind: 'branch'; stepId: string; to: string; via: string }
   | { kind: 'expire'; stepId: string; dueAt: number; reason: string }
+  /** A step not done because the user is in the scenario's holdout group (docs/measuring.md): nothing goes to LINE. */
+  | { kind: 'holdout'; stepId: string; dueAt: number }
   | { kind: 'fail'; stepId: string; reason: string };
 
 export type Outcome =

@@ -105,6 +105,33 @@ function statusChange(base: Scenario, head: Scenario): string | undefined {
   return 'resumed: steps due while paused go out unless they expired.';
 }
 
+/** What a change of the holdout does to users inside (docs/measuring.md). */
+function holdoutChange(base: Scenario, head: Scenario): string | undefined {
+  const [was, now] = [base.holdout, head.holdout];
+  if (same(was, now)) return undefined;
+  if (!was)
+    return (
+      `holdout added (${now!.percent}%): that share of users, by a fixed draw, is sent nothing more of this scenario from their next step, ` +
+      'those inside now included; users held out after having had a step are counted apart in the report (moved), not compared.'
+    );
+  if (!now)
+    return `holdout removed: the ${was.percent}% held out get their remaining steps from the next tick, and the report stops comparing.`;
+  if ((was.salt ?? '') !== (now.salt ?? ''))
+    return (
+      `holdout salt changed: a new draw of ${now.percent}% (was ${was.percent}%); users inside may change group from their next step ` +
+      '(counted apart in the report as moved). Compare periods that begin after the change.'
+    );
+  const [low, high] = [Math.min(was.percent, now.percent), Math.max(was.percent, now.percent)];
+  const margin =
+    now.percent > was.percent
+      ? `holds out, from their next step, the users between ${low}% and ${high}% of the draw`
+      : `sends their remaining steps to the users between ${low}% and ${high}% of the draw`;
+  return (
+    `holdout changed from ${was.percent}% to ${now.percent}%: the salt is the same, so users already assigned keep their group ` +
+    `except the margin: it ${margin} (counted apart in the report as moved, once they had steps in both groups).`
+  );
+}
+
 function diffOne(base: Scenario, head: Scenario): string[] {
   const details = diffSteps(base, head);
   if (!same(base.entry, head.entry)) details.push('entry changed: applies to new events only; enrolled users stay in.');
@@ -114,6 +141,8 @@ function diffOne(base: Scenario, head: Scenario): string[] {
     details.push('send window or time zone changed: applies to every step not yet sent.');
   if (base.reentry !== head.reentry)
     details.push(`re-entry changed from ${mdText(base.reentry ?? 'once')} to ${mdText(head.reentry ?? 'once')}.`);
+  const holdout = holdoutChange(base, head);
+  if (holdout) details.push(holdout);
   const status = statusChange(base, head);
   if (status) details.push(status);
   if (details.length && base.version === head.version)

@@ -5,7 +5,8 @@
 import { parseTriggerDate } from '../time/dates.js';
 import { addLocalDays, DAY, formatLocal, localParts, localToInstant } from '../time/zoned.js';
 import type { Store } from '../store/store.js';
-import type { DayCount, ScenarioReport, StepReport, UnitStatistics } from '../store/report-data.js';
+import type { DayCount, HoldoutCounts, ScenarioReport, StepReport, UnitStatistics } from '../store/report-data.js';
+import { liftOf, type Lift } from './lift.js';
 import type { LatenessDay } from '../domain.js';
 
 /** LINE gives statistics per unit for a start day and up to 30 days after it (UTC+9). */
@@ -43,6 +44,8 @@ export interface ScenarioFunnel extends ScenarioReport {
   funnel: FunnelStep[];
   /** Each day of the period in the scenario's zone, zero-filled. */
   days: DayCount[];
+  /** The holdout comparison, when someone who entered in the period was held out (docs/measuring.md). */
+  holdout?: { counts: HoldoutCounts; lift: Lift };
 }
 
 export interface PeriodReport {
@@ -134,7 +137,7 @@ function fillDays(days: DayCount[], period: ReportPeriod, tz: string): DayCount[
   return out;
 }
 
-export function shapeScenario(s: ScenarioReport, period: ReportPeriod): ScenarioFunnel {
+export function shapeScenario(s: ScenarioReport, period: ReportPeriod, holdout?: HoldoutCounts): ScenarioFunnel {
   const messages = s.steps.filter((st) => st.type === 'message' || (!st.inDefinition && st.sent > 0));
   const funnel: FunnelStep[] = [];
   let before = s.entered;
@@ -152,11 +155,22 @@ export function shapeScenario(s: ScenarioReport, period: ReportPeriod): Scenario
     conversionRate: s.entered > 0 ? s.goalReached / s.entered : null,
     funnel,
     days: fillDays(s.days, period, s.timezone),
+    ...(holdout && holdout.heldOut + holdout.moved > 0 ? { holdout: { counts: holdout, lift: liftOf(holdout) } } : {}),
   };
 }
 
-export function shapeReport(period: ReportPeriod, scenarios: ScenarioReport[]): PeriodReport {
-  const shaped = scenarios.map((s) => shapeScenario(s, period));
+export function shapeReport(
+  period: ReportPeriod,
+  scenarios: ScenarioReport[],
+  holdouts: readonly HoldoutCounts[] = [],
+): PeriodReport {
+  const shaped = scenarios.map((s) =>
+    shapeScenario(
+      s,
+      period,
+      holdouts.find((h) => h.scenarioId === s.id),
+    ),
+  );
   const days = new Map<string, DayCount>();
   for (const s of shaped) {
     for (const d of s.days) {
@@ -207,7 +221,10 @@ export async function fetchPeriodReport(
     if (!page.next) break;
     after = page.next;
   }
-  return shapeReport(period, scenarios);
+  const holdouts = scenarios.length
+    ? await store.holdoutReport({ from: period.from, to: period.to, scenarioIds: scenarios.map((s) => s.id) })
+    : [];
+  return shapeReport(period, scenarios, holdouts);
 }
 
 /** How late the ticks of the period served, per day in the report's zone (p50, p95, max seconds). */

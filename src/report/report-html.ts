@@ -7,6 +7,7 @@ import type { DayCount } from '../store/report-data.js';
 import { REPORT_ZONE, type FunnelStep, type PeriodReport, type ScenarioFunnel } from './period-report.js';
 import { formatLocal } from '../time/zoned.js';
 import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
+import { holdoutSentences } from './holdout-text.js';
 import { clockHtml } from './lateness.js';
 import { forecastHtml } from './forecast-markdown.js';
 import { storageSentence } from './storage.js';
@@ -258,6 +259,9 @@ function scenarioCard(s: ScenarioFunnel): string {
   ];
   const reasons = s.exits.map((x) => el('span', {}, `${e(x.reason)} ${el('b', {}, e(count(x.count)))}`));
   const exits = s.exits.length ? el('p', { class: 'exits' }, `Left, by reason: ${reasons.join(' ')}`) : '';
+  const holdout = holdoutSentences(s)
+    .map((line) => el('p', { class: 'holdout' }, e(line)))
+    .join('');
   const engagementLegend = legend([
     ['sent', GREEN],
     ['opened', BLUE],
@@ -272,7 +276,11 @@ function scenarioCard(s: ScenarioFunnel): string {
   const body = s.funnel.length ? charts + stepTable(s) : el('p', {}, 'No message steps.');
   const status = s.status !== 'active' ? ` ${el('em', {}, e(s.status))}` : '';
   const title = el('h3', {}, `${e(s.name ?? s.id)} ${el('code', {}, e(s.id))}${status}`);
-  return el('section', { class: 'scenario', 'data-scenario': s.id }, `${title}\n${figures(pairs)}${exits}${body}`);
+  return el(
+    'section',
+    { class: 'scenario', 'data-scenario': s.id },
+    `${title}\n${figures(pairs)}${exits}${holdout}${body}`,
+  );
 }
 
 /** An instant in the report's zone: "2026-11-25 09:00". */

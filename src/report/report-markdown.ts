@@ -9,6 +9,7 @@ import type { Forecast } from './forecast.js';
 import { forecastMarkdown } from './forecast-markdown.js';
 import { storageSentence, type StorageFigures } from './storage.js';
 import { clockMarkdown, type ClockFigures } from './lateness.js';
+import { holdoutSentences } from './holdout-text.js';
 
 export interface ReportMeta {
   /** When the report was made (epoch ms). */
@@ -102,6 +103,7 @@ function scenarioSection(s: ScenarioFunnel): string[] {
     `finished ${count(s.finished)}`,
   ];
   out.push(`${figures.join(' · ')} · left ${count(s.exited)}${exits}`);
+  for (const line of holdoutSentences(s)) out.push('', mdText(line));
   if (!s.funnel.length) return [...out, '', 'No message steps.'];
   out.push('', funnelChart(s), '');
   out.push(
@@ -184,4 +186,8 @@ const HOW_TO_READ = `<details><summary>How to read this report</summary>
   request, or the message could not be made. **left here**: enrollments that ended in the period while at this
   step (a purchase, an unfollow, an exit rule); the reasons are listed per scenario. **waiting now**:
   enrollments at this step at the time of the report.
+- **holdout**: a scenario with a holdout group sends nothing to a fixed share of those who enter. Treated and held
+  out count the users who entered in the period and reached a message step; converted means they reached the goal.
+  The lift is the treated rate minus the held-out rate, with a 95% interval (two-proportion normal approximation),
+  given once each group has 30 users, 5 who converted and 5 who did not. See docs/measuring.md.
 </details>`;

@@ -30,7 +30,9 @@ export type Rule =
   /** A step marked "reply": true that cannot go as the reply to a follow (validate-reply.ts). */
   | 'reply'
   /** Postback data the webhook's grammar would set aside (validate-postbacks.ts). */
-  | 'postback';
+  | 'postback'
+  /** A holdout group that cannot measure anything (validate-holdout.ts). */
+  | 'holdout';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {

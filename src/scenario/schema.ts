@@ -438,6 +438,25 @@ export const ScenarioSchema = z
         exit: z.boolean().optional().describe('Reaching the goal ends the enrollment (default true).'),
       })
       .optional(),
+    holdout: z
+      .strictObject({
+        percent: z
+          .number()
+          .gt(0, { message: 'a holdout percent is more than 0 and at most 50' })
+          .max(50, { message: 'a holdout percent is more than 0 and at most 50' })
+          .describe(
+            'The share of users who enter (0 < percent <= 50) that is held out: enrolled, followed to the goal, sent nothing.',
+          ),
+        salt: z
+          .string()
+          .max(64)
+          .optional()
+          .describe('Change it to draw a new holdout group; users keep their group while it stays the same.'),
+      })
+      .optional()
+      .describe(
+        'A holdout group to measure what the scenario earns: the report compares the conversion of the treated and of the held out. See docs/measuring.md.',
+      ),
     activation: z
       .strictObject({
         backfillFrom: z.iso

@@ -19,6 +19,7 @@ import { checkText } from './validate-text.js';
 import { checkTags } from './validate-tags.js';
 import { checkReply } from './validate-reply.js';
 import { checkPostbacks } from './validate-postbacks.js';
+import { checkHoldout } from './validate-holdout.js';
 
 export interface FileResult {
   file: string;
@@ -69,6 +70,7 @@ export function validateScenarioObject(file: string, source: ParsedJson): FileRe
   checkTags(list, scenario);
   checkReply(list, scenario);
   checkPostbacks(list, scenario);
+  checkHoldout(list, scenario);
   if (list.issues.length) return { file, issues: list.issues };
   return { file, scenario, issues: [], positionOf: (path) => source.positionOf(path) };
 }

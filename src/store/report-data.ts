@@ -153,3 +153,28 @@ export interface UnitDayStatistics extends UnitDay {
   click: number | null;
   uniqueMediaPlayed: number | null;
 }
+
+/**
+ * A scenario's holdout comparison over the users who entered in a period and had a message
+ * step decided (lsd_holdout_report): the treated were sent it, the held out were not.
+ */
+export interface HoldoutCounts {
+  scenarioId: string;
+  treated: number;
+  treatedConverted: number;
+  heldOut: number;
+  heldOutConverted: number;
+  /** Users whose group moved while they were inside (the percent or the salt changed): left out. */
+  moved: number;
+}
+
+export function toHoldoutCounts(rows: Row[]): HoldoutCounts[] {
+  return rows.map((r) => ({
+    scenarioId: String(r.scenario_id),
+    treated: num(r.treated),
+    treatedConverted: num(r.treated_converted),
+    heldOut: num(r.held_out),
+    heldOutConverted: num(r.held_out_converted),
+    moved: num(r.moved),
+  }));
+}

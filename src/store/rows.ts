@@ -384,7 +384,7 @@ export interface InspectDeliveryRow {
   enrollment_id: string;
   scenario_id: string;
   step_id: string;
-  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply';
+  kind: 'send' | 'expire' | 'fail' | 'act' | 'reply' | 'holdout';
   status: string;
   reason: string | null;
   due_at: number;

@@ -3,7 +3,7 @@
 // Nothing here decides anything; it only names the calls.
 import type { Rpc } from './rpc.js';
 import { commitAndClaim, ingestCommitAndClaim, type DueClaim, type IngestClaim } from './lane-calls.js';
-import { toReportPage } from './report-data.js';
+import { toHoldoutCounts, toReportPage, type HoldoutCounts } from './report-data.js';
 import type { ReportPage, UnitDay, UnitDayStatistics } from './report-data.js';
 import type {
   Attention,
@@ -436,6 +436,16 @@ export class Store {
       limit: limit ?? 50,
     });
     return toReportPage(page);
+  }
+
+  /** Per scenario, the treated and the held out who entered in [from, to), and how many of each converted (docs/measuring.md). */
+  async holdoutReport(args: { from: number; to: number; scenarioIds: string[] }): Promise<HoldoutCounts[]> {
+    const rows = await this.rpc.call<Record<string, unknown>[]>('lsd_holdout_report', {
+      from: args.from,
+      to: args.to,
+      scenario_ids: args.scenarioIds,
+    });
+    return toHoldoutCounts(rows);
   }
 
   /** The aggregation units and UTC+9 days of the period whose LINE statistics are missing or not settled yet. */

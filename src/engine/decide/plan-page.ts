@@ -182,6 +182,10 @@ class PageOutput {
         this.skipped.push({ ...mine, stepId: d.stepId, kind: d.kind, dueAt, reason: d.reason });
         counts.add(compiled.id, d.stepId, d.kind === 'expire' ? 'expired' : 'failed');
         if (d.kind === 'fail') counts.noteFailure(compiled.id, d.stepId, d.reason);
+      } else if (d.kind === 'holdout') {
+        // Recorded as a skipped step of its own kind: the report counts the held out by it.
+        this.skipped.push({ ...mine, stepId: d.stepId, kind: 'holdout', dueAt: d.dueAt, reason: 'held out' });
+        counts.add(compiled.id, d.stepId, 'heldOut');
       } else {
         counts.add(compiled.id, d.stepId, 'branched');
       }
