@@ -112,9 +112,7 @@ test.prop(
           `insert into events (line_user_id, type, occurred_at) values ($1, $2, to_timestamp($3 / 1000.0))`,
           [id, type, at],
         );
-      const t0 = Date.now();
       await runTick({ store, sender, scenarios: compile(cart(n >= editAt)), now: clock.now });
-      if (process.env.HOLDOUT_DEBUG) process.stderr.write(`tick ${n} ${Date.now() - t0} ms\n`);
       clock.advance(3 * HOUR);
     }
     const ids = users.map((_, i) => U(i + 1));
