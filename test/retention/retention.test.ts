@@ -381,3 +381,25 @@ test('every statement of every retention page is served by an index: no table is
   for (const table of ['events', 'enrollments', 'deliveries', 'outbox_batches', 'runs', 'lsd_dispatches', 'replies'])
     assert.doesNotMatch(text, new RegExp(`Seq Scan on ${table}\\b`), `${table} read whole:\n${text}`);
 });
+
+test('what a pass keeps is read again a day later, not every tick; a row that became removable then goes', async () => {
+  const db = await database();
+  await enrollment(db, { user: U(3), status: 'active', entered: OLD - 30 * DAY });
+  for (let i = 0; i < 6; i++) await event(db, U(3), OLD - 20 * DAY + i, 'done');
+  const page = (now: number) => retentionPage(db, { now, retentionDays: 90, kind: 'events', limit: 4 });
+  assert.deepEqual([(await page(NOW)).examined, (await page(NOW)).examined], [4, 2], 'the first pass reads all six');
+  assert.equal((await page(NOW + 60_000)).examined, 0, 'the same day: nothing read again');
+  // A new event ages past the cutoff: read as it comes, without the kept ones.
+  await event(db, U(8), NOW - 91 * DAY, 'done');
+  assert.deepEqual(await page(NOW + 120_000).then((r) => [r.examined, r.deleted]), [1, 1]);
+  // The user's enrollment ends: a day later the pass reads the six again, and they go.
+  await db.query(`update enrollments set status = 'finished', ended_at = $1`, [iso(NOW)]);
+  const later = [await page(NOW + DAY + 1), await page(NOW + DAY + 2)];
+  assert.deepEqual(
+    later.map((r) => [r.examined, r.deleted]),
+    [
+      [4, 4],
+      [2, 2],
+    ],
+  );
+});
