@@ -11,12 +11,13 @@ import net from 'node:net';
 import { LineSender } from '../src/line/line-sender.js';
 import { Store } from '../src/store/store.js';
 import { openPostgres } from '../src/store/postgres.js';
+import type { SqlRpc } from '../src/store/rpc.js';
 import { runTick } from '../src/engine/index.js';
 import { NoLineSender } from '../src/line/sender.js';
 import { compileScenario, type CompiledScenario } from '../src/scenario/compile.js';
 import { baseScenario } from '../test/support/scenarios.js';
 import { databaseUrl, freshDatabase, serverUrl } from './database.js';
-import { lineBoundSeconds, startLineServer } from './line.js';
+import { firstRequestAfter, lineBoundSeconds, startLineServer } from './line.js';
 
 const LINE_ROUND_TRIP_MS = 100;
 
@@ -78,6 +79,35 @@ interface Measured {
   seconds: number;
   bound: number;
   sent: number;
+  /** Seconds from the tick's start to the end of planning, and to LINE's first acceptance. */
+  planned: number;
+  first: string;
+  /** The store's calls by function: how many, and their total and longest time. */
+  calls: string;
+}
+
+/** Times each call of the adapter by function (wrapping its call method). */
+function timedCalls(db: SqlRpc) {
+  const byFn = new Map<string, { n: number; ms: number; max: number }>();
+  const call = db.call.bind(db);
+  db.call = async <T>(fn: string, payload: unknown): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await call<T>(fn, payload);
+    } finally {
+      const ms = performance.now() - start;
+      const c = byFn.get(fn) ?? { n: 0, ms: 0, max: 0 };
+      byFn.set(fn, { n: c.n + 1, ms: c.ms + ms, max: Math.max(c.max, ms) });
+    }
+  };
+  return {
+    summary: () =>
+      [...byFn]
+        .filter(([, c]) => c.ms >= 500)
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([fn, c]) => `${fn} ${c.n}× ${(c.ms / 1000).toFixed(1)} s (max ${Math.round(c.max)} ms)`)
+        .join(', '),
+  };
 }
 
 /** One tick against the database `rttMs` away (through the proxy), LINE 100 ms away. */
@@ -88,19 +118,35 @@ async function farTick(base: string, name: string, scenario: CompiledScenario, r
   url.port = String(proxy.port);
   const line = await startLineServer(LINE_ROUND_TRIP_MS);
   const db = await openPostgres(url.toString(), { max: 16 });
+  const calls = timedCalls(db);
   const t = performance.now();
+  const startedAt = Date.now();
+  let planned = 0;
   const tick = await runTick({
     store: new Store(db),
     sender: new LineSender({ channelAccessToken: 'test-token', baseURL: line.url }),
     scenarios: [scenario],
     now: () => Date.now(),
+    progress: (what) => {
+      if (what === 'enrollments planned') planned = performance.now() - t;
+    },
   });
   const seconds = (performance.now() - t) / 1000;
   await db.close();
   await proxy.close();
   const report = await line.stop();
-  return { seconds, bound: lineBoundSeconds(report), sent: tick.counts.total('sent') };
+  return {
+    seconds,
+    bound: lineBoundSeconds(report),
+    sent: tick.counts.total('sent'),
+    planned: planned / 1000,
+    first: firstRequestAfter(report, startedAt),
+    calls: calls.summary(),
+  };
 }
+
+/** Where the tick's time went: planning's end and LINE's first acceptance, from the start. */
+const where = (m: Measured) => `planning done ${m.planned.toFixed(1)} s, first request ${m.first}; calls: ${m.calls}`;
 
 const rate = (n: number, m: Measured) =>
   `${m.seconds.toFixed(1)} s (${Math.round(n / m.seconds).toLocaleString('en')} due/s)`;
@@ -120,7 +166,7 @@ export async function benchDistance(args: string[] = []): Promise<void> {
       `distance: uniform ${uniform.toLocaleString('en')} due, database ${away} ms away: ${rate(uniform, m)}`,
     );
     console.log(results.at(-1));
-    console.error(`  (${m.sent.toLocaleString('en')} sent; LINE's bound ${m.bound.toFixed(1)} s)`);
+    console.error(`  (${m.sent.toLocaleString('en')} sent; LINE's bound ${m.bound.toFixed(1)} s; ${where(m)})`);
   }
   await dueDatabase(base, 'lsd_bench_distance', named, personalized, Date.now());
   const p = await farTick(base, 'lsd_bench_distance', named, rtt);
@@ -128,6 +174,6 @@ export async function benchDistance(args: string[] = []): Promise<void> {
     `distance: personalized ${personalized.toLocaleString('en')} due, database ${rtt} ms away: ${(p.seconds / Math.max(p.bound, 0.001)).toFixed(2)}× LINE's bound`,
   );
   console.error(
-    `  (${p.seconds.toFixed(1)} s, LINE's bound ${p.bound.toFixed(1)} s, ${p.sent.toLocaleString('en')} sent)`,
+    `  (${p.seconds.toFixed(1)} s, LINE's bound ${p.bound.toFixed(1)} s, ${p.sent.toLocaleString('en')} sent; ${where(p)})`,
   );
 }

@@ -7,7 +7,7 @@
 import { OutboxSender, type SendStop } from './outbox-sender.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { planPage } from './decide/plan-page.js';
-import { lanesFor, outboxPageFor } from './decide/lanes.js';
+import { lanesFor, outboxPageFor, recordsInFlightFor } from './decide/lanes.js';
 import { localMidnight } from './decide/frequency-cap.js';
 import type { InForce, Tick } from './setup.js';
 import type { DueClaim } from '../store/lane-calls.js';
@@ -36,6 +36,7 @@ export async function planAndSend(tick: Tick, inForce: InForce, runId?: string):
           checkedBefore,
           runId,
           pageSize: outboxPageFor(store.roundTripMs),
+          recordsInFlight: recordsInFlightFor(store.roundTripMs),
         });
   outbox?.plannerStarted();
   const sending = outbox?.run();

@@ -45,6 +45,12 @@ export interface OutboxSenderOptions {
   mergingClaimEveryMs?: number | undefined;
   /** The run whose lateness the sent steps count in (run_lateness), if any. */
   runId?: string | undefined;
+  /**
+   * Writes of answers in flight at once (default 1). With the database far away a write
+   * waits a round trip beside its work, and at LINE's push rate one at a time falls behind:
+   * each write takes its own batches, so two at once record the same answers.
+   */
+  recordsInFlight?: number | undefined;
 }
 
 export class OutboxSender {
@@ -306,6 +312,7 @@ export class OutboxSender {
 
   /** Writes the answers gathered so far: one write at a time, in order; a failed write fails the tick. */
   private record(): Promise<unknown> {
+    if ((this.o.recordsInFlight ?? 1) > 1) return this.recordBeside();
     if (!this.results.length) return this.recording;
     const chunk = this.results;
     this.results = [];
@@ -315,6 +322,27 @@ export class OutboxSender {
       .then(() => leases.releaseBatches(chunk.map((r) => r.batchId)));
     return this.recording;
   }
+
+  // --- Several writes of answers at once (recordsInFlight, issue 25): each chunk goes to the
+  // next of recordsInFlight chains in turn; a chain writes one chunk at a time. What is
+  // awaited is every chain, so a failed write still fails the tick.
+  private recordChains: Promise<unknown>[] = [];
+  private nextChain = 0;
+
+  private recordBeside(): Promise<unknown> {
+    if (this.results.length) {
+      const chunk = this.results;
+      this.results = [];
+      const { store, owner, now, leases } = this.o;
+      const i = this.nextChain++ % (this.o.recordsInFlight ?? 1);
+      this.recordChains[i] = (this.recordChains[i] ?? Promise.resolve())
+        .then(() => store.recordResults({ now: now(), owner, results: chunk, runId: this.o.runId }))
+        .then(() => leases.releaseBatches(chunk.map((r) => r.batchId)));
+      this.recording = Promise.all(this.recordChains);
+    }
+    return this.recording;
+  }
+  // --- end of several writes at once
 
   /** Not sent in this tick: left pending for the next one, with why. */
   private giveBack(batch: ClaimedBatch, message: string): void {

@@ -34,3 +34,11 @@ export const OUTBOX_PAGE = 200;
 export function outboxPageFor(roundTripMs: number | undefined): number {
   return Math.min(1000, Math.max(OUTBOX_PAGE, Math.round(6 * (roundTripMs ?? 0))));
 }
+
+/**
+ * Writes of LINE's answers in flight at once: one next door (a write takes a few ms), two
+ * when a round trip to the database is as long as sending a page takes (20 ms or more).
+ */
+export function recordsInFlightFor(roundTripMs: number | undefined): number {
+  return (roundTripMs ?? 0) >= 20 ? 2 : 1;
+}
