@@ -182,7 +182,12 @@ export interface ActDraft {
   userId: string;
   dueAt: number;
   tags: { add: string[]; remove: string[] };
-  attributes: { set: Record<string, string | number | boolean>; clear: string[] };
+  /** increment: numbers added to attributes (scores, docs/measuring.md), after set and clear. */
+  attributes: {
+    set: Record<string, string | number | boolean>;
+    clear: string[];
+    increment?: Record<string, number> | undefined;
+  };
   batchId: string | null;
 }
 

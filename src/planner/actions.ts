@@ -3,7 +3,7 @@
 // user's other enrollments) see; the store applies the same change to line_users in the
 // commit that advances the enrollment (lsd_commit_plans), checking the tag limit again.
 import type { ActionStep, RichMenuAction } from '../scenario/schema.js';
-import { LIMITS } from '../scenario/schema.js';
+import { LIMITS, SCORE_BOUNDS } from '../scenario/schema.js';
 import { attributeNameProblem } from '../contract/names.js';
 
 export type AttributeValue = string | number | boolean;
@@ -11,14 +11,19 @@ export type AttributeValue = string | number | boolean;
 /** The change one action step makes, as the planner decides it and the store applies it. */
 export interface ActionChange {
   tags: { add: string[]; remove: string[] };
-  attributes: { set: Record<string, AttributeValue>; clear: string[] };
+  /** increment: numbers added to attributes (scores), applied after set and clear. */
+  attributes: { set: Record<string, AttributeValue>; clear: string[]; increment?: Record<string, number> | undefined };
   richMenu?: RichMenuAction | undefined;
 }
 
 export function actionChange(step: Pick<ActionStep, 'tags' | 'attributes' | 'richMenu'>): ActionChange {
   return {
     tags: { add: step.tags?.add ?? [], remove: step.tags?.remove ?? [] },
-    attributes: { set: step.attributes?.set ?? {}, clear: step.attributes?.clear ?? [] },
+    attributes: {
+      set: step.attributes?.set ?? {},
+      clear: step.attributes?.clear ?? [],
+      ...(step.attributes?.increment ? { increment: step.attributes.increment } : {}),
+    },
     ...(step.richMenu ? { richMenu: step.richMenu } : {}),
   };
 }
@@ -41,7 +46,10 @@ export function applyChange(
 ): { attributes: Record<string, unknown> } | { error: string } {
   // The same list validation refuses (src/contract/names.ts): a definition that came past
   // it (an older release's) still cannot overwrite the engine's own attributes.
-  const reserved = [...change.attributes.clear, ...Object.keys(change.attributes.set)].find(attributeNameProblem);
+  const increment = change.attributes.increment ?? {};
+  const reserved = [...change.attributes.clear, ...Object.keys(change.attributes.set), ...Object.keys(increment)].find(
+    attributeNameProblem,
+  );
   if (reserved !== undefined) return { error: `attribute "${reserved}": ${attributeNameProblem(reserved)}` };
   const removed = new Set(change.tags.remove);
   const before = tagsOf(attributes);
@@ -53,14 +61,32 @@ export function applyChange(
   const next: Record<string, unknown> = { ...attributes };
   for (const name of change.attributes.clear) delete next[name];
   Object.assign(next, change.attributes.set);
+  for (const [name, by] of Object.entries(increment)) {
+    const sum = addTo(name, next[name], by);
+    if (typeof sum === 'string') return { error: sum };
+    next[name] = sum;
+  }
   if (change.tags.add.length || change.tags.remove.length) next.tags = tags;
   return { attributes: next };
+}
+
+const kindOf = (v: unknown): string =>
+  Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+
+/** The attribute's number plus `by` (an attribute not set counts as 0), or why not (lsd_act_change says the same). */
+export function addTo(name: string, current: unknown, by: number): number | string {
+  if (current !== undefined && (typeof current !== 'number' || !Number.isFinite(current)))
+    return `attribute "${name}" holds ${kindOf(current)}, not a number: the step cannot add ${by} to it (set it to a number or clear it first)`;
+  const sum = (current ?? 0) + by;
+  if (Math.abs(sum) > SCORE_BOUNDS.stored)
+    return `attribute "${name}" would be ${sum}: a number an action step adds to stays within ±${SCORE_BOUNDS.stored.toLocaleString('en')}`;
+  return sum;
 }
 
 /** Whether the change touches tags or attributes (not only the rich menu). */
 export function changesFacts(change: ActionChange): boolean {
   return (
     change.tags.add.length + change.tags.remove.length + change.attributes.clear.length > 0 ||
-    Object.keys(change.attributes.set).length > 0
+    Object.keys(change.attributes.set).length + Object.keys(change.attributes.increment ?? {}).length > 0
   );
 }

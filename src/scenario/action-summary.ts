@@ -14,6 +14,7 @@ export function describeAction(step: Pick<ActionStep, 'tags' | 'attributes' | 'r
   const attributes = [
     ...Object.entries(step.attributes?.set ?? {}).map(([k, v]) => `${k}=${String(v)}`),
     ...(step.attributes?.clear ?? []).map((k) => `${k} cleared`),
+    ...Object.entries(step.attributes?.increment ?? {}).map(([k, v]) => `${k} ${v < 0 ? '−' : '+'}${Math.abs(v)}`),
   ];
   if (attributes.length) parts.push(`attributes ${attributes.join(' ')}`);
   if (step.richMenu) parts.push(richMenuText(step.richMenu));

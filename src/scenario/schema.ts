@@ -319,6 +319,13 @@ export const RichMenuActionSchema = z
   .describe("Link a rich menu to the user, by id or by alias, or unlink the user's rich menu.")
   .meta({ id: 'RichMenuAction' });
 
+/**
+ * Bounds of "increment" (scores): one step adds at most `step` either way, and the stored
+ * number stays within `stored` either way (past it the step fails for that user), so a
+ * score is always an exact integer-safe number however many steps add to it.
+ */
+export const SCORE_BOUNDS = { step: 1_000_000, stored: 1_000_000_000 } as const;
+
 export const ActionStepSchema = z.strictObject({
   ...StepBase,
   type: z.literal('action'),
@@ -333,9 +340,20 @@ export const ActionStepSchema = z.strictObject({
         .array(AttributeNameSchema)
         .min(1, { message: 'name at least one attribute, or remove "clear"' })
         .optional(),
+      increment: z
+        .record(
+          AttributeNameSchema,
+          z.number().refine((n) => Number.isInteger(n) && n !== 0 && Math.abs(n) <= SCORE_BOUNDS.step, {
+            message: `an increment is a whole number other than 0, from -${SCORE_BOUNDS.step.toLocaleString('en')} to ${SCORE_BOUNDS.step.toLocaleString('en')} (e.g. 5, or -5 to subtract)`,
+          }),
+        )
+        .optional()
+        .describe(
+          'Numbers to add to attributes (negative to subtract), e.g. {"score": 5}: an attribute not set counts as 0; one that holds something else than a number fails the step for that user. A later condition on user.<attribute> sees the sum.',
+        ),
     })
     .optional()
-    .describe('Attributes of the user to set or clear; a later condition on user.<attribute> sees them.'),
+    .describe('Attributes of the user to set, clear or add to; a later condition on user.<attribute> sees them.'),
   richMenu: RichMenuActionSchema.optional(),
   next: StepRefSchema.optional(),
 });

@@ -31,9 +31,16 @@ function checkAction(list: IssueList, step: ActionStep, base: JsonPath): void {
   }
   if (step.tags && !step.tags.add && !step.tags.remove)
     list.add([...base, 'tags'], 'action', 'give "add" or "remove" a list of tags, or remove "tags".');
-  const { set, clear } = step.attributes ?? {};
-  if (step.attributes && set === undefined && clear === undefined)
-    list.add([...base, 'attributes'], 'action', 'give "set" or "clear", or remove "attributes".');
+  const { set, clear, increment } = step.attributes ?? {};
+  if (step.attributes && set === undefined && clear === undefined && increment === undefined)
+    list.add([...base, 'attributes'], 'action', 'give "set", "clear" or "increment", or remove "attributes".');
+  if (increment && Object.keys(increment).length === 0)
+    list.add(
+      [...base, 'attributes', 'increment'],
+      'action',
+      'add to at least one attribute, e.g. {"score": 5}, or remove "increment".',
+    );
+  checkIncrements(list, step, base);
   if (set && Object.keys(set).length === 0)
     list.add(
       [...base, 'attributes', 'set'],
@@ -54,14 +61,29 @@ function checkAction(list: IssueList, step: ActionStep, base: JsonPath): void {
   });
 }
 
+/** An attribute a step adds to is not also set or cleared by it: which would come first is not obvious. */
+function checkIncrements(list: IssueList, step: ActionStep, base: JsonPath): void {
+  const { set, clear, increment } = step.attributes ?? {};
+  for (const name of Object.keys(increment ?? {})) {
+    const other = set && name in set ? 'set' : clear?.includes(name) ? 'cleared' : undefined;
+    if (other)
+      list.add(
+        [...base, 'attributes', 'increment', name],
+        'action',
+        `attribute "${name}" is also ${other} by this step: add to it or ${other === 'set' ? 'set' : 'clear'} it, not both (use two steps).`,
+      );
+  }
+}
+
 /**
  * What one step may do for each user (LIMITS): every tag added or removed, attribute set
  * or cleared and rich menu change writes one step event per user, so 2,000 attributes on
  * a step taken by 100 users were 200,000 events.
  */
 function checkBounds(list: IssueList, step: ActionStep, base: JsonPath): void {
-  const { set, clear } = step.attributes ?? {};
+  const { set, clear, increment } = step.attributes ?? {};
   const changes =
+    Object.keys(increment ?? {}).length +
     (step.tags?.add?.length ?? 0) +
     (step.tags?.remove?.length ?? 0) +
     Object.keys(set ?? {}).length +

@@ -90,7 +90,7 @@ test('the package carries what the CLI needs at run time, and no sources or test
 test('validate: the scenario folder as an argument, as --scenarios, or absolute; anything else is refused', async () => {
   const all = await cli('validate');
   assert.equal(all.code, 0, all.stderr);
-  assert.match(all.stdout, /^14 scenario\(s\) valid\.$/m);
+  assert.match(all.stdout, /^15 scenario\(s\) valid\.$/m);
 
   await mkdir(join(app, 'one'));
   await writeFile(join(app, 'one/cart.json'), toText(baseScenario()));

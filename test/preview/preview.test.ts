@@ -83,8 +83,8 @@ test('the PR diff says what each change does to enrolled users', () => {
 
 test('the summary shows every scenario with a mermaid block and a timeline', () => {
   const md = previewMarkdown({ result: samples });
-  assert.match(md, /✅ 14 scenario\(s\) valid/);
-  assert.equal(md.split('```mermaid').length - 1, 14);
+  assert.match(md, /✅ 15 scenario\(s\) valid/);
+  assert.equal(md.split('```mermaid').length - 1, 15);
   assert.match(md, /\| day 7 10:00 \| coupon-test \|/);
   assert.ok(Buffer.byteLength(md) < 1024 * 1024, 'fits the 1 MiB job summary limit');
   const compiled = compileScenario(baseScenario());

@@ -21,6 +21,7 @@ const FLOWS = [
   'vip-list',
   'linked-members',
   'interest-survey',
+  'review-score',
 ];
 
 test('every sample scenario validates', async () => {
