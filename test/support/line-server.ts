@@ -60,6 +60,8 @@ export class LineServer {
   /** Rich menus of the account, and their aliases (alias id to rich menu id). */
   readonly richMenuIds = new Set<string>();
   readonly aliases = new Map<string, string>();
+  /** Coupons of the account (Coupon API): coupon id to title. A push or multicast naming another id is refused (400). */
+  readonly coupons = new Map<string, string>();
   /** Each user's own rich menu, as LINE holds it. */
   readonly linked = new Map<string, string>();
   /** Rich menu changes LINE accepted: one row per request. */
@@ -203,6 +205,10 @@ export class LineServer {
       return this.answer(res, 200, {
         numOfCustomAggregationUnits: units.size + (this.options.statistics?.unitsUsedBefore ?? 0),
       });
+    }
+    if (req.method === 'GET' && (path === '/v2/bot/coupon' || path.startsWith('/v2/bot/coupon?'))) {
+      log(200);
+      return this.answer(res, 200, this.couponPage(new URL(path, 'http://line').searchParams));
     }
     if (req.method === 'GET' && path === '/v2/bot/info') {
       log(200);
@@ -546,6 +552,15 @@ export class LineServer {
     };
   }
 
+  /** GET /v2/bot/coupon: pages of `limit` (default 20), `start` the token of the next page. */
+  private couponPage(query: URLSearchParams): { items: { couponId: string; title: string }[]; next?: string } {
+    const all = [...this.coupons].map(([couponId, title]) => ({ couponId, title }));
+    const from = Number(query.get('start') ?? 0) || 0;
+    const limit = Math.min(100, Number(query.get('limit') ?? 20) || 20);
+    const items = all.slice(from, from + limit);
+    return from + limit < all.length ? { items, next: String(from + limit) } : { items };
+  }
+
   private validate(
     endpoint: 'push' | 'multicast',
     body: { to?: unknown; messages?: unknown; customAggregationUnits?: unknown },
@@ -568,9 +583,11 @@ export class LineServer {
     if (!Array.isArray(body.messages) || body.messages.length < 1 || body.messages.length > 5) {
       errors.push({ message: 'Size must be between 1 and 5', property: 'messages' });
     } else {
-      body.messages.forEach((m: { type?: string; text?: string }, i) => {
+      body.messages.forEach((m: { type?: string; text?: string; couponId?: unknown }, i) => {
         if (m.type === 'text' && (typeof m.text !== 'string' || m.text.length > 5000 || m.text.length === 0))
           errors.push({ message: 'Length must be between 1 and 5000', property: `messages[${i}].text` });
+        if (m.type === 'coupon' && (typeof m.couponId !== 'string' || !this.coupons.has(m.couponId)))
+          errors.push({ message: 'The coupon does not exist', property: `messages[${i}].couponId` });
       });
     }
     if (body.customAggregationUnits !== undefined) {
