@@ -1,4 +1,4 @@
-// A database set up the way the README's "Setup from zero" says for Supabase: the files of
+// A database set up the way docs/setup.md says for Supabase: the files of
 // supabase/migrations applied in name order as plain SQL (what `supabase db push` or the SQL
 // editor does: no migrator of ours), on a database with Supabase's roles and its default
 // grants. The engine then ticks on it without migrating (as over the HTTP API), and the API

@@ -48,7 +48,7 @@ const newRecord = (): UserRecord => ({
 /** As SQL's ->> gives a string or a number (the only kinds the rules let through here). */
 const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : null);
 
-/** The documented rules (README, "events"): what one event does to its user's record. */
+/** The documented rules (docs/hooks.md, the data contract): what one event does to its user's record. */
 function applyEvent(u: UserRecord, e: Ev): UserRecord {
   const p = e.properties;
   switch (e.type) {
