@@ -8,7 +8,8 @@ import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { diffScenarioSets, removedScenarioIssues, type ScenarioChange } from '../preview/diff.js';
 import { scenarioTextsAtRef } from '../preview/git-base.js';
 import { previewMarkdown } from '../preview/markdown.js';
-import { checkRichMenusOnLine, type LineCheck, type LineCheckOptions } from '../line/rich-menus-on-line.js';
+import { type LineCheck, type LineCheckOptions } from '../line/rich-menus-on-line.js';
+import { checkOnLine } from '../line/coupons-on-line.js';
 
 export interface ValidateOptions {
   dir: string;
@@ -43,8 +44,10 @@ export async function validateScenarios(options: ValidateOptions): Promise<Valid
     // A scenario removed or renamed without being retired first is an error.
     result.issues.push(...removedScenarioIssues(base.scenarios, result.scenarios));
   }
-  const lineCheck = options.line ? await checkRichMenusOnLine(result.scenarios, options.line) : undefined;
-  if (lineCheck?.checked) result.issues.push(...lineCheck.issues);
+  // The rich menus and the coupons the scenarios name, on LINE: what could be checked stands.
+  const onLine = options.line ? await checkOnLine(result.scenarios, options.line) : undefined;
+  const lineCheck = onLine?.check;
+  if (onLine) result.issues.push(...onLine.issues);
   const schemaOnDisk = await readFile(join(dir, SCHEMA_FILE_NAME), 'utf8').catch(() => undefined);
   const schemaStale = schemaOnDisk !== scenarioJsonSchemaText();
   return {

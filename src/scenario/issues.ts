@@ -32,7 +32,9 @@ export type Rule =
   /** Postback data the webhook's grammar would set aside (validate-postbacks.ts). */
   | 'postback'
   /** A holdout group that cannot measure anything (validate-holdout.ts). */
-  | 'holdout';
+  | 'holdout'
+  /** A coupon id the LINE channel does not have (validate --line: src/line/coupons-on-line.ts). */
+  | 'coupon';
 
 /** One problem found in a scenario file: where it is and how to fix it. */
 export interface ScenarioIssue {

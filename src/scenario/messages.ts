@@ -231,6 +231,25 @@ const ImagemapMessageSchema = z.strictObject({
   video: sdkTyped<messagingApi.ImagemapVideo>(z.looseObject({})).optional(),
 });
 
+/** A coupon id as LINE issues them (letters, digits, "_" and "-"); validate --line checks it exists on the channel. */
+export const COUPON_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** LINE's coupon message (Coupon API): sends a coupon made in LINE Official Account Manager or by the API. */
+const CouponMessageSchema = z.strictObject({
+  ...Common,
+  type: z.literal('coupon'),
+  couponId: z.string().regex(COUPON_ID, {
+    message:
+      'a coupon id is the id LINE gave the coupon (letters, digits, "_" and "-", at most 100): copy it from LINE Official Account Manager or GET /v2/bot/coupon',
+  }),
+  deliveryTag: z
+    .string()
+    .min(1)
+    .max(30, { message: 'a coupon deliveryTag is at most 30 characters' })
+    .optional()
+    .describe("A tag for LINE Official Account Manager's analysis of where the coupon was delivered."),
+});
+
 export const MessageSchema = z
   .discriminatedUnion('type', [
     TextMessageSchema,
@@ -242,6 +261,7 @@ export const MessageSchema = z
     FlexMessageSchema,
     TemplateMessageSchema,
     ImagemapMessageSchema,
+    CouponMessageSchema,
   ])
   .meta({ id: 'Message' });
 
