@@ -3,7 +3,6 @@
 // enrollment: how it began (the trigger event), every step sent (when, which batch, what
 // LINE answered), skipped or expired (why), where it waits now and until when, how it
 // ended or converted, and the events that drove that.
-import { parseArgs } from 'node:util';
 import type { Store } from '../store/store.js';
 import { formatLocal, isValidTimeZone } from '../time/zoned.js';
 import { ReportInputError, REPORT_ZONE } from '../report/period-report.js';
@@ -23,7 +22,7 @@ export async function inspectCommand(options: InspectOptions): Promise<string> {
   const tz = options.timezone ?? REPORT_ZONE;
   if (!isValidTimeZone(tz)) throw new ReportInputError(`--timezone "${tz}" is not an IANA time zone, like Asia/Tokyo`);
   const who = options.user.trim();
-  if (!who) throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
+  if (!who) throw new ReportInputError('line-step-delivery inspect: whom? Give a LINE user id or a member id.');
   const store = await options.openStore();
   try {
     const answer = await store.inspect(who, options.eventsLimit ?? 200);
@@ -140,42 +139,4 @@ export function storyText(a: InspectStory, tz: string): string {
   out.push('', `Events (${events.length === total ? total : `the latest ${events.length} of ${total}`}):`);
   for (const ev of events) out.push(`  ${eventLine(ev, tz)}`);
   return `${out.join('\n')}\n`;
-}
-
-export const INSPECT_USAGE =
-  'usage: line-step-delivery inspect <LINE user id | member id> [--timezone ZONE] [--events N]';
-
-export function parseInspectArgs(argv: string[]): { user?: string; timezone?: string; events?: number; help: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { timezone: { type: 'string' }, events: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new ReportInputError(
-      `line-step-delivery inspect: ${error instanceof Error ? error.message : String(error)}\n${INSPECT_USAGE}`,
-    );
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length > 1)
-    throw new ReportInputError(
-      `line-step-delivery inspect: one user at a time, got ${positionals.length}\n${INSPECT_USAGE}`,
-    );
-  const events = values.events === undefined ? undefined : Number(values.events);
-  if (events !== undefined && !(Number.isInteger(events) && events > 0)) {
-    throw new ReportInputError(
-      `line-step-delivery inspect: --events must be a whole number above 0, got "${values.events}"\n${INSPECT_USAGE}`,
-    );
-  }
-  if (!positionals[0] && values.help !== true)
-    throw new ReportInputError(`line-step-delivery inspect: whom? ${INSPECT_USAGE}`);
-  return {
-    ...(positionals[0] ? { user: positionals[0] } : {}),
-    ...(values.timezone ? { timezone: values.timezone } : {}),
-    ...(events !== undefined ? { events } : {}),
-    help: values.help === true,
-  };
 }

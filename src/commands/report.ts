@@ -2,14 +2,12 @@
 // and the last 30 days), with LINE's opens and clicks read back first when a channel token
 // is set; as Markdown (the job summary, the terminal) and as one self-contained HTML page.
 // Shared by the action's report mode and the CLI's report command. Counts only.
-import { parseArgs } from 'node:util';
 import type { Store } from '../store/store.js';
 import { DAY } from '../time/zoned.js';
 import {
   defaultPeriods,
   fetchPeriodReport,
   periodFromText,
-  ReportInputError,
   type PeriodReport,
   type ReportPeriod,
 } from '../report/period-report.js';
@@ -136,47 +134,3 @@ export async function reportCommand(options: ReportCommandOptions): Promise<Repo
     await store.close();
   }
 }
-
-export const REPORT_USAGE =
-  'usage: line-step-delivery report [--from DATE] [--to DATE] [--scenario ID] [--out FILE.html]';
-
-/** The CLI's arguments of report; a mistake is a ReportInputError naming the usage. */
-export function parseReportArgs(argv: string[]): {
-  from?: string;
-  to?: string;
-  scenario?: string;
-  out?: string;
-  help: boolean;
-} {
-  let parsed: ReturnType<
-    typeof parseArgs<{ options: typeof REPORT_OPTIONS; allowPositionals: true; strict: true; args: string[] }>
-  >;
-  try {
-    parsed = parseArgs({ args: argv, options: REPORT_OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new ReportInputError(
-      `line-step-delivery report: ${error instanceof Error ? error.message : String(error)}\n${REPORT_USAGE}`,
-    );
-  }
-  if (parsed.positionals.length) {
-    throw new ReportInputError(
-      `line-step-delivery report: unexpected argument(s) ${parsed.positionals.map((p) => `"${p}"`).join(' ')}\n${REPORT_USAGE}`,
-    );
-  }
-  const v = parsed.values;
-  return {
-    ...(v.from !== undefined ? { from: v.from } : {}),
-    ...(v.to !== undefined ? { to: v.to } : {}),
-    ...(v.scenario !== undefined ? { scenario: v.scenario } : {}),
-    ...(v.out !== undefined ? { out: v.out } : {}),
-    help: v.help === true,
-  };
-}
-
-const REPORT_OPTIONS = {
-  from: { type: 'string' },
-  to: { type: 'string' },
-  scenario: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;

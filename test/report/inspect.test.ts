@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/engine/tick.js';
 import { LineSender } from '../../src/line/line-sender.js';
-import { inspectCommand, parseInspectArgs } from '../../src/commands/inspect.js';
+import { inspectCommand } from '../../src/commands/inspect.js';
+import { reportCli } from '../../src/commands/report-cli.js';
 import { ReportInputError } from '../../src/report/period-report.js';
 import { localToInstant, MINUTE } from '../../src/time/zoned.js';
 import { pgliteStore } from '../support/db.js';
@@ -126,10 +127,19 @@ test("inspect tells a user's story: entry and its event, each step sent with its
   await db.close();
 });
 
-test("inspect's arguments: one user, --timezone, --events; anything else is refused with the usage", () => {
-  assert.deepEqual(parseInspectArgs(['M-1', '--events', '50']), { user: 'M-1', events: 50, help: false });
-  assert.throws(() => parseInspectArgs([]), /whom\? usage: line-step-delivery inspect <LINE user id \| member id>/);
-  assert.throws(() => parseInspectArgs(['a', 'b']), /one user at a time, got 2/);
-  assert.throws(() => parseInspectArgs(['a', '--events', 'x']), /--events must be a whole number above 0, got "x"/);
-  assert.throws(() => parseInspectArgs(['a', '--since', 'x']), /Unknown option '--since'/);
+test("inspect's arguments: one user, --timezone, --events; anything else is refused with the usage, before the store is opened", async () => {
+  const refused = async (args: string[]) => {
+    let err = '';
+    const code = await reportCli(
+      ['inspect', ...args],
+      () => Promise.reject(new Error('the store is not opened for a refused command')),
+      { out: () => {}, err: (t) => (err += t) },
+    );
+    assert.equal(code, 1);
+    return err;
+  };
+  assert.match(await refused([]), /whom\?\nusage: line-step-delivery inspect <LINE user id \| member id>/);
+  assert.match(await refused(['a', 'b']), /one user at a time, got 2/);
+  assert.match(await refused(['a', '--events', 'x']), /--events must be a whole number above 0, got "x"/);
+  assert.match(await refused(['a', '--since', 'x']), /Unknown option '--since'/);
 });
