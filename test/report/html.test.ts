@@ -1,12 +1,13 @@
 // The HTML report in a real headless browser (Debian's Chromium driven by playwright-core):
 // it loads from disk with no console error and no request of any kind, each funnel chart
-// has a bar per message step of its scenario, it holds no user id or message text, and a
-// screenshot is written for review (docs/report-screenshot.png, shown in the README).
+// has a bar per message step of its scenario, it holds no user id or message text, and
+// screenshots are taken for review: in a temporary folder, or with LSD_SCREENSHOTS_DIR=docs
+// over the ones the README shows (docs/report-screenshot.png, report-screenshot-empty.png).
 // Without a Chromium this file is skipped (test/setup/browser.ts says so in one line); CI
 // installs it and sets LSD_REQUIRE_BROWSER=1 (.ci/run), and then a missing one fails.
 import { afterAll, beforeAll, inject, test as anyTest } from 'vitest';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import { reportHtml } from '../../src/report/report-html.js';
 import { pgliteStore } from '../support/db.js';
 import { WEEK, writeCartWeek, jst } from './fixture.js';
 import { MONTH, writeSampleMonth } from './sample-month.js';
+
+const SHOTS = process.env.LSD_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'lsd-report-shots-'));
 
 const CHROMIUM = inject('chromium');
 const test = anyTest.skipIf(!CHROMIUM);
@@ -105,7 +108,7 @@ test('the page loads from disk with no console error and no request; each funnel
   const empty = await fetchPeriodReport(store, { from: jst(1), to: jst(8), label: 'the first week of November' });
   const nothing = await open(
     reportHtml([empty], { now: jst(25), store: 'PGlite', notes: [] }),
-    'docs/report-screenshot-empty.png',
+    join(SHOTS, 'report-screenshot-empty.png'),
   );
   assert.deepEqual(nothing.errors, []);
   assert.deepEqual(nothing.funnels, []);
@@ -124,7 +127,7 @@ test('a month of three sample scenarios: every funnel has its message steps as b
   await writeSampleMonth(store, db, picked);
   const report = await fetchPeriodReport(store, MONTH);
   const html = reportHtml([report], { now: MONTH.to + 3_600_000, store: 'Supabase (HTTP API)', notes: [] });
-  const seen = await open(html, 'docs/report-screenshot.png');
+  const seen = await open(html, join(SHOTS, 'report-screenshot.png'));
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.requests, []);
   assert.deepEqual(
@@ -140,6 +143,6 @@ test('a month of three sample scenarios: every funnel has its message steps as b
   assert.ok(texts.length > 0);
   for (const t of texts) assert.ok(!html.includes(t), 'no message text in the page');
   assert.doesNotMatch(html, /U[0-9a-f]{32}/);
-  assert.ok(existsSync('docs/report-screenshot.png'));
+  assert.ok(existsSync(join(SHOTS, 'report-screenshot.png')));
   await db.close();
 });
