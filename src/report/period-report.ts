@@ -5,7 +5,14 @@
 import { parseTriggerDate } from '../time/dates.js';
 import { addLocalDays, DAY, formatLocal, localParts, localToInstant } from '../time/zoned.js';
 import type { Store } from '../store/store.js';
-import type { DayCount, HoldoutCounts, ScenarioReport, StepReport, UnitStatistics } from '../store/report-data.js';
+import type {
+  DayCount,
+  HoldoutCounts,
+  RouteReport,
+  ScenarioReport,
+  StepReport,
+  UnitStatistics,
+} from '../store/report-data.js';
 import { liftOf, type Lift } from './lift.js';
 import type { LatenessDay } from '../domain.js';
 
@@ -54,6 +61,8 @@ export interface PeriodReport {
   totals: { entered: number; sent: number; goalReached: number; conversions: number; exited: number };
   /** All scenarios added up per day (each scenario's own zone). */
   days: DayCount[];
+  /** Friends added per follow route in the period, and what became of them (the most friends first). */
+  routes?: { routes: RouteReport[]; more: boolean };
 }
 
 const fmtDay = (ms: number, tz: string) => formatLocal(ms, tz).slice(0, 10);
@@ -224,7 +233,8 @@ export async function fetchPeriodReport(
   const holdouts = scenarios.length
     ? await store.holdoutReport({ from: period.from, to: period.to, scenarioIds: scenarios.map((s) => s.id) })
     : [];
-  return shapeReport(period, scenarios, holdouts);
+  const routes = await store.routeReport({ from: period.from, to: period.to });
+  return { ...shapeReport(period, scenarios, holdouts), routes };
 }
 
 /** How late the ticks of the period served, per day in the report's zone (p50, p95, max seconds). */

@@ -8,6 +8,7 @@ import { REPORT_ZONE, type FunnelStep, type PeriodReport, type ScenarioFunnel } 
 import { formatLocal } from '../time/zoned.js';
 import { count, percent, rateText, stepCells, type ReportMeta } from './report-markdown.js';
 import { holdoutSentences } from './holdout-text.js';
+import { ROUTE_HEADERS, routeCells, routeNote } from './routes-text.js';
 import { clockHtml } from './lateness.js';
 import { forecastHtml } from './forecast-markdown.js';
 import { storageSentence } from './storage.js';
@@ -228,6 +229,28 @@ function stepTable(s: ScenarioFunnel): string {
   return el('table', {}, thead + el('tbody', {}, rows.join('')));
 }
 
+/** The route table (docs/measuring.md), when someone followed in the period. */
+function routesTable(r: PeriodReport): string {
+  if (!r.routes?.routes.length) return '';
+  const rows = r.routes.routes.map((x) =>
+    el(
+      'tr',
+      {},
+      routeCells(x)
+        .map((c, i) => (i === 0 ? el('th', { scope: 'row' }, e(c)) : el('td', {}, e(c))))
+        .join(''),
+    ),
+  );
+  const thead = el('thead', {}, el('tr', {}, ROUTE_HEADERS.map((h) => el('th', { scope: 'col' }, e(h))).join('')));
+  return el(
+    'section',
+    { class: 'routes' },
+    el('h3', {}, 'Follow routes compared') +
+      el('p', {}, e(routeNote(r.routes.more))) +
+      el('table', {}, thead + el('tbody', {}, rows.join(''))),
+  );
+}
+
 /** Name and value pairs as a row of figures. */
 function figures(pairs: [string, string][], extra = ''): string {
   const items = pairs.map(([k, v]) => el('div', {}, el('dt', {}, e(k)) + el('dd', {}, e(v))));
@@ -314,7 +337,7 @@ function periodSection(r: PeriodReport, withDays: boolean): string {
   return el(
     'section',
     { class: 'period' },
-    `${el('h2', {}, e(r.period.label))}${el('p', { class: 'span' }, e(periodSpan(r)))}${figures(totals, ' totals')}${days}\n${scenarios}`,
+    `${el('h2', {}, e(r.period.label))}${el('p', { class: 'span' }, e(periodSpan(r)))}${figures(totals, ' totals')}${days}\n${scenarios}${routesTable(r)}`,
   );
 }
 

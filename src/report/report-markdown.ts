@@ -10,6 +10,7 @@ import { forecastMarkdown } from './forecast-markdown.js';
 import { storageSentence, type StorageFigures } from './storage.js';
 import { clockMarkdown, type ClockFigures } from './lateness.js';
 import { holdoutSentences } from './holdout-text.js';
+import { ROUTE_HEADERS, routeCells, routeNote } from './routes-text.js';
 
 export interface ReportMeta {
   /** When the report was made (epoch ms). */
@@ -134,7 +135,22 @@ function periodSection(r: PeriodReport): string[] {
   out.push(`${figures.join(' · ')} · goals reached in the period ${count(t.conversions)} · left ${count(t.exited)}`);
   if (!r.scenarios.length) return [...out, '', 'No scenario has run yet.'];
   for (const s of r.scenarios) out.push('', ...scenarioSection(s));
-  return out;
+  return [...out, ...routesSection(r)];
+}
+
+/** The route table, when someone followed in the period. */
+function routesSection(r: PeriodReport): string[] {
+  if (!r.routes?.routes.length) return [];
+  return [
+    '',
+    '### Follow routes compared',
+    '',
+    routeNote(r.routes.more),
+    '',
+    `| ${ROUTE_HEADERS.join(' | ')} |`,
+    '|---|---:|---:|---:|---|',
+    ...r.routes.routes.map((x) => `| ${routeCells(x).map(cell).join(' | ')} |`),
+  ];
 }
 
 /** The whole report: each period, then the days of the longest one. */

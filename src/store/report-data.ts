@@ -178,3 +178,31 @@ export function toHoldoutCounts(rows: Row[]): HoldoutCounts[] {
     moved: num(r.moved),
   }));
 }
+
+/** Friends added through one follow route in a period, and what became of them (lsd_route_report). */
+export interface RouteReport {
+  /** null: follows with no route recorded. */
+  route: string | null;
+  added: number;
+  blocked7d: number;
+  blocked30d: number;
+  /** Per scenario: of these friends, how many entered it after the follow, and how many of those reached its goal. */
+  scenarios: { scenarioId: string; entered: number; converted: number }[];
+}
+
+export function toRouteReports(r: Row): { routes: RouteReport[]; more: boolean } {
+  return {
+    routes: ((r.routes as Row[] | null) ?? []).map((x) => ({
+      route: str(x.route),
+      added: num(x.added),
+      blocked7d: num(x.blocked_7d),
+      blocked30d: num(x.blocked_30d),
+      scenarios: ((x.scenarios as Row[] | null) ?? []).map((s) => ({
+        scenarioId: String(s.scenario_id),
+        entered: num(s.entered),
+        converted: num(s.converted),
+      })),
+    })),
+    more: r.more === true,
+  };
+}

@@ -3,7 +3,7 @@
 // Nothing here decides anything; it only names the calls.
 import type { Rpc } from './rpc.js';
 import { commitAndClaim, ingestCommitAndClaim, type DueClaim, type IngestClaim } from './lane-calls.js';
-import { toHoldoutCounts, toReportPage, type HoldoutCounts } from './report-data.js';
+import { toHoldoutCounts, toReportPage, toRouteReports, type HoldoutCounts, type RouteReport } from './report-data.js';
 import type { ReportPage, UnitDay, UnitDayStatistics } from './report-data.js';
 import type {
   Attention,
@@ -446,6 +446,20 @@ export class Store {
       scenario_ids: args.scenarioIds,
     });
     return toHoldoutCounts(rows);
+  }
+
+  /** Per follow route of [from, to): friends added, blocked within 7 and 30 days, entered and converted per scenario. */
+  async routeReport(args: {
+    from: number;
+    to: number;
+    limit?: number;
+  }): Promise<{ routes: RouteReport[]; more: boolean }> {
+    const r = await this.rpc.call<Record<string, unknown>>('lsd_route_report', {
+      from: args.from,
+      to: args.to,
+      routes_limit: args.limit ?? 50,
+    });
+    return toRouteReports(r);
   }
 
   /** The aggregation units and UTC+9 days of the period whose LINE statistics are missing or not settled yet. */
