@@ -19,24 +19,23 @@ import { Clock } from '../support/clock.js';
 
 const U = (n: number) => `U${n.toString(16).padStart(32, '0')}`;
 
-const engage = (attributes: Record<string, unknown>): Scenario =>
-  ({
-    id: 'engage',
-    version: 1,
-    entry: { trigger: { type: 'event', event: 'visited' } },
-    reentry: 'restart',
-    steps: [
-      { id: 'add-score', type: 'action', attributes },
-      {
-        id: 'engaged',
-        type: 'branch',
-        branches: [{ when: { field: 'user.score', gte: 20 }, next: 'vip' }],
-        default: 'plain',
-      },
-      { id: 'vip', type: 'message', messages: [{ type: 'text', text: 'you are a regular' }], next: 'end' },
-      { id: 'plain', type: 'message', messages: [{ type: 'text', text: 'thanks for visiting' }] },
-    ],
-  });
+const engage = (attributes: Record<string, unknown>): Scenario => ({
+  id: 'engage',
+  version: 1,
+  entry: { trigger: { type: 'event', event: 'visited' } },
+  reentry: 'restart',
+  steps: [
+    { id: 'add-score', type: 'action', attributes },
+    {
+      id: 'engaged',
+      type: 'branch',
+      branches: [{ when: { field: 'user.score', gte: 20 }, next: 'vip' }],
+      default: 'plain',
+    },
+    { id: 'vip', type: 'message', messages: [{ type: 'text', text: 'you are a regular' }], next: 'end' },
+    { id: 'plain', type: 'message', messages: [{ type: 'text', text: 'thanks for visiting' }] },
+  ],
+});
 
 const issues = (s: Scenario) =>
   validateScenarioText('scenarios/engage.json', JSON.stringify(s, null, 2)).issues.map(formatIssue);
@@ -62,8 +61,7 @@ plain(
   },
 );
 
-const change = (increment: Record<string, number>) =>
-  actionChange({ attributes: { increment } });
+const change = (increment: Record<string, number>) => actionChange({ attributes: { increment } });
 
 plain(
   'the planner adds to a number, counts a missing one as 0, and refuses anything else or a sum past the bound',
