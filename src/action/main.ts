@@ -9,6 +9,7 @@ import { loadScenarioDir } from '../scenario/loader.js';
 import { importCsv } from '../commands/import.js';
 import { tickCommand } from '../commands/tick-command.js';
 import { needsAPerson } from '../report/summary.js';
+import { parseLatenessAlertSeconds } from '../report/lateness.js';
 import { publicErrorMessage } from '../contract/public-error.js';
 import { parseNow } from '../time/now.js';
 import { isValidTimeZone } from '../time/zoned.js';
@@ -157,6 +158,7 @@ async function tickMode(mode: RunMode): Promise<void> {
     throw new Error('as-of works only with run-mode: plan-only (a what-if, which writes nothing)');
   const fixed = asOf ? parseNow(asOf, 'as-of') : parseNow(process.env.LINE_STEP_DELIVERY_NOW, 'LINE_STEP_DELIVERY_NOW');
   core.info(describeRunMode(mode));
+  const latenessAlertSeconds = parseLatenessAlertSeconds(core.getInput('lateness-alert-seconds'));
   const { result, summary } = await tickCommand({
     settings: settings(),
     dir: core.getInput('scenarios') || 'scenarios',
@@ -171,6 +173,7 @@ async function tickMode(mode: RunMode): Promise<void> {
     databasePlan: parseDatabasePlan(core.getInput('database-plan'), 'input database-plan'),
     frequencyCap: frequencyCap(),
     intervalMinutes: numberInput('schedule-minutes'),
+    latenessAlertSeconds,
     trigger: process.env.GITHUB_EVENT_NAME,
   });
   await core.summary.addRaw(summary).write();
@@ -186,7 +189,7 @@ async function tickMode(mode: RunMode): Promise<void> {
   );
   if (c.eventsSetAside)
     core.warning(`${c.eventsSetAside} event(s) were set aside as malformed: events.status_reason says why.`);
-  const reasons = needsAPerson(result);
+  const reasons = needsAPerson(result, { latenessAlertSeconds, now: fixed ?? Date.now() });
   await alertIssueAfterTick({ reasons, failures: c.failures, at: fixed ?? Date.now(), mode });
   if (reasons.length) core.setFailed(reasons.join(' '));
 }

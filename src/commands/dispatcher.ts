@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { readDispatcher, setupDispatcher, type DispatcherSetup } from '../store/dispatcher.js';
 import { dispatcherStatusText } from '../report/dispatcher-section.js';
 import type { CliOutput } from './report-cli.js';
+import { LATENESS_DAYS, latenessSpan, latenessTable } from '../report/lateness.js';
 
 export const DISPATCHER_ARGS: CommandArgs = {
   usage:
@@ -92,7 +93,14 @@ export async function runDispatcher(
         return 1;
       }
     }
-    io.out(`${dispatcherStatusText(await readDispatcher(store.rpc, { limit: 10 }))}\n`);
+    const state = await readDispatcher(store.rpc, { limit: 10 });
+    io.out(`${dispatcherStatusText(state)}\n`);
+    const days = latenessTable(await store.latenessByDay(latenessSpan(state.now)));
+    io.out(
+      days.length
+        ? `\nLateness, the last ${LATENESS_DAYS} days:\n${days.join('\n')}\n`
+        : `\nLateness: no sending tick recorded in the last ${LATENESS_DAYS} days.\n`,
+    );
     return 0;
   } finally {
     await store.close();

@@ -8,6 +8,7 @@ import {
   defaultPeriods,
   fetchPeriodReport,
   periodFromText,
+  fetchLateness,
   type PeriodReport,
   type ReportPeriod,
 } from '../report/period-report.js';
@@ -24,6 +25,8 @@ import { reportMarkdown } from '../report/report-markdown.js';
 import { reportHtml } from '../report/report-html.js';
 import type { DatabasePlan } from '../engine/index.js';
 import { reportForecastAndStorage } from './forecast.js';
+import type { ClockFigures } from '../report/lateness.js';
+import { readDispatcher } from '../store/dispatcher.js';
 
 export { ReportInputError } from '../report/period-report.js';
 
@@ -121,7 +124,15 @@ export async function reportCommand(options: ReportCommandOptions): Promise<Repo
     // The next 30 days' messages and the database's size (src/commands/forecast.ts).
     const extras = await reportForecastAndStorage(store, options.now, options.databasePlan);
     const notes = [...stats.notes, ...extras.notes];
-    const meta = { now: options.now, store: store.label, notes, forecast: extras.forecast, storage: extras.storage };
+    const clock = await runsAndLateness(store, periods, options.now);
+    const meta = {
+      now: options.now,
+      store: store.label,
+      notes,
+      forecast: extras.forecast,
+      storage: extras.storage,
+      clock,
+    };
     return {
       reports,
       markdown: reportMarkdown(reports, meta),
@@ -133,4 +144,12 @@ export async function reportCommand(options: ReportCommandOptions): Promise<Repo
   } finally {
     await store.close();
   }
+}
+
+/** Lateness per day over the longest period, and this month's runs and billed minutes against the budget. */
+async function runsAndLateness(store: Store, periods: ReportPeriod[], now: number): Promise<ClockFigures> {
+  const longest = periods.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
+  const lateness = await fetchLateness(store, longest);
+  const { month } = await readDispatcher(store.rpc, { now, limit: 1 });
+  return { lateness, month };
 }

@@ -27,6 +27,8 @@ export interface TickCommandOptions {
   databasePlan?: DatabasePlan | undefined;
   frequencyCap?: { perDay: number; timezone: string } | undefined;
   intervalMinutes?: number | undefined;
+  /** Today's p95 lateness past this many seconds needs a person (the alert issue opens). */
+  latenessAlertSeconds?: number | undefined;
   trigger?: string | undefined;
   progress?: ((what: string, done: number) => void) | undefined;
 }
@@ -75,6 +77,7 @@ export async function tickCommand(options: TickCommandOptions): Promise<{ result
       sender: sender.label,
       mode: options.mode,
       intervalMinutes: options.intervalMinutes ?? 5,
+      latenessAlertSeconds: options.latenessAlertSeconds,
     });
     // Once a day (the first tick after midnight in Tokyo, shard 0), the week's funnels at the
     // foot: the report costs about a second on a large database, too much for every tick.

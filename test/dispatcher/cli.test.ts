@@ -37,6 +37,7 @@ test('dispatcher setup, a refused setting, and status with the last starts', asy
   const before = await cli(env, 'dispatcher', 'status');
   assert.equal(before.code, 0);
   assert.match(before.stdout, /The dispatcher is not set up: line-step-delivery dispatcher setup --owner O/);
+  assert.match(before.stdout, /Lateness: no sending tick recorded in the last 7 days/);
 
   const bad = await cli(
     env,
