@@ -160,7 +160,7 @@ test('one of each bad event of the issue among 80 good follows: all 80 welcomes 
   assert.match(summary, /## Events set aside in this tick/);
   assert.match(
     summary,
-    /\| occurred_at is more than a day after now: check the clock, the time zone or the unit \| 2 \|/,
+    /\| occurred\\_at is more than a day after now: check the clock, the time zone or the unit \| 2 \|/,
   );
   for (const secret of ['M-secret-7', 'secret-yes', U(102), U(104)])
     assert.ok(!summary.includes(secret), `the summary does not show ${secret}`);
@@ -224,7 +224,7 @@ test('a reservation date of 1e20 or in nanoseconds fails that enrollment alone, 
     intervalMinutes: 5,
   });
   assert.match(summary, /Needs a person/);
-  assert.match(summary, /\| reservation \| reminder \| 2 \| trigger\.reservationAt is not a date/);
+  assert.match(summary, /\| reservation \| reminder \| 2 \| — \| trigger\.reservationAt is not a date/);
   assert.ok(!summary.includes('secret-label'));
   assert.equal(
     results.reduce((n, r) => n + r.counts.total('failed'), 0),
