@@ -15,7 +15,6 @@ import { checkScenarios, printTimelines, writeSchema } from './scenario-commands
 import { importFile, runModeOf, runOneTick } from './state-commands.js';
 import { DOCTOR_ARGS, INIT_ARGS, runDoctor, runInit } from './setup-commands.js';
 import { FORECAST_ARGS, runForecast } from '../commands/forecast-cli.js';
-import { FORECAST_ARGS, runForecast } from '../commands/forecast-cli.js';
 import { DISPATCHER_ARGS, runDispatcher } from '../commands/dispatcher.js';
 import { MIGRATE_ARGS, runMigrate } from '../commands/migrate.js';
 
@@ -140,7 +139,6 @@ export const COMMANDS: Record<string, CliCommand> = {
   init: { args: INIT_ARGS, run: runInit },
   // doctor reports a missing scenario folder as one of its checks, beside the others.
   doctor: { args: DOCTOR_ARGS, run: (parsed) => runDoctor(parsed, scenarioFolder(parsed)) },
-  forecast: { args: FORECAST_ARGS, run: inFolder((parsed, dir) => runForecast(parsed, dir, openPglite)) },
   forecast: { args: FORECAST_ARGS, run: inFolder((parsed, dir) => runForecast(parsed, dir, openPglite)) },
   dispatcher: { args: DISPATCHER_ARGS, run: (parsed) => runDispatcher(parsed, openStateStore) },
   migrate: { args: MIGRATE_ARGS, run: () => runMigrate(openPglite) },
