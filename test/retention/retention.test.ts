@@ -403,3 +403,14 @@ test('what a pass keeps is read again a day later, not every tick; a row that be
     ],
   );
 });
+
+test('a page that finds nothing leaves a cursor the next page can read: retention goes on for every kind', async () => {
+  const db = await database();
+  for (const kind of RETENTION_KINDS) {
+    // Nothing old yet: the page moves its cursor past nothing.
+    await retentionPage(db, { now: NOW, retentionDays: 90, kind });
+  }
+  const old = await event(db, U(9), OLD, 'done');
+  for (const kind of RETENTION_KINDS) await retentionPage(db, { now: NOW + 60_000, retentionDays: 90, kind });
+  assert.ok(!(await ids(db, 'events')).has(String(old)), 'the old settled event went on the next page');
+});
