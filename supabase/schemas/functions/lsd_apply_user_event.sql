@@ -32,9 +32,10 @@ begin
       u.attributes := u.attributes || case when props ? 'attributes' then props->'attributes' else props end;
       u.updated_at := now_ts;
     when 'survey_answered' then
-      -- Without a question (a shop's survey with its own properties) it only routes.
-      if props->>'question' is not null then
-        u.answers := u.answers || jsonb_build_object(props->>'question', coalesce(props->'answer', 'null'::jsonb));
+      -- Without a question (a shop's survey with its own properties), or without an answer
+      -- (a tap that carried none), it only routes: an earlier answer stays.
+      if props->>'question' is not null and coalesce(jsonb_typeof(props->'answer'), 'null') <> 'null' then
+        u.answers := u.answers || jsonb_build_object(props->>'question', props->'answer');
         u.updated_at := now_ts;
       end if;
     else null;

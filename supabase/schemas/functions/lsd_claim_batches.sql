@@ -25,26 +25,36 @@ declare
   drops jsonb;
   dropped jsonb := '{"skipped": []}'::jsonb;
   claimed jsonb;
+  stuck_ids uuid[];
+  old_ids uuid[];
 begin
   -- An attempt that never recorded its result (the process died) counts as uncertain.
   -- (A join on the primary key: a semi-join here was planned as two sequential scans while
   -- the table's statistics said it was empty, quadratic once it filled within one tick.)
-  with stuck as (
+  -- (The rows found and locked first, then updated by key: joined to the update, the
+  -- planner read every batch through the primary key for each call, trusting statistics
+  -- that said the outbox was empty.)
+  stuck_ids := array(
     select id from outbox_batches
     where status = 'pending' and attempt_started_at is not null and lease_until < now_ts
-    limit 1000 for update skip locked)
-  update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null
-  from stuck where b.id = stuck.id;
+    limit 1000 for update skip locked);
+  if cardinality(stuck_ids) > 0 then
+    update outbox_batches b set uncertain_since = coalesce(b.uncertain_since, b.attempt_started_at), attempt_started_at = null
+    where b.id = any(stuck_ids);
+  end if;
 
-  with old as (
+  old_ids := array(
     select id from outbox_batches
     where status = 'pending' and uncertain_since < now_ts - win and (lease_until is null or lease_until < now_ts)
-    limit 1000 for update skip locked),
-  marked as (
-    update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts from old where outbox_batches.id = old.id returning outbox_batches.id),
-  flagged as (
-    update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)
-  select count(*) into reviewed from marked;
+    limit 1000 for update skip locked);
+  reviewed := 0;
+  if cardinality(old_ids) > 0 then
+    with marked as (
+      update outbox_batches set status = 'needs_review', lease_owner = null, updated_at = now_ts where id = any(old_ids) returning id),
+    flagged as (
+      update deliveries set status = 'needs_review' where batch_id in (select id from marked) and status = 'pending' returning 1)
+    select count(*) into reviewed from marked;
+  end if;
 
   -- tried_since: batches this tick already tried (deferred ones wait for the next tick).
   picked_ids := lsd_pick_batches(p, now_ts, lim, only_);
@@ -102,7 +112,7 @@ begin
   leased as (
     update outbox_batches b set lease_owner = owner_, lease_until = now_ts + lease, attempts = b.attempts + 1,
       first_attempt_at = coalesce(b.first_attempt_at, now_ts), last_attempt_at = now_ts, attempt_started_at = now_ts, updated_at = now_ts
-    from keyed k where b.id = k.id and k.status = 'pending'
+    from keyed k where b.id = any(picked_ids) and b.id = k.id and k.status = 'pending'
     returning b.*)
   select coalesce(jsonb_agg(jsonb_build_object('id', id, 'scenario_id', scenario_id, 'step_id', step_id, 'kind', kind, 'messages', messages,
            'recipients', to_jsonb(recipients), 'aggregation_unit', aggregation_unit, 'attempts', attempts, 'created_at', lsd_ms(created_at)) order by created_at, cardinality(recipients) desc, id), '[]'::jsonb)

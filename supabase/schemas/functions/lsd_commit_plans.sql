@@ -4,6 +4,8 @@ CREATE OR REPLACE FUNCTION public.lsd_commit_plans(p jsonb)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_custom_plan'
  SET search_path TO 'public', 'pg_temp'
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
 AS $function$
 declare
   now_ts timestamptz := lsd_ts(p->'now');
@@ -12,11 +14,19 @@ declare
   n_batches integer;
   n_plans integer := jsonb_array_length(coalesce(p->'plans', '[]'));
   owned_ids uuid[];
+  held_ids uuid[];
   fresh jsonb;
   failed jsonb;
   a jsonb;
   why text;
 begin
+  -- The page's enrollments this tick still holds, read and locked by key (in key order: two
+  -- commits wait, never deadlock). The update below then names them by key alone.
+  held_ids := array(
+    select e.id from enrollments e
+    where e.id = any(array(select (x->>'id')::uuid from jsonb_array_elements(coalesce(p->'plans', '[]')) x))
+      and e.lease_owner = owner_ and e.status = 'active'
+    order by e.id for update);
   with owned as (
     update enrollments e set
       status = x.status,
@@ -31,7 +41,7 @@ begin
       ended_at = case when x.status <> 'active' then now_ts end,
       lease_owner = null, lease_until = null, updated_at = now_ts
     from jsonb_to_recordset(coalesce(p->'plans', '[]')) as x(id uuid, status text, step_id text, previous_at jsonb, wait_started_at jsonb, waiting_for text, due_at jsonb, scenario_hash text, converted_at jsonb, exit_reason text)
-    where e.id = x.id and e.lease_owner = owner_ and e.status = 'active'
+    where e.id = any(held_ids) and e.id = x.id
     returning e.id),
   skipped as (
     insert into deliveries (enrollment_id, scenario_id, step_id, line_user_id, kind, due_at, status, reason, created_at)

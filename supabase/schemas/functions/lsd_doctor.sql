@@ -1,7 +1,3 @@
--- What line-step-delivery doctor reads about the database in one read-only, bounded call: the
--- engine's tables without RLS, the engine's functions the caller may not execute, the last event
--- of each source (among the newest 50,000), events set aside in the last day by reason, the
--- backlog, the last tick, the registered scenarios, and pg_cron's dispatcher job when installed.
 CREATE OR REPLACE FUNCTION public.lsd_doctor(p jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql

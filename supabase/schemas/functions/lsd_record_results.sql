@@ -9,6 +9,8 @@ CREATE OR REPLACE FUNCTION public.lsd_record_results(p jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_custom_plan'
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
  SET search_path TO 'public', 'pg_temp'
 AS $function$
 declare
@@ -20,7 +22,15 @@ declare
   ids uuid[] := array(select (x->>'batch_id')::uuid from jsonb_array_elements(coalesce(p->'results', '[]')) x);
   n integer;
   lat jsonb;
+  held uuid[];
 begin
+  -- The batches still ours, locked by key first (in key order). The inner select names them
+  -- by id alone, so only the primary key serves it; the lease and the status are checked on
+  -- the rows as locked, the latest versions.
+  -- (A materialized CTE: the checks pushed into it would let outbox_pending serve it.)
+  with k as materialized (
+    select id, lease_owner, status from outbox_batches where id = any(ids) order by id for update)
+  select array_agg(k.id) into held from k where k.lease_owner = owner_ and k.status = 'pending';
   with r as materialized (
     select * from jsonb_to_recordset(coalesce(p->'results', '[]'))
       as x(batch_id uuid, outcome text, request_id text, error jsonb, accepted_at double precision)),
@@ -32,7 +42,7 @@ begin
       error = case when r.outcome = 'sent' then null else r.error end,
       uncertain_since = case when r.outcome = 'uncertain' then coalesce(b.uncertain_since, b.attempt_started_at, now_ts) else b.uncertain_since end,
       attempt_started_at = null, lease_owner = null, lease_until = null, updated_at = now_ts
-    from r where b.id = any(ids) and b.id = r.batch_id and b.lease_owner = owner_ and b.status = 'pending'
+    from r where b.id = any(held) and b.id = r.batch_id
     returning b.id, r.outcome, coalesce(to_timestamp(r.accepted_at / 1000.0), now_ts) as accepted),
   done as (
     update deliveries d set

@@ -27,7 +27,10 @@ comment on column events.occurred_at is 'When it happened (not when it was inser
 comment on column events.source is 'Where it came from: line-webhook, shop-events, shopify, csv-import, ...';
 comment on column events.idempotency_key is 'Optional; a second insert with the same key is rejected, so a webhook delivered twice is one event (use ON CONFLICT DO NOTHING).';
 comment on column events.status is 'new: not yet taken in; done; waiting_link: member id not linked yet; set_aside: malformed, see status_reason.';
+CREATE INDEX events_follow_time ON public.events USING btree (occurred_at) WHERE (type = 'follow'::text);
 CREATE INDEX events_new ON public.events USING btree (id) WHERE (status = 'new'::text);
+CREATE INDEX events_new_type ON public.events USING btree (type, id) WHERE (status = 'new'::text);
 CREATE INDEX events_set_aside ON public.events USING btree (inserted_at) WHERE (status = 'set_aside'::text);
+CREATE INDEX events_settled ON public.events USING btree (inserted_at, id) WHERE (status = ANY (ARRAY['done'::text, 'set_aside'::text]));
 CREATE INDEX events_user_time ON public.events USING btree (line_user_id, occurred_at);
 CREATE INDEX events_waiting_link ON public.events USING btree (member_id) WHERE (status = 'waiting_link'::text);

@@ -31,5 +31,7 @@ comment on column enrollments.due_at is 'When the engine next looks at this enro
 comment on column enrollments.shard_key is 'A stable hash of the user (0-1023): a matrix of N ticks takes shard_key % N.';
 comment on column enrollments.enrollment_key is 'The value of the scenario''s entry.key in the trigger (a reservation id, a shipment id); null without a key. One active enrollment per scenario, user and key.';
 CREATE INDEX enrollments_due ON public.enrollments USING btree (due_at, id) WHERE (status = 'active'::text);
+CREATE INDEX enrollments_ended ON public.enrollments USING btree (ended_at, id) WHERE (status <> 'active'::text);
+CREATE INDEX enrollments_entered ON public.enrollments USING btree (scenario_id, entered_at);
 CREATE UNIQUE INDEX enrollments_one_active_per_key ON public.enrollments USING btree (scenario_id, line_user_id, enrollment_key) NULLS NOT DISTINCT WHERE (status = 'active'::text);
 CREATE INDEX enrollments_user ON public.enrollments USING btree (line_user_id, scenario_id);

@@ -34,4 +34,5 @@ CREATE INDEX outbox_open_multicasts ON public.outbox_batches USING btree (scenar
 CREATE INDEX outbox_pending ON public.outbox_batches USING btree (created_at) WHERE (status = 'pending'::text);
 CREATE INDEX outbox_review ON public.outbox_batches USING btree (created_at) WHERE (status = 'needs_review'::text);
 CREATE INDEX outbox_sent ON public.outbox_batches USING btree (sent_at) WHERE (status = 'sent'::text);
+CREATE INDEX outbox_skipped ON public.outbox_batches USING btree (updated_at) WHERE (status = 'skipped'::text);
 CREATE INDEX outbox_uncertain ON public.outbox_batches USING btree (uncertain_since) WHERE ((status = 'pending'::text) AND (uncertain_since IS NOT NULL));

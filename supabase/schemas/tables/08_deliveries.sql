@@ -11,7 +11,7 @@ create table if not exists deliveries (
   reason text,
   created_at timestamp with time zone default now() not null,
   sent_at timestamp with time zone,
-  constraint deliveries_kind CHECK ((kind = ANY (ARRAY['send'::text, 'expire'::text, 'fail'::text, 'act'::text]))),
+  constraint deliveries_kind CHECK ((kind = ANY (ARRAY['send'::text, 'expire'::text, 'fail'::text, 'act'::text, 'reply'::text, 'holdout'::text]))),
   constraint deliveries_status CHECK ((status = ANY (ARRAY['pending'::text, 'sent'::text, 'failed'::text, 'skipped'::text, 'needs_review'::text]))),
   constraint deliveries_pkey PRIMARY KEY (id),
   constraint deliveries_once UNIQUE (enrollment_id, step_id, due_at)
