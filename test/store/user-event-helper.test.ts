@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { serverStore } from '../support/db.js';
 import { ATTRIBUTE_EVENTS, FOLLOW, UNFOLLOW } from '../../src/planner/route.js';
 import type { SqlRpc } from '../../src/store/rpc.js';
+import { normalizeTag } from '../../src/contract/names.js';
 
 const NOW = Date.parse('2026-12-04T03:00:00Z');
 const MIN = 60_000;
@@ -48,6 +49,21 @@ const newRecord = (): UserRecord => ({
 /** As SQL's ->> gives a string or a number (the only kinds the rules let through here). */
 const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : null);
 
+/**
+ * Tags as line_users keeps them (docs/scenario-safety.md; the trigger of migration
+ * 20261207000300): each text tag in its normal form, empty ones dropped, each tag once.
+ */
+function storedTags(tags: unknown): unknown {
+  if (typeof tags === 'string') return normalizeTag(tags);
+  if (!Array.isArray(tags)) return tags;
+  const out: unknown[] = [];
+  for (const t of tags) {
+    const v = typeof t === 'string' ? normalizeTag(t) : t;
+    if (v !== '' && !out.some((o) => JSON.stringify(o) === JSON.stringify(v))) out.push(v);
+  }
+  return out;
+}
+
 /** The documented rules (docs/hooks.md, the data contract): what one event does to its user's record. */
 function applyEvent(u: UserRecord, e: Ev): UserRecord {
   const p = e.properties;
@@ -61,8 +77,11 @@ function applyEvent(u: UserRecord, e: Ev): UserRecord {
       return { ...u, following: false, unfollowedAt: e.at };
     case 'account_linked':
       return { ...u, memberId: text(p.memberId), attributes: { ...u.attributes, linked: true } };
-    case 'profile_updated':
-      return { ...u, attributes: { ...u.attributes, ...((p.attributes as Record<string, unknown>) ?? p) } };
+    case 'profile_updated': {
+      const attributes = { ...u.attributes, ...((p.attributes as Record<string, unknown>) ?? p) };
+      if ('tags' in attributes) attributes.tags = storedTags(attributes.tags);
+      return { ...u, attributes };
+    }
     case 'survey_answered':
       // No question, or no answer (missing or null): it only routes, an earlier answer stays.
       if (p.question === undefined || p.question === null || p.answer === undefined || p.answer === null) return u;

@@ -456,7 +456,7 @@ export function fuzzCaseArb(o: FuzzOptions): fc.Arbitrary<FuzzCase> {
 /** Empties what a case wrote, so the next case starts from nothing. */
 export async function resetDatabase(db: SqlRpc): Promise<void> {
   await db.exec(
-    'truncate events, line_users, line_link_nonces, enrollments, deliveries, outbox_batches, runs, scenarios, scenario_versions restart identity',
+    'truncate events, line_users, line_link_nonces, enrollments, deliveries, outbox_batches, runs, scenarios, scenario_versions restart identity cascade',
   );
 }
 
