@@ -52541,9 +52541,7 @@ async function runTick(options) {
     });
     // How late this and the week's ticks served (the summary's table, the lateness alert): read
     // only, so a failure here costs the table, not the tick.
-    const lateness = await store
-        .latenessByDay({ from: tick.now() - 7 * DAY, to: tick.now() + 1 })
-        .catch(() => undefined);
+    const lateness = await store.latenessByDay({ from: tick.now() - 7 * DAY, to: tick.now() + 1 }).catch(() => undefined);
     return { counts, attention, previousRunAt, stoppedBy, runId, lateness, ...held, ...kept };
 }
 function runStartArgs(tick) {

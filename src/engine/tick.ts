@@ -126,9 +126,7 @@ export async function runTick(options: TickOptions): Promise<TickResult> {
   });
   // How late this and the week's ticks served (the summary's table, the lateness alert): read
   // only, so a failure here costs the table, not the tick.
-  const lateness = await store
-    .latenessByDay({ from: tick.now() - 7 * DAY, to: tick.now() + 1 })
-    .catch(() => undefined);
+  const lateness = await store.latenessByDay({ from: tick.now() - 7 * DAY, to: tick.now() + 1 }).catch(() => undefined);
   return { counts, attention, previousRunAt, stoppedBy, runId, lateness, ...held, ...kept };
 }
 

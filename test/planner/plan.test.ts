@@ -82,7 +82,7 @@ test('cart abandoned: reminder after an hour; a purchase before the coupon stops
   assert.ok(
     first.kind === 'send' &&
       first.messages[0]!.type === 'text' &&
-      first.messages[0]!.text.includes('「白いスニーカー」'),
+      first.messages[0].text.includes('「白いスニーカー」'),
   );
   const bought = simulate({
     compiled: sample('cart-abandoned'),
