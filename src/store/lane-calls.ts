@@ -92,13 +92,13 @@ export const ingestCommitPayload = ({ setAside, update, enroll, exit, ...rest }:
   set_aside: setAside ?? [],
 });
 
-type PlansAnswer = { committed: number; lost: number; batches: number; acts?: number; acts_failed?: number };
-type IngestCommitAnswer = Omit<IngestCommitted, 'setAside'> & { set_aside?: number };
+export type PlansAnswer = { committed: number; lost: number; batches: number; acts?: number; acts_failed?: number };
+export type IngestCommitAnswer = Omit<IngestCommitted, 'setAside'> & { set_aside?: number };
 
-const toPlansCommitted = ({ acts, acts_failed: actsFailed, ...rest }: PlansAnswer): PlansCommitted =>
+export const toPlansCommitted = ({ acts, acts_failed: actsFailed, ...rest }: PlansAnswer): PlansCommitted =>
   acts ? { ...rest, acts, actsFailed: actsFailed ?? 0 } : rest;
 
-const toIngestCommitted = ({ set_aside: aside, ...counts }: IngestCommitAnswer): IngestCommitted =>
+export const toIngestCommitted = ({ set_aside: aside, ...counts }: IngestCommitAnswer): IngestCommitted =>
   aside === undefined ? counts : { ...counts, setAside: aside };
 
 /** Commits a planned page, then claims the lane's next page, in one call. */

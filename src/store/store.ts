@@ -2,7 +2,22 @@
 // types of src/domain.ts; the SQL rows and their mapping stay in src/store/rows.ts.
 // Nothing here decides anything; it only names the calls.
 import type { Rpc } from './rpc.js';
-import { commitAndClaim, ingestCommitAndClaim, type DueClaim, type IngestClaim } from './lane-calls.js';
+import {
+  commitAndClaim,
+  dueClaimPayload,
+  ingestClaimPayload,
+  ingestCommitAndClaim,
+  ingestCommitPayload,
+  plansCommitPayload,
+  toIngestCommitted,
+  toPlansCommitted,
+  type DueClaim,
+  type IngestClaim,
+  type IngestCommitAnswer,
+  type IngestCommitted,
+  type PlansAnswer,
+  type PlansCommitted,
+} from './lane-calls.js';
 import { toHoldoutCounts, toReportPage, toRouteReports, type HoldoutCounts, type RouteReport } from './report-data.js';
 import type { ReportPage, UnitDay, UnitDayStatistics } from './report-data.js';
 import type {
@@ -26,13 +41,8 @@ import type {
   SkippedRecipients,
 } from '../domain.js';
 import {
-  batchDraftRow,
-  exitRow,
-  newEnrollmentRow,
   newEventRow,
-  planRow,
   sendResultRow,
-  skippedStepRow,
   toClaimedBatch,
   toDelivery,
   toDuePage,
@@ -41,7 +51,6 @@ import {
   unitStatsRow,
   toInspectStory,
   toSkippedRecipients,
-  triggerUpdateRow,
   toAttention,
   type AttentionRow,
   type BatchRow,
@@ -117,21 +126,8 @@ export class Store {
   }
 
   /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
-  async ingestClaim(args: {
-    now: number;
-    owner: string;
-    limit: number;
-    leaseSeconds: number;
-    pageBytes?: number | undefined;
-  }): Promise<IngestPage> {
-    const r = await this.rpc.call<IngestAnswer>('lsd_ingest_claim', {
-      now: args.now,
-      owner: args.owner,
-      limit: args.limit,
-      lease_seconds: args.leaseSeconds,
-      ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}),
-    });
-    return toIngestPage(r, args.limit);
+  async ingestClaim(args: IngestClaim): Promise<IngestPage> {
+    return toIngestPage(await this.rpc.call<IngestAnswer>('lsd_ingest_claim', ingestClaimPayload(args)), args.limit);
   }
 
   /**
@@ -152,57 +148,13 @@ export class Store {
   }
 
   /** Counts of what the commit changed (setAside: events set aside, on a database that says). */
-  async ingestCommit(args: IngestCommit): Promise<{
-    exited: number;
-    enrolled: number;
-    woken: number;
-    updated?: number;
-    done: number;
-    setAside?: number;
-  }> {
-    const { setAside, update, enroll, exit, ...rest } = args;
-    const r = await this.rpc.call<{
-      exited: number;
-      enrolled: number;
-      woken: number;
-      updated?: number;
-      done: number;
-      set_aside?: number;
-    }>('lsd_ingest_commit', {
-      ...rest,
-      enroll: enroll.map(newEnrollmentRow),
-      exit: exit.map(exitRow),
-      update: (update ?? []).map(triggerUpdateRow),
-      set_aside: setAside ?? [],
-    });
-    const { set_aside: asideCount, ...counts } = r;
-    return asideCount === undefined ? counts : { ...counts, setAside: asideCount };
+  async ingestCommit(args: IngestCommit): Promise<IngestCommitted> {
+    return toIngestCommitted(await this.rpc.call<IngestCommitAnswer>('lsd_ingest_commit', ingestCommitPayload(args)));
   }
 
   /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
-  async claimDue(args: {
-    now: number;
-    owner: string;
-    limit: number;
-    leaseSeconds: number;
-    shardIndex: number;
-    shardCount: number;
-    eventTypes: string[];
-    capSince?: number | undefined;
-    scenarioIds?: string[] | undefined;
-  }): Promise<DuePage> {
-    const r = await this.rpc.call<DueAnswer>('lsd_claim_due', {
-      now: args.now,
-      owner: args.owner,
-      limit: args.limit,
-      lease_seconds: args.leaseSeconds,
-      shard_index: args.shardIndex,
-      shard_count: args.shardCount,
-      event_types: args.eventTypes,
-      ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
-      ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
-    });
-    return toDuePage(r);
+  async claimDue(args: DueClaim): Promise<DuePage> {
+    return toDuePage(await this.rpc.call<DueAnswer>('lsd_claim_due', dueClaimPayload(args)));
   }
 
   /**
@@ -255,24 +207,8 @@ export class Store {
   }
 
   /** acts: action steps done (only when the page had some); actsFailed: of them, failed by the store's tag check. */
-  async commitPlans(
-    args: PlansCommit,
-  ): Promise<{ committed: number; lost: number; batches: number; acts?: number; actsFailed?: number }> {
-    const r = await this.rpc.call<{
-      committed: number;
-      lost: number;
-      batches: number;
-      acts?: number;
-      acts_failed?: number;
-    }>('lsd_commit_plans', {
-      now: args.now,
-      owner: args.owner,
-      plans: args.plans.map(planRow),
-      skipped: args.skipped.map(skippedStepRow),
-      batches: args.batches.map(batchDraftRow),
-    });
-    const { acts, acts_failed: actsFailed, ...rest } = r;
-    return acts ? { ...rest, acts, actsFailed: actsFailed ?? 0 } : rest;
+  async commitPlans(args: PlansCommit): Promise<PlansCommitted> {
+    return toPlansCommitted(await this.rpc.call<PlansAnswer>('lsd_commit_plans', plansCommitPayload(args)));
   }
 
   /**
