@@ -32270,14 +32270,7 @@ class Store {
     }
     /** A page of new events: at most `limit` rows and `pageBytes` of properties (default 8 MiB). */
     async ingestClaim(args) {
-        const r = await this.rpc.call('lsd_ingest_claim', {
-            now: args.now,
-            owner: args.owner,
-            limit: args.limit,
-            lease_seconds: args.leaseSeconds,
-            ...(args.pageBytes !== undefined ? { page_bytes: args.pageBytes } : {}),
-        });
-        return toIngestPage(r, args.limit);
+        return toIngestPage(await this.rpc.call('lsd_ingest_claim', ingestClaimPayload(args)), args.limit);
     }
     /**
      * What ingestClaim would return for the new events after afterId, with nothing written (no
@@ -32293,31 +32286,11 @@ class Store {
     }
     /** Counts of what the commit changed (setAside: events set aside, on a database that says). */
     async ingestCommit(args) {
-        const { setAside, update, enroll, exit, ...rest } = args;
-        const r = await this.rpc.call('lsd_ingest_commit', {
-            ...rest,
-            enroll: enroll.map(newEnrollmentRow),
-            exit: exit.map(exitRow),
-            update: (update ?? []).map(triggerUpdateRow),
-            set_aside: setAside ?? [],
-        });
-        const { set_aside: asideCount, ...counts } = r;
-        return asideCount === undefined ? counts : { ...counts, setAside: asideCount };
+        return toIngestCommitted(await this.rpc.call('lsd_ingest_commit', ingestCommitPayload(args)));
     }
     /** scenarioIds: only enrollments of these scenarios (the others are left as they are). */
     async claimDue(args) {
-        const r = await this.rpc.call('lsd_claim_due', {
-            now: args.now,
-            owner: args.owner,
-            limit: args.limit,
-            lease_seconds: args.leaseSeconds,
-            shard_index: args.shardIndex,
-            shard_count: args.shardCount,
-            event_types: args.eventTypes,
-            ...(args.capSince !== undefined ? { cap_since: args.capSince } : {}),
-            ...(args.scenarioIds ? { scenario_ids: args.scenarioIds } : {}),
-        });
-        return toDuePage(r);
+        return toDuePage(await this.rpc.call('lsd_claim_due', dueClaimPayload(args)));
     }
     /**
      * What claimDue would claim, without leasing it (a what-if): a page in (due_at, id) order
@@ -32357,15 +32330,7 @@ class Store {
     }
     /** acts: action steps done (only when the page had some); actsFailed: of them, failed by the store's tag check. */
     async commitPlans(args) {
-        const r = await this.rpc.call('lsd_commit_plans', {
-            now: args.now,
-            owner: args.owner,
-            plans: args.plans.map(planRow),
-            skipped: args.skipped.map(skippedStepRow),
-            batches: args.batches.map(batchDraftRow),
-        });
-        const { acts, acts_failed: actsFailed, ...rest } = r;
-        return acts ? { ...rest, acts, actsFailed: actsFailed ?? 0 } : rest;
+        return toPlansCommitted(await this.rpc.call('lsd_commit_plans', plansCommitPayload(args)));
     }
     /**
      * Leases pending batches (of scenarioIds only, when given). From the batches planned before
