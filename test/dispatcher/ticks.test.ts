@@ -4,6 +4,7 @@
 // at a time where it matters, nothing done twice, nothing lost.
 import { afterAll, afterEach, beforeAll, test } from 'vitest';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { loadScenarioDir } from '../../src/scenario/loader.js';
 import { runTick } from '../../src/engine/index.js';
 import { NoLineSender, type SendReport } from '../../src/line/sender.js';
@@ -156,4 +157,28 @@ test('two runs at once (a dispatched one and a manual one): each welcome once, n
     `select (select count(*) from events where status = 'new') + (select count(*) from outbox_batches where status = 'pending') as n`,
   );
   assert.equal(Number(left!.n), 0);
+});
+
+test('a decider whose transaction began before another start was recorded still sees that start: one run, not two', async () => {
+  const { db, url } = await shop();
+  await follows(db, 1, 3);
+  const late = new pg.Client({ connectionString: url });
+  await late.connect();
+  try {
+    // This decider's transaction (and its now()) begins first...
+    await late.query('begin');
+    await late.query('select 1');
+    // ...then another decides and records a start...
+    const first = await db.call<{ start: boolean }>('lsd_dispatch_decide', { origin: 'line-webhook' });
+    assert.equal(first.start, true);
+    // ...and the first decides after it: the start is in its past, so it waits for that run.
+    const { rows } = await late.query<{ r: { start: boolean; wait_reason: string } }>(
+      `select lsd_dispatch_decide('{"origin": "line-webhook"}'::jsonb) as r`,
+    );
+    await late.query('commit');
+    assert.equal(rows[0]!.r.start, false);
+    assert.match(rows[0]!.r.wait_reason, /a start was requested and its run has not begun yet/);
+  } finally {
+    await late.end();
+  }
 });
