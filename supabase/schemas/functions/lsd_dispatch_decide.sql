@@ -1,8 +1,12 @@
--- The decision. p: {now?: ms|ISO (default now()), record?: boolean (default true), origin?: text}.
--- Answers {start, reasons, next_due_at, wait_reason, not_before, dispatch_id?, request?}: with
--- record, a start is written to lsd_dispatches (dispatch_id; the caller records GitHub's
--- answer with lsd_dispatch_answer) and request carries what to send GitHub. Deciders are
--- serialized, so two callers at once (the cron job and a webhook) start one run.
+-- line-step-delivery: the dispatcher's decision reads the time after it holds the lock.
+--
+-- lsd_dispatch_decide took its moment (now(), the transaction's start) before waiting for the
+-- advisory lock that serializes deciders. A decider that began before another's start was
+-- recorded, and got the lock after it, saw that start as in its future (decided_at > its
+-- moment), missed it, and started a second run: a burst of webhooks could start two or three
+-- runs where one was meant (test/dispatcher/ticks.test.ts, under a loaded machine). Now a
+-- decision without an explicit moment reads the clock once it holds the lock. Redefines
+-- lsd_dispatch_decide (newest in 20261207000100); nothing else changes.
 CREATE OR REPLACE FUNCTION public.lsd_dispatch_decide(p jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -12,7 +16,7 @@ CREATE OR REPLACE FUNCTION public.lsd_dispatch_decide(p jsonb)
  SET search_path TO 'public', 'pg_temp'
 AS $function$
 declare
-  now_ts timestamptz := coalesce(lsd_dispatch_instant(p->'now'), now());
+  now_ts timestamptz;
   record_ boolean := coalesce((p->>'record')::boolean, true);
   s lsd_dispatcher_settings;
   due jsonb;
@@ -24,6 +28,8 @@ begin
   if record_ then
     perform pg_advisory_xact_lock(hashtext('lsd_dispatch_decide'));
   end if;
+  -- After the lock: a start recorded by the decider before this one is in this one's past.
+  now_ts := coalesce(lsd_dispatch_instant(p->'now'), clock_timestamp());
   select * into s from lsd_dispatcher_settings where id;
   due := lsd_dispatch_due(now_ts);
   next_due := case when jsonb_array_length(due->'reasons') > 0 then least(now_ts, (due->>'first_due')::timestamptz)
