@@ -49602,6 +49602,11 @@ async function loadScenarioDir(dir, cwd = process.cwd()) {
 
 ;// CONCATENATED MODULE: ./src/scenario/issues.ts
 
+/** An issue at a JSON path of a loaded file (line 1, column 1 when its positions are unknown). */
+function issueAt(source, path, rule, message) {
+    const { line, column } = source.positionOf?.(path) ?? { line: 1, column: 1 };
+    return { file: source.file, path, line, column, rule, message };
+}
 function formatIssue(issue) {
     return `${issue.file}:${issue.line}:${issue.column} ${formatJsonPath(issue.path)}: ${issue.message} [${issue.rule}]`;
 }
@@ -53924,6 +53929,7 @@ function previewMarkdown({ result, changes, enteredAt = mondayAfternoon }) {
 
 
 
+
 /** Every rich menu a step names by alias or id, with its JSON path. */
 function richMenuReferences(scenarios) {
     return scenarios.flatMap((loaded) => loaded.scenario.steps.flatMap((step, i) => {
@@ -53954,17 +53960,7 @@ function richMenuIssues(references, catalog) {
     const ids = new Set(catalog.richMenuIds);
     return references
         .filter((ref) => !(ref.kind === 'alias' ? aliases : ids).has(ref.value))
-        .map((ref) => {
-        const { line, column } = ref.scenario.positionOf?.(ref.path) ?? { line: 1, column: 1 };
-        return {
-            file: ref.scenario.file,
-            path: ref.path,
-            line,
-            column,
-            rule: 'rich-menu',
-            message: unknownMessage(ref, catalog),
-        };
-    });
+        .map((ref) => issueAt(ref.scenario, ref.path, 'rich-menu', unknownMessage(ref, catalog)));
 }
 async function readRichMenuCatalog(options) {
     const client = new MessagingApiClient({
@@ -54021,6 +54017,7 @@ async function checkRichMenusOnLine(scenarios, options, read = readRichMenuCatal
 
 
 
+
 /** Every coupon message of every step, with its JSON path. */
 function couponReferences(scenarios) {
     return scenarios.flatMap((loaded) => loaded.scenario.steps.flatMap((step, i) => step.type !== 'message'
@@ -54054,18 +54051,8 @@ function couponIssues(references, known) {
         : 'the channel has none';
     return references
         .filter((ref) => !ids.has(ref.couponId))
-        .map((ref) => {
-        const { line, column } = ref.scenario.positionOf?.(ref.path) ?? { line: 1, column: 1 };
-        return {
-            file: ref.scenario.file,
-            path: ref.path,
-            line,
-            column,
-            rule: 'coupon',
-            message: `there is no coupon "${ref.couponId}" on this LINE channel.${didYouMean(ref.couponId, [...known])} ` +
-                `Create it in LINE Official Account Manager (or POST /v2/bot/coupon) and copy its id (${some}).`,
-        };
-    });
+        .map((ref) => issueAt(ref.scenario, ref.path, 'coupon', `there is no coupon "${ref.couponId}" on this LINE channel.${didYouMean(ref.couponId, [...known])} ` +
+        `Create it in LINE Official Account Manager (or POST /v2/bot/coupon) and copy its id (${some}).`));
 }
 function coupons_on_line_failure(error) {
     const why = error instanceof HTTPFetchError

@@ -4,7 +4,7 @@
 // channel does not have would otherwise fail every batch of the step (LINE answers 400).
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
 import type { LoadedScenario } from '../scenario/loader.js';
-import type { ScenarioIssue } from '../scenario/issues.js';
+import { issueAt, type ScenarioIssue } from '../scenario/issues.js';
 import type { JsonPath } from '../scenario/json-source.js';
 import { didYouMean } from '../scenario/suggest.js';
 import { withTimeout } from './line-calls.js';
@@ -56,19 +56,15 @@ export function couponIssues(references: readonly CouponReference[], known: read
     : 'the channel has none';
   return references
     .filter((ref) => !ids.has(ref.couponId))
-    .map((ref) => {
-      const { line, column } = ref.scenario.positionOf?.(ref.path) ?? { line: 1, column: 1 };
-      return {
-        file: ref.scenario.file,
-        path: ref.path,
-        line,
-        column,
-        rule: 'coupon' as const,
-        message:
-          `there is no coupon "${ref.couponId}" on this LINE channel.${didYouMean(ref.couponId, [...known])} ` +
+    .map((ref) =>
+      issueAt(
+        ref.scenario,
+        ref.path,
+        'coupon',
+        `there is no coupon "${ref.couponId}" on this LINE channel.${didYouMean(ref.couponId, [...known])} ` +
           `Create it in LINE Official Account Manager (or POST /v2/bot/coupon) and copy its id (${some}).`,
-      };
-    });
+      ),
+    );
 }
 
 function failure(error: unknown): string {

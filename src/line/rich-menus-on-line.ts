@@ -4,7 +4,7 @@
 // not exist would otherwise fail every user's step at run time.
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
 import type { LoadedScenario } from '../scenario/loader.js';
-import type { ScenarioIssue } from '../scenario/issues.js';
+import { issueAt, type ScenarioIssue } from '../scenario/issues.js';
 import type { JsonPath } from '../scenario/json-source.js';
 import { didYouMean } from '../scenario/suggest.js';
 import { withTimeout } from './line-calls.js';
@@ -71,17 +71,7 @@ export function richMenuIssues(references: readonly Reference[], catalog: RichMe
   const ids = new Set(catalog.richMenuIds);
   return references
     .filter((ref) => !(ref.kind === 'alias' ? aliases : ids).has(ref.value))
-    .map((ref) => {
-      const { line, column } = ref.scenario.positionOf?.(ref.path) ?? { line: 1, column: 1 };
-      return {
-        file: ref.scenario.file,
-        path: ref.path,
-        line,
-        column,
-        rule: 'rich-menu' as const,
-        message: unknownMessage(ref, catalog),
-      };
-    });
+    .map((ref) => issueAt(ref.scenario, ref.path, 'rich-menu', unknownMessage(ref, catalog)));
 }
 
 export async function readRichMenuCatalog(options: LineCheckOptions): Promise<RichMenuCatalog> {

@@ -47,6 +47,17 @@ export interface ScenarioIssue {
   message: string;
 }
 
+/** An issue at a JSON path of a loaded file (line 1, column 1 when its positions are unknown). */
+export function issueAt(
+  source: { file: string; positionOf?: ((path: JsonPath) => { line: number; column: number }) | undefined },
+  path: JsonPath,
+  rule: Rule,
+  message: string,
+): ScenarioIssue {
+  const { line, column } = source.positionOf?.(path) ?? { line: 1, column: 1 };
+  return { file: source.file, path, line, column, rule, message };
+}
+
 export function formatIssue(issue: ScenarioIssue): string {
   return `${issue.file}:${issue.line}:${issue.column} ${formatJsonPath(issue.path)}: ${issue.message} [${issue.rule}]`;
 }
